@@ -1,0 +1,142 @@
+"""Shared pieces of the command line: option decorators, error handling, rendering.
+
+Commands stay thin: parse options, call the library, render with rich. Library errors
+(:class:`embedcli.errors.EmbedcliError`) become one line on stderr and a non-zero exit
+(2 for usage errors, 1 for data errors, 130 for Ctrl-C); a traceback only with ``--debug``
+or ``EMBEDCLI_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import signal
+import sys
+from typing import Any, Callable, Iterator
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ..errors import EmbedcliError, UsageError
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+
+def debug_enabled() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        root = ctx.find_root()
+        if root.obj and root.obj.get("debug"):
+            return True
+    return os.environ.get("EMBEDCLI_DEBUG", "") not in ("", "0")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one error line and exit with ``code``."""
+    err_console.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _sigterm_to_interrupt(signum, frame):  # pragma: no cover - exercised by the SIGTERM test
+    raise KeyboardInterrupt
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn library errors into one clear line and an exit code; Ctrl-C/SIGTERM into 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        old = None
+        with contextlib.suppress(ValueError):  # not in the main thread (e.g. some test runners)
+            old = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+        try:
+            return fn(*args, **kwargs)
+        except EmbedcliError as exc:
+            if debug_enabled():
+                raise
+            fail(escape(exc.message), exc.exit_code)
+        except KeyboardInterrupt:
+            if debug_enabled():
+                raise
+            fail("interrupted; nothing was written (existing outputs are unchanged)", 130)
+        except BrokenPipeError:
+            with contextlib.suppress(Exception):
+                sys.stdout = open(os.devnull, "w")
+            sys.exit(1)
+        finally:
+            if old is not None:
+                with contextlib.suppress(ValueError):
+                    signal.signal(signal.SIGTERM, old)
+
+    return wrapper
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
+# -- option decorators ---------------------------------------------------------------------
+def json_option(fn: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(fn)
+
+
+def quiet_option(fn: Callable) -> Callable:
+    return click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")(fn)
+
+
+def encoding_errors_option(fn: Callable) -> Callable:
+    return click.option(
+        "--encoding-errors",
+        type=click.Choice(["strict", "replace", "ignore"]),
+        default="strict",
+        show_default=True,
+        help="What to do with invalid UTF-8: stop naming the line, replace it with U+FFFD, or drop it.",
+    )(fn)
+
+
+def positive_int(name: str, value: int | None, minimum: int = 1) -> None:
+    if value is not None and value < minimum:
+        raise UsageError(f"{name} must be at least {minimum} (got {value})")
+
+
+# -- output ----------------------------------------------------------------------------------
+def print_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@contextlib.contextmanager
+def progress_bar(
+    description: str, total: float | None, *, quiet: bool = False, unit: str = "bytes"
+) -> Iterator[Callable[[float], None]]:
+    """A rich progress bar on stderr; yields ``advance(n)``. Silent with ``quiet`` or no TTY."""
+    if quiet or not err_console.is_terminal:
+        yield lambda n: None
+        return
+    size_column = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        size_column,
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)

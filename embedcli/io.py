@@ -1,0 +1,248 @@
+"""Streaming input and atomic output.
+
+* Inputs are read in bounded chunks that end on a line boundary, so memory never grows
+  with the corpus; ``-`` is standard input. A UTF-8 BOM is dropped, CRLF handled by the
+  consumers (``\\r`` is whitespace to the tokenizer, stripped by :func:`iter_lines`).
+* Invalid UTF-8 and binary files are reported with the file name and line number.
+* Every output goes through :func:`atomic_write` / :func:`atomic_directory`: the data is
+  written beside the target and renamed over it only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from typing import IO, Callable, Iterator
+
+from .errors import EmbedcliError, UsageError
+
+CHUNK_BYTES = 1 << 22  # 4 MiB of text per chunk
+LONG_LINE_BYTES = 1 << 20  # a line longer than this is split at whitespace when allowed
+
+STDIO = "-"
+
+
+def display_name(path: str | os.PathLike) -> str:
+    return "<stdin>" if str(path) == STDIO else str(path)
+
+
+def _open_binary(path: str | os.PathLike) -> IO[bytes]:
+    if str(path) == STDIO:
+        return sys.stdin.buffer
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        raise EmbedcliError(f"{p}: is a directory, expected a text file")
+    try:
+        return open(p, "rb")
+    except FileNotFoundError:
+        raise EmbedcliError(f"{p}: no such file") from None
+    except PermissionError:
+        raise EmbedcliError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise EmbedcliError(f"{p}: cannot open ({exc.strerror})") from None
+
+
+def _decode(raw: bytes, name: str, first_line: int, errors: str) -> str:
+    try:
+        return raw.decode("utf-8", errors=errors)
+    except UnicodeDecodeError as exc:
+        line = first_line + raw.count(b"\n", 0, exc.start)
+        raise EmbedcliError(
+            f"{name}: line {line}: invalid UTF-8 (byte 0x{raw[exc.start]:02x}); "
+            "use --encoding-errors replace to go on"
+        ) from None
+
+
+def iter_chunks(
+    path: str | os.PathLike,
+    *,
+    encoding_errors: str = "strict",
+    split_long_lines: bool = True,
+    chunk_bytes: int = CHUNK_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """Yield decoded text chunks of about ``chunk_bytes`` that end on a line boundary.
+
+    With ``split_long_lines`` a line longer than ``LONG_LINE_BYTES`` may be cut at a
+    space or tab (never inside a token), so a file with one enormous line is still read
+    in bounded memory. Without it, chunks only ever end at ``\\n`` (or end of file).
+    """
+    name = display_name(path)
+    f = _open_binary(path)
+    try:
+        line_no = 1
+        first = True
+        carry = b""
+        while True:
+            block = f.read(chunk_bytes)
+            if not block and not carry:
+                break
+            raw = carry + block
+            carry = b""
+            if block and not raw.endswith(b"\n"):
+                rest = f.readline(LONG_LINE_BYTES) if split_long_lines else f.readline()
+                raw += rest
+                if split_long_lines and rest and not raw.endswith(b"\n"):
+                    # an over-long line: keep the unfinished part for the next chunk,
+                    # cutting at the last newline or else at whitespace
+                    nl = raw.rfind(b"\n")
+                    cut = nl if nl != -1 else max(raw.rfind(b" "), raw.rfind(b"\t"))
+                    if cut > 0:
+                        carry = raw[cut + 1 :]
+                        raw = raw[: cut + 1]
+                    else:  # no whitespace at all: cut at a UTF-8 character boundary
+                        cut = len(raw) - 1
+                        while cut > 0 and raw[cut] & 0xC0 == 0x80:
+                            cut -= 1
+                        carry = raw[cut:]
+                        raw = raw[:cut]
+            if first:
+                if raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                if b"\x00" in raw[:8192]:
+                    raise EmbedcliError(f"{name}: looks like a binary file (NUL byte near the start), expected UTF-8 text")
+                first = False
+            elif b"\x00" in raw:
+                nul = raw.index(b"\x00")
+                bad_line = line_no + raw.count(b"\n", 0, nul)
+                raise EmbedcliError(f"{name}: line {bad_line}: NUL byte, this looks like a binary file")
+            text = _decode(raw, name, line_no, encoding_errors)
+            line_no += raw.count(b"\n")
+            if progress is not None:
+                progress(len(raw))
+            if text:
+                yield text
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+def iter_lines(
+    path: str | os.PathLike,
+    *,
+    encoding_errors: str = "strict",
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """Yield the lines of a text file without their line ending (``\\n`` or ``\\r\\n``)."""
+    for chunk in iter_chunks(path, encoding_errors=encoding_errors, split_long_lines=False, progress=progress):
+        lines = chunk.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        for line in lines:
+            yield line[:-1] if line.endswith("\r") else line
+
+
+def _check_parent(path: str) -> str:
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"cannot write {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise EmbedcliError(f"cannot write {path}: directory {parent} is not writable")
+    return parent
+
+
+def input_size(path: str | os.PathLike) -> int | None:
+    """Size in bytes of an input (None for stdin or unknown), for progress bars."""
+    if str(path) == STDIO:
+        return None
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail early (before long work) when ``path`` cannot be written."""
+    p = os.fspath(path)
+    if p == STDIO:
+        return
+    if os.path.isdir(p):
+        raise UsageError(f"cannot write {p}: it is a directory")
+    _check_parent(p)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; it is renamed over ``path`` on success.
+
+    For writers that need a file name (``numpy.lib.format.open_memmap``...). On any exception
+    (or Ctrl-C) the temporary file is removed and an existing ``path`` is left untouched.
+    """
+    p = os.fspath(path)
+    check_writable(p)
+    parent = os.path.dirname(os.path.abspath(p))
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        _keep_mode(p, tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"):
+    """Open ``path`` for writing through a temporary file renamed over it on success.
+
+    ``-`` writes to standard output. On any exception (or Ctrl-C) the temporary file is
+    removed and an existing file at ``path`` is left untouched.
+    """
+    p = os.fspath(path)
+    binary = "b" in mode
+    if p == STDIO:
+        stream = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
+        return
+    with atomic_path(p) as tmp:
+        with open(tmp, mode, **({} if binary else {"encoding": encoding, "newline": "\n"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _keep_mode(target: str, tmp: str) -> None:
+    try:
+        mode = os.stat(target).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike):
+    """Yield a fresh sibling directory to fill; swap it in for ``path`` only on success.
+
+    An existing directory at ``path`` stays byte-for-byte as it was if anything fails
+    (exception, Ctrl-C, SIGTERM turned into an exception) before the swap.
+    """
+    p = os.path.abspath(os.fspath(path))
+    if os.path.exists(p) and not os.path.isdir(p):
+        raise UsageError(f"cannot write model to {path}: a file with that name exists")
+    parent = _check_parent(p)
+    tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+    try:
+        yield tmp
+        if os.path.exists(p):
+            old = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".old")
+            os.rmdir(old)
+            os.replace(p, old)
+            try:
+                os.replace(tmp, p)
+            except BaseException:
+                os.replace(old, p)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, p)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,270 @@
+"""Vocabularies: token ↔ index, built by streaming over a corpus.
+
+Default indexing follows the Keras ``Embedding`` explanation: ``<pad>`` = 0, ``<unk>`` = 1, then
+words from 2 in order of first appearance. ``specials=False`` gives the bare example indices
+("Hope to see you soon" → 0..4). ``order="frequency"`` is the Keras ``Tokenizer`` order
+(highest count first, ties by first appearance).
+
+The file is JSON, self-describing and versioned (:data:`FORMAT`, :data:`VERSION`); position in
+``"tokens"`` is the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from . import __version__
+from .errors import EmbedcliError, FormatError, UsageError
+from .io import atomic_write, display_name, iter_chunks
+from .text import TextSettings, iter_tokens
+
+FORMAT = "embedcli-vocab"
+VERSION = 1
+PAD = "<pad>"
+UNK = "<unk>"
+ORDERS = ("appearance", "frequency")
+
+
+def count_tokens(
+    paths: Sequence[str | os.PathLike],
+    settings: TextSettings = TextSettings(),
+    *,
+    encoding_errors: str = "strict",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Counter, int]:
+    """Count the tokens of the corpus files, streaming.
+
+    Returns a Counter whose iteration order is the order of first appearance, and the
+    number of tokens read. Memory grows with the number of distinct tokens only.
+    """
+    counts: Counter = Counter()
+    total = 0
+    for path in paths:
+        chunks = iter_chunks(path, encoding_errors=encoding_errors, progress=progress)
+        for tokens in iter_tokens(chunks, settings):
+            counts.update(tokens)
+            total += len(tokens)
+    return counts, total
+
+
+@dataclass
+class Vocab:
+    """An ordered vocabulary: ``tokens[i]`` has index ``i``."""
+
+    tokens: list[str]
+    counts: list[int]
+    settings: TextSettings = TextSettings()
+    specials: dict[str, str] = field(default_factory=lambda: {"pad": PAD, "unk": UNK})
+    order: str = "appearance"
+    min_count: int = 1
+    max_size: int | None = None
+    corpus_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        self.index = {tok: i for i, tok in enumerate(self.tokens)}
+
+    # -- lookups ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.index
+
+    @property
+    def pad_id(self) -> int | None:
+        pad = self.specials.get("pad")
+        return None if pad is None else self.index[pad]
+
+    @property
+    def unk_id(self) -> int | None:
+        unk = self.specials.get("unk")
+        return None if unk is None else self.index[unk]
+
+    @property
+    def n_specials(self) -> int:
+        return len(self.specials)
+
+    def special_ids(self) -> list[int]:
+        return [self.index[t] for t in self.specials.values()]
+
+    def lookup(self, tokens: Iterable[str], oov: str = "unk") -> list[int]:
+        """Indices of ``tokens``; unknown tokens → ``<unk>``, skipped, or an error (``oov``)."""
+        index = self.index
+        if oov == "unk":
+            unk = self.unk_id
+            if unk is None:
+                raise UsageError("this vocabulary has no <unk> token: use --oov error or --oov skip")
+            return [index.get(t, unk) for t in tokens]
+        if oov == "skip":
+            return [index[t] for t in tokens if t in index]
+        if oov == "error":
+            out = []
+            for t in tokens:
+                i = index.get(t)
+                if i is None:
+                    raise EmbedcliError(f"unknown word {t!r} (not in the vocabulary); --oov skip drops unknown words")
+                out.append(i)
+            return out
+        raise UsageError(f"unknown --oov value {oov!r} (use unk, skip or error)")
+
+    def default_oov(self) -> str:
+        return "unk" if self.unk_id is not None else "error"
+
+    # -- statistics ------------------------------------------------------------------------
+    def coverage(self) -> float:
+        """Share of the corpus tokens that are in the vocabulary (not ``<unk>``)."""
+        if not self.corpus_tokens:
+            return 0.0
+        special = set(self.specials.values())
+        known = sum(c for t, c in zip(self.tokens, self.counts) if t not in special)
+        return known / self.corpus_tokens
+
+    # -- persistence -----------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "embedcli_version": __version__,
+            "size": len(self.tokens),
+            "specials": dict(self.specials),
+            "normalization": self.settings.to_dict(),
+            "order": self.order,
+            "min_count": self.min_count,
+            "max_size": self.max_size,
+            "corpus_tokens": self.corpus_tokens,
+            "tokens": list(self.tokens),
+            "counts": list(self.counts),
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        with atomic_write(path) as f:
+            json.dump(self.to_dict(), f, ensure_ascii=False, indent=0)
+            f.write("\n")
+
+    @classmethod
+    def from_dict(cls, data: object, name: str = "vocabulary") -> "Vocab":
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise FormatError(f"{name}: not an embedcli vocabulary (no \"format\": \"{FORMAT}\")")
+        version = data.get("version")
+        if not isinstance(version, int):
+            raise FormatError(f"{name}: vocabulary has no format version")
+        if version > VERSION:
+            raise FormatError(
+                f"{name}: vocabulary format version {version} is newer than this embedcli supports "
+                f"({VERSION}); upgrade embedcli"
+            )
+        tokens, counts = data.get("tokens"), data.get("counts")
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise FormatError(f"{name}: \"tokens\" must be a list of strings")
+        if not isinstance(counts, list) or len(counts) != len(tokens):
+            raise FormatError(
+                f"{name}: \"counts\" must be a list as long as \"tokens\" ({len(tokens)} entries)"
+            )
+        if not all(isinstance(c, int) and c >= 0 for c in counts):
+            raise FormatError(f"{name}: \"counts\" must be non-negative integers")
+        if len(set(tokens)) != len(tokens):
+            dup = next(t for t, c in Counter(tokens).items() if c > 1)
+            raise FormatError(f"{name}: token {dup!r} appears more than once")
+        specials = data.get("specials", {})
+        if not isinstance(specials, dict) or any(v not in tokens for v in specials.values()):
+            raise FormatError(f"{name}: \"specials\" must map names to tokens of the vocabulary")
+        try:
+            settings = TextSettings.from_dict(data.get("normalization", {}))
+        except (TypeError, ValueError) as exc:
+            raise FormatError(f"{name}: bad \"normalization\": {exc}") from None
+        order = data.get("order", "appearance")
+        return cls(
+            tokens=tokens,
+            counts=counts,
+            settings=settings,
+            specials=specials,
+            order=order,
+            min_count=int(data.get("min_count") or 1),
+            max_size=data.get("max_size"),
+            corpus_tokens=int(data.get("corpus_tokens") or 0),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocab":
+        name = display_name(path)
+        p = os.fspath(path)
+        if p != "-" and os.path.isdir(p):
+            inner = os.path.join(p, "vocab.json")
+            if not os.path.exists(inner):
+                raise FormatError(f"{p}: is a directory without vocab.json (not an embedcli model)")
+            p, name = inner, inner
+        try:
+            if p == "-":
+                import sys
+
+                text = sys.stdin.read()
+            else:
+                with open(p, encoding="utf-8") as f:
+                    text = f.read()
+        except FileNotFoundError:
+            raise EmbedcliError(f"{name}: no such file") from None
+        except UnicodeDecodeError:
+            raise FormatError(f"{name}: not a vocabulary file (not UTF-8 text)") from None
+        except OSError as exc:
+            raise EmbedcliError(f"{name}: cannot read ({exc.strerror})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FormatError(
+                f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?"
+            ) from None
+        return cls.from_dict(data, name)
+
+
+def build_vocab(
+    counts: Counter,
+    corpus_tokens: int,
+    settings: TextSettings = TextSettings(),
+    *,
+    specials: bool = True,
+    order: str = "appearance",
+    min_count: int = 1,
+    max_size: int | None = None,
+) -> Vocab:
+    """Turn first-appearance-ordered counts into a :class:`Vocab`.
+
+    ``min_count`` drops words seen fewer times; ``max_size`` keeps exactly the ``max_size``
+    most frequent words (ties by first appearance) besides the specials, then arranges them
+    in ``order``.
+    """
+    if order not in ORDERS:
+        raise UsageError(f"unknown --order {order!r} (use appearance or frequency)")
+    if min_count < 1:
+        raise UsageError(f"--min-count must be at least 1 (got {min_count})")
+    if max_size is not None and max_size < 1:
+        raise UsageError(f"--max-size must be at least 1 (got {max_size})")
+    special_tokens = {PAD, UNK} if specials else set()
+    items = [(t, c) for t, c in counts.items() if c >= min_count and t not in special_tokens]
+    by_freq = sorted(items, key=lambda tc: -tc[1])  # stable: ties keep first appearance
+    if max_size is not None and len(items) > max_size:
+        keep = {t for t, _ in by_freq[:max_size]}
+        items = [tc for tc in items if tc[0] in keep]
+        by_freq = by_freq[:max_size]
+    chosen = by_freq if order == "frequency" else items
+    tokens = [t for t, _ in chosen]
+    freqs = [c for _, c in chosen]
+    kept = sum(freqs)
+    special_map: dict[str, str] = {}
+    if specials:
+        tokens = [PAD, UNK] + tokens
+        freqs = [0, max(corpus_tokens - kept, 0)] + freqs
+        special_map = {"pad": PAD, "unk": UNK}
+    return Vocab(
+        tokens=tokens,
+        counts=freqs,
+        settings=settings,
+        specials=special_map,
+        order=order,
+        min_count=min_count,
+        max_size=max_size,
+        corpus_tokens=corpus_tokens,
+    )
