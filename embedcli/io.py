@@ -61,7 +61,7 @@ def iter_chunks(
     *,
     encoding_errors: str = "strict",
     split_long_lines: bool = True,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """Yield decoded text chunks of about ``chunk_bytes`` that end on a line boundary.
@@ -71,6 +71,7 @@ def iter_chunks(
     in bounded memory. Without it, chunks only ever end at ``\\n`` (or end of file).
     """
     name = display_name(path)
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     f = _open_binary(path)
     try:
         line_no = 1

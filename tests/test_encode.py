@@ -1,0 +1,232 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from embedcli.cli import main
+from embedcli.encode import pad_flat, pad_sequences, spool_lines
+from embedcli.errors import UsageError
+from embedcli.vocab import Vocab
+
+
+def keras_pad_sequences(sequences, maxlen=None, padding="pre", truncating="pre", value=0):
+    """A line-by-line transcription of keras.utils.pad_sequences (Keras 3) for int sequences."""
+    lengths = [len(x) for x in sequences]
+    if maxlen is None:
+        maxlen = max(lengths)
+    x = np.full((len(sequences), maxlen), value, dtype="int32")
+    for idx, s in enumerate(sequences):
+        if not len(s):
+            continue
+        if truncating == "pre":
+            trunc = s[-maxlen:]
+        elif truncating == "post":
+            trunc = s[:maxlen]
+        else:
+            raise ValueError(truncating)
+        trunc = np.asarray(trunc, dtype="int32")
+        if padding == "post":
+            x[idx, : len(trunc)] = trunc
+        elif padding == "pre":
+            x[idx, -len(trunc):] = trunc
+        else:
+            raise ValueError(padding)
+    return x
+
+
+SEQS = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9], [10, 11]]
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+@pytest.mark.parametrize("maxlen", [None, 1, 2, 3, 5, 8])
+def test_matches_keras_for_every_mode(padding, truncating, maxlen):
+    ours = pad_sequences(SEQS, maxlen, padding, truncating, value=-1)
+    ref = keras_pad_sequences(SEQS, maxlen, padding, truncating, value=-1)
+    assert ours.dtype == np.int32
+    np.testing.assert_array_equal(ours, ref)
+
+
+def test_known_answers():
+    np.testing.assert_array_equal(pad_sequences([[1, 2, 3], [4]], 2), [[2, 3], [0, 4]])
+    np.testing.assert_array_equal(pad_sequences([[1, 2, 3], [4]], 2, "post", "post"), [[1, 2], [4, 0]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 1000), max_size=12), min_size=1, max_size=15),
+    st.one_of(st.none(), st.integers(1, 15)),
+    st.sampled_from(["pre", "post"]),
+    st.sampled_from(["pre", "post"]),
+    st.integers(-3, 3),
+)
+def test_property_equals_keras_and_keeps_length_and_order(seqs, maxlen, padding, truncating, value):
+    if maxlen is None and max(len(s) for s in seqs) == 0:
+        maxlen = 1
+    ours = pad_sequences(seqs, maxlen, padding, truncating, value)
+    np.testing.assert_array_equal(ours, keras_pad_sequences(seqs, maxlen, padding, truncating, value))
+    width = maxlen if maxlen is not None else max(len(s) for s in seqs)
+    assert ours.shape == (len(seqs), width)
+    for row, s in zip(ours, seqs):
+        kept = s[-width:] if truncating == "pre" else s[:width]
+        body = row[width - len(kept):] if padding == "pre" else row[: len(kept)]
+        assert body.tolist() == kept  # order is kept
+
+
+@pytest.mark.parametrize("bad", [dict(maxlen=0), dict(maxlen=-3), dict(padding="middle"), dict(truncating="x")])
+def test_bad_pad_arguments(bad):
+    args = dict(maxlen=3, padding="pre", truncating="pre") | bad
+    with pytest.raises(UsageError):
+        pad_flat(np.array([1, 2]), np.array([2]), **args)
+
+
+@pytest.fixture
+def vocab_files(runner, seed_corpus, tmp_path):
+    plain = tmp_path / "plain.json"
+    full = tmp_path / "full.json"
+    assert runner.invoke(main, ["vocab", str(seed_corpus), "--no-specials", "-o", str(plain), "-q"]).exit_code == 0
+    assert runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(full), "-q"]).exit_code == 0
+    return plain, full
+
+
+def test_cli_seed_example_both_ways(runner, vocab_files):
+    plain, full = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(plain), "Nice to see you again"])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip() == "[[5, 1, 2, 3, 6]]"
+    r = runner.invoke(main, ["encode", "-v", str(full), "Nice to see you again"])
+    assert r.output.strip() == "[[7, 3, 4, 5, 8]]"
+    r = runner.invoke(main, ["encode", "-v", str(plain), "Hope to see you soon", "Nice to see you again"])
+    assert r.output.strip() == "[[0, 1, 2, 3, 4], [5, 1, 2, 3, 6]]"
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+@pytest.mark.parametrize("maxlen", [None, 2, 7])
+def test_cli_modes_match_keras(runner, vocab_files, padding, truncating, maxlen):
+    _, full = vocab_files
+    phrases = ["Nice to see you again", "hope", "", "see you soon soon soon soon", "zebra to"]
+    args = ["encode", "-v", str(full), "--padding", padding, "--truncating", truncating, "--json", *phrases]
+    if maxlen:
+        args += ["--maxlen", str(maxlen)]
+    r = runner.invoke(main, args)
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)["sequences"]
+    v = Vocab.load(full)
+    ids = [v.lookup(__import__("embedcli.text", fromlist=["tokenize"]).tokenize(p)) for p in phrases]
+    assert got == keras_pad_sequences(ids, maxlen, padding, truncating, value=0).tolist()
+
+
+def test_cli_oov_modes_without_specials(runner, vocab_files):
+    plain, _ = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(plain), "see zebra you"])
+    assert r.exit_code == 1 and "unknown word 'zebra'" in r.output and "Traceback" not in r.output
+    r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "skip", "see zebra you"])
+    assert r.exit_code == 0 and r.output.strip() == "[[2, 3]]"
+    r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "unk", "see zebra you"])
+    assert r.exit_code == 2 and "no <unk>" in r.output
+
+
+def test_cli_unknown_words_map_to_unk(runner, vocab_files):
+    _, full = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(full), "--json", "Nice to meet you"])
+    out = json.loads(r.output)
+    assert out["sequences"] == [[7, 3, 1, 5]] and out["unknown_tokens"] == 1
+
+
+def test_cli_pad_value(runner, vocab_files):
+    _, full = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(full), "--maxlen", "4", "--pad-value", "-1", "hope"])
+    assert r.output.strip() == "[[-1, -1, -1, 2]]"
+
+
+def test_cli_input_file_and_outputs(runner, vocab_files, tmp_path):
+    _, full = vocab_files
+    phrases = tmp_path / "p.txt"
+    phrases.write_text("Hope to see you soon\r\nNice to see you again\n\nyou\n")
+    expected = [[2, 3, 4, 5, 6], [7, 3, 4, 5, 8], [0, 0, 0, 0, 0], [0, 0, 0, 0, 5]]
+    npy = tmp_path / "ids.npy"
+    r = runner.invoke(main, ["encode", "-v", str(full), "-i", str(phrases), "-o", str(npy)])
+    assert r.exit_code == 0, r.output
+    arr = np.load(npy)
+    assert arr.dtype == np.int32 and arr.tolist() == expected
+    r = runner.invoke(main, ["encode", "-v", str(full), "-i", str(phrases), "-o", str(tmp_path / "ids.csv"), "-q"])
+    assert r.exit_code == 0
+    with open(tmp_path / "ids.csv") as f:
+        assert [[int(x) for x in row] for row in csv.reader(f)] == expected
+    r = runner.invoke(main, ["encode", "-v", str(full), "-i", str(phrases), "-o", str(tmp_path / "ids.jsonl"), "-q"])
+    assert [json.loads(line) for line in (tmp_path / "ids.jsonl").read_text().splitlines()] == expected
+    # stdin in, csv on stdout
+    r = runner.invoke(main, ["encode", "-v", str(full), "--maxlen", "2", "-o", "-", "--format", "csv"],
+                      input="Nice to see you again\n")
+    assert r.exit_code == 0 and r.output.strip() == "5,8"
+
+
+def test_cli_show_tokens(runner, vocab_files):
+    _, full = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(full), "--show-tokens", "Nice to meet you"])
+    assert r.exit_code == 0
+    assert "meet" in r.output and "<unk>" in r.output and "nice" in r.output
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--maxlen", "0", "hi"], 2, "--maxlen"),
+        (["--maxlen", "-2", "hi"], 2, "--maxlen"),
+        (["--padding", "middle", "hi"], 2, "--padding"),
+        (["-o", "nodir/x.npy", "hi"], 2, "does not exist"),
+        (["-o", "x.bin", "hi"], 2, "format"),
+    ],
+)
+def test_cli_bad_flags(runner, vocab_files, tmp_path, monkeypatch, args, code, message):
+    _, full = vocab_files
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(main, ["encode", "-v", str(full), *args])
+    assert r.exit_code == code, r.output
+    assert message in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [('{"format": "embedcli-vocab", "version": 1, "tok', "truncated"), ('{"a": 1}', "not an embedcli vocabulary")],
+)
+def test_cli_bad_vocab_file(runner, tmp_path, content, message):
+    bad = tmp_path / "v.json"
+    bad.write_text(content)
+    r = runner.invoke(main, ["encode", "-v", str(bad), "hi"])
+    assert r.exit_code == 1 and message in r.output and str(bad) in r.output
+
+
+def test_large_input_streams_through_spool(tmp_path):
+    from collections import Counter
+    from embedcli.vocab import build_vocab
+
+    v = build_vocab(Counter({"a": 3, "b": 2}), 5)
+    lines = (("a b " * (i % 7)).strip() for i in range(20_000))
+    with spool_lines(lines, v, batch_lines=1000) as spool:
+        assert spool.n_rows == 20_000 and spool.longest == 12
+        blocks = list(spool.padded_blocks(4, "post", "pre", 0, block_rows=3000))
+        assert len(blocks) == 7
+        rows = np.concatenate(blocks)
+    assert rows.shape == (20_000, 4)
+    assert rows[7].tolist() == [0, 0, 0, 0] and rows[6].tolist() == [2, 3, 2, 3]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=6))
+def test_encode_never_fails_on_arbitrary_unicode(phrases):
+    from collections import Counter
+    from embedcli.encode import encode_phrases
+    from embedcli.vocab import build_vocab
+    from embedcli.text import tokenize
+
+    v = build_vocab(Counter(tokenize(" ".join(phrases[:3]))), 1)
+    ids = encode_phrases(phrases, v)
+    assert len(ids) == len(phrases)
+    for phrase, row in zip(phrases, ids):
+        tokens = tokenize(phrase, v.settings)
+        # decoding gives back every in-vocabulary word, unknown ones are <unk>
+        assert [v.tokens[i] for i in row] == [t if t in v.index else "<unk>" for t in tokens]

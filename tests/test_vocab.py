@@ -1,0 +1,211 @@
+import json
+from collections import Counter
+
+import pytest
+
+from embedcli.cli import main
+from embedcli.errors import FormatError, UsageError
+from embedcli.text import tokenize
+from embedcli.vocab import PAD, UNK, Vocab, build_vocab, count_tokens
+
+
+def build(text, **kw):
+    counts = Counter(tokenize(text))
+    return build_vocab(counts, sum(counts.values()), **kw)
+
+
+def test_seed_example_without_specials():
+    v = build("Hope to see you soon\nNice to see you again", specials=False)
+    assert v.tokens == ["hope", "to", "see", "you", "soon", "nice", "again"]
+    assert v.lookup(tokenize("Nice to see you again"), "error") == [5, 1, 2, 3, 6]
+
+
+def test_seed_example_with_specials():
+    v = build("Hope to see you soon\nNice to see you again")
+    assert v.tokens[:2] == [PAD, UNK] and v.pad_id == 0 and v.unk_id == 1
+    assert v.lookup(tokenize("Nice to see you again")) == [7, 3, 4, 5, 8]
+    assert v.lookup(["zebra"]) == [1]
+
+
+def test_frequency_order_ties_by_first_appearance():
+    v = build("b a c a b d c c", specials=False, order="frequency")
+    # counts: b=2 a=2 c=3 d=1 ; ties (a, b) by first appearance: b before a
+    assert v.tokens == ["c", "b", "a", "d"]
+    assert v.counts == [3, 2, 2, 1]
+
+
+def test_min_count_and_unk_count():
+    v = build("a b a c a b", min_count=2)
+    assert v.tokens == [PAD, UNK, "a", "b"]
+    assert v.counts == [0, 1, 3, 2]  # <unk> counts the one dropped token (c)
+    assert v.coverage() == pytest.approx(5 / 6)
+
+
+def test_max_size_is_exact_and_keeps_chosen_order():
+    text = "x y z y z z w"
+    v = build(text, max_size=2)
+    assert v.tokens == [PAD, UNK, "y", "z"]  # the 2 most frequent, in order of appearance
+    v = build(text, max_size=2, order="frequency", specials=False)
+    assert v.tokens == ["z", "y"]
+
+
+def test_bad_arguments():
+    with pytest.raises(UsageError):
+        build("a", order="alphabetical")
+    with pytest.raises(UsageError):
+        build("a", min_count=0)
+
+
+def test_round_trip(tmp_path):
+    v = build("Hope to see you soon", order="frequency", min_count=1)
+    path = tmp_path / "v.json"
+    v.save(path)
+    data = json.loads(path.read_text())
+    assert data["format"] == "embedcli-vocab" and data["version"] == 1
+    assert data["tokens"] == v.tokens and data["counts"] == v.counts
+    assert data["normalization"] == {"lower": True, "keep_punct": False, "unicode": "NFKC"}
+    w = Vocab.load(path)
+    assert w.tokens == v.tokens and w.counts == v.counts and w.settings == v.settings
+    assert w.order == "frequency" and w.corpus_tokens == 5
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"', "not valid JSON"),
+        ('{"hello": 1}', "not an embedcli vocabulary"),
+        ('[1, 2]', "not an embedcli vocabulary"),
+        ('{"format": "embedcli-vocab", "version": 99, "tokens": [], "counts": []}', "newer"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1]}', "as long as"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "a"], "counts": [1, 1]}', "more than once"),
+    ],
+)
+def test_load_rejects_bad_files(tmp_path, content, message):
+    path = tmp_path / "v.json"
+    path.write_text(content)
+    with pytest.raises(FormatError, match=message):
+        Vocab.load(path)
+
+
+def test_count_tokens_streams_several_files_in_order(tmp_path):
+    a = tmp_path / "a.txt"
+    b = tmp_path / "b.txt"
+    a.write_bytes("\ufeffZeta alpha\r\n".encode())
+    b.write_text("beta alpha\n")
+    counts, total = count_tokens([a, b])
+    assert list(counts) == ["zeta", "alpha", "beta"] and total == 4
+
+
+def test_long_line_without_newline_is_counted_exactly(tmp_path):
+    import embedcli.io as eio
+
+    words = [f"w{i % 5000}é" for i in range(200_000)]
+    path = tmp_path / "long.txt"
+    path.write_text("first line\n" + " ".join(words))
+    old = eio.LONG_LINE_BYTES, eio.CHUNK_BYTES
+    try:
+        eio.LONG_LINE_BYTES, eio.CHUNK_BYTES = 4096, 8192  # force many cuts inside the long line
+        chunks = list(eio.iter_chunks(path))
+        counts, total = count_tokens([path])
+    finally:
+        eio.LONG_LINE_BYTES, eio.CHUNK_BYTES = old
+    assert len(chunks) > 100 and max(len(c) for c in chunks) <= 2 * (8192 + 4096)
+    assert total == 200_002 and counts == Counter(["first", "line"] + words)
+
+
+def test_long_token_without_whitespace_is_cut_at_a_character_boundary(tmp_path):
+    import embedcli.io as eio
+
+    path = tmp_path / "blob.txt"
+    path.write_text("é" * 50_000)
+    old = eio.LONG_LINE_BYTES, eio.CHUNK_BYTES
+    try:
+        eio.LONG_LINE_BYTES, eio.CHUNK_BYTES = 1001, 3001  # odd sizes: cuts fall inside characters
+        text = "".join(eio.iter_chunks(path))
+    finally:
+        eio.LONG_LINE_BYTES, eio.CHUNK_BYTES = old
+    assert text == "é" * 50_000
+
+
+# ---- command line ---------------------------------------------------------------------------
+
+def test_cli_seed_no_specials(runner, seed_corpus, tmp_path):
+    out = tmp_path / "v.json"
+    r = runner.invoke(main, ["vocab", str(seed_corpus), "--no-specials", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["tokens"] == ["hope", "to", "see", "you", "soon", "nice", "again"]
+    assert "7 entries" in r.output
+
+
+def test_cli_json_summary_and_options(runner, seed_corpus, tmp_path):
+    out = tmp_path / "v.json"
+    r = runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(out), "--order", "frequency",
+                             "--min-count", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    assert summary["size"] == 5 and summary["corpus_tokens"] == 10
+    assert [row["token"] for row in summary["first"]] == [PAD, UNK, "to", "see", "you"]
+    assert summary["coverage"] == pytest.approx(0.6)
+
+
+def test_cli_stdin_to_stdout(runner):
+    r = runner.invoke(main, ["vocab", "-", "-o", "-", "--no-specials", "-q"], input="b a b\n")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["tokens"] == ["b", "a"]
+
+
+def test_cli_keep_case_and_punct(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("Hello, hello!\n")
+    out = tmp_path / "v.json"
+    r = runner.invoke(main, ["vocab", str(corpus), "-o", str(out), "--no-lower", "--keep-punct", "--no-specials"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert data["tokens"] == ["Hello", ",", "hello", "!"]
+    assert data["normalization"]["lower"] is False and data["normalization"]["keep_punct"] is True
+
+
+@pytest.mark.parametrize(
+    "setup, args, code, message",
+    [
+        (lambda p: None, ["missing.txt"], 1, "missing.txt: no such file"),
+        (lambda p: (p / "empty.txt").write_text(""), ["empty.txt"], 1, "no words found"),
+        (lambda p: (p / "bin.dat").write_bytes(b"\x00\x01\x02PNG"), ["bin.dat"], 1, "binary"),
+        (lambda p: (p / "bad.txt").write_bytes(b"ok line\nbad \xff line\n"), ["bad.txt"], 1, "line 2: invalid UTF-8"),
+        (lambda p: (p / "c.txt").write_text("a b"), ["c.txt", "--min-count", "5"], 1, "removes every word"),
+        (lambda p: (p / "c.txt").write_text("a b"), ["c.txt", "--min-count", "0"], 2, "--min-count"),
+    ],
+)
+def test_cli_errors_are_one_line(runner, tmp_path, monkeypatch, setup, args, code, message):
+    monkeypatch.chdir(tmp_path)
+    setup(tmp_path)
+    r = runner.invoke(main, ["vocab", *args, "-o", "v.json"])
+    assert r.exit_code == code, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "v.json").exists()
+
+
+def test_cli_invalid_utf8_can_be_replaced(runner, tmp_path):
+    corpus = tmp_path / "bad.txt"
+    corpus.write_bytes(b"good \xff word\n")
+    r = runner.invoke(main, ["vocab", str(corpus), "-o", str(tmp_path / "v.json"), "--encoding-errors", "replace", "-q"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "v.json").read_text())["tokens"][2:] == ["good", "word"]
+
+
+def test_cli_output_into_missing_directory(runner, seed_corpus, tmp_path):
+    r = runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(tmp_path / "nope" / "v.json")])
+    assert r.exit_code == 2
+    assert "does not exist" in r.output
+
+
+def test_failed_run_leaves_existing_file(runner, tmp_path):
+    out = tmp_path / "v.json"
+    out.write_text("precious")
+    corpus = tmp_path / "bad.txt"
+    corpus.write_bytes(b"fine\n" * 10 + b"\xff\n")
+    r = runner.invoke(main, ["vocab", str(corpus), "-o", str(out)])
+    assert r.exit_code == 1
+    assert out.read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
