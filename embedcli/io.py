@@ -175,15 +175,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     p = os.fspath(path)
     check_writable(p)
     parent = os.path.dirname(os.path.abspath(p))
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+    except OSError as exc:
+        raise EmbedcliError(f"cannot write {p}: {exc.strerror or exc}") from None
     os.close(fd)
     try:
         yield tmp
         _keep_mode(p, tmp)
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, IsADirectoryError)) \
+                and exc.errno is not None and exc.filename in (None, tmp, p):
+            raise EmbedcliError(f"cannot write {p}: {exc.strerror or exc}") from None
         raise
 
 
@@ -229,7 +235,10 @@ def atomic_directory(path: str | os.PathLike):
     if os.path.exists(p) and not os.path.isdir(p):
         raise UsageError(f"cannot write model to {path}: a file with that name exists")
     parent = _check_parent(p)
-    tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+    try:
+        tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+    except OSError as exc:
+        raise EmbedcliError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         yield tmp
         if os.path.exists(p):

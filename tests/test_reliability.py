@@ -1,0 +1,109 @@
+"""Cross-cutting reliability: no tracebacks for user mistakes, atomic writes, --debug."""
+
+import json
+import os
+import sys
+
+import pytest
+
+from embedcli.cli import main
+from embedcli.errors import EmbedcliError
+from embedcli.io import atomic_directory, atomic_path, atomic_write
+
+
+def read_only_target(tmp_path):
+    if os.geteuid() == 0:  # root writes anywhere on a normal file system; sysfs refuses even root
+        return "/sys/embedcli-test-output.json"
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    return str(locked / "out.json")
+
+
+def test_output_into_read_only_location(runner, seed_corpus, tmp_path):
+    target = read_only_target(tmp_path)
+    r = runner.invoke(main, ["vocab", str(seed_corpus), "-o", target])
+    assert r.exit_code == 1, r.output
+    assert r.output.count("\n") == 1 and "cannot write" in r.output and "Traceback" not in r.output
+
+
+def test_debug_shows_the_traceback(runner, tmp_path):
+    r = runner.invoke(main, ["--debug", "vocab", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 1
+    assert isinstance(r.exception, EmbedcliError)
+    r = runner.invoke(main, ["vocab", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v.json")],
+                      env={"EMBEDCLI_DEBUG": "1"})
+    assert isinstance(r.exception, EmbedcliError)
+    r = runner.invoke(main, ["vocab", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v.json")])
+    assert isinstance(r.exception, SystemExit) and "Traceback" not in r.output
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as f:
+            f.write("half of the new")
+            raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_path(target) as tmp:
+            open(tmp, "w").write("x")
+            raise KeyboardInterrupt
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_atomic_write_keeps_permissions(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    target.chmod(0o640)
+    with atomic_write(target) as f:
+        f.write("new")
+    assert target.read_text() == "new" and (target.stat().st_mode & 0o777) == 0o640
+
+
+def test_atomic_directory_swaps_only_when_complete(tmp_path):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "a.txt").write_text("old model")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_directory(target) as tmp:
+            (open(os.path.join(tmp, "a.txt"), "w")).write("partial")
+            raise KeyboardInterrupt
+    assert (target / "a.txt").read_text() == "old model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    with atomic_directory(target) as tmp:
+        open(os.path.join(tmp, "b.txt"), "w").write("new model")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_help_of_every_command_has_an_example(runner):
+    r = runner.invoke(main, ["--help"])
+    assert r.exit_code == 0
+    commands = [line.split()[0] for line in r.output.split("Commands:")[1].splitlines() if line.startswith("  ")]
+    assert {"vocab", "encode"} <= set(commands)
+    for name in commands:
+        r = runner.invoke(main, [name, "--help"])
+        assert r.exit_code == 0, name
+        assert "embedcli " + name in r.output or "embedcli " in r.output.split("Options:")[0], name
+        assert "Example" in r.output, f"{name} --help has no example"
+
+
+def test_version(runner):
+    from embedcli import __version__
+
+    r = runner.invoke(main, ["--version"])
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_unicode_is_text_not_an_error(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes("\ufeffCafé café CAFÉ\r\ncafe\u0301\r\n".encode())
+    out = tmp_path / "v.json"
+    r = runner.invoke(main, ["vocab", str(corpus), "-o", str(out), "--no-specials", "-q"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert data["tokens"] == ["café"] and data["counts"] == [4]
