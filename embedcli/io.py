@@ -19,7 +19,7 @@ from typing import IO, Callable, Iterator
 
 from .errors import EmbedcliError, UsageError
 
-CHUNK_BYTES = 1 << 22  # 4 MiB of text per chunk
+CHUNK_BYTES = 1 << 20  # 1 MiB of text per chunk
 LONG_LINE_BYTES = 1 << 20  # a line longer than this is split at whitespace when allowed
 
 STDIO = "-"

@@ -107,3 +107,27 @@ def test_unicode_is_text_not_an_error(runner, tmp_path):
     assert r.exit_code == 0, r.output
     data = json.loads(out.read_text())
     assert data["tokens"] == ["café"] and data["counts"] == [4]
+
+
+def test_one_very_long_line_is_read_in_bounded_memory(tmp_path):
+    """A 40 MB corpus with no newline at all: vocab counts it exactly with bounded memory."""
+    import resource
+    import subprocess
+
+    words = " ".join(f"word{i % 1000}" for i in range(1000)) + " "
+    path = tmp_path / "one-line.txt"
+    with open(path, "w") as f:
+        for _ in range(5_000):  # ~40 MB, one line
+            f.write(words)
+    assert path.stat().st_size > 39_000_000
+    out = tmp_path / "v.json"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-m", "embedcli", "vocab", str(path), "-o", str(out), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    summary = json.loads(proc.stdout)
+    assert summary["corpus_tokens"] == 5_000_000 and summary["size"] == 1002
+    assert json.loads(out.read_text())["counts"][2:] == [5000] * 1000
+    # the file is 40 MB; reading it whole as tokens would take several hundred MB
+    assert peak_mb < 200 or before / 1024 >= 200, f"peak RSS {peak_mb:.0f} MB"
