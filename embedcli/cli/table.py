@@ -1,0 +1,349 @@
+"""``embedcli show-table``, ``similar``, ``analogy``, ``evaluate``: look at and query the table."""
+
+from __future__ import annotations
+
+import click
+import numpy as np
+from rich.table import Table
+
+from ..encode import PADDINGS
+from ..errors import UsageError
+from ..evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs
+from ..io import STDIO, check_writable
+from ..model import Model
+from ..query import VectorIndex, analogy, similar
+from ..table import (
+    EXPORT_FORMATS,
+    abbreviate_onehot,
+    explain,
+    export,
+    json_vector,
+    phrase_rows,
+    plot_pca,
+    row_order,
+    table_json,
+)
+from . import main
+from .common import err_console, escape, handle_errors, json_option, out_console, print_json, progress_bar, quiet_option
+
+SHOW_FORMATS = ("table",) + EXPORT_FORMATS
+MAX_COLUMNS = 10  # vectors longer than this are shown as first 6 … last 3 values
+
+
+def _value_columns(dim: int, precision: int, reserved: int) -> list[int | None]:
+    """Which dimensions get a column (None = the "…" column), so the table fits the console."""
+    width = out_console.width or 80
+    per = precision + 6  # "-12.1234" plus padding and border
+    fit = max(3, (width - reserved) // per)
+    if dim <= fit:
+        return list(range(dim))
+    head = max(1, fit - 3)
+    return list(range(head)) + [None] + list(range(dim - 2, dim))
+
+
+def _add_value_columns(t: Table, dim: int, precision: int = 4, reserved: int = 24) -> list[int | None]:
+    cols = _value_columns(dim, precision, reserved)
+    for j in cols:
+        t.add_column("…" if j is None else str(j), justify="right" if j is not None else "center",
+                     style="cyan" if j is not None else "dim", no_wrap=True)
+    return cols
+
+
+def _cells(vec: np.ndarray, cols: list[int | None], precision: int) -> list[str]:
+    return ["…" if j is None else f"{vec[j]:.{precision}f}" for j in cols]
+
+
+def _vec_text(vec: np.ndarray, precision: int, max_values: int = 8) -> str:
+    vals = [f"{v:.{precision}f}" for v in vec[:max_values]]
+    if len(vec) > max_values:
+        vals.append(f"… ({len(vec) - max_values} more)")
+    return "[" + ", ".join(vals) + "]"
+
+
+def _load(model_path: str) -> Model:
+    return Model.load(model_path)
+
+
+@main.command("show-table")
+@click.argument("model", metavar="MODEL")
+@click.option("-n", "--limit", type=int, default=None,
+              help="Rows to show (default 20), words to plot (default 20), rows to export (default: all).")
+@click.option("--precision", type=int, default=4, show_default=True, help="Decimals shown per value.")
+@click.option("--format", "fmt", type=click.Choice(SHOW_FORMATS), default="table", show_default=True,
+              help="table: print a rich table; the others export the table (with -o).")
+@click.option("-o", "--output", metavar="FILE",
+              help="Where to export ('-' = stdout for word2vec, csv, json). For tsv: a DIRECTORY "
+                   "(existing, or ending in '/') gets vectors.tsv + metadata.tsv, anything else is a "
+                   "PREFIX: PREFIX.vectors.tsv + PREFIX.metadata.tsv.")
+@click.option("--phrase", metavar="TEXT", help="Show the rows of a phrase, in order (unknown words → <unk>).")
+@click.option("--maxlen", type=int, default=None, help="With --phrase: pad/truncate to this length (Keras pad_sequences).")
+@click.option("--padding", type=click.Choice(PADDINGS), default="pre", show_default=True,
+              help="With --phrase --maxlen: pad before (pre) or after (post).")
+@click.option("--truncating", type=click.Choice(PADDINGS), default="pre", show_default=True,
+              help="With --phrase --maxlen: cut at the start (pre) or the end (post).")
+@click.option("--explain", "explain_word", metavar="WORD",
+              help="Show WORD's one-hot vector and check that one-hot × table equals its row.")
+@click.option("--plot", "plot_path", metavar="FILE.png",
+              help="2-D PCA scatter of the --limit most frequent words (needs: pip install 'embedcli[plot]').")
+@json_option
+@quiet_option
+@handle_errors
+def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, padding, truncating,
+                       explain_word, plot_path, as_json, quiet):
+    """Show the embedding table: one row of `dim` numbers per vocabulary index.
+
+    An embedding layer is a lookup table of shape (vocab size, dim): a phrase is its rows,
+    and a one-hot vector times the table picks one row. MODEL is a model directory (or a
+    table.npy with vocab.json beside it).
+
+    \b
+    Examples:
+      embedcli show-table models/default                        # first 20 rows
+      embedcli show-table models/default --phrase "Nice to see you again" --maxlen 8
+      embedcli show-table models/default --explain see          # one-hot × table = row
+      embedcli show-table models/default --format word2vec -o vectors.txt
+      embedcli show-table models/default --format tsv -o projector/   # TensorBoard projector
+      embedcli show-table models/default --plot words.png --limit 50
+    """
+    modes = [name for name, on in (("--phrase", phrase is not None), ("--explain", explain_word is not None),
+                                   ("--plot", plot_path is not None), ("--format", fmt != "table")) if on]
+    if len(modes) > 1:
+        raise UsageError(f"{' and '.join(modes)} cannot be combined; use one at a time")
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be at least 1 (got {limit})")
+    if not 0 <= precision <= 12:
+        raise UsageError(f"--precision must be between 0 and 12 (got {precision})")
+    if maxlen is not None and phrase is None:
+        raise UsageError("--maxlen only applies to --phrase")
+    if output is not None and fmt == "table":
+        raise UsageError("-o needs an export format: --format word2vec, word2vec-binary, tsv, csv, json or npy")
+    if fmt != "table":
+        if output is None:
+            raise UsageError(f"--format {fmt} needs -o FILE ('-' for stdout)")
+        if fmt != "tsv":
+            check_writable(output)
+    if plot_path is not None:
+        check_writable(plot_path)
+
+    m = _load(model)
+    vocab, table = m.vocab, m.table
+    title = f"Embedding({len(vocab)}, {m.dim})"
+
+    if phrase is not None:
+        rows = phrase_rows(vocab, table, phrase, maxlen=maxlen, padding=padding, truncating=truncating)
+        if as_json:
+            print_json([{"position": r.position, "token": r.token, "index": r.index, "input": r.input,
+                         "vector": json_vector(r.vector)} for r in rows])
+            return
+        t = Table(title=f"{title}: rows of {escape(repr(phrase))}" + (f", maxlen {maxlen}" if maxlen else ""),
+                  title_style="bold")
+        t.add_column("pos", justify="right", no_wrap=True)
+        t.add_column("token", no_wrap=True)
+        t.add_column("index", justify="right", style="bold", no_wrap=True)
+        width = max([len(r.token) + (len(r.input) + 3 if r.input and r.input != r.token else 0) for r in rows] + [5])
+        cols = _add_value_columns(t, m.dim, precision, reserved=width + 20)
+        for r in rows:
+            label = r.token if r.input is None or r.input == r.token else f"{r.token} ({r.input})"
+            t.add_row(str(r.position), escape(label), str(r.index), *_cells(r.vector, cols, precision))
+        out_console.print(t)
+        if not rows:
+            err_console.print("the phrase has no tokens")
+        return
+
+    if explain_word is not None:
+        e = explain(vocab, table, explain_word)
+        if as_json:
+            print_json({
+                "word": e.word, "token": e.token, "index": e.index, "vocab_size": e.vocab_size,
+                "one_hot": e.one_hot.astype(int).tolist(), "row": json_vector(e.row),
+                "product": json_vector(e.product), "equal": e.equal,
+                "max_abs_difference": e.max_abs_difference,
+            })
+            return
+        out_console.print(f"[bold]{escape(e.token)}[/] has index [bold]{e.index}[/] in a vocabulary of {e.vocab_size}.")
+        out_console.print(f"one-hot (length {e.vocab_size}, 1 at position {e.index}): "
+                          f"{abbreviate_onehot(e.index, e.vocab_size)}", markup=False)
+        t = Table(title=f"one-hot × table ({e.vocab_size} × {m.dim}) vs row {e.index}", title_style="bold")
+        t.add_column("", no_wrap=True)
+        cols = _add_value_columns(t, m.dim, precision, reserved=20)
+        t.add_row(f"table[{e.index}]", *_cells(e.row, cols, precision))
+        t.add_row("one-hot @ table", *_cells(e.product, cols, precision))
+        out_console.print(t)
+        verdict = "[green]equal[/] (bit for bit)" if e.equal else \
+            f"[red]NOT equal[/] (max |difference| {e.max_abs_difference:g})"
+        out_console.print(f"computed one-hot @ table and compared with table[{e.index}]: {verdict}")
+        return
+
+    if plot_path is not None:
+        info = plot_pca(plot_path, vocab, table, limit or 20)
+        if as_json:
+            print_json(info)
+        elif not quiet:
+            share = info["explained_variance"]
+            err_console.print(f"wrote {plot_path}: {len(info['words'])} words, PC1 {share[0]:.1%} + PC2 "
+                              f"{share[1]:.1%} of variance")
+        return
+
+    if fmt != "table":
+        indices = None if limit is None else row_order(vocab, limit)
+        n = len(vocab) if indices is None else len(indices)
+        with progress_bar(f"writing {fmt}", n, quiet=quiet or output == STDIO, unit="rows") as adv:
+            res = export(fmt, output, vocab, table, indices=indices, progress=adv)
+        if as_json:
+            print_json({"format": res.format, "files": res.paths, "rows": res.rows, "dim": res.dim})
+        elif not quiet and output != STDIO:
+            err_console.print(f"wrote {res.rows} × {res.dim} ({fmt}) to {', '.join(res.paths)}")
+        return
+
+    indices = row_order(vocab, limit or 20)
+    if as_json:
+        print_json(table_json(vocab, table, indices))
+        return
+    shown = f"rows {indices[0]}–{indices[-1]} of {len(vocab)}" if len(indices) else "no rows"
+    t = Table(title=f"{title}: {shown}, float32", title_style="bold")
+    t.add_column("index", justify="right", style="bold", no_wrap=True)
+    t.add_column("token", no_wrap=True)
+    width = max([len(vocab.tokens[i]) for i in indices.tolist()] + [5])
+    cols = _add_value_columns(t, m.dim, precision, reserved=width + len(str(len(vocab))) + 10)
+    for i in indices.tolist():
+        t.add_row(str(i), escape(vocab.tokens[i]), *_cells(table[i], cols, precision))
+    out_console.print(t)
+    if len(indices) < len(vocab) and not quiet:
+        err_console.print(f"showing {len(indices)} of {len(vocab)} rows; use --limit N for more")
+
+
+def _neighbours_table(title: str, res, precision: int = 4) -> Table:
+    t = Table(title=title, title_style="bold")
+    t.add_column("rank", justify="right")
+    t.add_column("token")
+    t.add_column("index", justify="right")
+    t.add_column("cosine", justify="right", style="cyan")
+    for r, n in enumerate(res, 1):
+        t.add_row(str(r), escape(n.token), str(n.index), f"{n.score:.{precision}f}")
+    return t
+
+
+@main.command("similar")
+@click.argument("model", metavar="MODEL")
+@click.argument("words", nargs=-1, required=True, metavar="WORD...")
+@click.option("-k", "--topn", "k", type=int, default=10, show_default=True, help="Neighbours per word.")
+@json_option
+@handle_errors
+def similar_command(model, words, k, as_json):
+    """Nearest neighbours of WORD by cosine similarity (gensim's most_similar order).
+
+    The word itself and <pad>/<unk> are never listed. Several words give one list each.
+
+    \b
+    Examples:
+      embedcli similar models/default king
+      embedcli similar models/default king queen -k 5 --json
+    """
+    if k < 1:
+        raise UsageError(f"-k must be at least 1 (got {k})")
+    m = _load(model)
+    index = VectorIndex(m.vocab, m.table)
+    results = [(w, similar(m.vocab, m.table, w, k, index=index)) for w in words]
+    if as_json:
+        if len(results) == 1:
+            print_json([n.to_dict() for n in results[0][1]])
+        else:
+            print_json([{"word": w, "neighbours": [n.to_dict() for n in res]} for w, res in results])
+        return
+    for w, res in results:
+        out_console.print(_neighbours_table(f"nearest to {escape(repr(w))}", res))
+
+
+@main.command("analogy")
+@click.argument("model", metavar="MODEL")
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@click.option("-k", "--topn", "k", type=int, default=5, show_default=True, help="Answers to list.")
+@json_option
+@handle_errors
+def analogy_command(model, a, b, c, k, as_json):
+    """A is to B as C is to ?  (3CosAdd: B - A + C on unit vectors, like gensim).
+
+    Same result as gensim's most_similar(positive=[B, C], negative=[A]); A, B and C are not answers.
+
+    \b
+    Example:
+      embedcli analogy models/default man king woman      # → queen, hopefully
+    """
+    if k < 1:
+        raise UsageError(f"-k must be at least 1 (got {k})")
+    m = _load(model)
+    res = analogy(m.vocab, m.table, a, b, c, k)
+    if as_json:
+        print_json([n.to_dict() for n in res])
+        return
+    out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res))
+
+
+@main.command("evaluate")
+@click.argument("model", metavar="MODEL")
+@click.option("--similarity", "similarity_files", multiple=True, metavar="FILE",
+              help="Word-pair file (WordSim-353/SimLex: word1<TAB>word2<TAB>score, # comments). Repeatable.")
+@click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
+              help="Analogy questions (word2vec questions-words.txt: ': section' lines, 'a b c d'). Repeatable.")
+@click.option("--restrict-vocab", type=int, default=RESTRICT_VOCAB, show_default=True,
+              help="Only the first N words (vocabulary order) count as known, like gensim.")
+@click.option("--case-sensitive", is_flag=True, help="Match words exactly (default: case-insensitive, like gensim).")
+@json_option
+@quiet_option
+@handle_errors
+def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, case_sensitive, as_json, quiet):
+    """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
+
+    Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies (words with an
+    unknown word are skipped and counted as out-of-vocabulary).
+
+    \b
+    Examples:
+      embedcli evaluate models/default --similarity sample_data/similarity.tsv
+      embedcli evaluate models/default --analogies sample_data/analogies.txt --json
+    """
+    if not similarity_files and not analogy_files:
+        raise UsageError("give --similarity FILE and/or --analogies FILE")
+    if restrict_vocab < 1:
+        raise UsageError(f"--restrict-vocab must be at least 1 (got {restrict_vocab})")
+    m = _load(model)
+    ci = not case_sensitive
+    pairs = [evaluate_pairs(m.vocab, m.table, p, restrict_vocab=restrict_vocab, case_insensitive=ci)
+             for p in similarity_files]
+    analogies = []
+    for p in analogy_files:
+        with progress_bar(f"analogies {p}", None, quiet=quiet, unit="questions") as adv:
+            analogies.append(evaluate_analogies(m.vocab, m.table, p, restrict_vocab=restrict_vocab,
+                                                case_insensitive=ci, progress=adv))
+    if as_json:
+        print_json({"similarity": [r.to_dict() for r in pairs], "analogies": [r.to_dict() for r in analogies]})
+        return
+    if pairs:
+        t = Table(title="word similarity", title_style="bold")
+        for col in ("file", "Spearman", "Pearson", "pairs", "out of vocabulary"):
+            t.add_column(col, justify="left" if col == "file" else "right")
+        for r in pairs:
+            fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
+            t.add_row(escape(r.path), fmt(r.spearman), fmt(r.pearson), str(r.pairs),
+                      f"{r.oov_pairs} ({r.oov_share:.1%})")
+        out_console.print(t)
+        for r in pairs:
+            if r.invalid_lines and not quiet:
+                err_console.print(f"{r.path}: skipped {len(r.invalid_lines)} malformed line(s), first at line "
+                                  f"{r.invalid_lines[0]}")
+            if r.oov_examples and not quiet:
+                err_console.print(f"{r.path}: unknown words include {', '.join(r.oov_examples)}")
+    for r in analogies:
+        t = Table(title=f"analogies: {escape(r.path)}", title_style="bold")
+        for col in ("section", "correct", "answered", "accuracy"):
+            t.add_column(col, justify="left" if col == "section" else "right")
+        for s in r.sections:
+            t.add_row(escape(s.name), str(s.correct), str(s.total), f"{s.accuracy:.1%}" if s.total else "n/a")
+        t.add_row("[bold]total[/]", str(r.total.correct), str(r.total.total), f"[bold]{r.accuracy:.1%}[/]")
+        out_console.print(t)
+        if not quiet:
+            err_console.print(f"{r.path}: {r.oov_questions} of {r.questions} questions skipped "
+                              f"({r.oov_share:.1%}) for out-of-vocabulary words"
+                              + (f"; {len(r.invalid_lines)} malformed line(s)" if r.invalid_lines else ""))

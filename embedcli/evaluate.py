@@ -1,0 +1,324 @@
+"""Intrinsic evaluation: word-pair similarity correlation and analogy accuracy, like gensim.
+
+Both follow ``gensim.models.KeyedVectors`` (4.x) on a ``KeyedVectors`` holding the *word* rows of
+the table (specials excluded) in vocabulary order:
+
+* :func:`evaluate_pairs` is ``evaluate_word_pairs``: tab-separated ``word1 word2 score`` lines,
+  ``#`` lines are comments, lines that do not split into three fields with a numeric score are
+  skipped (and reported); only the first ``restrict_vocab`` words are known; with
+  ``case_insensitive`` (default) words are compared upper-cased and a word with several case
+  variants takes the vector of its first one. Pairs with an unknown word are skipped and
+  counted (``oov_share`` = skipped / (used + skipped)). Pearson's r of the scores and Spearman's
+  rho (Pearson of average ranks, so ties are handled like ``scipy.stats.spearmanr``), in NumPy.
+* :func:`evaluate_analogies` is ``evaluate_word_analogies``: ``: section`` headers, then
+  ``a b c expected`` lines; a question is answered with 3CosAdd (``most_similar(positive=[b, c],
+  negative=[a], topn=5)`` restricted to the first ``restrict_vocab`` words, skipping the input
+  words), correct when the best remaining word is ``expected``. Questions with an unknown word are
+  skipped and counted; accuracy per section and overall over the answered questions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .errors import EmbedcliError, FormatError
+from .io import display_name, iter_lines
+from .query import VectorIndex
+from .vocab import Vocab
+
+RESTRICT_VOCAB = 300000
+
+
+# -- statistics ------------------------------------------------------------------------------
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """Ranks starting at 1, ties get the average of their ranks (``scipy.stats.rankdata``)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    order = np.argsort(x, kind="mergesort")
+    xs = x[order]
+    # starts of runs of equal values
+    new = np.concatenate(([True], xs[1:] != xs[:-1])) if n else np.zeros(0, bool)
+    run_id = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], n)
+    avg = (starts + ends + 1) / 2.0  # mean of ranks start+1 .. end
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = avg[run_id]
+    return ranks
+
+
+def pearson(x, y) -> float:
+    """Pearson's r (NaN when either input is constant or there are fewer than 2 values)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if len(x) != len(y):
+        raise ValueError("x and y must have the same length")
+    if len(x) < 2:
+        return float("nan")
+    xm = x - x.mean()
+    ym = y - y.mean()
+    nx, ny = np.linalg.norm(xm), np.linalg.norm(ym)
+    if nx == 0 or ny == 0:
+        return float("nan")
+    r = float(np.dot(xm / nx, ym / ny))
+    return max(-1.0, min(1.0, r))
+
+
+def spearman(x, y) -> float:
+    """Spearman's rho with average ranks for ties (``scipy.stats.spearmanr``)."""
+    return pearson(rankdata(x), rankdata(y))
+
+
+def _finite(v: float) -> float | None:
+    return None if v != v else v
+
+
+# -- shared vocabulary view --------------------------------------------------------------------
+class _Known:
+    """gensim's ``ok_vocab``: the first ``restrict_vocab`` words, optionally upper-cased."""
+
+    def __init__(self, vocab: Vocab, table: np.ndarray, restrict_vocab: int | None, case_insensitive: bool):
+        self.index = VectorIndex(vocab, table, restrict_vocab)
+        keys = [vocab.tokens[i] for i in self.index.ids.tolist()]
+        self.case_insensitive = case_insensitive
+        self.keys = [k.upper() for k in keys] if case_insensitive else keys
+        ok: dict[str, int] = {}
+        for p, k in enumerate(self.keys):
+            ok.setdefault(k, p)  # first case variant wins
+        self.ok = ok
+
+    def key(self, word: str) -> str:
+        return word.upper() if self.case_insensitive else word
+
+
+# -- word pairs --------------------------------------------------------------------------------
+@dataclass
+class PairsResult:
+    path: str
+    pearson: float | None
+    spearman: float | None
+    pairs: int  # pairs used
+    oov_pairs: int  # pairs skipped for an unknown word
+    oov_share: float  # oov_pairs / (pairs + oov_pairs)
+    invalid_lines: list[int] = field(default_factory=list)
+    oov_examples: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.path,
+            "pearson": self.pearson,
+            "spearman": self.spearman,
+            "pairs": self.pairs,
+            "oov_pairs": self.oov_pairs,
+            "oov_share": self.oov_share,
+            "invalid_lines": self.invalid_lines,
+        }
+
+
+def evaluate_pairs(
+    vocab: Vocab,
+    table: np.ndarray,
+    path: str,
+    *,
+    restrict_vocab: int | None = RESTRICT_VOCAB,
+    case_insensitive: bool = True,
+    delimiter: str = "\t",
+    encoding_errors: str = "strict",
+) -> PairsResult:
+    known = _Known(vocab, table, restrict_vocab, case_insensitive)
+    vi = known.index
+    name = display_name(path)
+    gold: list[float] = []
+    model: list[float] = []
+    oov = 0
+    invalid: list[int] = []
+    oov_examples: list[str] = []
+    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split(delimiter)
+        try:
+            a, b, sim_text = parts
+            sim = float(sim_text)
+        except ValueError:
+            invalid.append(line_no)
+            continue
+        ka, kb = known.key(a), known.key(b)
+        if ka not in known.ok or kb not in known.ok:
+            oov += 1
+            if len(oov_examples) < 5:
+                oov_examples.append(a if ka not in known.ok else b)
+            continue
+        va = vi.vectors[known.ok[ka]]
+        vb = vi.vectors[known.ok[kb]]
+        na, nb = np.linalg.norm(va), np.linalg.norm(vb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = float(np.dot(va / na, vb / nb))
+        gold.append(sim)
+        model.append(cos)
+    if not gold:
+        if invalid and not oov:
+            raise FormatError(
+                f"{name}: line {invalid[0]}: no valid 'word1<TAB>word2<TAB>score' lines found"
+            )
+        raise EmbedcliError(
+            f"{name}: no usable word pairs: all {oov} pairs have a word outside the vocabulary"
+            if oov
+            else f"{name}: no word pairs found (expected 'word1<TAB>word2<TAB>score' lines)"
+        )
+    return PairsResult(
+        path=name,
+        pearson=_finite(pearson(gold, model)),
+        spearman=_finite(spearman(gold, model)),
+        pairs=len(gold),
+        oov_pairs=oov,
+        oov_share=oov / (len(gold) + oov),
+        invalid_lines=invalid,
+        oov_examples=oov_examples,
+    )
+
+
+# -- analogies ---------------------------------------------------------------------------------
+@dataclass
+class Section:
+    name: str
+    correct: int = 0
+    incorrect: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.correct + self.incorrect
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "section": self.name,
+            "correct": self.correct,
+            "incorrect": self.incorrect,
+            "total": self.total,
+            "accuracy": self.accuracy,
+        }
+
+
+@dataclass
+class AnalogyResult:
+    path: str
+    sections: list[Section]
+    total: Section
+    questions: int  # questions read (valid lines)
+    oov_questions: int  # skipped for an unknown word
+    invalid_lines: list[int] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.total.accuracy
+
+    @property
+    def oov_share(self) -> float:
+        return self.oov_questions / self.questions if self.questions else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.path,
+            "accuracy": self.accuracy,
+            "correct": self.total.correct,
+            "answered": self.total.total,
+            "questions": self.questions,
+            "oov_questions": self.oov_questions,
+            "oov_share": self.oov_share,
+            "sections": [s.to_dict() for s in self.sections],
+            "invalid_lines": self.invalid_lines,
+        }
+
+
+def evaluate_analogies(
+    vocab: Vocab,
+    table: np.ndarray,
+    path: str,
+    *,
+    restrict_vocab: int | None = RESTRICT_VOCAB,
+    case_insensitive: bool = True,
+    encoding_errors: str = "strict",
+    batch: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> AnalogyResult:
+    known = _Known(vocab, table, restrict_vocab, case_insensitive)
+    vi = known.index
+    name = display_name(path)
+    sections: list[Section] = []
+    questions: list[tuple[int, int, int, int, str, Section]] = []  # a, b, c positions, expected key
+    n_questions = oov = 0
+    invalid: list[int] = []
+    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
+        if line.startswith(": "):
+            sections.append(Section(line.lstrip(": ").strip()))
+            continue
+        words = line.split()
+        if not words:
+            continue
+        if not sections:
+            raise FormatError(f"{name}: line {line_no}: question before the first ': section' header")
+        if len(words) != 4:
+            invalid.append(line_no)
+            continue
+        n_questions += 1
+        a, b, c, expected = (known.key(w) for w in words)
+        if any(w not in known.ok for w in (a, b, c, expected)):
+            oov += 1
+            continue
+        questions.append((known.ok[a], known.ok[b], known.ok[c], expected, sections[-1]))
+    if n_questions == 0:
+        raise FormatError(f"{name}: no analogy questions found (expected ': section' lines and 'a b c d' lines)")
+
+    unit = vi.vectors.astype(np.float32, copy=True)
+    norms = vi.norms
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit /= norms[:, None]
+    zero = norms == 0
+    keys = known.keys
+    topn = 5
+    for start in range(0, len(questions), batch):
+        qs = questions[start : start + batch]
+        pa = np.array([q[0] for q in qs])
+        pb = np.array([q[1] for q in qs])
+        pc = np.array([q[2] for q in qs])
+        mean = (unit[pb] + unit[pc] - unit[pa]).astype(np.float64) / 3.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (mean / np.linalg.norm(mean, axis=1, keepdims=True)).astype(np.float32)
+            scores = (mean @ vi.vectors.T) / norms
+        scores[:, zero] = -np.inf
+        scores[np.isnan(scores)] = -np.inf
+        rows = np.arange(len(qs))
+        for p in (pa, pb, pc):
+            scores[rows, p] = -np.inf  # gensim drops the input words from the ranking
+        k = min(topn, scores.shape[1])
+        if k < scores.shape[1]:
+            part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        else:
+            part = np.tile(np.arange(scores.shape[1]), (len(qs), 1))
+        for r, q in enumerate(qs):
+            cand = part[r]
+            cand = cand[np.lexsort((cand, -scores[r, cand]))]
+            ignore = {keys[q[0]], keys[q[1]], keys[q[2]]}
+            predicted = None
+            for pos in cand.tolist():
+                if scores[r, pos] == -np.inf:
+                    continue
+                predicted = keys[pos]
+                if predicted in known.ok and predicted not in ignore:
+                    break
+            section = q[4]
+            if predicted == q[3] and not (zero[q[0]] or zero[q[1]] or zero[q[2]]):
+                section.correct += 1
+            else:
+                section.incorrect += 1
+        if progress is not None:
+            progress(len(qs))
+    total = Section("Total accuracy", sum(s.correct for s in sections), sum(s.incorrect for s in sections))
+    return AnalogyResult(name, sections, total, n_questions, oov, invalid)

@@ -1,0 +1,140 @@
+"""Nearest neighbours and analogies by cosine similarity, computed like gensim.
+
+Queries look at the *words* of the vocabulary: the specials (``<pad>``, ``<unk>``) are neither
+candidates nor queries. The arithmetic follows ``gensim.models.KeyedVectors.most_similar`` on a
+``KeyedVectors`` holding the word rows in vocabulary order, in float32:
+
+* every input vector is divided by its norm, the weighted mean is taken (weight +1 for positive,
+  -1 for negative words, divided by the sum of the absolute weights) and unit-normalised;
+* a candidate's score is ``dot(row, mean) / norm(row)``;
+* the input words are excluded, the rest sorted by descending score (ties: lower index first).
+
+Rows that are all zeros have no direction: they are never returned, and asking for one is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import EmbedcliError
+from .table import word_index
+from .vocab import Vocab
+
+
+@dataclass
+class Neighbour:
+    token: str
+    index: int
+    score: float
+
+    def to_dict(self) -> dict:
+        return {"token": self.token, "index": self.index, "score": self.score}
+
+
+class VectorIndex:
+    """The word rows of a table with their norms, ready for cosine queries."""
+
+    def __init__(self, vocab: Vocab, table: np.ndarray, restrict_vocab: int | None = None):
+        self.vocab = vocab
+        specials = set(vocab.special_ids())
+        ids = np.array([i for i in range(len(vocab)) if i not in specials], dtype=np.int64)
+        if restrict_vocab is not None:
+            ids = ids[:restrict_vocab]
+        self.ids = ids  # vocabulary index of each candidate
+        self.vectors = np.ascontiguousarray(table[ids], dtype=np.float32)
+        self.norms = np.linalg.norm(self.vectors, axis=1)
+        self.position = {int(i): p for p, i in enumerate(ids.tolist())}
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def unit(self, index: int) -> np.ndarray:
+        """The unit vector of vocabulary row ``index``."""
+        vec = np.asarray(self.table[index], dtype=np.float32)
+        norm = np.linalg.norm(vec)
+        if norm == 0:
+            raise EmbedcliError(
+                f"{self.vocab.tokens[index]!r} has an all-zero vector: cosine similarity is undefined for it"
+            )
+        return vec / norm
+
+    def mean_vector(self, positive: list[int], negative: list[int] = ()) -> np.ndarray:
+        """Unit-normalised weighted mean of the unit vectors (gensim's ``get_mean_vector``)."""
+        mean = np.zeros(self.vectors.shape[1], dtype=np.float32)
+        total = 0.0
+        for i in positive:
+            mean += self.unit(i)
+            total += 1.0
+        for i in negative:
+            mean -= self.unit(i)
+            total += 1.0
+        mean64 = mean / np.float64(total) if total > 0 else mean.astype(np.float64)
+        norm = np.linalg.norm(mean64)
+        if norm == 0:
+            raise EmbedcliError("the query vectors cancel out (their mean is zero): no direction to search")
+        return (mean64 / norm).astype(np.float32)
+
+    def scores(self, mean: np.ndarray) -> np.ndarray:
+        """Cosine of every candidate with the unit vector ``mean`` (NaN for zero rows)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self.vectors @ mean) / self.norms
+
+    def top(self, mean: np.ndarray, k: int, exclude: set[int]) -> list[Neighbour]:
+        scores = self.scores(mean)
+        valid = np.isfinite(scores)
+        cand = np.flatnonzero(valid)
+        if exclude:
+            ex_pos = np.array([self.position[i] for i in exclude if i in self.position], dtype=np.int64)
+            cand = np.setdiff1d(cand, ex_pos, assume_unique=True)
+        s = scores[cand]
+        if k < len(cand):
+            # keep everything tied with the k-th best, then sort exactly
+            part = np.argpartition(-s, k - 1)[:k]
+            kth = s[part].min()
+            keep = np.flatnonzero(s >= kth)
+            cand, s = cand[keep], s[keep]
+        order = np.lexsort((cand, -s))[:k]
+        return [
+            Neighbour(self.vocab.tokens[int(self.ids[p])], int(self.ids[p]), float(scores[p]))
+            for p in cand[order]
+        ]
+
+
+def _resolve(vocab: Vocab, word: str) -> int:
+    i = word_index(vocab, word)
+    if i in set(vocab.special_ids()):
+        raise EmbedcliError(f"{word!r} is a special token, not a word; it has no neighbours")
+    return i
+
+
+def similar(vocab: Vocab, table: np.ndarray, word: str, k: int = 10, *, index: VectorIndex | None = None) -> list[Neighbour]:
+    """The ``k`` nearest words of ``word`` by cosine (gensim ``most_similar(positive=[word])``)."""
+    index = index or VectorIndex(vocab, table)
+    i = _resolve(vocab, word)
+    return index.top(index.mean_vector([i]), k, {i})
+
+
+def most_similar(
+    vocab: Vocab,
+    table: np.ndarray,
+    positive: list[str],
+    negative: list[str] = (),
+    k: int = 10,
+    *,
+    index: VectorIndex | None = None,
+) -> list[Neighbour]:
+    """gensim's ``most_similar(positive, negative, topn=k)`` over the words of the vocabulary."""
+    index = index or VectorIndex(vocab, table)
+    pos = [_resolve(vocab, w) for w in positive]
+    neg = [_resolve(vocab, w) for w in negative]
+    if not pos and not neg:
+        raise EmbedcliError("give at least one word")
+    return index.top(index.mean_vector(pos, neg), k, set(pos) | set(neg))
+
+
+def analogy(vocab: Vocab, table: np.ndarray, a: str, b: str, c: str, k: int = 5, *, index: VectorIndex | None = None) -> list[Neighbour]:
+    """A is to B as C is to ? — 3CosAdd, gensim's ``most_similar(positive=[B, C], negative=[A])``."""
+    return most_similar(vocab, table, [b, c], [a], k, index=index)
