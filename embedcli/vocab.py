@@ -35,16 +35,33 @@ def count_tokens(
     *,
     encoding_errors: str = "strict",
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> tuple[Counter, int]:
     """Count the tokens of the corpus files, streaming.
 
     Returns a Counter whose iteration order is the order of first appearance, and the
-    number of tokens read. Memory grows with the number of distinct tokens only.
+    number of tokens read. Memory grows with the number of distinct tokens only. With
+    ``workers > 1`` the files are cut into byte ranges at newlines, counted in that many
+    processes and merged (:mod:`embedcli.partial`); the result is identical.
     """
+    from .partial import count_tokens_fast
+
+    return count_tokens_fast(
+        paths, settings, workers=workers, encoding_errors=encoding_errors, progress=progress
+    )
+
+
+def count_tokens_simple(
+    paths: Sequence[str | os.PathLike],
+    settings: TextSettings = TextSettings(),
+    *,
+    encoding_errors: str = "strict",
+) -> tuple[Counter, int]:
+    """Reference implementation of :func:`count_tokens` (one regex pass per chunk), for tests."""
     counts: Counter = Counter()
     total = 0
     for path in paths:
-        chunks = iter_chunks(path, encoding_errors=encoding_errors, progress=progress)
+        chunks = iter_chunks(path, encoding_errors=encoding_errors)
         for tokens in iter_tokens(chunks, settings):
             counts.update(tokens)
             total += len(tokens)
