@@ -1,0 +1,212 @@
+"""evaluate: Spearman/Pearson and analogy accuracy agree with gensim (reference client) and scipy."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+from scipy import stats
+
+from embedcli.cli import main
+from embedcli.errors import EmbedcliError
+from embedcli.evaluate import evaluate_analogies, evaluate_pairs, pearson, rankdata, spearman
+from embedcli.model import Model
+from embedcli.text import TextSettings
+from embedcli.vocab import Vocab, build_vocab, count_tokens
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLE = os.path.join(REPO, "sample_data")
+WORDSIM = "/work/shared/corpora/wordsim353.tsv"
+
+
+def words_kv(vocab, table):
+    ids = [i for i in range(len(vocab)) if i not in vocab.special_ids()]
+    kv = KeyedVectors(table.shape[1])
+    kv.add_vectors([vocab.tokens[i] for i in ids], table[ids])
+    return kv
+
+
+def structured_table(vocab, analogy_path, dim=24, noise=0.6, seed=0):
+    """Random rows, plus a per-section offset between the words of each analogy pair, so that
+    some questions are answered right and some wrong."""
+    rng = np.random.default_rng(seed)
+    table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
+    offset = None
+    with open(analogy_path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(":"):
+                offset = rng.standard_normal(dim) * 2
+                continue
+            w = line.lower().split()
+            if len(w) != 4 or any(x not in vocab for x in w):
+                continue
+            for x, y in ((w[0], w[1]), (w[2], w[3])):
+                table[vocab.index[y]] = table[vocab.index[x]] + offset + rng.standard_normal(dim) * noise
+    return table
+
+
+@pytest.fixture(scope="module")
+def sample_model(tmp_path_factory):
+    counts, total = count_tokens([os.path.join(SAMPLE, "corpus.txt")])
+    vocab = build_vocab(counts, total)
+    table = structured_table(vocab, os.path.join(SAMPLE, "analogies.txt"))
+    path = tmp_path_factory.mktemp("ev") / "m"
+    Model(vocab=vocab, table=table).save(path)
+    return str(path), vocab, table
+
+
+# -- statistics -----------------------------------------------------------------------------
+def test_rank_and_correlations_match_scipy():
+    rng = np.random.default_rng(0)
+    for n in (2, 5, 30, 353):
+        x = rng.integers(0, 6, n).astype(float)  # many ties
+        y = np.round(rng.standard_normal(n), 1)
+        assert np.array_equal(rankdata(x), stats.rankdata(x))
+        assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0], abs=1e-12)
+        assert pearson(x, y) == pytest.approx(stats.pearsonr(x, y)[0], abs=1e-12)
+    assert np.isnan(spearman([1, 1, 1], [1, 2, 3]))
+    assert pearson([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
+
+
+# -- word pairs -----------------------------------------------------------------------------
+def test_pairs_sample_data_match_gensim(sample_model):
+    _, vocab, table = sample_model
+    path = os.path.join(SAMPLE, "similarity.tsv")
+    ours = evaluate_pairs(vocab, table, path)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(path)
+    assert ours.pearson == pytest.approx(p, abs=5e-3) and ours.spearman == pytest.approx(s, abs=5e-3)
+    assert ours.oov_share * 100 == pytest.approx(oov)
+    assert ours.oov_pairs > 0 and ours.pairs > 0
+
+
+@pytest.mark.skipif(not os.path.exists(WORDSIM), reason="shared WordSim-353 copy not present")
+@pytest.mark.parametrize("restrict", [300000, 150])
+def test_pairs_wordsim353_match_gensim(tmp_path, restrict):
+    words = []
+    with open(WORDSIM, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                words += [w.lower() for w in line.split("\t")[:2]]
+    uniq = list(dict.fromkeys(words))[::-1]
+    keep = [w for i, w in enumerate(uniq) if i % 7 != 3]  # some words out of vocabulary
+    vocab = Vocab(tokens=["<pad>", "<unk>"] + keep, counts=[0, 0] + [1] * len(keep))
+    rng = np.random.default_rng(1)
+    table = rng.standard_normal((len(vocab), 10)).astype(np.float32)
+    ours = evaluate_pairs(vocab, table, WORDSIM, restrict_vocab=restrict)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(WORDSIM, restrict_vocab=restrict)
+    assert ours.pearson == pytest.approx(p, abs=5e-3)
+    assert ours.spearman == pytest.approx(s, abs=5e-3)
+    assert ours.oov_share * 100 == pytest.approx(oov)
+    assert 0 < ours.oov_pairs < 353
+
+
+def test_pairs_case_handling_like_gensim(tmp_path):
+    vocab = Vocab(tokens=["<pad>", "<unk>", "Paris", "paris", "France", "rome", "Italy", "x"],
+                  counts=[0, 0, 1, 1, 1, 1, 1, 1], settings=TextSettings(lower=False))
+    rng = np.random.default_rng(2)
+    table = rng.standard_normal((len(vocab), 5)).astype(np.float32)
+    f = tmp_path / "p.tsv"
+    f.write_text("# comment\nparis\tfrance\t8\nPARIS\trome\t3\nrome\tITALY\t7.5\nx\trome\t1\n"
+                 "bad line without tabs\nx\tparis\tnot-a-number\n\nx\tFrance\t2\n", encoding="utf-8")
+    kv = words_kv(vocab, table)
+    for ci in (True, False):
+        ours = evaluate_pairs(vocab, table, str(f), case_insensitive=ci)
+        (p, _), (s, _), oov = kv.evaluate_word_pairs(str(f), case_insensitive=ci)
+        assert ours.pearson == pytest.approx(p, abs=1e-6) and ours.spearman == pytest.approx(s, abs=1e-6)
+        assert ours.oov_share * 100 == pytest.approx(oov)
+        assert ours.invalid_lines == [6, 7]
+    assert evaluate_pairs(vocab, table, str(f)).pairs == 5
+    assert evaluate_pairs(vocab, table, str(f), case_insensitive=False).oov_pairs == 3
+
+
+def test_pairs_errors(tmp_path, sample_model):
+    _, vocab, table = sample_model
+    f = tmp_path / "oov.tsv"
+    f.write_text("platypus\tquasar\t3\n")
+    with pytest.raises(EmbedcliError, match="all 1 pairs have a word outside the vocabulary"):
+        evaluate_pairs(vocab, table, str(f))
+    f.write_text("just words here\n")
+    with pytest.raises(EmbedcliError, match="line 1"):
+        evaluate_pairs(vocab, table, str(f))
+
+
+# -- analogies ------------------------------------------------------------------------------
+def _gensim_analogies(kv, path, **kw):
+    score, sections = kv.evaluate_word_analogies(path, **kw)
+    return score, [(s["section"], len(s["correct"]), len(s["incorrect"])) for s in sections]
+
+
+def test_analogies_sample_data_match_gensim(sample_model):
+    _, vocab, table = sample_model
+    path = os.path.join(SAMPLE, "analogies.txt")
+    ours = evaluate_analogies(vocab, table, path)
+    score, sections = _gensim_analogies(words_kv(vocab, table), path)
+    assert ours.accuracy == pytest.approx(score, abs=5e-3)
+    assert [(s.name, s.correct, s.incorrect) for s in ours.sections] == sections[:-1]
+    assert 0 < ours.total.correct < ours.total.total  # a test that can fail both ways
+
+
+def test_analogies_case_oov_restrict_match_gensim(tmp_path):
+    # a bigger synthetic set with upper case, OOV words, malformed lines, and a small restrict_vocab
+    rng = np.random.default_rng(4)
+    words = [f"w{i}" for i in range(300)]
+    vocab = Vocab(tokens=["<pad>", "<unk>"] + words + ["W5"], counts=[0, 0] + [1] * 301,
+                  settings=TextSettings(lower=False))
+    lines = []
+    for sec in range(3):
+        lines.append(f": section-{sec}")
+        for _ in range(60):
+            a, b, c, d = rng.choice(300, 4, replace=False)
+            lines.append(f"w{a} w{b} w{c} w{d}")
+        lines.append("W1 w2 w3 zzz")  # OOV
+        lines.append("w1 w2 w3")  # malformed
+    f = tmp_path / "q.txt"
+    f.write_text("\n".join(lines) + "\n")
+    questions = [l.split() for l in lines if not l.startswith(":") and len(l.split()) == 4 and "zzz" not in l]
+    dim = 12
+    table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
+    for a, b, c, d in questions[::3]:  # make a third of them (roughly) solvable
+        ia, ib, ic, idd = (vocab.index[w] for w in (a, b, c, d))
+        table[idd] = table[ic] + table[ib] - table[ia] + rng.standard_normal(dim).astype(np.float32) * 0.3
+    kv = words_kv(vocab, table)
+    for kw in ({}, {"case_insensitive": False}, {"restrict_vocab": 200}):
+        ours = evaluate_analogies(vocab, table, str(f), batch=50, **kw)
+        score, sections = _gensim_analogies(kv, str(f), **kw)
+        assert ours.accuracy == pytest.approx(score, abs=5e-3)
+        assert [(s.name, s.correct, s.incorrect) for s in ours.sections] == sections[:-1]
+        assert ours.total.correct > 0 and ours.total.incorrect > 0
+        assert len(ours.invalid_lines) == 3
+    assert evaluate_analogies(vocab, table, str(f), restrict_vocab=200).oov_questions > 3
+
+
+def test_analogies_errors(tmp_path, sample_model):
+    _, vocab, table = sample_model
+    f = tmp_path / "a.txt"
+    f.write_text("lisbon portugal london england\n: late header\n")
+    with pytest.raises(EmbedcliError, match="line 1: question before the first"):
+        evaluate_analogies(vocab, table, str(f))
+    f.write_text(": only a header\n")
+    with pytest.raises(EmbedcliError, match="no analogy questions"):
+        evaluate_analogies(vocab, table, str(f))
+
+
+def test_evaluate_cli(sample_model, runner):
+    path, vocab, table = sample_model
+    sim, ana = os.path.join(SAMPLE, "similarity.tsv"), os.path.join(SAMPLE, "analogies.txt")
+    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(sim)
+    assert data["similarity"][0]["spearman"] == pytest.approx(s, abs=5e-3)
+    assert data["similarity"][0]["pearson"] == pytest.approx(p, abs=5e-3)
+    assert data["similarity"][0]["oov_share"] * 100 == pytest.approx(oov)
+    score, _ = _gensim_analogies(words_kv(vocab, table), ana)
+    assert data["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
+    assert [x["section"] for x in data["analogies"][0]["sections"]] == ["capital-country", "gender", "plural"]
+    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana])
+    assert res.exit_code == 0 and "Spearman" in res.output and "capital-country" in res.output
+    res = runner.invoke(main, ["evaluate", path])
+    assert res.exit_code == 2 and "--similarity" in res.output
+    res = runner.invoke(main, ["evaluate", path, "--similarity", "missing.tsv"])
+    assert res.exit_code == 1 and "missing.tsv" in res.output and "Traceback" not in res.output
