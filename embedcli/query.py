@@ -84,19 +84,22 @@ class VectorIndex:
 
     def top(self, mean: np.ndarray, k: int, exclude: set[int]) -> list[Neighbour]:
         scores = self.scores(mean)
-        valid = np.isfinite(scores)
-        cand = np.flatnonzero(valid)
-        if exclude:
-            ex_pos = np.array([self.position[i] for i in exclude if i in self.position], dtype=np.int64)
-            cand = np.setdiff1d(cand, ex_pos, assume_unique=True)
-        s = scores[cand]
-        if k < len(cand):
-            # keep everything tied with the k-th best, then sort exactly
-            part = np.argpartition(-s, k - 1)[:k]
-            kth = s[part].min()
-            keep = np.flatnonzero(s >= kth)
-            cand, s = cand[keep], s[keep]
-        order = np.lexsort((cand, -s))[:k]
+        ranked = scores.copy()
+        ranked[~np.isfinite(ranked)] = -np.inf  # zero rows have no direction
+        for i in exclude:
+            p = self.position.get(i)
+            if p is not None:
+                ranked[p] = -np.inf
+        n = len(ranked)
+        if k < n:
+            # the k best, plus anything tied with the k-th, then an exact sort
+            part = np.argpartition(-ranked, k - 1)[:k]
+            kth = ranked[part].min()
+            cand = np.flatnonzero(ranked >= kth) if np.isfinite(kth) else part
+        else:
+            cand = np.arange(n)
+        cand = cand[np.isfinite(ranked[cand])]
+        order = np.lexsort((cand, -ranked[cand]))[:k]
         return [
             Neighbour(self.vocab.tokens[int(self.ids[p])], int(self.ids[p]), float(scores[p]))
             for p in cand[order]
