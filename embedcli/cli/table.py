@@ -180,7 +180,7 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
             print_json(info)
         elif not quiet:
             share = info["explained_variance"]
-            err_console.print(f"wrote {plot_path}: {len(info['words'])} words, PC1 {share[0]:.1%} + PC2 "
+            err_console.print(f"wrote {escape(plot_path)}: {len(info['words'])} words, PC1 {share[0]:.1%} + PC2 "
                               f"{share[1]:.1%} of variance")
         return
 
@@ -192,7 +192,7 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
         if as_json:
             print_json({"format": res.format, "files": res.paths, "rows": res.rows, "dim": res.dim})
         elif not quiet and output != STDIO:
-            err_console.print(f"wrote {res.rows} × {res.dim} ({fmt}) to {', '.join(res.paths)}")
+            err_console.print(f"wrote {res.rows} × {res.dim} ({fmt}) to {escape(', '.join(res.paths))}")
         return
 
     indices = row_order(vocab, limit or 20)
@@ -288,7 +288,8 @@ def analogy_command(model, a, b, c, k, as_json):
 @click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
               help="Analogy questions (word2vec questions-words.txt: ': section' lines, 'a b c d'). Repeatable.")
 @click.option("--restrict-vocab", type=int, default=RESTRICT_VOCAB, show_default=True,
-              help="Only the first N words (vocabulary order) count as known, like gensim.")
+              help="Only the first N words in vocabulary order count as known (gensim's restrict_vocab; "
+                   "that is the most frequent words only for a vocabulary built with --order frequency).")
 @click.option("--case-sensitive", is_flag=True, help="Match words exactly (default: case-insensitive, like gensim).")
 @json_option
 @quiet_option
@@ -296,8 +297,8 @@ def analogy_command(model, a, b, c, k, as_json):
 def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, case_sensitive, as_json, quiet):
     """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
 
-    Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies (words with an
-    unknown word are skipped and counted as out-of-vocabulary).
+    Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies: pairs and
+    questions with an unknown word are skipped and counted as out-of-vocabulary.
 
     \b
     Examples:
@@ -331,10 +332,10 @@ def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, cas
         out_console.print(t)
         for r in pairs:
             if r.invalid_lines and not quiet:
-                err_console.print(f"{r.path}: skipped {len(r.invalid_lines)} malformed line(s), first at line "
+                err_console.print(f"{escape(r.path)}: skipped {len(r.invalid_lines)} malformed line(s), first at line "
                                   f"{r.invalid_lines[0]}")
             if r.oov_examples and not quiet:
-                err_console.print(f"{r.path}: unknown words include {', '.join(r.oov_examples)}")
+                err_console.print(escape(f"{r.path}: unknown words include {', '.join(r.oov_examples)}"))
     for r in analogies:
         t = Table(title=f"analogies: {escape(r.path)}", title_style="bold")
         for col in ("section", "correct", "answered", "accuracy"):
@@ -344,6 +345,6 @@ def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, cas
         t.add_row("[bold]total[/]", str(r.total.correct), str(r.total.total), f"[bold]{r.accuracy:.1%}[/]")
         out_console.print(t)
         if not quiet:
-            err_console.print(f"{r.path}: {r.oov_questions} of {r.questions} questions skipped "
+            err_console.print(f"{escape(r.path)}: {r.oov_questions} of {r.questions} questions skipped "
                               f"({r.oov_share:.1%}) for out-of-vocabulary words"
                               + (f"; {len(r.invalid_lines)} malformed line(s)" if r.invalid_lines else ""))
