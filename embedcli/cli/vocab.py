@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -10,7 +11,7 @@ from rich.table import Table
 from ..io import check_writable, input_size
 from ..text import TextSettings
 from ..vocab import ORDERS, build_vocab, count_tokens
-from ..errors import EmbedcliError
+from ..errors import EmbedcliError, UsageError
 from . import main
 from .common import (
     encoding_errors_option,
@@ -58,7 +59,27 @@ def render_vocab_summary(summary: dict, console=out_console) -> None:
     console.print(table)
 
 
-@main.command("vocab")
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+class VocabCommand(click.Command):
+    """``embedcli vocab CORPUS...`` that also answers ``embedcli vocab merge PARTS...``.
+
+    A first argument ``merge`` runs :func:`vocab_merge_command` with the rest of the arguments
+    (to count a corpus file named ``merge``, write it as ``./merge``).
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if args and args[0] == "merge":
+            return vocab_merge_command.make_context(f"{info_name} merge", list(args[1:]), parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@main.command("vocab", cls=VocabCommand)
 @click.argument("corpus", nargs=-1, required=True, metavar="CORPUS...")
 @click.option("-o", "--output", required=True, metavar="VOCAB.json", help="Where to write the vocabulary ('-' for stdout).")
 @click.option("--lower/--no-lower", default=True, show_default=True, help="Lower-case the text.")
@@ -70,12 +91,21 @@ def render_vocab_summary(summary: dict, console=out_console) -> None:
 @click.option("--min-count", type=int, default=1, show_default=True, help="Drop words seen fewer times.")
 @click.option("--max-size", type=int, default=None,
               help="Keep exactly the N most frequent words (besides the specials).")
+@click.option("-j", "--workers", type=int, default=None,
+              help="Processes counting byte ranges of the corpus in parallel [default: all cores]; "
+                   "the result is the same for any number.")
+@click.option("--partial", is_flag=True,
+              help="Write mergeable counts of this shard (counts, first positions, token total) "
+                   "instead of a vocabulary; combine shards with `embedcli vocab merge`.")
+@click.option("--offset", type=int, default=None,
+              help="With --partial: where this shard sits in the corpus (any number growing along the "
+                   "corpus: file number, byte offset...); merge sorts shards by it.")
 @encoding_errors_option
 @json_option
 @quiet_option
 @handle_errors
 def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count, max_size,
-                  encoding_errors, as_json, quiet):
+                  workers, partial, offset, encoding_errors, as_json, quiet):
     """Build a vocabulary from CORPUS files ('-' for stdin), indexing words by first appearance.
 
     Text is normalised (Unicode NFKC, lower case) and split into words; the file records
@@ -86,16 +116,51 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
       embedcli vocab sample_data/corpus.txt -o vocab.json
       embedcli vocab --no-specials --order frequency --min-count 2 a.txt b.txt -o vocab.json
       printf 'Hope to see you soon\\nNice to see you again\\n' | embedcli vocab - --no-specials -o -
+
+    \b
+    Counting in shards (on several machines), then merging in corpus order:
+      embedcli vocab part1.txt --partial -o p1.json
+      embedcli vocab part2.txt --partial -o p2.json
+      embedcli vocab merge p1.json p2.json -o vocab.json --min-count 2
     """
     positive_int("--min-count", min_count)
     positive_int("--max-size", max_size)
+    positive_int("--workers", workers)
+    workers = workers or default_workers()
+    if offset is not None and not partial:
+        raise UsageError("--offset only applies with --partial")
+    if partial:
+        ctx = click.get_current_context()
+        for name in ("specials", "order", "min_count", "max_size"):
+            if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT):
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} applies when merging (`embedcli vocab merge ... {flag}`), not with --partial")
     check_writable(output)
     settings = TextSettings(lower=lower, keep_punct=keep_punct)
     sizes = [input_size(p) for p in corpus]
     total = sum(sizes) if all(s is not None for s in sizes) else None
     start = time.perf_counter()
+    if partial:
+        from ..partial import count_partial
+
+        with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
+            part = count_partial(corpus, settings, encoding_errors=encoding_errors, workers=workers,
+                                 offset=offset, progress=advance)
+        part.save(output)
+        summary = partial_summary(part, time.perf_counter() - start, output)
+        if as_json:
+            if output != "-":
+                print_json(summary)
+        elif not quiet:
+            (out_console if output != "-" else err_console).print(
+                f"partial counts of [bold]{summary['distinct_words']:,}[/] distinct words "
+                f"({summary['total']:,} tokens) written to [cyan]{output}[/] in {summary['seconds']:.2f}s; "
+                "merge them with `embedcli vocab merge`"
+            )
+        return
     with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
-        counts, n_tokens = count_tokens(corpus, settings, encoding_errors=encoding_errors, progress=advance)
+        counts, n_tokens = count_tokens(corpus, settings, encoding_errors=encoding_errors, progress=advance,
+                                        workers=workers)
     if n_tokens == 0:
         raise EmbedcliError(f"{', '.join(corpus)}: no words found (empty corpus?)")
     vocab = build_vocab(counts, n_tokens, settings, specials=specials, order=order,
@@ -108,6 +173,95 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
     vocab.save(output)
     summary = vocab_summary(vocab, time.perf_counter() - start, output)
     summary["distinct_words"] = len(counts)
+    if as_json:
+        if output != "-":
+            print_json(summary)
+    elif not quiet:
+        render_vocab_summary(summary, out_console if output != "-" else err_console)
+
+
+def partial_summary(part, seconds: float, output: str) -> dict:
+    return {
+        "output": output,
+        "distinct_words": len(part.tokens),
+        "total": part.total,
+        "offset": part.offset,
+        "normalization": part.settings.to_dict(),
+        "seconds": round(seconds, 3),
+    }
+
+
+@click.command("merge")
+@click.argument("parts", nargs=-1, required=True, metavar="PARTS...")
+@click.option("-o", "--output", required=True, metavar="VOCAB.json",
+              help="Where to write the vocabulary ('-' for stdout).")
+@click.option("--specials/--no-specials", default=True, show_default=True,
+              help="Reserve <pad>=0 and <unk>=1; --no-specials indexes words from 0.")
+@click.option("--order", type=click.Choice(ORDERS), default="appearance", show_default=True,
+              help="appearance: order of first appearance; frequency: highest count first (Keras Tokenizer).")
+@click.option("--min-count", type=int, default=1, show_default=True, help="Drop words seen fewer times.")
+@click.option("--max-size", type=int, default=None,
+              help="Keep exactly the N most frequent words (besides the specials).")
+@click.option("--partial", is_flag=True,
+              help="Write the merged counts as partial counts again (to merge in several steps).")
+@json_option
+@quiet_option
+@handle_errors
+def vocab_merge_command(parts, output, specials, order, min_count, max_size, partial, as_json, quiet):
+    """Merge partial counts (from `embedcli vocab CORPUS --partial`) into one vocabulary.
+
+    Give the parts in corpus order; if every part was written with --offset they are sorted
+    by it instead. The result is exactly the vocabulary of the whole corpus counted at once
+    (same counts, same order of first appearance).
+
+    \b
+    Examples:
+      embedcli vocab books/01.txt --partial -o p01.json      # on any machine
+      embedcli vocab books/02.txt --partial -o p02.json
+      embedcli vocab merge p01.json p02.json -o vocab.json --min-count 5
+      embedcli vocab merge p*.json --partial -o all.json      # merge in several steps
+    """
+    from ..partial import PartialCounts, combine_partials
+
+    positive_int("--min-count", min_count)
+    positive_int("--max-size", max_size)
+    if partial:
+        ctx = click.get_current_context()
+        for name in ("specials", "order", "min_count", "max_size"):
+            if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT):
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} does not apply with --partial (it is used by the final merge)")
+    check_writable(output)
+    start = time.perf_counter()
+    loaded = [PartialCounts.load(p) for p in parts]
+    merged = combine_partials(loaded, list(parts))
+    if partial:
+        merged.save(output)
+        summary = partial_summary(merged, time.perf_counter() - start, output)
+        summary["parts"] = len(parts)
+        if as_json:
+            if output != "-":
+                print_json(summary)
+        elif not quiet:
+            (out_console if output != "-" else err_console).print(
+                f"{len(parts)} parts merged: {summary['distinct_words']:,} distinct words "
+                f"({summary['total']:,} tokens) written to [cyan]{output}[/]"
+            )
+        return
+    if merged.total == 0:
+        raise EmbedcliError(f"{', '.join(parts)}: no words in any part (empty shards?)")
+    counts = merged.counter()
+    vocab = build_vocab(counts, merged.total, merged.settings, specials=specials, order=order,
+                        min_count=min_count, max_size=max_size)
+    if len(vocab) == vocab.n_specials:
+        raise EmbedcliError(
+            f"--min-count {min_count} removes every word (the most frequent word occurs "
+            f"{max(counts.values())} times)"
+        )
+    vocab.save(output)
+    summary = vocab_summary(vocab, time.perf_counter() - start, output)
+    summary["distinct_words"] = len(counts)
+    summary["parts"] = len(parts)
     if as_json:
         if output != "-":
             print_json(summary)

@@ -1,0 +1,253 @@
+"""Mergeable counts (embedcli.partial): the fast counter against the reference regex loop,
+first positions, byte-range shards, several processes, the partial file format."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+import embedcli.io as eio
+import embedcli.partial as part_mod
+from embedcli.errors import EmbedcliError, FormatError, UsageError
+from embedcli.partial import (
+    PartialCounts,
+    ShardCounter,
+    combine_partials,
+    count_partial,
+    count_range,
+    merge_partials,
+    shard_ranges,
+)
+from embedcli.text import TextSettings, tokenize
+from embedcli.vocab import build_vocab, count_tokens, count_tokens_simple
+
+SETTINGS = [
+    TextSettings(),
+    TextSettings(lower=False),
+    TextSettings(keep_punct=True),
+    TextSettings(unicode="none"),
+]
+
+# pieces that exercise every path: ASCII words, apostrophes/hyphens at edges and doubled, ASCII
+# punctuation, <=> with U+0338 (NFKC composes them), ligatures, final sigma, dotted I, NBSP,
+# ideographic space, typographic apostrophe, combining accents, digits, underscores, CR
+ATOMS = [
+    "the", "The", "THE", "don't", "'tis", "well-known", "a--b", "x'-y", "-", "--", "'", "_", "a_b",
+    "e\u0301", "caf\u00e9", "CAF\u00c9", "\ufb01ne", "\u039f\u0394\u039f\u03a3", "\u03a3.", "\u0130stanbul",
+    "<\u0338", "=\u0338", ">", "<", "a<\u0338b", "\u00a0", "\u3000", "it\u2019s", "\u2019", "42", "3.14",
+    "\u00bd", "\u2460", "\u0301", "\ufeff", "\x1c", "word,", "(x)", "\u00e9t\u00e9", "na\u00efve", "\u0664\u0662",
+]
+WS = [" ", " ", " ", "\t", "\n", "\r\n", "  ", "\n\n"]
+
+
+def text_strategy():
+    return st.lists(
+        st.tuples(st.sampled_from(ATOMS) | st.text(min_size=1, max_size=4), st.sampled_from(WS)),
+        max_size=60,
+    ).map(lambda pairs: "".join(a + w for a, w in pairs))
+
+
+def naive(text: str, settings: TextSettings):
+    tokens = tokenize(text, settings)
+    counts = Counter(tokens)
+    first: dict[str, int] = {}
+    for i, t in enumerate(tokens):
+        first.setdefault(t, i)
+    return counts, len(tokens), first
+
+
+def write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    return path
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=text_strategy(), which=st.integers(0, len(SETTINGS) - 1))
+def test_fast_counter_matches_reference_tokenizer(tmp_path, text, which):
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates cannot be in a UTF-8 file
+        return
+    settings = SETTINGS[which]
+    path = write(tmp_path, "c.txt", text)
+    counter = count_range(path, settings, positions=True)
+    expected, total, first = naive(text.lstrip("\ufeff") if text.startswith("\ufeff") else text, settings)
+    got = counter.result()
+    assert got.total == total
+    assert list(zip(got.tokens, got.counts)) == list(expected.items())  # order of first appearance too
+    assert got.first == [first[t] for t in got.tokens]
+    ref, ref_total = count_tokens_simple([path], settings)
+    assert list(ref.items()) == list(expected.items()) and ref_total == total
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(text_strategy().map(lambda t: t.replace("\n", " ")), min_size=1, max_size=12),
+    cuts=st.lists(st.integers(0, 12), max_size=4),
+    which=st.integers(0, len(SETTINGS) - 1),
+    min_count=st.integers(1, 3),
+    max_size=st.none() | st.integers(1, 8),
+    order=st.sampled_from(["appearance", "frequency"]),
+    chunk=st.sampled_from([None, 7, 64]),
+)
+def test_merging_shards_gives_the_vocabulary_of_the_whole_corpus(
+    tmp_path, lines, cuts, which, min_count, max_size, order, chunk
+):
+    """Random corpora, random split points at line boundaries: merge == direct build."""
+    lines = [ln.replace("\x00", "").replace("\r", "") for ln in lines]
+    try:
+        "".join(lines).encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    settings = SETTINGS[which]
+    corpus = write(tmp_path, "corpus.txt", "".join(ln + "\n" for ln in lines))
+    bounds = sorted({min(c, len(lines)) for c in cuts} | {0, len(lines)})
+    shard_paths = []
+    for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        shard_paths.append(write(tmp_path, f"shard{k}.txt", "".join(ln + "\n" for ln in lines[a:b])))
+    old = eio.CHUNK_BYTES, eio.LONG_LINE_BYTES
+    try:
+        if chunk:  # many chunks per shard, long lines cut at whitespace (no word here is 48 bytes long)
+            eio.CHUNK_BYTES, eio.LONG_LINE_BYTES = chunk, 48
+        parts = [count_partial([p], settings) for p in shard_paths]
+        whole, whole_total = count_tokens_simple([corpus], settings)
+    finally:
+        eio.CHUNK_BYTES, eio.LONG_LINE_BYTES = old
+    # through the file format, like separate machines would
+    for k, p in enumerate(parts):
+        p.save(tmp_path / f"p{k}.json")
+    loaded = [PartialCounts.load(tmp_path / f"p{k}.json") for k in range(len(parts))]
+    counts, total = merge_partials(loaded)
+    assert total == whole_total
+    assert list(counts.items()) == list(whole.items())
+    if whole_total:
+        merged_vocab = build_vocab(counts, total, settings, order=order, min_count=min_count, max_size=max_size)
+        direct = build_vocab(whole, whole_total, settings, order=order, min_count=min_count, max_size=max_size)
+        assert merged_vocab.to_dict() == direct.to_dict()
+    # first positions of the merge are the positions in the whole corpus
+    combined = combine_partials(loaded)
+    _, _, first = naive("".join(ln + "\n" for ln in lines), settings)
+    assert combined.first == [first[t] for t in combined.tokens]
+    # offsets: shuffled parts with offsets merge in offset order
+    for k, p in enumerate(loaded):
+        p.offset = 10 * k
+    assert list(merge_partials(loaded[::-1])[0].items()) == list(whole.items())
+
+
+def test_byte_range_shards_of_one_file(tmp_path):
+    lines = [f"Line {i} w{i % 7} caf\u00e9 don't \u03a3\u039f\u03a3 {'x' * (i % 13)}" for i in range(3000)]
+    path = write(tmp_path, "c.txt", "\n".join(lines) + "\n")
+    ranges = shard_ranges(path, 5, min_bytes=1)
+    assert len(ranges) == 5 and ranges[0][0] == 0 and ranges[-1][1] == os.path.getsize(path)
+    data = path.read_bytes()
+    for a, b in ranges:
+        assert a == 0 or data[a - 1 : a] == b"\n"
+    parts = [count_range(path, TextSettings(), a, b, positions=True).result() for a, b in ranges]
+    counts, total = merge_partials(parts)
+    ref, ref_total = count_tokens_simple([path])
+    assert list(counts.items()) == list(ref.items()) and total == ref_total
+    _, _, first = naive(path.read_text(), TextSettings())
+    merged = combine_partials(parts)
+    assert merged.first == [first[t] for t in merged.tokens]
+
+
+def test_shard_ranges_small_and_newline_free_files(tmp_path):
+    small = write(tmp_path, "s.txt", "a b\n")
+    assert shard_ranges(small, 4) == [(0, 4)]
+    blob = write(tmp_path, "b.txt", "x " * 5000)  # no newline at all: one shard
+    assert shard_ranges(blob, 3, min_bytes=1) == [(0, 10000)]
+    empty = write(tmp_path, "e.txt", "")
+    assert shard_ranges(empty, 3) == [(0, 0)]
+
+
+def test_several_processes_give_the_same_counts(tmp_path, monkeypatch):
+    monkeypatch.setattr(part_mod, "MIN_SHARD_BYTES", 1024)
+    text = "".join(f"Word{i % 211} and w\u00f6rd{i % 97}, {i}\n" for i in range(4000))
+    a = write(tmp_path, "a.txt", "\ufeff" + text)
+    b = write(tmp_path, "b.txt", text[::-1])
+    ref, ref_total = count_tokens_simple([a, b])
+    seen = []
+    counts, total = count_tokens([a, b], workers=2, progress=seen.append)
+    assert list(counts.items()) == list(ref.items()) and total == ref_total
+    assert sum(seen) == os.path.getsize(a) + os.path.getsize(b)
+    assert len(part_mod.plan_jobs([a, b], 2)) >= 2
+
+
+def test_errors_name_the_line_in_any_shard(tmp_path, monkeypatch):
+    monkeypatch.setattr(part_mod, "MIN_SHARD_BYTES", 1024)
+    good = b"".join(b"line %d fine\n" % i for i in range(2000))
+    path = tmp_path / "bad.txt"
+    path.write_bytes(good + b"bad \xff here\n" + good + b"worse \xfe\n")
+    for workers in (1, 2):
+        with pytest.raises(EmbedcliError, match="line 2001: invalid UTF-8"):
+            count_tokens([path], workers=workers)
+    counts, total = count_tokens([path], workers=2, encoding_errors="replace")
+    ref, ref_total = count_tokens_simple([path], encoding_errors="replace")
+    assert list(counts.items()) == list(ref.items()) and total == ref_total and counts["worse"] == 1
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(good + b"a\x00b\n")
+    with pytest.raises(EmbedcliError, match="line 2001: NUL byte"):
+        count_tokens([nul], workers=2)
+    with pytest.raises(EmbedcliError, match="missing.txt: no such file"):
+        count_tokens([tmp_path / "missing.txt"], workers=2)
+
+
+def test_shard_counter_keeps_counting_across_chunks():
+    counter = ShardCounter(positions=True)
+    counter.add(b"a b a -- c\n")
+    counter.add(b"'d' a--b e\n")
+    res = counter.result()
+    assert res.tokens == ["a", "b", "c", "d", "e"]
+    assert res.counts == [3, 2, 1, 1, 1]
+    assert res.first == [0, 1, 3, 4, 7] and res.total == 8
+
+
+def test_partial_file_round_trip_and_errors(tmp_path):
+    p = PartialCounts(["x", "y"], [2, 1], 4, TextSettings(lower=False), [0, 2], {"path": "c.txt"}, 7)
+    p.save(tmp_path / "p.json")
+    q = PartialCounts.load(tmp_path / "p.json")
+    assert q == p
+    data = json.loads((tmp_path / "p.json").read_text())
+    bad_cases = [
+        ({"format": "embedcli-vocab"}, "not embedcli partial counts"),
+        ({**data, "version": 99}, "newer than this embedcli"),
+        ({**data, "counts": [2]}, "as long as"),
+        ({**data, "counts": [2, 0]}, "positive integers"),
+        ({**data, "tokens": ["x", "x"]}, "appears more than once"),
+        ({**data, "total": 1}, "at least the sum"),
+        ({**data, "first": [3, 1]}, "must increase"),
+        ({**data, "normalization": {"lower": True, "stem": True}}, "bad \"normalization\""),
+    ]
+    for content, message in bad_cases:
+        (tmp_path / "b.json").write_text(json.dumps(content))
+        with pytest.raises(FormatError, match=message):
+            PartialCounts.load(tmp_path / "b.json")
+    (tmp_path / "t.json").write_text((tmp_path / "p.json").read_text()[:40])
+    with pytest.raises(FormatError, match="truncated"):
+        PartialCounts.load(tmp_path / "t.json")
+    with pytest.raises(EmbedcliError, match="no such file"):
+        PartialCounts.load(tmp_path / "nope.json")
+
+
+def test_merge_refuses_mixed_settings_and_offsets():
+    a = PartialCounts(["x"], [1], 1, TextSettings())
+    b = PartialCounts(["x"], [1], 1, TextSettings(keep_punct=True))
+    with pytest.raises(EmbedcliError, match="b.json: normalisation"):
+        merge_partials([a, b], ["a.json", "b.json"])
+    c = PartialCounts(["y"], [1], 1, TextSettings(), offset=3)
+    with pytest.raises(UsageError, match="a.json has no offset"):
+        merge_partials([a, c], ["a.json", "c.json"])
+    d = PartialCounts(["z"], [1], 1, TextSettings(), offset=3)
+    with pytest.raises(EmbedcliError, match="same offset 3"):
+        merge_partials([c, d], ["c.json", "d.json"])
+    with pytest.raises(UsageError, match="nothing to merge"):
+        merge_partials([])
+    # without positions in one part, the merge still counts (positions dropped)
+    merged = combine_partials([PartialCounts(["x"], [1], 1, first=[0]), PartialCounts(["y"], [1], 1)])
+    assert merged.tokens == ["x", "y"] and merged.first is None
