@@ -1,0 +1,210 @@
+"""Corpus → integer ids, once, on disk.
+
+Training reads the corpus many times (once per epoch). :func:`encode_corpus` tokenises it
+once, streaming, into a flat ``int32`` array in a temporary directory: one vocabulary id per
+in-vocabulary word and :data:`SENTENCE_BREAK` (``-1``) at the end of every line. Lines longer
+than :data:`MAX_SENTENCE` tokens are cut into pieces of that length, like gensim's
+``LineSentence``. Words below ``min_count`` are dropped (as word2vec does), so a window spans
+over them. Memory grows with the vocabulary, never with the corpus: the text is read in
+chunks and the ids are appended to a file, then remapped block by block.
+
+Counting and encoding share one tokenisation pass: tokens get provisional ids in order of
+first appearance while the counts are collected; once the vocabulary is known (min_count,
+max_size), the provisional ids are remapped to vocabulary ids.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .errors import EmbedcliError
+from .io import display_name, iter_chunks
+from .text import TextSettings, normalize, token_pattern
+from .vocab import Vocab, build_vocab
+
+SENTENCE_BREAK = -1
+MAX_SENTENCE = 10_000
+BLOCK = 1 << 20  # ids per block when remapping / reading
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus encoded as vocabulary ids (a ``.npy`` file in ``directory``)."""
+
+    directory: str
+    path: str
+    n_entries: int  # ids + sentence breaks
+    n_words: int  # in-vocabulary words (the words of one epoch before subsampling)
+    n_sentences: int
+    corpus_tokens: int  # all tokens read, in the vocabulary or not
+
+    def ids(self) -> np.ndarray:
+        """The flat id array, memory-mapped read-only."""
+        if self.n_entries == 0:
+            return np.zeros(0, dtype=np.int32)
+        return np.load(self.path, mmap_mode="r")
+
+    def blocks(self, size: int = BLOCK) -> Iterator[np.ndarray]:
+        arr = self.ids()
+        for start in range(0, self.n_entries, size):
+            yield np.array(arr[start : start + size])
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> "EncodedCorpus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _scan(
+    paths: Sequence[str],
+    settings: TextSettings,
+    raw_path: str,
+    *,
+    encoding_errors: str,
+    progress: Callable[[int], None] | None,
+    index: dict[str, int] | None = None,
+) -> tuple[dict[str, int], np.ndarray, int, int]:
+    """Tokenise ``paths``; write ``provisional id + 1`` per token and 0 per line end to ``raw_path``.
+
+    With a fixed ``index`` (token -> id), unknown tokens are written as ``len(index) + 1`` and
+    no new ids are made. Returns the index, counts per provisional id, tokens read, entries.
+    """
+    growing = index is None
+    index = {} if index is None else index
+    unknown = len(index)  # fixed index: unknown tokens are written as len(index) + 1
+    pattern = token_pattern(settings)
+    n_tokens = 0
+    n_entries = 0
+    counts = np.zeros(0, dtype=np.int64)
+    with open(raw_path, "wb") as out:
+        for path in paths:
+            for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress):
+                buf: list[int] = []
+                text = normalize(chunk, settings)
+                for line in text.split("\n"):
+                    tokens = pattern.findall(line)
+                    if not tokens:
+                        continue
+                    n_tokens += len(tokens)
+                    if growing:
+                        setdefault = index.setdefault
+                        ids = [setdefault(t, len(index)) + 1 for t in tokens]
+                    else:
+                        get = index.get
+                        ids = [get(t, unknown) + 1 for t in tokens]
+                    if len(ids) > MAX_SENTENCE:
+                        for start in range(0, len(ids), MAX_SENTENCE):
+                            buf.extend(ids[start : start + MAX_SENTENCE])
+                            buf.append(0)
+                    else:
+                        buf.extend(ids)
+                        buf.append(0)
+                if not buf:
+                    continue
+                arr = np.asarray(buf, dtype=np.int32)
+                arr.tofile(out)
+                n_entries += len(arr)
+                size = len(index) + 1
+                chunk_counts = np.bincount(arr[arr > 0], minlength=size)[1:]
+                if len(counts) < len(chunk_counts):
+                    counts = np.concatenate([counts, np.zeros(len(chunk_counts) - len(counts), np.int64)])
+                counts[: len(chunk_counts)] += chunk_counts
+    if len(counts) < len(index):
+        counts = np.concatenate([counts, np.zeros(len(index) - len(counts), np.int64)])
+    return index, counts, n_tokens, n_entries
+
+
+def encode_corpus(
+    paths: Sequence[str | os.PathLike],
+    settings: TextSettings = TextSettings(),
+    *,
+    min_count: int = 5,
+    max_size: int | None = None,
+    vocab: Vocab | None = None,
+    encoding_errors: str = "strict",
+    progress: Callable[[int], None] | None = None,
+    tmp_dir: str | None = None,
+) -> tuple[Vocab, EncodedCorpus]:
+    """Build the vocabulary (unless ``vocab`` is given) and encode the corpus, in one pass.
+
+    Returns the vocabulary and an :class:`EncodedCorpus` whose temporary directory the caller
+    removes with ``close()`` (or a ``with`` block).
+    """
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise EmbedcliError("no corpus given: pass CORPUS files or set 'corpus' in the config file")
+    if vocab is not None:
+        settings = vocab.settings
+    directory = tempfile.mkdtemp(prefix="embedcli-corpus-", dir=tmp_dir)
+    try:
+        raw_path = os.path.join(directory, "raw.i32")
+        fixed = dict(vocab.index) if vocab is not None else None
+        index, counts, n_tokens, n_raw = _scan(
+            paths, settings, raw_path, encoding_errors=encoding_errors, progress=progress, index=fixed
+        )
+        names = ", ".join(display_name(p) for p in paths)
+        if n_tokens == 0:
+            raise EmbedcliError(f"{names}: no words found (empty corpus?)")
+        tokens = list(index)
+        if vocab is None:
+            counter = Counter(dict(zip(tokens, counts.tolist())))
+            vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size)
+            if len(vocab) == vocab.n_specials:
+                raise EmbedcliError(
+                    f"--min-count {min_count} removes every word of {names} "
+                    f"(the most frequent word occurs {int(counts.max())} times); lower --min-count"
+                )
+        specials = set(vocab.specials.values())
+        # remap[raw] -> final id; raw 0 = sentence break -> -1; dropped words -> -2
+        vindex = vocab.index
+        if fixed is None:
+            remap = np.full(len(tokens) + 1, -2, dtype=np.int32)
+            for p, tok in enumerate(tokens):
+                v = vindex.get(tok)
+                if v is not None and tok not in specials:
+                    remap[p + 1] = v
+        else:
+            remap = np.full(len(vocab) + 2, -2, dtype=np.int32)
+            for tok, v in vindex.items():
+                if tok not in specials:
+                    remap[v + 1] = v
+        remap[0] = SENTENCE_BREAK
+        raw = np.memmap(raw_path, dtype=np.int32, mode="r", shape=(n_raw,)) if n_raw else np.zeros(0, np.int32)
+        kept_words = 0
+        n_entries = 0
+        for start in range(0, n_raw, BLOCK):
+            block = remap[np.asarray(raw[start : start + BLOCK])]
+            n_entries += int(np.count_nonzero(block != -2))
+        final_path = os.path.join(directory, "ids.npy")
+        n_sentences = 0
+        if n_entries:
+            final = np.lib.format.open_memmap(final_path, mode="w+", dtype=np.int32, shape=(n_entries,))
+            pos = 0
+            for start in range(0, n_raw, BLOCK):
+                block = remap[np.asarray(raw[start : start + BLOCK])]
+                block = block[block != -2]
+                final[pos : pos + len(block)] = block
+                pos += len(block)
+                n_sentences += int(np.count_nonzero(block == SENTENCE_BREAK))
+                kept_words += int(np.count_nonzero(block >= 0))
+            final.flush()
+            del final
+        del raw
+        os.unlink(raw_path)
+        if kept_words == 0:
+            raise EmbedcliError(f"{names}: no word of the corpus is in the vocabulary; nothing to train on")
+        return vocab, EncodedCorpus(directory, final_path, n_entries, kept_words, n_sentences, n_tokens)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise

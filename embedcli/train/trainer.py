@@ -1,0 +1,304 @@
+"""The SGD loop: epochs over an encoded corpus, mini-batches of consecutive tokens.
+
+Per epoch, the encoded corpus (:mod:`embedcli.corpus`) is streamed in blocks. For each block,
+all random draws happen up front from ``numpy.random.default_rng([seed, epoch])``:
+subsampling (word2vec's formula), the reduced window ``b ~ U[1, window]`` of every kept
+token, and the negative samples. Then the block is cut into batches of ``batch_words``
+centre tokens (plus ``window`` tokens of context on each side); each batch's loss and
+gradient come from :mod:`embedcli.train.sgns` and are applied with a learning rate that
+decays linearly, batch by batch, from ``lr`` to ``min_lr`` over the whole run.
+
+Workers: ``workers`` consecutive batches form a round; their gradients are computed in
+threads against the same parameters (NumPy releases the GIL in its large loops), then
+applied in batch order (the input and output matrices in two threads). The result depends
+on the seed, the settings and ``workers`` only, never on thread timing.
+
+Because the draws of an epoch depend only on (seed, epoch), training epochs 1..k, saving
+both matrices, and training epochs k+1..n later gives the same bytes as one run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..corpus import SENTENCE_BREAK, EncodedCorpus
+from ..errors import EmbedcliError
+from .sgns import (
+    cbow_loss_grad,
+    keep_probabilities,
+    n_groups_for,
+    negative_cdf,
+    skipgram_loss_grad,
+)
+
+READ_BLOCK = 1 << 20
+NEG_GROUP = 64  # tokens sharing one set of negatives
+ROW_POWER = 0.5  # output rows: step / max(1, occurrences / ROW_FREE) ** ROW_POWER
+ROW_POWER_IN = 0.5  # input rows
+ROW_FREE = 4.0  # occurrences per batch that still get the plain summed update
+
+
+@dataclass
+class TrainState:
+    """Everything needed to continue training: both matrices, epochs done, history."""
+
+    w_in: np.ndarray
+    w_out: np.ndarray
+    epochs_done: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray) -> TrainState:
+    """word2vec initialisation: input rows U(-0.5/dim, 0.5/dim), output rows 0.
+
+    Rows that are never trained (``trainable`` False: ``<pad>``, ``<unk>``) start at 0.
+    """
+    rng = np.random.default_rng([seed, 2**31])
+    w_in = ((rng.random((vocab_size, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_in[~trainable] = 0
+    w_out = np.zeros((vocab_size, dim), dtype=np.float32)
+    return TrainState(w_in, w_out)
+
+
+def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
+    """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path)."""
+    d = W.shape[1]
+    flat = (ids.astype(np.int64)[:, None] * d + np.arange(d)).ravel()
+    np.add.at(W.reshape(-1), flat, G.reshape(-1))
+
+
+@dataclass
+class _Batch:
+    ids: np.ndarray  # (L,) token ids of the batch with its context margins
+    fwd: np.ndarray  # (window, L) bool
+    bwd: np.ndarray
+    neg: np.ndarray  # (n_groups, N) negative ids
+    lr: float
+    words_before: int  # raw words of the epoch before this batch (for progress)
+
+
+class Trainer:
+    """Trains ``state`` in place on ``corpus`` with the resolved ``settings``."""
+
+    def __init__(self, corpus: EncodedCorpus, counts: np.ndarray, trainable: np.ndarray,
+                 settings: dict[str, Any], workers: int):
+        self.corpus = corpus
+        self.settings = settings
+        self.objective = settings["objective"]
+        if self.objective not in ("skipgram", "cbow"):
+            raise EmbedcliError(f"objective {self.objective!r} is not trained by the word-vector trainer")
+        self.window = int(settings["window"])
+        self.negative = int(settings["negative"])
+        self.batch_words = int(settings["batch_words"])
+        self.epochs = int(settings["epochs"])
+        self.lr0 = float(settings["lr"])
+        self.lr1 = float(settings["min_lr"])
+        self.seed = int(settings["seed"])
+        self.workers = max(1, int(workers))
+        counts = np.asarray(counts, dtype=np.float64) * trainable
+        self.keep = keep_probabilities(counts, float(settings["sample"])).astype(np.float32)
+        self.keep[~trainable] = 0
+        self.cdf = negative_cdf(counts)
+        self.group = NEG_GROUP
+        self.n_neg = max(self.negative, NEG_GROUP)
+        self.total_words = corpus.n_words * self.epochs
+        self.vocab_size = len(counts)
+
+    # -- schedule ---------------------------------------------------------------------------
+    def lr_at(self, epoch: int, words_before: int) -> float:
+        progress = (epoch * self.corpus.n_words + words_before) / max(1, self.total_words)
+        return self.lr0 - (self.lr0 - self.lr1) * min(1.0, progress)
+
+    # -- batches ----------------------------------------------------------------------------
+    def _batches(self, epoch: int):
+        rng = np.random.default_rng([self.seed, epoch])
+        w = self.window
+        words_offset = 0
+        for block in self.corpus.blocks(READ_BLOCK):
+            is_word = block >= 0
+            sent = np.cumsum(block == SENTENCE_BREAK, dtype=np.int32)
+            draw = rng.random(len(block), dtype=np.float32)
+            safe = np.where(is_word, block, 0)
+            kept = is_word & (draw < self.keep[safe])
+            raw_before = np.cumsum(is_word, dtype=np.int64) - is_word  # raw words before each entry
+            ids = block[kept]
+            sents = sent[kept]
+            words_before = raw_before[kept] + words_offset
+            n = len(ids)
+            block_words = int(is_word.sum())
+            if n == 0:
+                words_offset += block_words
+                continue
+            reduced = rng.integers(1, w + 1, size=n, dtype=np.int32)
+            starts = list(range(0, n, self.batch_words))
+            lens = [min(n, s + self.batch_words + w) - max(0, s - w) for s in starts]
+            n_negs = sum(n_groups_for(L, self.group) for L in lens) * self.n_neg
+            neg_all = np.searchsorted(self.cdf, rng.random(n_negs)).astype(np.int32)
+            neg_pos = 0
+            offsets = np.arange(1, w + 1, dtype=np.int32)[:, None]
+            for s, L in zip(starts, lens):
+                a0 = max(0, s - w)
+                b0 = a0 + L
+                e = min(n, s + self.batch_words)
+                bid = ids[a0:b0]
+                bs = sents[a0:b0]
+                centre = np.zeros(L, dtype=bool)
+                centre[s - a0 : e - a0] = True
+                ok = (reduced[a0:b0][None, :] >= offsets) & centre[None, :]  # (w, L)
+                fwd = np.zeros((w, L), dtype=bool)
+                bwd = np.zeros((w, L), dtype=bool)
+                for o in range(1, min(w, L - 1) + 1):
+                    same = bs[: L - o] == bs[o:]
+                    fwd[o - 1, : L - o] = ok[o - 1, : L - o] & same
+                    bwd[o - 1, o:] = ok[o - 1, o:] & same
+                ng = n_groups_for(L, self.group)
+                neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
+                neg_pos += ng * self.n_neg
+                wb = int(words_before[s])
+                yield _Batch(bid, fwd, bwd, neg, self.lr_at(epoch, wb), wb)
+            words_offset += block_words
+
+    # -- one batch --------------------------------------------------------------------------
+    def _compute(self, state: TrainState, batch: _Batch):
+        H = state.w_in[batch.ids]
+        U = state.w_out[batch.ids]
+        V = state.w_out[batch.neg]
+        if self.objective == "skipgram":
+            loss, pairs, dH, dU, dV = skipgram_loss_grad(H, U, V, batch.fwd, batch.bwd, self.negative, self.group)
+        else:
+            loss, pairs, dH, dU, dV = cbow_loss_grad(
+                H, U, V, batch.fwd, batch.bwd, self.negative, self.group, word2vec_update=True
+            )
+        step = np.float32(-batch.lr)
+        dH *= self._row_scale(batch.ids, step, ROW_POWER_IN)[:, None]
+        out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
+        dOut = np.concatenate([dU, dV.reshape(-1, dV.shape[-1])])
+        dOut *= self._row_scale(out_ids, step, ROW_POWER)[:, None]
+        return loss, pairs, dH, out_ids, dOut
+
+    def _row_scale(self, ids: np.ndarray, step: np.float32, power: float) -> np.ndarray:
+        """Per-entry factor: ``step / max(1, occurrences of the row in the batch) ** ROW_POWER``.
+
+        A frequent word occurs many times in one batch; adding all its gradients, computed
+        at the same point, would be a step far longer than word2vec's sequential updates
+        and diverges. Dividing by the occurrence count (to a power) keeps rare words at
+        plain SGD and tames frequent ones.
+        """
+        if power == 0:
+            return np.full(len(ids), step, dtype=np.float32)
+        counts = np.bincount(ids, minlength=self.vocab_size)[ids].astype(np.float32)
+        counts *= np.float32(1 / ROW_FREE)
+        np.maximum(counts, 1, out=counts)
+        if power != 1.0:
+            counts **= np.float32(power)
+        return step / counts
+
+    # -- epochs -----------------------------------------------------------------------------
+    def run(self, state: TrainState, *, callback: Callable[[dict], None] | None = None,
+            on_epoch_end: Callable[[TrainState], None] | None = None) -> TrainState:
+        pool = ThreadPoolExecutor(max_workers=max(2, self.workers)) if self.workers > 1 else None
+        try:
+            for epoch in range(state.epochs_done, self.epochs):
+                self._run_epoch(state, epoch, pool, callback)
+                state.epochs_done = epoch + 1
+                if on_epoch_end is not None:
+                    on_epoch_end(state)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return state
+
+    def _apply(self, state: TrainState, results, pool) -> None:
+        def apply_in():
+            for _, _, dH, _, _, ids in results:
+                _scatter_add(state.w_in, ids, dH)
+
+        def apply_out():
+            for _, _, _, out_ids, dOut, _ in results:
+                _scatter_add(state.w_out, out_ids, dOut)
+
+        if pool is None or len(results) == 1 and False:
+            apply_in()
+            apply_out()
+        else:
+            f = pool.submit(apply_out)
+            apply_in()
+            f.result()
+
+    def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
+        start = time.perf_counter()
+        loss_sum = 0.0
+        pairs = 0
+        last_lr = self.lr0
+        words_done = 0
+        batches = self._batches(epoch)
+        last_report = 0.0
+        while True:
+            round_ = []
+            for batch in batches:
+                round_.append(batch)
+                if len(round_) == self.workers:
+                    break
+            if not round_:
+                break
+            if pool is None:
+                results = [self._compute(state, round_[0]) + (round_[0].ids,)]
+            else:
+                futures = [pool.submit(self._compute, state, b) for b in round_]
+                results = [f.result() + (b.ids,) for f, b in zip(futures, round_)]
+            self._apply(state, results, pool)
+            for loss, n, *_ in results:
+                loss_sum += loss
+                pairs += n
+            if not math.isfinite(loss_sum):
+                raise EmbedcliError(
+                    f"training diverged (loss is {loss_sum}) in epoch {epoch + 1}; "
+                    f"try a lower --lr (now {self.lr0:g})"
+                )
+            last_lr = round_[-1].lr
+            words_done = round_[-1].words_before
+            now = time.perf_counter()
+            if callback is not None and now - last_report > 0.1:
+                last_report = now
+                elapsed = now - start
+                callback({
+                    "epoch": epoch + 1,
+                    "epochs": self.epochs,
+                    "words": words_done,
+                    "words_total": self.corpus.n_words,
+                    "lr": last_lr,
+                    "loss": loss_sum / max(1, pairs),
+                    "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
+                })
+        seconds = time.perf_counter() - start
+        if not np.isfinite(state.w_in).all() or not np.isfinite(state.w_out).all():
+            raise EmbedcliError(
+                f"training diverged (non-finite weights) in epoch {epoch + 1}; try a lower --lr (now {self.lr0:g})"
+            )
+        entry = {
+            "epoch": epoch + 1,
+            "loss": loss_sum / max(1, pairs),
+            "pairs": pairs,
+            "words": self.corpus.n_words,
+            "words_per_sec": self.corpus.n_words / seconds if seconds > 0 else None,
+            "lr": last_lr,
+            "seconds": round(seconds, 4),
+        }
+        state.history.append(entry)
+        if callback is not None:
+            callback({
+                "epoch": epoch + 1,
+                "epochs": self.epochs,
+                "words": self.corpus.n_words,
+                "words_total": self.corpus.n_words,
+                "lr": last_lr,
+                "loss": entry["loss"],
+                "words_per_sec": entry["words_per_sec"] or 0.0,
+                "epoch_done": True,
+            })

@@ -1,0 +1,103 @@
+"""Finite-difference checks of the batch loss/gradient functions (float64, tiny cases)."""
+
+import numpy as np
+import pytest
+
+from embedcli.train.sgns import cbow_loss_grad, keep_probabilities, negative_cdf, skipgram_loss_grad, softplus, sigmoid
+
+
+def _case(seed, L=9, d=4, window=3, group=4, N=5):
+    rng = np.random.default_rng(seed)
+    H = rng.normal(0, 0.7, (L, d))
+    U = rng.normal(0, 0.7, (L, d))
+    ng = -(-L // group)
+    V = rng.normal(0, 0.7, (ng, N, d))
+    fwd = rng.random((window, L)) < 0.6
+    bwd = rng.random((window, L)) < 0.6
+    return H, U, V, fwd, bwd, group
+
+
+def _numeric(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        up = f()
+        x[i] = old - eps
+        down = f()
+        x[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gradient_matches_finite_differences(objective, seed):
+    H, U, V, fwd, bwd, group = _case(seed)
+    negative = 3
+    fn = skipgram_loss_grad if objective == "skipgram" else cbow_loss_grad
+
+    def loss():
+        return fn(H, U, V, fwd, bwd, negative, group)[0]
+
+    _, _, dH, dU, dV = fn(H, U, V, fwd, bwd, negative, group)
+    for analytic, x in ((dH, H), (dU, U), (dV, V)):
+        numeric = _numeric(loss, x)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)
+
+
+def _reference_skipgram_loss(H, U, V, fwd, bwd, negative, group):
+    """Pair-by-pair loop: the definition the vectorised code must match."""
+    L = H.shape[0]
+    N = V.shape[1]
+    loss, pairs = 0.0, 0
+    for o in range(1, fwd.shape[0] + 1):
+        for i in range(L):
+            for j, mask in ((i + o, fwd), (i - o, bwd)):
+                if 0 <= j < L and mask[o - 1, i]:
+                    h = H[j]
+                    loss += np.log1p(np.exp(-h @ U[i]))
+                    loss += negative / N * sum(np.log1p(np.exp(h @ v)) for v in V[j // group])
+                    pairs += 1
+    return loss, pairs
+
+
+def test_skipgram_loss_matches_pair_loop():
+    H, U, V, fwd, bwd, group = _case(5, L=11)
+    loss, pairs, *_ = skipgram_loss_grad(H, U, V, fwd, bwd, 5, group)
+    ref, ref_pairs = _reference_skipgram_loss(H, U, V, fwd, bwd, 5, group)
+    assert pairs == ref_pairs > 0
+    assert loss == pytest.approx(ref, rel=1e-10)
+
+
+def test_untrained_loss_is_log2_times_one_plus_negatives():
+    # all-zero vectors: every score is 0, so each pair costs (1 + negative) * log 2
+    L, d = 20, 3
+    H, U, V = np.zeros((L, d), np.float32), np.zeros((L, d), np.float32), np.zeros((1, 64, d), np.float32)
+    fwd = np.ones((2, L), bool)
+    bwd = np.ones((2, L), bool)
+    loss, pairs, *_ = skipgram_loss_grad(H, U, V, fwd, bwd, 5, 64)
+    assert pairs == 2 * (L - 1) + 2 * (L - 2)
+    assert loss / pairs == pytest.approx(6 * np.log(2), rel=1e-6)
+
+
+def test_softplus_and_sigmoid_are_stable():
+    x = np.array([-1000, -30, 0, 30, 1000], dtype=np.float32)
+    sp = softplus(x)
+    assert np.all(np.isfinite(sp))
+    np.testing.assert_allclose(sp, [0, np.log1p(np.exp(-30.0)), np.log(2), 30, 1000], rtol=1e-6)
+    s = sigmoid(x)
+    assert s.dtype == np.float32 and s[0] == 0 and s[-1] == 1 and s[2] == 0.5
+
+
+def test_subsampling_matches_word2vec_formula():
+    counts = np.array([0, 0, 1000, 10, 1])
+    keep = keep_probabilities(counts, 1e-2)
+    t = 1e-2 * counts.sum()
+    assert keep[2] == pytest.approx((np.sqrt(1000 / t) + 1) * t / 1000)
+    assert keep[3] == 1.0 and keep[4] == 1.0
+    assert np.all(keep_probabilities(counts, 0) == 1)
+    cdf = negative_cdf(counts)
+    assert cdf[-1] == 1.0 and cdf[0] == 0.0 and cdf[1] == 0.0
