@@ -19,12 +19,25 @@ LABEL_PREFIX = "__label__"
 
 
 def split_labels(line: str, prefix: str = LABEL_PREFIX) -> tuple[list[str], str]:
-    """``(labels, text)`` of one line: the prefixed tokens and the rest joined by spaces."""
+    """``(labels, text)`` of one line: the prefixed tokens and the rest of the text.
+
+    Leading labels (the usual layout) are peeled off without splitting the whole line; labels
+    further on are found too, and the text is then the other tokens joined by spaces.
+    """
     if prefix not in line:
         return [], line
     labels: list[str] = []
+    rest = line.lstrip()
+    while rest.startswith(prefix):
+        parts = rest.split(None, 1)
+        if len(parts[0]) == len(prefix):  # the bare prefix is not a label
+            break
+        labels.append(parts[0])
+        rest = parts[1] if len(parts) > 1 else ""
+    if prefix not in rest:
+        return labels, rest
     words: list[str] = []
-    for part in line.split():
+    for part in rest.split():
         if part.startswith(prefix) and len(part) > len(prefix):
             labels.append(part)
         else:

@@ -1,0 +1,149 @@
+"""``embedcli predict`` and ``embedcli test``: use a classifier model (``train --objective classify``)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+from ..errors import UsageError
+from ..io import STDIO, atomic_write, check_writable, input_size, iter_lines
+from ..model import Model
+from ..train.classify import Classifier, evaluate
+from . import main
+from .common import (
+    encoding_errors_option,
+    err_console,
+    handle_errors,
+    json_option,
+    out_console,
+    progress_bar,
+    quiet_option,
+)
+
+BATCH_LINES = 4096
+
+
+def _load(model_path: str) -> Classifier:
+    return Classifier(Model.load(model_path))
+
+
+def _check_k_threshold(k: int, threshold: float) -> None:
+    if k < 1:
+        raise UsageError(f"-k must be at least 1 (got {k})")
+    if not (0.0 <= threshold <= 1.0):
+        raise UsageError(f"--threshold must be a probability between 0 and 1 (got {threshold})")
+
+
+def _format(pred: list[tuple[str, float]], prob: bool, as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"labels": [l for l, _ in pred], "probs": [round(p, 6) for _, p in pred]},
+                          ensure_ascii=False)
+    if prob:
+        return " ".join(f"{l} {p:.6g}" for l, p in pred)
+    return " ".join(l for l, _ in pred)
+
+
+@main.command("predict")
+@click.argument("model_path", metavar="MODEL")
+@click.argument("phrases", nargs=-1, metavar="[PHRASE...]")
+@click.option("-i", "--input", "input_path", metavar="FILE",
+              help="Read phrases from FILE, one per line ('-' for stdin; the default without PHRASE).")
+@click.option("-o", "--output", default=STDIO, show_default=True, metavar="FILE",
+              help="Write the predictions to FILE ('-' for stdout).")
+@click.option("-k", "k", type=int, default=1, show_default=True, help="Number of labels per phrase.")
+@click.option("--prob", is_flag=True, help="Print each label's probability after it (fastText's predict-prob).")
+@click.option("--threshold", type=float, default=0.0, show_default=True,
+              help="Only labels with at least this probability.")
+@encoding_errors_option
+@json_option
+@quiet_option
+@handle_errors
+def predict_command(model_path, phrases, input_path, output, k, prob, threshold, encoding_errors, as_json, quiet):
+    """Predict the labels of phrases with a classifier model, one output line per phrase.
+
+    The output is fastText's: `__label__X` (with --prob `__label__X 0.98`; with -k 2 the two best
+    labels on one line). Words starting with `__label__` in the input are ignored, so a labelled
+    test file can be given as it is. A phrase without any known word gets the labels the model
+    finds most likely a priori.
+
+    \b
+    Examples:
+      embedcli predict models/clickbait "You won't believe what this cat did"
+      embedcli predict models/clickbait -i sample_data/labeled_test.txt -k 2 --prob
+      cat headlines.txt | embedcli predict models/clickbait --json -o predictions.jsonl
+    """
+    _check_k_threshold(k, threshold)
+    if phrases and input_path:
+        raise UsageError("give phrases as arguments or with -i/--input, not both")
+    check_writable(output)
+    classifier = _load(model_path)
+    source_path = None if phrases else (input_path or STDIO)
+    show_bar = not quiet and source_path not in (None, STDIO) and output != STDIO
+    with progress_bar("predicting", input_size(source_path) if source_path else None,
+                      quiet=not show_bar) as advance:
+        source = phrases if phrases else iter_lines(source_path, encoding_errors=encoding_errors,
+                                                    progress=advance)
+        n = 0
+        with atomic_write(output) as f:
+            batch: list[str] = []
+
+            def flush() -> None:
+                for pred in classifier.predict(batch, k, threshold):
+                    f.write(_format(pred, prob, as_json))
+                    f.write("\n")
+                batch.clear()
+
+            for line in source:
+                batch.append(line)
+                n += 1
+                if len(batch) >= BATCH_LINES:
+                    flush()
+            if batch:
+                flush()
+    if output != STDIO and not quiet:
+        out_console.print(f"{n:,} predictions written to [cyan]{output}[/]", highlight=False)
+
+
+@main.command("test")
+@click.argument("model_path", metavar="MODEL")
+@click.argument("test_path", metavar="FILE")
+@click.option("-k", "k", type=int, default=1, show_default=True, help="Precision and recall at k.")
+@click.option("--threshold", type=float, default=0.0, show_default=True,
+              help="Only count predicted labels with at least this probability.")
+@encoding_errors_option
+@json_option
+@quiet_option
+@handle_errors
+def test_command(model_path, test_path, k, threshold, encoding_errors, as_json, quiet):
+    """Precision and recall at k of a classifier model on a labelled file, like `fasttext test`.
+
+    FILE has fastText-format lines (`__label__X some text`, '-' for stdin). N is the number of
+    lines with a label the model knows; P@k = correct labels / predicted labels, R@k = correct
+    labels / true labels.
+
+    \b
+    Examples:
+      embedcli test models/clickbait sample_data/labeled_test.txt
+      embedcli test models/clickbait sample_data/labeled_test.txt -k 2 --json
+    """
+    _check_k_threshold(k, threshold)
+    classifier = _load(model_path)
+    with progress_bar("testing", input_size(test_path), quiet=quiet) as advance:
+        result = evaluate(classifier, test_path, k=k, threshold=threshold,
+                          encoding_errors=encoding_errors, progress=advance)
+    if as_json:
+        click.echo(json.dumps({key: (None if isinstance(v, float) and math.isnan(v) else v)
+                               for key, v in result.items()}))
+        return
+
+    def fmt(v: float) -> str:
+        return "nan" if math.isnan(v) else f"{v:.3f}"
+
+    click.echo(f"N\t{result['n']}")
+    click.echo(f"P@{k}\t{fmt(result['precision'])}")
+    click.echo(f"R@{k}\t{fmt(result['recall'])}")
+    if result["skipped"] and not quiet:
+        err_console.print(f"{result['skipped']:,} lines skipped: none of their labels is known to the model",
+                          highlight=False)
