@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "workers": None,  # None: all cores (resolved to a number before training)
     "batch_words": 1024,
     "checkpoint_every": 0,
+    "word_ngrams": 1,
     "vocab": None,
     "lower": True,
     "keep_punct": False,
@@ -47,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
 
 PATH_KEYS = ("output", "vocab")
 INT_KEYS = ("dim", "window", "negative", "epochs", "min_count", "max_size", "seed", "workers",
-            "batch_words", "checkpoint_every")
+            "batch_words", "checkpoint_every", "word_ngrams")
 FLOAT_KEYS = ("sample", "lr", "min_lr")
 BOOL_KEYS = ("lower", "keep_punct")
 
@@ -165,6 +166,7 @@ def validate(settings: dict[str, Any]) -> None:
     need(s["max_size"] is None or s["max_size"] >= 1, "max_size", "must be at least 1")
     need(s["workers"] is None or s["workers"] >= 1, "workers", "must be at least 1")
     need(s["batch_words"] >= 16, "batch_words", "must be at least 16")
+    need(s["word_ngrams"] >= 1, "word_ngrams", "must be at least 1")
     need(s["checkpoint_every"] >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
     need(s["seed"] >= 0, "seed", "must be a non-negative integer")
     for key in ("lr", "min_lr", "sample"):
@@ -180,12 +182,15 @@ def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
     settings = dict(DEFAULTS)
     settings["corpus"] = []
     settings.update(file_settings)
+    explicit = set(file_settings)
     for key, value in overrides.items():
         if key not in DEFAULTS:
             raise KeyError(key)
         if value is None or (key == "corpus" and not value):
             continue
         settings[key] = check_value(key, value, source=flag(key))
+        explicit.add(key)
+    settings["_explicit"] = explicit  # which keys were set (by file or flag), not saved
     return settings
 
 

@@ -30,3 +30,4 @@ from . import vocab as _vocab  # noqa: E402,F401  (registers commands)
 from . import encode as _encode  # noqa: E402,F401
 from . import table as _table  # noqa: E402,F401
 from . import predict as _predict  # noqa: E402,F401
+from . import train as _train  # noqa: E402,F401

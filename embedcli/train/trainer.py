@@ -223,7 +223,7 @@ class Trainer:
             for _, _, _, out_ids, dOut, _ in results:
                 _scatter_add(state.w_out, out_ids, dOut)
 
-        if pool is None or len(results) == 1 and False:
+        if pool is None:
             apply_in()
             apply_out()
         else:
@@ -231,7 +231,8 @@ class Trainer:
             apply_in()
             f.result()
 
-    def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
+    def _loop(self, state: TrainState, epoch: int, pool, callback, time_limit: float | None = None):
+        """Train one epoch (or until ``time_limit`` seconds). Returns loss sum, pairs, lr, words."""
         start = time.perf_counter()
         loss_sum = 0.0
         pairs = 0
@@ -246,6 +247,10 @@ class Trainer:
                 if len(round_) == self.workers:
                     break
             if not round_:
+                words_done = self.corpus.n_words
+                break
+            if time_limit is not None and time.perf_counter() - start > time_limit:
+                words_done = round_[0].words_before
                 break
             if pool is None:
                 results = [self._compute(state, round_[0]) + (round_[0].ids,)]
@@ -276,7 +281,21 @@ class Trainer:
                     "loss": loss_sum / max(1, pairs),
                     "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
                 })
-        seconds = time.perf_counter() - start
+        return loss_sum, pairs, last_lr, words_done, time.perf_counter() - start
+
+    def calibrate(self, state: TrainState, seconds: float) -> tuple[int, float]:
+        """Train a copy of ``state`` for about ``seconds``; return (corpus words done, seconds)."""
+        copy = TrainState(state.w_in.copy(), state.w_out.copy())
+        pool = ThreadPoolExecutor(max_workers=max(2, self.workers)) if self.workers > 1 else None
+        try:
+            _, _, _, words, elapsed = self._loop(copy, 0, pool, None, time_limit=seconds)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return words, elapsed
+
+    def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
+        loss_sum, pairs, last_lr, _, seconds = self._loop(state, epoch, pool, callback)
         if not np.isfinite(state.w_in).all() or not np.isfinite(state.w_out).all():
             raise EmbedcliError(
                 f"training diverged (non-finite weights) in epoch {epoch + 1}; try a lower --lr (now {self.lr0:g})"

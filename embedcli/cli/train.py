@@ -1,0 +1,305 @@
+"""``embedcli train``: train an embedding table (skip-gram, CBOW) or a classifier."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .. import config as cfg
+from ..errors import UsageError
+from ..io import input_size
+from . import main
+from .common import (
+    err_console,
+    escape,
+    handle_errors,
+    json_option,
+    out_console,
+    print_json,
+    progress_bar,
+    quiet_option,
+)
+
+# flag name -> settings key (the keys of a config file)
+FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
+             "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams",
+             "encoding_errors")
+
+
+class _TrainProgress:
+    """Rich progress bar fed by the trainer's callback: epoch, words/s, lr, loss, ETA."""
+
+    def __init__(self, total_words: int, first_epoch: int, enabled: bool):
+        self.enabled = enabled and err_console.is_terminal
+        self.total = total_words
+        self.done_before = 0
+        self.progress: Progress | None = None
+        self.first_epoch = first_epoch
+
+    def __enter__(self):
+        if self.enabled:
+            self.progress = Progress(
+                TextColumn("[bold]epoch {task.fields[epoch]}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[wps]} words/s  lr {task.fields[lr]}  loss {task.fields[loss]}"),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("training", total=self.total, epoch="-", wps="-", lr="-", loss="-")
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def __call__(self, event: dict) -> None:
+        if "checkpoint" in event:
+            if self.progress is not None:
+                self.progress.console.print(f"checkpoint after epoch {event['epoch']} saved to {escape(event['checkpoint'])}")
+            return
+        if self.progress is None:
+            return
+        epoch_index = event["epoch"] - 1 - self.first_epoch
+        done = epoch_index * event["words_total"] + event["words"]
+        self.progress.update(
+            self.task,
+            completed=done,
+            epoch=f"{event['epoch']}/{event['epochs']}",
+            wps=f"{event['words_per_sec']:,.0f}",
+            lr=f"{event['lr']:.5f}",
+            loss=f"{event['loss']:.4f}",
+        )
+
+
+def _render_summary(summary: dict, console=out_console) -> None:
+    console.print(
+        f"trained [bold]{summary['objective']}[/] on {summary['corpus_tokens']:,} tokens "
+        f"({summary['words_per_epoch']:,} in the vocabulary per epoch) in {summary['seconds']:.2f}s"
+    )
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("model", escape(summary["output"]))
+    table.add_row("vocabulary", f"{summary['vocab_size']:,} tokens (<pad>=0, <unk>=1)")
+    table.add_row("table", f"{summary['table_shape'][0]:,} x {summary['table_shape'][1]} float32")
+    for entry in summary["history"]:
+        wps = entry.get("words_per_sec")
+        table.add_row(f"epoch {entry['epoch']}", f"loss {entry['loss']:.4f}  lr {entry['lr']:.5f}  "
+                      + (f"{wps:,.0f} words/s  " if wps else "") + f"{entry['seconds']:.2f}s")
+    if summary.get("final_loss") is not None:
+        table.add_row("final loss", f"{summary['final_loss']:.4f}")
+    for word, ns in summary.get("neighbours", {}).items():
+        table.add_row(f"near {escape(word)}", ", ".join(f"{escape(t)} {s:.2f}" for t, s in ns))
+    console.print(table)
+    out = escape(summary["output"])
+    console.print("next:")
+    console.print(f"  embedcli show-table {out}")
+    probe = next(iter(summary.get("neighbours") or {}), "WORD")
+    console.print(f"  embedcli similar {out} {escape(probe)}")
+
+
+def _render_dry_run(info: dict, console=out_console) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False, title="dry run (nothing trained or written)",
+                  title_justify="left")
+    table.add_row("vocabulary", f"{info['vocab_size']:,} tokens")
+    table.add_row("tables", f"2 x {info['vocab_size']:,} x {info['dim']} float32 = {info['table_bytes'] / 2**20:,.1f} MiB "
+                  "(input + output)")
+    table.add_row("corpus", f"{info['corpus_tokens']:,} tokens, {info['words_per_epoch']:,} in the vocabulary")
+    table.add_row("training words", f"{info['words_per_epoch']:,} per epoch x {info['epochs']} epochs")
+    if info["estimated_seconds"] is not None:
+        table.add_row("speed", f"{info['calibration_words_per_sec']:,.0f} words/s with {info['workers']} worker(s) "
+                      "(short calibration run)")
+        table.add_row("estimated time", f"{info['estimated_seconds']:,.1f}s")
+    console.print(table)
+
+
+def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: values[k] for k in FLAG_KEYS if values.get(k) is not None}
+
+
+@main.command("train")
+@click.argument("corpus", nargs=-1, metavar="[CORPUS...]")
+@click.option("-o", "--output", metavar="MODEL_DIR", help="Model directory to write [default: models/default].")
+@click.option("--config", "config_path", metavar="FILE",
+              help="YAML file of settings (keys = flag names in snake_case); flags override it.")
+@click.option("--objective", type=click.Choice(cfg.OBJECTIVES), help="skipgram (default), cbow or classify.")
+@click.option("--dim", type=int, help="Vector size [default: 100].")
+@click.option("--window", type=int, help="Largest context window; each centre word uses U[1, window] [default: 5].")
+@click.option("--negative", type=int, help="Negative samples per pair, from unigram^0.75 [default: 5].")
+@click.option("--sample", type=float, help="Frequent-word subsampling threshold, 0 = off [default: 1e-3].")
+@click.option("--epochs", type=int, help="Passes over the corpus [default: 5].")
+@click.option("--lr", type=float, help="Start learning rate [default: 0.025; 0.1 for classify].")
+@click.option("--min-lr", type=float, help="Learning rate at the end (linear decay) [default: 0.0001].")
+@click.option("--min-count", type=int, help="Ignore words seen fewer times [default: 5; 1 for classify].")
+@click.option("--max-size", type=int, help="Keep only the N most frequent words.")
+@click.option("--seed", type=int, help="Random seed: same seed + settings + workers = same bytes [default: 1].")
+@click.option("--workers", type=int, help="Threads [default: all cores]; part of what makes a run reproducible.")
+@click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 1024].")
+@click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
+@click.option("--checkpoint-every", type=int, metavar="N",
+              help="Save a resumable model to -o every N epochs (continue with --resume).")
+@click.option("--resume", "resume_dir", metavar="MODEL_DIR",
+              help="Continue a checkpointed model with its saved settings (same bytes as an uninterrupted run).")
+@click.option("--vocab", metavar="FILE", help="Use this vocabulary (from `embedcli vocab`) instead of counting.")
+@click.option("--encoding-errors", type=click.Choice(["strict", "replace", "ignore"]),
+              help="What to do with invalid UTF-8 [default: strict].")
+@click.option("--dry-run", is_flag=True, help="Count the vocabulary, estimate memory and time, train nothing.")
+@json_option
+@quiet_option
+@handle_errors
+def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, quiet, **values):
+    """Train an embedding table on CORPUS files (one sentence per line).
+
+    With no arguments, trains on the sample data with configs/default.yaml and writes
+    models/default. Settings come from defaults < --config FILE < flags; the resolved
+    settings are saved in MODEL_DIR/config.yaml, so --config MODEL_DIR/config.yaml repeats a run.
+
+    \b
+    Examples:
+      embedcli train
+      embedcli train corpus.txt -o models/mine --dim 50 --epochs 10
+      embedcli train --config configs/default.yaml --objective cbow -o models/cbow
+      embedcli train big.txt -o models/big --dry-run
+      embedcli train big.txt -o models/big --checkpoint-every 1
+      embedcli train --resume models/big
+      embedcli train --objective classify sample_data/labeled.txt -o models/classifier
+    """
+    overrides = _flag_overrides(values)
+    start = time.perf_counter()
+    if resume_dir is not None:
+        if corpus or output or config_path or overrides or dry_run:
+            given = ", ".join(["CORPUS"] * bool(corpus) + ["-o"] * bool(output) + ["--config"] * bool(config_path)
+                              + [cfg.flag(k) for k in overrides] + ["--dry-run"] * dry_run)
+            raise UsageError(f"--resume continues with the model's saved settings; do not also give {given}")
+        config_file = os.path.join(resume_dir, "config.yaml")
+        if not os.path.isdir(resume_dir):
+            raise UsageError(f"--resume {resume_dir}: no such model directory")
+        if not os.path.isfile(config_file):
+            raise UsageError(f"--resume {resume_dir}: no config.yaml in it (not an embedcli model)")
+        settings = cfg.merge(cfg.load_config_file(config_file), {})
+    else:
+        if config_path is None and not corpus:
+            default = cfg.default_config_path()
+            if default is None:
+                raise UsageError("no CORPUS given and no configs/default.yaml found; pass CORPUS files or --config FILE")
+            config_path = str(default)
+        file_settings = cfg.load_config_file(config_path) if config_path else {}
+        overrides["corpus"] = list(corpus)
+        if output:
+            overrides["output"] = output
+        settings = cfg.merge(file_settings, overrides)
+    cfg.validate(settings)
+    if not settings["corpus"]:
+        raise UsageError("no corpus: pass CORPUS files or set 'corpus' in the config file")
+    show = not (quiet or as_json)
+    sizes = [input_size(p) for p in settings["corpus"]]
+    total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
+
+    if settings["objective"] == "classify":
+        return _train_classify(settings, show, as_json, total_bytes, start)
+
+    from ..train.run import dry_run as do_dry_run, resume_model, train_model
+
+    if dry_run:
+        with progress_bar("reading corpus", total_bytes, quiet=not show) as advance:
+            info = do_dry_run(settings, corpus_progress=advance)
+        if as_json:
+            print_json(info)
+        else:
+            _render_dry_run(info, out_console if not quiet else err_console)
+        return
+
+    epochs = int(settings["epochs"])
+    bar: dict = {}
+
+    def on_event(event: dict) -> None:
+        if "bar" not in bar and "words_total" in event:
+            # first training event: the corpus has been read, start the training bar
+            remaining = event["words_total"] * (epochs - event["epoch"] + 1)
+            bar["bar"] = _TrainProgress(remaining, event["epoch"] - 1, show).__enter__()
+        if "bar" in bar:
+            bar["bar"](event)
+
+    with progress_bar("reading corpus", total_bytes, quiet=not show) as advance:
+        try:
+            if resume_dir is not None:
+                result = resume_model(resume_dir, settings, callback=on_event, corpus_progress=advance)
+            else:
+                result = train_model(settings, callback=on_event, corpus_progress=advance)
+        finally:
+            if "bar" in bar:
+                bar["bar"].__exit__(None, None, None)
+    summary = result.summary()
+    if as_json:
+        print_json(summary)
+    elif not quiet:
+        _render_summary(summary)
+
+
+def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, start: float) -> None:
+    from ..model import Model  # noqa: F401
+    from ..text import TextSettings
+    from ..train.classify import train_classifier
+
+    explicit = settings.get("_explicit", set())
+    lr = settings["lr"] if "lr" in explicit else 0.1
+    min_lr = settings["min_lr"] if "min_lr" in explicit else 0.0
+    min_count = settings["min_count"] if "min_count" in explicit else 1
+    state: dict = {}
+
+    with progress_bar("reading examples", total_bytes, quiet=not show) as advance:
+        def progress(kind, amount, total):
+            if kind == "read":
+                advance(amount)
+            elif show and err_console.is_terminal:
+                state["done"] = amount
+
+        model = train_classifier(
+            settings["corpus"],
+            dim=settings["dim"],
+            epochs=settings["epochs"],
+            lr=lr,
+            min_lr=min_lr,
+            min_count=min_count,
+            max_size=settings["max_size"],
+            word_ngrams=settings["word_ngrams"],
+            seed=settings["seed"],
+            settings=TextSettings(lower=settings["lower"], keep_punct=settings["keep_punct"]),
+            encoding_errors=settings["encoding_errors"],
+            progress=progress,
+        )
+    saved = cfg.saved_settings(settings)
+    saved.update({"lr": lr, "min_lr": min_lr, "min_count": min_count})
+    model.config = {**saved, **model.config}
+    out_dir = settings["output"]
+    os.makedirs(os.path.dirname(os.path.abspath(out_dir)), exist_ok=True)
+    model.save(out_dir)
+    h = model.history
+    summary = {
+        "output": out_dir,
+        "objective": "classify",
+        "vocab_size": len(model.vocab),
+        "dim": model.dim,
+        "table_shape": list(model.table.shape),
+        "labels": len(model.objects.get("labels", [])),
+        "epochs": len(h),
+        "final_loss": h[-1]["loss"] if h else None,
+        "seconds": round(time.perf_counter() - start, 3),
+        "history": h,
+    }
+    if as_json:
+        print_json(summary)
+    elif show:
+        out_console.print(
+            f"trained [bold]classify[/] ({summary['labels']} labels) in {summary['seconds']:.2f}s: "
+            f"vocabulary {summary['vocab_size']:,}, table {model.table.shape[0]:,} x {model.dim}, "
+            f"final loss {summary['final_loss']:.4f}"
+        )
+        out = escape(out_dir)
+        out_console.print(f"next:\n  embedcli predict {out} \"some text\"\n  embedcli show-table {out}")

@@ -1,0 +1,262 @@
+"""Training runs: corpus → vocabulary + ids → SGD → model directory (library, no click/rich).
+
+:func:`train_model` is what ``embedcli train`` calls; :func:`resume_model` continues a
+checkpointed model; :func:`dry_run` counts and estimates without training.
+
+The saved model (:class:`embedcli.model.Model`) has ``table.npy`` = the input vectors with the
+``<pad>`` row all zeros and the ``<unk>`` row the mean of the word rows (words below
+``min_count`` are dropped from training like word2vec does, so ``<unk>`` gets the average word
+as its vector), ``output.npy`` = the output (context) vectors, and ``train_state.json`` =
+epochs done, so that :func:`resume_model` gives the same bytes as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..config import resolve_workers, saved_settings
+from ..corpus import EncodedCorpus, encode_corpus
+from ..errors import EmbedcliError, UsageError
+from ..model import Model
+from ..text import TextSettings
+from ..vocab import Vocab
+from .trainer import Trainer, TrainState, init_state
+
+STATE = "train_state"
+OUTPUT = "output"
+
+Callback = Callable[[dict], None]
+
+
+@dataclass
+class TrainResult:
+    model: Model
+    output: str
+    seconds: float
+    corpus_tokens: int
+    words_per_epoch: int
+    resumed_from_epoch: int = 0
+    neighbours: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        h = self.model.history
+        return {
+            "output": self.output,
+            "objective": self.model.config.get("objective"),
+            "vocab_size": len(self.model.vocab),
+            "dim": self.model.dim,
+            "table_shape": list(self.model.table.shape),
+            "corpus_tokens": self.corpus_tokens,
+            "words_per_epoch": self.words_per_epoch,
+            "epochs": len(h),
+            "resumed_from_epoch": self.resumed_from_epoch,
+            "final_loss": h[-1]["loss"] if h else None,
+            "words_per_sec": h[-1].get("words_per_sec") if h else None,
+            "seconds": round(self.seconds, 3),
+            "neighbours": {w: [[t, round(s, 4)] for t, s in ns] for w, ns in self.neighbours.items()},
+            "history": h,
+        }
+
+
+def _check_output(output: str) -> None:
+    p = os.path.abspath(output)
+    if os.path.exists(p) and not os.path.isdir(p):
+        raise UsageError(f"-o {output}: a file with that name exists (expected a model directory)")
+    parent = os.path.dirname(p)
+    if not os.path.isdir(parent):
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"-o {output}: cannot create directory {parent} ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK):
+        raise EmbedcliError(f"-o {output}: directory {parent} is not writable")
+
+
+def trainable_rows(vocab: Vocab) -> np.ndarray:
+    mask = np.ones(len(vocab), dtype=bool)
+    for i in vocab.special_ids():
+        mask[i] = False
+    return mask
+
+
+def _prepare(settings: dict[str, Any], vocab: Vocab | None, progress) -> tuple[Vocab, EncodedCorpus]:
+    if settings["objective"] not in ("skipgram", "cbow"):
+        raise UsageError(f"--objective {settings['objective']} is not handled by the word-vector trainer")
+    if vocab is None and settings.get("vocab"):
+        vocab = Vocab.load(settings["vocab"])
+    text = TextSettings(lower=settings["lower"], keep_punct=settings["keep_punct"])
+    return encode_corpus(
+        settings["corpus"],
+        text,
+        min_count=settings["min_count"],
+        max_size=settings["max_size"],
+        vocab=vocab,
+        encoding_errors=settings["encoding_errors"],
+        progress=progress,
+    )
+
+
+def build_model(vocab: Vocab, state: TrainState, settings: dict[str, Any], corpus: EncodedCorpus) -> Model:
+    table = state.w_in.copy()
+    trainable = trainable_rows(vocab)
+    if vocab.pad_id is not None:
+        table[vocab.pad_id] = 0
+    if vocab.unk_id is not None:
+        table[vocab.unk_id] = table[trainable].mean(axis=0, dtype=np.float64).astype(np.float32)
+    config = saved_settings(settings)
+    config["workers"] = resolve_workers(settings)
+    objects = {
+        STATE: {
+            "epochs_done": state.epochs_done,
+            "epochs": int(settings["epochs"]),
+            "complete": state.epochs_done >= int(settings["epochs"]),
+            "words_per_epoch": corpus.n_words,
+            "corpus_entries": corpus.n_entries,
+        }
+    }
+    return Model(vocab, table, config, list(state.history), {OUTPUT: state.w_out.copy()}, objects)
+
+
+def state_from_model(model: Model) -> TrainState:
+    if OUTPUT not in model.arrays or STATE not in model.objects:
+        raise EmbedcliError(
+            f"{model.path}: has no training state (output.npy, train_state.json); it cannot be resumed"
+        )
+    w_in = np.array(model.table, dtype=np.float32)
+    for i in model.vocab.special_ids():  # never trained: they start (and stay) at zero
+        w_in[i] = 0
+    w_out = np.array(model.arrays[OUTPUT], dtype=np.float32)
+    if w_out.shape != w_in.shape:
+        raise EmbedcliError(f"{model.path}: output.npy has shape {w_out.shape}, expected {w_in.shape}")
+    return TrainState(w_in, w_out, int(model.objects[STATE]["epochs_done"]), list(model.history))
+
+
+def nearest(table: np.ndarray, vocab: Vocab, word: str, k: int = 5) -> list[tuple[str, float]]:
+    norms = np.linalg.norm(table, axis=1)
+    norms[norms == 0] = 1
+    q = table[vocab.index[word]] / norms[vocab.index[word]]
+    sims = (table @ q) / norms
+    skip = set(vocab.special_ids()) | {vocab.index[word]}
+    order = np.argsort(-sims, kind="stable")
+    out = []
+    for i in order:
+        if int(i) in skip:
+            continue
+        out.append((vocab.tokens[i], float(sims[i])))
+        if len(out) == k:
+            break
+    return out
+
+
+def probe_words(vocab: Vocab, sample: float, n: int = 3) -> list[str]:
+    """A few frequent words that subsampling leaves alone (so not 'the', 'of' ...)."""
+    specials = set(vocab.special_ids())
+    counts = np.array(vocab.counts, dtype=np.float64)
+    total = counts[[i for i in range(len(vocab)) if i not in specials]].sum()
+    limit = sample * total if sample > 0 else np.inf
+    candidates = [i for i in range(len(vocab)) if i not in specials and counts[i] <= limit and len(vocab.tokens[i]) > 2]
+    candidates.sort(key=lambda i: -counts[i])
+    return [vocab.tokens[i] for i in candidates[:n]]
+
+
+def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) -> TrainResult:
+    workers = resolve_workers(settings)
+    trainable = trainable_rows(vocab)
+    trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers)
+    every = int(settings.get("checkpoint_every") or 0)
+
+    def on_epoch_end(st: TrainState) -> None:
+        if every and st.epochs_done % every == 0 and st.epochs_done < trainer.epochs:
+            build_model(vocab, st, settings, corpus).save(output)
+            if callback is not None:
+                callback({"checkpoint": output, "epoch": st.epochs_done})
+
+    trainer.run(state, callback=callback, on_epoch_end=on_epoch_end)
+    model = build_model(vocab, state, settings, corpus)
+    model.save(output)
+    probes = probe_words(vocab, float(settings["sample"]))
+    neighbours = {w: nearest(model.table, vocab, w) for w in probes}
+    return TrainResult(model, output, time.perf_counter() - start, corpus.corpus_tokens, corpus.n_words,
+                       resumed_from, neighbours)
+
+
+def train_model(
+    settings: dict[str, Any],
+    *,
+    vocab: Vocab | None = None,
+    callback: Callback | None = None,
+    corpus_progress: Callable[[int], None] | None = None,
+) -> TrainResult:
+    """Train skip-gram or CBOW vectors with the resolved ``settings`` and save the model.
+
+    Nothing is written to ``settings["output"]`` until training has finished (or a
+    checkpoint is due); an interruption leaves an existing model there unchanged.
+    """
+    start = time.perf_counter()
+    output = settings["output"]
+    _check_output(output)
+    vocab, corpus = _prepare(settings, vocab, corpus_progress)
+    with corpus:
+        state = init_state(len(vocab), int(settings["dim"]), int(settings["seed"]), trainable_rows(vocab))
+        return _run(settings, vocab, corpus, state, output, callback, start, 0)
+
+
+def resume_model(
+    model_dir: str,
+    settings: dict[str, Any],
+    *,
+    callback: Callback | None = None,
+    corpus_progress: Callable[[int], None] | None = None,
+) -> TrainResult:
+    """Continue a checkpointed model (``settings`` come from its ``config.yaml``)."""
+    start = time.perf_counter()
+    model = Model.load(model_dir, require_config=True)
+    state = state_from_model(model)
+    info = model.objects[STATE]
+    if state.epochs_done >= int(settings["epochs"]):
+        raise EmbedcliError(
+            f"{model_dir}: already trained for all {state.epochs_done} epochs; nothing to resume"
+        )
+    _check_output(model_dir)
+    vocab, corpus = _prepare(settings, model.vocab, corpus_progress)
+    with corpus:
+        if corpus.n_words != info.get("words_per_epoch") or corpus.n_entries != info.get("corpus_entries"):
+            raise EmbedcliError(
+                f"{model_dir}: the corpus has changed since the checkpoint ({corpus.n_words:,} words now, "
+                f"{info.get('words_per_epoch'):,} then); cannot resume"
+            )
+        return _run(settings, vocab, corpus, state, model_dir, callback, start, state.epochs_done)
+
+
+def dry_run(settings: dict[str, Any], *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
+    """Count the vocabulary and estimate memory and time, without training or writing."""
+    start = time.perf_counter()
+    vocab, corpus = _prepare(settings, None, corpus_progress)
+    with corpus:
+        dim = int(settings["dim"])
+        workers = resolve_workers(settings)
+        trainable = trainable_rows(vocab)
+        trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers)
+        state = init_state(len(vocab), dim, int(settings["seed"]), trainable)
+        words = trainer.calibrate(state, calibrate_seconds)
+        elapsed = words[1]
+        wps = words[0] / elapsed if elapsed > 0 and words[0] > 0 else None
+        total_words = corpus.n_words * int(settings["epochs"])
+        return {
+            "vocab_size": len(vocab),
+            "dim": dim,
+            "table_bytes": 2 * len(vocab) * dim * 4,
+            "corpus_tokens": corpus.corpus_tokens,
+            "words_per_epoch": corpus.n_words,
+            "sentences": corpus.n_sentences,
+            "epochs": int(settings["epochs"]),
+            "workers": workers,
+            "calibration_words_per_sec": wps,
+            "estimated_seconds": total_words / wps if wps else None,
+            "counting_seconds": round(time.perf_counter() - start, 3),
+        }
