@@ -295,7 +295,8 @@ class Trainer:
         return words, elapsed
 
     def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
-        loss_sum, pairs, last_lr, _, seconds = self._loop(state, epoch, pool, callback)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            loss_sum, pairs, last_lr, _, seconds = self._loop(state, epoch, pool, callback)
         if not np.isfinite(state.w_in).all() or not np.isfinite(state.w_out).all():
             raise EmbedcliError(
                 f"training diverged (non-finite weights) in epoch {epoch + 1}; try a lower --lr (now {self.lr0:g})"

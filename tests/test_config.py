@@ -1,0 +1,129 @@
+"""Config files for `embedcli train`: keys, types, paths, errors, precedence."""
+
+import os
+
+import pytest
+import yaml
+
+from embedcli import config as cfg
+from embedcli.cli import main
+from embedcli.errors import EmbedcliError, UsageError
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_relative_paths_resolve_against_the_config_directory(tmp_path):
+    sub = tmp_path / "conf"
+    sub.mkdir()
+    f = write(sub / "c.yaml", "corpus: [../data/a.txt, /abs/b.txt]\noutput: out/model\ndim: 7\nsample: 0\n")
+    s = cfg.load_config_file(f)
+    assert s["corpus"] == [str(tmp_path / "data" / "a.txt"), "/abs/b.txt"]
+    assert s["output"] == str(sub / "out" / "model")
+    assert s["dim"] == 7 and s["sample"] == 0.0 and isinstance(s["sample"], float)
+
+
+def test_single_corpus_string_becomes_a_list(tmp_path):
+    s = cfg.load_config_file(write(tmp_path / "c.yaml", "corpus: text.txt\n"))
+    assert s["corpus"] == [str(tmp_path / "text.txt")]
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    f = write(tmp_path / "c.yaml", "dim: 10\nlearning_rate: 0.1\n")
+    with pytest.raises(EmbedcliError) as exc:
+        cfg.load_config_file(f)
+    msg = str(exc.value)
+    assert "learning_rate" in msg and str(f) in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("text,key", [("dim: ten\n", "dim"), ("lr: [1]\n", "lr"), ("epochs: 2.5\n", "epochs"),
+                                      ("lower: 'yes'\n", "lower"), ("objective: glove\n", "objective"),
+                                      ("dim: true\n", "dim"), ("corpus: 3\n", "corpus")])
+def test_wrong_type_names_key_and_file(tmp_path, text, key):
+    f = write(tmp_path / "c.yaml", text)
+    with pytest.raises(EmbedcliError) as exc:
+        cfg.load_config_file(f)
+    assert repr(key) in str(exc.value) and str(f) in str(exc.value)
+
+
+def test_not_yaml(tmp_path):
+    f = write(tmp_path / "c.yaml", "dim: [1, 2\nlr: : :\n")
+    with pytest.raises(EmbedcliError) as exc:
+        cfg.load_config_file(f)
+    assert "not valid YAML" in str(exc.value) and "line" in str(exc.value)
+    with pytest.raises(EmbedcliError, match="mapping"):
+        cfg.load_config_file(write(tmp_path / "d.yaml", "- a\n- b\n"))
+
+
+def test_metadata_keys_of_model_config_are_ignored(tmp_path):
+    f = write(tmp_path / "config.yaml", yaml.safe_dump({
+        "format": "embedcli-model", "version": 1, "embedcli_version": "0.1.0", "numpy_version": "2.0",
+        "vocab_size": 10, "dim": 8, "arrays": ["output"], "objects": ["train_state"], "epochs": 3}))
+    s = cfg.load_config_file(f)
+    assert s == {"dim": 8, "epochs": 3}
+
+
+def test_flags_override_file_and_defaults_fill_the_rest(tmp_path):
+    s = cfg.merge({"dim": 8, "epochs": 3}, {"epochs": 9, "lr": None})
+    assert s["dim"] == 8 and s["epochs"] == 9 and s["lr"] == cfg.DEFAULTS["lr"]
+    cfg.validate(s)
+
+
+@pytest.mark.parametrize("key,value,fragment", [
+    ("dim", 0, "--dim"), ("epochs", -1, "--epochs"), ("lr", float("nan"), "--lr"), ("lr", 0.0, "--lr"),
+    ("lr", -0.1, "--lr"), ("window", 0, "--window"), ("negative", 0, "--negative"), ("sample", -1.0, "--sample"),
+    ("min_lr", 1.0, "--min-lr"), ("min_count", 0, "--min-count"), ("workers", 0, "--workers"),
+])
+def test_validate_names_the_flag(key, value, fragment):
+    s = cfg.merge({}, {})
+    s[key] = value
+    with pytest.raises(UsageError) as exc:
+        cfg.validate(s)
+    assert fragment in str(exc.value)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--dim", "0"], "--dim"), (["--epochs", "-2"], "--epochs"), (["--lr", "nan"], "--lr"),
+    (["--lr", "0"], "--lr"), (["--lr", "-1"], "--lr"), (["--window", "0"], "--window"),
+])
+def test_cli_bad_flags_are_one_line_usage_errors(runner, seed_corpus, tmp_path, args, fragment):
+    res = runner.invoke(main, ["train", str(seed_corpus), "-o", str(tmp_path / "m")] + args)
+    assert res.exit_code == 2, res.output
+    lines = [l for l in res.output.strip().splitlines() if l]
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in res.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_cli_config_errors(runner, tmp_path, seed_corpus):
+    bad = write(tmp_path / "bad.yaml", "dimension: 3\n")
+    res = runner.invoke(main, ["train", "--config", str(bad)])
+    assert res.exit_code == 1 and "dimension" in res.output and str(bad) in res.output
+    wrong = write(tmp_path / "wrong.yaml", "epochs: many\n")
+    res = runner.invoke(main, ["train", "--config", str(wrong)])
+    assert res.exit_code == 1 and "'epochs'" in res.output
+    notyaml = write(tmp_path / "x.yaml", "a: [\n")
+    res = runner.invoke(main, ["train", "--config", str(notyaml)])
+    assert res.exit_code == 1 and "not valid YAML" in res.output
+    res = runner.invoke(main, ["train", "--config", str(tmp_path / "missing.yaml")])
+    assert res.exit_code == 2 and "missing.yaml" in res.output
+    for r in (res,):
+        assert "Traceback" not in r.output
+
+
+def test_default_config_lookup(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    write(tmp_path / "configs" / "default.yaml", "dim: 3\n")
+    assert cfg.default_config_path(tmp_path) == tmp_path / "configs" / "default.yaml"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    packaged = cfg.default_config_path(empty)
+    assert packaged is not None and packaged.name == "default.yaml" and os.path.isfile(packaged)
+
+
+def test_repo_default_config_is_valid():
+    path = cfg.default_config_path()
+    s = cfg.merge(cfg.load_config_file(path), {})
+    cfg.validate(s)
+    assert s["corpus"] and s["output"].endswith(os.path.join("models", "default"))

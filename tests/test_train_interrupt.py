@@ -1,0 +1,48 @@
+"""Ctrl-C / SIGTERM during `embedcli train` leaves an existing model untouched and exits 130."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+
+def big_corpus(path, tokens=300_000, seed=0):
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(3000)])
+    ids = rng.zipf(1.2, tokens) % len(words)
+    lines = [" ".join(words[ids[i : i + 20]]) for i in range(0, tokens, 20)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def snapshot(directory):
+    return {name: (directory / name).read_bytes() for name in sorted(os.listdir(directory))}
+
+
+def run(args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "embedcli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_keeps_previous_model(tmp_path, sig):
+    corpus = big_corpus(tmp_path / "big.txt")
+    out = tmp_path / "model"
+    first = run(["train", str(corpus), "-o", str(out), "--epochs", "1", "--dim", "8", "--quiet"])
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+    before = snapshot(out)
+    entries_before = sorted(os.listdir(tmp_path))
+
+    proc = run(["train", str(corpus), "-o", str(out), "--epochs", "200", "--dim", "8", "--seed", "5"])
+    time.sleep(2.5)  # corpus read (well under a second), now in the epochs
+    assert proc.poll() is None, "training finished before the signal: make the corpus bigger"
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert snapshot(out) == before
+    assert sorted(os.listdir(tmp_path)) == entries_before  # no temporary directories left behind
