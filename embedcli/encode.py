@@ -16,11 +16,12 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import EmbedcliError, UsageError
 from .text import token_pattern, normalize
 from .vocab import Vocab
 
@@ -193,3 +194,241 @@ def spool_lines(
         shutil.rmtree(directory, ignore_errors=True)
         raise
     return Spool(directory, n_rows, n_ids, longest, n_unknown)
+
+
+# -- fast path for files ---------------------------------------------------------------------
+_LINE = b"\xff"  # never valid UTF-8, so it cannot be a piece of the text: marks a line end
+_MISSING = -(1 << 62)  # code of a piece not seen yet
+
+
+class PieceEncoder:
+    """Ids of whitespace-separated pieces of raw text, each distinct piece tokenised once.
+
+    The same trick as :class:`embedcli.partial.ShardCounter`: ASCII punctuation becomes
+    spaces, line ends become a marker piece, ``bytes.split`` cuts the chunk and every distinct
+    piece is normalised, tokenised and looked up once; the ids of the whole chunk are then
+    gathered with NumPy. A piece gives one id (the usual case), none (``--oov skip``,
+    punctuation) or several (``well--known``); those are expanded with ``numpy.repeat``.
+    """
+
+    def __init__(self, vocab: Vocab, oov: str = "unk", encoding_errors: str = "strict"):
+        from .partial import _TABLE_FULL, _TABLE_SAFE, _U0338
+
+        vocab.lookup([], oov)  # the usual error for an unknown --oov or a missing <unk>
+        self.vocab, self.oov, self.encoding_errors = vocab, oov, encoding_errors
+        self.settings = vocab.settings
+        self.pattern = token_pattern(self.settings)
+        self.codes: dict[bytes, int] = {_LINE: -1}
+        self.several: list[list[int]] = []  # code -(k + 2) → ids of the k-th irregular piece
+        self._flat = np.zeros(0, dtype=np.int64)
+        self._starts = np.zeros(1, dtype=np.int64)
+        self._tables = None if self.settings.keep_punct else (_TABLE_FULL, _TABLE_SAFE, _U0338)
+
+    def _code(self, piece: bytes) -> int:
+        if piece.isalnum():
+            s = piece.decode("ascii")
+            tokens = [s.lower() if self.settings.lower else s]
+        else:
+            tokens = self.pattern.findall(normalize(piece.decode("utf-8", self.encoding_errors), self.settings))
+        ids = self.vocab.lookup(tokens, self.oov)
+        if len(ids) == 1:
+            return ids[0]
+        self.several.append(ids)
+        return -(len(self.several) + 1)
+
+    def _several_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._starts) - 1 != len(self.several):
+            lens = np.fromiter((len(x) for x in self.several), dtype=np.int64, count=len(self.several))
+            self._starts = np.concatenate([[0], np.cumsum(lens)])
+            self._flat = np.fromiter((i for x in self.several for i in x), dtype=np.int64,
+                                     count=int(self._starts[-1]))
+        return self._flat, self._starts
+
+    def encode_chunk(self, raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Flat int32 ids and int64 lengths of the lines of ``raw`` (whole lines; a last line
+        without newline counts as a line)."""
+        open_line = raw and not raw.endswith(b"\n")
+        raw = raw.replace(b"\n", b" \xff ")  # before the translation, which turns \n into a space
+        if self._tables is not None:
+            full, safe, u0338 = self._tables
+            raw = raw.translate(safe if u0338 in raw else full)
+        pieces = raw.split()
+        if open_line:
+            pieces.append(_LINE)
+        codes = self.codes
+        arr = np.array(list(map(codes.get, pieces, repeat(_MISSING, len(pieces)))), dtype=np.int64)
+        missing = np.flatnonzero(arr == _MISSING)
+        if len(missing):
+            if self.oov == "error":  # the first unknown word in reading order is the one reported
+                for i in missing.tolist():
+                    piece = pieces[i]
+                    code = codes.get(piece)
+                    if code is None:
+                        code = codes[piece] = self._code(piece)
+                    arr[i] = code
+            else:
+                for piece in {pieces[i] for i in missing.tolist()}:
+                    codes[piece] = self._code(piece)
+                arr[missing] = list(map(codes.__getitem__, [pieces[i] for i in missing.tolist()]))
+        ends = np.flatnonzero(arr == -1)
+        if self.several and (arr <= -2).any():
+            flat_several, starts = self._several_arrays()
+            sizes = np.ones(len(arr), dtype=np.int64)
+            sizes[ends] = 0
+            irregular = np.flatnonzero(arr <= -2)
+            k = -arr[irregular] - 2
+            sizes[irregular] = starts[k + 1] - starts[k]
+            cum = np.cumsum(sizes)
+            lengths = np.diff(np.concatenate([[0], cum[ends]]))
+            index = np.repeat(np.arange(len(arr)), sizes)
+            flat = arr[index]
+            bad = np.flatnonzero(flat <= -2)
+            if len(bad):
+                within = bad - (cum - sizes)[index[bad]]
+                flat[bad] = flat_several[starts[-flat[bad] - 2] + within]
+        else:
+            flat = arr[arr != -1]
+            lengths = np.diff(np.concatenate([[-1], ends])) - 1
+        return flat.astype(np.int32), lengths
+
+
+def iter_encoded_file(
+    path: str | os.PathLike,
+    vocab: Vocab,
+    oov: str = "unk",
+    *,
+    encoding_errors: str = "strict",
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(flat ids, lengths)`` blocks for the lines of a file ('-' for stdin), streaming.
+
+    The same ids as :func:`encode_tokens_lines` over :func:`embedcli.io.iter_lines` (one row
+    per line, a final line without newline included, ``\\r\\n`` endings), many times faster.
+    ``progress`` receives the number of lines of each block.
+    """
+    from .partial import CheckedChunks
+
+    encoder = PieceEncoder(vocab, oov, encoding_errors)
+    chunks = CheckedChunks(path, split_long_lines=False)
+    for raw in chunks:  # every chunk ends with a newline, but perhaps the last one
+        yield _encode_checked(encoder, chunks, raw, progress)
+
+
+def _encode_checked(encoder, chunks, raw: bytes, progress):
+    if b"\xff" in raw:  # never in UTF-8: an error, or replaced before it can pass for a line end
+        if encoder.encoding_errors == "strict":
+            chunks.fail_decode(raw)
+        raw = raw.decode("utf-8", encoder.encoding_errors).encode("utf-8")
+    try:
+        flat, lengths = encoder.encode_chunk(raw)
+    except UnicodeDecodeError:
+        chunks.fail_decode(raw)
+    if progress is not None:
+        progress(len(lengths))
+    return flat, lengths
+
+
+def spool_file(
+    path: str | os.PathLike,
+    vocab: Vocab,
+    oov: str = "unk",
+    *,
+    encoding_errors: str = "strict",
+    tmp_dir: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Spool:
+    """:func:`spool_lines` for the lines of a file, through the fast :class:`PieceEncoder`."""
+    directory = tempfile.mkdtemp(prefix="embedcli-encode-", dir=tmp_dir)
+    unk = vocab.unk_id
+    n_rows = n_ids = longest = n_unknown = 0
+    try:
+        with open(os.path.join(directory, "ids.bin"), "wb") as f_ids, open(
+            os.path.join(directory, "lengths.bin"), "wb"
+        ) as f_len:
+            for flat, lengths in iter_encoded_file(path, vocab, oov, encoding_errors=encoding_errors,
+                                                   progress=progress):
+                flat.tofile(f_ids)
+                lengths.tofile(f_len)
+                n_rows += len(lengths)
+                n_ids += len(flat)
+                if len(lengths):
+                    longest = max(longest, int(lengths.max()))
+                if unk is not None and oov == "unk":
+                    n_unknown += int(np.count_nonzero(flat == unk))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return Spool(directory, n_rows, n_ids, longest, n_unknown)
+
+
+def count_lines(path: str | os.PathLike) -> int:
+    """Number of lines :func:`embedcli.io.iter_lines` gives for a file (a last line without
+    newline counts; a BOM alone is no line)."""
+    n = 0
+    last = b""
+    size = 0
+    with open(path, "rb") as f:
+        head = f.read(3)
+        size = len(head) - (3 if head == b"\xef\xbb\xbf" else 0)
+        n += head.count(b"\n")
+        last = head[-1:]
+        for block in iter(lambda: f.read(1 << 22), b""):
+            n += block.count(b"\n")
+            size += len(block)
+            last = block[-1:]
+    if size > 0 and last != b"\n":
+        n += 1
+    return n
+
+
+def encode_file_to_npy(
+    path: str | os.PathLike,
+    output: str | os.PathLike,
+    vocab: Vocab,
+    maxlen: int,
+    padding: str = "pre",
+    truncating: str = "pre",
+    value: int = 0,
+    oov: str = "unk",
+    *,
+    encoding_errors: str = "strict",
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Encode the lines of a file straight into an int32 ``.npy`` of shape (lines, maxlen).
+
+    The rows are counted first (one fast pass over the bytes), then every block of encoded
+    lines is padded into its rows of a memory map (``numpy.lib.format.open_memmap``) of a
+    temporary file renamed over ``output`` when complete. Memory stays bounded by one chunk.
+    """
+    from numpy.lib.format import open_memmap
+
+    from .io import atomic_path, display_name
+
+    check_pad_args(maxlen, padding, truncating)
+    n_rows = count_lines(path)
+    unk = vocab.unk_id
+    unknown = 0
+    row = 0
+    with atomic_path(output) as tmp:
+        arr = open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_rows, maxlen))
+        data_offset = arr.offset
+        del arr
+        for flat, lengths in iter_encoded_file(path, vocab, oov, encoding_errors=encoding_errors,
+                                               progress=progress):
+            n = len(lengths)
+            if row + n > n_rows:
+                raise EmbedcliError(f"{display_name(path)}: the file grew while it was read; run again")
+            if n and maxlen:
+                # map only this block's rows: written pages leave the process with the window,
+                # so resident memory does not grow with the output
+                window = np.memmap(tmp, dtype=np.int32, mode="r+", offset=data_offset + row * maxlen * 4,
+                                   shape=(n, maxlen))
+                pad_flat(flat, lengths, maxlen, padding, truncating, value, out=window)
+                window.flush()
+                del window
+            if unk is not None and oov == "unk":
+                unknown += int(np.count_nonzero(flat == unk))
+            row += n
+        if row != n_rows:
+            raise EmbedcliError(f"{display_name(path)}: the file changed while it was read; run again")
+    return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown}

@@ -185,14 +185,14 @@ class PartialCounts:
 
 # -- counting -------------------------------------------------------------------------------
 def _iter_raw(
-    f, start: int, end: int | None, progress: Callable[[int], None] | None
+    f, start: int, end: int | None, progress: Callable[[int], None] | None, split_long_lines: bool = True
 ) -> Iterator[tuple[bytes, int]]:
     """Yield ``(bytes, offset)`` chunks of ``[start, end)`` ending on a line boundary.
 
     The same cutting rules as :func:`embedcli.io.iter_chunks` (read at call time, so tests
     can shrink them): chunks of ``CHUNK_BYTES`` completed to the end of the line; a line
     longer than ``LONG_LINE_BYTES`` is cut at a space or tab (or, with none, at a character
-    boundary).
+    boundary). Without ``split_long_lines`` chunks only end at a newline (or the end).
     """
     chunk_bytes = eio.CHUNK_BYTES
     long_line = eio.LONG_LINE_BYTES
@@ -208,11 +208,14 @@ def _iter_raw(
         carry = b""
         offset = pos - len(raw)
         if block and not raw.endswith(b"\n") and (end is None or pos < end):
-            limit = long_line if end is None else min(long_line, end - pos)
+            if split_long_lines:
+                limit = long_line if end is None else min(long_line, end - pos)
+            else:
+                limit = -1 if end is None else end - pos
             rest = f.readline(limit)
             pos += len(rest)
             raw += rest
-            if rest and not raw.endswith(b"\n"):
+            if split_long_lines and rest and not raw.endswith(b"\n"):
                 nl = raw.rfind(b"\n")
                 cut = nl if nl != -1 else max(raw.rfind(b" "), raw.rfind(b"\t"))
                 if cut > 0:
@@ -341,6 +344,63 @@ class ShardCounter:
         )
 
 
+class CheckedChunks:
+    """Iterate over the raw chunks of ``[start, end)`` of a file (or stdin) with the checks of
+    :func:`embedcli.io.iter_chunks`: a BOM at the start dropped, NUL bytes (binary files)
+    reported with the line; :meth:`fail_decode` reports invalid UTF-8 in the current chunk with
+    its line number (counted lazily: only an error needs the lines before ``start``)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        start: int = 0,
+        end: int | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
+        split_long_lines: bool = True,
+    ):
+        self.path, self.start, self.end = path, start, end
+        self.name = display_name(path)
+        self.progress = progress
+        self.split_long_lines = split_long_lines
+        self.lines = 0  # newlines before the current chunk, counted from ``start``
+        self.offset = start  # file offset of the current chunk
+
+    def line_at(self, at: int, raw: bytes) -> int:
+        before = 0 if self.start == 0 else _line_at(os.fspath(self.path), self.start) - 1
+        return before + self.lines + 1 + raw.count(b"\n", 0, at - self.offset)
+
+    def fail_decode(self, raw: bytes) -> None:
+        eio._decode(raw, self.name, self.line_at(self.offset, raw), "strict")  # raises, naming the line
+        raise EmbedcliError(f"{self.name}: invalid UTF-8")  # pragma: no cover - _decode raised
+
+    def __iter__(self) -> Iterator[bytes]:
+        f = eio._open_binary(self.path)
+        try:
+            if self.start:
+                f.seek(self.start)
+            first_chunk = self.start == 0
+            for raw, offset in _iter_raw(f, self.start, self.end, self.progress, self.split_long_lines):
+                self.offset = offset
+                if first_chunk:
+                    first_chunk = False
+                    if raw.startswith(b"\xef\xbb\xbf"):
+                        raw = raw[3:]
+                        self.offset += 3
+                    if b"\x00" in raw[:8192]:
+                        raise EmbedcliError(
+                            f"{self.name}: looks like a binary file (NUL byte near the start), expected UTF-8 text"
+                        )
+                if b"\x00" in raw:
+                    line = self.line_at(self.offset + raw.index(b"\x00"), raw)
+                    raise EmbedcliError(f"{self.name}: line {line}: NUL byte, this looks like a binary file")
+                yield raw
+                self.lines += raw.count(b"\n")
+        finally:
+            if f is not sys.stdin.buffer:
+                f.close()
+
+
 def count_range(
     path: str | os.PathLike,
     settings: TextSettings = TextSettings(),
@@ -357,41 +417,13 @@ def count_range(
     ``start`` and ``end`` must be line boundaries (see :func:`shard_ranges`). Passing a
     ``counter`` continues it (several files counted as one stream).
     """
-    name = display_name(path)
     counter = counter or ShardCounter(settings, encoding_errors=encoding_errors, positions=positions)
-    f = eio._open_binary(path)
-    lines = 0  # newlines before the current chunk, counted from ``start``
-
-    def line_of(at: int, raw: bytes, offset: int) -> int:
-        before = 0 if start == 0 else _line_at(os.fspath(path), start) - 1
-        return before + lines + 1 + raw.count(b"\n", 0, at - offset)
-
-    try:
-        if start:
-            f.seek(start)
-        first_chunk = start == 0
-        for raw, offset in _iter_raw(f, start, end, progress):
-            if first_chunk:
-                first_chunk = False
-                if raw.startswith(b"\xef\xbb\xbf"):
-                    raw = raw[3:]
-                    offset += 3
-                if b"\x00" in raw[:8192]:
-                    raise EmbedcliError(
-                        f"{name}: looks like a binary file (NUL byte near the start), expected UTF-8 text"
-                    )
-            if b"\x00" in raw:
-                line = line_of(offset + raw.index(b"\x00"), raw, offset)
-                raise EmbedcliError(f"{name}: line {line}: NUL byte, this looks like a binary file")
-            try:
-                counter.add(raw)
-            except UnicodeDecodeError:
-                eio._decode(raw, name, line_of(offset, raw, offset), "strict")  # raises, naming the line
-                raise
-            lines += raw.count(b"\n")
-    finally:
-        if f is not sys.stdin.buffer:
-            f.close()
+    chunks = CheckedChunks(path, start, end, progress=progress)
+    for raw in chunks:
+        try:
+            counter.add(raw)
+        except UnicodeDecodeError:
+            chunks.fail_decode(raw)
     return counter
 
 

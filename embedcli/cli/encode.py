@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from rich.table import Table
 
-from ..encode import PADDINGS, check_pad_args, spool_lines
+from ..encode import PADDINGS, check_pad_args, encode_file_to_npy, spool_file, spool_lines
 from ..errors import UsageError
 from ..io import STDIO, atomic_path, atomic_write, check_writable, iter_lines
 from ..vocab import Vocab
@@ -111,8 +111,26 @@ def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding
     if show_tokens:
         source = list(source)  # shown phrase by phrase below, so read once
 
+    from_file = not phrases and not show_tokens
+    if from_file and fmt == "npy" and maxlen is not None and (input_path or STDIO) != STDIO:
+        # the fast path: blocks of lines padded straight into a memory-mapped .npy
+        with progress_bar("encoding", None, quiet=quiet, unit="lines") as adv:
+            summary = encode_file_to_npy(input_path, output, vocab, maxlen, padding, truncating, pad_value, oov,
+                                         encoding_errors=encoding_errors, progress=adv)
+        if not quiet:
+            summary = {"output": output, **summary, "format": fmt}
+            summary = {k: summary[k] for k in ("output", "rows", "maxlen", "format", "unknown_tokens")}
+            if as_json:
+                click.echo(json.dumps(summary))
+            else:
+                out_console.print(f"{summary['rows']:,} rows × {maxlen} ids written to [cyan]{output}[/] ({fmt}); "
+                                  f"{summary['unknown_tokens']:,} unknown tokens")
+        return
     with progress_bar("encoding", None, quiet=quiet or not output or output == STDIO, unit="lines") as adv:
-        spool = spool_lines(source, vocab, oov, progress=adv)
+        if from_file:
+            spool = spool_file(input_path or STDIO, vocab, oov, encoding_errors=encoding_errors, progress=adv)
+        else:
+            spool = spool_lines(source, vocab, oov, progress=adv)
     with spool:
         width = maxlen if maxlen is not None else spool.longest
         if show_tokens:
