@@ -348,3 +348,16 @@ def test_help_has_examples(runner):
     for cmd in ("predict", "test"):
         r = runner.invoke(main, [cmd, "--help"])
         assert r.exit_code == 0 and "Examples:" in r.output
+
+
+def test_test_command_ignores_unknown_labels(runner, sample_model, tmp_path):
+    path = tmp_path / "other.txt"
+    path.write_text("__label__sport Team wins the cup\n__label__news __label__sport Storm hits the coast\n")
+    r = runner.invoke(main, ["test", sample_model, str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["n"] == 1 and data["skipped"] == 1 and data["gold_labels"] == 1
+    r = runner.invoke(main, ["test", sample_model, "-"], input="__label__sport Team wins\n")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == ["N\t0", "P@1\tnan", "R@1\tnan"]
+    assert "1 lines skipped" in r.stderr

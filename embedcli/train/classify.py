@@ -530,9 +530,8 @@ def train_classifier(
 
         arrays = {"output": output, "bias": bias}
         if use_ngrams:
-            arrays["ngrams"] = np.ascontiguousarray(table[n_words:])
-        word_table = np.ascontiguousarray(table[:n_words])
-        del table
+            arrays["ngrams"] = table[n_words:]  # row slices of a C-ordered array: contiguous views
+        word_table = table[:n_words]
         n_inputs_total = int(in_off[-1])
         del inputs, in_off, keep, kept_labels, lab_off, tokens, lengths, labels, n_labels
 
