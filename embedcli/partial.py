@@ -36,6 +36,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
@@ -48,6 +49,15 @@ FORMAT = "embedcli-partial-counts"
 VERSION = 1
 
 MIN_SHARD_BYTES = 1 << 20  # do not cut a file into shards smaller than this
+PARALLEL_MIN_BYTES = 8 << 20  # below this much input one process is faster than starting workers
+
+try:
+    from _collections import _count_elements
+except ImportError:  # pragma: no cover - other Pythons
+    def _count_elements(mapping, iterable):
+        get = mapping.get
+        for elem in iterable:
+            mapping[elem] = get(elem, 0) + 1
 
 
 def _translate_tables() -> tuple[bytes, bytes]:
@@ -258,12 +268,45 @@ class ShardCounter:
     ):
         self.settings = settings
         self.encoding_errors = encoding_errors
-        self.counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {}
         self.first: dict[str, int] | None = {} if positions else None
-        self.total = 0
+        self._total = 0
         self._pieces: dict[bytes, Any] = {}  # distinct piece → token (str) or list of tokens
+        self._piece_counts: Counter = Counter()  # without positions: pieces counted over all chunks
         self._pattern = token_pattern(settings)
         self._translate = not settings.keep_punct
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Token → count, in order of first appearance."""
+        self._settle()
+        return self._counts
+
+    @property
+    def total(self) -> int:
+        self._settle()
+        return self._total
+
+    def _settle(self) -> None:
+        """Turn the piece counts gathered so far into token counts (pieces in order of first
+        appearance, so the tokens are too)."""
+        if not self._piece_counts:
+            return
+        cache = self._pieces
+        counts = self._counts
+        get = counts.get
+        total = 0
+        for piece, n in self._piece_counts.items():
+            tok = cache[piece]
+            if tok.__class__ is str:
+                counts[tok] = get(tok, 0) + n
+                total += n
+            else:
+                for t in tok:
+                    counts[t] = get(t, 0) + n
+                total += n * len(tok)
+        self._total += total
+        self._piece_counts = Counter()
 
     def _tokens_of(self, piece: bytes):
         if piece.isalnum():  # ASCII letters and digits only: the piece is one token
@@ -277,13 +320,28 @@ class ShardCounter:
         """Count one chunk of UTF-8 bytes (ending on a line boundary or at whitespace)."""
         if self._translate:
             raw = raw.translate(_TABLE_SAFE if _U0338 in raw else _TABLE_FULL)
+        if self.first is None:
+            # all in C: count the pieces of every chunk in one Counter; only the pieces new in
+            # this chunk (the last keys of the Counter) are tokenised here, which also checks
+            # their UTF-8 while the chunk is known; tokens are summed once at the end
+            piece_counts = self._piece_counts
+            before = len(piece_counts)
+            _count_elements(piece_counts, raw.split())
+            new = len(piece_counts) - before
+            if new:
+                cache = self._pieces
+                tokens_of = self._tokens_of
+                for piece in islice(reversed(piece_counts), new):
+                    if piece not in cache:
+                        cache[piece] = tokens_of(piece)
+            return
         pieces = raw.split()
         chunk = Counter(pieces)
         cache = self._pieces
         tokens_of = self._tokens_of
-        counts = self.counts
+        counts = self._counts
         get = counts.get
-        base = self.total
+        base = self._total
         total = 0
         irregular = False
         for piece, n in chunk.items():
@@ -298,9 +356,8 @@ class ShardCounter:
                 for t in tok:
                     counts[t] = get(t, 0) + n
                 total += n * len(tok)
-        self.total = base + total
-        if self.first is not None:
-            self._positions(pieces, chunk, base, irregular)
+        self._total = base + total
+        self._positions(pieces, chunk, base, irregular)
 
     def _positions(self, pieces: list, chunk: Counter, base: int, irregular: bool) -> None:
         first = self.first
@@ -337,11 +394,10 @@ class ShardCounter:
                         first[t] = at + j
 
     def result(self, source: dict | None = None) -> PartialCounts:
-        tokens = list(self.counts)
+        counts = self.counts
+        tokens = list(counts)
         first = None if self.first is None else [self.first[t] for t in tokens]
-        return PartialCounts(
-            tokens, list(self.counts.values()), self.total, self.settings, first, dict(source or {})
-        )
+        return PartialCounts(tokens, list(counts.values()), self.total, self.settings, first, dict(source or {}))
 
 
 class CheckedChunks:
@@ -636,6 +692,9 @@ def count_parallel(
     The first shard is counted in this process while ``workers - 1`` spawned processes count
     the others; standard input is always counted here.
     """
+    sizes = [eio.input_size(p) for p in paths]
+    if all(size is not None for size in sizes) and sum(sizes) < PARALLEL_MIN_BYTES:
+        workers = 1
     jobs = [(p, a, b, settings, encoding_errors, positions) for p, a, b in plan_jobs(paths, workers)]
     if workers <= 1 or len(jobs) == 1 or any(p == STDIO for p, *_ in jobs):
         results: list = []

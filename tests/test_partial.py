@@ -168,6 +168,7 @@ def test_shard_ranges_small_and_newline_free_files(tmp_path):
 
 def test_several_processes_give_the_same_counts(tmp_path, monkeypatch):
     monkeypatch.setattr(part_mod, "MIN_SHARD_BYTES", 1024)
+    monkeypatch.setattr(part_mod, "PARALLEL_MIN_BYTES", 0)
     text = "".join(f"Word{i % 211} and w\u00f6rd{i % 97}, {i}\n" for i in range(4000))
     a = write(tmp_path, "a.txt", "\ufeff" + text)
     b = write(tmp_path, "b.txt", text[::-1])
@@ -181,6 +182,7 @@ def test_several_processes_give_the_same_counts(tmp_path, monkeypatch):
 
 def test_errors_name_the_line_in_any_shard(tmp_path, monkeypatch):
     monkeypatch.setattr(part_mod, "MIN_SHARD_BYTES", 1024)
+    monkeypatch.setattr(part_mod, "PARALLEL_MIN_BYTES", 0)
     good = b"".join(b"line %d fine\n" % i for i in range(2000))
     path = tmp_path / "bad.txt"
     path.write_bytes(good + b"bad \xff here\n" + good + b"worse \xfe\n")
