@@ -199,6 +199,7 @@ def test_multi_label_lines_split_the_probability(tmp_path):
 def test_small_blocks_and_flushes_give_a_working_model(monkeypatch, separable):
     # exercise the block-by-block streaming paths with tiny block sizes
     monkeypatch.setattr(classify, "SHUFFLE_BLOCK", 5)
+    monkeypatch.setattr(classify, "ENCODE_BLOCK", 3)
     monkeypatch.setattr(classify, "_FLUSH", 7)
     a = train_classifier(separable, dim=16, epochs=30, lr=0.5, seed=1, word_ngrams=2, buckets=31)
     b = train_classifier(separable, dim=16, epochs=30, lr=0.5, seed=1, word_ngrams=2, buckets=31)

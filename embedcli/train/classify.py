@@ -66,6 +66,7 @@ NGRAM_MULTIPLIER = 116049371  # fastText's Dictionary::addWordNgrams
 FNV_OFFSET = 2166136261
 FNV_PRIME = 16777619
 SHUFFLE_BLOCK = 1 << 16  # lines per shuffled block (bounds memory during the epochs)
+ENCODE_BLOCK = 1 << 13  # lines per block when the read ids are turned into input rows
 _FLUSH = 1 << 20  # ids buffered in memory before they go to the temporary files
 
 ProgressFn = Callable[[str, int, "int | None"], None]
@@ -286,8 +287,8 @@ def _offsets(lengths: np.ndarray, path: str) -> np.ndarray:
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.int64, shape=(len(lengths) + 1,))
     out[0] = 0
     carry = 0
-    for lo in range(0, len(lengths), SHUFFLE_BLOCK):
-        block = np.cumsum(np.asarray(lengths[lo : lo + SHUFFLE_BLOCK], dtype=np.int64)) + carry
+    for lo in range(0, len(lengths), ENCODE_BLOCK):
+        block = np.cumsum(np.asarray(lengths[lo : lo + ENCODE_BLOCK], dtype=np.int64)) + carry
         out[lo + 1 : lo + 1 + len(block)] = block
         carry = int(block[-1]) if len(block) else carry
     return out
@@ -305,8 +306,8 @@ def _build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, buckets, n_wor
                                      shape=(len(lengths),))
     tok_off = _offsets(lengths, os.path.join(tmp, "tok_offsets.npy"))
     n_word_tokens = 0
-    for lo in range(0, len(lengths), SHUFFLE_BLOCK):
-        hi = min(lo + SHUFFLE_BLOCK, len(lengths))
+    for lo in range(0, len(lengths), ENCODE_BLOCK):
+        hi = min(lo + ENCODE_BLOCK, len(lengths))
         lens = np.asarray(lengths[lo:hi], dtype=np.int64)
         prov = np.asarray(tokens[tok_off[lo] : tok_off[hi]], dtype=np.int64)
         wids = remap[prov]
@@ -337,8 +338,8 @@ def _kept_labels(labels, n_labels_per_line, keep, tmp):
     lab_spool = _Spool(tmp, "kept_labels.i32")
     n_spool = _Spool(tmp, "kept_nlabels.i32")
     lab_off = _offsets(n_labels_per_line, os.path.join(tmp, "lab_offsets_all.npy"))
-    for lo in range(0, len(keep), SHUFFLE_BLOCK):
-        hi = min(lo + SHUFFLE_BLOCK, len(keep))
+    for lo in range(0, len(keep), ENCODE_BLOCK):
+        hi = min(lo + ENCODE_BLOCK, len(keep))
         k = np.asarray(keep[lo:hi])
         nl = np.asarray(n_labels_per_line[lo:hi], dtype=np.int64)
         lab = np.asarray(labels[lab_off[lo] : lab_off[hi]])
@@ -487,13 +488,23 @@ def train_classifier(
                 l_off = np.asarray(lab_off[lo : hi + 1]) - lab_off[lo]
                 b_labels = np.asarray(kept_labels[lab_off[lo] : lab_off[hi]])
                 order = rng.permutation(hi - lo)
+                # the block in shuffled order, so that each batch is a contiguous slice
+                p_ids, p_lens = _gather(b_inputs, b_off, order)
+                p_labs, p_nlabs = _gather(b_labels, l_off, order)
+                p_off = np.concatenate(([0], np.cumsum(p_lens)))
+                p_loff = np.concatenate(([0], np.cumsum(p_nlabs)))
+                single_label = bool((p_nlabs == 1).all())
                 for s in range(0, hi - lo, batch_size):
-                    lines = order[s : s + batch_size]
-                    ids, lens = _gather(b_inputs, b_off, lines)
-                    labs, nlabs = _gather(b_labels, l_off, lines)
-                    targets = np.zeros((len(lines), n_out), dtype=np.float64)
-                    rows = np.repeat(np.arange(len(lines)), nlabs)
-                    targets[rows, labs] = np.repeat(1.0 / nlabs, nlabs)
+                    e = min(s + batch_size, hi - lo)
+                    lines = range(s, e)
+                    ids, lens = p_ids[p_off[s] : p_off[e]], p_lens[s:e]
+                    labs, nlabs = p_labs[p_loff[s] : p_loff[e]], p_nlabs[s:e]
+                    targets = np.zeros((e - s, n_out), dtype=np.float64)
+                    if single_label:
+                        targets[np.arange(e - s), labs] = 1.0
+                    else:
+                        rows = np.repeat(np.arange(e - s), nlabs)
+                        targets[rows, labs] = np.repeat(1.0 / nlabs, nlabs)
                     cur_lr = lr - (lr - min_lr) * (done / total_steps)
                     with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
                         loss, probs, hidden, d_hidden, d_output, d_bias = forward_backward(
