@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "max_size": None,
     "seed": 1,
     "workers": None,  # None: all cores (resolved to a number before training)
-    "batch_words": 1024,
+    "batch_words": 512,
     "checkpoint_every": 0,
     "word_ngrams": 1,
     "vocab": None,

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from embedcli.train.sgns import cbow_loss_grad, keep_probabilities, negative_cdf, skipgram_loss_grad, softplus, sigmoid
+from embedcli.train.sgns import (
+    cbow_loss_grad,
+    keep_probabilities,
+    negative_cdf,
+    pair_mask,
+    sigmoid,
+    skipgram_loss_grad,
+    softplus,
+)
 
 
 def _case(seed, L=9, d=4, window=3, group=4, N=5):
@@ -12,9 +20,11 @@ def _case(seed, L=9, d=4, window=3, group=4, N=5):
     U = rng.normal(0, 0.7, (L, d))
     ng = -(-L // group)
     V = rng.normal(0, 0.7, (ng, N, d))
-    fwd = rng.random((window, L)) < 0.6
-    bwd = rng.random((window, L)) < 0.6
-    return H, U, V, fwd, bwd, group
+    sent = np.sort(rng.integers(0, 2, L))  # two sentences
+    reduced = rng.integers(1, window + 1, L)
+    centre = rng.random(L) < 0.8
+    mask = pair_mask(sent, reduced, centre, window)
+    return H, U, V, mask, group
 
 
 def _numeric(f, x, eps=1e-6):
@@ -35,50 +45,81 @@ def _numeric(f, x, eps=1e-6):
 @pytest.mark.parametrize("objective", ["skipgram", "cbow"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gradient_matches_finite_differences(objective, seed):
-    H, U, V, fwd, bwd, group = _case(seed)
+    H, U, V, mask, group = _case(seed)
     negative = 3
     fn = skipgram_loss_grad if objective == "skipgram" else cbow_loss_grad
 
     def loss():
-        return fn(H, U, V, fwd, bwd, negative, group)[0]
+        return fn(H, U, V, mask, negative, group)[0]
 
-    _, _, dH, dU, dV = fn(H, U, V, fwd, bwd, negative, group)
+    _, _, dH, dU, dV = fn(H, U, V, mask, negative, group)
     for analytic, x in ((dH, H), (dU, U), (dV, V)):
         numeric = _numeric(loss, x)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)
 
 
-def _reference_skipgram_loss(H, U, V, fwd, bwd, negative, group):
-    """Pair-by-pair loop: the definition the vectorised code must match."""
+def _reference_skipgram(H, U, V, sent, reduced, centre, window, negative, group):
+    """Pair-by-pair loops: the definitions the vectorised code must match."""
     L = H.shape[0]
     N = V.shape[1]
     loss, pairs = 0.0, 0
-    for o in range(1, fwd.shape[0] + 1):
-        for i in range(L):
-            for j, mask in ((i + o, fwd), (i - o, bwd)):
-                if 0 <= j < L and mask[o - 1, i]:
-                    h = H[j]
-                    loss += np.log1p(np.exp(-h @ U[i]))
-                    loss += negative / N * sum(np.log1p(np.exp(h @ v)) for v in V[j // group])
-                    pairs += 1
-    return loss, pairs
+    dH, dU = np.zeros_like(H), np.zeros_like(U)
+    for i in range(L):
+        if not centre[i]:
+            continue
+        for j in range(max(0, i - reduced[i]), min(L, i + reduced[i] + 1)):
+            if j == i or sent[j] != sent[i]:
+                continue
+            h = H[j]
+            loss += np.log1p(np.exp(-h @ U[i]))
+            g = 1 / (1 + np.exp(-h @ U[i])) - 1
+            dH[j] += g * U[i]
+            dU[i] += g * h
+            for v in V[j // group]:
+                loss += negative / N * np.log1p(np.exp(h @ v))
+                dH[j] += negative / N / (1 + np.exp(-h @ v)) * v
+            pairs += 1
+    return loss, pairs, dH, dU
 
 
-def test_skipgram_loss_matches_pair_loop():
-    H, U, V, fwd, bwd, group = _case(5, L=11)
-    loss, pairs, *_ = skipgram_loss_grad(H, U, V, fwd, bwd, 5, group)
-    ref, ref_pairs = _reference_skipgram_loss(H, U, V, fwd, bwd, 5, group)
+def test_skipgram_matches_pair_loop():
+    rng = np.random.default_rng(5)
+    L, d, window, group = 13, 3, 3, 4
+    H, U = rng.normal(0, 0.5, (L, d)), rng.normal(0, 0.5, (L, d))
+    V = rng.normal(0, 0.5, (-(-L // group), 6, d))
+    sent = np.array([0] * 5 + [1] * 6 + [2] * 2)
+    reduced = rng.integers(1, window + 1, L)
+    centre = np.ones(L, bool)
+    centre[[0, 7]] = False
+    mask = pair_mask(sent, reduced, centre, window)
+    loss, pairs, dH, dU, _ = skipgram_loss_grad(H, U, V, mask, 5, group)
+    ref, ref_pairs, rdH, rdU = _reference_skipgram(H, U, V, sent, reduced, centre, window, 5, group)
     assert pairs == ref_pairs > 0
     assert loss == pytest.approx(ref, rel=1e-10)
+    np.testing.assert_allclose(dH, rdH, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dU, rdU, rtol=1e-9, atol=1e-12)
+
+
+def test_pair_mask():
+    sent = np.array([0, 0, 0, 1, 1])
+    reduced = np.array([2, 1, 2, 2, 1])
+    m = pair_mask(sent, reduced, np.array([1, 1, 1, 1, 0], bool), 2)
+    # columns are offsets -2..2
+    assert m.tolist() == [
+        [False, False, False, True, True],
+        [False, True, False, True, False],
+        [True, True, False, False, False],
+        [False, False, False, True, False],
+        [False, False, False, False, False],
+    ]
 
 
 def test_untrained_loss_is_log2_times_one_plus_negatives():
     # all-zero vectors: every score is 0, so each pair costs (1 + negative) * log 2
     L, d = 20, 3
     H, U, V = np.zeros((L, d), np.float32), np.zeros((L, d), np.float32), np.zeros((1, 64, d), np.float32)
-    fwd = np.ones((2, L), bool)
-    bwd = np.ones((2, L), bool)
-    loss, pairs, *_ = skipgram_loss_grad(H, U, V, fwd, bwd, 5, 64)
+    mask = pair_mask(np.zeros(L, int), np.full(L, 2), np.ones(L, bool), 2)
+    loss, pairs, *_ = skipgram_loss_grad(H, U, V, mask, 5, 64)
     assert pairs == 2 * (L - 1) + 2 * (L - 2)
     assert loss / pairs == pytest.approx(6 * np.log(2), rel=1e-6)
 

@@ -140,7 +140,7 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--max-size", type=int, help="Keep only the N most frequent words.")
 @click.option("--seed", type=int, help="Random seed: same seed + settings + workers = same bytes [default: 1].")
 @click.option("--workers", type=int, help="Threads [default: all cores]; part of what makes a run reproducible.")
-@click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 1024].")
+@click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
 @click.option("--checkpoint-every", type=int, metavar="N",
               help="Save a resumable model to -o every N epochs (continue with --resume).")

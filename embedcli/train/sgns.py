@@ -3,10 +3,10 @@
 These are pure functions of gathered rows (no parameter updates, no randomness), so they can
 be checked against finite differences. A batch is a run of ``L`` consecutive (already
 subsampled) corpus tokens; ``H = W_in[ids]`` and ``U = W_out[ids]`` are their input and output
-rows. Pairs are described per offset ``o = 1..window`` by two boolean masks:
-
-* ``fwd[o-1, i]``: the pair (centre ``i``, context ``i+o``) is trained,
-* ``bwd[o-1, i]``: the pair (centre ``i``, context ``i-o``) is trained.
+rows. Pairs are described by a boolean mask of shape ``(L, 2*window+1)`` (:func:`pair_mask`):
+``mask[i, k]`` trains the pair (centre ``i``, context ``i + k - window``). The sums over pairs
+are batched matrix products over sliding-window *views* of ``H`` and ``U`` (no copies, no
+Python loop per offset).
 
 As in word2vec/gensim skip-gram, the *context* word's input vector predicts the *centre*
 word's output vector. Negatives are shared inside groups of ``G`` consecutive tokens: group
@@ -23,6 +23,7 @@ summed here (float64); the trainer divides by the number of pairs for the mean.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -62,53 +63,69 @@ def n_groups_for(L: int, group: int) -> int:
     return max(1, -(-L // group))
 
 
+def _windows(x: np.ndarray, window: int) -> np.ndarray:
+    """(L, 2w+1, ...) view: ``out[i, k] = x[i + k - w]`` (zero rows outside ``x``)."""
+    L = x.shape[0]
+    padded = np.zeros((L + 2 * window,) + x.shape[1:], dtype=x.dtype)
+    padded[window : window + L] = x
+    view = sliding_window_view(padded, 2 * window + 1, axis=0)  # (L, ..., K)
+    return np.moveaxis(view, -1, 1)
+
+
+def _skew(c: np.ndarray) -> np.ndarray:
+    """``out[j, m] = c[j + m - w, 2w - m]``: the coefficient of the pair whose context is ``j``
+    and whose centre is ``j + m - w`` (zero outside), so sums over centres become window sums."""
+    L, K = c.shape
+    window = (K - 1) // 2
+    win = _windows(c, window)  # (L, K_rows, K_cols): win[j, m, c] = c[j + m - w, c]
+    m = np.arange(K)
+    return win[:, m, K - 1 - m]
+
+
+def pair_mask(sent: np.ndarray, reduced: np.ndarray, centre: np.ndarray, window: int) -> np.ndarray:
+    """(L, 2w+1) bool: ``mask[i, k]`` = train the pair (centre ``i``, context ``i + k - w``).
+
+    A pair is trained when the context is within the centre's reduced window, in the same
+    sentence (``sent`` ids are >= 0), is not the centre itself, and ``centre[i]`` is set.
+    """
+    K = 2 * window + 1
+    sw = _windows(np.asarray(sent, dtype=np.int64) + 1, window)  # 0 outside the batch
+    dist = np.abs(np.arange(K) - window)
+    mask = sw == (np.asarray(sent, dtype=np.int64) + 1)[:, None]
+    mask &= np.asarray(reduced)[:, None] >= dist[None, :]
+    mask[:, window] = False
+    mask &= np.asarray(centre, dtype=bool)[:, None]
+    return mask
+
+
 def skipgram_loss_grad(
     H: np.ndarray,
     U: np.ndarray,
     V: np.ndarray,
-    fwd: np.ndarray,
-    bwd: np.ndarray,
+    mask: np.ndarray,
     negative: int,
     group: int,
 ) -> tuple[float, int, np.ndarray, np.ndarray, np.ndarray]:
     """Loss (sum over pairs, float64), number of pairs, and gradients dH, dU, dV.
 
     ``H``, ``U``: (L, d); ``V``: (n_groups, N, d) with ``n_groups = ceil(L / group)``;
-    ``fwd``, ``bwd``: (window, L) bool.
+    ``mask``: (L, 2*window+1) bool from :func:`pair_mask`.
     """
     L, d = H.shape
-    window = fwd.shape[0]
+    K = mask.shape[1]
+    window = (K - 1) // 2
     dtype = H.dtype
-    dH = np.zeros_like(H)
-    dU = np.zeros_like(U)
-    n_ctx = np.zeros(L, dtype=dtype)  # positive pairs in which token j is the context
-    loss = 0.0
-    for o in range(1, min(window, L - 1) + 1):
-        # centre i, context i+o
-        m = fwd[o - 1, : L - o]
-        if m.any():
-            h, u = H[o:], U[: L - o]
-            s = _rowdot(h, u)
-            g = sigmoid(s)
-            g -= 1
-            g *= m
-            loss += float(np.sum(softplus(-s[m]), dtype=np.float64))
-            dH[o:] += g[:, None] * u
-            dU[: L - o] += g[:, None] * h
-            n_ctx[o:] += m
-        # centre i, context i-o
-        m = bwd[o - 1, o:]
-        if m.any():
-            h, u = H[: L - o], U[o:]
-            s = _rowdot(h, u)
-            g = sigmoid(s)
-            g -= 1
-            g *= m
-            loss += float(np.sum(softplus(-s[m]), dtype=np.float64))
-            dH[: L - o] += g[:, None] * u
-            dU[o:] += g[:, None] * h
-            n_ctx[: L - o] += m
-    n_pairs = int(n_ctx.sum(dtype=np.float64))
+    Hw = _windows(H, window)  # (L, K, d): Hw[i, k] = H[i + k - w], the contexts of centre i
+    S = np.matmul(Hw, U[:, :, None])[:, :, 0]  # (L, K) scores h_context . u_centre
+    loss = float(np.sum(softplus(-S[mask]), dtype=np.float64))
+    g = sigmoid(S)
+    g -= 1
+    g *= mask
+    dU = np.matmul(g[:, None, :], Hw)[:, 0, :]
+    gs = _skew(g)  # gs[j, m]: coefficient of centre j + m - w for context j
+    dH = np.matmul(gs[:, None, :], _windows(U, window))[:, 0, :]
+    n_ctx = _skew(mask.astype(dtype)).sum(axis=1)  # pairs in which token j is the context
+    n_pairs = int(np.count_nonzero(mask))
     n_groups, N, _ = V.shape
     Hg = _group(H, n_groups, group)  # (ng, G, d)
     weight = _group(n_ctx * dtype.type(negative / N), n_groups, group)[:, :, None]  # (ng, G, 1)
@@ -125,8 +142,7 @@ def cbow_loss_grad(
     H: np.ndarray,
     U: np.ndarray,
     V: np.ndarray,
-    fwd: np.ndarray,
-    bwd: np.ndarray,
+    mask: np.ndarray,
     negative: int,
     group: int,
     *,
@@ -139,24 +155,15 @@ def cbow_loss_grad(
     (what word2vec and gensim do); without it, dH is the exact gradient of the loss.
     """
     L, d = H.shape
-    window = fwd.shape[0]
+    K = mask.shape[1]
+    window = (K - 1) // 2
     dtype = H.dtype
-    hsum = np.zeros_like(H)
-    cnt = np.zeros(L, dtype=dtype)
-    top = min(window, L - 1)
-    for o in range(1, top + 1):
-        m = fwd[o - 1, : L - o]
-        if m.any():
-            hsum[: L - o] += H[o:] * m[:, None]
-            cnt[: L - o] += m
-        m = bwd[o - 1, o:]
-        if m.any():
-            hsum[o:] += H[: L - o] * m[:, None]
-            cnt[o:] += m
+    m = mask.astype(dtype)
+    cnt = m.sum(axis=1)
     has = cnt > 0
     n_centres = int(np.count_nonzero(has))
     inv = np.where(has, 1 / np.maximum(cnt, 1), 0).astype(dtype)
-    h = hsum * inv[:, None]
+    h = np.matmul((m * inv[:, None])[:, None, :], _windows(H, window))[:, 0, :]  # mean of contexts
     s = _rowdot(h, U)
     g = sigmoid(s)
     g -= 1
@@ -173,16 +180,8 @@ def cbow_loss_grad(
     Gm *= weight
     dh += np.matmul(Gm, V).reshape(-1, d)[:L]
     dV = np.matmul(Gm.transpose(0, 2, 1), hg)
-    if not word2vec_update:
-        dh *= inv[:, None]
-    dH = np.zeros_like(H)
-    for o in range(1, top + 1):
-        m = fwd[o - 1, : L - o]  # centre i, context i+o
-        if m.any():
-            dH[o:] += dh[: L - o] * m[:, None]
-        m = bwd[o - 1, o:]  # centre i, context i-o
-        if m.any():
-            dH[: L - o] += dh[o:] * m[:, None]
+    coef = m if word2vec_update else m * inv[:, None]
+    dH = np.matmul(_skew(coef)[:, None, :], _windows(dh, window))[:, 0, :]
     return loss, n_centres, dH, dU, dV
 
 

@@ -34,11 +34,13 @@ from .sgns import (
     keep_probabilities,
     n_groups_for,
     negative_cdf,
+    pair_mask,
     skipgram_loss_grad,
 )
 
 READ_BLOCK = 1 << 20
 NEG_GROUP = 64  # tokens sharing one set of negatives
+NEG_SHARED = 64  # negatives per group (each pair is scored against all, weighted negative / NEG_SHARED)
 ROW_POWER = 0.5  # output rows: step / max(1, occurrences / ROW_FREE) ** ROW_POWER
 ROW_POWER_IN = 0.5  # input rows
 ROW_FREE = 4.0  # occurrences per batch that still get the plain summed update
@@ -76,8 +78,7 @@ def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
 @dataclass
 class _Batch:
     ids: np.ndarray  # (L,) token ids of the batch with its context margins
-    fwd: np.ndarray  # (window, L) bool
-    bwd: np.ndarray
+    mask: np.ndarray  # (L, 2 * window + 1) bool, see sgns.pair_mask
     neg: np.ndarray  # (n_groups, N) negative ids
     lr: float
     words_before: int  # raw words of the epoch before this batch (for progress)
@@ -106,7 +107,7 @@ class Trainer:
         self.keep[~trainable] = 0
         self.cdf = negative_cdf(counts)
         self.group = NEG_GROUP
-        self.n_neg = max(self.negative, NEG_GROUP)
+        self.n_neg = max(self.negative, NEG_SHARED)
         self.total_words = corpus.n_words * self.epochs
         self.vocab_size = len(counts)
 
@@ -141,7 +142,6 @@ class Trainer:
             n_negs = sum(n_groups_for(L, self.group) for L in lens) * self.n_neg
             neg_all = np.searchsorted(self.cdf, rng.random(n_negs)).astype(np.int32)
             neg_pos = 0
-            offsets = np.arange(1, w + 1, dtype=np.int32)[:, None]
             for s, L in zip(starts, lens):
                 a0 = max(0, s - w)
                 b0 = a0 + L
@@ -150,18 +150,12 @@ class Trainer:
                 bs = sents[a0:b0]
                 centre = np.zeros(L, dtype=bool)
                 centre[s - a0 : e - a0] = True
-                ok = (reduced[a0:b0][None, :] >= offsets) & centre[None, :]  # (w, L)
-                fwd = np.zeros((w, L), dtype=bool)
-                bwd = np.zeros((w, L), dtype=bool)
-                for o in range(1, min(w, L - 1) + 1):
-                    same = bs[: L - o] == bs[o:]
-                    fwd[o - 1, : L - o] = ok[o - 1, : L - o] & same
-                    bwd[o - 1, o:] = ok[o - 1, o:] & same
+                mask = pair_mask(bs, reduced[a0:b0], centre, w)
                 ng = n_groups_for(L, self.group)
                 neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
                 neg_pos += ng * self.n_neg
                 wb = int(words_before[s])
-                yield _Batch(bid, fwd, bwd, neg, self.lr_at(epoch, wb), wb)
+                yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb)
             words_offset += block_words
 
     # -- one batch --------------------------------------------------------------------------
@@ -170,10 +164,10 @@ class Trainer:
         U = state.w_out[batch.ids]
         V = state.w_out[batch.neg]
         if self.objective == "skipgram":
-            loss, pairs, dH, dU, dV = skipgram_loss_grad(H, U, V, batch.fwd, batch.bwd, self.negative, self.group)
+            loss, pairs, dH, dU, dV = skipgram_loss_grad(H, U, V, batch.mask, self.negative, self.group)
         else:
             loss, pairs, dH, dU, dV = cbow_loss_grad(
-                H, U, V, batch.fwd, batch.bwd, self.negative, self.group, word2vec_update=True
+                H, U, V, batch.mask, self.negative, self.group, word2vec_update=True
             )
         step = np.float32(-batch.lr)
         dH *= self._row_scale(batch.ids, step, ROW_POWER_IN)[:, None]
