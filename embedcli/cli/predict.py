@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 import click
 
@@ -80,11 +81,17 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
     check_writable(output)
     classifier = _load(model_path)
     source_path = None if phrases else (input_path or STDIO)
+    # typed at a terminal: answer each line at once; otherwise predict in vectorised batches
+    batch_lines = 1 if source_path == STDIO and sys.stdin.isatty() else BATCH_LINES
     show_bar = not quiet and source_path not in (None, STDIO) and output != STDIO
     with progress_bar("predicting", input_size(source_path) if source_path else None,
                       quiet=not show_bar) as advance:
-        source = phrases if phrases else iter_lines(source_path, encoding_errors=encoding_errors,
-                                                    progress=advance)
+        if phrases:
+            source = phrases
+        elif batch_lines == 1:  # line by line (a block read would wait for 4 MiB or end of input)
+            source = (line.rstrip("\r\n") for line in iter(sys.stdin.readline, ""))
+        else:
+            source = iter_lines(source_path, encoding_errors=encoding_errors, progress=advance)
         n = 0
         with atomic_write(output) as f:
             batch: list[str] = []
@@ -93,12 +100,14 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
                 for pred in classifier.predict(batch, k, threshold):
                     f.write(_format(pred, prob, as_json))
                     f.write("\n")
+                if batch_lines == 1:
+                    f.flush()
                 batch.clear()
 
             for line in source:
                 batch.append(line)
                 n += 1
-                if len(batch) >= BATCH_LINES:
+                if len(batch) >= batch_lines:
                     flush()
             if batch:
                 flush()
