@@ -54,7 +54,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import EmbedcliError, FormatError, UsageError
-from ..io import display_name, input_size
+from ..io import display_name
 from ..labeled import LABEL_PREFIX, iter_labeled, line_tokens, split_labels
 from ..model import Model
 from ..text import TextSettings, token_pattern
