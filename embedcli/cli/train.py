@@ -32,50 +32,62 @@ FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr",
 
 
 class _TrainProgress:
-    """Rich progress bar fed by the trainer's callback: epoch, words/s, lr, loss, ETA."""
+    """One rich progress display on stderr: reading the corpus (bytes), then training
+    (fed by the trainer's callback: epoch, words/s, lr, running loss, ETA)."""
 
-    def __init__(self, total_words: int, first_epoch: int, enabled: bool):
+    def __init__(self, total_bytes: int | None, epochs: int, enabled: bool):
         self.enabled = enabled and err_console.is_terminal
-        self.total = total_words
-        self.done_before = 0
+        self.total_bytes = total_bytes
+        self.epochs = epochs
         self.progress: Progress | None = None
-        self.first_epoch = first_epoch
+        self.read_task = None
+        self.train_task = None
+        self.first_epoch = 0
+        self.bytes = 0
 
     def __enter__(self):
         if self.enabled:
             self.progress = Progress(
-                TextColumn("[bold]epoch {task.fields[epoch]}"),
+                TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 TaskProgressColumn(),
-                TextColumn("{task.fields[wps]} words/s  lr {task.fields[lr]}  loss {task.fields[loss]}"),
+                TextColumn("{task.fields[info]}"),
                 TimeRemainingColumn(),
                 console=err_console,
                 transient=True,
             )
             self.progress.__enter__()
-            self.task = self.progress.add_task("training", total=self.total, epoch="-", wps="-", lr="-", loss="-")
+            self.read_task = self.progress.add_task("reading corpus", total=self.total_bytes, info="")
         return self
 
     def __exit__(self, *exc):
         if self.progress is not None:
             self.progress.__exit__(*exc)
 
+    def read(self, n: int) -> None:
+        if self.progress is not None and self.read_task is not None:
+            self.bytes += n
+            self.progress.update(self.read_task, advance=n, info=f"{self.bytes / 1e6:,.1f} MB")
+
     def __call__(self, event: dict) -> None:
-        if "checkpoint" in event:
-            if self.progress is not None:
-                self.progress.console.print(f"checkpoint after epoch {event['epoch']} saved to {escape(event['checkpoint'])}")
-            return
         if self.progress is None:
             return
-        epoch_index = event["epoch"] - 1 - self.first_epoch
-        done = epoch_index * event["words_total"] + event["words"]
+        if "checkpoint" in event:
+            self.progress.console.print(f"checkpoint after epoch {event['epoch']} saved to {escape(event['checkpoint'])}")
+            return
+        if self.train_task is None:
+            if self.read_task is not None:
+                self.progress.remove_task(self.read_task)
+                self.read_task = None
+            self.first_epoch = event["epoch"] - 1
+            total = event["words_total"] * (self.epochs - self.first_epoch)
+            self.train_task = self.progress.add_task("training", total=total, info="")
+        done = (event["epoch"] - 1 - self.first_epoch) * event["words_total"] + event["words"]
         self.progress.update(
-            self.task,
+            self.train_task,
             completed=done,
-            epoch=f"{event['epoch']}/{event['epochs']}",
-            wps=f"{event['words_per_sec']:,.0f}",
-            lr=f"{event['lr']:.5f}",
-            loss=f"{event['loss']:.4f}",
+            description=f"epoch {event['epoch']}/{event['epochs']}",
+            info=f"{event['words_per_sec']:,.0f} words/s  lr {event['lr']:.5f}  loss {event['loss']:.4f}",
         )
 
 
@@ -215,26 +227,11 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
             _render_dry_run(info, out_console if not quiet else err_console)
         return
 
-    epochs = int(settings["epochs"])
-    bar: dict = {}
-
-    def on_event(event: dict) -> None:
-        if "bar" not in bar and "words_total" in event:
-            # first training event: the corpus has been read, start the training bar
-            remaining = event["words_total"] * (epochs - event["epoch"] + 1)
-            bar["bar"] = _TrainProgress(remaining, event["epoch"] - 1, show).__enter__()
-        if "bar" in bar:
-            bar["bar"](event)
-
-    with progress_bar("reading corpus", total_bytes, quiet=not show) as advance:
-        try:
-            if resume_dir is not None:
-                result = resume_model(resume_dir, settings, callback=on_event, corpus_progress=advance)
-            else:
-                result = train_model(settings, callback=on_event, corpus_progress=advance)
-        finally:
-            if "bar" in bar:
-                bar["bar"].__exit__(None, None, None)
+    with _TrainProgress(total_bytes, int(settings["epochs"]), show) as bar:
+        if resume_dir is not None:
+            result = resume_model(resume_dir, settings, callback=bar, corpus_progress=bar.read)
+        else:
+            result = train_model(settings, callback=bar, corpus_progress=bar.read)
     summary = result.summary()
     if as_json:
         print_json(summary)
