@@ -16,6 +16,7 @@ max_size), the provisional ids are remapped to vocabulary ids.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -66,6 +67,54 @@ class EncodedCorpus:
         self.close()
 
 
+class _Index(dict):
+    """token -> provisional id (order of first appearance); ``"\n"`` -> -1 (line end)."""
+
+    def __init__(self, fixed: dict[str, int] | None = None):
+        super().__init__()
+        self.growing = fixed is None
+        self.unknown = 0
+        if fixed is not None:
+            self.update(fixed)
+            self.unknown = len(fixed)  # fixed vocabulary: unknown tokens get len(fixed)
+        self["\n"] = -1
+
+    def __missing__(self, token: str) -> int:
+        if not self.growing:
+            return self.unknown
+        value = self[token] = len(self) - 1
+        return value
+
+    def tokens(self) -> list[str]:
+        return [t for t in self if t != "\n"]
+
+
+def _cut_long_lines(arr: np.ndarray, run: int) -> tuple[np.ndarray, int]:
+    """Insert line ends (0) so that no line has more than MAX_SENTENCE tokens.
+
+    ``run`` is the number of tokens of the current line already written (the line started
+    in an earlier chunk). Returns the array and the run length at its end.
+    """
+    seps = np.flatnonzero(arr == 0)
+    bounds = np.concatenate([[-1], seps, [len(arr)]])
+    lengths = np.diff(bounds) - 1
+    lengths[0] += run
+    if lengths.max() <= MAX_SENTENCE:
+        return arr, int(lengths[-1])
+    out: list[int] = []
+    for value in arr.tolist():
+        if value == 0:
+            out.append(0)
+            run = 0
+            continue
+        if run == MAX_SENTENCE:
+            out.append(0)
+            run = 0
+        out.append(value)
+        run += 1
+    return np.asarray(out, dtype=np.int32), run
+
+
 def _scan(
     paths: Sequence[str],
     settings: TextSettings,
@@ -74,55 +123,54 @@ def _scan(
     encoding_errors: str,
     progress: Callable[[int], None] | None,
     index: dict[str, int] | None = None,
-) -> tuple[dict[str, int], np.ndarray, int, int]:
+) -> tuple[list[str], np.ndarray, int, int]:
     """Tokenise ``paths``; write ``provisional id + 1`` per token and 0 per line end to ``raw_path``.
 
-    With a fixed ``index`` (token -> id), unknown tokens are written as ``len(index) + 1`` and
-    no new ids are made. Returns the index, counts per provisional id, tokens read, entries.
+    One regular-expression pass per chunk finds the words and the line ends together. With a
+    fixed ``index`` (token -> id), unknown tokens are written as ``len(index) + 1`` and no new
+    ids are made. Returns the tokens by provisional id, their counts, tokens read, entries.
     """
-    growing = index is None
-    index = {} if index is None else index
-    unknown = len(index)  # fixed index: unknown tokens are written as len(index) + 1
-    pattern = token_pattern(settings)
+    ids_of = _Index(index)
+    pattern = re.compile(f"(?:{token_pattern(settings).pattern})|\n")
     n_tokens = 0
     n_entries = 0
     counts = np.zeros(0, dtype=np.int64)
     with open(raw_path, "wb") as out:
         for path in paths:
+            run = 0
+            last = 0
             for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress):
-                buf: list[int] = []
-                text = normalize(chunk, settings)
-                for line in text.split("\n"):
-                    tokens = pattern.findall(line)
-                    if not tokens:
-                        continue
-                    n_tokens += len(tokens)
-                    if growing:
-                        setdefault = index.setdefault
-                        ids = [setdefault(t, len(index)) + 1 for t in tokens]
-                    else:
-                        get = index.get
-                        ids = [get(t, unknown) + 1 for t in tokens]
-                    if len(ids) > MAX_SENTENCE:
-                        for start in range(0, len(ids), MAX_SENTENCE):
-                            buf.extend(ids[start : start + MAX_SENTENCE])
-                            buf.append(0)
-                    else:
-                        buf.extend(ids)
-                        buf.append(0)
-                if not buf:
+                found = pattern.findall(normalize(chunk, settings))
+                if not found:
                     continue
-                arr = np.asarray(buf, dtype=np.int32)
+                arr = np.array([ids_of[t] for t in found], dtype=np.int32)
+                arr += 1
+                is_end = arr == 0
+                repeated = np.empty_like(is_end)  # empty lines: a line end right after another
+                repeated[0] = is_end[0] and last == 0
+                np.logical_and(is_end[1:], is_end[:-1], out=repeated[1:])
+                if repeated.any():
+                    arr = arr[~repeated]
+                    if not len(arr):
+                        continue
+                arr, run = _cut_long_lines(arr, run)
+                words = arr[arr > 0]
+                n_tokens += len(words)
                 arr.tofile(out)
                 n_entries += len(arr)
-                size = len(index) + 1
-                chunk_counts = np.bincount(arr[arr > 0], minlength=size)[1:]
+                last = int(arr[-1])
+                chunk_counts = np.bincount(words, minlength=len(counts) + 1)[1:]
                 if len(counts) < len(chunk_counts):
                     counts = np.concatenate([counts, np.zeros(len(chunk_counts) - len(counts), np.int64)])
                 counts[: len(chunk_counts)] += chunk_counts
-    if len(counts) < len(index):
-        counts = np.concatenate([counts, np.zeros(len(index) - len(counts), np.int64)])
-    return index, counts, n_tokens, n_entries
+            if last != 0:  # the file does not end with a newline: end its last line
+                np.zeros(1, dtype=np.int32).tofile(out)
+                n_entries += 1
+    tokens = ids_of.tokens() if ids_of.growing else []
+    size = len(tokens) if ids_of.growing else len(index or {}) + 1
+    if len(counts) < size:
+        counts = np.concatenate([counts, np.zeros(size - len(counts), np.int64)])
+    return tokens, counts, n_tokens, n_entries
 
 
 def encode_corpus(
@@ -150,13 +198,12 @@ def encode_corpus(
     try:
         raw_path = os.path.join(directory, "raw.i32")
         fixed = dict(vocab.index) if vocab is not None else None
-        index, counts, n_tokens, n_raw = _scan(
+        tokens, counts, n_tokens, n_raw = _scan(
             paths, settings, raw_path, encoding_errors=encoding_errors, progress=progress, index=fixed
         )
         names = ", ".join(display_name(p) for p in paths)
         if n_tokens == 0:
             raise EmbedcliError(f"{names}: no words found (empty corpus?)")
-        tokens = list(index)
         if vocab is None:
             counter = Counter(dict(zip(tokens, counts.tolist())))
             vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size)

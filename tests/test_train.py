@@ -244,3 +244,14 @@ def test_classify_objective(runner, tmp_path):
     m = Model.load(out)
     assert m.config["objective"] == "classify" and m.config["lr"] == 0.1 and m.config["min_count"] == 1
     assert "labels" in m.objects and m.table.shape[1] == 10
+
+
+def test_train_with_a_given_vocabulary(runner, corpus, tmp_path):
+    vocab_path = tmp_path / "v.json"
+    res = runner.invoke(main, ["vocab", str(corpus), "-o", str(vocab_path), "--max-size", "6", "--quiet"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "m"
+    train(runner, corpus, out, "--vocab", str(vocab_path), "--min-count", "1000")  # min-count unused
+    m = Model.load(out)
+    assert m.vocab.tokens == json.loads(vocab_path.read_text())["tokens"]
+    assert m.table.shape == (8, 16) and np.all(m.table[0] == 0)

@@ -8,6 +8,17 @@ centre tokens (plus ``window`` tokens of context on each side); each batch's los
 gradient come from :mod:`embedcli.train.sgns` and are applied with a learning rate that
 decays linearly, batch by batch, from ``lr`` to ``min_lr`` over the whole run.
 
+Mini-batches and frequent words. All the pairs of a batch are computed against the same
+parameters and their gradients are summed per row. For a rare word that is plain SGD, but a
+frequent word occurs many times in one batch (as centre, context and negative sample), and
+the sum of all its updates, computed at one point, overshoots where word2vec's sequential
+updates would saturate: training diverges. So each row's summed update is divided by
+``max(1, occurrences_in_batch / ROW_FREE) ** ROW_POWER`` (4 free occurrences, then the square
+root), separately for the input and output matrices. Negatives are shared by groups of
+``NEG_GROUP`` consecutive tokens (``NEG_SHARED`` draws each, see :mod:`embedcli.train.sgns`).
+These constants and the default batch of 512 centre words were chosen on the kjv+enwiki
+benchmark (``benchmarks/train_vs_gensim.py``): WordSim-353 on par with gensim.
+
 Workers: ``workers`` consecutive batches form a round; their gradients are computed in
 threads against the same parameters (NumPy releases the GIL in its large loops), then
 applied in batch order (the input and output matrices in two threads). The result depends
@@ -39,8 +50,8 @@ from .sgns import (
 )
 
 READ_BLOCK = 1 << 20
-NEG_GROUP = 64  # tokens sharing one set of negatives
-NEG_SHARED = 64  # negatives per group (each pair is scored against all, weighted negative / NEG_SHARED)
+NEG_GROUP = 16  # tokens sharing one set of negatives
+NEG_SHARED = 16  # negatives per group (each pair is scored against all, weighted negative / NEG_SHARED)
 ROW_POWER = 0.5  # output rows: step / max(1, occurrences / ROW_FREE) ** ROW_POWER
 ROW_POWER_IN = 0.5  # input rows
 ROW_FREE = 4.0  # occurrences per batch that still get the plain summed update
