@@ -297,7 +297,22 @@ class Bench:
             return
         res = measure([PY, os.path.join(HERE, "classify_vs_fasttext.py"), "--corpus-dir", self.args.corpus_dir,
                        "--json", "--repeats", str(self.args.repeat)])
-        self.notes.append("classify: " + res["stdout"].strip().replace("\n", " ")[:2000])
+        report = json.loads(res["stdout"])
+        self.notes.append("classify: timed inside benchmarks/classify_vs_fasttext.py (fasttext as a subprocess, "
+                          "embedcli's classifier in that script's process); peak RSS is the script's whole tree")
+        for task in report if isinstance(report, list) else [report]:
+            name = f"classify {task.get('task', '')}".strip()
+            for tool, val in task.items():
+                if isinstance(val, dict) and "median_s" in val:
+                    secs = val["median_s"]
+                    row = {"seconds": secs, "seconds_all": [round(r[tool]["seconds"], 3) for r in task.get("runs", [])
+                                                            if tool in r] or [secs],
+                           "rss_tree": res["rss_tree"], "rss_max_process": res["rss_max_process"],
+                           "cmd": "benchmarks/classify_vs_fasttext.py"}
+                    label = {"fasttext": "fasttext supervised", "embedcli": "embedcli classify",
+                             "embedcli_cased": "embedcli classify (case kept)"}.get(tool, tool)
+                    self.add(name, 1, label, row, peer=tool == "fasttext",
+                             note=f"P@1 {val.get('mean_p1', float('nan')):.4f}")
 
     # scale -----------------------------------------------------------------------------------
     def case_scale(self) -> None:
@@ -309,6 +324,13 @@ class Bench:
             self.case_vocab()
         if not self.get("encode", s, "embedcli encode --maxlen 64"):
             self.case_encode()
+        # the all-cores count runs one process under 8 MB of input (×1) and two above: compare the
+        # same layout too, at ×2 (over 8 MB) against ×SCALE
+        small = 2 if s > 2 else 1
+        for scale in (small, s):
+            res = repeat(["embedcli", "vocab", self.corpus(scale), "-o", self.path("vj.json"), "-q", "-j", "2"],
+                         self.args.repeat)
+            self.add("vocab -j 2", scale, "embedcli vocab -j 2", res)
         epochs = self.args.scale_train_epochs
         for scale in (1, s):
             self.train_pair("skipgram", scale, epochs, machine()["cores"] or 1, 1, "train scale")
@@ -320,6 +342,10 @@ class Bench:
             self.scale_rows.append({"what": tool, "rss_x1": a["rss_tree"], "rss_xs": b["rss_tree"],
                                     "mem_ratio": b["rss_tree"] / a["rss_tree"],
                                     "time_ratio": b["seconds"] / a["seconds"]})
+        a, b = self.get("vocab -j 2", small, "embedcli vocab -j 2"), self.get("vocab -j 2", s, "embedcli vocab -j 2")
+        self.scale_rows.append({"what": f"embedcli vocab -j 2 (×{small} instead of ×1: two processes at both sizes)",
+                                "rss_x1": a["rss_tree"], "rss_xs": b["rss_tree"],
+                                "mem_ratio": b["rss_tree"] / a["rss_tree"], "time_ratio": b["seconds"] / a["seconds"]})
         for case, tool in (("vocab", "tokenizers WordLevelTrainer"), ("encode", "tokenizers encode_batch"),
                            ("train scale", f"gensim Word2Vec skipgram workers={machine()['cores'] or 1}")):
             a, b = self.get(case, 1, tool), self.get(case, s, tool)

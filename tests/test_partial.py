@@ -253,3 +253,26 @@ def test_merge_refuses_mixed_settings_and_offsets():
     # without positions in one part, the merge still counts (positions dropped)
     merged = combine_partials([PartialCounts(["x"], [1], 1, first=[0]), PartialCounts(["y"], [1], 1)])
     assert merged.tokens == ["x", "y"] and merged.first is None
+
+
+def test_keywise_reduce_like_spark_gives_the_whole_corpus_vocabulary(tmp_path):
+    """docs/scaling.md's Spark recipe: per token (count, (file number, first position)) reduced
+    with sum and min in any order, sorted by the position: the whole corpus' counts and order."""
+    import random
+
+    texts = [f"Shard {k}: " + " ".join(f"w{(k * 7 + i) % 23} caf\u00e9-{i % 3}" for i in range(40)) + "\n"
+             for k in range(6)]
+    paths = [write(tmp_path, f"f{k}.txt", t) for k, t in enumerate(texts)]
+    records = []
+    for k, p in enumerate(paths):
+        part = count_partial([p])
+        records += [(t, (c, (k, f))) for t, c, f in zip(part.tokens, part.counts, part.first)]
+    random.Random(3).shuffle(records)  # a cluster reduces in any order
+    reduced: dict = {}
+    for token, value in records:
+        old = reduced.get(token)
+        reduced[token] = value if old is None else (old[0] + value[0], min(old[1], value[1]))
+    ordered = sorted(reduced.items(), key=lambda kv: kv[1][1])
+    whole = write(tmp_path, "whole.txt", "".join(texts))
+    ref, _ = count_tokens_simple([whole])
+    assert [(t, v[0]) for t, v in ordered] == list(ref.items())
