@@ -3,6 +3,8 @@ calls the library and renders the result."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .. import __version__
@@ -15,6 +17,25 @@ _ALL_MODULES = ("vocab", "encode", "table", "predict", "train")
 
 
 class _LazyGroup(click.Group):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Like click's, but a usage error is one line: ``Error: ... (see 'embedcli CMD --help')``."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "embedcli"
+            command = "embedcli" + command[len(exc.ctx.find_root().info_name):] if exc.ctx is not None else command
+            click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Error: aborted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
     def _import(self, names) -> None:
         import importlib
 
