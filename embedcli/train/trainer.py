@@ -174,15 +174,16 @@ class Trainer:
             n_negs = sum(n_groups_for(L, self.group) for L in lens) * self.n_neg
             neg_all = np.searchsorted(self.cdf, rng.random(n_negs)).astype(np.int32)
             neg_pos = 0
+            # pairs of the whole block at once; a batch takes its rows (its centres only)
+            block_mask = pair_mask(sents, reduced, np.ones(n, dtype=bool), w)
             for s, L in zip(starts, lens):
                 a0 = max(0, s - w)
                 b0 = a0 + L
                 e = min(n, s + self.batch_words)
                 bid = ids[a0:b0]
-                bs = sents[a0:b0]
-                centre = np.zeros(L, dtype=bool)
-                centre[s - a0 : e - a0] = True
-                mask = pair_mask(bs, reduced[a0:b0], centre, w)
+                mask = block_mask[a0:b0].copy()
+                mask[: s - a0] = False
+                mask[e - a0 :] = False
                 ng = n_groups_for(L, self.group)
                 neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
                 neg_pos += ng * self.n_neg
