@@ -52,7 +52,7 @@ from .sgns import (
 )
 
 READ_BLOCK = 1 << 20
-NEG_GROUP = 16  # tokens sharing one set of negatives
+NEG_GROUP = 32  # tokens sharing one set of negatives
 NEG_SHARED = 16  # negatives per group (each pair is scored against all, weighted negative / NEG_SHARED)
 ROW_POWER = 0.5  # output rows: step / max(1, occurrences / ROW_FREE) ** ROW_POWER
 ROW_POWER_IN = 0.5  # input rows
