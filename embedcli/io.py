@@ -89,9 +89,10 @@ def iter_chunks(
                 if split_long_lines and rest and not raw.endswith(b"\n"):
                     # an over-long line: keep the unfinished part for the next chunk,
                     # cutting at the last newline or else at whitespace
-                    nl = raw.rfind(b"\n")
-                    cut = nl if nl != -1 else max(raw.rfind(b" "), raw.rfind(b"\t"))
-                    if cut > 0:
+                    # (the last of them: a newline at 0 followed by a long line must not
+                    # send the chunk to the character-boundary cut below, which splits a word)
+                    cut = max(raw.rfind(b"\n"), raw.rfind(b" "), raw.rfind(b"\t"))
+                    if cut >= 0:
                         carry = raw[cut + 1 :]
                         raw = raw[: cut + 1]
                     else:  # no whitespace at all: cut at a UTF-8 character boundary
