@@ -46,6 +46,10 @@ sys.path.insert(0, HERE)
 
 PY = sys.executable
 PEERS = os.path.join(HERE, "peers.py")
+# the console script installed beside this Python (as in a virtualenv), not a shell wrapper
+# found first on PATH: pyenv's shim alone adds about 0.1 s to every start
+_BESIDE = os.path.join(os.path.dirname(PY), "embedcli")
+EMBEDCLI = _BESIDE if os.access(_BESIDE, os.X_OK) else (shutil.which("embedcli") or "embedcli")
 
 
 # -- measuring one process ----------------------------------------------------------------------
@@ -225,9 +229,9 @@ class Bench:
         for scale in self.scales():
             corpus = self.corpus(scale)
             words = count_words(corpus)
-            emb = repeat(["embedcli", "vocab", corpus, "-o", self.path("v.json"), "-q", "--json"], n)
+            emb = repeat([EMBEDCLI, "vocab", corpus, "-o", self.path("v.json"), "-q", "--json"], n)
             size = json.load(open(self.path("v.json"), encoding="utf-8"))["size"]
-            emb1 = repeat(["embedcli", "vocab", corpus, "-o", self.path("v1.json"), "-q", "-j", "1"], n)
+            emb1 = repeat([EMBEDCLI, "vocab", corpus, "-o", self.path("v1.json"), "-q", "-j", "1"], n)
             same = open(self.path("v.json"), "rb").read() == open(self.path("v1.json"), "rb").read()
             tok = repeat([PY, PEERS, "tokenizers-vocab", corpus, self.path("tok.json")], n)
             tok_size = json.loads(tok["stdout"])["size"]
@@ -242,11 +246,11 @@ class Bench:
     def case_encode(self) -> None:
         n = self.args.repeat
         vocab = self.path("encode_vocab.json")
-        subprocess.run(["embedcli", "vocab", self.corpus(1), "-o", vocab, "-q"], check=True)
+        subprocess.run([EMBEDCLI, "vocab", self.corpus(1), "-o", vocab, "-q"], check=True)
         for scale in self.scales():
             corpus = self.corpus(scale)
             out_e, out_t = self.path("e.npy"), self.path("t.npy")
-            emb = repeat(["embedcli", "encode", "-v", vocab, "-i", corpus, "-o", out_e, "--maxlen", "64", "-q"], n)
+            emb = repeat([EMBEDCLI, "encode", "-v", vocab, "-i", corpus, "-o", out_e, "--maxlen", "64", "-q"], n)
             tok = repeat([PY, PEERS, "tokenizers-encode", corpus, vocab, out_t, "--maxlen", "64"], n)
             import numpy as np
 
@@ -263,7 +267,7 @@ class Bench:
 
         corpus = self.prepared_corpus(scale)
         out = self.path(f"model_{objective}_{workers}")
-        emb = repeat(["embedcli", "train", corpus, "-o", out, "--objective", objective, "--dim", "100",
+        emb = repeat([EMBEDCLI, "train", corpus, "-o", out, "--objective", objective, "--dim", "100",
                       "--window", "5", "--negative", "5", "--min-count", "5", "--epochs", str(epochs),
                       "--workers", str(workers), "--seed", "1", "--json", "-q"], n)
         summary = json.loads(emb["stdout"])
@@ -328,7 +332,7 @@ class Bench:
         # same layout too, at ×2 (over 8 MB) against ×SCALE
         small = 2 if s > 2 else 1
         for scale in (small, s):
-            res = repeat(["embedcli", "vocab", self.corpus(scale), "-o", self.path("vj.json"), "-q", "-j", "2"],
+            res = repeat([EMBEDCLI, "vocab", self.corpus(scale), "-o", self.path("vj.json"), "-q", "-j", "2"],
                          self.args.repeat)
             self.add("vocab -j 2", scale, "embedcli vocab -j 2", res)
         epochs = self.args.scale_train_epochs
@@ -400,7 +404,8 @@ class Bench:
             f"{info['load_before']}, after {info['load_after']}\nversions: "
             + ", ".join(f"{k} {val}" for k, val in v.items())
             + f"\nsettings: repeat {self.args.repeat}, scale ×{self.args.scale}, train epochs {self.args.train_epochs}"
-            f" (scale case {self.args.scale_train_epochs}), work dir {self.work}\ncommand: {info['command']}"
+            f" (scale case {self.args.scale_train_epochs}), work dir {self.work}, embedcli program {EMBEDCLI}"
+            f"\ncommand: {info['command']}"
         )
 
     def markdown(self) -> str:
@@ -441,8 +446,8 @@ def main() -> None:
     for name in ("kjv.txt", "enwiki.txt"):
         if not os.path.exists(os.path.join(args.corpus_dir, name)):
             sys.exit(f"{args.corpus_dir}: no {name} here (see /work/shared/corpora/README.md)")
-    if not shutil.which("embedcli"):
-        sys.exit("the embedcli command is not on PATH: pip install -e '.[bench]'")
+    if not (os.access(EMBEDCLI, os.X_OK) or shutil.which(EMBEDCLI)):
+        sys.exit("the embedcli command is not installed: pip install -e '.[bench]'")
     info = machine()
     info["load_before"] = loadavg()
     info["command"] = "python benchmarks/run.py " + " ".join(sys.argv[1:])
