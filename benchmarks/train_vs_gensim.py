@@ -61,13 +61,14 @@ def run_embedcli(path: str, out: str, objective: str, args, seed: int) -> tuple[
     return seconds, json.loads(res.stdout)
 
 
-def run_gensim(path: str, objective: str, workers: int, args, seed: int):
+def run_gensim(path: str, objective: str, workers: int, args, seed: int, alpha: float = 0.025):
     from gensim.models import Word2Vec
     from gensim.models.word2vec import LineSentence
 
     start = time.perf_counter()
     model = Word2Vec(LineSentence(path), sg=1 if objective == "skipgram" else 0, vector_size=args.dim,
-                     window=5, negative=5, min_count=5, epochs=args.epochs, workers=workers, seed=seed)
+                     window=5, negative=5, min_count=5, epochs=args.epochs, workers=workers, seed=seed,
+                     alpha=alpha)
     return time.perf_counter() - start, model.wv
 
 
@@ -101,6 +102,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="embedcli --workers (gensim runs with 1 and 2)")
     ap.add_argument("--max-tokens", type=int, default=None, help="use a slice of the corpus (quick iterations)")
     ap.add_argument("--no-gensim-1", action="store_true", help="skip gensim workers=1")
+    ap.add_argument("--no-gensim-alpha", action="store_true", help="skip gensim cbow with alpha 0.05")
     ap.add_argument("--seeds", type=int, default=3, help="runs per tool with seeds 1..N (WordSim is noisy)")
     args = ap.parse_args()
 
@@ -112,7 +114,7 @@ def main() -> None:
         print(f"prepared corpus: {n:,} tokens ({path})", flush=True)
         rows = []
         for objective in args.objectives:
-            runs = {"e": [], "g2": [], "g1": []}
+            runs = {"e": [], "g2": [], "g1": [], "g2a": []}
             for seed in seeds:
                 out = os.path.join(tmp, f"model-{objective}-{seed}")
                 e_sec, summary = run_embedcli(path, out, objective, args, seed)
@@ -126,6 +128,11 @@ def main() -> None:
                     g1_sec, g1_kv = run_gensim(path, objective, 1, args, seed)
                     runs["g1"].append((g1_sec, wordsim(g1_kv, sim_path)[0]))
                     line += f"; gensim w1 {g1_sec:.2f}s rho {runs['g1'][-1][1]:.4f}"
+                if objective == "cbow" and not args.no_gensim_alpha:
+                    # embedcli's CBOW default lr is word2vec.c's 0.05; gensim's default is 0.025
+                    ga_sec, ga_kv = run_gensim(path, objective, 2, args, seed, alpha=0.05)
+                    runs["g2a"].append((ga_sec, wordsim(ga_kv, sim_path)[0]))
+                    line += f"; gensim w2 alpha 0.05 {ga_sec:.2f}s rho {runs['g2a'][-1][1]:.4f}"
                 print(line, flush=True)
             rows.append((objective, runs))
 
@@ -149,6 +156,13 @@ def main() -> None:
         print(f"| {objective} | {e_sec:.2f} | {g2_sec:.2f} | {g1s} | {g2_sec / e_sec:.2f}x | {r1} | "
               f"{e_rho:.4f} ± {std(runs['e'], 1):.4f} | {g2_rho:.4f} ± {std(runs['g2'], 1):.4f} | {g1r} | "
               f"{e_rho - g2_rho:+.4f} |")
+    for objective, runs in rows:
+        if runs["g2a"]:
+            ga_sec, ga_rho = mean(runs["g2a"], 0), mean(runs["g2a"], 1)
+            e_sec, e_rho = mean(runs["e"], 0), mean(runs["e"], 1)
+            print(f"| {objective} vs gensim alpha=0.05 (embedcli's cbow lr) | {e_sec:.2f} | {ga_sec:.2f} | - | "
+                  f"{ga_sec / e_sec:.2f}x | - | {e_rho:.4f} | {ga_rho:.4f} ± {std(runs['g2a'], 1):.4f} | - | "
+                  f"{e_rho - ga_rho:+.4f} |")
     print("\nspeed = gensim seconds / embedcli seconds (higher is faster; target >= 0.5x gensim workers=2); "
           "rho: mean ± std over the seeds")
 

@@ -52,6 +52,15 @@ INT_KEYS = ("dim", "window", "negative", "epochs", "min_count", "max_size", "see
 FLOAT_KEYS = ("sample", "lr", "min_lr")
 BOOL_KEYS = ("lower", "keep_punct")
 
+#: defaults that depend on the objective (used when neither the file nor a flag sets the key):
+#: CBOW learns with lr 0.05 like word2vec.c and fastText (gensim uses 0.025 for both), and takes
+#: batches of 1024 centre words; classify uses fastText's supervised defaults.
+OBJECTIVE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "skipgram": {},
+    "cbow": {"lr": 0.05, "batch_words": 1024},
+    "classify": {"lr": 0.1, "min_lr": 0.0, "min_count": 1},
+}
+
 #: keys that embedcli.model writes into config.yaml besides the settings: accepted, ignored
 METADATA_KEYS = frozenset({"format", "version", "embedcli_version", "numpy_version", "vocab_size",
                            "arrays", "objects"})
@@ -190,6 +199,9 @@ def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
             continue
         settings[key] = check_value(key, value, source=flag(key))
         explicit.add(key)
+    for key, value in OBJECTIVE_DEFAULTS.get(settings["objective"], {}).items():
+        if key not in explicit:
+            settings[key] = value
     settings["_explicit"] = explicit  # which keys were set (by file or flag), not saved
     return settings
 

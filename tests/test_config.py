@@ -127,3 +127,16 @@ def test_repo_default_config_is_valid():
     s = cfg.merge(cfg.load_config_file(path), {})
     cfg.validate(s)
     assert s["corpus"] and s["output"].endswith(os.path.join("models", "default"))
+
+
+def test_objective_defaults_unless_set():
+    s = cfg.merge({}, {"objective": "cbow"})
+    assert s["lr"] == 0.05 and s["batch_words"] == 1024
+    s = cfg.merge({"lr": 0.01}, {"objective": "cbow"})
+    assert s["lr"] == 0.01 and s["batch_words"] == 1024
+    s = cfg.merge({}, {"objective": "cbow", "batch_words": 64})
+    assert s["batch_words"] == 64
+    s = cfg.merge({}, {"objective": "classify"})
+    assert s["lr"] == 0.1 and s["min_count"] == 1 and s["min_lr"] == 0.0
+    s = cfg.merge({}, {})
+    assert s["lr"] == 0.025 and s["batch_words"] == 512 and s["min_count"] == 5

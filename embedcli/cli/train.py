@@ -146,13 +146,13 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--negative", type=int, help="Negative samples per pair, from unigram^0.75 [default: 5].")
 @click.option("--sample", type=float, help="Frequent-word subsampling threshold, 0 = off [default: 1e-3].")
 @click.option("--epochs", type=int, help="Passes over the corpus [default: 5].")
-@click.option("--lr", type=float, help="Start learning rate [default: 0.025; 0.1 for classify].")
-@click.option("--min-lr", type=float, help="Learning rate at the end (linear decay) [default: 0.0001].")
+@click.option("--lr", type=float, help="Start learning rate [default: 0.025; cbow 0.05; classify 0.1].")
+@click.option("--min-lr", type=float, help="Learning rate at the end (linear decay) [default: 0.0001; classify 0].")
 @click.option("--min-count", type=int, help="Ignore words seen fewer times [default: 5; 1 for classify].")
 @click.option("--max-size", type=int, help="Keep only the N most frequent words.")
 @click.option("--seed", type=int, help="Random seed: same seed + settings + workers = same bytes [default: 1].")
 @click.option("--workers", type=int, help="Threads [default: all cores]; part of what makes a run reproducible.")
-@click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512].")
+@click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512; cbow 1024].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
 @click.option("--checkpoint-every", type=int, metavar="N",
               help="Save a resumable model to -o every N epochs (continue with --resume).")
@@ -244,10 +244,7 @@ def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, star
     from ..text import TextSettings
     from ..train.classify import train_classifier
 
-    explicit = settings.get("_explicit", set())
-    lr = settings["lr"] if "lr" in explicit else 0.1
-    min_lr = settings["min_lr"] if "min_lr" in explicit else 0.0
-    min_count = settings["min_count"] if "min_count" in explicit else 1
+    lr, min_lr, min_count = settings["lr"], settings["min_lr"], settings["min_count"]
     state: dict = {}
 
     with progress_bar("reading examples", total_bytes, quiet=not show) as advance:
