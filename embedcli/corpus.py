@@ -37,7 +37,7 @@ BLOCK = 1 << 20  # ids per block when remapping / reading
 
 @dataclass
 class EncodedCorpus:
-    """A corpus encoded as vocabulary ids (a ``.npy`` file in ``directory``)."""
+    """A corpus encoded as vocabulary ids (raw little-endian int32 file ``path`` in ``directory``)."""
 
     directory: str
     path: str
@@ -47,15 +47,17 @@ class EncodedCorpus:
     corpus_tokens: int  # all tokens read, in the vocabulary or not
 
     def ids(self) -> np.ndarray:
-        """The flat id array, memory-mapped read-only."""
-        if self.n_entries == 0:
-            return np.zeros(0, dtype=np.int32)
-        return np.load(self.path, mmap_mode="r")
+        """The whole id array in memory (for inspection and tests; training uses :meth:`blocks`)."""
+        return np.fromfile(self.path, dtype=np.int32)
 
     def blocks(self, size: int = BLOCK) -> Iterator[np.ndarray]:
-        arr = self.ids()
-        for start in range(0, self.n_entries, size):
-            yield np.array(arr[start : start + size])
+        """The ids in blocks of ``size``, read with plain file reads (bounded memory)."""
+        with open(self.path, "rb") as f:
+            while True:
+                block = np.fromfile(f, dtype=np.int32, count=size)
+                if not len(block):
+                    return
+                yield block
 
     def close(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -227,27 +229,21 @@ def encode_corpus(
                 if tok not in specials:
                     remap[v + 1] = v
         remap[0] = SENTENCE_BREAK
-        raw = np.memmap(raw_path, dtype=np.int32, mode="r", shape=(n_raw,)) if n_raw else np.zeros(0, np.int32)
-        kept_words = 0
-        n_entries = 0
-        for start in range(0, n_raw, BLOCK):
-            block = remap[np.asarray(raw[start : start + BLOCK])]
-            n_entries += int(np.count_nonzero(block != -2))
-        final_path = os.path.join(directory, "ids.npy")
-        n_sentences = 0
-        if n_entries:
-            final = np.lib.format.open_memmap(final_path, mode="w+", dtype=np.int32, shape=(n_entries,))
-            pos = 0
-            for start in range(0, n_raw, BLOCK):
-                block = remap[np.asarray(raw[start : start + BLOCK])]
+        # plain reads and writes, block by block (no memory map: touched pages of a map count
+        # in the resident size, which would then grow with the corpus)
+        final_path = os.path.join(directory, "ids.i32")
+        kept_words = n_entries = n_sentences = 0
+        with open(raw_path, "rb") as src, open(final_path, "wb") as dst:
+            while True:
+                raw = np.fromfile(src, dtype=np.int32, count=BLOCK)
+                if not len(raw):
+                    break
+                block = remap[raw]
                 block = block[block != -2]
-                final[pos : pos + len(block)] = block
-                pos += len(block)
+                block.tofile(dst)
+                n_entries += len(block)
                 n_sentences += int(np.count_nonzero(block == SENTENCE_BREAK))
                 kept_words += int(np.count_nonzero(block >= 0))
-            final.flush()
-            del final
-        del raw
         os.unlink(raw_path)
         if kept_words == 0:
             raise EmbedcliError(f"{names}: no word of the corpus is in the vocabulary; nothing to train on")

@@ -190,6 +190,9 @@ class Trainer:
                 wb = int(words_before[s])
                 yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb)
             words_offset += block_words
+            # drop this block's arrays before the next block is read (keeps the peak at one block)
+            del block, is_word, sent, draw, safe, kept, raw_before, ids, sents, words_before
+            del reduced, neg_all, block_mask
 
     # -- one batch --------------------------------------------------------------------------
     def _compute(self, state: TrainState, batch: _Batch):
