@@ -222,7 +222,11 @@ class Trainer:
         """
         if power == 0:
             return np.full(len(ids), step, dtype=np.float32)
-        counts = np.bincount(ids, minlength=self.vocab_size)[ids].astype(np.float32)
+        if self.vocab_size <= 16 * len(ids):
+            counts = np.bincount(ids, minlength=self.vocab_size)[ids].astype(np.float32)
+        else:  # a big vocabulary: count by sorting instead of a vocabulary-sized array per batch
+            _, inverse, n = np.unique(ids, return_inverse=True, return_counts=True)
+            counts = n[inverse].astype(np.float32)
         counts *= np.float32(1 / ROW_FREE)
         np.maximum(counts, 1, out=counts)
         if power != 1.0:
