@@ -98,7 +98,7 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
             continue
         if key not in DEFAULTS:
             known = ", ".join(sorted(DEFAULTS))
-            raise EmbedcliError(f"{p}: unknown key {key!r} (known keys: {known})")
+            raise UsageError(f"{p}: unknown key {key!r} (known keys: {known})")
         out[key] = check_value(key, value, source=p)
     for key in PATH_KEYS:
         if out.get(key):
@@ -119,8 +119,7 @@ def check_value(key: str, value: Any, source: str) -> Any:
     where = source if source.startswith("--") else f"{source}: key {key!r}"
 
     def bad(expected: str) -> EmbedcliError:
-        cls = UsageError if source.startswith("--") else EmbedcliError
-        return cls(f"{where}: expected {expected}, got {value!r}")
+        return UsageError(f"{where}: expected {expected}, got {value!r}")
 
     if key == "corpus":
         if isinstance(value, str):

@@ -32,7 +32,7 @@ def test_single_corpus_string_becomes_a_list(tmp_path):
 
 def test_unknown_key_names_key_and_file(tmp_path):
     f = write(tmp_path / "c.yaml", "dim: 10\nlearning_rate: 0.1\n")
-    with pytest.raises(EmbedcliError) as exc:
+    with pytest.raises(UsageError) as exc:
         cfg.load_config_file(f)
     msg = str(exc.value)
     assert "learning_rate" in msg and str(f) in msg and "\n" not in msg
@@ -43,7 +43,7 @@ def test_unknown_key_names_key_and_file(tmp_path):
                                       ("dim: true\n", "dim"), ("corpus: 3\n", "corpus")])
 def test_wrong_type_names_key_and_file(tmp_path, text, key):
     f = write(tmp_path / "c.yaml", text)
-    with pytest.raises(EmbedcliError) as exc:
+    with pytest.raises(UsageError) as exc:
         cfg.load_config_file(f)
     assert repr(key) in str(exc.value) and str(f) in str(exc.value)
 
@@ -99,10 +99,10 @@ def test_cli_bad_flags_are_one_line_usage_errors(runner, seed_corpus, tmp_path, 
 def test_cli_config_errors(runner, tmp_path, seed_corpus):
     bad = write(tmp_path / "bad.yaml", "dimension: 3\n")
     res = runner.invoke(main, ["train", "--config", str(bad)])
-    assert res.exit_code == 1 and "dimension" in res.output and str(bad) in res.output
+    assert res.exit_code == 2 and "dimension" in res.output and str(bad) in res.output
     wrong = write(tmp_path / "wrong.yaml", "epochs: many\n")
     res = runner.invoke(main, ["train", "--config", str(wrong)])
-    assert res.exit_code == 1 and "'epochs'" in res.output
+    assert res.exit_code == 2 and "'epochs'" in res.output
     notyaml = write(tmp_path / "x.yaml", "a: [\n")
     res = runner.invoke(main, ["train", "--config", str(notyaml)])
     assert res.exit_code == 1 and "not valid YAML" in res.output

@@ -176,6 +176,7 @@ def test_no_arguments_uses_default_config(runner, tmp_path, monkeypatch):
     shutil.copy(os.path.join(REPO, "configs", "default.yaml"), tmp_path / "configs" / "default.yaml")
     shutil.copy(os.path.join(REPO, "sample_data", "corpus.txt"), tmp_path / "sample_data" / "corpus.txt")
     monkeypatch.chdir(tmp_path)
+    assert not (tmp_path / "models").exists()  # created for the default output
     res = runner.invoke(main, ["train"])
     assert res.exit_code == 0, res.output
     out = tmp_path / "models" / "default"
@@ -233,6 +234,9 @@ def test_missing_corpus_and_bad_output(runner, tmp_path):
     (tmp_path / "file").write_text("x")
     res = runner.invoke(main, ["train", str(tmp_path / "file"), "-o", str(tmp_path / "file")])
     assert res.exit_code == 2 and "exists" in res.output
+    res = runner.invoke(main, ["train", str(tmp_path / "file"), "-o", str(tmp_path / "no" / "such" / "m")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    assert not (tmp_path / "no").exists()
 
 
 def test_classify_objective(runner, tmp_path):

@@ -184,6 +184,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
     """
     overrides = _flag_overrides(values)
     start = time.perf_counter()
+    use_default = False
     if resume_dir is not None:
         if corpus or output or config_path or overrides or dry_run:
             given = ", ".join(["CORPUS"] * bool(corpus) + ["-o"] * bool(output) + ["--config"] * bool(config_path)
@@ -196,7 +197,8 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
             raise UsageError(f"--resume {resume_dir}: no config.yaml in it (not an embedcli model)")
         settings = cfg.merge(cfg.load_config_file(config_file), {})
     else:
-        if config_path is None and not corpus:
+        use_default = config_path is None and not corpus
+        if use_default:
             default = cfg.default_config_path()
             if default is None:
                 raise UsageError("no CORPUS given and no configs/default.yaml found; pass CORPUS files or --config FILE")
@@ -231,7 +233,9 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
         if resume_dir is not None:
             result = resume_model(resume_dir, settings, callback=bar, corpus_progress=bar.read)
         else:
-            result = train_model(settings, callback=bar, corpus_progress=bar.read)
+            # the default config's models/default may not exist yet in a fresh checkout
+            result = train_model(settings, callback=bar, corpus_progress=bar.read,
+                                 make_parent=use_default and not output)
     summary = result.summary()
     if as_json:
         print_json(summary)

@@ -63,12 +63,14 @@ class TrainResult:
         }
 
 
-def _check_output(output: str) -> None:
+def _check_output(output: str, make_parent: bool = False) -> None:
     p = os.path.abspath(output)
     if os.path.exists(p) and not os.path.isdir(p):
         raise UsageError(f"-o {output}: a file with that name exists (expected a model directory)")
     parent = os.path.dirname(p)
     if not os.path.isdir(parent):
+        if not make_parent:
+            raise UsageError(f"-o {output}: directory {parent} does not exist")
         try:
             os.makedirs(parent, exist_ok=True)
         except OSError as exc:
@@ -191,15 +193,18 @@ def train_model(
     vocab: Vocab | None = None,
     callback: Callback | None = None,
     corpus_progress: Callable[[int], None] | None = None,
+    make_parent: bool = False,
 ) -> TrainResult:
     """Train skip-gram or CBOW vectors with the resolved ``settings`` and save the model.
 
     Nothing is written to ``settings["output"]`` until training has finished (or a
-    checkpoint is due); an interruption leaves an existing model there unchanged.
+    checkpoint is due); an interruption leaves an existing model there unchanged. A missing
+    parent directory of the output is an error unless ``make_parent`` (used for the default
+    ``models/default`` of a no-argument run).
     """
     start = time.perf_counter()
     output = settings["output"]
-    _check_output(output)
+    _check_output(output, make_parent)
     vocab, corpus = _prepare(settings, vocab, corpus_progress)
     with corpus:
         state = init_state(len(vocab), int(settings["dim"]), int(settings["seed"]), trainable_rows(vocab))
