@@ -259,3 +259,11 @@ def test_train_with_a_given_vocabulary(runner, corpus, tmp_path):
     m = Model.load(out)
     assert m.vocab.tokens == json.loads(vocab_path.read_text())["tokens"]
     assert m.table.shape == (8, 16) and np.all(m.table[0] == 0)
+
+
+@pytest.mark.parametrize("flag", [["--dry-run"], ["--checkpoint-every", "1"]])
+def test_classify_refuses_word_vector_only_flags(runner, tmp_path, flag):
+    labeled = os.path.join(REPO, "sample_data", "labeled.txt")
+    res = runner.invoke(main, ["train", "--objective", "classify", labeled, "-o", str(tmp_path / "c"), *flag])
+    assert res.exit_code == 2 and flag[0] in res.output and "classify" in res.output
+    assert not (tmp_path / "c").exists()

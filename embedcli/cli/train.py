@@ -216,7 +216,11 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
 
     if settings["objective"] == "classify":
-        return _train_classify(settings, show, as_json, total_bytes, start)
+        unsupported = [name for name, on in (("--dry-run", dry_run), ("--resume", resume_dir is not None),
+                                             ("--checkpoint-every", settings["checkpoint_every"] > 0)) if on]
+        if unsupported:
+            raise UsageError(f"{unsupported[0]} is not available with --objective classify")
+        return _train_classify(settings, show, as_json, total_bytes, start, make_parent=use_default and not output)
 
     from ..train.run import dry_run as do_dry_run, resume_model, train_model
 
@@ -243,10 +247,13 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
         _render_summary(summary)
 
 
-def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, start: float) -> None:
-    from ..model import Model  # noqa: F401
+def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, start: float,
+                    make_parent: bool = False) -> None:
     from ..text import TextSettings
     from ..train.classify import train_classifier
+    from ..train.run import check_output
+
+    check_output(settings["output"], make_parent)
 
     lr, min_lr, min_count = settings["lr"], settings["min_lr"], settings["min_count"]
     state: dict = {}
@@ -276,7 +283,6 @@ def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, star
     saved.update({"lr": lr, "min_lr": min_lr, "min_count": min_count})
     model.config = {**saved, **model.config}
     out_dir = settings["output"]
-    os.makedirs(os.path.dirname(os.path.abspath(out_dir)), exist_ok=True)
     model.save(out_dir)
     h = model.history
     summary = {

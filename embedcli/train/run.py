@@ -63,7 +63,8 @@ class TrainResult:
         }
 
 
-def _check_output(output: str, make_parent: bool = False) -> None:
+def check_output(output: str, make_parent: bool = False) -> None:
+    """Fail early (before training) when the model directory cannot be written."""
     p = os.path.abspath(output)
     if os.path.exists(p) and not os.path.isdir(p):
         raise UsageError(f"-o {output}: a file with that name exists (expected a model directory)")
@@ -204,7 +205,7 @@ def train_model(
     """
     start = time.perf_counter()
     output = settings["output"]
-    _check_output(output, make_parent)
+    check_output(output, make_parent)
     vocab, corpus = _prepare(settings, vocab, corpus_progress)
     with corpus:
         state = init_state(len(vocab), int(settings["dim"]), int(settings["seed"]), trainable_rows(vocab))
@@ -227,7 +228,7 @@ def resume_model(
         raise EmbedcliError(
             f"{model_dir}: already trained for all {state.epochs_done} epochs; nothing to resume"
         )
-    _check_output(model_dir)
+    check_output(model_dir)
     vocab, corpus = _prepare(settings, model.vocab, corpus_progress)
     with corpus:
         if corpus.n_words != info.get("words_per_epoch") or corpus.n_entries != info.get("corpus_entries"):
