@@ -240,6 +240,14 @@ def atomic_directory(path: str | os.PathLike):
         tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
     except OSError as exc:
         raise EmbedcliError(f"cannot write {path}: {exc.strerror or exc}") from None
+    # mkdtemp makes 0700; a model directory gets the mode of the one it replaces, else umask's
+    try:
+        mode = os.stat(p).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o777 & ~umask
+    os.chmod(tmp, mode)
     try:
         yield tmp
         if os.path.exists(p):

@@ -74,9 +74,20 @@ def test_atomic_directory_swaps_only_when_complete(tmp_path):
             raise KeyboardInterrupt
     assert (target / "a.txt").read_text() == "old model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    target.chmod(0o750)
     with atomic_directory(target) as tmp:
         open(os.path.join(tmp, "b.txt"), "w").write("new model")
     assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert target.stat().st_mode & 0o777 == 0o750  # the replaced directory's mode is kept
+    fresh = tmp_path / "fresh"
+    umask = os.umask(0o022)
+    try:
+        with atomic_directory(fresh):
+            pass
+    finally:
+        os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700
+    fresh.rmdir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 

@@ -1,0 +1,100 @@
+"""Every user mistake listed in the reliability issue, through the real command line.
+
+Each case must exit non-zero (2 for usage errors, 1 for data errors) with exactly one line on
+stderr that names the file, line or flag, and no traceback.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from embedcli.cli import main
+from embedcli.model import Model
+from embedcli.text import tokenize
+from embedcli.vocab import build_vocab
+from collections import Counter
+
+CORPUS = "the cat sat on the mat\nthe dog sat on the log\n" * 20
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus.txt").write_text(CORPUS)
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "binary.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "latin1.txt").write_bytes("first line\nsecond line\ncaf\xe9 au lait\n".encode("latin-1"))
+    (tmp_path / "truncated.json").write_text('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"')
+    (tmp_path / "foreign.json").write_text('{"word_index": {"a": 1}}')
+    (tmp_path / "notyaml.yaml").write_text("epochs: [1, 2\n")
+    (tmp_path / "unknown-key.yaml").write_text("epochs: 2\nlearning_rate: 0.1\n")
+    (tmp_path / "nolabels.txt").write_text("just some text\nmore text\n")
+    (tmp_path / "plain-dir").mkdir()
+    vocab = build_vocab(Counter(tokenize(CORPUS)), len(tokenize(CORPUS)))
+    table = np.random.default_rng(0).standard_normal((len(vocab), 4)).astype(np.float32)
+    Model(vocab, table, {"objective": "skipgram"}).save(tmp_path / "model")
+    Model(vocab, table, {"objective": "skipgram"}).save(tmp_path / "mismatch")
+    np.save(tmp_path / "mismatch" / "table.npy", table[:-1])
+    Model(vocab, table, {"objective": "skipgram"}).save(tmp_path / "future")
+    cfg = (tmp_path / "future" / "config.yaml").read_text().replace("version: 1", "version: 7", 1)
+    (tmp_path / "future" / "config.yaml").write_text(cfg)
+    return tmp_path
+
+
+READ_ONLY = "/sys/embedcli-out.json" if os.geteuid() == 0 else "/proc/embedcli-out.json"
+
+CASES = [
+    # (case, argv, exit code, fragments the one line must contain)
+    ("missing file", ["vocab", "nope.txt", "-o", "v.json"], 1, ["nope.txt", "no such file"]),
+    ("empty corpus", ["vocab", "empty.txt", "-o", "v.json"], 1, ["empty.txt", "no words"]),
+    ("empty corpus, train", ["train", "empty.txt", "-o", "m", "-q"], 1, ["empty.txt"]),
+    ("binary file", ["vocab", "binary.bin", "-o", "v.json"], 1, ["binary.bin", "binary"]),
+    ("invalid UTF-8", ["vocab", "latin1.txt", "-o", "v.json"], 1, ["latin1.txt", "line 3", "--encoding-errors"]),
+    ("truncated vocab", ["encode", "-v", "truncated.json", "hi"], 1, ["truncated.json", "JSON"]),
+    ("foreign JSON vocab", ["encode", "-v", "foreign.json", "hi"], 1, ["foreign.json", "not an embedcli vocabulary"]),
+    ("non-model directory", ["similar", "plain-dir", "cat"], 1, ["plain-dir", "not an embedcli model"]),
+    ("file given as model", ["show-table", "corpus.txt"], 1, ["corpus.txt"]),
+    ("table/vocab size mismatch", ["show-table", "mismatch"], 1, ["rows", "tokens"]),
+    ("newer model format", ["show-table", "future"], 1, ["version 7", "upgrade"]),
+    ("maxlen 0", ["encode", "-v", "model", "--maxlen", "0", "hi"], 2, ["--maxlen"]),
+    ("maxlen negative", ["encode", "-v", "model", "--maxlen", "-4", "hi"], 2, ["--maxlen"]),
+    ("unknown padding", ["encode", "-v", "model", "--padding", "middle", "hi"], 2, ["--padding"]),
+    ("dim 0", ["train", "corpus.txt", "-o", "m", "--dim", "0", "-q"], 2, ["--dim"]),
+    ("negative epochs", ["train", "corpus.txt", "-o", "m", "--epochs", "-1", "-q"], 2, ["--epochs"]),
+    ("lr NaN", ["train", "corpus.txt", "-o", "m", "--lr", "nan", "-q"], 2, ["--lr"]),
+    ("lr 0", ["train", "corpus.txt", "-o", "m", "--lr", "0", "-q"], 2, ["--lr"]),
+    ("lr negative", ["train", "corpus.txt", "-o", "m", "--lr", "-0.1", "-q"], 2, ["--lr"]),
+    ("min-count removes every word", ["train", "corpus.txt", "-o", "m", "--min-count", "1000", "-q"], 1,
+     ["--min-count"]),
+    ("config not YAML", ["train", "--config", "notyaml.yaml", "-q"], 1, ["notyaml.yaml"]),
+    ("config unknown key", ["train", "--config", "unknown-key.yaml", "-q"], 2, ["unknown-key.yaml", "learning_rate"]),
+    ("unknown word for similar", ["similar", "model", "cta"], 1, ["cta", "did you mean", "cat"]),
+    ("output into a missing directory", ["vocab", "corpus.txt", "-o", "no/such/dir/v.json"], 2,
+     ["no/such/dir", "does not exist"]),
+    ("output into a missing directory, train", ["train", "corpus.txt", "-o", "no/such/m", "-q"], 2,
+     ["does not exist"]),
+    ("read-only location", ["vocab", "corpus.txt", "-o", READ_ONLY], 1, [READ_ONLY, "cannot write"]),
+    ("classify without labels", ["train", "nolabels.txt", "--objective", "classify", "-o", "m", "-q"], 1,
+     ["nolabels.txt", "__label__"]),
+]
+
+
+@pytest.mark.parametrize("case, argv, code, fragments", CASES, ids=[c[0] for c in CASES])
+def test_user_mistake_gives_one_clear_line(runner, work, case, argv, code, fragments):
+    before = sorted(os.listdir(work))
+    r = runner.invoke(main, argv)
+    assert r.exit_code == code, f"{case}: exit {r.exit_code}\n{r.output}"
+    assert "Traceback" not in r.output
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"{case}: expected one line on stderr, got {lines}"
+    for fragment in fragments:
+        assert fragment in lines[0], f"{case}: {fragment!r} not in {lines[0]!r}"
+    assert sorted(os.listdir(work)) == before, f"{case}: something was written"
+
+
+def test_invalid_utf8_can_go_on_with_replace(runner, work):
+    r = runner.invoke(main, ["vocab", "latin1.txt", "-o", "v.json", "--encoding-errors", "replace", "-q"])
+    assert r.exit_code == 0, r.output
+    assert "caf" in json.loads((work / "v.json").read_text())["tokens"][-3]
