@@ -109,11 +109,17 @@ def _render_summary(summary: dict, console=out_console) -> None:
     for word, ns in summary.get("neighbours", {}).items():
         table.add_row(f"near {escape(word)}", ", ".join(f"{escape(t)} {s:.2f}" for t, s in ns))
     console.print(table)
-    out = escape(summary["output"])
+    out = escape(_shown_path(summary["output"]))
     console.print("next:")
     console.print(f"  embedcli show-table {out}")
     probe = next(iter(summary.get("neighbours") or {}), "WORD")
     console.print(f"  embedcli similar {out} {escape(probe)}")
+
+
+def _shown_path(path: str) -> str:
+    """``path`` relative to the current directory when it is inside it (shorter to copy)."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
 
 
 def _render_dry_run(info: dict, console=out_console) -> None:

@@ -23,6 +23,7 @@ from ..config import resolve_workers, saved_settings
 from ..corpus import EncodedCorpus, encode_corpus
 from ..errors import EmbedcliError, UsageError
 from ..model import Model
+from ..query import VectorIndex, similar
 from ..text import TextSettings
 from ..vocab import Vocab
 from .trainer import Trainer, TrainState, init_state
@@ -139,32 +140,32 @@ def state_from_model(model: Model) -> TrainState:
     return TrainState(w_in, w_out, int(model.objects[STATE]["epochs_done"]), list(model.history))
 
 
-def nearest(table: np.ndarray, vocab: Vocab, word: str, k: int = 5) -> list[tuple[str, float]]:
-    norms = np.linalg.norm(table, axis=1)
-    norms[norms == 0] = 1
-    q = table[vocab.index[word]] / norms[vocab.index[word]]
-    sims = (table @ q) / norms
-    skip = set(vocab.special_ids()) | {vocab.index[word]}
-    order = np.argsort(-sims, kind="stable")
-    out = []
-    for i in order:
-        if int(i) in skip:
-            continue
-        out.append((vocab.tokens[i], float(sims[i])))
-        if len(out) == k:
-            break
-    return out
+def sample_neighbours(model: Model, sample: float, n: int = 3, k: int = 5, pool: int = 30) -> dict[str, list[tuple[str, float]]]:
+    """Neighbours of a few words worth showing after training.
 
-
-def probe_words(vocab: Vocab, sample: float, n: int = 3) -> list[str]:
-    """A few frequent words that subsampling leaves alone (so not 'the', 'of' ...)."""
+    Candidates are the ``pool`` most frequent words that subsampling leaves alone (so not
+    'the', 'of' ...) and longer than two letters; the ``n`` whose ``k`` nearest neighbours are
+    the closest on average are shown (in frequency order): settled neighbourhoods say more
+    about a table than a random word's.
+    """
+    vocab = model.vocab
     specials = set(vocab.special_ids())
     counts = np.array(vocab.counts, dtype=np.float64)
-    total = counts[[i for i in range(len(vocab)) if i not in specials]].sum()
-    limit = sample * total if sample > 0 else np.inf
-    candidates = [i for i in range(len(vocab)) if i not in specials and counts[i] <= limit and len(vocab.tokens[i]) > 2]
+    words = [i for i in range(len(vocab)) if i not in specials]
+    limit = sample * counts[words].sum() if sample > 0 else np.inf
+    candidates = [i for i in words if counts[i] <= limit and len(vocab.tokens[i]) > 2]
     candidates.sort(key=lambda i: -counts[i])
-    return [vocab.tokens[i] for i in candidates[:n]]
+    index = VectorIndex(vocab, model.table)
+    found = []
+    for rank, i in enumerate(candidates[:pool]):
+        try:
+            ns = similar(vocab, model.table, vocab.tokens[i], k, index=index)
+        except EmbedcliError:  # an all-zero row (e.g. never trained) has no neighbours
+            continue
+        if ns:
+            found.append((-float(np.mean([nb.score for nb in ns])), rank, vocab.tokens[i], ns))
+    chosen = sorted(sorted(found)[:n], key=lambda f: f[1])
+    return {word: [(nb.token, nb.score) for nb in ns] for _, _, word, ns in chosen}
 
 
 def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) -> TrainResult:
@@ -182,8 +183,7 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) 
     trainer.run(state, callback=callback, on_epoch_end=on_epoch_end)
     model = build_model(vocab, state, settings, corpus)
     model.save(output)
-    probes = probe_words(vocab, float(settings["sample"]))
-    neighbours = {w: nearest(model.table, vocab, w) for w in probes}
+    neighbours = sample_neighbours(model, float(settings["sample"]))
     return TrainResult(model, output, time.perf_counter() - start, corpus.corpus_tokens, corpus.n_words,
                        resumed_from, neighbours)
 
