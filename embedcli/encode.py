@@ -216,6 +216,7 @@ class PieceEncoder:
 
         vocab.lookup([], oov)  # the usual error for an unknown --oov or a missing <unk>
         self.vocab, self.oov, self.encoding_errors = vocab, oov, encoding_errors
+        self.index = vocab.index
         self.settings = vocab.settings
         self.pattern = token_pattern(self.settings)
         self.codes: dict[bytes, int] = {_LINE: -1}
@@ -227,7 +228,11 @@ class PieceEncoder:
     def _code(self, piece: bytes) -> int:
         if piece.isalnum():
             s = piece.decode("ascii")
-            tokens = [s.lower() if self.settings.lower else s]
+            token = s.lower() if self.settings.lower else s
+            known = self.index.get(token)
+            if known is not None:  # the usual case, without building a list for lookup()
+                return known
+            tokens = [token]
         else:
             tokens = self.pattern.findall(normalize(piece.decode("utf-8", self.encoding_errors), self.settings))
         ids = self.vocab.lookup(tokens, self.oov)
@@ -266,6 +271,10 @@ class PieceEncoder:
                     if code is None:
                         code = codes[piece] = self._code(piece)
                     arr[i] = code
+            elif len(missing) > len(pieces) // 8:  # many new pieces (the first chunks): all in C
+                for piece in set(pieces).difference(codes):
+                    codes[piece] = self._code(piece)
+                arr = np.array(list(map(codes.__getitem__, pieces)), dtype=np.int64)
             else:
                 for piece in {pieces[i] for i in missing.tolist()}:
                     codes[piece] = self._code(piece)
