@@ -253,7 +253,7 @@ def test_pca_matches_covariance_eigenvectors():
 
 
 def test_plot_writes_png(tmp_path, runner):
-    pytest.importorskip("matplotlib")
+    # matplotlib is in the `test` extra, so this runs wherever the tests run
     path, _, _ = make_model(tmp_path, dim=4)
     out = tmp_path / "w.png"
     res = runner.invoke(main, ["show-table", path, "--plot", str(out), "--limit", "5", "--json"])
