@@ -41,16 +41,18 @@ DEFAULTS: dict[str, Any] = {
     "checkpoint_every": 0,
     "word_ngrams": 1,
     "vocab": None,
+    "init": None,  # pretrained vector file for the initial input rows
+    "freeze": False,  # with init: never update the rows found in the file
     "lower": True,
     "keep_punct": False,
     "encoding_errors": "strict",
 }
 
-PATH_KEYS = ("output", "vocab")
+PATH_KEYS = ("output", "vocab", "init")
 INT_KEYS = ("dim", "window", "negative", "epochs", "min_count", "max_size", "seed", "workers",
             "batch_words", "checkpoint_every", "word_ngrams")
 FLOAT_KEYS = ("sample", "lr", "min_lr")
-BOOL_KEYS = ("lower", "keep_punct")
+BOOL_KEYS = ("lower", "keep_punct", "freeze")
 
 #: defaults that depend on the objective (used when neither the file nor a flag sets the key):
 #: CBOW learns with lr 0.05 like word2vec.c and fastText (gensim uses 0.025 for both), and takes
@@ -128,7 +130,7 @@ def check_value(key: str, value: Any, source: str) -> Any:
             raise bad("a file path or a list of file paths")
         return list(value)
     if key in PATH_KEYS:
-        if value is None and key == "vocab":
+        if value is None and key in ("vocab", "init"):
             return None
         if not isinstance(value, str) or not value:
             raise bad("a path")
@@ -183,6 +185,8 @@ def validate(settings: dict[str, Any]) -> None:
     need(s["min_lr"] >= 0, "min_lr", "must be 0 or more")
     need(s["min_lr"] <= s["lr"], "min_lr", f"must not exceed --lr {s['lr']}")
     need(s["sample"] >= 0, "sample", "must be 0 (no subsampling) or more (e.g. 1e-3)")
+    if s.get("freeze") and not s.get("init"):
+        raise UsageError("--freeze needs --init FILE (the frozen rows are the words found in that file)")
 
 
 def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -596,6 +596,28 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
         raise
 
 
+def _finish(records: Iterator) -> None:
+    """Close a record iterator of :func:`open_vectors` and its file. A generator that never
+    started skips its ``finally``, so read one record first (its format errors are ignored)."""
+    try:
+        next(records, None)
+    except EmbedcliError:
+        pass
+    finally:
+        records.close()
+
+
+def vector_file_info(path: str, fmt: str = "auto") -> VectorFileInfo:
+    """Format and dimension of a pretrained vector file, read from its start (the first vector
+    must parse); the file is closed again. Cheap: for checks before a long run."""
+    info, records = open_vectors(path, fmt)
+    try:
+        next(records, None)
+    finally:
+        records.close()
+    return info
+
+
 def _iter_text(f: IO[bytes], name: str, info: VectorFileInfo, first_line: int) -> Iterator[tuple[str, np.ndarray, int]]:
     dim = info.dim
     n = 0
@@ -730,7 +752,7 @@ def init_rows(
         table = np.array(table, dtype=np.float32, copy=True)
     info, records = open_vectors(path, fmt)
     if info.dim != dim:
-        records.close()
+        _finish(records)
         raise EmbedcliError(
             f"{info.path} has {info.dim}-dimensional vectors but the table has dim {dim}; use --dim {info.dim}"
         )

@@ -28,7 +28,7 @@ from .common import (
 # flag name -> settings key (the keys of a config file)
 FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
              "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams",
-             "encoding_errors")
+             "encoding_errors", "init", "freeze")
 
 
 class _TrainProgress:
@@ -44,6 +44,8 @@ class _TrainProgress:
         self.train_task = None
         self.first_epoch = 0
         self.bytes = 0
+        self.init_task = None
+        self.init_vectors = 0
 
     def __enter__(self):
         if self.enabled:
@@ -69,6 +71,18 @@ class _TrainProgress:
             self.bytes += n
             self.progress.update(self.read_task, advance=n, info=f"{self.bytes / 1e6:,.1f} MB")
 
+    def init_read(self, n: int) -> None:
+        """Vectors read from the --init file (after the corpus, before training)."""
+        if self.progress is None:
+            return
+        if self.init_task is None:
+            if self.read_task is not None:
+                self.progress.remove_task(self.read_task)
+                self.read_task = None
+            self.init_task = self.progress.add_task("reading --init vectors", total=None, info="")
+        self.init_vectors += n
+        self.progress.update(self.init_task, advance=n, info=f"{self.init_vectors:,} vectors")
+
     def __call__(self, event: dict) -> None:
         if self.progress is None:
             return
@@ -76,9 +90,10 @@ class _TrainProgress:
             self.progress.console.print(f"checkpoint after epoch {event['epoch']} saved to {escape(event['checkpoint'])}")
             return
         if self.train_task is None:
-            if self.read_task is not None:
-                self.progress.remove_task(self.read_task)
-                self.read_task = None
+            for attr in ("read_task", "init_task"):
+                if getattr(self, attr) is not None:
+                    self.progress.remove_task(getattr(self, attr))
+                    setattr(self, attr, None)
             self.first_epoch = event["epoch"] - 1
             total = event["words_total"] * (self.epochs - self.first_epoch)
             self.train_task = self.progress.add_task("training", total=total, info="")
@@ -100,6 +115,8 @@ def _render_summary(summary: dict, console=out_console) -> None:
     table.add_row("model", escape(summary["output"]))
     table.add_row("vocabulary", f"{summary['vocab_size']:,} tokens (<pad>=0, <unk>=1)")
     table.add_row("table", f"{summary['table_shape'][0]:,} x {summary['table_shape'][1]} float32")
+    if summary.get("init"):
+        table.add_row("init", escape(init_line(summary["init"])))
     for entry in summary["history"]:
         wps = entry.get("words_per_sec")
         table.add_row(f"epoch {entry['epoch']}", f"loss {entry['loss']:.4f}  lr {entry['lr']:.5f}  "
@@ -122,6 +139,13 @@ def _shown_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def init_line(init: dict) -> str:
+    """``initialised 1,024 of 1,186 word rows from glove.txt (glove, frozen)``."""
+    how = init["format"] + (", frozen" if init.get("frozen") else "")
+    return (f"initialised {init['found']:,} of {init['rows']:,} word rows from "
+            f"{_shown_path(init['file'])} ({how})")
+
+
 def _render_dry_run(info: dict, console=out_console) -> None:
     table = Table(show_header=False, box=None, pad_edge=False, title="dry run (nothing trained or written)",
                   title_justify="left")
@@ -134,6 +158,10 @@ def _render_dry_run(info: dict, console=out_console) -> None:
         table.add_row("speed", f"{info['calibration_words_per_sec']:,.0f} words/s with {info['workers']} worker(s) "
                       "(short calibration run)")
         table.add_row("estimated time", f"{info['estimated_seconds']:,.1f}s")
+    if info.get("init"):
+        i = info["init"]
+        table.add_row("init", escape(f"{_shown_path(i['file'])}: {i['format']}, dim {i['dim']}"
+                                     + (", found rows frozen" if i["frozen"] else "")))
     console.print(table)
 
 
@@ -165,6 +193,11 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--resume", "resume_dir", metavar="MODEL_DIR",
               help="Continue a checkpointed model with its saved settings (same bytes as an uninterrupted run).")
 @click.option("--vocab", metavar="FILE", help="Use this vocabulary (from `embedcli vocab`) instead of counting.")
+@click.option("--init", metavar="FILE",
+              help="Start the rows of the words found in this pretrained vector file (word2vec text or binary, "
+                   "GloVe; same dimension as --dim) from its vectors; the other rows keep the seeded start.")
+@click.option("--freeze/--no-freeze", default=None,
+              help="With --init: never update the rows found in the file (the output layer still trains).")
 @click.option("--encoding-errors", type=click.Choice(["strict", "replace", "ignore"]),
               help="What to do with invalid UTF-8 [default: strict].")
 @click.option("--dry-run", is_flag=True, help="Count the vocabulary, estimate memory and time, train nothing.")
@@ -186,6 +219,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
       embedcli train big.txt -o models/big --dry-run
       embedcli train big.txt -o models/big --checkpoint-every 1
       embedcli train --resume models/big
+      embedcli train corpus.txt -o models/ft --init glove.6B.100d.txt --freeze
       embedcli train --objective classify sample_data/labeled.txt -o models/classifier
     """
     overrides = _flag_overrides(values)
@@ -245,7 +279,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
         else:
             # the default config's models/default may not exist yet in a fresh checkout
             result = train_model(settings, callback=bar, corpus_progress=bar.read,
-                                 make_parent=use_default and not output)
+                                 make_parent=use_default and not output, init_progress=bar.init_read)
     summary = result.summary()
     if as_json:
         print_json(summary)
@@ -257,9 +291,10 @@ def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, star
                     make_parent: bool = False) -> None:
     from ..text import TextSettings
     from ..train.classify import train_classifier
-    from ..train.run import check_output
+    from ..train.run import check_init, check_output
 
     check_output(settings["output"], make_parent)
+    check_init(settings)  # a wrong --init file or dimension fails before the examples are read
 
     lr, min_lr, min_count = settings["lr"], settings["min_lr"], settings["min_count"]
     state: dict = {}
@@ -284,6 +319,8 @@ def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, star
             settings=TextSettings(lower=settings["lower"], keep_punct=settings["keep_punct"]),
             encoding_errors=settings["encoding_errors"],
             progress=progress,
+            init=settings["init"],
+            freeze=settings["freeze"],
         )
     saved = cfg.saved_settings(settings)
     saved.update({"lr": lr, "min_lr": min_lr, "min_count": min_count})
@@ -301,6 +338,7 @@ def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, star
         "epochs": len(h),
         "final_loss": h[-1]["loss"] if h else None,
         "seconds": round(time.perf_counter() - start, 3),
+        "init": model.objects.get("init"),
         "history": h,
     }
     if as_json:
@@ -311,5 +349,7 @@ def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, star
             f"vocabulary {summary['vocab_size']:,}, table {model.table.shape[0]:,} x {model.dim}, "
             f"final loss {summary['final_loss']:.4f}"
         )
+        if summary["init"]:
+            out_console.print(escape(init_line(summary["init"])))
         out = escape(out_dir)
         out_console.print(f"next:\n  embedcli predict {out} \"some text\"\n  embedcli show-table {out}")

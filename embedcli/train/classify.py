@@ -375,6 +375,8 @@ def train_classifier(
     label_prefix: str = LABEL_PREFIX,
     encoding_errors: str = "strict",
     progress: ProgressFn | None = None,
+    init: str | os.PathLike | None = None,
+    freeze: bool = False,
 ) -> Model:
     """Train a fastText-style supervised classifier on fastText-format files; return a Model.
 
@@ -400,6 +402,14 @@ def train_classifier(
     read (``total`` None) while the files are read, then with ``kind == "train"`` and a number of
     examples processed (``total`` = epochs × examples) during training.
 
+    ``init``: a pretrained vector file (word2vec text/binary or GloVe, read by
+    :func:`embedcli.table.init_rows`, dimension ``dim``): the word rows of the words found in it
+    start from its vectors (after the seeded draw, so the rest of the run is unchanged);
+    ``<pad>``/``<unk>`` and the n-gram buckets are never taken from it. With ``freeze`` those
+    rows are never updated (fastText's ``-pretrainedVectors`` has no freeze; this is Keras'
+    ``trainable=False`` for the pretrained rows). The model then has ``arrays["init_found"]``
+    (bool per word row) and ``objects["init"]`` (file, format, rows found).
+
     Returns an :class:`embedcli.model.Model` with
 
     * ``table``: (V, dim) float32 word rows (rows of ``<pad>``/``<unk>`` stay zero);
@@ -422,6 +432,8 @@ def train_classifier(
                     label_prefix)
     if not paths:
         raise UsageError("give at least one training file")
+    if freeze and init is None:
+        raise UsageError("--freeze needs --init FILE (the frozen rows are the words found in that file)")
     rng = np.random.default_rng(seed)
 
     with tempfile.TemporaryDirectory(prefix="embedcli-classify-") as tmp:
@@ -468,6 +480,22 @@ def train_classifier(
         table *= np.float32(2.0 / dim)
         table -= np.float32(1.0 / dim)
         table[vocab.special_ids()] = 0.0  # <pad> and <unk> are never inputs
+        init_found = frozen = init_info = None
+        if init is not None:
+            from ..table import init_rows, vector_file_info
+
+            words, init_found, _ = init_rows(vocab, os.fspath(init), dim, table=table[:n_words])
+            init_found[vocab.special_ids()] = False
+            words[vocab.special_ids()] = 0.0
+            table[:n_words] = words
+            del words
+            info = vector_file_info(os.fspath(init))
+            n_word_rows = n_words - len(vocab.special_ids())
+            init_info = {"file": os.path.abspath(init), "format": info.format, "dim": info.dim,
+                         "found": int(init_found.sum()), "rows": n_word_rows, "frozen": bool(freeze)}
+            if freeze:
+                frozen = np.zeros(n_rows, dtype=bool)
+                frozen[:n_words] = init_found
         n_out = len(label_names)
         output = np.zeros((n_out, dim), dtype=np.float32)
         bias = np.zeros(n_out, dtype=np.float32)
@@ -514,6 +542,9 @@ def train_classifier(
                         correct += int((targets[np.arange(len(lines)), probs.argmax(axis=1)] > 0).sum())
                         step = np.float32(cur_lr)
                         uniq, grads = rows_gradient(ids, lens, d_hidden)
+                        if frozen is not None:  # the frozen rows' gradients are dropped, not applied
+                            free = ~frozen[uniq]
+                            uniq, grads = uniq[free], grads[free]
                         table[uniq] -= step * grads
                         output -= step * d_output
                         bias -= step * d_bias
@@ -540,6 +571,10 @@ def train_classifier(
             })
 
         arrays = {"output": output, "bias": bias}
+        objects = {"labels": label_names, "label_counts": [int(c) for c in label_counts]}
+        if init_found is not None:
+            arrays["init_found"] = init_found
+            objects["init"] = init_info
         if use_ngrams:
             arrays["ngrams"] = table[n_words:]  # row slices of a C-ordered array: contiguous views
         word_table = table[:n_words]
@@ -571,6 +606,8 @@ def train_classifier(
         "skipped_no_known_word": stats["examples"] - n_examples,
         "corpus_tokens": stats["tokens"],
         "train_inputs": n_inputs_total,
+        "init": None if init is None else os.path.abspath(init),
+        "freeze": bool(freeze),
     }
     return Model(
         vocab=vocab,
@@ -578,7 +615,7 @@ def train_classifier(
         config=config,
         history=history,
         arrays=arrays,
-        objects={"labels": label_names, "label_counts": [int(c) for c in label_counts]},
+        objects=objects,
     )
 
 

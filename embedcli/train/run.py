@@ -8,6 +8,14 @@ The saved model (:class:`embedcli.model.Model`) has ``table.npy`` = the input ve
 ``min_count`` are dropped from training like word2vec does, so ``<unk>`` gets the average word
 as its vector), ``output.npy`` = the output (context) vectors, and ``train_state.json`` =
 epochs done, so that :func:`resume_model` gives the same bytes as an uninterrupted run.
+
+Pretrained vectors (``init``: a word2vec text/binary or GloVe file, read by
+:func:`embedcli.table.init_rows`): the input rows of the words found in the file start from the
+file's float32 values, the others keep the seeded initialisation; ``<pad>``/``<unk>`` are never
+taken from the file. The model then also has ``init_found.npy`` (bool, one entry per row) and
+``init.json`` (file, format, rows found). With ``freeze`` those rows are never updated (the
+trainer drops their gradient entries); a resumed run freezes the same rows, read back from
+``init_found.npy``, so it still gives the bytes of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -24,12 +32,15 @@ from ..corpus import EncodedCorpus, encode_corpus
 from ..errors import EmbedcliError, UsageError
 from ..model import Model
 from ..query import VectorIndex, similar
+from ..table import VectorFileInfo, init_rows, vector_file_info
 from ..text import TextSettings
 from ..vocab import Vocab
 from .trainer import Trainer, TrainState, init_state
 
 STATE = "train_state"
 OUTPUT = "output"
+INIT = "init"  # object: the --init file, its format and how many rows it initialised
+INIT_FOUND = "init_found"  # array: bool (V,), the rows initialised from the file (frozen with --freeze)
 
 Callback = Callable[[dict], None]
 
@@ -43,6 +54,7 @@ class TrainResult:
     words_per_epoch: int
     resumed_from_epoch: int = 0
     neighbours: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    init: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         h = self.model.history
@@ -56,6 +68,7 @@ class TrainResult:
             "words_per_epoch": self.words_per_epoch,
             "epochs": len(h),
             "resumed_from_epoch": self.resumed_from_epoch,
+            "init": self.init,
             "final_loss": h[-1]["loss"] if h else None,
             "words_per_sec": h[-1].get("words_per_sec") if h else None,
             "seconds": round(self.seconds, 3),
@@ -86,6 +99,48 @@ def trainable_rows(vocab: Vocab) -> np.ndarray:
     for i in vocab.special_ids():
         mask[i] = False
     return mask
+
+
+def check_init(settings: dict[str, Any]) -> VectorFileInfo | None:
+    """Before the corpus is read: the ``init`` file opens as a vector file of the table's dim."""
+    path = settings.get("init")
+    if not path:
+        return None
+    if path != "-" and not os.path.exists(path):
+        raise UsageError(f"--init {path}: no such file")
+    info = vector_file_info(path)
+    dim = int(settings["dim"])
+    if info.dim != dim:
+        raise EmbedcliError(
+            f"{info.path} has {info.dim}-dimensional vectors but the table has dim {dim}; use --dim {info.dim}"
+        )
+    return info
+
+
+def apply_init(settings: dict[str, Any], vocab: Vocab, state: TrainState, info: VectorFileInfo | None,
+               progress: Callable[[int], None] | None = None) -> None:
+    """Copy the rows of the vocabulary's words found in the ``init`` file into ``state.w_in``.
+
+    Rows not in the file keep their seeded values; ``<pad>``/``<unk>`` are never taken from the
+    file. With ``freeze`` the found rows become ``state.frozen``.
+    """
+    if info is None:
+        return
+    trainable = trainable_rows(vocab)
+    table, found, _ = init_rows(vocab, settings["init"], state.w_in.shape[1], table=state.w_in, progress=progress)
+    found &= trainable
+    table[~trainable] = state.w_in[~trainable]
+    state.w_in = table
+    state.init_found = found
+    state.frozen = found if settings.get("freeze") else None
+    state.init = {
+        "file": os.path.abspath(settings["init"]),
+        "format": info.format,
+        "dim": info.dim,
+        "found": int(found.sum()),
+        "rows": int(trainable.sum()),
+        "frozen": bool(settings.get("freeze")),
+    }
 
 
 def _prepare(settings: dict[str, Any], vocab: Vocab | None, progress) -> tuple[Vocab, EncodedCorpus]:
@@ -123,7 +178,12 @@ def build_model(vocab: Vocab, state: TrainState, settings: dict[str, Any], corpu
             "corpus_entries": corpus.n_entries,
         }
     }
-    return Model(vocab, table, config, list(state.history), {OUTPUT: state.w_out.copy()}, objects)
+    arrays = {OUTPUT: state.w_out.copy()}
+    if state.init_found is not None:
+        arrays[INIT_FOUND] = state.init_found.copy()
+    if state.init is not None:
+        objects[INIT] = dict(state.init)
+    return Model(vocab, table, config, list(state.history), arrays, objects)
 
 
 def state_from_model(model: Model) -> TrainState:
@@ -137,7 +197,17 @@ def state_from_model(model: Model) -> TrainState:
     w_out = np.array(model.arrays[OUTPUT], dtype=np.float32)
     if w_out.shape != w_in.shape:
         raise EmbedcliError(f"{model.path}: output.npy has shape {w_out.shape}, expected {w_in.shape}")
-    return TrainState(w_in, w_out, int(model.objects[STATE]["epochs_done"]), list(model.history))
+    state = TrainState(w_in, w_out, int(model.objects[STATE]["epochs_done"]), list(model.history))
+    if INIT_FOUND in model.arrays:
+        found = model.arrays[INIT_FOUND]
+        if found.dtype != np.bool_ or found.shape != (len(model.vocab),):
+            raise EmbedcliError(
+                f"{model.path}: {INIT_FOUND}.npy has shape {found.shape} and type {found.dtype}, "
+                f"expected ({len(model.vocab)},) bool"
+            )
+        state.init_found = np.array(found, dtype=bool)
+        state.init = model.objects.get(INIT)
+    return state
 
 
 def sample_neighbours(model: Model, sample: float, n: int = 3, k: int = 5, pool: int = 30) -> dict[str, list[tuple[str, float]]]:
@@ -185,7 +255,7 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) 
     model.save(output)
     neighbours = sample_neighbours(model, float(settings["sample"]))
     return TrainResult(model, output, time.perf_counter() - start, corpus.corpus_tokens, corpus.n_words,
-                       resumed_from, neighbours)
+                       resumed_from, neighbours, state.init)
 
 
 def train_model(
@@ -195,20 +265,24 @@ def train_model(
     callback: Callback | None = None,
     corpus_progress: Callable[[int], None] | None = None,
     make_parent: bool = False,
+    init_progress: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train skip-gram or CBOW vectors with the resolved ``settings`` and save the model.
 
     Nothing is written to ``settings["output"]`` until training has finished (or a
     checkpoint is due); an interruption leaves an existing model there unchanged. A missing
     parent directory of the output is an error unless ``make_parent`` (used for the default
-    ``models/default`` of a no-argument run).
+    ``models/default`` of a no-argument run). With ``settings["init"]`` the file's dimension is
+    checked before the corpus is read; ``init_progress(n)`` gets the vectors read from it.
     """
     start = time.perf_counter()
     output = settings["output"]
     check_output(output, make_parent)
+    info = check_init(settings)
     vocab, corpus = _prepare(settings, vocab, corpus_progress)
     with corpus:
         state = init_state(len(vocab), int(settings["dim"]), int(settings["seed"]), trainable_rows(vocab))
+        apply_init(settings, vocab, state, info, init_progress)
         return _run(settings, vocab, corpus, state, output, callback, start, 0)
 
 
@@ -228,6 +302,12 @@ def resume_model(
         raise EmbedcliError(
             f"{model_dir}: already trained for all {state.epochs_done} epochs; nothing to resume"
         )
+    if settings.get("freeze"):
+        if state.init_found is None:
+            raise EmbedcliError(
+                f"{model_dir}: its settings freeze the --init rows but it has no {INIT_FOUND}.npy; cannot resume"
+            )
+        state.frozen = state.init_found
     check_output(model_dir)
     vocab, corpus = _prepare(settings, model.vocab, corpus_progress)
     with corpus:
@@ -242,6 +322,7 @@ def resume_model(
 def dry_run(settings: dict[str, Any], *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
     """Count the vocabulary and estimate memory and time, without training or writing."""
     start = time.perf_counter()
+    info = check_init(settings)
     vocab, corpus = _prepare(settings, None, corpus_progress)
     with corpus:
         dim = int(settings["dim"])
@@ -265,4 +346,6 @@ def dry_run(settings: dict[str, Any], *, corpus_progress=None, calibrate_seconds
             "calibration_words_per_sec": wps,
             "estimated_seconds": total_words / wps if wps else None,
             "counting_seconds": round(time.perf_counter() - start, 3),
+            "init": None if info is None else {"file": os.path.abspath(settings["init"]), "format": info.format,
+                                               "dim": info.dim, "frozen": bool(settings.get("freeze"))},
         }

@@ -26,6 +26,11 @@ on the seed, the settings and ``workers`` only, never on thread timing.
 
 Because the draws of an epoch depend only on (seed, epoch), training epochs 1..k, saving
 both matrices, and training epochs k+1..n later gives the same bytes as one run.
+
+Frozen rows (``TrainState.frozen``, from ``--init FILE --freeze``): the input rows marked there
+are never written; their gradient entries are dropped before the scatter (in the worker
+threads), so they stay bit-identical (gensim's ``vectors_lockf = 0``, Keras ``trainable=False``).
+They still act as context/centre vectors, and the output matrix trains as usual.
 """
 
 from __future__ import annotations
@@ -67,6 +72,9 @@ class TrainState:
     w_out: np.ndarray
     epochs_done: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    frozen: np.ndarray | None = None  # bool (V,): input rows never updated (--freeze)
+    init_found: np.ndarray | None = None  # bool (V,): rows initialised from the --init file
+    init: dict[str, Any] | None = None  # about the --init file (path, format, rows found), saved as init.json
 
 
 def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray) -> TrainState:
@@ -207,10 +215,15 @@ class Trainer:
             )
         step = np.float32(-batch.lr)
         dH *= self._row_scale(batch.ids, step, ROW_POWER_IN)[:, None]
+        in_ids = batch.ids
+        if state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
+            free = ~state.frozen[in_ids]
+            if not free.all():
+                in_ids, dH = in_ids[free], dH[free]
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
         dOut = np.concatenate([dU, dV.reshape(-1, dV.shape[-1])])
         dOut *= self._row_scale(out_ids, step, ROW_POWER)[:, None]
-        return loss, pairs, dH, out_ids, dOut
+        return loss, pairs, dH, out_ids, dOut, in_ids
 
     def _row_scale(self, ids: np.ndarray, step: np.float32, power: float) -> np.ndarray:
         """Per-entry factor: ``step / max(1, occurrences of the row in the batch) ** ROW_POWER``.
@@ -288,10 +301,10 @@ class Trainer:
                 words_done = round_[0].words_before
                 break
             if pool is None:
-                results = [self._compute(state, round_[0]) + (round_[0].ids,)]
+                results = [self._compute(state, round_[0])]
             else:
                 futures = [pool.submit(self._compute, state, b) for b in round_]
-                results = [f.result() + (b.ids,) for f, b in zip(futures, round_)]
+                results = [f.result() for f in futures]
             self._apply(state, results, pool)
             for loss, n, *_ in results:
                 loss_sum += loss
@@ -321,7 +334,7 @@ class Trainer:
     def calibrate(self, state: TrainState, seconds: float) -> tuple[int, float]:
         """Train a copy of ``state`` for about ``seconds``; return (corpus words done, seconds)."""
         tune_malloc()
-        copy = TrainState(state.w_in.copy(), state.w_out.copy())
+        copy = TrainState(state.w_in.copy(), state.w_out.copy(), frozen=state.frozen)
         pool = ThreadPoolExecutor(max_workers=max(2, self.workers)) if self.workers > 1 else None
         try:
             _, _, _, words, elapsed = self._loop(copy, 0, pool, None, time_limit=seconds)
