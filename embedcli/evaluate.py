@@ -1,18 +1,21 @@
 """Intrinsic evaluation: word-pair similarity correlation and analogy accuracy, like gensim.
 
 Both follow ``gensim.models.KeyedVectors`` (4.x) on a ``KeyedVectors`` holding the *word* rows of
-the table (specials excluded) in vocabulary order:
+the table (specials excluded) sorted by frequency (the vocabulary's counts, descending, ties by
+index), which is how gensim's own vocabularies are sorted. So ``restrict_vocab=N`` means the N most
+frequent words, as in gensim, also for a vocabulary in order of first appearance (for a
+frequency-ordered vocabulary that is simply its first N words):
 
 * :func:`evaluate_pairs` is ``evaluate_word_pairs``: tab-separated ``word1 word2 score`` lines,
   ``#`` lines are comments, lines that do not split into three fields with a numeric score are
-  skipped (and reported); only the first ``restrict_vocab`` words are known; with
+  skipped (and reported); only the ``restrict_vocab`` most frequent words are known; with
   ``case_insensitive`` (default) words are compared upper-cased and a word with several case
-  variants takes the vector of its first one. Pairs with an unknown word are skipped and
+  variants takes the vector of its most frequent one. Pairs with an unknown word are skipped and
   counted (``oov_share`` = skipped / (used + skipped)). Pearson's r of the scores and Spearman's
   rho (Pearson of average ranks, so ties are handled like ``scipy.stats.spearmanr``), in NumPy.
 * :func:`evaluate_analogies` is ``evaluate_word_analogies``: ``: section`` headers, then
   ``a b c expected`` lines; a question is answered with 3CosAdd (``most_similar(positive=[b, c],
-  negative=[a], topn=5)`` restricted to the first ``restrict_vocab`` words, skipping the input
+  negative=[a], topn=5)`` restricted to the ``restrict_vocab`` most frequent words, skipping the input
   words), correct when the best remaining word is ``expected``. Questions with an unknown word are
   skipped and counted; accuracy per section and overall over the answered questions.
 """
@@ -78,16 +81,17 @@ def _finite(v: float) -> float | None:
 
 # -- shared vocabulary view --------------------------------------------------------------------
 class _Known:
-    """gensim's ``ok_vocab``: the first ``restrict_vocab`` words, optionally upper-cased."""
+    """gensim's ``ok_vocab``: the ``restrict_vocab`` most frequent words in frequency order,
+    optionally upper-cased."""
 
     def __init__(self, vocab: Vocab, table: np.ndarray, restrict_vocab: int | None, case_insensitive: bool):
-        self.index = VectorIndex(vocab, table, restrict_vocab)
+        self.index = VectorIndex(vocab, table, restrict_vocab, order="frequency")
         keys = [vocab.tokens[i] for i in self.index.ids.tolist()]
         self.case_insensitive = case_insensitive
         self.keys = [k.upper() for k in keys] if case_insensitive else keys
         ok: dict[str, int] = {}
         for p, k in enumerate(self.keys):
-            ok.setdefault(k, p)  # first case variant wins
+            ok.setdefault(k, p)  # the most frequent case variant wins (the first in frequency order)
         self.ok = ok
 
     def key(self, word: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import EmbedcliError
-from .table import word_index
+from .table import row_order, word_index
 from .vocab import Vocab
 
 
@@ -34,14 +34,26 @@ class Neighbour:
 
 
 class VectorIndex:
-    """The word rows of a table with their norms, ready for cosine queries."""
+    """The word rows of a table with their norms, ready for cosine queries.
 
-    def __init__(self, vocab: Vocab, table: np.ndarray, restrict_vocab: int | None = None):
+    ``restrict_vocab``: only the N most frequent words are candidates (by the vocabulary's
+    counts, ties by index), which is what gensim's ``restrict_vocab`` means on its
+    frequency-sorted vocabularies. ``order`` is the order of the candidates, which decides
+    ties (lower position first): ``"index"`` (vocabulary order) or ``"frequency"``; by default
+    frequency when ``restrict_vocab`` is given, else index.
+    """
+
+    def __init__(self, vocab: Vocab, table: np.ndarray, restrict_vocab: int | None = None, *,
+                 order: str | None = None):
         self.vocab = vocab
-        specials = set(vocab.special_ids())
-        ids = np.array([i for i in range(len(vocab)) if i not in specials], dtype=np.int64)
-        if restrict_vocab is not None:
-            ids = ids[:restrict_vocab]
+        if order is None:
+            order = "index" if restrict_vocab is None else "frequency"
+        if order not in ("index", "frequency"):
+            raise ValueError(f"order must be 'index' or 'frequency', got {order!r}")
+        by = "frequency" if restrict_vocab is not None else order
+        ids = np.asarray(row_order(vocab, restrict_vocab, by=by, words_only=True), dtype=np.int64)
+        if by != order:
+            ids = np.sort(ids)  # the N most frequent words, in vocabulary order
         self.ids = ids  # vocabulary index of each candidate
         self.vectors = np.ascontiguousarray(table[ids], dtype=np.float32)
         self.norms = np.linalg.norm(self.vectors, axis=1)

@@ -21,7 +21,10 @@ WORDSIM = "/work/shared/corpora/wordsim353.tsv"
 
 
 def words_kv(vocab, table):
+    """The word rows in gensim's order: by descending count, ties by index (gensim sorts its
+    vocabularies by frequency, so its restrict_vocab=N means the N most frequent words)."""
     ids = [i for i in range(len(vocab)) if i not in vocab.special_ids()]
+    ids.sort(key=lambda i: (-vocab.counts[i], i))
     kv = KeyedVectors(table.shape[1])
     kv.add_vectors([vocab.tokens[i] for i in ids], table[ids])
     return kv
@@ -90,8 +93,9 @@ def test_pairs_wordsim353_match_gensim(tmp_path, restrict):
                 words += [w.lower() for w in line.split("\t")[:2]]
     uniq = list(dict.fromkeys(words))[::-1]
     keep = [w for i, w in enumerate(uniq) if i % 7 != 3]  # some words out of vocabulary
-    vocab = Vocab(tokens=["<pad>", "<unk>"] + keep, counts=[0, 0] + [1] * len(keep))
     rng = np.random.default_rng(1)
+    counts = rng.integers(1, 40, len(keep)).tolist()  # frequency order != vocabulary order (ties too)
+    vocab = Vocab(tokens=["<pad>", "<unk>"] + keep, counts=[0, 0] + counts)
     table = rng.standard_normal((len(vocab), 10)).astype(np.float32)
     ours = evaluate_pairs(vocab, table, WORDSIM, restrict_vocab=restrict)
     (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(WORDSIM, restrict_vocab=restrict)
@@ -99,6 +103,31 @@ def test_pairs_wordsim353_match_gensim(tmp_path, restrict):
     assert ours.spearman == pytest.approx(s, abs=5e-3)
     assert ours.oov_share * 100 == pytest.approx(oov)
     assert 0 < ours.oov_pairs < 353
+    if restrict < len(keep):  # the first N words by appearance would give other pairs
+        first_n = Vocab(tokens=vocab.tokens, counts=[0, 0] + sorted(counts, reverse=True))
+        assert evaluate_pairs(first_n, table, WORDSIM, restrict_vocab=restrict).oov_pairs != ours.oov_pairs
+
+
+def test_restrict_vocab_keeps_the_most_frequent_words(tmp_path):
+    # appearance order: alpha beta gamma delta; by frequency: gamma delta alpha beta
+    vocab = Vocab(tokens=["<pad>", "<unk>", "alpha", "beta", "gamma", "delta"], counts=[0, 99, 2, 1, 9, 5])
+    table = np.random.default_rng(5).standard_normal((6, 4)).astype(np.float32)
+    f = tmp_path / "p.tsv"
+    f.write_text("alpha\tbeta\t1\ngamma\tdelta\t5\nalpha\tgamma\t2\ndelta\tbeta\t3\ngamma\tbeta\t1\n"
+                 "delta\talpha\t4\n")
+    res = evaluate_pairs(vocab, table, str(f), restrict_vocab=2)
+    assert res.pairs == 1 and res.oov_pairs == 5  # gamma-delta only; <unk>'s count does not matter
+    res = evaluate_pairs(vocab, table, str(f), restrict_vocab=3)
+    assert res.pairs == 3  # + alpha
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(str(f), restrict_vocab=3)
+    assert res.pearson == pytest.approx(p, abs=1e-6) and res.oov_share * 100 == pytest.approx(oov)
+    # a frequency-ordered vocabulary: the same as its first N words
+    freq = Vocab(tokens=["<pad>", "<unk>", "gamma", "delta", "alpha", "beta"], counts=[0, 0, 9, 5, 2, 1])
+    perm = [0, 1, 4, 5, 2, 3]
+    for n in (2, 3, 4):
+        a = evaluate_pairs(vocab, table, str(f), restrict_vocab=n)
+        b = evaluate_pairs(freq, table[perm], str(f), restrict_vocab=n)
+        assert (a.pairs, a.oov_pairs, a.pearson) == (b.pairs, b.oov_pairs, b.pearson)
 
 
 def test_pairs_case_handling_like_gensim(tmp_path):
@@ -151,7 +180,9 @@ def test_analogies_case_oov_restrict_match_gensim(tmp_path):
     # a bigger synthetic set with upper case, OOV words, malformed lines, and a small restrict_vocab
     rng = np.random.default_rng(4)
     words = [f"w{i}" for i in range(300)]
-    vocab = Vocab(tokens=["<pad>", "<unk>"] + words + ["W5"], counts=[0, 0] + [1] * 301,
+    counts = rng.integers(1, 60, 301).tolist()  # frequency order != vocabulary order
+    counts[-1] = counts[5] + 1  # "W5" is more frequent than "w5": its vector is the upper-cased one
+    vocab = Vocab(tokens=["<pad>", "<unk>"] + words + ["W5"], counts=[0, 0] + counts,
                   settings=TextSettings(lower=False))
     lines = []
     for sec in range(3):
@@ -206,6 +237,18 @@ def test_evaluate_cli(sample_model, runner):
     assert [x["section"] for x in data["analogies"][0]["sections"]] == ["capital-country", "gender", "plural"]
     res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana])
     assert res.exit_code == 0 and "Spearman" in res.output and "capital-country" in res.output
+    # --restrict-vocab: the N most frequent words, like gensim on its frequency-sorted vocabulary
+    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json",
+                               "--restrict-vocab", "400"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(sim, restrict_vocab=400)
+    assert data["similarity"][0]["spearman"] == pytest.approx(s, abs=5e-3)
+    assert data["similarity"][0]["oov_share"] * 100 == pytest.approx(oov)
+    score, sections = _gensim_analogies(words_kv(vocab, table), ana, restrict_vocab=400)
+    assert data["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
+    assert [(x["section"], x["correct"], x["incorrect"]) for x in data["analogies"][0]["sections"]] == sections[:-1]
+    assert data["analogies"][0]["oov_questions"] > 0
     res = runner.invoke(main, ["evaluate", path])
     assert res.exit_code == 2 and "--similarity" in res.output
     res = runner.invoke(main, ["evaluate", path, "--similarity", "missing.tsv"])

@@ -288,8 +288,8 @@ def analogy_command(model, a, b, c, k, as_json):
 @click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
               help="Analogy questions (word2vec questions-words.txt: ': section' lines, 'a b c d'). Repeatable.")
 @click.option("--restrict-vocab", type=int, default=RESTRICT_VOCAB, show_default=True,
-              help="Only the first N words in vocabulary order count as known (gensim's restrict_vocab; "
-                   "that is the most frequent words only for a vocabulary built with --order frequency).")
+              help="Only the N most frequent words (by the vocabulary's counts) count as known and as "
+                   "answers, like gensim's restrict_vocab.")
 @click.option("--case-sensitive", is_flag=True, help="Match words exactly (default: case-insensitive, like gensim).")
 @json_option
 @quiet_option
