@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
 import tempfile
-from typing import IO, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
-from .errors import EmbedcliError, UsageError
+from .errors import EmbedcliError, FormatError, UsageError
 
 CHUNK_BYTES = 1 << 20  # 1 MiB of text per chunk
 LONG_LINE_BYTES = 1 << 20  # a line longer than this is split at whitespace when allowed
@@ -29,12 +30,13 @@ def display_name(path: str | os.PathLike) -> str:
     return "<stdin>" if str(path) == STDIO else str(path)
 
 
-def _open_binary(path: str | os.PathLike) -> IO[bytes]:
+def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[bytes]:
+    """Open an input for reading bytes (``-`` = stdin), with one-line errors naming the file."""
     if str(path) == STDIO:
         return sys.stdin.buffer
     p = os.fspath(path)
     if os.path.isdir(p):
-        raise EmbedcliError(f"{p}: is a directory, expected a text file")
+        raise EmbedcliError(f"{p}: is a directory, expected {expected}")
     try:
         return open(p, "rb")
     except FileNotFoundError:
@@ -43,6 +45,30 @@ def _open_binary(path: str | os.PathLike) -> IO[bytes]:
         raise EmbedcliError(f"{p}: permission denied") from None
     except OSError as exc:
         raise EmbedcliError(f"{p}: cannot open ({exc.strerror})") from None
+
+
+def read_json_document(path: str | os.PathLike, what: str) -> Any:
+    """Parse a whole JSON file (``-`` = stdin); ``what`` names the expected content in errors
+    (missing file, directory, not UTF-8, invalid or truncated JSON with its line)."""
+    name = display_name(path)
+    f = open_binary(path, f"{what} (JSON)")
+    try:
+        raw = f.read()
+    except OSError as exc:
+        raise EmbedcliError(f"{name}: cannot read ({exc.strerror})") from None
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormatError(f"{name}: not {what} (not UTF-8 text)") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?"
+        ) from None
 
 
 def _decode(raw: bytes, name: str, first_line: int, errors: str) -> str:
@@ -72,7 +98,7 @@ def iter_chunks(
     """
     name = display_name(path)
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    f = _open_binary(path)
+    f = open_binary(path)
     try:
         line_no = 1
         first = True

@@ -25,7 +25,7 @@ import yaml
 
 from . import __version__
 from .errors import EmbedcliError, FormatError
-from .io import atomic_directory, atomic_write
+from .io import atomic_directory, atomic_write, read_json_document
 from .vocab import Vocab
 
 FORMAT = "embedcli-model"
@@ -173,13 +173,7 @@ def load_array(path: str) -> np.ndarray:
 
 
 def read_json(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise EmbedcliError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc}); is the file truncated?") from None
+    return read_json_document(path, "a JSON file")
 
 
 def write_json(path: str, obj: Any) -> None:

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterator, Sequence
 from . import __version__
 from . import io as eio
 from .errors import EmbedcliError, FormatError, UsageError
-from .io import STDIO, atomic_write, display_name
+from .io import STDIO, atomic_write, display_name, read_json_document
 from .text import TextSettings, normalize, token_pattern
 
 FORMAT = "embedcli-partial-counts"
@@ -169,27 +169,7 @@ class PartialCounts:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "PartialCounts":
         name = display_name(path)
-        p = os.fspath(path)
-        try:
-            if p == STDIO:
-                text = sys.stdin.read()
-            else:
-                if os.path.isdir(p):
-                    raise EmbedcliError(f"{p}: is a directory, expected partial counts (JSON)")
-                with open(p, encoding="utf-8") as f:
-                    text = f.read()
-        except FileNotFoundError:
-            raise EmbedcliError(f"{name}: no such file") from None
-        except UnicodeDecodeError:
-            raise FormatError(f"{name}: not partial counts (not UTF-8 text)") from None
-        except OSError as exc:
-            raise EmbedcliError(f"{name}: cannot read ({exc.strerror})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FormatError(
-                f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?"
-            ) from None
+        data = read_json_document(path, "partial counts")
         return cls.from_dict(data, name)
 
 
@@ -432,7 +412,7 @@ class CheckedChunks:
         raise EmbedcliError(f"{self.name}: invalid UTF-8")  # pragma: no cover - _decode raised
 
     def __iter__(self) -> Iterator[bytes]:
-        f = eio._open_binary(self.path)
+        f = eio.open_binary(self.path)
         try:
             if self.start:
                 f.seek(self.start)
@@ -665,7 +645,7 @@ def plan_jobs(paths: Sequence[str | os.PathLike], workers: int) -> list[tuple[st
         if str(p) == STDIO:
             sizes.append(None)
             continue
-        eio._open_binary(p).close()  # the usual one-line errors for missing files, directories...
+        eio.open_binary(p).close()  # the usual one-line errors for missing files, directories...
         sizes.append(os.path.getsize(p))
     known = sum(s for s in sizes if s)
     jobs: list[tuple[str, int, int | None]] = []

@@ -30,7 +30,6 @@ file into an initial table.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from typing import IO, Callable, Iterator
 import numpy as np
 
 from .errors import EmbedcliError, FormatError, UsageError
-from .io import STDIO, atomic_write, display_name
+from .io import STDIO, atomic_write, display_name, open_binary
 from .text import normalize, tokenize
 from .vocab import Vocab
 
@@ -552,14 +551,7 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
     name = display_name(path)
     if path == STDIO:
         raise UsageError("pretrained vectors must be a file, not standard input")
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise EmbedcliError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise EmbedcliError(f"{name}: is a directory, expected a word vector file") from None
-    except OSError as exc:
-        raise EmbedcliError(f"{name}: cannot open ({exc.strerror})") from None
+    f = open_binary(path, "a word vector file")
     try:
         first = f.readline(1 << 20)
         if first.startswith(b"\xef\xbb\xbf"):

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Sequence
 
 from . import __version__
 from .errors import EmbedcliError, FormatError, UsageError
-from .io import atomic_write, display_name, iter_chunks
+from .io import atomic_write, display_name, iter_chunks, read_json_document
 from .text import TextSettings, iter_tokens
 
 FORMAT = "embedcli-vocab"
@@ -214,26 +214,7 @@ class Vocab:
             if not os.path.exists(inner):
                 raise FormatError(f"{p}: is a directory without vocab.json (not an embedcli model)")
             p, name = inner, inner
-        try:
-            if p == "-":
-                import sys
-
-                text = sys.stdin.read()
-            else:
-                with open(p, encoding="utf-8") as f:
-                    text = f.read()
-        except FileNotFoundError:
-            raise EmbedcliError(f"{name}: no such file") from None
-        except UnicodeDecodeError:
-            raise FormatError(f"{name}: not a vocabulary file (not UTF-8 text)") from None
-        except OSError as exc:
-            raise EmbedcliError(f"{name}: cannot read ({exc.strerror})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FormatError(
-                f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?"
-            ) from None
+        data = read_json_document(p, "a vocabulary file")
         return cls.from_dict(data, name)
 
 
