@@ -94,58 +94,84 @@ def iter_chunks(
 
     With ``split_long_lines`` a line longer than ``LONG_LINE_BYTES`` may be cut at a
     space or tab (never inside a token), so a file with one enormous line is still read
-    in bounded memory. Without it, chunks only ever end at ``\\n`` (or end of file).
+    in bounded memory. Without it, chunks only ever end at ``\\n`` (or end of file). A UTF-8
+    BOM is dropped; NUL bytes and invalid UTF-8 are reported with the line number.
     """
     name = display_name(path)
-    chunk_bytes = chunk_bytes or CHUNK_BYTES
     f = open_binary(path)
     try:
         line_no = 1
-        first = True
-        carry = b""
-        while True:
-            block = f.read(chunk_bytes)
-            if not block and not carry:
-                break
-            raw = carry + block
-            carry = b""
-            if block and not raw.endswith(b"\n"):
-                rest = f.readline(LONG_LINE_BYTES) if split_long_lines else f.readline()
-                raw += rest
-                if split_long_lines and rest and not raw.endswith(b"\n"):
-                    # an over-long line: keep the unfinished part for the next chunk,
-                    # cutting at the last newline or else at whitespace
-                    # (the last of them: a newline at 0 followed by a long line must not
-                    # send the chunk to the character-boundary cut below, which splits a word)
-                    cut = max(raw.rfind(b"\n"), raw.rfind(b" "), raw.rfind(b"\t"))
-                    if cut >= 0:
-                        carry = raw[cut + 1 :]
-                        raw = raw[: cut + 1]
-                    else:  # no whitespace at all: cut at a UTF-8 character boundary
-                        cut = len(raw) - 1
-                        while cut > 0 and raw[cut] & 0xC0 == 0x80:
-                            cut -= 1
-                        carry = raw[cut:]
-                        raw = raw[:cut]
-            if first:
+        for raw, offset in iter_raw_chunks(f, 0, None, progress, split_long_lines, chunk_bytes):
+            if offset == 0:
                 if raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
                 if b"\x00" in raw[:8192]:
                     raise EmbedcliError(f"{name}: looks like a binary file (NUL byte near the start), expected UTF-8 text")
-                first = False
             elif b"\x00" in raw:
                 nul = raw.index(b"\x00")
                 bad_line = line_no + raw.count(b"\n", 0, nul)
                 raise EmbedcliError(f"{name}: line {bad_line}: NUL byte, this looks like a binary file")
             text = _decode(raw, name, line_no, encoding_errors)
             line_no += raw.count(b"\n")
-            if progress is not None:
-                progress(len(raw))
             if text:
                 yield text
     finally:
         if f is not sys.stdin.buffer:
             f.close()
+
+
+def iter_raw_chunks(
+    f: IO[bytes],
+    start: int = 0,
+    end: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    split_long_lines: bool = True,
+    chunk_bytes: int | None = None,
+) -> Iterator[tuple[bytes, int]]:
+    """Yield ``(bytes, offset)`` chunks of ``[start, end)`` ending on a line boundary.
+
+    ``f`` is positioned at ``start`` by the caller. Chunks of ``CHUNK_BYTES`` (read at call
+    time, so tests can shrink them) are completed to the end of the line; a line
+    longer than ``LONG_LINE_BYTES`` is cut at a space or tab (or, with none, at a character
+    boundary). Without ``split_long_lines`` chunks only end at a newline (or the end).
+    """
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    long_line = LONG_LINE_BYTES
+    pos = start
+    carry = b""
+    while True:
+        want = chunk_bytes if end is None else min(chunk_bytes, end - pos)
+        block = f.read(want) if want > 0 else b""
+        pos += len(block)
+        if not block and not carry:
+            break
+        raw = carry + block
+        carry = b""
+        offset = pos - len(raw)
+        if block and not raw.endswith(b"\n") and (end is None or pos < end):
+            if split_long_lines:
+                limit = long_line if end is None else min(long_line, end - pos)
+            else:
+                limit = -1 if end is None else end - pos
+            rest = f.readline(limit)
+            pos += len(rest)
+            raw += rest
+            if split_long_lines and rest and not raw.endswith(b"\n"):
+                # (the last of them: a newline at 0 followed by a long line must not
+                # send the chunk to the character-boundary cut below, which splits a word)
+                cut = max(raw.rfind(b"\n"), raw.rfind(b" "), raw.rfind(b"\t"))
+                if cut >= 0:
+                    carry = raw[cut + 1 :]
+                    raw = raw[: cut + 1]
+                else:
+                    cut = len(raw) - 1
+                    while cut > 0 and raw[cut] & 0xC0 == 0x80:
+                        cut -= 1
+                    carry = raw[cut:]
+                    raw = raw[:cut]
+        if progress is not None:
+            progress(len(raw))
+        yield raw, offset
 
 
 def iter_lines(

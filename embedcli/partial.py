@@ -174,55 +174,6 @@ class PartialCounts:
 
 
 # -- counting -------------------------------------------------------------------------------
-def _iter_raw(
-    f, start: int, end: int | None, progress: Callable[[int], None] | None, split_long_lines: bool = True
-) -> Iterator[tuple[bytes, int]]:
-    """Yield ``(bytes, offset)`` chunks of ``[start, end)`` ending on a line boundary.
-
-    The same cutting rules as :func:`embedcli.io.iter_chunks` (read at call time, so tests
-    can shrink them): chunks of ``CHUNK_BYTES`` completed to the end of the line; a line
-    longer than ``LONG_LINE_BYTES`` is cut at a space or tab (or, with none, at a character
-    boundary). Without ``split_long_lines`` chunks only end at a newline (or the end).
-    """
-    chunk_bytes = eio.CHUNK_BYTES
-    long_line = eio.LONG_LINE_BYTES
-    pos = start
-    carry = b""
-    while True:
-        want = chunk_bytes if end is None else min(chunk_bytes, end - pos)
-        block = f.read(want) if want > 0 else b""
-        pos += len(block)
-        if not block and not carry:
-            break
-        raw = carry + block
-        carry = b""
-        offset = pos - len(raw)
-        if block and not raw.endswith(b"\n") and (end is None or pos < end):
-            if split_long_lines:
-                limit = long_line if end is None else min(long_line, end - pos)
-            else:
-                limit = -1 if end is None else end - pos
-            rest = f.readline(limit)
-            pos += len(rest)
-            raw += rest
-            if split_long_lines and rest and not raw.endswith(b"\n"):
-                # (the last of them: a newline at 0 followed by a long line must not
-                # send the chunk to the character-boundary cut below, which splits a word)
-                cut = max(raw.rfind(b"\n"), raw.rfind(b" "), raw.rfind(b"\t"))
-                if cut >= 0:
-                    carry = raw[cut + 1 :]
-                    raw = raw[: cut + 1]
-                else:
-                    cut = len(raw) - 1
-                    while cut > 0 and raw[cut] & 0xC0 == 0x80:
-                        cut -= 1
-                    carry = raw[cut:]
-                    raw = raw[:cut]
-        if progress is not None:
-            progress(len(raw))
-        yield raw, offset
-
-
 def _line_at(path: str, offset: int) -> int:
     """1-based line number of the byte at ``offset`` (only computed when reporting an error)."""
     line = 1
@@ -417,7 +368,7 @@ class CheckedChunks:
             if self.start:
                 f.seek(self.start)
             first_chunk = self.start == 0
-            for raw, offset in _iter_raw(f, self.start, self.end, self.progress, self.split_long_lines):
+            for raw, offset in eio.iter_raw_chunks(f, self.start, self.end, self.progress, self.split_long_lines):
                 self.offset = offset
                 if first_chunk:
                     first_chunk = False
