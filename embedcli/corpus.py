@@ -208,12 +208,8 @@ def encode_corpus(
             raise EmbedcliError(f"{names}: no words found (empty corpus?)")
         if vocab is None:
             counter = Counter(dict(zip(tokens, counts.tolist())))
-            vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size)
-            if len(vocab) == vocab.n_specials:
-                raise EmbedcliError(
-                    f"--min-count {min_count} removes every word of {names} "
-                    f"(the most frequent word occurs {int(counts.max())} times); lower --min-count"
-                )
+            vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size,
+                                source=names)
         specials = set(vocab.specials.values())
         # remap[raw] -> final id; raw 0 = sentence break -> -1; dropped words -> -2
         vindex = vocab.index

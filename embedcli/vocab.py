@@ -227,12 +227,14 @@ def build_vocab(
     order: str = "appearance",
     min_count: int = 1,
     max_size: int | None = None,
+    source: str | None = None,
 ) -> Vocab:
     """Turn first-appearance-ordered counts into a :class:`Vocab`.
 
     ``min_count`` drops words seen fewer times; ``max_size`` keeps exactly the ``max_size``
     most frequent words (ties by first appearance) besides the specials, then arranges them
-    in ``order``.
+    in ``order``. With ``source`` (the corpus names, for the message), a ``min_count`` that
+    leaves no word is an error.
     """
     if order not in ORDERS:
         raise UsageError(f"unknown --order {order!r} (use appearance or frequency)")
@@ -256,6 +258,12 @@ def build_vocab(
         tokens = [PAD, UNK] + tokens
         freqs = [0, max(corpus_tokens - kept, 0)] + freqs
         special_map = {"pad": PAD, "unk": UNK}
+    if source is not None and not chosen:
+        top = max(counts.values(), default=0)
+        raise EmbedcliError(
+            f"--min-count {min_count} removes every word of {source} "
+            f"(the most frequent word occurs {top} times); lower --min-count"
+        )
     return Vocab(
         tokens=tokens,
         counts=freqs,

@@ -163,16 +163,18 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
                                         workers=workers)
     if n_tokens == 0:
         raise EmbedcliError(f"{', '.join(corpus)}: no words found (empty corpus?)")
-    vocab = build_vocab(counts, n_tokens, settings, specials=specials, order=order,
-                        min_count=min_count, max_size=max_size)
-    if len(vocab) == vocab.n_specials:
-        raise EmbedcliError(
-            f"--min-count {min_count} removes every word (the most frequent word occurs "
-            f"{max(counts.values())} times)"
-        )
+    _build_save_report(counts, n_tokens, settings, ", ".join(corpus), output, start, as_json, quiet,
+                       specials=specials, order=order, min_count=min_count, max_size=max_size)
+
+
+def _build_save_report(counts, n_tokens, settings, source, output, start, as_json, quiet, *, extra=None,
+                       **options) -> None:
+    """Build the vocabulary from counts, write it, print the summary (shared by vocab and merge)."""
+    vocab = build_vocab(counts, n_tokens, settings, source=source, **options)
     vocab.save(output)
     summary = vocab_summary(vocab, time.perf_counter() - start, output)
     summary["distinct_words"] = len(counts)
+    summary.update(extra or {})
     if as_json:
         if output != "-":
             print_json(summary)
@@ -250,20 +252,6 @@ def vocab_merge_command(parts, output, specials, order, min_count, max_size, par
         return
     if merged.total == 0:
         raise EmbedcliError(f"{', '.join(parts)}: no words in any part (empty shards?)")
-    counts = merged.counter()
-    vocab = build_vocab(counts, merged.total, merged.settings, specials=specials, order=order,
-                        min_count=min_count, max_size=max_size)
-    if len(vocab) == vocab.n_specials:
-        raise EmbedcliError(
-            f"--min-count {min_count} removes every word (the most frequent word occurs "
-            f"{max(counts.values())} times)"
-        )
-    vocab.save(output)
-    summary = vocab_summary(vocab, time.perf_counter() - start, output)
-    summary["distinct_words"] = len(counts)
-    summary["parts"] = len(parts)
-    if as_json:
-        if output != "-":
-            print_json(summary)
-    elif not quiet:
-        render_vocab_summary(summary, out_console if output != "-" else err_console)
+    _build_save_report(merged.counter(), merged.total, merged.settings, ", ".join(parts), output, start,
+                       as_json, quiet, extra={"parts": len(parts)},
+                       specials=specials, order=order, min_count=min_count, max_size=max_size)
