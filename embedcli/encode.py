@@ -13,6 +13,7 @@ grow with the input.
 from __future__ import annotations
 
 import os
+from itertools import islice
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -149,6 +150,31 @@ class Spool:
         self.close()
 
 
+def _spool_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], vocab: Vocab, oov: str,
+                  tmp_dir: str | None) -> Spool:
+    """Write blocks of (flat int32 ids, int64 lengths) into a temporary on-disk spool."""
+    directory = tempfile.mkdtemp(prefix="embedcli-encode-", dir=tmp_dir)
+    count_unk = vocab.unk_id is not None and oov == "unk"
+    n_rows = n_ids = longest = n_unknown = 0
+    try:
+        with open(os.path.join(directory, "ids.bin"), "wb") as f_ids, open(
+            os.path.join(directory, "lengths.bin"), "wb"
+        ) as f_len:
+            for flat, lengths in blocks:
+                flat.tofile(f_ids)
+                lengths.tofile(f_len)
+                n_rows += len(lengths)
+                n_ids += len(flat)
+                if len(lengths):
+                    longest = max(longest, int(lengths.max()))
+                if count_unk:
+                    n_unknown += int(np.count_nonzero(flat == vocab.unk_id))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return Spool(directory, n_rows, n_ids, longest, n_unknown)
+
+
 def spool_lines(
     lines: Iterable[str],
     vocab: Vocab,
@@ -159,41 +185,19 @@ def spool_lines(
     progress: Callable[[int], None] | None = None,
 ) -> Spool:
     """Encode phrases into a temporary on-disk spool (bounded memory)."""
-    directory = tempfile.mkdtemp(prefix="embedcli-encode-", dir=tmp_dir)
-    unk = vocab.unk_id
-    n_rows = n_ids = longest = n_unknown = 0
-    try:
-        with open(os.path.join(directory, "ids.bin"), "wb") as f_ids, open(
-            os.path.join(directory, "lengths.bin"), "wb"
-        ) as f_len:
-            batch: list[list[int]] = []
 
-            def flush() -> None:
-                nonlocal n_rows, n_ids, longest, n_unknown
-                if not batch:
-                    return
-                lens = np.fromiter((len(s) for s in batch), dtype=np.int64, count=len(batch))
-                flat = np.fromiter((i for s in batch for i in s), dtype=np.int32, count=int(lens.sum()))
-                flat.tofile(f_ids)
-                lens.tofile(f_len)
-                n_rows += len(batch)
-                n_ids += len(flat)
-                longest = max(longest, int(lens.max()))
-                if unk is not None and oov == "unk":
-                    n_unknown += int(np.count_nonzero(flat == unk))
-                if progress is not None:
-                    progress(len(batch))
-                batch.clear()
+    def blocks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        encoded = encode_tokens_lines(lines, vocab, oov)
+        while True:
+            batch = list(islice(encoded, batch_lines))
+            if not batch:
+                return
+            lens = np.fromiter((len(s) for s in batch), dtype=np.int64, count=len(batch))
+            yield np.fromiter((i for s in batch for i in s), dtype=np.int32, count=int(lens.sum())), lens
+            if progress is not None:
+                progress(len(batch))
 
-            for ids in encode_tokens_lines(lines, vocab, oov):
-                batch.append(ids)
-                if len(batch) >= batch_lines:
-                    flush()
-            flush()
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    return Spool(directory, n_rows, n_ids, longest, n_unknown)
+    return _spool_blocks(blocks(), vocab, oov, tmp_dir)
 
 
 # -- fast path for files ---------------------------------------------------------------------
@@ -347,27 +351,8 @@ def spool_file(
     progress: Callable[[int], None] | None = None,
 ) -> Spool:
     """:func:`spool_lines` for the lines of a file, through the fast :class:`PieceEncoder`."""
-    directory = tempfile.mkdtemp(prefix="embedcli-encode-", dir=tmp_dir)
-    unk = vocab.unk_id
-    n_rows = n_ids = longest = n_unknown = 0
-    try:
-        with open(os.path.join(directory, "ids.bin"), "wb") as f_ids, open(
-            os.path.join(directory, "lengths.bin"), "wb"
-        ) as f_len:
-            for flat, lengths in iter_encoded_file(path, vocab, oov, encoding_errors=encoding_errors,
-                                                   progress=progress):
-                flat.tofile(f_ids)
-                lengths.tofile(f_len)
-                n_rows += len(lengths)
-                n_ids += len(flat)
-                if len(lengths):
-                    longest = max(longest, int(lengths.max()))
-                if unk is not None and oov == "unk":
-                    n_unknown += int(np.count_nonzero(flat == unk))
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    return Spool(directory, n_rows, n_ids, longest, n_unknown)
+    blocks = iter_encoded_file(path, vocab, oov, encoding_errors=encoding_errors, progress=progress)
+    return _spool_blocks(blocks, vocab, oov, tmp_dir)
 
 
 def count_lines(path: str | os.PathLike) -> int:
