@@ -79,18 +79,28 @@ class VocabCommand(click.Command):
         return super().make_context(info_name, args, parent=parent, **extra)
 
 
+def vocab_shape_options(fn):
+    """--specials, --order, --min-count, --max-size: what goes into a vocabulary, in which order."""
+    for decorator in reversed([
+        click.option("--specials/--no-specials", default=True, show_default=True,
+                     help="Reserve <pad>=0 and <unk>=1; --no-specials indexes words from 0."),
+        click.option("--order", type=click.Choice(ORDERS), default="appearance", show_default=True,
+                     help="appearance: order of first appearance; frequency: highest count first "
+                          "(Keras Tokenizer)."),
+        click.option("--min-count", type=int, default=1, show_default=True, help="Drop words seen fewer times."),
+        click.option("--max-size", type=int, default=None,
+                     help="Keep exactly the N most frequent words (besides the specials)."),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
 @main.command("vocab", cls=VocabCommand)
 @click.argument("corpus", nargs=-1, required=True, metavar="CORPUS...")
 @click.option("-o", "--output", required=True, metavar="VOCAB.json", help="Where to write the vocabulary ('-' for stdout).")
 @click.option("--lower/--no-lower", default=True, show_default=True, help="Lower-case the text.")
 @click.option("--keep-punct", is_flag=True, help="Keep punctuation marks as tokens (default: dropped).")
-@click.option("--specials/--no-specials", default=True, show_default=True,
-              help="Reserve <pad>=0 and <unk>=1; --no-specials indexes words from 0.")
-@click.option("--order", type=click.Choice(ORDERS), default="appearance", show_default=True,
-              help="appearance: order of first appearance; frequency: highest count first (Keras Tokenizer).")
-@click.option("--min-count", type=int, default=1, show_default=True, help="Drop words seen fewer times.")
-@click.option("--max-size", type=int, default=None,
-              help="Keep exactly the N most frequent words (besides the specials).")
+@vocab_shape_options
 @click.option("-j", "--workers", type=int, default=None,
               help="Processes counting byte ranges of the corpus in parallel [default: all cores]; "
                    "the result is the same for any number.")
@@ -197,13 +207,7 @@ def partial_summary(part, seconds: float, output: str) -> dict:
 @click.argument("parts", nargs=-1, required=True, metavar="PARTS...")
 @click.option("-o", "--output", required=True, metavar="VOCAB.json",
               help="Where to write the vocabulary ('-' for stdout).")
-@click.option("--specials/--no-specials", default=True, show_default=True,
-              help="Reserve <pad>=0 and <unk>=1; --no-specials indexes words from 0.")
-@click.option("--order", type=click.Choice(ORDERS), default="appearance", show_default=True,
-              help="appearance: order of first appearance; frequency: highest count first (Keras Tokenizer).")
-@click.option("--min-count", type=int, default=1, show_default=True, help="Drop words seen fewer times.")
-@click.option("--max-size", type=int, default=None,
-              help="Keep exactly the N most frequent words (besides the specials).")
+@vocab_shape_options
 @click.option("--partial", is_flag=True,
               help="Write the merged counts as partial counts again (to merge in several steps).")
 @json_option
