@@ -98,3 +98,19 @@ def test_invalid_utf8_can_go_on_with_replace(runner, work):
     r = runner.invoke(main, ["vocab", "latin1.txt", "-o", "v.json", "--encoding-errors", "replace", "-q"])
     assert r.exit_code == 0, r.output
     assert "caf" in json.loads((work / "v.json").read_text())["tokens"][-3]
+
+
+def test_loading_never_unpickles(runner, work, tmp_path):
+    """A table.npy holding a pickled object array is refused, and the pickle never runs."""
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    model = work / "model"
+    np.save(model / "table.npy", np.array([Evil()], dtype=object), allow_pickle=True)
+    r = runner.invoke(main, ["show-table", str(model)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "table.npy" in r.stderr
+    assert not marker.exists()
