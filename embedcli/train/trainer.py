@@ -19,10 +19,13 @@ root), separately for the input and output matrices. Negatives are shared by gro
 These constants and the default batch of 512 centre words were chosen on the kjv+enwiki
 benchmark (``benchmarks/train_vs_gensim.py``): WordSim-353 on par with gensim.
 
-Workers: ``workers`` consecutive batches form a round; their gradients are computed in
-threads against the same parameters (NumPy releases the GIL in its large loops), then
-applied in batch order (the input and output matrices in two threads). The result depends
-on the seed, the settings and ``workers`` only, never on thread timing.
+Workers: ``workers`` consecutive batches form a round; their gradients are computed against
+the same parameters, then applied in batch order. On Linux the round is spread over worker
+processes forked at the start of training, with both matrices in shared memory
+(:class:`_ProcessGroup`): threads did not scale, a batch being hundreds of small NumPy calls
+that keep handing the GIL back and forth (``--workers 2`` was slower than 1). Elsewhere a
+thread pool does the same arithmetic in the same order. The result depends on the seed, the
+settings and ``workers`` only, never on timing or on processes versus threads.
 
 Because the draws of an epoch depend only on (seed, epoch), training epochs 1..k, saving
 both matrices, and training epochs k+1..n later gives the same bytes as one run.
@@ -37,8 +40,12 @@ from __future__ import annotations
 
 import ctypes
 import math
+import mmap
+import os
+import signal
 import sys
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -250,17 +257,31 @@ class Trainer:
     def run(self, state: TrainState, *, callback: Callable[[dict], None] | None = None,
             on_epoch_end: Callable[[TrainState], None] | None = None) -> TrainState:
         tune_malloc()
-        pool = ThreadPoolExecutor(max_workers=max(2, self.workers)) if self.workers > 1 else None
+        group = self._open_group(state)
         try:
             for epoch in range(state.epochs_done, self.epochs):
-                self._run_epoch(state, epoch, pool, callback)
+                self._run_epoch(state, epoch, group, callback)
                 state.epochs_done = epoch + 1
                 if on_epoch_end is not None:
                     on_epoch_end(state)
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+            self._close_group(state, group)
         return state
+
+    def _open_group(self, state: TrainState):
+        """None (one worker), a :class:`_ProcessGroup` (Linux) or a thread pool."""
+        if self.workers <= 1:
+            return None
+        if _processes_available():
+            return _ProcessGroup(self, state)
+        return ThreadPoolExecutor(max_workers=max(2, self.workers))
+
+    @staticmethod
+    def _close_group(state: TrainState, group) -> None:
+        if isinstance(group, _ProcessGroup):
+            group.close(state)
+        elif group is not None:
+            group.shutdown(wait=True, cancel_futures=True)
 
     def _apply(self, state: TrainState, results, pool) -> None:
         def apply_in():
@@ -300,12 +321,15 @@ class Trainer:
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 words_done = round_[0].words_before
                 break
-            if pool is None:
-                results = [self._compute(state, round_[0])]
+            if isinstance(pool, _ProcessGroup):
+                results = pool.round(round_)
             else:
-                futures = [pool.submit(self._compute, state, b) for b in round_]
-                results = [f.result() for f in futures]
-            self._apply(state, results, pool)
+                if pool is None:
+                    results = [self._compute(state, round_[0])]
+                else:
+                    futures = [pool.submit(self._compute, state, b) for b in round_]
+                    results = [f.result() for f in futures]
+                self._apply(state, results, pool)
             for loss, n, *_ in results:
                 loss_sum += loss
                 pairs += n
@@ -329,18 +353,20 @@ class Trainer:
                     "loss": loss_sum / max(1, pairs),
                     "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
                 })
+        if isinstance(pool, _ProcessGroup):
+            pool.sync()
         return loss_sum, pairs, last_lr, words_done, time.perf_counter() - start
 
     def calibrate(self, state: TrainState, seconds: float) -> tuple[int, float]:
         """Train a copy of ``state`` for about ``seconds``; return (corpus words done, seconds)."""
         tune_malloc()
         copy = TrainState(state.w_in.copy(), state.w_out.copy(), frozen=state.frozen)
-        pool = ThreadPoolExecutor(max_workers=max(2, self.workers)) if self.workers > 1 else None
+        group = self._open_group(copy)
         try:
-            _, _, _, words, elapsed = self._loop(copy, 0, pool, None, time_limit=seconds)
+            with np.errstate(over="ignore", invalid="ignore"):
+                _, _, _, words, elapsed = self._loop(copy, 0, group, None, time_limit=seconds)
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+            self._close_group(copy, group)
         return words, elapsed
 
     def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
@@ -371,3 +397,243 @@ class Trainer:
                 "words_per_sec": entry["words_per_sec"] or 0.0,
                 "epoch_done": True,
             })
+
+
+def _processes_available() -> bool:
+    """Worker processes need ``fork`` (shared anonymous memory is inherited); Linux only."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+class _Arena:
+    """NumPy arrays carved out of one anonymous shared mapping (inherited by forked children)."""
+
+    def __init__(self, specs: dict[str, tuple[tuple[int, ...], Any]]):
+        offsets = {}
+        size = 0
+        for name, (shape, dtype) in specs.items():
+            size = -(-size // 64) * 64
+            offsets[name] = size
+            size += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        self.mm = mmap.mmap(-1, max(size, 1))
+        self.arrays = {
+            name: np.frombuffer(self.mm, dtype=dtype, count=int(np.prod(shape, dtype=np.int64)),
+                                offset=offsets[name]).reshape(shape)
+            for name, (shape, dtype) in specs.items()
+        }
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+
+class _ProcessGroup:
+    """``workers`` processes (this one and ``workers - 1`` forked children) sharing both matrices.
+
+    Threads do not scale here: a batch is hundreds of small NumPy calls, and the two threads
+    spend their time handing the GIL back and forth (``np.add.at`` holds it throughout). So a
+    round of ``workers`` batches goes to processes: batch ``k`` of the round is computed by
+    process ``k`` (batch 0 here, the others' inputs copied into shared memory), every process
+    writes its gradients into its shared slot, and once all are done each process applies, for
+    every slot in batch order, the entries of the rows ``id % workers == rank``. Each row is
+    thus written by one process, in batch order and entry order: exactly the additions of the
+    sequential apply, so the bytes depend on the seed, the settings and ``workers`` only (and
+    equal those of the thread pool used where ``fork`` is not available). Two pipe
+    round trips per round synchronise the processes.
+
+    The children ignore SIGINT (the parent handles Ctrl-C), exit when their pipe closes, and
+    always leave with ``os._exit`` (never running the parent's cleanup code).
+    """
+
+    def __init__(self, trainer: "Trainer", state: TrainState):
+        self.trainer = trainer
+        self.P = P = trainer.workers
+        V, d = state.w_in.shape
+        K = 2 * trainer.window + 1
+        self.L_max = L_max = trainer.batch_words + 2 * trainer.window
+        self.neg_max = neg_max = n_groups_for(L_max, trainer.group) * trainer.n_neg
+        O_max = L_max + neg_max
+        specs: dict[str, tuple[tuple[int, ...], Any]] = {
+            "w_in": ((V, d), np.float32),
+            "w_out": ((V, d), np.float32),
+        }
+        for k in range(P):
+            specs.update({
+                f"ids{k}": ((L_max,), np.int32),
+                f"mask{k}": ((L_max, K), np.bool_),
+                f"neg{k}": ((neg_max,), np.int32),
+                f"meta{k}": ((4,), np.float64),  # L, n_groups, lr | loss
+                f"in_ids{k}": ((L_max,), np.int32),
+                f"dH{k}": ((L_max, d), np.float32),
+                f"out_ids{k}": ((O_max,), np.int32),
+                f"dOut{k}": ((O_max, d), np.float32),
+                f"counts{k}": ((3,), np.int64),  # n_in, n_out, pairs
+            })
+        self.arena = _Arena(specs)
+        self.arena["w_in"][:] = state.w_in
+        self.arena["w_out"][:] = state.w_out
+        self.original = (state.w_in, state.w_out)
+        state.w_in = self.arena["w_in"]
+        state.w_out = self.arena["w_out"]
+        self.state = state
+        self.pending = False
+        self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
+        try:
+            for rank in range(1, P):
+                self._spawn(rank)
+        except BaseException:
+            self.close(state)
+            raise
+
+    def _spawn(self, rank: int) -> None:
+        to_child_r, to_child_w = os.pipe()
+        to_parent_r, to_parent_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 1
+            try:
+                os.close(to_child_w)
+                os.close(to_parent_r)
+                for _, w, r in self.children:  # the earlier children's pipes are not ours
+                    os.close(w)
+                    os.close(r)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                self._serve(rank, to_child_r, to_parent_w)
+                code = 0
+            except BaseException:
+                try:
+                    sys.stderr.write(traceback.format_exc())
+                    os.write(to_parent_w, b"e")
+                except BaseException:
+                    pass
+            finally:
+                os._exit(code)
+        os.close(to_child_r)
+        os.close(to_parent_w)
+        self.children.append((pid, to_child_w, to_parent_r))
+
+    # -- child side -----------------------------------------------------------------------
+    def _serve(self, rank: int, r: int, w: int) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            while True:
+                cmd = os.read(r, 1)
+                if cmd == b"c":
+                    self._compute_slot(rank)
+                elif cmd == b"a":
+                    self._apply_part(rank)
+                else:  # b"" (parent gone or closing) or b"q"
+                    return
+                try:
+                    os.write(w, b"d")
+                except BrokenPipeError:  # the parent stopped (Ctrl-C, an error): nothing to report
+                    return
+
+    def _compute_slot(self, k: int) -> None:
+        a = self.arena
+        meta = a[f"meta{k}"]
+        L, ng = int(meta[0]), int(meta[1])
+        batch = _Batch(a[f"ids{k}"][:L], a[f"mask{k}"][:L],
+                       a[f"neg{k}"][: ng * self.trainer.n_neg].reshape(ng, self.trainer.n_neg), float(meta[2]), 0)
+        self._store(k, self.trainer._compute(self.state, batch))
+
+    def _store(self, k: int, result) -> None:
+        a = self.arena
+        loss, pairs, dH, out_ids, dOut, in_ids = result
+        n_in, n_out = len(in_ids), len(out_ids)
+        a[f"in_ids{k}"][:n_in] = in_ids
+        a[f"dH{k}"][:n_in] = dH
+        a[f"out_ids{k}"][:n_out] = out_ids
+        a[f"dOut{k}"][:n_out] = dOut
+        a[f"counts{k}"][:] = (n_in, n_out, pairs)
+        a[f"meta{k}"][3] = loss
+
+    def _apply_part(self, rank: int) -> None:
+        """Add every slot's gradients, in batch order, to this process's rows.
+
+        Process 0 (which also prepares the batches) writes the input matrix, the others the
+        output matrix's rows ``id % (workers - 1) == rank - 1``.
+        """
+        a = self.arena
+        P = self.P
+        name, ids_name, G_name, n_at = ("w_in", "in_ids", "dH", 0) if rank == 0 else ("w_out", "out_ids", "dOut", 1)
+        W = a[name]
+        for k in range(P):
+            n = int(a[f"counts{k}"][n_at])
+            ids = a[f"{ids_name}{k}"][:n]
+            G = a[f"{G_name}{k}"][:n]
+            if rank > 0 and P > 2:
+                sel = ids % (P - 1) == rank - 1
+                ids, G = ids[sel], G[sel]
+            _scatter_add(W, ids, G)
+
+    # -- parent side ----------------------------------------------------------------------
+    def _signal_all(self, cmd: bytes, children) -> None:
+        for _, w, _ in children:
+            os.write(w, cmd)
+
+    def _wait_all(self, children) -> None:
+        for _, _, r in children:
+            reply = os.read(r, 1)
+            if reply != b"d":
+                raise EmbedcliError("a training worker process failed (see the message above); "
+                                    "try --workers 1")
+
+    def round(self, batches: list[_Batch]) -> list[tuple[float, int]]:
+        """Compute and apply one round; returns (loss, pairs) per batch, in batch order."""
+        a = self.arena
+        active = self.children[: len(batches) - 1]
+        for k, b in enumerate(batches[1:], start=1):  # the children are not reading these now
+            L = len(b.ids)
+            ng = b.neg.shape[0]
+            a[f"ids{k}"][:L] = b.ids
+            a[f"mask{k}"][:L] = b.mask
+            a[f"neg{k}"][: b.neg.size] = b.neg.reshape(-1)
+            a[f"meta{k}"][:3] = (L, ng, b.lr)
+        self.sync()
+        self._signal_all(b"c", active)
+        self._store(0, self.trainer._compute(self.state, batches[0]))
+        self._wait_all(active)
+        for k in range(len(batches), self.P):  # a short last round: empty slots
+            a[f"counts{k}"][:] = 0
+        results = [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(len(batches))]
+        self._signal_all(b"a", self.children)
+        self._apply_part(0)
+        self.pending = True  # the children are still applying: sync() before reading the weights
+        return results
+
+    def sync(self) -> None:
+        """Wait until the children have applied the last round."""
+        if self.pending:
+            self.pending = False
+            self._wait_all(self.children)
+
+    def close(self, state: TrainState) -> None:
+        """Stop the children and give ``state`` private copies of the shared matrices."""
+        try:
+            self.sync()
+        except EmbedcliError:
+            pass
+        for pid, w, r in self.children:
+            for fd in (w, r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        for pid, _, _ in self.children:
+            deadline = time.monotonic() + 5.0
+            while True:
+                try:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if done:
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.001)
+        self.children = []
+        w_in, w_out = self.original
+        np.copyto(w_in, self.arena["w_in"])
+        np.copyto(w_out, self.arena["w_out"])
+        state.w_in, state.w_out = w_in, w_out

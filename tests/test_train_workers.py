@@ -1,0 +1,53 @@
+"""`--workers N`: worker processes (Linux, fork) give the bytes of the thread-pool apply order."""
+
+import os
+
+import numpy as np
+import pytest
+
+from embedcli.cli import main
+from embedcli.train import trainer as trainer_mod
+
+from test_train import synthetic_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return synthetic_corpus(tmp_path_factory.mktemp("corpus") / "c.txt", lines=800)
+
+
+def table_bytes(model_dir):
+    return (model_dir / "table.npy").read_bytes(), (model_dir / "output.npy").read_bytes()
+
+
+def train(runner, corpus, out, *extra):
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", "--dim", "12", "--epochs", "2",
+                               "--min-count", "1", "--batch-words", "64", *extra])
+    assert res.exit_code == 0, res.output
+    return res
+
+
+@pytest.mark.skipif(not trainer_mod._processes_available(), reason="worker processes need fork (Linux)")
+@pytest.mark.parametrize("objective,workers", [("skipgram", "2"), ("cbow", "2"), ("skipgram", "3")])
+def test_processes_equal_threads(runner, corpus, tmp_path, monkeypatch, objective, workers):
+    procs, threads = tmp_path / "p", tmp_path / "t"
+    train(runner, corpus, procs, "--objective", objective, "--workers", workers)
+    monkeypatch.setattr(trainer_mod, "_processes_available", lambda: False)
+    train(runner, corpus, threads, "--objective", objective, "--workers", workers)
+    assert table_bytes(procs) == table_bytes(threads)
+    one = tmp_path / "one"
+    train(runner, corpus, one, "--objective", objective, "--workers", "1")
+    assert table_bytes(one) != table_bytes(procs)  # rounds of several batches do change the result
+
+
+def test_children_are_waited_for(runner, corpus, tmp_path):
+    train(runner, corpus, tmp_path / "m", "--workers", "2")
+    with pytest.raises(ChildProcessError):  # every forked worker process was waited for
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_dry_run_with_workers(runner, corpus, tmp_path):
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--dry-run", "--workers", "2",
+                               "--min-count", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "m").exists()
