@@ -42,6 +42,7 @@ import ctypes
 import math
 import mmap
 import os
+import select
 import signal
 import sys
 import time
@@ -399,6 +400,28 @@ class Trainer:
             })
 
 
+SPIN_SECONDS = 0.002  # how long a worker process polls its pipe before sleeping on it
+
+
+def _read_byte(fd: int) -> bytes:
+    """One byte from a non-blocking pipe: poll for up to ``SPIN_SECONDS``, then sleep on it.
+
+    The processes wait for each other twice per round (about a millisecond of work); waking
+    a process that sleeps in ``read`` costs tens of microseconds each time, so a short poll
+    (the other process is busy on the other core) is cheaper. The poll yields the core at
+    each turn, so on a busy machine it gives way to other processes.
+    """
+    deadline = time.perf_counter() + SPIN_SECONDS
+    while True:
+        try:
+            return os.read(fd, 1)
+        except BlockingIOError:
+            os.sched_yield()  # a loaded machine: let other processes have this core
+            if time.perf_counter() > deadline:
+                select.select([fd], [], [])
+                deadline = math.inf
+
+
 def _processes_available() -> bool:
     """Worker processes need ``fork`` (shared anonymous memory is inherited); Linux only."""
     return sys.platform.startswith("linux") and hasattr(os, "fork")
@@ -486,6 +509,8 @@ class _ProcessGroup:
     def _spawn(self, rank: int) -> None:
         to_child_r, to_child_w = os.pipe()
         to_parent_r, to_parent_w = os.pipe()
+        os.set_blocking(to_child_r, False)
+        os.set_blocking(to_parent_r, False)
         pid = os.fork()
         if pid == 0:  # child
             code = 1
@@ -515,7 +540,7 @@ class _ProcessGroup:
     def _serve(self, rank: int, r: int, w: int) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
             while True:
-                cmd = os.read(r, 1)
+                cmd = _read_byte(r)
                 if cmd == b"c":
                     self._compute_slot(rank)
                 elif cmd == b"a":
@@ -572,7 +597,7 @@ class _ProcessGroup:
 
     def _wait_all(self, children) -> None:
         for _, _, r in children:
-            reply = os.read(r, 1)
+            reply = _read_byte(r)
             if reply != b"d":
                 raise EmbedcliError("a training worker process failed (see the message above); "
                                     "try --workers 1")
