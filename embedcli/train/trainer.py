@@ -119,8 +119,21 @@ def tune_malloc() -> bool:
 def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
     """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path)."""
     d = W.shape[1]
-    flat = (ids.astype(np.int64)[:, None] * d + np.arange(d)).ravel()
+    flat = np.repeat(ids.astype(np.int64) * d, d)  # row starts, then + column: faster than a broadcast add
+    flat += _column_offsets(d, len(ids))
     np.add.at(W.reshape(-1), flat, G.reshape(-1))
+
+
+_COLUMNS: dict[int, np.ndarray] = {}
+
+
+def _column_offsets(d: int, n: int) -> np.ndarray:
+    """``np.tile(np.arange(d), n)``, from a cached, growing array."""
+    cols = _COLUMNS.get(d)
+    if cols is None or len(cols) < n * d:
+        cols = np.tile(np.arange(d, dtype=np.int64), max(n, 1024))
+        _COLUMNS[d] = cols
+    return cols[: n * d]
 
 
 @dataclass
