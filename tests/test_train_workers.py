@@ -51,3 +51,21 @@ def test_dry_run_with_workers(runner, corpus, tmp_path):
                                "--min-count", "1", "--json"])
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("vocab", [1, 2, 50, 5000, 70000])
+def test_negative_sampler_equals_searchsorted(vocab):
+    from embedcli.train.sgns import negative_cdf
+
+    rng = np.random.default_rng(vocab)
+    counts = rng.zipf(1.3, vocab).astype(np.float64)
+    counts[rng.random(vocab) < 0.1] = 0  # rows never sampled (<pad>, <unk>, frozen)
+    if not counts.any():
+        counts[-1] = 1
+    cdf = negative_cdf(counts)
+    sampler = trainer_mod._CdfSampler(cdf)
+    u = rng.random(200_000)
+    # bucket edges, the values just below them, and the cdf values themselves
+    edges = np.arange(sampler.M, dtype=np.float64) / sampler.M
+    u = np.concatenate([u, edges, np.nextafter(edges[1:], 0), cdf[cdf < 1], [0.0, np.nextafter(1.0, 0)]])
+    assert np.array_equal(sampler(u), np.searchsorted(cdf, u))

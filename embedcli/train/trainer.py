@@ -136,6 +136,30 @@ def _column_offsets(d: int, n: int) -> np.ndarray:
     return cols[: n * d]
 
 
+class _CdfSampler:
+    """``np.searchsorted(cdf, u)`` for uniform ``u`` in [0, 1), exactly, via a bucket table.
+
+    ``u`` in bucket ``j = floor(u * M)`` (``M`` a power of two, so ``j / M`` is exact) has its
+    answer between ``T[j] = searchsorted(cdf, j / M)`` and ``T[j + 1]`` (searchsorted is
+    monotone); where those are equal that is the answer, and only the other draws take the
+    full binary search. About three times faster than searchsorted over the whole cdf.
+    """
+
+    def __init__(self, cdf: np.ndarray):
+        self.cdf = cdf
+        self.M = M = 1 << int(min(22, max(12, math.ceil(math.log2(max(len(cdf), 1) * 16)))))
+        edges = np.searchsorted(cdf, np.arange(M + 1, dtype=np.float64) / M)
+        self.lo = edges[:-1].astype(np.int32)
+        self.exact = edges[:-1] == edges[1:]
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        j = (u * self.M).astype(np.int64)
+        out = self.lo[j]
+        rest = np.flatnonzero(~self.exact[j])
+        out[rest] = np.searchsorted(self.cdf, u[rest])
+        return out
+
+
 @dataclass
 class _Batch:
     ids: np.ndarray  # (L,) token ids of the batch with its context margins
@@ -167,6 +191,7 @@ class Trainer:
         self.keep = keep_probabilities(counts, float(settings["sample"])).astype(np.float32)
         self.keep[~trainable] = 0
         self.cdf = negative_cdf(counts)
+        self.sampler = _CdfSampler(self.cdf)
         self.group = NEG_GROUP
         self.n_neg = max(self.negative, NEG_SHARED)
         self.total_words = corpus.n_words * self.epochs
@@ -188,10 +213,9 @@ class Trainer:
             draw = rng.random(len(block), dtype=np.float32)
             safe = np.where(is_word, block, 0)
             kept = is_word & (draw < self.keep[safe])
-            raw_before = np.cumsum(is_word, dtype=np.int64) - is_word  # raw words before each entry
-            ids = block[kept]
-            sents = sent[kept]
-            words_before = raw_before[kept] + words_offset
+            kept_at = np.flatnonzero(kept)
+            ids = block[kept_at]
+            sents = sent[kept_at]
             n = len(ids)
             block_words = int(is_word.sum())
             if n == 0:
@@ -201,11 +225,13 @@ class Trainer:
             starts = list(range(0, n, self.batch_words))
             lens = [min(n, s + self.batch_words + w) - max(0, s - w) for s in starts]
             n_negs = sum(n_groups_for(L, self.group) for L in lens) * self.n_neg
-            neg_all = np.searchsorted(self.cdf, rng.random(n_negs)).astype(np.int32)
+            neg_all = self.sampler(rng.random(n_negs))
+            # raw words before each batch's first centre (for the learning rate and progress)
+            words_before = np.searchsorted(np.flatnonzero(is_word), kept_at[starts]) + words_offset
             neg_pos = 0
             # pairs of the whole block at once; a batch takes its rows (its centres only)
             block_mask = pair_mask(sents, reduced, np.ones(n, dtype=bool), w)
-            for s, L in zip(starts, lens):
+            for i, (s, L) in enumerate(zip(starts, lens)):
                 a0 = max(0, s - w)
                 b0 = a0 + L
                 e = min(n, s + self.batch_words)
@@ -216,11 +242,11 @@ class Trainer:
                 ng = n_groups_for(L, self.group)
                 neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
                 neg_pos += ng * self.n_neg
-                wb = int(words_before[s])
+                wb = int(words_before[i])
                 yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb)
             words_offset += block_words
             # drop this block's arrays before the next block is read (keeps the peak at one block)
-            del block, is_word, sent, draw, safe, kept, raw_before, ids, sents, words_before
+            del block, is_word, sent, draw, safe, kept, kept_at, ids, sents, words_before
             del reduced, neg_all, block_mask
 
     # -- one batch --------------------------------------------------------------------------
