@@ -91,9 +91,13 @@ def pair_mask(sent: np.ndarray, reduced: np.ndarray, centre: np.ndarray, window:
     sentence (``sent`` ids are >= 0), is not the centre itself, and ``centre[i]`` is set.
     """
     K = 2 * window + 1
-    sw = _windows(np.asarray(sent, dtype=np.int64) + 1, window)  # 0 outside the batch
-    dist = np.abs(np.arange(K) - window)
-    mask = sw == (np.asarray(sent, dtype=np.int64) + 1)[:, None]
+    sent = np.asarray(sent)
+    if sent.dtype != np.int32:  # int32 ids (the trainer's, a block's sentence count) stay int32
+        sent = sent.astype(np.int64)
+    sent1 = sent + 1  # 0 outside the batch
+    sw = _windows(sent1, window)
+    dist = np.abs(np.arange(K, dtype=np.int32) - window)
+    mask = sw == sent1[:, None]
     mask &= np.asarray(reduced)[:, None] >= dist[None, :]
     mask[:, window] = False
     mask &= np.asarray(centre, dtype=bool)[:, None]
