@@ -282,8 +282,8 @@ class Trainer:
         """
         if power == 0:
             return np.full(len(ids), step, dtype=np.float32)
-        if self.vocab_size <= 16 * len(ids):
-            counts = np.bincount(ids, minlength=self.vocab_size)[ids].astype(np.float32)
+        if self.vocab_size <= 128 * len(ids):  # measured: bincount is faster up to ~100k words here
+            counts = np.bincount(ids)[ids].astype(np.float32)
         else:  # a big vocabulary: count by sorting instead of a vocabulary-sized array per batch
             _, inverse, n = np.unique(ids, return_inverse=True, return_counts=True)
             counts = n[inverse].astype(np.float32)
