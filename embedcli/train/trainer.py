@@ -513,10 +513,14 @@ class _ProcessGroup:
         self.L_max = L_max = trainer.batch_words + 2 * trainer.window
         self.neg_max = neg_max = n_groups_for(L_max, trainer.group) * trainer.n_neg
         O_max = L_max + neg_max
-        specs: dict[str, tuple[tuple[int, ...], Any]] = {
-            "w_in": ((V, d), np.float32),
-            "w_out": ((V, d), np.float32),
-        }
+        # the matrices get their own mapping: they stay the state's arrays after training
+        # (no copy back, so the private originals can be freed), the slots are dropped
+        weights = _Arena({"w_in": ((V, d), np.float32), "w_out": ((V, d), np.float32)})
+        weights["w_in"][:] = state.w_in
+        weights["w_out"][:] = state.w_out
+        state.w_in = weights["w_in"]
+        state.w_out = weights["w_out"]
+        specs: dict[str, tuple[tuple[int, ...], Any]] = {}
         for k in range(P):
             specs.update({
                 f"ids{k}": ((L_max,), np.int32),
@@ -530,11 +534,7 @@ class _ProcessGroup:
                 f"counts{k}": ((3,), np.int64),  # n_in, n_out, pairs
             })
         self.arena = _Arena(specs)
-        self.arena["w_in"][:] = state.w_in
-        self.arena["w_out"][:] = state.w_out
-        self.original = (state.w_in, state.w_out)
-        state.w_in = self.arena["w_in"]
-        state.w_out = self.arena["w_out"]
+        self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
         self.state = state
         self.pending = False
         self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
@@ -559,13 +559,16 @@ class _ProcessGroup:
                 for _, w, r in self.children:  # the earlier children's pipes are not ours
                     os.close(w)
                     os.close(r)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                except ValueError:  # pragma: no cover - not the main thread
+                    pass
                 self._serve(rank, to_child_r, to_parent_w)
                 code = 0
             except BaseException:
-                try:
-                    sys.stderr.write(traceback.format_exc())
+                try:  # os.write: another thread of the parent may have held sys.stderr's lock at fork
+                    os.write(2, traceback.format_exc().encode("utf-8", "replace"))
                     os.write(to_parent_w, b"e")
                 except BaseException:
                     pass
@@ -671,7 +674,7 @@ class _ProcessGroup:
             self._wait_all(self.children)
 
     def close(self, state: TrainState) -> None:
-        """Stop the children and give ``state`` private copies of the shared matrices."""
+        """Stop the children (``state`` keeps the matrices, only this process maps them now)."""
         try:
             self.sync()
         except EmbedcliError:
@@ -697,7 +700,4 @@ class _ProcessGroup:
                     break
                 time.sleep(0.001)
         self.children = []
-        w_in, w_out = self.original
-        np.copyto(w_in, self.arena["w_in"])
-        np.copyto(w_out, self.arena["w_out"])
-        state.w_in, state.w_out = w_in, w_out
+        self.arena = None  # the slots; state.w_in / w_out keep their (now private) mapping
