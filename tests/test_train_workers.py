@@ -69,3 +69,28 @@ def test_negative_sampler_equals_searchsorted(vocab):
     edges = np.arange(sampler.M, dtype=np.float64) / sampler.M
     u = np.concatenate([u, edges, np.nextafter(edges[1:], 0), cdf[cdf < 1], [0.0, np.nextafter(1.0, 0)]])
     assert np.array_equal(sampler(u), np.searchsorted(cdf, u))
+
+
+@pytest.mark.skipif(not trainer_mod._processes_available(), reason="worker processes need fork (Linux)")
+def test_failing_worker_process_is_one_clear_error(runner, corpus, tmp_path, monkeypatch):
+    def broken(self, k):
+        raise RuntimeError("simulated failure in a worker process")
+
+    monkeypatch.setattr(trainer_mod._ProcessGroup, "_compute_slot", broken)  # inherited by the fork
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--quiet", "--dim", "8",
+                               "--epochs", "1", "--min-count", "1", "--batch-words", "64", "--workers", "2"])
+    assert res.exit_code == 1
+    assert "worker process failed" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "m").exists()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_divergence_with_workers_is_reported(runner, corpus, tmp_path):
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--quiet", "--dim", "8",
+                               "--epochs", "2", "--min-count", "1", "--workers", "2", "--lr", "1e30",
+                               "--min-lr", "1e30"])
+    assert res.exit_code == 1, res.output
+    assert "lower --lr" in res.output and "Traceback" not in res.output
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
