@@ -185,7 +185,7 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--min-count", type=int, help="Ignore words seen fewer times [default: 5; 1 for classify].")
 @click.option("--max-size", type=int, help="Keep only the N most frequent words.")
 @click.option("--seed", type=int, help="Random seed: same seed + settings + workers = same bytes [default: 1].")
-@click.option("--workers", type=int, help="Threads [default: all cores]; part of what makes a run reproducible.")
+@click.option("--workers", type=int, help="Worker processes (threads where fork is missing) [default: all cores]; part of what makes a run reproducible.")
 @click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512; cbow 1024].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
 @click.option("--checkpoint-every", type=int, metavar="N",
