@@ -175,13 +175,13 @@ class Vocab:
                 f"({VERSION}); upgrade embedcli"
             )
         tokens, counts = data.get("tokens"), data.get("counts")
-        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        if not isinstance(tokens, list) or not set(map(type, tokens)) <= {str}:  # C-speed type check
             raise FormatError(f"{name}: \"tokens\" must be a list of strings")
         if not isinstance(counts, list) or len(counts) != len(tokens):
             raise FormatError(
                 f"{name}: \"counts\" must be a list as long as \"tokens\" ({len(tokens)} entries)"
             )
-        if not all(isinstance(c, int) and c >= 0 for c in counts):
+        if not set(map(type, counts)) <= {int} or (counts and min(counts) < 0):
             raise FormatError(f"{name}: \"counts\" must be non-negative integers")
         if len(set(tokens)) != len(tokens):
             dup = next(t for t, c in Counter(tokens).items() if c > 1)

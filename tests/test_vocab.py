@@ -78,6 +78,9 @@ def test_round_trip(tmp_path):
         ('{"format": "embedcli-vocab", "version": 99, "tokens": [], "counts": []}', "newer"),
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1]}', "as long as"),
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "a"], "counts": [1, 1]}', "more than once"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1, -1]}', "non-negative"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1, 2.5]}', "non-negative"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", 7], "counts": [1, 1]}', "list of strings"),
     ],
 )
 def test_load_rejects_bad_files(tmp_path, content, message):
