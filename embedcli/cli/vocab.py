@@ -156,17 +156,10 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
         with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
             part = count_partial(corpus, settings, encoding_errors=encoding_errors, workers=workers,
                                  offset=offset, progress=advance)
-        part.save(output)
-        summary = partial_summary(part, time.perf_counter() - start, output)
-        if as_json:
-            if output != "-":
-                print_json(summary)
-        elif not quiet:
-            (out_console if output != "-" else err_console).print(
-                f"partial counts of [bold]{summary['distinct_words']:,}[/] distinct words "
-                f"({summary['total']:,} tokens) written to [cyan]{output}[/] in {summary['seconds']:.2f}s; "
-                "merge them with `embedcli vocab merge`"
-            )
+        _save_partial_report(part, output, start, as_json, quiet, lambda s: (
+            f"partial counts of [bold]{s['distinct_words']:,}[/] distinct words "
+            f"({s['total']:,} tokens) written to [cyan]{output}[/] in {s['seconds']:.2f}s; "
+            "merge them with `embedcli vocab merge`"))
         return
     with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
         counts, n_tokens = count_tokens(corpus, settings, encoding_errors=encoding_errors, progress=advance,
@@ -190,6 +183,18 @@ def _build_save_report(counts, n_tokens, settings, source, output, start, as_jso
             print_json(summary)
     elif not quiet:
         render_vocab_summary(summary, out_console if output != "-" else err_console)
+
+
+def _save_partial_report(part, output, start, as_json, quiet, message, extra=None) -> None:
+    """Write partial counts and report them (``message`` renders the summary for people)."""
+    part.save(output)
+    summary = partial_summary(part, time.perf_counter() - start, output)
+    summary.update(extra or {})
+    if as_json:
+        if output != "-":
+            print_json(summary)
+    elif not quiet:
+        (out_console if output != "-" else err_console).print(message(summary))
 
 
 def partial_summary(part, seconds: float, output: str) -> dict:
@@ -242,17 +247,9 @@ def vocab_merge_command(parts, output, specials, order, min_count, max_size, par
     loaded = [PartialCounts.load(p) for p in parts]
     merged = combine_partials(loaded, list(parts))
     if partial:
-        merged.save(output)
-        summary = partial_summary(merged, time.perf_counter() - start, output)
-        summary["parts"] = len(parts)
-        if as_json:
-            if output != "-":
-                print_json(summary)
-        elif not quiet:
-            (out_console if output != "-" else err_console).print(
-                f"{len(parts)} parts merged: {summary['distinct_words']:,} distinct words "
-                f"({summary['total']:,} tokens) written to [cyan]{output}[/]"
-            )
+        _save_partial_report(merged, output, start, as_json, quiet, lambda s: (
+            f"{len(parts)} parts merged: {s['distinct_words']:,} distinct words "
+            f"({s['total']:,} tokens) written to [cyan]{output}[/]"), extra={"parts": len(parts)})
         return
     if merged.total == 0:
         raise EmbedcliError(f"{', '.join(parts)}: no words in any part (empty shards?)")
