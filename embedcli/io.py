@@ -30,6 +30,25 @@ def display_name(path: str | os.PathLike) -> str:
     return "<stdin>" if str(path) == STDIO else str(path)
 
 
+def check_format_header(data: Any, name: str, *, fmt: str, supported: int, what: str, missing: str) -> int:
+    """Check the ``"format"`` and ``"version"`` of a loaded file; return the version.
+
+    ``missing`` is the message for data without ``"format": fmt``; ``what`` names the
+    content in the version messages. A newer version than ``supported`` asks for an upgrade.
+    """
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise FormatError(f"{name}: {missing}")
+    version = data.get("version")
+    if not isinstance(version, int):
+        raise FormatError(f"{name}: {what} has no format version")
+    if version > supported:
+        raise FormatError(
+            f"{name}: {what} format version {version} is newer than this embedcli supports "
+            f"({supported}); upgrade embedcli"
+        )
+    return version
+
+
 def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[bytes]:
     """Open an input for reading bytes (``-`` = stdin), with one-line errors naming the file."""
     if str(path) == STDIO:
@@ -267,13 +286,15 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
             os.fsync(f.fileno())
 
 
-def _keep_mode(target: str, tmp: str) -> None:
+def _keep_mode(target: str, tmp: str, new_mode: int = 0o666) -> None:
+    """Give ``tmp`` the mode of the ``target`` it replaces, else ``new_mode`` less the umask
+    (``mkstemp``/``mkdtemp`` make 0600/0700)."""
     try:
         mode = os.stat(target).st_mode & 0o777
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = new_mode & ~umask
     os.chmod(tmp, mode)
 
 
@@ -292,14 +313,7 @@ def atomic_directory(path: str | os.PathLike):
         tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
     except OSError as exc:
         raise EmbedcliError(f"cannot write {path}: {exc.strerror or exc}") from None
-    # mkdtemp makes 0700; a model directory gets the mode of the one it replaces, else umask's
-    try:
-        mode = os.stat(p).st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o777 & ~umask
-    os.chmod(tmp, mode)
+    _keep_mode(p, tmp, 0o777)
     try:
         yield tmp
         if os.path.exists(p):

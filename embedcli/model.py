@@ -25,7 +25,7 @@ import yaml
 
 from . import __version__
 from .errors import EmbedcliError, FormatError
-from .io import atomic_directory, atomic_write, read_json_document
+from .io import atomic_directory, atomic_write, check_format_header, read_json_document
 from .vocab import Vocab
 
 FORMAT = "embedcli-model"
@@ -188,14 +188,6 @@ def read_config(path: str) -> dict[str, Any]:
             config = yaml.safe_load(f)
     except yaml.YAMLError as exc:
         raise FormatError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise FormatError(f"{path}: not an embedcli model config (no \"format: {FORMAT}\")")
-    version = config.get("version")
-    if not isinstance(version, int):
-        raise FormatError(f"{path}: model config has no format version")
-    if version > VERSION:
-        raise FormatError(
-            f"{path}: model format version {version} is newer than this embedcli supports ({VERSION}); "
-            "upgrade embedcli"
-        )
+    check_format_header(config, path, fmt=FORMAT, supported=VERSION, what="model",
+                        missing=f"not an embedcli model config (no \"format: {FORMAT}\")")
     return config

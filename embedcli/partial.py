@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterator, Sequence
 from . import __version__
 from . import io as eio
 from .errors import EmbedcliError, FormatError, UsageError
-from .io import STDIO, atomic_write, display_name, read_json_document
+from .io import STDIO, atomic_write, check_format_header, display_name, read_json_document
 from .text import TextSettings, normalize, token_pattern
 
 FORMAT = "embedcli-partial-counts"
@@ -120,19 +120,11 @@ class PartialCounts:
 
     @classmethod
     def from_dict(cls, data: object, name: str = "partial counts") -> "PartialCounts":
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise FormatError(
-                f"{name}: not embedcli partial counts (no \"format\": \"{FORMAT}\"); "
-                "write them with `embedcli vocab CORPUS --partial -o PART.json`"
-            )
-        version = data.get("version")
-        if not isinstance(version, int):
-            raise FormatError(f"{name}: partial counts have no format version")
-        if version > VERSION:
-            raise FormatError(
-                f"{name}: partial counts format version {version} is newer than this embedcli "
-                f"supports ({VERSION}); upgrade embedcli"
-            )
+        check_format_header(
+            data, name, fmt=FORMAT, supported=VERSION, what="partial counts",
+            missing=f"not embedcli partial counts (no \"format\": \"{FORMAT}\"); "
+                    "write them with `embedcli vocab CORPUS --partial -o PART.json`",
+        )
         tokens, counts, first = data.get("tokens"), data.get("counts"), data.get("first")
         total = data.get("total")
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):

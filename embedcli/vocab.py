@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Sequence
 
 from . import __version__
 from .errors import EmbedcliError, FormatError, UsageError
-from .io import atomic_write, display_name, iter_chunks, read_json_document
+from .io import atomic_write, check_format_header, display_name, iter_chunks, read_json_document
 from .text import TextSettings, iter_tokens
 
 FORMAT = "embedcli-vocab"
@@ -164,16 +164,8 @@ class Vocab:
 
     @classmethod
     def from_dict(cls, data: object, name: str = "vocabulary") -> "Vocab":
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise FormatError(f"{name}: not an embedcli vocabulary (no \"format\": \"{FORMAT}\")")
-        version = data.get("version")
-        if not isinstance(version, int):
-            raise FormatError(f"{name}: vocabulary has no format version")
-        if version > VERSION:
-            raise FormatError(
-                f"{name}: vocabulary format version {version} is newer than this embedcli supports "
-                f"({VERSION}); upgrade embedcli"
-            )
+        check_format_header(data, name, fmt=FORMAT, supported=VERSION, what="vocabulary",
+                            missing=f"not an embedcli vocabulary (no \"format\": \"{FORMAT}\")")
         tokens, counts = data.get("tokens"), data.get("counts")
         if not isinstance(tokens, list) or not set(map(type, tokens)) <= {str}:  # C-speed type check
             raise FormatError(f"{name}: \"tokens\" must be a list of strings")
