@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import EmbedcliError
-from .table import row_order, word_index
+from .inspect import row_order, word_index
 from .vocab import Vocab
 
 

@@ -15,15 +15,9 @@ from embedcli.cli import main
 from embedcli.encode import encode_phrases, pad_sequences
 from embedcli.errors import EmbedcliError
 from embedcli.model import Model
-from embedcli.table import (
-    abbreviate_onehot,
-    explain,
-    init_rows,
-    open_vectors,
-    pca_2d,
-    phrase_rows,
-    read_json_table,
-)
+from embedcli.export import read_json_table
+from embedcli.inspect import abbreviate_onehot, explain, pca_2d, phrase_rows
+from embedcli.vectors import init_rows, open_vectors
 from embedcli.text import TextSettings
 from embedcli.vocab import Vocab, build_vocab, count_tokens
 

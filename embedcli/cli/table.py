@@ -12,17 +12,8 @@ from ..evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs
 from ..io import STDIO, check_writable
 from ..model import Model
 from ..query import VectorIndex, analogy, similar
-from ..table import (
-    EXPORT_FORMATS,
-    abbreviate_onehot,
-    explain,
-    export,
-    json_vector,
-    phrase_rows,
-    plot_pca,
-    row_order,
-    table_json,
-)
+from ..export import EXPORT_FORMATS, export, json_vector, table_json
+from ..inspect import abbreviate_onehot, explain, phrase_rows, plot_pca, row_order
 from . import main
 from .common import err_console, escape, handle_errors, json_option, out_console, print_json, progress_bar, quiet_option
 

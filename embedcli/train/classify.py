@@ -403,7 +403,7 @@ def train_classifier(
     examples processed (``total`` = epochs × examples) during training.
 
     ``init``: a pretrained vector file (word2vec text/binary or GloVe, read by
-    :func:`embedcli.table.init_rows`, dimension ``dim``): the word rows of the words found in it
+    :func:`embedcli.vectors.init_rows`, dimension ``dim``): the word rows of the words found in it
     start from its vectors (after the seeded draw, so the rest of the run is unchanged);
     ``<pad>``/``<unk>`` and the n-gram buckets are never taken from it. With ``freeze`` those
     rows are never updated (fastText's ``-pretrainedVectors`` has no freeze; this is Keras'
@@ -482,7 +482,7 @@ def train_classifier(
         table[vocab.special_ids()] = 0.0  # <pad> and <unk> are never inputs
         init_found = frozen = init_info = None
         if init is not None:
-            from ..table import init_rows, vector_file_info
+            from ..vectors import init_rows, vector_file_info
 
             words, init_found, _ = init_rows(vocab, os.fspath(init), dim, table=table[:n_words])
             init_found[vocab.special_ids()] = False

@@ -10,7 +10,7 @@ as its vector), ``output.npy`` = the output (context) vectors, and ``train_state
 epochs done, so that :func:`resume_model` gives the same bytes as an uninterrupted run.
 
 Pretrained vectors (``init``: a word2vec text/binary or GloVe file, read by
-:func:`embedcli.table.init_rows`): the input rows of the words found in the file start from the
+:func:`embedcli.vectors.init_rows`): the input rows of the words found in the file start from the
 file's float32 values, the others keep the seeded initialisation; ``<pad>``/``<unk>`` are never
 taken from the file. The model then also has ``init_found.npy`` (bool, one entry per row) and
 ``init.json`` (file, format, rows found). With ``freeze`` those rows are never updated (the
@@ -32,7 +32,7 @@ from ..corpus import EncodedCorpus, encode_corpus
 from ..errors import EmbedcliError, UsageError
 from ..model import Model
 from ..query import VectorIndex, similar
-from ..table import VectorFileInfo, init_rows, vector_file_info
+from ..vectors import VectorFileInfo, init_rows, vector_file_info
 from ..text import TextSettings
 from ..vocab import Vocab
 from .trainer import Trainer, TrainState, init_state

@@ -1,0 +1,278 @@
+"""Pretrained vectors: reading word2vec text, word2vec binary and GloVe files, and ``--init``.
+
+:func:`open_vectors` streams word2vec text, word2vec binary and GloVe text (no header; detected)
+files; :func:`init_rows` copies the rows of a vocabulary's words from such a file into an
+initial table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO, Callable, Iterator
+
+import numpy as np
+
+from .errors import EmbedcliError, FormatError, UsageError
+from .io import STDIO, display_name, open_binary
+from .text import normalize
+from .vocab import Vocab
+
+PRETRAINED_FORMATS = ("auto", "word2vec", "word2vec-binary", "glove")
+
+
+# -- pretrained vectors ------------------------------------------------------------------------------
+@dataclass
+class VectorFileInfo:
+    path: str
+    format: str  # word2vec, word2vec-binary or glove
+    dim: int
+    count: int | None  # from the header (None for GloVe)
+
+
+def _parse_header(line: bytes) -> tuple[int, int] | None:
+    parts = line.split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return int(parts[0]), int(parts[1])
+    return None
+
+
+def _looks_like_text_record(line: bytes, dim: int) -> bool:
+    try:
+        parts = line.decode("utf-8").rstrip().split(" ")
+    except UnicodeDecodeError:
+        return False
+    if len(parts) < dim + 1:
+        return False
+    try:
+        [float(x) for x in parts[-dim:]]
+    except ValueError:
+        return False
+    return True
+
+
+def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator[tuple[str, np.ndarray, int]]]:
+    """Open a pretrained vector file; returns its description and an iterator of
+    ``(word, float32 vector, line or entry number)``, streaming (one record at a time).
+
+    ``fmt="auto"`` detects: a first line of two integers is a word2vec header (text or binary,
+    told apart by whether the first record parses as text), otherwise GloVe text (no header).
+    """
+    if fmt not in PRETRAINED_FORMATS:
+        raise UsageError(f"unknown vector file format {fmt!r} (use {', '.join(PRETRAINED_FORMATS)})")
+    name = display_name(path)
+    if path == STDIO:
+        raise UsageError("pretrained vectors must be a file, not standard input")
+    f = open_binary(path, "a word vector file")
+    try:
+        first = f.readline(1 << 20)
+        if first.startswith(b"\xef\xbb\xbf"):
+            first = first[3:]
+        if not first.strip():
+            raise FormatError(f"{name}: line 1: empty; expected a word2vec header 'COUNT DIM' or a GloVe line")
+        header = _parse_header(first)
+        if fmt == "glove" or (fmt == "auto" and header is None):
+            if fmt == "glove" and header is not None:
+                raise FormatError(f"{name}: line 1 looks like a word2vec header ({first.strip().decode()}); "
+                                  "use the word2vec format")
+            parts = first.rstrip().split(b" ")
+            if len(parts) < 2:
+                raise FormatError(f"{name}: line 1: expected 'word v1 v2 ...' (GloVe) or 'COUNT DIM' (word2vec)")
+            info = VectorFileInfo(name, "glove", len(parts) - 1, None)
+            f.seek(0)
+            return info, _iter_text(f, name, info, first_line=1)
+        if header is None:
+            raise FormatError(f"{name}: line 1: expected a word2vec header 'COUNT DIM', got {first[:60]!r}")
+        count, dim = header
+        if dim < 1:
+            raise FormatError(f"{name}: line 1: dimension must be at least 1 (header says {dim})")
+        if fmt == "auto":
+            pos = f.tell()
+            peek = f.readline(1 << 20)
+            f.seek(pos)
+            fmt = "word2vec" if (not peek or _looks_like_text_record(peek, dim)) else "word2vec-binary"
+        info = VectorFileInfo(name, fmt, dim, count)
+        if fmt == "word2vec":
+            return info, _iter_text(f, name, info, first_line=2)
+        return info, _iter_binary(f, name, info)
+    except BaseException:
+        f.close()
+        raise
+
+
+def _finish(records: Iterator) -> None:
+    """Close a record iterator of :func:`open_vectors` and its file. A generator that never
+    started skips its ``finally``, so read one record first (its format errors are ignored)."""
+    try:
+        next(records, None)
+    except EmbedcliError:
+        pass
+    finally:
+        records.close()
+
+
+def vector_file_info(path: str, fmt: str = "auto") -> VectorFileInfo:
+    """Format and dimension of a pretrained vector file, read from its start (the first vector
+    must parse); the file is closed again. Cheap: for checks before a long run."""
+    info, records = open_vectors(path, fmt)
+    try:
+        next(records, None)
+    finally:
+        records.close()
+    return info
+
+
+def _iter_text(f: IO[bytes], name: str, info: VectorFileInfo, first_line: int) -> Iterator[tuple[str, np.ndarray, int]]:
+    dim = info.dim
+    n = 0
+    line_no = first_line - 1
+    try:
+        for raw in f:
+            line_no += 1
+            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FormatError(f"{name}: line {line_no}: invalid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+            text = text.rstrip("\r\n").rstrip(" ")
+            if not text.strip():
+                if info.count is None:
+                    continue  # GloVe: tolerate blank lines
+                raise FormatError(f"{name}: line {line_no}: empty line in a word2vec file")
+            parts = text.split(" ")
+            if len(parts) < dim + 1:
+                raise FormatError(
+                    f"{name}: line {line_no}: expected a word and {dim} values, got {len(parts) - 1} value(s) "
+                    f"(dimension mismatch or truncated line)"
+                )
+            word = " ".join(parts[:-dim])  # a word may contain spaces (some GloVe files)
+            try:
+                vec = np.array(parts[-dim:], dtype=np.float32)
+            except ValueError:
+                bad = next(p for p in parts[-dim:] if not _is_float(p))
+                raise FormatError(f"{name}: line {line_no}: {bad[:30]!r} is not a number") from None
+            if not np.isfinite(vec).all():
+                raise FormatError(f"{name}: line {line_no}: NaN or infinite value for {word!r}")
+            if info.count is not None and n >= info.count:
+                raise FormatError(
+                    f"{name}: line {line_no}: more vectors than the header's count ({info.count})"
+                )
+            n += 1
+            yield word, vec, line_no
+        if info.count is not None and n < info.count:
+            raise FormatError(
+                f"{name}: truncated: the header says {info.count} vectors, the file has {n}"
+            )
+    finally:
+        f.close()
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _iter_binary(f: IO[bytes], name: str, info: VectorFileInfo, chunk: int = 1 << 20) -> Iterator[tuple[str, np.ndarray, int]]:
+    dim, count = info.dim, info.count or 0
+    nbytes = 4 * dim
+    buf = b""
+    pos = 0  # start of the next record in buf
+    base = f.tell()  # file offset of buf[0]
+    eof = False
+    try:
+        for n in range(1, count + 1):
+            while True:
+                sp = buf.find(b" ", pos)
+                if sp != -1 and len(buf) - sp - 1 >= nbytes:
+                    break
+                if eof:
+                    raise FormatError(
+                        f"{name}: truncated at vector {n} (byte {base + pos}): the header says {count} vectors"
+                    )
+                if sp == -1 and len(buf) - pos > (1 << 16):
+                    raise FormatError(
+                        f"{name}: vector {n} (byte {base + pos}): no word found; not a word2vec binary file?"
+                    )
+                more = f.read(max(chunk, nbytes + 1024))
+                if not more:
+                    eof = True
+                base += pos
+                buf = buf[pos:] + more
+                pos = 0
+            raw_word = buf[pos:sp].lstrip(b"\n")
+            try:
+                word = raw_word.decode("utf-8")
+            except UnicodeDecodeError:
+                raise FormatError(f"{name}: vector {n} (byte {base + pos}): word is not valid UTF-8") from None
+            if not word:
+                raise FormatError(f"{name}: vector {n} (byte {base + pos}): empty word")
+            vec = np.frombuffer(buf, dtype="<f4", count=dim, offset=sp + 1).astype(np.float32)
+            if not np.isfinite(vec).all():
+                raise FormatError(f"{name}: vector {n} ({word!r}, byte {base + pos}): NaN or infinite value")
+            pos = sp + 1 + nbytes
+            yield word, vec, n
+        rest = buf[pos:] + f.read(2)
+        if rest.strip(b"\n"):
+            raise FormatError(
+                f"{name}: byte {base + pos}: data after the {count} vectors announced by the header"
+            )
+    finally:
+        f.close()
+
+
+def init_rows(
+    vocab: Vocab,
+    path: str,
+    dim: int,
+    rng: np.random.Generator | None = None,
+    table: np.ndarray | None = None,
+    *,
+    fmt: str = "auto",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Initial table with the rows of the vocabulary's words taken from a pretrained vector file.
+
+    ``table`` (shape (len(vocab), dim)) is the initialisation for rows not in the file; it is
+    copied, not modified. Without it the rows are drawn from ``rng`` as word2vec does
+    (uniform in ±0.5/dim). File words are matched exactly, or after normalising them with the
+    vocabulary's settings (``Apple`` → ``apple`` in a lower-cased vocabulary); an exact match
+    wins over a normalised one, otherwise the first occurrence in the file wins (files are
+    usually sorted by frequency).
+
+    Returns ``(table float32, found_mask bool (V,), n_found)``. A file of another dimension is a
+    one-line error.
+    """
+    if table is None:
+        if rng is None:
+            raise ValueError("init_rows needs rng or table")
+        table = ((rng.random((len(vocab), dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    else:
+        if table.shape != (len(vocab), dim):
+            raise ValueError(f"table has shape {table.shape}, expected {(len(vocab), dim)}")
+        table = np.array(table, dtype=np.float32, copy=True)
+    info, records = open_vectors(path, fmt)
+    if info.dim != dim:
+        _finish(records)
+        raise EmbedcliError(
+            f"{info.path} has {info.dim}-dimensional vectors but the table has dim {dim}; use --dim {info.dim}"
+        )
+    found = np.zeros(len(vocab), dtype=bool)
+    exact = np.zeros(len(vocab), dtype=bool)
+    index, settings = vocab.index, vocab.settings
+    for n, (word, vec, _) in enumerate(records, 1):
+        i = index.get(word)
+        if i is not None:
+            if not exact[i]:
+                table[i] = vec
+                found[i] = exact[i] = True
+        else:
+            i = index.get(normalize(word, settings))
+            if i is not None and not found[i]:
+                table[i] = vec
+                found[i] = True
+        if progress is not None and n % 4096 == 0:
+            progress(4096)
+    return table, found, int(found.sum())
