@@ -1,0 +1,328 @@
+"""Character n-grams of words, hashed into buckets exactly as fastText does (``-minn``/``-maxn``).
+
+A word is represented by its own row and by the rows of its character n-grams: the n-grams of
+length ``minn..maxn`` of ``"<" + word + ">"`` (the boundary marks are part of the n-grams, so
+``<wh`` and ``ere>`` differ from the middle of a word), each hashed with 32-bit FNV-1a into one
+of ``buckets`` rows. This transcribes fastText 0.9.2's ``Dictionary::computeSubwords`` and
+``Dictionary::hash``:
+
+* n-grams count *characters*, not bytes: fastText walks the UTF-8 bytes and keeps a character's
+  continuation bytes (``10xxxxxx``) with its lead byte; a Python ``str`` is a sequence of code
+  points, which is the same thing for valid UTF-8;
+* the n-gram list is in fastText's order (by start position, then length) and keeps
+  duplicates (``ana`` twice in ``<banana>``), so the mean counts a repeated n-gram twice;
+* a single boundary mark is never an n-gram (only matters for ``minn`` 1);
+* the hash XORs each byte as a *signed* char widened to 32 bits (``h ^= uint32(int8(c))``), so
+  a byte >= 0x80 is XORed as ``0xFFFFFF00 | c``; that differs from textbook FNV-1a for every
+  non-ASCII n-gram, and is what gives fastText's buckets;
+* bucket = ``hash % buckets``.
+
+For training, the rows of every vocabulary word are computed once (:func:`vocab_rows`) as flat
+arrays with offsets (CSR): word ``i`` uses rows ``rows[offsets[i]:offsets[i+1]]``, its own row
+``i`` first, then ``n_words + bucket`` per n-gram (the input matrix has the word rows, then
+the bucket rows, like fastText's). :class:`SubwordRows` gathers the mean of those rows for a
+batch of token ids (:meth:`SubwordRows.compose`) and sums a batch's gradient back onto the
+rows (:meth:`SubwordRows.scatter`), vectorised, with no Python loop per word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import UsageError
+
+BOW = "<"
+EOW = ">"
+FNV_OFFSET = 2166136261
+FNV_PRIME = 16777619
+MAX_BUCKETS = 2_000_000  # the default bucket count is capped here (fastText's -bucket default)
+
+
+# -- settings ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SubwordSpec:
+    """n-gram lengths ``minn..maxn`` and the number of hash buckets."""
+
+    minn: int
+    maxn: int
+    buckets: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"minn": self.minn, "maxn": self.maxn, "buckets": self.buckets, "bow": BOW, "eow": EOW,
+                "hash": "fnv1a32-signed-char"}
+
+    @classmethod
+    def from_dict(cls, data: Any, name: str = "subwords") -> "SubwordSpec":
+        from .errors import FormatError
+
+        ok = isinstance(data, dict) and all(isinstance(data.get(k), int) and not isinstance(data.get(k), bool)
+                                            for k in ("minn", "maxn", "buckets"))
+        if not ok or data.get("bow", BOW) != BOW or data.get("eow", EOW) != EOW:
+            raise FormatError(f"{name}: expected minn, maxn and buckets (integers) with '<' '>' boundary marks")
+        if not 1 <= data["minn"] <= data["maxn"] or data["buckets"] < 1:
+            raise FormatError(f"{name}: invalid n-gram lengths {data['minn']}-{data['maxn']} "
+                              f"or buckets {data['buckets']}")
+        return cls(int(data["minn"]), int(data["maxn"]), int(data["buckets"]))
+
+
+_SPEC = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def parse_range(value: Any, source: str = "--subwords") -> tuple[int, int] | None:
+    """``"3-6"`` -> (3, 6); ``0`` / ``"0"`` / ``None`` -> None (no subwords). ``"4"`` = ``"4-4"``."""
+    if value is None or isinstance(value, bool):
+        if value is None:
+            return None
+        raise UsageError(f"{source}: expected MIN-MAX character lengths like 3-6, or 0 for none, got {value!r}")
+    if isinstance(value, int):
+        if value == 0:
+            return None
+        if value < 0:
+            raise UsageError(f"{source}: expected MIN-MAX like 3-6, or 0 for none, got {value!r}")
+        return value, value
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "0":
+            return None
+        if text.isdigit():
+            n = int(text)
+            return (n, n) if n else None
+        m = _SPEC.match(text)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if lo < 1:
+                raise UsageError(f"{source}: the shortest n-gram must be at least 1 character, got {value!r}")
+            if hi < lo:
+                raise UsageError(f"{source}: MIN-MAX with MIN <= MAX, got {value!r}")
+            return lo, hi
+    raise UsageError(f"{source}: expected MIN-MAX character lengths like 3-6, or 0 for none, got {value!r}")
+
+
+# -- n-grams and hashing -------------------------------------------------------------------------
+def char_ngrams(word: str, minn: int, maxn: int) -> list[str]:
+    """fastText's ``computeSubwords`` on ``"<" + word + ">"``: n-grams in its order, duplicates kept."""
+    w = BOW + word + EOW
+    size = len(w)
+    out = []
+    for i in range(size):
+        for n in range(minn, min(maxn, size - i) + 1):
+            if n == 1 and (i == 0 or i + 1 == size):
+                continue
+            out.append(w[i : i + n])
+    return out
+
+
+def fnv1a(strings: Sequence[str]) -> np.ndarray:
+    """fastText's ``Dictionary::hash`` of the UTF-8 bytes of each string (uint32), vectorised.
+
+    32-bit FNV-1a where each byte is XORed as a signed char widened to 32 bits
+    (``h ^= uint32(int8(c))``): bytes >= 0x80 XOR ``0xFFFFFF00 | c``. Strings are grouped by byte
+    length and hashed one byte column at a time.
+    """
+    out = np.empty(len(strings), dtype=np.uint32)
+    if not len(strings):
+        return out
+    data = [s.encode("utf-8") for s in strings]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    prime = np.uint32(FNV_PRIME)
+    order = np.argsort(lengths, kind="stable")
+    sorted_lengths = lengths[order]
+    bounds = np.flatnonzero(np.diff(sorted_lengths)) + 1
+    for sel in np.split(order, bounds):
+        length = int(lengths[sel[0]])
+        h = np.full(len(sel), FNV_OFFSET, dtype=np.uint32)
+        if length:
+            mat = np.frombuffer(b"".join([data[i] for i in sel]), dtype=np.int8).reshape(len(sel), length)
+            signed = mat.astype(np.int32).view(np.uint32)  # sign extension: int8 -> int32 -> uint32
+            for j in range(length):
+                h ^= signed[:, j]
+                h *= prime  # wraps modulo 2**32
+        out[sel] = h
+    return out
+
+
+def ngram_buckets(word: str, minn: int, maxn: int, buckets: int) -> np.ndarray:
+    """The bucket (``hash % buckets``) of each n-gram of ``word``, in fastText's order (int64)."""
+    return (fnv1a(char_ngrams(word, minn, maxn)) % np.uint32(buckets)).astype(np.int64)
+
+
+# -- the vocabulary's rows (CSR) -----------------------------------------------------------------
+def vocab_ngrams(tokens: Sequence[str], minn: int, maxn: int, skip: Iterable[int] = ()) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The n-grams of every token: ``(distinct n-grams, offsets (V+1,), flat index into them)``.
+
+    Token ``i``'s n-grams are ``distinct[flat[offsets[i]:offsets[i+1]]]``; tokens in ``skip``
+    (the specials) have none. One pass over the vocabulary, once per training run.
+    """
+    skip = set(skip)
+    index: dict[str, int] = {}
+    flat: list[int] = []
+    counts = np.zeros(len(tokens), dtype=np.int64)
+    setdefault = index.setdefault
+    for i, tok in enumerate(tokens):
+        if i in skip:
+            continue
+        grams = char_ngrams(tok, minn, maxn)
+        counts[i] = len(grams)
+        flat.extend([setdefault(g, len(index)) for g in grams])
+    offsets = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return list(index), offsets, np.asarray(flat, dtype=np.int64)
+
+
+def default_buckets(distinct: int) -> int:
+    """What the data needs: one bucket per distinct n-gram, capped at :data:`MAX_BUCKETS`."""
+    return int(max(1, min(distinct, MAX_BUCKETS)))
+
+
+def vocab_rows(tokens: Sequence[str], minn: int, maxn: int, buckets: int | None = None,
+               skip: Iterable[int] = ()) -> tuple["SubwordRows", int]:
+    """The :class:`SubwordRows` of a vocabulary, and the number of distinct n-grams it has.
+
+    ``buckets`` None: :func:`default_buckets` of the distinct n-grams.
+    """
+    distinct, offsets, flat = vocab_ngrams(tokens, minn, maxn, skip)
+    if buckets is None:
+        buckets = default_buckets(len(distinct))
+    bucket_of = (fnv1a(distinct) % np.uint32(buckets)).astype(np.int64)
+    n_words = len(tokens)
+    lens = np.diff(offsets) + 1  # the word's own row first
+    row_offsets = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(lens, out=row_offsets[1:])
+    rows = np.empty(int(row_offsets[-1]), dtype=np.int64)
+    rows[row_offsets[:-1]] = np.arange(n_words)
+    is_gram = np.ones(len(rows), dtype=bool)
+    is_gram[row_offsets[:-1]] = False
+    rows[is_gram] = n_words + bucket_of[flat]
+    spec = SubwordSpec(minn, maxn, int(buckets))
+    return SubwordRows(spec, n_words, row_offsets, rows.astype(np.int32 if n_words + buckets < 2**31 else np.int64)), len(distinct)
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + n)`` for each (s, n), vectorised."""
+    total = int(lens.sum())
+    seg = np.zeros(len(lens), dtype=np.int64)
+    if len(lens) > 1:
+        np.cumsum(lens[:-1], out=seg[1:])
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - seg, lens)
+
+
+def _segments(lens: np.ndarray) -> np.ndarray:
+    seg = np.zeros(len(lens), dtype=np.int64)
+    if len(lens) > 1:
+        np.cumsum(lens[:-1], out=seg[1:])
+    return seg
+
+
+@dataclass
+class Composed:
+    """What :meth:`SubwordRows.compose` keeps for :meth:`SubwordRows.scatter` (one batch)."""
+
+    inverse: np.ndarray  # (L,) position of each batch token among the distinct tokens
+    n_tokens: int  # distinct tokens
+    lens: np.ndarray  # (U,) rows per distinct token
+    flat: np.ndarray  # the rows of the distinct tokens, concatenated
+
+
+class SubwordRows:
+    """Input rows of every vocabulary word (its own row, then its n-gram buckets), as CSR.
+
+    The input matrix has ``n_words + buckets`` rows: word ``i`` is row ``i``, bucket ``b`` is row
+    ``n_words + b``. A word's input vector is the mean of its rows.
+    """
+
+    def __init__(self, spec: SubwordSpec, n_words: int, offsets: np.ndarray, rows: np.ndarray):
+        self.spec = spec
+        self.n_words = int(n_words)
+        self.offsets = offsets
+        self.rows = rows
+        self.lengths = np.diff(offsets)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the input matrix: the words, then the buckets."""
+        return self.n_words + self.spec.buckets
+
+    @property
+    def max_rows(self) -> int:
+        """The most rows any word has."""
+        return int(self.lengths.max()) if len(self.lengths) else 1
+
+    def word_rows(self, i: int) -> np.ndarray:
+        return self.rows[self.offsets[i] : self.offsets[i + 1]]
+
+    def compose(self, W: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, Composed]:
+        """``H[k]`` = mean of ``W``'s rows of token ``ids[k]``; and what :meth:`scatter` needs.
+
+        Each distinct token of the batch is composed once (a frequent word occurs many times).
+        """
+        uniq, inverse = np.unique(ids, return_inverse=True)
+        lens = self.lengths[uniq]
+        flat = self.rows[_ranges(self.offsets[uniq], lens)]
+        Hu = np.add.reduceat(W[flat], _segments(lens), axis=0)
+        Hu /= lens[:, None].astype(Hu.dtype)
+        return Hu[inverse.reshape(-1)], Composed(inverse.reshape(-1), len(uniq), lens, flat)
+
+    def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The batch's gradient on the rows: ``(distinct rows, summed gradient, occurrences)``.
+
+        ``exact``: row ``r`` gets ``dH[k] / len(rows of token k)`` for each batch token ``k``
+        using it (the gradient of the mean). Without it the gradient of the mean is passed to
+        each row undivided, which is what fastText's skip-gram and CBOW do (so a word's vector
+        moves by the full step whatever its number of n-grams). ``occurrences`` counts, per row,
+        the batch tokens using it (for the trainer's frequent-row rule).
+        """
+        d = dH.shape[1]
+        U = ctx.n_tokens
+        inverse = ctx.inverse
+        # per distinct token: the sum of its occurrences' gradients, and how many occurrences
+        order = np.argsort(inverse, kind="stable")
+        inv_sorted = inverse[order]
+        starts = np.flatnonzero(np.r_[True, inv_sorted[1:] != inv_sorted[:-1]])
+        dHu = np.add.reduceat(dH[order], starts, axis=0) if len(order) else np.zeros((0, d), dH.dtype)
+        mult = np.diff(np.r_[starts, len(order)])  # occurrences of each distinct token (all >= 1)
+        assert len(dHu) == U
+        if exact:
+            dHu /= ctx.lens[:, None].astype(dHu.dtype)
+        token_of = np.repeat(np.arange(U), ctx.lens)
+        flat = ctx.flat
+        row_order = np.argsort(flat, kind="stable")
+        fs = flat[row_order]
+        rstarts = np.flatnonzero(np.r_[True, fs[1:] != fs[:-1]]) if len(fs) else np.zeros(0, np.int64)
+        toks = token_of[row_order]
+        G = np.add.reduceat(dHu[toks], rstarts, axis=0) if len(fs) else np.zeros((0, d), dH.dtype)
+        occ = np.add.reduceat(mult[toks], rstarts) if len(fs) else np.zeros(0, np.int64)
+        return fs[rstarts], G, occ
+
+    def vectors(self, W: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Composed vectors (mean of the rows) of ``ids`` (default: every word), in batches."""
+        ids = np.arange(self.n_words) if ids is None else np.asarray(ids)
+        out = np.empty((len(ids), W.shape[1]), dtype=W.dtype)
+        step = 4096
+        for s in range(0, len(ids), step):
+            part = ids[s : s + step]
+            lens = self.lengths[part]
+            out[s : s + step] = mean_rows(W, self.rows[_ranges(self.offsets[part], lens)], lens)
+        return out
+
+
+def mean_rows(W: np.ndarray, flat: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Mean of ``W[flat]`` over consecutive segments of ``lens`` rows (all >= 1), summed in
+    float64 in row order: the one rule for every composed vector a model gives out."""
+    acc = np.add.reduceat(W[flat].astype(np.float64), _segments(lens), axis=0)
+    return (acc / lens[:, None]).astype(W.dtype)
+
+
+def oov_vector(word: str, spec: SubwordSpec, ngram_rows: np.ndarray) -> np.ndarray:
+    """A word outside the vocabulary: the mean of its n-gram rows (zeros if it has none).
+
+    ``ngram_rows`` is the (buckets, dim) bucket part of the input matrix. Summed in float64 in
+    the n-gram order, like :meth:`SubwordRows.vectors`.
+    """
+    b = ngram_buckets(word, spec.minn, spec.maxn, spec.buckets)
+    if not len(b):
+        return np.zeros(ngram_rows.shape[1], dtype=ngram_rows.dtype)
+    return mean_rows(ngram_rows, b, np.array([len(b)]))[0]
