@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 from embedcli.text import TextSettings
-from embedcli.train.classify import Classifier, evaluate, train_classifier
+from embedcli.classify import Classifier, evaluate, train_classifier
 
 VARIANTS = {  # embedcli settings compared with fastText's defaults
     "embedcli": TextSettings(),  # embedcli's defaults: NFKC, lower case

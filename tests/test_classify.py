@@ -13,8 +13,8 @@ from embedcli.cli import main
 from embedcli.errors import EmbedcliError, UsageError
 from embedcli.labeled import split_labels
 from embedcli.model import Model
-from embedcli.train import classify
-from embedcli.train.classify import (
+from embedcli.classify import data as classify_data
+from embedcli.classify import (
     Classifier,
     evaluate,
     fnv1a,
@@ -198,9 +198,9 @@ def test_multi_label_lines_split_the_probability(tmp_path):
 
 def test_small_blocks_and_flushes_give_a_working_model(monkeypatch, separable):
     # exercise the block-by-block streaming paths with tiny block sizes
-    monkeypatch.setattr(classify, "SHUFFLE_BLOCK", 5)
-    monkeypatch.setattr(classify, "ENCODE_BLOCK", 3)
-    monkeypatch.setattr(classify, "_FLUSH", 7)
+    monkeypatch.setattr(classify_data, "SHUFFLE_BLOCK", 5)
+    monkeypatch.setattr(classify_data, "ENCODE_BLOCK", 3)
+    monkeypatch.setattr(classify_data, "_FLUSH", 7)
     a = train_classifier(separable, dim=16, epochs=30, lr=0.5, seed=1, word_ngrams=2, buckets=31)
     b = train_classifier(separable, dim=16, epochs=30, lr=0.5, seed=1, word_ngrams=2, buckets=31)
     assert np.array_equal(a.table, b.table) and np.array_equal(a.arrays["ngrams"], b.arrays["ngrams"])

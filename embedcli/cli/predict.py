@@ -11,7 +11,7 @@ import click
 from ..errors import UsageError
 from ..io import STDIO, atomic_write, check_writable, input_size, iter_lines
 from ..model import Model
-from ..train.classify import Classifier, evaluate
+from ..classify import Classifier, evaluate
 from . import main
 from .common import (
     encoding_errors_option,

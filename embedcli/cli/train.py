@@ -290,7 +290,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
 def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, start: float,
                     make_parent: bool = False) -> None:
     from ..text import TextSettings
-    from ..train.classify import train_classifier
+    from ..classify import train_classifier
     from ..train.run import check_init, check_output
 
     check_output(settings["output"], make_parent)

@@ -1,0 +1,176 @@
+"""Reading labelled files for training: one streaming pass into flat int32 spools on disk.
+
+:func:`read_examples` is the one entry point that reads the training files; the later steps
+(:func:`build_inputs`, :func:`keep_labels`) turn the spooled provisional ids into the final
+input rows and labels block by block, so memory grows with the vocabulary, not the corpus.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+
+import numpy as np
+
+from ..errors import EmbedcliError
+from ..io import display_name
+from ..labeled import iter_labeled
+from .ngrams import ngram_buckets
+
+SHUFFLE_BLOCK = 1 << 16  # lines per shuffled block (bounds memory during the epochs)
+ENCODE_BLOCK = 1 << 13  # lines per block when the read ids are turned into input rows
+_FLUSH = 1 << 20  # ids buffered in memory before they go to the temporary files
+
+
+class _Spool:
+    """Flat int32 files in a temporary directory, appended in blocks."""
+
+    def __init__(self, directory: str, name: str, typecode: str = "i"):
+        self.path = os.path.join(directory, name)
+        self.typecode = typecode
+        self.buf = array(typecode)
+        self.count = 0
+        self.file = open(self.path, "wb")
+
+    def extend(self, values) -> None:
+        self.buf.extend(values)
+        if len(self.buf) >= _FLUSH:
+            self.flush()
+
+    def append(self, value) -> None:
+        self.buf.append(value)
+        if len(self.buf) >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buf:
+            self.buf.tofile(self.file)
+            self.count += len(self.buf)
+            self.buf = array(self.typecode)
+
+    def close(self) -> np.ndarray:
+        self.flush()
+        self.file.close()
+        dtype = np.int32 if self.typecode == "i" else np.int64
+        if self.count == 0:
+            return np.zeros(0, dtype=dtype)
+        return np.memmap(self.path, dtype=dtype, mode="r", shape=(self.count,))
+
+
+def read_examples(paths, settings, prefix, encoding_errors, tmp, progress):
+    """Pass over the files once: provisional token ids (first appearance) and label ids."""
+    tok_spool = _Spool(tmp, "tokens.i32")
+    len_spool = _Spool(tmp, "lengths.i32")
+    lab_spool = _Spool(tmp, "labels.i32")
+    nlab_spool = _Spool(tmp, "nlabels.i32")
+    token_ids: dict[str, int] = {}
+    label_ids: dict[str, int] = {}
+    stats = {"lines": 0, "unlabeled": 0, "examples": 0, "tokens": 0}
+    advance = (lambda n: progress("read", n, None)) if progress else None
+    for path in paths:
+        name = display_name(path)
+        labeled_here = 0
+        for _, labels, tokens in iter_labeled(
+            path, settings, prefix=prefix, encoding_errors=encoding_errors, progress=advance
+        ):
+            stats["lines"] += 1
+            if not labels:
+                stats["unlabeled"] += 1
+                continue
+            labeled_here += 1
+            lab = sorted({label_ids.setdefault(l, len(label_ids)) for l in labels})
+            lab_spool.extend(lab)
+            nlab_spool.append(len(lab))
+            tok_spool.extend([token_ids.setdefault(t, len(token_ids)) for t in tokens])
+            len_spool.append(len(tokens))
+            stats["tokens"] += len(tokens)
+        if labeled_here == 0:
+            raise EmbedcliError(
+                f"{name}: no line has a label (a token starting with {prefix!r}); a classifier needs "
+                f"fastText-format lines like '{prefix}spam buy cheap pills now'"
+            )
+        stats["examples"] += labeled_here
+    return (tok_spool.close(), len_spool.close(), lab_spool.close(), nlab_spool.close(),
+            token_ids, label_ids, stats)
+
+
+def count_ids(ids: np.ndarray, size: int) -> np.ndarray:
+    counts = np.zeros(size, dtype=np.int64)
+    for lo in range(0, len(ids), _FLUSH):
+        counts += np.bincount(np.asarray(ids[lo : lo + _FLUSH]), minlength=size)
+    return counts
+
+
+def cumulative_offsets(lengths: np.ndarray, path: str) -> np.ndarray:
+    """Cumulative offsets (len + 1, int64) of per-line lengths, in a file, block by block."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.int64, shape=(len(lengths) + 1,))
+    out[0] = 0
+    carry = 0
+    for lo in range(0, len(lengths), ENCODE_BLOCK):
+        block = np.cumsum(np.asarray(lengths[lo : lo + ENCODE_BLOCK], dtype=np.int64)) + carry
+        out[lo + 1 : lo + 1 + len(block)] = block
+        carry = int(block[-1]) if len(block) else carry
+    return out
+
+
+def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, buckets, n_words, tmp):
+    """Final input rows of every line: vocabulary ids, then ``n_words + bucket`` per n-gram.
+
+    Lines that end up with no input (all their words out of the vocabulary) are dropped.
+    Returns (inputs int32 memmap, offsets int64, kept line mask (bool memmap), n_word_tokens).
+    """
+    in_spool = _Spool(tmp, "inputs.i32")
+    n_spool = _Spool(tmp, "ninputs.i32")
+    keep = np.lib.format.open_memmap(os.path.join(tmp, "keep.npy"), mode="w+", dtype=np.bool_,
+                                     shape=(len(lengths),))
+    tok_off = cumulative_offsets(lengths, os.path.join(tmp, "tok_offsets.npy"))
+    n_word_tokens = 0
+    for lo in range(0, len(lengths), ENCODE_BLOCK):
+        hi = min(lo + ENCODE_BLOCK, len(lengths))
+        lens = np.asarray(lengths[lo:hi], dtype=np.int64)
+        prov = np.asarray(tokens[tok_off[lo] : tok_off[hi]], dtype=np.int64)
+        wids = remap[prov]
+        line_of = np.repeat(np.arange(hi - lo, dtype=np.int64), lens)
+        known = wids >= 0
+        parts_ids = [wids[known].astype(np.int64)]
+        parts_line = [line_of[known]]
+        if word_ngrams > 1:
+            b, bl = ngram_buckets(prov_hash[prov], lens, word_ngrams, buckets)
+            parts_ids.append(b + n_words)
+            parts_line.append(bl)
+        ids = np.concatenate(parts_ids)
+        lines = np.concatenate(parts_line)
+        order = np.argsort(lines, kind="stable")
+        ids, lines = ids[order], lines[order]
+        counts = np.bincount(lines, minlength=hi - lo)
+        keep[lo:hi] = counts > 0
+        n_word_tokens += int(known.sum())
+        in_spool.extend(ids.astype(np.int32))
+        n_spool.extend(counts[counts > 0].astype(np.int32))
+    keep.flush()
+    inputs, n_inputs = in_spool.close(), n_spool.close()
+    return inputs, cumulative_offsets(n_inputs, os.path.join(tmp, "in_offsets.npy")), keep, n_word_tokens
+
+
+def keep_labels(labels, n_labels_per_line, keep, tmp):
+    """Label ids and offsets of the kept lines only."""
+    lab_spool = _Spool(tmp, "kept_labels.i32")
+    n_spool = _Spool(tmp, "kept_nlabels.i32")
+    lab_off = cumulative_offsets(n_labels_per_line, os.path.join(tmp, "lab_offsets_all.npy"))
+    for lo in range(0, len(keep), ENCODE_BLOCK):
+        hi = min(lo + ENCODE_BLOCK, len(keep))
+        k = np.asarray(keep[lo:hi])
+        nl = np.asarray(n_labels_per_line[lo:hi], dtype=np.int64)
+        lab = np.asarray(labels[lab_off[lo] : lab_off[hi]])
+        lab_spool.extend(lab[np.repeat(k, nl)])
+        n_spool.extend(nl[k].astype(np.int32))
+    return lab_spool.close(), cumulative_offsets(n_spool.close(), os.path.join(tmp, "lab_offsets.npy"))
+
+
+def gather(flat: np.ndarray, offsets: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate the segments ``flat[offsets[l]:offsets[l+1]]`` of ``lines``; also their lengths."""
+    starts = offsets[lines]
+    lens = offsets[lines + 1] - starts
+    total = int(lens.sum())
+    shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    return flat[np.arange(total, dtype=np.int64) + shift], lens
