@@ -10,42 +10,62 @@ config (the metadata keys written by :mod:`embedcli.model` are accepted and igno
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import EmbedcliError, UsageError
+from .errors import EmbedcliError, ParameterError, UsageError
 
 OBJECTIVES = ("skipgram", "cbow", "classify")
 
-#: key -> (type, default). ``None`` default means "not set" (e.g. max_size: no limit).
+
+@dataclass
+class TrainSettings:
+    """The resolved settings of a training run (one typed object from the defaults, a config file,
+    flags or keyword arguments to :func:`embedcli.train`). The field names are the config file keys
+    and, with ``-`` for ``_``, the flags of ``embedcli train``. ``None`` means "not set" (e.g.
+    ``max_size``: no limit; ``workers``: all cores)."""
+
+    corpus: list[str] = field(default_factory=list)
+    output: str | None = "models/default"
+    objective: str = "skipgram"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    sample: float = 1e-3
+    epochs: int = 5
+    lr: float = 0.025
+    min_lr: float = 0.0001
+    min_count: int = 5
+    max_size: int | None = None
+    seed: int = 1
+    workers: int | None = None  # None: all cores (resolved to a number before training)
+    batch_words: int = 512
+    checkpoint_every: int = 0
+    word_ngrams: int = 1
+    vocab: str | None = None
+    init: str | None = None  # pretrained vector file for the initial input rows
+    freeze: bool = False  # with init: never update the rows found in the file
+    lower: bool = True
+    keep_punct: bool = False
+    encoding_errors: str = "strict"
+    #: which keys were set (by a file, a flag or an argument); not a setting, never saved
+    explicit: frozenset = field(default=frozenset(), repr=False, compare=False)
+
+    def replace(self, **changes: Any) -> "TrainSettings":
+        return dataclasses.replace(self, **changes)
+
+
+#: key -> default, in the order of the config file
 DEFAULTS: dict[str, Any] = {
-    "corpus": [],
-    "output": "models/default",
-    "objective": "skipgram",
-    "dim": 100,
-    "window": 5,
-    "negative": 5,
-    "sample": 1e-3,
-    "epochs": 5,
-    "lr": 0.025,
-    "min_lr": 0.0001,
-    "min_count": 5,
-    "max_size": None,
-    "seed": 1,
-    "workers": None,  # None: all cores (resolved to a number before training)
-    "batch_words": 512,
-    "checkpoint_every": 0,
-    "word_ngrams": 1,
-    "vocab": None,
-    "init": None,  # pretrained vector file for the initial input rows
-    "freeze": False,  # with init: never update the rows found in the file
-    "lower": True,
-    "keep_punct": False,
-    "encoding_errors": "strict",
+    f.name: (f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
+    for f in dataclasses.fields(TrainSettings)
+    if f.name != "explicit"
 }
 
 PATH_KEYS = ("output", "vocab", "init")
@@ -116,12 +136,14 @@ def _resolve(value: str, base: Path) -> str:
     return os.path.normpath(str(base / value))
 
 
-def check_value(key: str, value: Any, source: str) -> Any:
-    """Type-check one setting; ``source`` names the file or flag in the error."""
-    where = source if source.startswith("--") else f"{source}: key {key!r}"
+def check_value(key: str, value: Any, source: str | None = None) -> Any:
+    """Type-check one setting; ``source`` names the config file in the error (``None``: the value
+    came as a parameter, and the error names the parameter)."""
 
     def bad(expected: str) -> EmbedcliError:
-        return UsageError(f"{where}: expected {expected}, got {value!r}")
+        if source is None:
+            return ParameterError("{%s}: expected {expected}, got {got!r}" % key, key, expected=expected, got=value)
+        return UsageError(f"{source}: key {key!r}: expected {expected}, got {value!r}")
 
     if key == "corpus":
         if isinstance(value, str):
@@ -132,6 +154,8 @@ def check_value(key: str, value: Any, source: str) -> Any:
     if key in PATH_KEYS:
         if value is None and key in ("vocab", "init"):
             return None
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
         if not isinstance(value, str) or not value:
             raise bad("a path")
         return value
@@ -160,57 +184,61 @@ def check_value(key: str, value: Any, source: str) -> Any:
     raise bad("a known setting")  # pragma: no cover - every key is handled above
 
 
-def validate(settings: dict[str, Any]) -> None:
-    """Check ranges (after merging file and flags). Raises :class:`UsageError` naming the flag."""
-    s = settings
+def validate(s: TrainSettings) -> None:
+    """Check ranges (after merging file and parameters). Raises :class:`ParameterError` naming the
+    parameter (the command line shows it as its flag)."""
 
     def need(ok: bool, key: str, what: str) -> None:
         if not ok:
-            raise UsageError(f"{flag(key)} {what} (got {s[key]!r})")
+            raise ParameterError("{%s} %s (got {got!r})" % (key, what), key, got=getattr(s, key))
 
-    need(s["dim"] >= 1, "dim", "must be at least 1")
-    need(s["window"] >= 1, "window", "must be at least 1")
-    need(s["negative"] >= 1, "negative", "must be at least 1")
-    need(s["epochs"] >= 1, "epochs", "must be at least 1")
-    need(s["min_count"] >= 1, "min_count", "must be at least 1")
-    need(s["max_size"] is None or s["max_size"] >= 1, "max_size", "must be at least 1")
-    need(s["workers"] is None or s["workers"] >= 1, "workers", "must be at least 1")
-    need(s["batch_words"] >= 16, "batch_words", "must be at least 16")
-    need(s["word_ngrams"] >= 1, "word_ngrams", "must be at least 1")
-    need(s["checkpoint_every"] >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
-    need(s["seed"] >= 0, "seed", "must be a non-negative integer")
+    need(s.dim >= 1, "dim", "must be at least 1")
+    need(s.window >= 1, "window", "must be at least 1")
+    need(s.negative >= 1, "negative", "must be at least 1")
+    need(s.epochs >= 1, "epochs", "must be at least 1")
+    need(s.min_count >= 1, "min_count", "must be at least 1")
+    need(s.max_size is None or s.max_size >= 1, "max_size", "must be at least 1")
+    need(s.workers is None or s.workers >= 1, "workers", "must be at least 1")
+    need(s.batch_words >= 16, "batch_words", "must be at least 16")
+    need(s.word_ngrams >= 1, "word_ngrams", "must be at least 1")
+    need(s.checkpoint_every >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
+    need(s.seed >= 0, "seed", "must be a non-negative integer")
     for key in ("lr", "min_lr", "sample"):
-        need(math.isfinite(s[key]), key, "must be a finite number")
-    need(s["lr"] > 0, "lr", "must be greater than 0 (try 0.025)")
-    need(s["min_lr"] >= 0, "min_lr", "must be 0 or more")
-    need(s["min_lr"] <= s["lr"], "min_lr", f"must not exceed --lr {s['lr']}")
-    need(s["sample"] >= 0, "sample", "must be 0 (no subsampling) or more (e.g. 1e-3)")
-    if s.get("freeze") and not s.get("init"):
-        raise UsageError("--freeze needs --init FILE (the frozen rows are the words found in that file)")
+        need(math.isfinite(getattr(s, key)), key, "must be a finite number")
+    need(s.lr > 0, "lr", "must be greater than 0 (try 0.025)")
+    need(s.min_lr >= 0, "min_lr", "must be 0 or more")
+    if not s.min_lr <= s.lr:
+        raise ParameterError("{min_lr} must not exceed {lr} {lr_value} (got {got!r})", "min_lr", "lr",
+                             lr_value=s.lr, got=s.min_lr)
+    need(s.sample >= 0, "sample", "must be 0 (no subsampling) or more (e.g. 1e-3)")
+    if s.freeze and not s.init:
+        raise ParameterError("{freeze} needs {init} (the frozen rows are the words found in that file)",
+                             "freeze", "init")
 
 
-def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Defaults < config file < flags (``None`` in overrides means "flag not given")."""
-    settings = dict(DEFAULTS)
-    settings["corpus"] = []
-    settings.update(file_settings)
+def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> TrainSettings:
+    """Defaults < config file < overrides (flags or parameters; ``None`` means "not given").
+
+    An override of the wrong type is a :class:`ParameterError` naming the parameter."""
+    values = dict(DEFAULTS)
+    values["corpus"] = []
+    values.update(file_settings)
     explicit = set(file_settings)
     for key, value in overrides.items():
         if key not in DEFAULTS:
             raise KeyError(key)
         if value is None or (key == "corpus" and not value):
             continue
-        settings[key] = check_value(key, value, source=flag(key))
+        values[key] = check_value(key, value)
         explicit.add(key)
-    for key, value in OBJECTIVE_DEFAULTS.get(settings["objective"], {}).items():
+    for key, value in OBJECTIVE_DEFAULTS.get(values["objective"], {}).items():
         if key not in explicit:
-            settings[key] = value
-    settings["_explicit"] = explicit  # which keys were set (by file or flag), not saved
-    return settings
+            values[key] = value
+    return TrainSettings(**values, explicit=frozenset(explicit))
 
 
-def resolve_workers(settings: dict[str, Any]) -> int:
-    workers = settings.get("workers")
+def resolve_workers(settings: TrainSettings) -> int:
+    workers = settings.workers
     if workers is None:
         workers = os.cpu_count() or 1
     return int(workers)
@@ -230,11 +258,11 @@ def default_config_path(cwd: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
+def saved_settings(settings: TrainSettings) -> dict[str, Any]:
     """The settings as stored in ``config.yaml`` (absolute paths so the file works anywhere)."""
     out = {}
     for key in DEFAULTS:
-        value = settings.get(key)
+        value = getattr(settings, key)
         if key == "corpus":
             value = [v if v == "-" else os.path.abspath(v) for v in value]
         elif key in PATH_KEYS and value is not None and value != "-":

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import EmbedcliError, UsageError
+from .errors import EmbedcliError, ParameterError
 from .text import token_pattern, normalize
 from .vocab import Vocab
 
@@ -31,11 +31,11 @@ PADDINGS = ("pre", "post")
 
 def check_pad_args(maxlen: int | None, padding: str, truncating: str) -> None:
     if maxlen is not None and maxlen < 1:
-        raise UsageError(f"--maxlen must be a positive number (got {maxlen})")
+        raise ParameterError("{maxlen} must be a positive number (got {value})", "maxlen", value=maxlen)
     if padding not in PADDINGS:
-        raise UsageError(f"--padding must be 'pre' or 'post' (got {padding!r})")
+        raise ParameterError("{padding} must be 'pre' or 'post' (got {value!r})", "padding", value=padding)
     if truncating not in PADDINGS:
-        raise UsageError(f"--truncating must be 'pre' or 'post' (got {truncating!r})")
+        raise ParameterError("{truncating} must be 'pre' or 'post' (got {value!r})", "truncating", value=truncating)
 
 
 def pad_flat(

@@ -19,11 +19,42 @@ class EmbedcliError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def cli_message(self, flags: dict[str, str] | None = None) -> str:
+        """The message as the command line shows it (see :class:`ParameterError`)."""
+        return self.message
+
 
 class UsageError(EmbedcliError):
     """A bad flag or option value (exit 2, like click's own usage errors)."""
 
     exit_code = 2
+
+
+class ParameterError(UsageError):
+    """A bad value of a named parameter.
+
+    ``template`` names parameters as ``{name}`` fields (listed in ``params``); ``values`` fill the
+    other fields; ``exit_code=1`` marks a value that is wrong for the data at hand rather than
+    invalid in itself. The library shows the parameter names (``min_lr must not exceed lr 0.025``),
+    the command line its flags (``--min-lr must not exceed --lr 0.025``): a flag is the parameter
+    with ``-`` for ``_`` unless the command maps it otherwise.
+    """
+
+    def __init__(self, template: str, *params: str, exit_code: int | None = None, **values):
+        if exit_code is not None:
+            self.exit_code = exit_code
+        self.template = template
+        self.params = params
+        self.values = values
+        super().__init__(self.render({}))
+
+    def render(self, names: dict[str, str]) -> str:
+        fields = {p: names.get(p, p) for p in self.params}
+        return self.template.format(**fields, **self.values)
+
+    def cli_message(self, flags: dict[str, str] | None = None) -> str:
+        flags = flags or {}
+        return self.render({p: flags.get(p, "--" + p.replace("_", "-")) for p in self.params})
 
 
 class FormatError(EmbedcliError):

@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import EmbedcliError, FormatError, UsageError
+from .errors import EmbedcliError, FormatError, ParameterError, UsageError
 from .io import STDIO, atomic_write, display_name
 from .vocab import Vocab
 
@@ -289,5 +289,6 @@ def export(
         write_npy(target, table, indices)
         paths = [target]
     else:
-        raise UsageError(f"unknown --format {fmt!r} (use one of: table, {', '.join(EXPORT_FORMATS)})")
+        raise ParameterError("unknown {format} {value!r} (use one of: table, {formats})", "format", value=fmt,
+                             formats=", ".join(EXPORT_FORMATS))
     return ExportResult(fmt, paths, n, int(table.shape[1]))

@@ -12,7 +12,7 @@ from typing import IO, Callable, Iterator
 
 import numpy as np
 
-from .errors import EmbedcliError, FormatError, UsageError
+from .errors import EmbedcliError, FormatError, ParameterError, UsageError
 from .io import STDIO, display_name, open_binary
 from .text import normalize
 from .vocab import Vocab
@@ -256,9 +256,8 @@ def init_rows(
     info, records = open_vectors(path, fmt)
     if info.dim != dim:
         _finish(records)
-        raise EmbedcliError(
-            f"{info.path} has {info.dim}-dimensional vectors but the table has dim {dim}; use --dim {info.dim}"
-        )
+        raise ParameterError("{name} has {n}-dimensional vectors but the table has dim {d}; use {dim} {n}", "dim",
+                             name=info.path, n=info.dim, d=dim, exit_code=1)
     found = np.zeros(len(vocab), dtype=bool)
     exact = np.zeros(len(vocab), dtype=bool)
     index, settings = vocab.index, vocab.settings

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from . import __version__
-from .errors import EmbedcliError, FormatError, UsageError
+from .errors import FormatError, ParameterError
 from .io import atomic_write, check_format_header, display_name, iter_chunks, read_json_document
 from .text import TextSettings, iter_tokens
 
@@ -114,7 +114,7 @@ class Vocab:
         if oov == "unk":
             unk = self.unk_id
             if unk is None:
-                raise UsageError("this vocabulary has no <unk> token: use --oov error or --oov skip")
+                raise ParameterError("this vocabulary has no <unk> token: use {oov} error or {oov} skip", "oov")
             return [index.get(t, unk) for t in tokens]
         if oov == "skip":
             return [index[t] for t in tokens if t in index]
@@ -123,10 +123,11 @@ class Vocab:
             for t in tokens:
                 i = index.get(t)
                 if i is None:
-                    raise EmbedcliError(f"unknown word {t!r} (not in the vocabulary); --oov skip drops unknown words")
+                    raise ParameterError("unknown word {t!r} (not in the vocabulary); {oov} skip drops unknown words",
+                                         "oov", t=t, exit_code=1)
                 out.append(i)
             return out
-        raise UsageError(f"unknown --oov value {oov!r} (use unk, skip or error)")
+        raise ParameterError("unknown {oov} value {value!r} (use unk, skip or error)", "oov", value=oov)
 
     def default_oov(self) -> str:
         return "unk" if self.unk_id is not None else "error"
@@ -229,11 +230,11 @@ def build_vocab(
     leaves no word is an error.
     """
     if order not in ORDERS:
-        raise UsageError(f"unknown --order {order!r} (use appearance or frequency)")
+        raise ParameterError("unknown {order} {value!r} (use appearance or frequency)", "order", value=order)
     if min_count < 1:
-        raise UsageError(f"--min-count must be at least 1 (got {min_count})")
+        raise ParameterError("{min_count} must be at least 1 (got {value})", "min_count", value=min_count)
     if max_size is not None and max_size < 1:
-        raise UsageError(f"--max-size must be at least 1 (got {max_size})")
+        raise ParameterError("{max_size} must be at least 1 (got {value})", "max_size", value=max_size)
     special_tokens = {PAD, UNK} if specials else set()
     items = [(t, c) for t, c in counts.items() if c >= min_count and t not in special_tokens]
     by_freq = sorted(items, key=lambda tc: -tc[1])  # stable: ties keep first appearance
@@ -252,9 +253,9 @@ def build_vocab(
         special_map = {"pad": PAD, "unk": UNK}
     if source is not None and not chosen:
         top = max(counts.values(), default=0)
-        raise EmbedcliError(
-            f"--min-count {min_count} removes every word of {source} "
-            f"(the most frequent word occurs {top} times); lower --min-count"
+        raise ParameterError(
+            "{min_count} {value} removes every word of {source} (the most frequent word occurs {top} times); "
+            "lower {min_count}", "min_count", value=min_count, source=source, top=top, exit_code=1
         )
     return Vocab(
         tokens=tokens,

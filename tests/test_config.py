@@ -7,7 +7,7 @@ import yaml
 
 from embedcli import config as cfg
 from embedcli.cli import main
-from embedcli.errors import EmbedcliError, UsageError
+from embedcli.errors import EmbedcliError, ParameterError, UsageError
 
 
 def write(path, text):
@@ -67,7 +67,8 @@ def test_metadata_keys_of_model_config_are_ignored(tmp_path):
 
 def test_flags_override_file_and_defaults_fill_the_rest(tmp_path):
     s = cfg.merge({"dim": 8, "epochs": 3}, {"epochs": 9, "lr": None})
-    assert s["dim"] == 8 and s["epochs"] == 9 and s["lr"] == cfg.DEFAULTS["lr"]
+    assert s.dim == 8 and s.epochs == 9 and s.lr == cfg.DEFAULTS["lr"]
+    assert s.explicit == {"dim", "epochs"}
     cfg.validate(s)
 
 
@@ -76,12 +77,12 @@ def test_flags_override_file_and_defaults_fill_the_rest(tmp_path):
     ("lr", -0.1, "--lr"), ("window", 0, "--window"), ("negative", 0, "--negative"), ("sample", -1.0, "--sample"),
     ("min_lr", 1.0, "--min-lr"), ("min_count", 0, "--min-count"), ("workers", 0, "--workers"),
 ])
-def test_validate_names_the_flag(key, value, fragment):
-    s = cfg.merge({}, {})
-    s[key] = value
-    with pytest.raises(UsageError) as exc:
+def test_validate_names_the_parameter_and_the_cli_the_flag(key, value, fragment):
+    s = cfg.merge({}, {}).replace(**{key: value})
+    with pytest.raises(ParameterError) as exc:
         cfg.validate(s)
-    assert fragment in str(exc.value)
+    assert str(exc.value).startswith(key + " ") and "--" not in str(exc.value)
+    assert exc.value.cli_message().startswith(fragment + " ")
 
 
 @pytest.mark.parametrize("args,fragment", [
@@ -126,17 +127,17 @@ def test_repo_default_config_is_valid():
     path = cfg.default_config_path()
     s = cfg.merge(cfg.load_config_file(path), {})
     cfg.validate(s)
-    assert s["corpus"] and s["output"].endswith(os.path.join("models", "default"))
+    assert s.corpus and s.output.endswith(os.path.join("models", "default"))
 
 
 def test_objective_defaults_unless_set():
     s = cfg.merge({}, {"objective": "cbow"})
-    assert s["lr"] == 0.05 and s["batch_words"] == 1024
+    assert s.lr == 0.05 and s.batch_words == 1024
     s = cfg.merge({"lr": 0.01}, {"objective": "cbow"})
-    assert s["lr"] == 0.01 and s["batch_words"] == 1024
+    assert s.lr == 0.01 and s.batch_words == 1024
     s = cfg.merge({}, {"objective": "cbow", "batch_words": 64})
-    assert s["batch_words"] == 64
+    assert s.batch_words == 64
     s = cfg.merge({}, {"objective": "classify"})
-    assert s["lr"] == 0.1 and s["min_count"] == 1 and s["min_lr"] == 0.0
+    assert s.lr == 0.1 and s.min_count == 1 and s.min_lr == 0.0
     s = cfg.merge({}, {})
-    assert s["lr"] == 0.025 and s["batch_words"] == 512 and s["min_count"] == 5
+    assert s.lr == 0.025 and s.batch_words == 512 and s.min_count == 5

@@ -50,7 +50,8 @@ def test_min_count_removing_everything_is_one_line(tmp_path):
     p.write_text("a b c\n", encoding="utf-8")
     with pytest.raises(EmbedcliError) as exc:
         encode_corpus([p], min_count=5)
-    assert "--min-count 5" in str(exc.value) and "\n" not in str(exc.value)
+    assert str(exc.value).startswith("min_count 5 removes every word") and "\n" not in str(exc.value)
+    assert exc.value.cli_message().startswith("--min-count 5 removes every word") and exc.value.exit_code == 1
 
 
 def test_empty_corpus(tmp_path):

@@ -359,7 +359,7 @@ def test_init_rows(tmp_path, pretrained):
     t2, f2, _ = init_rows(vocab, str(paths["w2v"]), 2, rng=np.random.default_rng(5))
     assert np.array_equal(t1, t2) and t1.dtype == np.float32
     assert np.all(np.abs(t1[~f1]) <= 0.25)
-    with pytest.raises(EmbedcliError, match="2-dimensional vectors but the table has dim 3; use --dim 2"):
+    with pytest.raises(EmbedcliError, match="2-dimensional vectors but the table has dim 3; use dim 2"):
         init_rows(vocab, str(paths["glove"]), 3, rng=np.random.default_rng(0))
 
 

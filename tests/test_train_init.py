@@ -77,7 +77,7 @@ def expected_rows(vocab, vecs):
 
 
 def seeded_table(settings, vocab):
-    return init_state(len(vocab), DIM, int(settings["seed"]), trainable_rows(vocab)).w_in
+    return init_state(len(vocab), DIM, int(settings.seed), trainable_rows(vocab)).w_in
 
 
 @pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary", "glove"])

@@ -32,6 +32,10 @@ from rich.progress import (
 from ..errors import EmbedcliError, UsageError
 
 err_console = Console(stderr=True, highlight=False)
+
+#: library parameter -> the command line's name for it, where that is not ``--`` + the parameter
+#: with ``-`` for ``_`` (see :class:`embedcli.errors.ParameterError`)
+FLAGS = {"output": "-o"}
 out_console = Console(highlight=False)
 
 
@@ -67,7 +71,7 @@ def handle_errors(fn: Callable) -> Callable:
         except EmbedcliError as exc:
             if debug_enabled():
                 raise
-            fail(escape(exc.message), exc.exit_code)
+            fail(escape(exc.cli_message(FLAGS)), exc.exit_code)
         except KeyboardInterrupt:
             if debug_enabled():
                 raise

@@ -249,15 +249,15 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
             overrides["output"] = output
         settings = cfg.merge(file_settings, overrides)
     cfg.validate(settings)
-    if not settings["corpus"]:
+    if not settings.corpus:
         raise UsageError("no corpus: pass CORPUS files or set 'corpus' in the config file")
     show = not (quiet or as_json)
-    sizes = [input_size(p) for p in settings["corpus"]]
+    sizes = [input_size(p) for p in settings.corpus]
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
 
-    if settings["objective"] == "classify":
+    if settings.objective == "classify":
         unsupported = [name for name, on in (("--dry-run", dry_run), ("--resume", resume_dir is not None),
-                                             ("--checkpoint-every", settings["checkpoint_every"] > 0)) if on]
+                                             ("--checkpoint-every", settings.checkpoint_every > 0)) if on]
         if unsupported:
             raise UsageError(f"{unsupported[0]} is not available with --objective classify")
         return _train_classify(settings, show, as_json, total_bytes, start, make_parent=use_default and not output)
@@ -273,7 +273,10 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
             _render_dry_run(info, out_console if not quiet else err_console)
         return
 
-    with _TrainProgress(total_bytes, int(settings["epochs"]), show) as bar:
+    from ..train.trainer import tune_malloc
+
+    tune_malloc()  # process-wide allocator tuning: the command line's choice, not the library's
+    with _TrainProgress(total_bytes, int(settings.epochs), show) as bar:
         if resume_dir is not None:
             result = resume_model(resume_dir, settings, callback=bar, corpus_progress=bar.read)
         else:
@@ -287,16 +290,16 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
         _render_summary(summary)
 
 
-def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, start: float,
+def _train_classify(settings: cfg.TrainSettings, show: bool, as_json: bool, total_bytes, start: float,
                     make_parent: bool = False) -> None:
     from ..text import TextSettings
     from ..classify import train_classifier
     from ..train.run import check_init, check_output
 
-    check_output(settings["output"], make_parent)
+    check_output(settings.output, make_parent)
     check_init(settings)  # a wrong --init file or dimension fails before the examples are read
 
-    lr, min_lr, min_count = settings["lr"], settings["min_lr"], settings["min_count"]
+    lr, min_lr, min_count = settings.lr, settings.min_lr, settings.min_count
     state: dict = {}
 
     with progress_bar("reading examples", total_bytes, quiet=not show) as advance:
@@ -307,25 +310,25 @@ def _train_classify(settings: dict, show: bool, as_json: bool, total_bytes, star
                 state["done"] = amount
 
         model = train_classifier(
-            settings["corpus"],
-            dim=settings["dim"],
-            epochs=settings["epochs"],
+            settings.corpus,
+            dim=settings.dim,
+            epochs=settings.epochs,
             lr=lr,
             min_lr=min_lr,
             min_count=min_count,
-            max_size=settings["max_size"],
-            word_ngrams=settings["word_ngrams"],
-            seed=settings["seed"],
-            settings=TextSettings(lower=settings["lower"], keep_punct=settings["keep_punct"]),
-            encoding_errors=settings["encoding_errors"],
+            max_size=settings.max_size,
+            word_ngrams=settings.word_ngrams,
+            seed=settings.seed,
+            settings=TextSettings(lower=settings.lower, keep_punct=settings.keep_punct),
+            encoding_errors=settings.encoding_errors,
             progress=progress,
-            init=settings["init"],
-            freeze=settings["freeze"],
+            init=settings.init,
+            freeze=settings.freeze,
         )
     saved = cfg.saved_settings(settings)
     saved.update({"lr": lr, "min_lr": min_lr, "min_count": min_count})
     model.config = {**saved, **model.config}
-    out_dir = settings["output"]
+    out_dir = settings.output
     model.save(out_dir)
     h = model.history
     summary = {

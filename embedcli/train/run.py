@@ -27,9 +27,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..config import resolve_workers, saved_settings
+from ..config import TrainSettings, resolve_workers, saved_settings
 from ..corpus import EncodedCorpus, encode_corpus
-from ..errors import EmbedcliError, UsageError
+from ..errors import EmbedcliError, ParameterError
 from ..model import Model
 from ..query import VectorIndex, similar
 from ..vectors import VectorFileInfo, init_rows, vector_file_info
@@ -81,17 +81,18 @@ def check_output(output: str, make_parent: bool = False) -> None:
     """Fail early (before training) when the model directory cannot be written."""
     p = os.path.abspath(output)
     if os.path.exists(p) and not os.path.isdir(p):
-        raise UsageError(f"-o {output}: a file with that name exists (expected a model directory)")
+        raise ParameterError("{output} {path}: a file with that name exists (expected a model directory)", "output", path=output)
     parent = os.path.dirname(p)
     if not os.path.isdir(parent):
         if not make_parent:
-            raise UsageError(f"-o {output}: directory {parent} does not exist")
+            raise ParameterError("{output} {path}: directory {parent} does not exist", "output", path=output, parent=parent)
         try:
             os.makedirs(parent, exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"-o {output}: cannot create directory {parent} ({exc.strerror})") from None
+            raise ParameterError("{output} {path}: cannot create directory {parent} ({why})", "output", path=output,
+                                 parent=parent, why=exc.strerror) from None
     if not os.access(parent, os.W_OK):
-        raise EmbedcliError(f"-o {output}: directory {parent} is not writable")
+        raise ParameterError("{output} {path}: directory {parent} is not writable", "output", path=output, parent=parent)
 
 
 def trainable_rows(vocab: Vocab) -> np.ndarray:
@@ -101,23 +102,22 @@ def trainable_rows(vocab: Vocab) -> np.ndarray:
     return mask
 
 
-def check_init(settings: dict[str, Any]) -> VectorFileInfo | None:
+def check_init(settings: TrainSettings) -> VectorFileInfo | None:
     """Before the corpus is read: the ``init`` file opens as a vector file of the table's dim."""
-    path = settings.get("init")
+    path = settings.init
     if not path:
         return None
     if path != "-" and not os.path.exists(path):
-        raise UsageError(f"--init {path}: no such file")
+        raise ParameterError("{init} {path}: no such file", "init", path=path)
     info = vector_file_info(path)
-    dim = int(settings["dim"])
+    dim = int(settings.dim)
     if info.dim != dim:
-        raise EmbedcliError(
-            f"{info.path} has {info.dim}-dimensional vectors but the table has dim {dim}; use --dim {info.dim}"
-        )
+        raise ParameterError("{name} has {n}-dimensional vectors but the table has dim {d}; use {dim} {n}", "dim",
+                             name=info.path, n=info.dim, d=dim, exit_code=1)
     return info
 
 
-def apply_init(settings: dict[str, Any], vocab: Vocab, state: TrainState, info: VectorFileInfo | None,
+def apply_init(settings: TrainSettings, vocab: Vocab, state: TrainState, info: VectorFileInfo | None,
                progress: Callable[[int], None] | None = None) -> None:
     """Copy the rows of the vocabulary's words found in the ``init`` file into ``state.w_in``.
 
@@ -127,40 +127,41 @@ def apply_init(settings: dict[str, Any], vocab: Vocab, state: TrainState, info: 
     if info is None:
         return
     trainable = trainable_rows(vocab)
-    table, found, _ = init_rows(vocab, settings["init"], state.w_in.shape[1], table=state.w_in, progress=progress)
+    table, found, _ = init_rows(vocab, settings.init, state.w_in.shape[1], table=state.w_in, progress=progress)
     found &= trainable
     table[~trainable] = state.w_in[~trainable]
     state.w_in = table
     state.init_found = found
-    state.frozen = found if settings.get("freeze") else None
+    state.frozen = found if settings.freeze else None
     state.init = {
-        "file": os.path.abspath(settings["init"]),
+        "file": os.path.abspath(settings.init),
         "format": info.format,
         "dim": info.dim,
         "found": int(found.sum()),
         "rows": int(trainable.sum()),
-        "frozen": bool(settings.get("freeze")),
+        "frozen": bool(settings.freeze),
     }
 
 
-def _prepare(settings: dict[str, Any], vocab: Vocab | None, progress) -> tuple[Vocab, EncodedCorpus]:
-    if settings["objective"] not in ("skipgram", "cbow"):
-        raise UsageError(f"--objective {settings['objective']} is not handled by the word-vector trainer")
-    if vocab is None and settings.get("vocab"):
-        vocab = Vocab.load(settings["vocab"])
-    text = TextSettings(lower=settings["lower"], keep_punct=settings["keep_punct"])
+def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vocab, EncodedCorpus]:
+    if settings.objective not in ("skipgram", "cbow"):
+        raise ParameterError("{objective} {value} is not handled by the word-vector trainer", "objective",
+                             value=settings.objective)
+    if vocab is None and settings.vocab:
+        vocab = Vocab.load(settings.vocab)
+    text = TextSettings(lower=settings.lower, keep_punct=settings.keep_punct)
     return encode_corpus(
-        settings["corpus"],
+        settings.corpus,
         text,
-        min_count=settings["min_count"],
-        max_size=settings["max_size"],
+        min_count=settings.min_count,
+        max_size=settings.max_size,
         vocab=vocab,
-        encoding_errors=settings["encoding_errors"],
+        encoding_errors=settings.encoding_errors,
         progress=progress,
     )
 
 
-def build_model(vocab: Vocab, state: TrainState, settings: dict[str, Any], corpus: EncodedCorpus) -> Model:
+def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus: EncodedCorpus) -> Model:
     table = state.w_in.copy()
     trainable = trainable_rows(vocab)
     if vocab.pad_id is not None:
@@ -172,8 +173,8 @@ def build_model(vocab: Vocab, state: TrainState, settings: dict[str, Any], corpu
     objects = {
         STATE: {
             "epochs_done": state.epochs_done,
-            "epochs": int(settings["epochs"]),
-            "complete": state.epochs_done >= int(settings["epochs"]),
+            "epochs": int(settings.epochs),
+            "complete": state.epochs_done >= int(settings.epochs),
             "words_per_epoch": corpus.n_words,
             "corpus_entries": corpus.n_entries,
         }
@@ -242,7 +243,7 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) 
     workers = resolve_workers(settings)
     trainable = trainable_rows(vocab)
     trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers)
-    every = int(settings.get("checkpoint_every") or 0)
+    every = int(settings.checkpoint_every)
 
     def on_epoch_end(st: TrainState) -> None:
         if every and st.epochs_done % every == 0 and st.epochs_done < trainer.epochs:
@@ -253,13 +254,13 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) 
     trainer.run(state, callback=callback, on_epoch_end=on_epoch_end)
     model = build_model(vocab, state, settings, corpus)
     model.save(output)
-    neighbours = sample_neighbours(model, float(settings["sample"]))
+    neighbours = sample_neighbours(model, float(settings.sample))
     return TrainResult(model, output, time.perf_counter() - start, corpus.corpus_tokens, corpus.n_words,
                        resumed_from, neighbours, state.init)
 
 
 def train_model(
-    settings: dict[str, Any],
+    settings: TrainSettings,
     *,
     vocab: Vocab | None = None,
     callback: Callback | None = None,
@@ -269,26 +270,26 @@ def train_model(
 ) -> TrainResult:
     """Train skip-gram or CBOW vectors with the resolved ``settings`` and save the model.
 
-    Nothing is written to ``settings["output"]`` until training has finished (or a
+    Nothing is written to ``settings.output`` until training has finished (or a
     checkpoint is due); an interruption leaves an existing model there unchanged. A missing
     parent directory of the output is an error unless ``make_parent`` (used for the default
-    ``models/default`` of a no-argument run). With ``settings["init"]`` the file's dimension is
+    ``models/default`` of a no-argument run). With ``settings.init`` the file's dimension is
     checked before the corpus is read; ``init_progress(n)`` gets the vectors read from it.
     """
     start = time.perf_counter()
-    output = settings["output"]
+    output = settings.output
     check_output(output, make_parent)
     info = check_init(settings)
     vocab, corpus = _prepare(settings, vocab, corpus_progress)
     with corpus:
-        state = init_state(len(vocab), int(settings["dim"]), int(settings["seed"]), trainable_rows(vocab))
+        state = init_state(len(vocab), int(settings.dim), int(settings.seed), trainable_rows(vocab))
         apply_init(settings, vocab, state, info, init_progress)
         return _run(settings, vocab, corpus, state, output, callback, start, 0)
 
 
 def resume_model(
     model_dir: str,
-    settings: dict[str, Any],
+    settings: TrainSettings,
     *,
     callback: Callback | None = None,
     corpus_progress: Callable[[int], None] | None = None,
@@ -298,11 +299,11 @@ def resume_model(
     model = Model.load(model_dir, require_config=True)
     state = state_from_model(model)
     info = model.objects[STATE]
-    if state.epochs_done >= int(settings["epochs"]):
+    if state.epochs_done >= int(settings.epochs):
         raise EmbedcliError(
             f"{model_dir}: already trained for all {state.epochs_done} epochs; nothing to resume"
         )
-    if settings.get("freeze"):
+    if settings.freeze:
         if state.init_found is None:
             raise EmbedcliError(
                 f"{model_dir}: its settings freeze the --init rows but it has no {INIT_FOUND}.npy; cannot resume"
@@ -319,21 +320,21 @@ def resume_model(
         return _run(settings, vocab, corpus, state, model_dir, callback, start, state.epochs_done)
 
 
-def dry_run(settings: dict[str, Any], *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
+def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
     """Count the vocabulary and estimate memory and time, without training or writing."""
     start = time.perf_counter()
     info = check_init(settings)
     vocab, corpus = _prepare(settings, None, corpus_progress)
     with corpus:
-        dim = int(settings["dim"])
+        dim = int(settings.dim)
         workers = resolve_workers(settings)
         trainable = trainable_rows(vocab)
         trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers)
-        state = init_state(len(vocab), dim, int(settings["seed"]), trainable)
+        state = init_state(len(vocab), dim, int(settings.seed), trainable)
         words = trainer.calibrate(state, calibrate_seconds)
         elapsed = words[1]
         wps = words[0] / elapsed if elapsed > 0 and words[0] > 0 else None
-        total_words = corpus.n_words * int(settings["epochs"])
+        total_words = corpus.n_words * int(settings.epochs)
         return {
             "vocab_size": len(vocab),
             "dim": dim,
@@ -341,11 +342,11 @@ def dry_run(settings: dict[str, Any], *, corpus_progress=None, calibrate_seconds
             "corpus_tokens": corpus.corpus_tokens,
             "words_per_epoch": corpus.n_words,
             "sentences": corpus.n_sentences,
-            "epochs": int(settings["epochs"]),
+            "epochs": int(settings.epochs),
             "workers": workers,
             "calibration_words_per_sec": wps,
             "estimated_seconds": total_words / wps if wps else None,
             "counting_seconds": round(time.perf_counter() - start, 3),
-            "init": None if info is None else {"file": os.path.abspath(settings["init"]), "format": info.format,
-                                               "dim": info.dim, "frozen": bool(settings.get("freeze"))},
+            "init": None if info is None else {"file": os.path.abspath(settings.init), "format": info.format,
+                                               "dim": info.dim, "frozen": bool(settings.freeze)},
         }

@@ -53,6 +53,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..config import TrainSettings
 from ..corpus import SENTENCE_BREAK, EncodedCorpus
 from ..errors import EmbedcliError
 from .sgns import (
@@ -103,6 +104,8 @@ def tune_malloc() -> bool:
     Each batch allocates and frees the same few-MB temporaries; glibc's default gives large
     blocks back with ``munmap``/trim and the next batch page-faults them in again, which
     measured at ~40% of the batch time here. Process-wide, glibc (Linux) only, no-op elsewhere.
+    Not a library side effect: ``embedcli train`` calls it, and library users opt in by calling
+    it or by setting ``EMBEDCLI_TUNE_MALLOC=1`` (see :func:`tune_malloc_if_asked`).
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -114,6 +117,13 @@ def tune_malloc() -> bool:
         return bool(ok)
     except (OSError, AttributeError):
         return False
+
+
+def tune_malloc_if_asked() -> bool:
+    """:func:`tune_malloc` when the environment variable ``EMBEDCLI_TUNE_MALLOC`` is set (not 0)."""
+    if os.environ.get("EMBEDCLI_TUNE_MALLOC", "0") not in ("", "0"):
+        return tune_malloc()
+    return False
 
 
 def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
@@ -173,22 +183,22 @@ class Trainer:
     """Trains ``state`` in place on ``corpus`` with the resolved ``settings``."""
 
     def __init__(self, corpus: EncodedCorpus, counts: np.ndarray, trainable: np.ndarray,
-                 settings: dict[str, Any], workers: int):
+                 settings: TrainSettings, workers: int):
         self.corpus = corpus
         self.settings = settings
-        self.objective = settings["objective"]
+        self.objective = settings.objective
         if self.objective not in ("skipgram", "cbow"):
             raise EmbedcliError(f"objective {self.objective!r} is not trained by the word-vector trainer")
-        self.window = int(settings["window"])
-        self.negative = int(settings["negative"])
-        self.batch_words = int(settings["batch_words"])
-        self.epochs = int(settings["epochs"])
-        self.lr0 = float(settings["lr"])
-        self.lr1 = float(settings["min_lr"])
-        self.seed = int(settings["seed"])
+        self.window = int(settings.window)
+        self.negative = int(settings.negative)
+        self.batch_words = int(settings.batch_words)
+        self.epochs = int(settings.epochs)
+        self.lr0 = float(settings.lr)
+        self.lr1 = float(settings.min_lr)
+        self.seed = int(settings.seed)
         self.workers = max(1, int(workers))
         counts = np.asarray(counts, dtype=np.float64) * trainable
-        self.keep = keep_probabilities(counts, float(settings["sample"])).astype(np.float32)
+        self.keep = keep_probabilities(counts, float(settings.sample)).astype(np.float32)
         self.keep[~trainable] = 0
         self.cdf = negative_cdf(counts)
         self.sampler = _CdfSampler(self.cdf)
@@ -296,7 +306,7 @@ class Trainer:
     # -- epochs -----------------------------------------------------------------------------
     def run(self, state: TrainState, *, callback: Callable[[dict], None] | None = None,
             on_epoch_end: Callable[[TrainState], None] | None = None) -> TrainState:
-        tune_malloc()
+        tune_malloc_if_asked()
         group = self._open_group(state)
         try:
             for epoch in range(state.epochs_done, self.epochs):
@@ -399,7 +409,7 @@ class Trainer:
 
     def calibrate(self, state: TrainState, seconds: float) -> tuple[int, float]:
         """Train a copy of ``state`` for about ``seconds``; return (corpus words done, seconds)."""
-        tune_malloc()
+        tune_malloc_if_asked()
         copy = TrainState(state.w_in.copy(), state.w_out.copy(), frozen=state.frozen)
         group = self._open_group(copy)
         try:
