@@ -56,16 +56,21 @@ class TrainSettings:
     encoding_errors: str = "strict"
     #: which keys were set (by a file, a flag or an argument); not a setting, never saved
     explicit: frozenset = field(default=frozenset(), repr=False, compare=False)
+    #: where the temporary id store lives (None: $TMPDIR or the system's); where, not what: never saved
+    tmp_dir: str | None = field(default=None, repr=False, compare=False)
 
     def replace(self, **changes: Any) -> "TrainSettings":
         return dataclasses.replace(self, **changes)
 
 
+#: fields of TrainSettings that are not settings of the run (not config keys, never saved)
+RUNTIME_FIELDS = ("explicit", "tmp_dir")
+
 #: key -> default, in the order of the config file
 DEFAULTS: dict[str, Any] = {
     f.name: (f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
     for f in dataclasses.fields(TrainSettings)
-    if f.name != "explicit"
+    if f.name not in RUNTIME_FIELDS
 }
 
 PATH_KEYS = ("output", "vocab", "init")

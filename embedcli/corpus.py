@@ -1,7 +1,8 @@
 """Corpus → integer ids, once, on disk.
 
 Training reads the corpus many times (once per epoch). :func:`encode_corpus` tokenises it
-once, streaming, into a flat ``int32`` array in a temporary directory: one vocabulary id per
+once, streaming, into a flat ``int32`` array in an :class:`embedcli.idstore.IdStore` (a
+temporary file without a name, freed even when the process is killed): one vocabulary id per
 in-vocabulary word and :data:`SENTENCE_BREAK` (``-1``) at the end of every line. Lines longer
 than :data:`MAX_SENTENCE` tokens are cut into pieces of that length, like gensim's
 ``LineSentence``. Words below ``min_count`` are dropped (as word2vec does), so a window spans
@@ -16,9 +17,6 @@ max_size), the provisional ids are remapped to vocabulary ids.
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
@@ -26,8 +24,10 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .errors import EmbedcliError
+from .idstore import IdStore
 from .io import display_name, iter_chunks
-from .text import TextSettings, normalize, token_pattern
+from .text import TextSettings, normalize
+from .tokenizer import line_token_pattern
 from .vocab import Vocab, build_vocab
 
 SENTENCE_BREAK = -1
@@ -37,10 +37,9 @@ BLOCK = 1 << 20  # ids per block when remapping / reading
 
 @dataclass
 class EncodedCorpus:
-    """A corpus encoded as vocabulary ids (raw little-endian int32 file ``path`` in ``directory``)."""
+    """A corpus encoded as vocabulary ids, in an :class:`~embedcli.idstore.IdStore`."""
 
-    directory: str
-    path: str
+    store: IdStore
     n_entries: int  # ids + sentence breaks
     n_words: int  # in-vocabulary words (the words of one epoch before subsampling)
     n_sentences: int
@@ -48,19 +47,14 @@ class EncodedCorpus:
 
     def ids(self) -> np.ndarray:
         """The whole id array in memory (for inspection and tests; training uses :meth:`blocks`)."""
-        return np.fromfile(self.path, dtype=np.int32)
+        return self.store.array()
 
     def blocks(self, size: int = BLOCK) -> Iterator[np.ndarray]:
         """The ids in blocks of ``size``, read with plain file reads (bounded memory)."""
-        with open(self.path, "rb") as f:
-            while True:
-                block = np.fromfile(f, dtype=np.int32, count=size)
-                if not len(block):
-                    return
-                yield block
+        return self.store.blocks(size)
 
     def close(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        self.store.close()
 
     def __enter__(self) -> "EncodedCorpus":
         return self
@@ -120,54 +114,53 @@ def _cut_long_lines(arr: np.ndarray, run: int) -> tuple[np.ndarray, int]:
 def _scan(
     paths: Sequence[str],
     settings: TextSettings,
-    raw_path: str,
+    out: IdStore,
     *,
     encoding_errors: str,
     progress: Callable[[int], None] | None,
     index: dict[str, int] | None = None,
 ) -> tuple[list[str], np.ndarray, int, int]:
-    """Tokenise ``paths``; write ``provisional id + 1`` per token and 0 per line end to ``raw_path``.
+    """Tokenise ``paths``; append ``provisional id + 1`` per token and 0 per line end to ``out``.
 
     One regular-expression pass per chunk finds the words and the line ends together. With a
     fixed ``index`` (token -> id), unknown tokens are written as ``len(index) + 1`` and no new
     ids are made. Returns the tokens by provisional id, their counts, tokens read, entries.
     """
     ids_of = _Index(index)
-    pattern = re.compile(f"(?:{token_pattern(settings).pattern})|\n")
+    pattern = line_token_pattern(settings)
     n_tokens = 0
     n_entries = 0
     counts = np.zeros(0, dtype=np.int64)
-    with open(raw_path, "wb") as out:
-        for path in paths:
-            run = 0
-            last = 0
-            for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress):
-                found = pattern.findall(normalize(chunk, settings))
-                if not found:
+    for path in paths:
+        run = 0
+        last = 0
+        for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress):
+            found = pattern.findall(normalize(chunk, settings))
+            if not found:
+                continue
+            arr = np.array([ids_of[t] for t in found], dtype=np.int32)
+            arr += 1
+            is_end = arr == 0
+            repeated = np.empty_like(is_end)  # empty lines: a line end right after another
+            repeated[0] = is_end[0] and last == 0
+            np.logical_and(is_end[1:], is_end[:-1], out=repeated[1:])
+            if repeated.any():
+                arr = arr[~repeated]
+                if not len(arr):
                     continue
-                arr = np.array([ids_of[t] for t in found], dtype=np.int32)
-                arr += 1
-                is_end = arr == 0
-                repeated = np.empty_like(is_end)  # empty lines: a line end right after another
-                repeated[0] = is_end[0] and last == 0
-                np.logical_and(is_end[1:], is_end[:-1], out=repeated[1:])
-                if repeated.any():
-                    arr = arr[~repeated]
-                    if not len(arr):
-                        continue
-                arr, run = _cut_long_lines(arr, run)
-                words = arr[arr > 0]
-                n_tokens += len(words)
-                arr.tofile(out)
-                n_entries += len(arr)
-                last = int(arr[-1])
-                chunk_counts = np.bincount(words, minlength=len(counts) + 1)[1:]
-                if len(counts) < len(chunk_counts):
-                    counts = np.concatenate([counts, np.zeros(len(chunk_counts) - len(counts), np.int64)])
-                counts[: len(chunk_counts)] += chunk_counts
-            if last != 0:  # the file does not end with a newline: end its last line
-                np.zeros(1, dtype=np.int32).tofile(out)
-                n_entries += 1
+            arr, run = _cut_long_lines(arr, run)
+            words = arr[arr > 0]
+            n_tokens += len(words)
+            out.append(arr)
+            n_entries += len(arr)
+            last = int(arr[-1])
+            chunk_counts = np.bincount(words, minlength=len(counts) + 1)[1:]
+            if len(counts) < len(chunk_counts):
+                counts = np.concatenate([counts, np.zeros(len(chunk_counts) - len(counts), np.int64)])
+            counts[: len(chunk_counts)] += chunk_counts
+        if last != 0:  # the file does not end with a newline: end its last line
+            out.append(np.zeros(1, dtype=np.int32))
+            n_entries += 1
     tokens = ids_of.tokens() if ids_of.growing else []
     size = len(tokens) if ids_of.growing else len(index or {}) + 1
     if len(counts) < size:
@@ -188,20 +181,21 @@ def encode_corpus(
 ) -> tuple[Vocab, EncodedCorpus]:
     """Build the vocabulary (unless ``vocab`` is given) and encode the corpus, in one pass.
 
-    Returns the vocabulary and an :class:`EncodedCorpus` whose temporary directory the caller
-    removes with ``close()`` (or a ``with`` block).
+    Returns the vocabulary and an :class:`EncodedCorpus` whose store the caller closes with
+    ``close()`` (or a ``with`` block). ``tmp_dir`` is where the id store lives (default:
+    ``TMPDIR`` or the system's temporary directory).
     """
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise EmbedcliError("no corpus given: pass CORPUS files or set 'corpus' in the config file")
     if vocab is not None:
         settings = vocab.settings
-    directory = tempfile.mkdtemp(prefix="embedcli-corpus-", dir=tmp_dir)
+    raw = IdStore(np.int32, tmp_dir)
+    ids = None
     try:
-        raw_path = os.path.join(directory, "raw.i32")
         fixed = dict(vocab.index) if vocab is not None else None
         tokens, counts, n_tokens, n_raw = _scan(
-            paths, settings, raw_path, encoding_errors=encoding_errors, progress=progress, index=fixed
+            paths, settings, raw, encoding_errors=encoding_errors, progress=progress, index=fixed
         )
         names = ", ".join(display_name(p) for p in paths)
         if n_tokens == 0:
@@ -227,23 +221,20 @@ def encode_corpus(
         remap[0] = SENTENCE_BREAK
         # plain reads and writes, block by block (no memory map: touched pages of a map count
         # in the resident size, which would then grow with the corpus)
-        final_path = os.path.join(directory, "ids.i32")
-        kept_words = n_entries = n_sentences = 0
-        with open(raw_path, "rb") as src, open(final_path, "wb") as dst:
-            while True:
-                raw = np.fromfile(src, dtype=np.int32, count=BLOCK)
-                if not len(raw):
-                    break
-                block = remap[raw]
-                block = block[block != -2]
-                block.tofile(dst)
-                n_entries += len(block)
-                n_sentences += int(np.count_nonzero(block == SENTENCE_BREAK))
-                kept_words += int(np.count_nonzero(block >= 0))
-        os.unlink(raw_path)
+        ids = IdStore(np.int32, tmp_dir)
+        kept_words = n_sentences = 0
+        for block in raw.blocks(BLOCK):
+            block = remap[block]
+            block = block[block != -2]
+            ids.append(block)
+            n_sentences += int(np.count_nonzero(block == SENTENCE_BREAK))
+            kept_words += int(np.count_nonzero(block >= 0))
+        raw.close()
         if kept_words == 0:
             raise EmbedcliError(f"{names}: no word of the corpus is in the vocabulary; nothing to train on")
-        return vocab, EncodedCorpus(directory, final_path, n_entries, kept_words, n_sentences, n_tokens)
+        return vocab, EncodedCorpus(ids, ids.count, kept_words, n_sentences, n_tokens)
     except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
+        raw.close()
+        if ids is not None:
+            ids.close()
         raise

@@ -5,7 +5,7 @@
 ``pre``/``pre`` and so are ours. ``maxlen=None`` means the longest sequence. An empty sequence
 is a row of padding.
 
-Large inputs are spooled once to a temporary flat ``int32`` file (plus the lengths), then padded
+Large inputs are spooled once to an :class:`embedcli.idstore.IdStore` (plus the lengths), then padded
 in blocks of rows straight into the output (``.npy`` through a memory map), so memory does not
 grow with the input.
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 from itertools import islice
-import shutil
-import tempfile
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Callable, Iterable, Iterator, Sequence
@@ -23,7 +21,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .errors import EmbedcliError, ParameterError
-from .text import token_pattern, normalize
+from .idstore import IdStore
+from .tokenizer import PieceTokenizer, token_pattern
+from .text import normalize
 from .vocab import Vocab
 
 PADDINGS = ("pre", "post")
@@ -102,31 +102,21 @@ def encode_phrases(phrases: Iterable[str], vocab: Vocab, oov: str = "unk") -> li
 
 @dataclass
 class Spool:
-    """Encoded phrases kept on disk: flat int32 ids and int64 lengths."""
+    """Encoded phrases kept on disk: flat int32 ids and int64 lengths, in two
+    :class:`~embedcli.idstore.IdStore` (unnamed temporary files)."""
 
-    directory: str
+    id_store: IdStore
+    length_store: IdStore
     n_rows: int
     n_ids: int
     longest: int
     n_unknown: int
 
-    @property
-    def ids_path(self) -> str:
-        return os.path.join(self.directory, "ids.bin")
-
-    @property
-    def lengths_path(self) -> str:
-        return os.path.join(self.directory, "lengths.bin")
-
     def lengths(self) -> np.ndarray:
-        if self.n_rows == 0:
-            return np.zeros(0, dtype=np.int64)
-        return np.memmap(self.lengths_path, dtype=np.int64, mode="r", shape=(self.n_rows,))
+        return self.length_store.view()
 
     def ids(self) -> np.ndarray:
-        if self.n_ids == 0:
-            return np.zeros(0, dtype=np.int32)
-        return np.memmap(self.ids_path, dtype=np.int32, mode="r", shape=(self.n_ids,))
+        return self.id_store.view()
 
     def padded_blocks(
         self, maxlen: int, padding: str, truncating: str, value: int, block_rows: int = 65536
@@ -141,7 +131,8 @@ class Spool:
             offset += size
 
     def close(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        self.id_store.close()
+        self.length_store.close()
 
     def __enter__(self) -> "Spool":
         return self
@@ -153,26 +144,27 @@ class Spool:
 def _spool_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], vocab: Vocab, oov: str,
                   tmp_dir: str | None) -> Spool:
     """Write blocks of (flat int32 ids, int64 lengths) into a temporary on-disk spool."""
-    directory = tempfile.mkdtemp(prefix="embedcli-encode-", dir=tmp_dir)
     count_unk = vocab.unk_id is not None and oov == "unk"
     n_rows = n_ids = longest = n_unknown = 0
+    id_store = IdStore(np.int32, tmp_dir)
+    length_store = None
     try:
-        with open(os.path.join(directory, "ids.bin"), "wb") as f_ids, open(
-            os.path.join(directory, "lengths.bin"), "wb"
-        ) as f_len:
-            for flat, lengths in blocks:
-                flat.tofile(f_ids)
-                lengths.tofile(f_len)
-                n_rows += len(lengths)
-                n_ids += len(flat)
-                if len(lengths):
-                    longest = max(longest, int(lengths.max()))
-                if count_unk:
-                    n_unknown += int(np.count_nonzero(flat == vocab.unk_id))
+        length_store = IdStore(np.int64, tmp_dir)
+        for flat, lengths in blocks:
+            id_store.append(flat)
+            length_store.append(lengths)
+            n_rows += len(lengths)
+            n_ids += len(flat)
+            if len(lengths):
+                longest = max(longest, int(lengths.max()))
+            if count_unk:
+                n_unknown += int(np.count_nonzero(flat == vocab.unk_id))
     except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
+        id_store.close()
+        if length_store is not None:
+            length_store.close()
         raise
-    return Spool(directory, n_rows, n_ids, longest, n_unknown)
+    return Spool(id_store, length_store, n_rows, n_ids, longest, n_unknown)
 
 
 def spool_lines(
@@ -208,7 +200,7 @@ _MISSING = -(1 << 62)  # code of a piece not seen yet
 class PieceEncoder:
     """Ids of whitespace-separated pieces of raw text, each distinct piece tokenised once.
 
-    The same trick as :class:`embedcli.partial.ShardCounter`: ASCII punctuation becomes
+    The byte-level path of :class:`embedcli.tokenizer.PieceTokenizer`: ASCII punctuation becomes
     spaces, line ends become a marker piece, ``bytes.split`` cuts the chunk and every distinct
     piece is normalised, tokenised and looked up once; the ids of the whole chunk are then
     gathered with NumPy. A piece gives one id (the usual case), none (``--oov skip``,
@@ -216,29 +208,25 @@ class PieceEncoder:
     """
 
     def __init__(self, vocab: Vocab, oov: str = "unk", encoding_errors: str = "strict"):
-        from .partial import _TABLE_FULL, _TABLE_SAFE, _U0338
-
         vocab.lookup([], oov)  # the usual error for an unknown --oov or a missing <unk>
         self.vocab, self.oov, self.encoding_errors = vocab, oov, encoding_errors
         self.index = vocab.index
         self.settings = vocab.settings
-        self.pattern = token_pattern(self.settings)
+        self.tokenizer = PieceTokenizer(self.settings, encoding_errors)
         self.codes: dict[bytes, int] = {_LINE: -1}
         self.several: list[list[int]] = []  # code -(k + 2) → ids of the k-th irregular piece
         self._flat = np.zeros(0, dtype=np.int64)
         self._starts = np.zeros(1, dtype=np.int64)
-        self._tables = None if self.settings.keep_punct else (_TABLE_FULL, _TABLE_SAFE, _U0338)
 
     def _code(self, piece: bytes) -> int:
-        if piece.isalnum():
-            s = piece.decode("ascii")
-            token = s.lower() if self.settings.lower else s
+        token = self.tokenizer.ascii_token(piece)
+        if token is not None:
             known = self.index.get(token)
             if known is not None:  # the usual case, without building a list for lookup()
                 return known
             tokens = [token]
         else:
-            tokens = self.pattern.findall(normalize(piece.decode("utf-8", self.encoding_errors), self.settings))
+            tokens = self.tokenizer.tokens(piece)
         ids = self.vocab.lookup(tokens, self.oov)
         if len(ids) == 1:
             return ids[0]
@@ -258,10 +246,7 @@ class PieceEncoder:
         without newline counts as a line)."""
         open_line = raw and not raw.endswith(b"\n")
         raw = raw.replace(b"\n", b" \xff ")  # before the translation, which turns \n into a space
-        if self._tables is not None:
-            full, safe, u0338 = self._tables
-            raw = raw.translate(safe if u0338 in raw else full)
-        pieces = raw.split()
+        pieces = self.tokenizer.pieces(raw)
         if open_line:
             pieces.append(_LINE)
         codes = self.codes
@@ -319,7 +304,7 @@ def iter_encoded_file(
     per line, a final line without newline included, ``\\r\\n`` endings), many times faster.
     ``progress`` receives the number of lines of each block.
     """
-    from .partial import CheckedChunks
+    from .shards import CheckedChunks
 
     encoder = PieceEncoder(vocab, oov, encoding_errors)
     chunks = CheckedChunks(path, split_long_lines=False)

@@ -13,7 +13,8 @@ import os
 from typing import Callable, Iterator
 
 from .io import iter_lines
-from .text import TextSettings, normalize, token_pattern
+from .text import TextSettings, normalize
+from .tokenizer import token_pattern
 
 LABEL_PREFIX = "__label__"
 

@@ -5,23 +5,15 @@ One set of :class:`TextSettings` is stored in every vocabulary file and reused b
 
 * Unicode NFKC (``ﬁ`` → ``fi``, full-width letters → ASCII, composed accents), typographic
   apostrophe ``’`` → ``'``, then lower case unless ``lower=False``. ``Café café CAFÉ`` is one token.
-* Tokens are runs of letters and digits; an apostrophe or hyphen *between* two such runs is
-  kept (``don't``, ``well-known``); other punctuation is dropped, or kept as one-character
-  tokens with ``keep_punct=True``.
+* Tokenisation lives in :mod:`embedcli.tokenizer` (the one tokenizer: a reference regex path
+  and a fast byte-level path, proven equal); ``tokenize``, ``token_pattern`` and
+  ``iter_tokens`` are still importable from here.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import asdict, dataclass
-from typing import Iterable, Iterator
-
-WORD = r"[^\W_]+(?:['\-][^\W_]+)*"
-PUNCT = r"[^\w\s]|_"
-
-_WORD_RE = re.compile(WORD)
-_WORD_PUNCT_RE = re.compile(f"{WORD}|{PUNCT}")
 
 
 @dataclass(frozen=True)
@@ -64,17 +56,10 @@ def normalize(text: str, settings: TextSettings = TextSettings()) -> str:
     return text
 
 
-def token_pattern(settings: TextSettings) -> "re.Pattern[str]":
-    return _WORD_PUNCT_RE if settings.keep_punct else _WORD_RE
+def __getattr__(name: str):
+    # the tokenizer moved to embedcli.tokenizer (which imports this module): resolved lazily
+    if name in ("tokenize", "token_pattern", "iter_tokens", "WORD", "PUNCT"):
+        from . import tokenizer
 
-
-def tokenize(text: str, settings: TextSettings = TextSettings()) -> list[str]:
-    """Tokens of ``text`` (one line or a whole chunk of lines)."""
-    return token_pattern(settings).findall(normalize(text, settings))
-
-
-def iter_tokens(chunks: Iterable[str], settings: TextSettings = TextSettings()) -> Iterator[list[str]]:
-    """Token lists for a stream of text chunks (as produced by :func:`embedcli.io.iter_chunks`)."""
-    pattern = token_pattern(settings)
-    for chunk in chunks:
-        yield pattern.findall(normalize(chunk, settings))
+        return getattr(tokenizer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,8 @@ from typing import Callable, Iterable, Sequence
 from . import __version__
 from .errors import FormatError, ParameterError
 from .io import atomic_write, check_format_header, display_name, iter_chunks, read_json_document
-from .text import TextSettings, iter_tokens
+from .text import TextSettings
+from .tokenizer import iter_tokens
 
 FORMAT = "embedcli-vocab"
 VERSION = 1
@@ -44,7 +45,7 @@ def count_tokens(
     ``workers > 1`` the files are cut into byte ranges at newlines, counted in that many
     processes and merged (:mod:`embedcli.partial`); the result is identical.
     """
-    from .partial import count_tokens_fast
+    from .pool import count_tokens_fast
 
     return count_tokens_fast(
         paths, settings, workers=workers, encoding_errors=encoding_errors, progress=progress

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-import embedcli.partial as part_mod
+import embedcli.pool as pool_mod
+import embedcli.shards as shards_mod
 from embedcli.cli import main
 
 LINES = [
@@ -152,8 +153,8 @@ def test_merge_refuses_parts_with_different_settings(runner, tmp_path):
 
 
 def test_workers_give_the_same_vocabulary(runner, tmp_path, monkeypatch):
-    monkeypatch.setattr(part_mod, "MIN_SHARD_BYTES", 512)
-    monkeypatch.setattr(part_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(shards_mod, "MIN_SHARD_BYTES", 512)
+    monkeypatch.setattr(pool_mod, "PARALLEL_MIN_BYTES", 0)
     corpus = tmp_path / "c.txt"
     corpus.write_text("".join(f"Line {i} says w{i % 37} and Wörd{i % 11}, don't-stop\n" for i in range(2000)),
                       encoding="utf-8")

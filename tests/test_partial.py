@@ -11,18 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import embedcli.io as eio
-import embedcli.partial as part_mod
+import embedcli.pool as pool_mod
+import embedcli.shards as shards_mod
 from embedcli.errors import EmbedcliError, FormatError, UsageError
-from embedcli.partial import (
-    PartialCounts,
-    ShardCounter,
-    combine_partials,
-    count_partial,
-    count_range,
-    merge_partials,
-    shard_ranges,
-)
-from embedcli.text import TextSettings, tokenize
+from embedcli.counting import ShardCounter, count_range
+from embedcli.partial import PartialCounts, combine_partials, merge_partials
+from embedcli.pool import count_partial
+from embedcli.shards import shard_ranges
+from embedcli.text import TextSettings
+from embedcli.tokenizer import tokenize
 from embedcli.vocab import build_vocab, count_tokens, count_tokens_simple
 
 SETTINGS = [
@@ -169,8 +166,8 @@ def test_shard_ranges_small_and_newline_free_files(tmp_path):
 
 
 def test_several_processes_give_the_same_counts(tmp_path, monkeypatch):
-    monkeypatch.setattr(part_mod, "MIN_SHARD_BYTES", 1024)
-    monkeypatch.setattr(part_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(shards_mod, "MIN_SHARD_BYTES", 1024)
+    monkeypatch.setattr(pool_mod, "PARALLEL_MIN_BYTES", 0)
     text = "".join(f"Word{i % 211} and w\u00f6rd{i % 97}, {i}\n" for i in range(4000))
     a = write(tmp_path, "a.txt", "\ufeff" + text)
     b = write(tmp_path, "b.txt", text[::-1])
@@ -179,12 +176,12 @@ def test_several_processes_give_the_same_counts(tmp_path, monkeypatch):
     counts, total = count_tokens([a, b], workers=2, progress=seen.append)
     assert list(counts.items()) == list(ref.items()) and total == ref_total
     assert sum(seen) == os.path.getsize(a) + os.path.getsize(b)
-    assert len(part_mod.plan_jobs([a, b], 2)) >= 2
+    assert len(shards_mod.plan_jobs([a, b], 2)) >= 2
 
 
 def test_errors_name_the_line_in_any_shard(tmp_path, monkeypatch):
-    monkeypatch.setattr(part_mod, "MIN_SHARD_BYTES", 1024)
-    monkeypatch.setattr(part_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(shards_mod, "MIN_SHARD_BYTES", 1024)
+    monkeypatch.setattr(pool_mod, "PARALLEL_MIN_BYTES", 0)
     good = b"".join(b"line %d fine\n" % i for i in range(2000))
     path = tmp_path / "bad.txt"
     path.write_bytes(good + b"bad \xff here\n" + good + b"worse \xfe\n")

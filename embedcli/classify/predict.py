@@ -11,7 +11,7 @@ from ..errors import EmbedcliError, FormatError, UsageError
 from ..io import display_name
 from ..labeled import LABEL_PREFIX, iter_labeled, line_tokens, split_labels
 from ..model import Model
-from ..text import token_pattern
+from ..tokenizer import token_pattern
 from .model import segment_add
 from .ngrams import fnv1a, ngram_buckets
 from .train import OBJECTIVE

@@ -79,12 +79,15 @@ def _write_text_rows(f, blocks, fmt: str) -> None:
 @click.option("--oov", type=click.Choice(["unk", "skip", "error"]), default=None,
               help="Unknown words: <unk> index (default when the vocabulary has one), skip, or error.")
 @click.option("--show-tokens", is_flag=True, help="Show a table of position, token and index per phrase.")
+@click.option("--tmp-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where encoded phrases wait before padding [default: $TMPDIR, else /tmp]; the file has no "
+                   "name and is freed even if the run is killed.")
 @encoding_errors_option
 @json_option
 @quiet_option
 @handle_errors
 def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding, truncating, pad_value,
-                   oov, show_tokens, encoding_errors, as_json, quiet):
+                   oov, show_tokens, tmp_dir, encoding_errors, as_json, quiet):
     """Turn phrases into padded integer sequences with a vocabulary.
 
     Padding and truncation follow Keras `pad_sequences` exactly (defaults pre/pre).
@@ -128,9 +131,10 @@ def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding
         return
     with progress_bar("encoding", None, quiet=quiet or not output or output == STDIO, unit="lines") as adv:
         if from_file:
-            spool = spool_file(input_path or STDIO, vocab, oov, encoding_errors=encoding_errors, progress=adv)
+            spool = spool_file(input_path or STDIO, vocab, oov, encoding_errors=encoding_errors, progress=adv,
+                               tmp_dir=tmp_dir)
         else:
-            spool = spool_lines(source, vocab, oov, progress=adv)
+            spool = spool_lines(source, vocab, oov, progress=adv, tmp_dir=tmp_dir)
     with spool:
         width = maxlen if maxlen is not None else spool.longest
         if show_tokens:
@@ -180,7 +184,7 @@ def _write_npy(output: str, n_rows: int, width: int, blocks) -> None:
 
 
 def _show_tokens(source, vocab, oov) -> None:
-    from ..text import tokenize
+    from ..tokenizer import tokenize
 
     for n, phrase in enumerate(source, 1):
         tokens = tokenize(phrase, vocab.settings)

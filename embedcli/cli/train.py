@@ -201,10 +201,13 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--encoding-errors", type=click.Choice(["strict", "replace", "ignore"]),
               help="What to do with invalid UTF-8 [default: strict].")
 @click.option("--dry-run", is_flag=True, help="Count the vocabulary, estimate memory and time, train nothing.")
+@click.option("--tmp-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where the corpus ids are kept during training [default: $TMPDIR, else /tmp]; "
+                   "the file has no name and is freed even if the run is killed.")
 @json_option
 @quiet_option
 @handle_errors
-def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, quiet, **values):
+def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_json, quiet, **values):
     """Train an embedding table on CORPUS files (one sentence per line).
 
     With no arguments, trains on the sample data with configs/default.yaml and writes
@@ -249,6 +252,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, as_json, qui
             overrides["output"] = output
         settings = cfg.merge(file_settings, overrides)
     cfg.validate(settings)
+    settings = settings.replace(tmp_dir=tmp_dir)
     if not settings.corpus:
         raise UsageError("no corpus: pass CORPUS files or set 'corpus' in the config file")
     show = not (quiet or as_json)

@@ -151,7 +151,7 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
     total = sum(sizes) if all(s is not None for s in sizes) else None
     start = time.perf_counter()
     if partial:
-        from ..partial import count_partial
+        from ..pool import count_partial
 
         with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
             part = count_partial(corpus, settings, encoding_errors=encoding_errors, workers=workers,

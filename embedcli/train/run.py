@@ -158,6 +158,7 @@ def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vo
         vocab=vocab,
         encoding_errors=settings.encoding_errors,
         progress=progress,
+        tmp_dir=settings.tmp_dir,
     )
 
 
