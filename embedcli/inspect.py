@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import EmbedcliError, UsageError
 from .io import atomic_write
-from .text import tokenize
+from .tokenizer import tokenize
 from .vocab import Vocab
 
 
