@@ -65,14 +65,20 @@ def _fds_in(pid: int, directory: str) -> list[str]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to see the open store")
-@pytest.mark.parametrize("how", ["--tmp-dir", "TMPDIR"])
-def test_sigkilled_train_leaves_nothing_in_the_temp_dir(tmp_path, how):
-    corpus = _big_corpus(tmp_path / "big.txt")
+@pytest.mark.parametrize("how, objective", [("--tmp-dir", "skipgram"), ("TMPDIR", "skipgram"),
+                                            ("--tmp-dir", "classify")])
+def test_sigkilled_train_leaves_nothing_in_the_temp_dir(tmp_path, how, objective):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     env = dict(os.environ)
-    args = [sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(tmp_path / "m"),
-            "--epochs", "200", "--dim", "8", "--workers", "1"]
+    if objective == "classify":
+        corpus = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_data",
+                              "labeled.txt")
+        extra = ["--objective", "classify", "--epochs", "5000"]
+    else:
+        corpus = _big_corpus(tmp_path / "big.txt")
+        extra = ["--epochs", "200", "--workers", "1"]
+    args = [sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(tmp_path / "m"), "--dim", "8", *extra]
     if how == "--tmp-dir":
         args += ["--tmp-dir", str(scratch)]
         env["TMPDIR"] = str(tmp_path)  # the flag wins over TMPDIR

@@ -1,4 +1,6 @@
-"""Reading labelled files for training: one streaming pass into flat int32 spools on disk.
+"""Reading labelled files for training: one streaming pass into flat int32 spools on disk
+(:class:`embedcli.idstore.IdStore`: unnamed temporary files in ``tmp`` = ``--tmp-dir``, else
+``TMPDIR``, else the system's; nothing is left behind even by a killed process).
 
 :func:`read_examples` is the one entry point that reads the training files; the later steps
 (:func:`build_inputs`, :func:`keep_labels`) turn the spooled provisional ids into the final
@@ -7,12 +9,12 @@ input rows and labels block by block, so memory grows with the vocabulary, not t
 
 from __future__ import annotations
 
-import os
 from array import array
 
 import numpy as np
 
 from ..errors import EmbedcliError
+from ..idstore import IdStore, scratch_array
 from ..io import display_name
 from ..labeled import iter_labeled
 from .ngrams import ngram_buckets
@@ -23,14 +25,13 @@ _FLUSH = 1 << 20  # ids buffered in memory before they go to the temporary files
 
 
 class _Spool:
-    """Flat int32 files in a temporary directory, appended in blocks."""
+    """An :class:`~embedcli.idstore.IdStore` (unnamed temporary file, freed even if the process is
+    killed) filled value by value through a buffer; ``close`` gives a read-only memory map."""
 
-    def __init__(self, directory: str, name: str, typecode: str = "i"):
-        self.path = os.path.join(directory, name)
+    def __init__(self, tmp_dir: str | None, typecode: str = "i"):
         self.typecode = typecode
         self.buf = array(typecode)
-        self.count = 0
-        self.file = open(self.path, "wb")
+        self.store = IdStore(np.int32 if typecode == "i" else np.int64, tmp_dir)
 
     def extend(self, values) -> None:
         self.buf.extend(values)
@@ -44,25 +45,22 @@ class _Spool:
 
     def flush(self) -> None:
         if self.buf:
-            self.buf.tofile(self.file)
-            self.count += len(self.buf)
+            self.store.append(np.frombuffer(self.buf, dtype=self.store.dtype))
             self.buf = array(self.typecode)
 
     def close(self) -> np.ndarray:
         self.flush()
-        self.file.close()
-        dtype = np.int32 if self.typecode == "i" else np.int64
-        if self.count == 0:
-            return np.zeros(0, dtype=dtype)
-        return np.memmap(self.path, dtype=dtype, mode="r", shape=(self.count,))
+        view = self.store.view()  # the map keeps the file's space until it is gone
+        self.store.close()
+        return view
 
 
 def read_examples(paths, settings, prefix, encoding_errors, tmp, progress):
     """Pass over the files once: provisional token ids (first appearance) and label ids."""
-    tok_spool = _Spool(tmp, "tokens.i32")
-    len_spool = _Spool(tmp, "lengths.i32")
-    lab_spool = _Spool(tmp, "labels.i32")
-    nlab_spool = _Spool(tmp, "nlabels.i32")
+    tok_spool = _Spool(tmp)
+    len_spool = _Spool(tmp)
+    lab_spool = _Spool(tmp)
+    nlab_spool = _Spool(tmp)
     token_ids: dict[str, int] = {}
     label_ids: dict[str, int] = {}
     stats = {"lines": 0, "unlabeled": 0, "examples": 0, "tokens": 0}
@@ -101,9 +99,9 @@ def count_ids(ids: np.ndarray, size: int) -> np.ndarray:
     return counts
 
 
-def cumulative_offsets(lengths: np.ndarray, path: str) -> np.ndarray:
-    """Cumulative offsets (len + 1, int64) of per-line lengths, in a file, block by block."""
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.int64, shape=(len(lengths) + 1,))
+def cumulative_offsets(lengths: np.ndarray, tmp_dir: str | None) -> np.ndarray:
+    """Cumulative offsets (len + 1, int64) of per-line lengths, in a temporary file, block by block."""
+    out = scratch_array((len(lengths) + 1,), np.int64, tmp_dir)
     out[0] = 0
     carry = 0
     for lo in range(0, len(lengths), ENCODE_BLOCK):
@@ -119,11 +117,10 @@ def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, buckets, n_word
     Lines that end up with no input (all their words out of the vocabulary) are dropped.
     Returns (inputs int32 memmap, offsets int64, kept line mask (bool memmap), n_word_tokens).
     """
-    in_spool = _Spool(tmp, "inputs.i32")
-    n_spool = _Spool(tmp, "ninputs.i32")
-    keep = np.lib.format.open_memmap(os.path.join(tmp, "keep.npy"), mode="w+", dtype=np.bool_,
-                                     shape=(len(lengths),))
-    tok_off = cumulative_offsets(lengths, os.path.join(tmp, "tok_offsets.npy"))
+    in_spool = _Spool(tmp)
+    n_spool = _Spool(tmp)
+    keep = scratch_array((len(lengths),), np.bool_, tmp)
+    tok_off = cumulative_offsets(lengths, tmp)
     n_word_tokens = 0
     for lo in range(0, len(lengths), ENCODE_BLOCK):
         hi = min(lo + ENCODE_BLOCK, len(lengths))
@@ -147,16 +144,15 @@ def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, buckets, n_word
         n_word_tokens += int(known.sum())
         in_spool.extend(ids.astype(np.int32))
         n_spool.extend(counts[counts > 0].astype(np.int32))
-    keep.flush()
     inputs, n_inputs = in_spool.close(), n_spool.close()
-    return inputs, cumulative_offsets(n_inputs, os.path.join(tmp, "in_offsets.npy")), keep, n_word_tokens
+    return inputs, cumulative_offsets(n_inputs, tmp), keep, n_word_tokens
 
 
 def keep_labels(labels, n_labels_per_line, keep, tmp):
     """Label ids and offsets of the kept lines only."""
-    lab_spool = _Spool(tmp, "kept_labels.i32")
-    n_spool = _Spool(tmp, "kept_nlabels.i32")
-    lab_off = cumulative_offsets(n_labels_per_line, os.path.join(tmp, "lab_offsets_all.npy"))
+    lab_spool = _Spool(tmp)
+    n_spool = _Spool(tmp)
+    lab_off = cumulative_offsets(n_labels_per_line, tmp)
     for lo in range(0, len(keep), ENCODE_BLOCK):
         hi = min(lo + ENCODE_BLOCK, len(keep))
         k = np.asarray(keep[lo:hi])
@@ -164,7 +160,7 @@ def keep_labels(labels, n_labels_per_line, keep, tmp):
         lab = np.asarray(labels[lab_off[lo] : lab_off[hi]])
         lab_spool.extend(lab[np.repeat(k, nl)])
         n_spool.extend(nl[k].astype(np.int32))
-    return lab_spool.close(), cumulative_offsets(n_spool.close(), os.path.join(tmp, "lab_offsets.npy"))
+    return lab_spool.close(), cumulative_offsets(n_spool.close(), tmp)
 
 
 def gather(flat: np.ndarray, offsets: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

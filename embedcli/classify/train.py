@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import contextlib
 import time
 from collections import Counter
 from typing import Callable, Sequence
@@ -46,6 +46,7 @@ def train_classifier(
     progress: ProgressFn | None = None,
     init: str | os.PathLike | None = None,
     freeze: bool = False,
+    tmp_dir: str | os.PathLike | None = None,
 ) -> Model:
     """Train a fastText-style supervised classifier on fastText-format files; return a Model.
 
@@ -105,7 +106,8 @@ def train_classifier(
         raise UsageError("--freeze needs --init FILE (the frozen rows are the words found in that file)")
     rng = np.random.default_rng(seed)
 
-    with tempfile.TemporaryDirectory(prefix="embedcli-classify-") as tmp:
+    # the examples wait in unnamed temporary files (embedcli.idstore) in tmp_dir, else TMPDIR
+    with contextlib.nullcontext(tmp_dir) as tmp:
         tokens, lengths, labels, n_labels, token_ids, label_ids, stats = read_examples(
             paths, settings, label_prefix, encoding_errors, tmp, progress
         )

@@ -328,6 +328,7 @@ def _train_classify(settings: cfg.TrainSettings, show: bool, as_json: bool, tota
             progress=progress,
             init=settings.init,
             freeze=settings.freeze,
+            tmp_dir=settings.tmp_dir,
         )
     saved = cfg.saved_settings(settings)
     saved.update({"lr": lr, "min_lr": min_lr, "min_count": min_count})
