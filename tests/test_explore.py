@@ -1,0 +1,285 @@
+"""embedcli explore: the page's data (selection, vectors, PCA/t-SNE, classifier labels), the
+self-contained HTML and the command line. The page in a real browser: test_explore_browser.py."""
+
+import base64
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from embedcli.cli import main
+from embedcli.explore import (
+    DATA_MARK,
+    TSNE_MAX_WORDS,
+    _conditional_p,
+    explore_data,
+    render_html,
+    resolve_limit,
+    tsne_2d,
+    write_explorer,
+)
+from embedcli.classify import Classifier, train_classifier
+from embedcli.errors import EmbedcliError, UsageError
+from embedcli.inspect import pca_2d
+from embedcli.model import Model
+from embedcli.vocab import Vocab
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LABELED = os.path.join(REPO, "sample_data", "labeled.txt")
+
+
+def make_model(n_words, dim, seed=0, tokens=None, counts=None, objective="skipgram"):
+    rng = np.random.default_rng(seed)
+    tokens = tokens or [f"w{i}" for i in range(n_words)]
+    counts = counts or rng.integers(1, 10_000, size=len(tokens)).tolist()
+    vocab = Vocab(["<pad>", "<unk>"] + tokens, [0, 0] + counts)
+    table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
+    return Model(vocab, table, {"objective": objective})
+
+
+def page_data(page: str) -> dict:
+    """The JSON of the page, parsed back (the <script type=application/json> element)."""
+    m = re.search(r'<script id="embedcli-data" type="application/json">(.*?)</script>', page, re.S)
+    assert m, "no data element in the page"
+    return json.loads(m.group(1))
+
+
+def floats(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype="<f4")
+
+
+# -- data ---------------------------------------------------------------------------------------
+def test_keeps_the_most_frequent_words_with_exact_vectors():
+    counts = [5, 50, 7, 50, 1, 900, 3]
+    m = make_model(0, 8, tokens=[f"t{i}" for i in range(7)], counts=counts)
+    data = explore_data(m, limit=4)
+    # by count, ties by index; the specials never appear
+    assert data["tokens"] == ["t5", "t1", "t3", "t2"]
+    assert data["index"] == [7, 3, 5, 4]
+    assert data["counts"] == [900, 50, 50, 7]
+    vectors = floats(data["vectors"]).reshape(4, 8)
+    assert vectors.tobytes() == m.table[[7, 3, 5, 4]].tobytes()  # float32, bit for bit
+    assert data["vocab_size"] == 9 and data["vocab_words"] == 7 and data["dim"] == 8
+    assert data["objective"] == "skipgram" and data["classifier"] is None
+
+
+def test_pca_coordinates_are_those_of_pca_2d():
+    m = make_model(300, 20, seed=3)
+    data = explore_data(m, limit=100)
+    coords = floats(data["coords"]).reshape(-1, 2)
+    ids = data["index"]
+    ref, share = pca_2d(m.table[ids])
+    assert np.allclose(coords, ref, atol=1e-5 * np.abs(ref).max())
+    assert data["projection"] == {"method": "pca", "explained_variance": [float(s) for s in share]}
+
+
+def test_limit_and_method_checks():
+    assert resolve_limit(None, "pca") == 5000
+    assert resolve_limit(None, "tsne") == TSNE_MAX_WORDS
+    assert resolve_limit(7, "tsne") == 7
+    with pytest.raises(UsageError, match="at most 2000 words"):
+        resolve_limit(TSNE_MAX_WORDS + 1, "tsne")
+    with pytest.raises(UsageError, match="at least 2"):
+        resolve_limit(1, "pca")
+    with pytest.raises(UsageError, match="--method"):
+        resolve_limit(10, "umap")
+    with pytest.raises(EmbedcliError, match="at least 2 words"):
+        explore_data(make_model(1, 4), limit=10)
+
+
+def test_nan_table_is_refused():
+    m = make_model(20, 4)
+    m.table[5, 2] = np.nan
+    with pytest.raises(EmbedcliError, match="NaN"):
+        explore_data(m)
+
+
+def test_size_of_5000_words_by_100_dims_is_under_4_mb(tmp_path):
+    m = make_model(6000, 100, seed=1)
+    res = write_explorer(m, str(tmp_path / "map.html"))
+    size = os.path.getsize(tmp_path / "map.html")
+    assert res.words == 5000 and res.dim == 100 and res.bytes == size
+    assert size < 4_000_000, size
+    # most of it is the float32 vectors in base64: 5000 * 100 * 4 * 4/3 bytes
+    assert size > 5000 * 100 * 4 * 4 / 3
+
+
+# -- the page ----------------------------------------------------------------------------------------
+def test_page_is_self_contained_and_tokens_cannot_break_out():
+    nasty = ["</script><script>alert(1)</script>", "<!--", "a&b", "quote\"'", "\u2028line", "café", "ok"]
+    m = make_model(0, 6, tokens=nasty, counts=[10, 9, 8, 7, 6, 5, 4])
+    data = explore_data(m, name="<b>model</b>")
+    page = render_html(data)
+    assert DATA_MARK not in page
+    assert page.count("</script>") == 2  # the data element and the script, nothing from a token
+    assert "<!--" not in page
+    assert "<title>&lt;b&gt;model&lt;/b&gt;: embedcli explore</title>" in page
+    assert page_data(page) == data
+    # nothing that a browser would fetch: no URL in any src/href, no fetch/XHR/import
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', page)
+    for api in ("fetch(", "XMLHttpRequest", "import(", "WebSocket", "@import", "url("):
+        assert api not in page, api
+    assert "default-src 'none'" in page  # and the page's CSP forbids it anyway
+
+
+def test_template_is_package_data():
+    """The template must ship in the wheel: it is loaded with importlib.resources."""
+    with open(os.path.join(REPO, "pyproject.toml"), encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
+    assert re.search(r'^embedcli\s*=\s*\[[^]]*"explore\.html"', section, re.M), section
+    from importlib import resources
+
+    assert DATA_MARK in resources.files("embedcli").joinpath("explore.html").read_text(encoding="utf-8")
+
+
+# -- t-SNE -------------------------------------------------------------------------------------------
+def clusters(n_per=40, k=5, dim=30, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((k, dim)) * 4
+    x = np.concatenate([c + rng.standard_normal((n_per, dim)) for c in centres])
+    return x.astype(np.float32), np.repeat(np.arange(k), n_per)
+
+
+def test_conditional_p_has_the_asked_perplexity():
+    x, _ = clusters(20, 3, 10)
+    sq = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1).astype(np.float64)
+    p = _conditional_p(sq, 15.0)
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert np.all(np.diag(p) == 0)
+    q = np.where(p > 0, p, 1.0)
+    perplexity = np.exp(-(p * np.log(q)).sum(axis=1))
+    assert np.allclose(perplexity, 15.0, rtol=1e-3)
+
+
+def test_tsne_is_deterministic_and_separates_clusters():
+    x, label = clusters()
+    a = tsne_2d(x, seed=4, iterations=400)
+    b = tsne_2d(x, seed=4, iterations=400)
+    c = tsne_2d(x, seed=5, iterations=400)
+    assert a.shape == (200, 2) and np.isfinite(a).all()
+    assert a.tobytes() == b.tobytes()
+    assert a.tobytes() != c.tobytes()
+    # each point's 5 nearest points in 2-D are from its own cluster (PCA of the same data does worse
+    # on this: the check is not satisfied by any 2-D picture)
+    d = ((a[:, None, :] - a[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    nn = np.argsort(d, axis=1)[:, :5]
+    assert (label[nn] == label[:, None]).mean() > 0.97
+    rng = np.random.default_rng(0)
+    r = rng.standard_normal(a.shape)
+    d = ((r[:, None, :] - r[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    assert (label[np.argsort(d, axis=1)[:, :5]] == label[:, None]).mean() < 0.5
+
+
+def test_tsne_progress_counts_every_iteration():
+    x, _ = clusters(5, 2, 4)
+    seen = []
+    tsne_2d(x, seed=1, iterations=25, progress=seen.append)
+    assert sum(seen) == 25
+
+
+def test_tsne_page_data():
+    m = make_model(60, 10, seed=2)
+    data = explore_data(m, method="tsne", seed=3)
+    assert data["projection"]["method"] == "tsne" and data["projection"]["seed"] == 3
+    assert data["projection"]["perplexity"] == pytest.approx(min(30.0, 59 / 3))
+    again = explore_data(m, method="tsne", seed=3)
+    assert again["coords"] == data["coords"]
+    assert explore_data(m, method="tsne", seed=4)["coords"] != data["coords"]
+
+
+# -- classifier ------------------------------------------------------------------------------------
+def test_classifier_words_lean_to_their_top_label(tmp_path):
+    clf_model = train_classifier([LABELED], dim=16, epochs=3, seed=2)
+    data = explore_data(clf_model, limit=200)
+    c = data["classifier"]
+    clf = Classifier(clf_model)
+    assert c["labels"] == list(clf.labels) and c["prefix"] == clf.prefix
+    expected = clf.predict_tokens([[t] for t in data["tokens"]], k=1)
+    assert [c["labels"][i] for i in c["word_label"]] == [p[0][0] for p in expected]
+    assert np.allclose(c["word_prob"], [p[0][1] for p in expected], atol=1e-4)
+    assert len(set(c["word_label"])) == len(c["labels"])  # both labels have words leaning to them
+
+
+# -- command line --------------------------------------------------------------------------------------
+@pytest.fixture
+def model_dir(tmp_path):
+    path = tmp_path / "m"
+    make_model(40, 12, seed=5).save(path)
+    return str(path)
+
+
+def test_cli_writes_the_page(runner, model_dir, tmp_path):
+    out = tmp_path / "map.html"
+    r = runner.invoke(main, ["explore", model_dir, "-o", str(out), "--limit", "30"])
+    assert r.exit_code == 0, r.output
+    assert "wrote" in r.stderr and "30 words x 12 dims" in r.stderr
+    data = page_data(out.read_text(encoding="utf-8"))
+    assert len(data["tokens"]) == 30 and data["name"] == "m"
+    r = runner.invoke(main, ["explore", model_dir, "-o", str(out), "--json", "--method", "tsne", "--seed", "2"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary == {"path": str(out), "words": 40, "dim": 12, "method": "tsne", "bytes": out.stat().st_size}
+
+
+def test_cli_stdout_and_quiet(runner, model_dir, tmp_path):
+    r = runner.invoke(main, ["explore", model_dir, "-o", "-"])
+    assert r.exit_code == 0
+    assert r.stdout.startswith("<!DOCTYPE html>") and r.stdout.rstrip().endswith("</html>")
+    assert r.stderr == ""
+    assert len(page_data(r.stdout)["tokens"]) == 40
+    r = runner.invoke(main, ["explore", model_dir, "-o", str(tmp_path / "q.html"), "--quiet"])
+    assert r.exit_code == 0 and r.output == "" and (tmp_path / "q.html").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--limit", "0"], 2, "--limit must be at least 2"),
+        (["--method", "tsne", "--limit", "2500"], 2, "at most 2000 words"),
+        (["--method", "umap"], 2, "'umap' is not one of"),
+        (["--json", "-o", "-"], 2, "--json prints a summary"),
+        (["--seed", "-1"], 2, "--seed must be at least 0"),
+    ],
+)
+def test_cli_usage_errors(runner, model_dir, tmp_path, args, code, message):
+    base = ["explore", model_dir] + ([] if "-o" in args else ["-o", str(tmp_path / "x.html")])
+    r = runner.invoke(main, base + args)
+    assert r.exit_code == code
+    assert message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_cli_data_errors_are_one_line(runner, tmp_path, model_dir):
+    r = runner.invoke(main, ["explore", str(tmp_path / "nope"), "-o", str(tmp_path / "x.html")])
+    assert r.exit_code == 1 and "no such model directory" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = runner.invoke(main, ["explore", model_dir, "-o", str(tmp_path)])
+    assert r.exit_code != 0 and "is a directory" in r.stderr
+    r = runner.invoke(main, ["explore", model_dir])
+    assert r.exit_code == 2 and "-o" in r.stderr
+
+
+def test_cli_refuses_a_nan_table_and_keeps_the_old_page(runner, tmp_path):
+    m = make_model(20, 4)
+    m.table[3, 0] = np.inf
+    m.save(tmp_path / "bad")
+    out = tmp_path / "map.html"
+    out.write_text("old page", encoding="utf-8")
+    r = runner.invoke(main, ["explore", str(tmp_path / "bad"), "-o", str(out)])
+    assert r.exit_code == 1 and "NaN or infinite" in r.stderr
+    assert out.read_text(encoding="utf-8") == "old page"
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+
+
+def test_cli_help_has_an_example(runner):
+    r = runner.invoke(main, ["explore", "--help"])
+    assert r.exit_code == 0
+    assert "embedcli explore models/default -o map.html" in r.output
+    assert "--method" in r.output and "--limit" in r.output and "--seed" in r.output

@@ -1,0 +1,297 @@
+"""The `embedcli explore` page in a real headless Chromium (Debian's chromium + chromium-driver,
+driven by Selenium): it loads from disk with no console error and no network request, the search
+box shows the neighbours of `embedcli similar --json`, the analogy box answers like
+`embedcli analogy --json`, zoom/pan/hover work, and a screenshot is not blank.
+
+Never skipped: without /usr/bin/chromium and /usr/bin/chromedriver the tests fail and say how to
+install them (`.ci/run` does). Selenium is given the driver's path, so selenium-manager never
+downloads anything.
+"""
+
+import json
+import os
+import tempfile
+
+import numpy as np
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from embedcli.cli import main
+from embedcli.model import Model
+from embedcli.query import VectorIndex, similar
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(REPO, "sample_data", "corpus.txt")
+LABELED = os.path.join(REPO, "sample_data", "labeled.txt")
+CHROMIUM = os.environ.get("EMBEDCLI_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("EMBEDCLI_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
+WIDTH, HEIGHT = 1400, 860
+
+
+def run(runner, *args):
+    r = runner.invoke(main, [str(a) for a in args])
+    assert r.exit_code == 0, r.output
+    return r.stdout
+
+
+@pytest.fixture(scope="module")
+def cli():
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def skipgram(tmp_path_factory, cli):
+    """A skip-gram model trained on the sample corpus and its explorer page."""
+    tmp = tmp_path_factory.mktemp("explore")
+    model = tmp / "sample"
+    run(cli, "train", CORPUS, "-o", model, "--dim", 32, "--epochs", 3, "--min-count", 3, "--workers", 1,
+        "--seed", 1, "--quiet")
+    page = tmp / "map.html"
+    run(cli, "explore", model, "-o", page, "--quiet")
+    return str(model), str(page)
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory, cli):
+    tmp = tmp_path_factory.mktemp("explore-clf")
+    model = tmp / "clf"
+    run(cli, "train", "--objective", "classify", LABELED, "-o", model, "--dim", 16, "--epochs", 3, "--seed", 2,
+        "--quiet")
+    page = tmp / "clf.html"
+    run(cli, "explore", model, "-o", page, "--quiet")
+    return str(model), str(page)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found: install Chromium and its driver "
+                    "(Debian: apt-get install chromium chromium-driver; .ci/run does it)")
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium-manager, should anything call it: no downloads
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="embedcli-chromium-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def open_page(driver, page):
+    driver.get("about:blank")
+    driver.get_log("browser")
+    driver.get_log("performance")
+    url = "file://" + os.path.abspath(page)
+    driver.get(url)
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return !!(window.embedcliExplore && window.embedcliExplore.ready)"))
+    return url
+
+
+def console_problems(driver):
+    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+
+
+def requests(driver):
+    """URLs the page asked for (Chrome DevTools Network events of the performance log)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def search(driver, word):
+    box = driver.find_element(By.ID, "search")
+    box.clear()
+    box.send_keys(word)
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "selected").is_displayed()
+                                    or d.find_element(By.ID, "search-status").text)
+
+
+def listed(driver, list_id):
+    return [(li.get_attribute("data-word"), int(li.get_attribute("data-index")), float(li.get_attribute("data-score")))
+            for li in driver.find_elements(By.CSS_SELECTOR, f"#{list_id} li")]
+
+
+# -- tests ------------------------------------------------------------------------------------------
+def test_page_loads_offline_without_errors(browser, skipgram):
+    _, page = skipgram
+    url = open_page(browser, page)
+    assert console_problems(browser) == []
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert requests(browser) == [url]  # the file itself, nothing else
+    header = browser.find_element(By.TAG_NAME, "header").text
+    m = Model.load(skipgram[0])
+    assert "skipgram" in header and f"{len(m.vocab):,} × 32" in header and "PCA" in header
+    assert browser.find_element(By.ID, "name").text == "sample"
+
+
+def test_search_shows_the_neighbours_of_similar(browser, skipgram, cli):
+    model, page = skipgram
+    open_page(browser, page)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    for word in (tokens[0], tokens[len(tokens) // 2], tokens[-1]):
+        search(browser, word)
+        assert browser.find_element(By.ID, "word").text == word
+        shown = listed(browser, "neighbours")
+        expected = json.loads(run(cli, "similar", model, word, "--json"))
+        assert [(w, i) for w, i, _ in shown] == [(n["token"], n["index"]) for n in expected]
+        assert np.allclose([s for _, _, s in shown], [n["score"] for n in expected], atol=1e-5)
+    # typed the way users type: normalised like the vocabulary (upper case, padding)
+    search(browser, "  " + tokens[3].upper() + " ")
+    assert browser.find_element(By.ID, "word").text == tokens[3]
+    # an unknown word: one clear line, the previous choice stays
+    search(browser, "qwxzzy")
+    status = browser.find_element(By.ID, "search-status")
+    assert "not in the vocabulary" in status.text and "error" not in status.text.lower().split()
+    assert browser.find_element(By.ID, "word").text == tokens[3]
+    assert console_problems(browser) == []
+
+
+def test_every_word_has_the_order_of_similar(browser, skipgram):
+    """All words of the page, in the browser: the same top-10 order as embedcli.query.similar."""
+    model, page = skipgram
+    open_page(browser, page)
+    shown = browser.execute_script(
+        "var E = window.embedcliExplore;"
+        "return E.data.tokens.map(function (w) { return E.similar(w, 10).map(function (n) { return [n.token, n.score]; }); });")
+    m = Model.load(model)
+    index = VectorIndex(m.vocab, m.table)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    assert len(tokens) == len(m.vocab) - 2
+    same = 0
+    for word, got in zip(tokens, shown):
+        ref = similar(m.vocab, m.table, word, 10, index=index)
+        same += [t for t, _ in got] == [n.token for n in ref]
+        assert np.allclose([s for _, s in got], [n.score for n in ref], atol=1e-5)
+    assert same == len(tokens)
+
+
+def test_analogy_box_answers_like_analogy(browser, skipgram, cli):
+    model, page = skipgram
+    open_page(browser, page)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    for a, b, c in ((tokens[10], tokens[20], tokens[30]), (tokens[5], tokens[200], tokens[400])):
+        for k, word in zip("abc", (a, b, c)):
+            box = browser.find_element(By.ID, f"analogy-{k}")
+            box.clear()
+            box.send_keys(word)
+        browser.find_element(By.ID, "analogy-go").click()
+        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#analogy-result li"))
+        shown = listed(browser, "analogy-result")
+        expected = json.loads(run(cli, "analogy", model, a, b, c, "--json"))
+        assert [(w, i) for w, i, _ in shown] == [(n["token"], n["index"]) for n in expected]
+        assert np.allclose([s for _, _, s in shown], [n["score"] for n in expected], atol=1e-5)
+        assert browser.find_element(By.ID, "analogy-q").get_attribute("value") == expected[0]["token"]
+    browser.find_element(By.ID, "analogy-a").clear()
+    browser.find_element(By.ID, "analogy-a").send_keys("qwxzzy")
+    browser.find_element(By.ID, "analogy-go").click()
+    assert "not in the vocabulary" in browser.find_element(By.ID, "analogy-status").text
+    assert console_problems(browser) == []
+
+
+def test_zoom_pan_and_the_word_under_the_pointer(browser, skipgram):
+    _, page = skipgram
+    open_page(browser, page)
+    E = "return window.embedcliExplore."
+    before = browser.execute_script(E + "view()")
+    browser.find_element(By.ID, "zoom-in").click()
+    zoomed = browser.execute_script(E + "view()")
+    assert zoomed["s"] == pytest.approx(before["s"] * 1.5)
+    canvas = browser.find_element(By.ID, "map")
+    w, h = canvas.size["width"], canvas.size["height"]
+    ActionChains(browser).move_to_element(canvas).click_and_hold().move_by_offset(120, 40).release().perform()
+    panned = browser.execute_script(E + "view()")
+    assert panned["x"] == pytest.approx(zoomed["x"] + 120, abs=2) and panned["y"] == pytest.approx(zoomed["y"] + 40, abs=2)
+    # a wheel turn zooms around the pointer
+    browser.execute_script(
+        "var c = document.getElementById('map'), r = c.getBoundingClientRect();"
+        "c.dispatchEvent(new WheelEvent('wheel', {deltaY: -200, clientX: r.left + 100, clientY: r.top + 100, bubbles: true, cancelable: true}));")
+    wheeled = browser.execute_script(E + "view()")
+    assert wheeled["s"] > panned["s"]
+    # the reset button shows everything again
+    browser.find_element(By.ID, "zoom-reset").click()
+    assert browser.execute_script(E + "view()")["s"] == pytest.approx(before["s"])
+    # hover: the most frequent word (drawn on top, so nearest to its own position)
+    word = browser.execute_script("return window.embedcliExplore.data.tokens[0]")
+    x, y = browser.execute_script(E + "screen(arguments[0])", word)
+    ActionChains(browser).move_to_element_with_offset(canvas, int(round(x - w / 2)), int(round(y - h / 2))).perform()
+    tip = browser.find_element(By.ID, "tip")
+    WebDriverWait(browser, 5).until(lambda d: tip.is_displayed())
+    assert tip.text.splitlines()[0] == word and "frequency rank 1" in tip.text
+    # a click on it chooses it
+    ActionChains(browser).click().perform()
+    assert browser.find_element(By.ID, "word").text == word
+    assert console_problems(browser) == []
+
+
+def test_screenshot_is_not_blank(browser, skipgram, tmp_path):
+    _, page = skipgram
+    open_page(browser, page)
+    word = browser.execute_script("return window.embedcliExplore.data.tokens[12]")
+    search(browser, word)
+    path = tmp_path / "explore.png"
+    assert browser.save_screenshot(str(path))
+    import matplotlib.image
+
+    img = matplotlib.image.imread(str(path))[..., :3]
+    assert img.shape[0] >= HEIGHT // 2 and img.shape[1] >= WIDTH // 2
+    pixels = (img.reshape(-1, 3) * 255).round().astype(np.uint8)
+    colours = np.unique(pixels, axis=0)
+    assert len(colours) > 200, len(colours)  # points of many colours, anti-aliased text
+    # the map itself: plenty of pixels that are not the background
+    canvas = browser.find_element(By.ID, "map")
+    r = canvas.rect
+    dpr = img.shape[1] / browser.execute_script("return window.innerWidth")
+    region = img[int(r["y"] * dpr): int((r["y"] + r["height"]) * dpr), int(r["x"] * dpr): int((r["x"] + r["width"]) * dpr)]
+    background = np.array([0x0D, 0x11, 0x17]) / 255
+    drawn = np.abs(region - background).max(axis=-1) > 0.05
+    assert drawn.mean() > 0.01, drawn.mean()
+    assert console_problems(browser) == []
+
+
+def test_classifier_page_colours_words_by_label(browser, classifier):
+    model, page = classifier
+    url = open_page(browser, page)
+    assert console_problems(browser) == [] and requests(browser) == [url]
+    labels = browser.execute_script("return window.embedcliExplore.data.classifier.labels")
+    assert sorted(labels) == ["__label__clickbait", "__label__news"]
+    legend = browser.find_element(By.ID, "legend").text
+    assert "clickbait" in legend and "news" in legend and "leans to" in legend
+    assert browser.find_element(By.ID, "colour-by").get_attribute("value") == "label"
+    search(browser, browser.execute_script("return window.embedcliExplore.data.tokens[0]"))
+    assert "leans to" in browser.find_element(By.ID, "word-meta").text
+    # switch to frequency colours and back
+    browser.execute_script("var s = document.getElementById('colour-by'); s.value = 'frequency'; s.dispatchEvent(new Event('change'));")
+    assert "frequency" in browser.find_element(By.ID, "legend").text
+    assert console_problems(browser) == []
+
+
+def test_the_checks_see_a_request_and_an_error(browser, tmp_path):
+    """The detectors above are live: a page that asks the network and throws is caught by both."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><html><body><img src='http://127.0.0.1:9/x.png'>"
+                   "<script>window.embedcliExplore = {ready: true}; throw new Error('boom');</script></body></html>",
+                   encoding="utf-8")
+    open_page(browser, bad)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return performance.getEntriesByType('resource').length") > 0)
+    problems = console_problems(browser)
+    assert any("boom" in e["message"] for e in problems)
+    assert "http://127.0.0.1:9/x.png" in requests(browser)
