@@ -6,6 +6,8 @@ the command line prints the message and exits with ``exit_code`` (no traceback).
 
 from __future__ import annotations
 
+from typing import Callable
+
 
 class EmbedcliError(Exception):
     """A data error: bad file contents, missing file, diverging training... (exit 1)."""
@@ -55,6 +57,30 @@ class ParameterError(UsageError):
     def cli_message(self, flags: dict[str, str] | None = None) -> str:
         flags = flags or {}
         return self.render({p: flags.get(p, "--" + p.replace("_", "-")) for p in self.params})
+
+
+class UnknownWordError(EmbedcliError, KeyError):
+    """A word that is not in the vocabulary: a :class:`KeyError` for Python code (``emb["wrod"]``),
+    one line for the command line: ``unknown word 'wrod'; did you mean word, words?``. The close
+    spellings are looked up only when the message is read (a loop catching KeyError stays fast)."""
+
+    def __init__(self, word: str, suggest: Callable[[], list[str]] | None = None):
+        Exception.__init__(self, word)
+        self.word = word
+        self._suggest = suggest
+        self._suggestions: list[str] | None = None
+
+    @property
+    def suggestions(self) -> list[str]:
+        if self._suggestions is None:
+            self._suggestions = list(self._suggest()) if self._suggest is not None else []
+        return self._suggestions
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        close = self.suggestions
+        hint = f"; did you mean {', '.join(close)}?" if close else "; it is not in the vocabulary"
+        return f"unknown word {self.word!r}{hint}"
 
 
 class FormatError(EmbedcliError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EmbedcliError, UsageError
+from .errors import EmbedcliError, UnknownWordError, UsageError
 from .io import atomic_write
 from .tokenizer import tokenize
 from .vocab import Vocab
@@ -56,13 +56,12 @@ def suggest(vocab: Vocab, token: str, n: int = 3) -> list[str]:
 
 
 def word_index(vocab: Vocab, word: str) -> int:
-    """Index of a word; an unknown word is a one-line error with close spellings."""
+    """Index of a word (normalised with the vocabulary's settings); an unknown word raises
+    :class:`~embedcli.errors.UnknownWordError` (a ``KeyError``, one line with close spellings)."""
     token = word_token(vocab, word)
     i = vocab.index.get(token)
     if i is None:
-        close = suggest(vocab, token)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; it is not in the vocabulary"
-        raise EmbedcliError(f"unknown word {word!r}{hint}")
+        raise UnknownWordError(word, lambda: suggest(vocab, token))
     return i
 
 

@@ -196,6 +196,8 @@ def merge_partials(parts: Sequence[PartialCounts], names: Sequence[str] | None =
 
 def __getattr__(name: str):
     # counting, sharding and the process pool moved to their own modules; still importable here
+    if name.startswith("__"):  # __path__ etc., asked by the import system: importing pool here would be circular
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     for module in ("counting", "shards", "pool"):
         import importlib
 

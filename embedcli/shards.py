@@ -90,16 +90,19 @@ class CheckedChunks:
                 f.close()
 
 
-def shard_ranges(path: str | os.PathLike, n: int, min_bytes: int | None = None) -> list[tuple[int, int]]:
+def shard_ranges(path: str | os.PathLike, n: int, min_bytes: int | None = None, *, size: int | None = None,
+                 opener=None) -> list[tuple[int, int]]:
     """Cut a file into at most ``n`` byte ranges of about equal size, each ending after a newline
-    (none smaller than ``min_bytes``, :data:`MIN_SHARD_BYTES` by default)."""
+    (none smaller than ``min_bytes``, :data:`MIN_SHARD_BYTES` by default). ``size`` and ``opener``
+    (a function returning a seekable binary file) serve other storage (fsspec URLs, embedcli.cluster)."""
     if min_bytes is None:
         min_bytes = MIN_SHARD_BYTES
-    size = os.path.getsize(path)
+    if size is None:
+        size = os.path.getsize(path)
     n = max(1, min(n, size // max(min_bytes, 1)))
     bounds = [0]
     if n > 1:
-        with open(path, "rb") as f:
+        with (opener or (lambda p: open(p, "rb")))(path) as f:
             for k in range(1, n):
                 target = size * k // n
                 if target <= bounds[-1]:

@@ -85,12 +85,96 @@ class Vocab:
     def __post_init__(self) -> None:
         self.index = {tok: i for i, tok in enumerate(self.tokens)}
 
+    # -- building and using (the Python API) ------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        texts,
+        *,
+        specials: bool = True,
+        order: str = "appearance",
+        min_count: int = 1,
+        max_size: int | None = None,
+        lower: bool = True,
+        keep_punct: bool = False,
+        encoding_errors: str = "strict",
+        workers: int = 1,
+    ) -> "Vocab":
+        """Count ``texts`` and build a vocabulary, exactly as ``embedcli vocab`` does.
+
+        ``texts``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one line
+        each; see :mod:`embedcli.sources`). ``specials`` puts ``<pad>`` = 0 and ``<unk>`` = 1
+        first; ``order`` is ``"appearance"`` (first appearance) or ``"frequency"``.
+
+        >>> Vocab.build(["Hope to see you soon", "Nice to see you again"]).tokens[:5]
+        ['<pad>', '<unk>', 'hope', 'to', 'see']
+        """
+        from .sources import is_paths, text_files
+
+        settings = TextSettings(lower=lower, keep_punct=keep_punct)
+        with text_files(texts) as paths:
+            counts, total = count_tokens(paths, settings, encoding_errors=encoding_errors, workers=workers)
+        source = ", ".join(paths) if is_paths(texts) else "the texts"
+        return build_vocab(counts, total, settings, specials=specials, order=order, min_count=min_count,
+                           max_size=max_size, source=source)
+
+    def __getitem__(self, word: str) -> int:
+        """The id of ``word``, normalised as the vocabulary's text was (``vocab["Hope"]`` is the id
+        of ``hope`` in a lower-cased vocabulary). An unknown word raises :class:`KeyError` naming it,
+        with close spellings."""
+        from .inspect import word_index
+
+        return word_index(self, word)
+
+    def encode(self, phrases, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
+               oov: str | None = None):
+        """Ids of each phrase (tokenised as the vocabulary's text was).
+
+        ``phrases`` is one string or an iterable of strings. Without ``maxlen``: a list of ids per
+        phrase (one list for one string). With ``maxlen``: an int32 array padded and cut like
+        Keras ``pad_sequences`` (shape ``(n, maxlen)``, or ``(maxlen,)`` for one string), padded
+        with ``<pad>``'s id. ``oov``: ``"unk"`` (default when there is an ``<unk>``), ``"skip"`` or
+        ``"error"``.
+        """
+        from .encode import check_pad_args, encode_tokens_lines, pad_sequences
+
+        single = isinstance(phrases, str)
+        if maxlen is not None or padding != "pre" or truncating != "pre":
+            check_pad_args(maxlen, padding, truncating)
+        seqs = list(encode_tokens_lines([phrases] if single else phrases, self, oov or self.default_oov()))
+        if maxlen is None:
+            return seqs[0] if single else seqs
+        value = self.pad_id if self.pad_id is not None else 0
+        out = pad_sequences(seqs, maxlen=maxlen, padding=padding, truncating=truncating, value=value)
+        return out[0] if single else out
+
+    def decode(self, ids):
+        """Tokens of ids joined by spaces, ``<pad>`` left out: one string for a sequence of ids,
+        a list of strings for several sequences (a list of lists or a 2-D array)."""
+        import numpy as np
+
+        arr = ids if isinstance(ids, np.ndarray) else None
+        if (arr is not None and arr.ndim == 2) or (arr is None and len(ids) and not np.isscalar(ids[0])):
+            return [self.decode(row) for row in ids]
+        pad, n = self.pad_id, len(self.tokens)
+        out = []
+        for i in (int(x) for x in ids):
+            if not 0 <= i < n:
+                raise IndexError(f"id {i} is outside the vocabulary (0..{n - 1})")
+            if i != pad:
+                out.append(self.tokens[i])
+        return " ".join(out)
+
     # -- lookups ---------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.tokens)
 
     def __contains__(self, token: str) -> bool:
         return token in self.index
+
+    def __repr__(self) -> str:
+        return (f"Vocab(size={len(self.tokens)}, specials={list(self.specials.values())}, order={self.order!r}, "
+                f"lower={self.settings.lower})")
 
     @property
     def pad_id(self) -> int | None:

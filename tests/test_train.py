@@ -146,7 +146,7 @@ def test_checkpoint_is_resumable(runner, corpus, tmp_path, monkeypatch):
     """A checkpoint written during the run (interrupted after it) resumes to the same bytes."""
     full = tmp_path / "full"
     train(runner, corpus, full, "--epochs", "3")
-    import embedcli.train.run as run_mod
+    from embedcli.train import run as run_mod
 
     real_build = run_mod.build_model
     calls = {"n": 0}

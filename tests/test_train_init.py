@@ -250,7 +250,7 @@ def test_resume_with_freeze_equals_uninterrupted_run(runner, tmp_path, corpus, m
     args = ["--init", str(path), "--freeze", "--objective", objective, "--workers", workers]
     full = tmp_path / "full"
     train(runner, corpus, full, *args)
-    import embedcli.train.run as run_mod
+    from embedcli.train import run as run_mod
 
     real_build = run_mod.build_model
     calls = {"n": 0}

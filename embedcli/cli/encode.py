@@ -17,7 +17,9 @@ from ..encode import PADDINGS, check_pad_args, encode_file_to_npy, spool_file, s
 from ..errors import UsageError
 from ..io import STDIO, atomic_path, atomic_write, check_writable, iter_lines
 from ..vocab import Vocab
+from . import cluster as cluster_cli
 from . import main
+from .cluster import dask_option
 from .common import encoding_errors_option, handle_errors, json_option, out_console, quiet_option, progress_bar
 
 FORMATS = ("auto", "print", "npy", "csv", "jsonl", "json")
@@ -83,11 +85,15 @@ def _write_text_rows(f, blocks, fmt: str) -> None:
               help="Where encoded phrases wait before padding [default: $TMPDIR, else /tmp]; the file has no "
                    "name and is freed even if the run is killed.")
 @encoding_errors_option
+@dask_option
+@click.option("--parts", is_flag=True,
+              help="With --dask: -o is a directory (or URL) of .npy parts written by the workers, plus index.json "
+                   "(for arrays larger than one disk; read with embedcli.cluster.parts.load_parts).")
 @json_option
 @quiet_option
 @handle_errors
 def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding, truncating, pad_value,
-                   oov, show_tokens, tmp_dir, encoding_errors, as_json, quiet):
+                   oov, show_tokens, tmp_dir, encoding_errors, dask_address, parts, as_json, quiet):
     """Turn phrases into padded integer sequences with a vocabulary.
 
     Padding and truncation follow Keras `pad_sequences` exactly (defaults pre/pre).
@@ -97,8 +103,18 @@ def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding
       embedcli encode -v vocab.json "Hope to see you soon" "Nice to see you again"
       embedcli encode -v vocab.json --maxlen 8 --padding post -i sample_data/phrases.txt -o ids.npy
       cat phrases.txt | embedcli encode -v models/default --maxlen 64 -o - --format csv
+
+    \b
+    On a Dask cluster (same .npy as one machine, or a directory of parts):
+      embedcli encode -v vocab.json -i big.txt --maxlen 64 -o ids.npy --dask local:4
+      embedcli encode -v vocab.json -i s3://b/big.txt --maxlen 64 --parts -o s3://b/ids/ --dask tcp://10.0.0.5:8786
     """
     check_pad_args(maxlen, padding, truncating)
+    if parts and not dask_address:
+        raise UsageError("--parts applies with --dask (parts are written by the Dask workers)")
+    if dask_address:
+        return cluster_cli.encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, padding,
+                                  truncating, pad_value, oov, show_tokens, encoding_errors, parts, as_json, quiet)
     if phrases and input_path:
         raise UsageError("give phrases as arguments or with -i/--input, not both")
     fmt = _format_for(output, fmt)

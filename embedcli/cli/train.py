@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import click
@@ -226,7 +225,6 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
       embedcli train --objective classify sample_data/labeled.txt -o models/classifier
     """
     overrides = _flag_overrides(values)
-    start = time.perf_counter()
     use_default = False
     if resume_dir is not None:
         if corpus or output or config_path or overrides or dry_run:
@@ -264,9 +262,9 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
                                              ("--checkpoint-every", settings.checkpoint_every > 0)) if on]
         if unsupported:
             raise UsageError(f"{unsupported[0]} is not available with --objective classify")
-        return _train_classify(settings, show, as_json, total_bytes, start, make_parent=use_default and not output)
 
-    from ..train.run import dry_run as do_dry_run, resume_model, train_model
+    from ..api import run_training
+    from ..train.run import dry_run as do_dry_run, resume_model
 
     if dry_run:
         with progress_bar("reading corpus", total_bytes, quiet=not show) as advance:
@@ -285,79 +283,22 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
             result = resume_model(resume_dir, settings, callback=bar, corpus_progress=bar.read)
         else:
             # the default config's models/default may not exist yet in a fresh checkout
-            result = train_model(settings, callback=bar, corpus_progress=bar.read,
-                                 make_parent=use_default and not output, init_progress=bar.init_read)
+            result = run_training(settings, callback=bar, corpus_progress=bar.read,
+                                  make_parent=use_default and not output, init_progress=bar.init_read)
     summary = result.summary()
     if as_json:
         print_json(summary)
     elif not quiet:
-        _render_summary(summary)
+        (_render_classify_summary if summary["objective"] == "classify" else _render_summary)(summary)
 
 
-def _train_classify(settings: cfg.TrainSettings, show: bool, as_json: bool, total_bytes, start: float,
-                    make_parent: bool = False) -> None:
-    from ..text import TextSettings
-    from ..classify import train_classifier
-    from ..train.run import check_init, check_output
-
-    check_output(settings.output, make_parent)
-    check_init(settings)  # a wrong --init file or dimension fails before the examples are read
-
-    lr, min_lr, min_count = settings.lr, settings.min_lr, settings.min_count
-    state: dict = {}
-
-    with progress_bar("reading examples", total_bytes, quiet=not show) as advance:
-        def progress(kind, amount, total):
-            if kind == "read":
-                advance(amount)
-            elif show and err_console.is_terminal:
-                state["done"] = amount
-
-        model = train_classifier(
-            settings.corpus,
-            dim=settings.dim,
-            epochs=settings.epochs,
-            lr=lr,
-            min_lr=min_lr,
-            min_count=min_count,
-            max_size=settings.max_size,
-            word_ngrams=settings.word_ngrams,
-            seed=settings.seed,
-            settings=TextSettings(lower=settings.lower, keep_punct=settings.keep_punct),
-            encoding_errors=settings.encoding_errors,
-            progress=progress,
-            init=settings.init,
-            freeze=settings.freeze,
-            tmp_dir=settings.tmp_dir,
-        )
-    saved = cfg.saved_settings(settings)
-    saved.update({"lr": lr, "min_lr": min_lr, "min_count": min_count})
-    model.config = {**saved, **model.config}
-    out_dir = settings.output
-    model.save(out_dir)
-    h = model.history
-    summary = {
-        "output": out_dir,
-        "objective": "classify",
-        "vocab_size": len(model.vocab),
-        "dim": model.dim,
-        "table_shape": list(model.table.shape),
-        "labels": len(model.objects.get("labels", [])),
-        "epochs": len(h),
-        "final_loss": h[-1]["loss"] if h else None,
-        "seconds": round(time.perf_counter() - start, 3),
-        "init": model.objects.get("init"),
-        "history": h,
-    }
-    if as_json:
-        print_json(summary)
-    elif show:
-        out_console.print(
-            f"trained [bold]classify[/] ({summary['labels']} labels) in {summary['seconds']:.2f}s: "
-            f"vocabulary {summary['vocab_size']:,}, table {model.table.shape[0]:,} x {model.dim}, "
-            f"final loss {summary['final_loss']:.4f}"
-        )
-        if summary["init"]:
-            out_console.print(escape(init_line(summary["init"])))
-        out = escape(out_dir)
-        out_console.print(f"next:\n  embedcli predict {out} \"some text\"\n  embedcli show-table {out}")
+def _render_classify_summary(summary: dict, console=out_console) -> None:
+    console.print(
+        f"trained [bold]classify[/] ({summary['labels']} labels) in {summary['seconds']:.2f}s: "
+        f"vocabulary {summary['vocab_size']:,}, table {summary['table_shape'][0]:,} x {summary['dim']}, "
+        f"final loss {summary['final_loss']:.4f}"
+    )
+    if summary["init"]:
+        console.print(escape(init_line(summary["init"])))
+    out = escape(summary["output"])
+    console.print(f"next:\n  embedcli predict {out} \"some text\"\n  embedcli show-table {out}")

@@ -12,7 +12,9 @@ from ..io import check_writable, input_size
 from ..text import TextSettings
 from ..vocab import ORDERS, build_vocab, count_tokens
 from ..errors import EmbedcliError, UsageError
+from . import cluster as cluster_cli
 from . import main
+from .cluster import dask_option
 from .common import (
     encoding_errors_option,
     err_console,
@@ -111,11 +113,12 @@ def vocab_shape_options(fn):
               help="With --partial: where this shard sits in the corpus (any number growing along the "
                    "corpus: file number, byte offset...); merge sorts shards by it.")
 @encoding_errors_option
+@dask_option
 @json_option
 @quiet_option
 @handle_errors
 def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count, max_size,
-                  workers, partial, offset, encoding_errors, as_json, quiet):
+                  workers, partial, offset, encoding_errors, dask_address, as_json, quiet):
     """Build a vocabulary from CORPUS files ('-' for stdin), indexing words by first appearance.
 
     Text is normalised (Unicode NFKC, lower case) and split into words; the file records
@@ -132,6 +135,11 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
       embedcli vocab part1.txt --partial -o p1.json
       embedcli vocab part2.txt --partial -o p2.json
       embedcli vocab merge p1.json p2.json -o vocab.json --min-count 2
+
+    \b
+    On a Dask cluster (same vocabulary file as one machine):
+      embedcli vocab s3://corpus/books/*.txt --dask tcp://10.0.0.5:8786 -o vocab.json
+      embedcli vocab big.txt --dask local:4 -o vocab.json
     """
     positive_int("--min-count", min_count)
     positive_int("--max-size", max_size)
@@ -154,16 +162,24 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
         from ..pool import count_partial
 
         with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
-            part = count_partial(corpus, settings, encoding_errors=encoding_errors, workers=workers,
-                                 offset=offset, progress=advance)
+            if dask_address:
+                part = cluster_cli.count_partial(dask_address, corpus, settings, encoding_errors=encoding_errors,
+                                                 offset=offset, progress=advance)
+            else:
+                part = count_partial(corpus, settings, encoding_errors=encoding_errors, workers=workers,
+                                     offset=offset, progress=advance)
         _save_partial_report(part, output, start, as_json, quiet, lambda s: (
             f"partial counts of [bold]{s['distinct_words']:,}[/] distinct words "
             f"({s['total']:,} tokens) written to [cyan]{output}[/] in {s['seconds']:.2f}s; "
             "merge them with `embedcli vocab merge`"))
         return
     with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
-        counts, n_tokens = count_tokens(corpus, settings, encoding_errors=encoding_errors, progress=advance,
-                                        workers=workers)
+        if dask_address:
+            counts, n_tokens = cluster_cli.count_tokens(dask_address, corpus, settings,
+                                                        encoding_errors=encoding_errors, progress=advance)
+        else:
+            counts, n_tokens = count_tokens(corpus, settings, encoding_errors=encoding_errors, progress=advance,
+                                            workers=workers)
     if n_tokens == 0:
         raise EmbedcliError(f"{', '.join(corpus)}: no words found (empty corpus?)")
     _build_save_report(counts, n_tokens, settings, ", ".join(corpus), output, start, as_json, quiet,

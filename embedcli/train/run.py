@@ -48,7 +48,7 @@ Callback = Callable[[dict], None]
 @dataclass
 class TrainResult:
     model: Model
-    output: str
+    output: str | None  # None: kept in memory only
     seconds: float
     corpus_tokens: int
     words_per_epoch: int
@@ -247,14 +247,15 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) 
     every = int(settings.checkpoint_every)
 
     def on_epoch_end(st: TrainState) -> None:
-        if every and st.epochs_done % every == 0 and st.epochs_done < trainer.epochs:
+        if output is not None and every and st.epochs_done % every == 0 and st.epochs_done < trainer.epochs:
             build_model(vocab, st, settings, corpus).save(output)
             if callback is not None:
                 callback({"checkpoint": output, "epoch": st.epochs_done})
 
     trainer.run(state, callback=callback, on_epoch_end=on_epoch_end)
     model = build_model(vocab, state, settings, corpus)
-    model.save(output)
+    if output is not None:
+        model.save(output)
     neighbours = sample_neighbours(model, float(settings.sample))
     return TrainResult(model, output, time.perf_counter() - start, corpus.corpus_tokens, corpus.n_words,
                        resumed_from, neighbours, state.init)
@@ -271,6 +272,7 @@ def train_model(
 ) -> TrainResult:
     """Train skip-gram or CBOW vectors with the resolved ``settings`` and save the model.
 
+    ``settings.output`` ``None`` keeps the model in memory only (``result.model``).
     Nothing is written to ``settings.output`` until training has finished (or a
     checkpoint is due); an interruption leaves an existing model there unchanged. A missing
     parent directory of the output is an error unless ``make_parent`` (used for the default
@@ -279,7 +281,8 @@ def train_model(
     """
     start = time.perf_counter()
     output = settings.output
-    check_output(output, make_parent)
+    if output is not None:
+        check_output(output, make_parent)
     info = check_init(settings)
     vocab, corpus = _prepare(settings, vocab, corpus_progress)
     with corpus:

@@ -1,0 +1,195 @@
+"""The Python API's entry points: :func:`load` a model, :func:`train` one.
+
+``embedcli train`` goes through :func:`run_training` as well, so a table trained here is the
+table the command line trains for the same text, settings, seed and workers, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import config as cfg
+from .embeddings import Embeddings
+from .errors import ParameterError
+from .model import Model
+from .sources import Texts, is_paths, text_files
+from .vocab import Vocab
+
+CLASSIFY = "classify"
+
+
+def load(path: str | os.PathLike):
+    """Load a model directory: :class:`~embedcli.Embeddings` for word vectors (skip-gram, CBOW),
+    :class:`~embedcli.Classifier` for a classifier (``objective: classify``)."""
+    model = Model.load(path)
+    if model.objective == CLASSIFY:
+        from .classify import Classifier
+
+        return Classifier(model)
+    return Embeddings.from_model(model)
+
+
+@dataclass
+class ClassifierResult:
+    """A finished classifier run (what ``embedcli train --objective classify`` reports)."""
+
+    model: Model
+    output: str | None
+    seconds: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        h = self.model.history
+        return {
+            "output": self.output,
+            "objective": CLASSIFY,
+            "vocab_size": len(self.model.vocab),
+            "dim": self.model.dim,
+            "table_shape": list(self.model.table.shape),
+            "labels": len(self.model.objects.get("labels", [])),
+            "epochs": len(h),
+            "final_loss": h[-1]["loss"] if h else None,
+            "seconds": round(self.seconds, 3),
+            "init": self.model.objects.get("init"),
+            "history": h,
+        }
+
+
+def run_training(
+    settings: cfg.TrainSettings,
+    *,
+    callback: Callable[[dict], None] | None = None,
+    corpus_progress: Callable[[int], None] | None = None,
+    init_progress: Callable[[int], None] | None = None,
+    classify_progress: Callable[[str, int, int | None], None] | None = None,
+    make_parent: bool = False,
+):
+    """Train with resolved and validated ``settings`` (any objective); save to
+    ``settings.output`` unless it is ``None``. Returns a :class:`embedcli.train.run.TrainResult`
+    (skip-gram, CBOW) or a :class:`ClassifierResult`, both with ``.model`` and ``.summary()``."""
+    from .train.run import check_init, check_output
+
+    if settings.objective != CLASSIFY:
+        from .train.run import train_model
+
+        return train_model(settings, callback=callback, corpus_progress=corpus_progress,
+                           make_parent=make_parent, init_progress=init_progress)
+    from .classify import train_classifier
+    from .text import TextSettings
+
+    start = time.perf_counter()
+    if settings.output is not None:
+        check_output(settings.output, make_parent)
+    check_init(settings)  # a wrong init file or dimension fails before the examples are read
+
+    def progress(kind, amount, total):
+        if kind == "read" and corpus_progress is not None:
+            corpus_progress(amount)
+        elif classify_progress is not None:
+            classify_progress(kind, amount, total)
+
+    model = train_classifier(
+        settings.corpus,
+        dim=settings.dim,
+        epochs=settings.epochs,
+        lr=settings.lr,
+        min_lr=settings.min_lr,
+        min_count=settings.min_count,
+        max_size=settings.max_size,
+        word_ngrams=settings.word_ngrams,
+        seed=settings.seed,
+        settings=TextSettings(lower=settings.lower, keep_punct=settings.keep_punct),
+        encoding_errors=settings.encoding_errors,
+        progress=progress,
+        init=settings.init,
+        freeze=settings.freeze,
+        tmp_dir=settings.tmp_dir,
+    )
+    model.config = {**cfg.saved_settings(settings), **model.config}
+    if settings.output is not None:
+        model.save(settings.output)
+    return ClassifierResult(model, settings.output, time.perf_counter() - start)
+
+
+def train(
+    corpus: Texts,
+    objective: str = "skipgram",
+    dim: int = 100,
+    *,
+    window: int | None = None,
+    negative: int | None = None,
+    sample: float | None = None,
+    epochs: int | None = None,
+    lr: float | None = None,
+    min_lr: float | None = None,
+    min_count: int | None = None,
+    max_size: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    batch_words: int | None = None,
+    word_ngrams: int | None = None,
+    vocab: Vocab | str | os.PathLike | None = None,
+    init: str | os.PathLike | None = None,
+    freeze: bool | None = None,
+    lower: bool | None = None,
+    keep_punct: bool | None = None,
+    encoding_errors: str | None = None,
+    checkpoint_every: int | None = None,
+    output: str | os.PathLike | None = None,
+    tmp_dir: str | os.PathLike | None = None,
+    progress: Callable[[dict], None] | None = None,
+):
+    """Train word vectors (``objective`` ``"skipgram"`` or ``"cbow"``) or a classifier
+    (``"classify"``, fastText-format ``__label__`` lines) and return
+    :class:`~embedcli.Embeddings` or :class:`~embedcli.Classifier`.
+
+    ``corpus``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one
+    sentence per string: a list, a generator, a pandas Series; see :mod:`embedcli.sources`). The
+    settings are those of ``embedcli train`` (``None``: its default for the objective, e.g.
+    ``lr`` 0.025 for skip-gram, 0.05 for CBOW); ``workers=None`` uses every core. The result is
+    kept in memory; with ``output`` it is also saved there as a model directory. For the same
+    text, settings, ``seed`` and ``workers`` the table has the same bytes as
+    ``embedcli train FILE``. ``progress`` receives the trainer's per-batch events (dicts with
+    ``epoch``, ``words``, ``loss``, ``lr`` ...). ``tmp_dir``: where temporary files go (the strings
+    of ``corpus``, the corpus ids). A bad value raises
+    :class:`~embedcli.errors.ParameterError` naming the parameter.
+    """
+    vocab_obj = vocab if isinstance(vocab, Vocab) else None
+    overrides = {
+        "objective": objective, "dim": dim, "window": window, "negative": negative, "sample": sample,
+        "epochs": epochs, "lr": lr, "min_lr": min_lr, "min_count": min_count, "max_size": max_size,
+        "seed": seed, "workers": workers, "batch_words": batch_words, "word_ngrams": word_ngrams,
+        "vocab": None if vocab is None or vocab_obj is not None else os.fspath(vocab),
+        "init": None if init is None else os.fspath(init), "freeze": freeze, "lower": lower,
+        "keep_punct": keep_punct, "encoding_errors": encoding_errors, "checkpoint_every": checkpoint_every,
+    }
+    settings = cfg.merge({}, overrides).replace(output=None if output is None else os.fspath(output),
+                                                tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir))
+    cfg.validate(settings)
+    from_files = is_paths(corpus)
+    if settings.checkpoint_every and (output is None or not from_files):
+        raise ParameterError("{checkpoint_every} needs {output} and corpus files (a checkpoint is resumed "
+                             "from them)", "checkpoint_every", "output")
+    if vocab_obj is not None and settings.objective == CLASSIFY:
+        raise ParameterError("{vocab} is not used by the classifier (it builds its own)", "vocab")
+    with text_files(corpus, "corpus", tmp_dir=settings.tmp_dir) as paths:
+        run = settings.replace(corpus=paths, output=settings.output if from_files else None)
+        if settings.objective == CLASSIFY:
+            result = run_training(run)
+        else:
+            from .train.run import train_model
+
+            result = train_model(run, vocab=vocab_obj, callback=progress)
+    model = result.model
+    if not from_files:  # the temporary file is gone: the config does not name it
+        model.config["corpus"] = []
+        if settings.output is not None:
+            model.save(settings.output)
+    if settings.objective == CLASSIFY:
+        from .classify import Classifier
+
+        return Classifier(model)
+    return Embeddings.from_model(model)

@@ -1,0 +1,80 @@
+"""``--dask ADDRESS`` for vocab, encode and train: the option and the calls into :mod:`embedcli.cluster`.
+
+Importing this module does not import dask; :func:`embedcli.cluster.connect` does, when a
+command is actually given an address (or ``EMBEDCLI_DASK`` is set).
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..cluster import ENV
+
+
+def dask_option(fn):
+    return click.option(
+        "--dask", "dask_address", metavar="ADDRESS", envvar=ENV, default=None,
+        help="Run on a Dask cluster: a scheduler address (tcp://HOST:8786) or local[:N] for N local worker "
+             f"processes [default: ${ENV}]. Inputs may be URLs the workers can read (s3://, gs://, file://...). "
+             "Needs pip install 'embedcli[dask]'.",
+    )(fn)
+
+
+def count_tokens(dask_address, corpus, settings, *, encoding_errors, progress):
+    from ..cluster import connect
+    from ..cluster.count import count_tokens_on_cluster
+
+    with connect(dask_address) as client:
+        return count_tokens_on_cluster(client, corpus, settings, encoding_errors=encoding_errors, progress=progress)
+
+
+def count_partial(dask_address, corpus, settings, *, encoding_errors, offset, progress):
+    from ..cluster import connect
+    from ..cluster.count import count_partial_on_cluster
+
+    with connect(dask_address) as client:
+        return count_partial_on_cluster(client, corpus, settings, encoding_errors=encoding_errors, offset=offset,
+                                        progress=progress)
+
+
+def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, padding, truncating, pad_value,
+           oov, show_tokens, encoding_errors, parts, as_json, quiet) -> None:
+    """``embedcli encode --dask``: a file or URL into one .npy, or (``--parts``) a directory of parts."""
+    import json
+
+    from ..errors import UsageError
+    from ..io import STDIO, check_writable
+    from ..vocab import Vocab
+    from ..cluster import connect
+    from ..cluster.encode import encode_on_cluster
+    from .common import out_console, progress_bar
+
+    if phrases or show_tokens or not input_path or input_path == STDIO:
+        raise UsageError("--dask encodes a file or URL given with -i FILE (not phrases, --show-tokens or stdin)")
+    if not output or output == STDIO:
+        raise UsageError("--dask writes -o FILE.npy (or -o DIR with --parts)")
+    if parts:
+        if fmt not in ("auto", "npy"):
+            raise UsageError("--parts writes .npy parts; drop --format")
+    elif fmt != "npy" and not (fmt == "auto" and output.lower().endswith(".npy")):
+        raise UsageError("--dask writes a .npy file (-o FILE.npy), or a directory of parts with --parts")
+    if not parts:
+        check_writable(output)
+    vocab = Vocab.load(vocab_path)
+    oov = oov or vocab.default_oov()
+    if pad_value is None:
+        pad_value = vocab.pad_id if vocab.pad_id is not None else 0
+    with progress_bar("encoding", None, quiet=quiet, unit="lines") as advance:
+        with connect(dask_address) as client:
+            summary = encode_on_cluster(client, input_path, output, vocab, maxlen, padding, truncating, pad_value,
+                                        oov, encoding_errors=encoding_errors, parts=parts, progress=advance)
+    if quiet:
+        return
+    summary = {"output": output, **summary, "format": "npy-parts" if parts else "npy"}
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        what = f"{summary['parts']} parts + index.json" if parts else "npy"
+        out_console.print(f"{summary['rows']:,} rows × {summary['maxlen']} ids written to [cyan]{output}[/] ({what}); "
+                          f"{summary['unknown_tokens']:,} unknown tokens")
+

@@ -1,0 +1,145 @@
+"""Run embedcli on a Dask cluster: count, encode and train with ``--dask ADDRESS``.
+
+This package is the only part of embedcli that imports ``dask`` / ``distributed`` (the optional
+``embedcli[dask]`` extra), and only when a cluster is asked for: ``import embedcli`` and every
+command without ``--dask`` never load them.
+
+``ADDRESS`` is a scheduler address (``tcp://10.0.0.5:8786``) or ``local[:N]``: a
+``distributed.LocalCluster`` of ``N`` worker processes (one thread each) started on 127.0.0.1
+for the duration of the command (``N`` defaults to the number of cores). The environment
+variable ``EMBEDCLI_DASK`` gives the default address.
+
+What runs where (see ``docs/scaling.md``):
+
+* :mod:`.count` — ``vocab``: files and byte ranges counted as tasks, merged on the client in
+  corpus order: the same vocabulary file as one machine.
+* :mod:`.encode` — ``encode``: byte ranges encoded on the workers and assembled into the same
+  ``.npy`` as one machine, or written by the workers as a directory of parts plus an index.
+* :mod:`.train` — ``train``: data-parallel skip-gram/CBOW with per-row count-weighted merging.
+
+Inputs (:mod:`.sources`) are local paths that the workers can read (a shared file system; a
+``local`` cluster shares this machine's) or fsspec URLs (``s3://``, ``gs://``, ``hdfs://``,
+``file://``) for which the workers have the fsspec backend installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Iterator
+
+from ..errors import EmbedcliError, UsageError
+
+ENV = "EMBEDCLI_DASK"
+INSTALL_HINT = "pip install 'embedcli[dask]'"
+CONNECT_TIMEOUT = 30  # seconds to reach a scheduler before giving up
+
+
+def require_dask() -> None:
+    """Import dask and distributed, or fail with one line saying how to install them."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"--dask needs the optional dask extra ({exc.name} is not installed): "
+                         f"{INSTALL_HINT}") from None
+
+
+def parse_address(address: str) -> tuple[str, int | None]:
+    """``("local", N)`` for ``local`` / ``local:N`` / ``local[N]``, else ``("remote", None)``.
+
+    A remote address must name a protocol and a host (``tcp://HOST:PORT``); a bare
+    ``HOST:PORT`` is taken as ``tcp://HOST:PORT``.
+    """
+    a = address.strip()
+    if a == "local" or a.startswith("local:") or a.startswith("local["):
+        rest = a[len("local"):].strip(":[]")
+        if not rest:
+            return "local", None
+        try:
+            n = int(rest)
+        except ValueError:
+            raise UsageError(f"--dask {address}: expected local or local:N with N a number of worker processes") from None
+        if n < 1:
+            raise UsageError(f"--dask {address}: the number of worker processes must be at least 1")
+        return "local", n
+    if not a or " " in a:
+        raise UsageError(f"--dask {address!r}: expected a scheduler address like tcp://127.0.0.1:8786 or local:N")
+    return "remote", None
+
+
+def normalize_address(address: str) -> str:
+    return address if "://" in address else f"tcp://{address}"
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def _spawned_workers_skip_main_script():
+    """Worker processes of a LocalCluster are spawned: keep them from re-running our ``__main__``
+    script (the whole command line) — they only need to import embedcli's task functions."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    path = getattr(main, "__file__", None)
+    if main is None or spec is not None or path is None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
+@contextlib.contextmanager
+def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F821
+    """A ``distributed.Client`` for ``address`` (or ``$EMBEDCLI_DASK``), closed on exit.
+
+    ``local[:N]`` starts a LocalCluster of N single-threaded worker processes on 127.0.0.1
+    (stopped on exit); any other address connects to a running scheduler.
+    """
+    address = address or os.environ.get(ENV)
+    if not address:
+        raise UsageError(f"no Dask scheduler given: pass --dask ADDRESS or set {ENV}")
+    kind, n = parse_address(address)
+    require_dask()
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if kind == "local":
+        with _spawned_workers_skip_main_script():
+            cluster = LocalCluster(n_workers=n or _cores(), threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                   silence_logs=logging.ERROR)
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+        return
+    target = normalize_address(address)
+    try:
+        client = Client(target, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise EmbedcliError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+    try:
+        if not client.nthreads():
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        yield client
+    except TimeoutError:
+        raise EmbedcliError(f"--dask {address}: the scheduler has no workers (waited {CONNECT_TIMEOUT}s)") from None
+    finally:
+        client.close()
+
+
+def worker_count(client) -> int:
+    """Threads across the cluster's workers (the parallelism a job can use)."""
+    return max(1, sum(client.nthreads().values()))

@@ -1,0 +1,206 @@
+"""``Embeddings``: a trained table with its vocabulary, queried like gensim's ``KeyedVectors``.
+
+    import embedcli
+    emb = embedcli.load("models/default")
+    emb["god"]                        # the row of a word, a float32 vector
+    emb.most_similar("god", topn=5)   # [(token, cosine), ...] in gensim's order, with its numbers
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import EmbedcliError, ParameterError
+from .model import Model
+from .vocab import Vocab
+
+
+def _words(arg: str | Iterable[str] | None) -> list[str]:
+    if arg is None:
+        return []
+    if isinstance(arg, str):
+        return [arg]
+    return list(arg)
+
+
+class Embeddings:
+    """A lookup table (row ``i`` = vector of token ``i``) and its vocabulary.
+
+    Words are normalised as the vocabulary's text was (``emb["God"]`` is the row of ``god`` in a
+    lower-cased vocabulary); an unknown word raises :class:`KeyError` naming it, with close
+    spellings. ``len(emb)`` and ``emb.vocab`` count every row, ``<pad>`` and ``<unk>`` included
+    (the table is index-aligned with the vocabulary); the queries only consider words.
+    """
+
+    def __init__(self, vocab: Vocab, table: np.ndarray, *, model: Model | None = None):
+        if model is None:
+            model = Model(vocab, np.ascontiguousarray(table, dtype=np.float32))
+        self.model = model
+        self._index = None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Embeddings":
+        """A model directory written by ``embedcli train`` / :meth:`save` (or a ``table.npy``
+        with ``vocab.json`` beside it)."""
+        return cls.from_model(Model.load(path))
+
+    @classmethod
+    def from_model(cls, model: Model) -> "Embeddings":
+        if model.objective == "classify":
+            raise EmbedcliError(
+                f"{model.path or 'model'} is a classifier model; load it with embedcli.load or embedcli.Classifier.load"
+            )
+        return cls(model.vocab, model.table, model=model)
+
+    # -- the table ---------------------------------------------------------------------------
+    @property
+    def vocab(self) -> Vocab:
+        return self.model.vocab
+
+    @property
+    def table(self) -> np.ndarray:
+        """The (len(vocab), dim) float32 lookup table."""
+        return self.model.table
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    @property
+    def objective(self) -> str | None:
+        return self.model.objective
+
+    @property
+    def path(self) -> str | None:
+        return self.model.path
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def __repr__(self) -> str:
+        return f"Embeddings(vocab={len(self.vocab)}, dim={self.dim}, objective={self.objective!r})"
+
+    def index(self, word: str) -> int:
+        """The row of ``word`` (normalised as the vocabulary was); :class:`KeyError` if unknown."""
+        return self.vocab[word]
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.table[self.vocab[word]]
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        try:
+            self.vocab[word]
+        except EmbedcliError:
+            return False
+        return True
+
+    # -- queries -------------------------------------------------------------------------------
+    def _vector_index(self):
+        from .query import VectorIndex
+
+        if self._index is None:
+            self._index = VectorIndex(self.vocab, self.table)
+        return self._index
+
+    def most_similar(self, positive: str | Iterable[str] | None = None, negative: str | Iterable[str] | None = None,
+                     topn: int = 10) -> list[tuple[str, float]]:
+        """The ``topn`` nearest words by cosine to the mean of the unit vectors of ``positive``
+        minus ``negative`` words, as gensim's ``KeyedVectors.most_similar`` computes it on the word
+        rows (same order, same float32 numbers); the query words are left out."""
+        from .query import most_similar
+
+        if topn < 1:
+            raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
+        res = most_similar(self.vocab, self.table, _words(positive), _words(negative), topn,
+                           index=self._vector_index())
+        return [(n.token, n.score) for n in res]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two words (gensim's ``similarity``)."""
+        ua = self._vector_index().unit(self.vocab[a])
+        ub = self._vector_index().unit(self.vocab[b])
+        return float(np.dot(ua, ub))
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
+        """A is to B as C is to ?: 3CosAdd, ``most_similar(positive=[b, c], negative=[a])``."""
+        return self.most_similar(positive=[b, c], negative=[a], topn=topn)
+
+    # -- phrases -------------------------------------------------------------------------------
+    def encode(self, phrases, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre"):
+        """Ids of phrases, as :meth:`embedcli.Vocab.encode`."""
+        return self.vocab.encode(phrases, maxlen=maxlen, padding=padding, truncating=truncating)
+
+    def phrase_rows(self, phrase: str, maxlen: int | None = None, padding: str = "pre",
+                    truncating: str = "pre") -> np.ndarray:
+        """The (n, dim) rows of a phrase: ``table[ids]``, what a Keras ``Embedding`` layer returns
+        for the encoded phrase (unknown words give the ``<unk>`` row)."""
+        from .inspect import phrase_rows
+
+        rows = phrase_rows(self.vocab, self.table, phrase, maxlen=maxlen, padding=padding, truncating=truncating)
+        if not rows:
+            return np.zeros((0, self.dim), dtype=self.table.dtype)
+        return np.stack([r.vector for r in rows])
+
+    def embed(self, phrases: str | Iterable[str], normalize: bool = False) -> np.ndarray:
+        """One vector per phrase: the mean of the rows of its known words (with ``normalize``,
+        of their unit-normalised rows, as fastText's sentence vectors, which leave out all-zero
+        rows). Unknown words are left out; a phrase without any known word gives zeros. Returns ``(dim,)`` for one string,
+        ``(n, dim)`` float32 otherwise."""
+        return self.embed_with_counts(phrases, normalize)[0]
+
+    def embed_with_counts(self, phrases: str | Iterable[str], normalize: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`embed` and, per phrase, how many of its words were known (0 = a zero vector)."""
+        single = isinstance(phrases, str)
+        seqs = self.vocab.encode([phrases] if single else phrases, oov="skip")
+        specials = np.array(self.vocab.special_ids(), dtype=np.int64)
+        out = np.zeros((len(seqs), self.dim), dtype=np.float32)
+        known = np.zeros(len(seqs), dtype=np.int64)
+        for k, ids in enumerate(seqs):
+            ids = np.asarray(ids, dtype=np.int64)
+            ids = ids[~np.isin(ids, specials)]
+            if not len(ids):
+                continue
+            rows = self.table[ids].astype(np.float64)
+            if normalize:  # fastText: each row over its norm; rows without a direction are left out
+                norms = np.linalg.norm(rows, axis=1, keepdims=True)
+                rows = rows[norms[:, 0] > 0] / norms[norms[:, 0] > 0]
+                if not len(rows):
+                    continue
+            out[k] = rows.mean(axis=0)
+            known[k] = len(rows)
+        return (out[0], known[:1]) if single else (out, known)
+
+    # -- evaluation, saving --------------------------------------------------------------------
+    def evaluate(self, similarity: str | Sequence[str] = (), analogies: str | Sequence[str] = (), *,
+                 restrict_vocab: int | None = None, case_insensitive: bool = True) -> dict:
+        """Word-pair correlation and analogy accuracy, as gensim's ``evaluate_word_pairs`` and
+        ``evaluate_word_analogies``: ``{"similarity": [PairsResult ...], "analogies": [AnalogyResult ...]}``
+        (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``)."""
+        from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs
+
+        sim, ana = _words(similarity), _words(analogies)
+        if not sim and not ana:
+            raise ParameterError("give {similarity} and/or {analogies} files", "similarity", "analogies")
+        rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab
+        return {
+            "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
+                                          case_insensitive=case_insensitive) for p in sim],
+            "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
+                                             case_insensitive=case_insensitive) for p in ana],
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model directory (vocab.json, table.npy, config.yaml ...), atomically."""
+        self.model.save(path)
+
+    def export(self, path: str | os.PathLike, format: str = "word2vec"):
+        """Write the table in another format: ``word2vec`` (gensim's ``load_word2vec_format``
+        reads it), ``word2vec-binary``, ``tsv`` (TensorBoard projector), ``csv``, ``json``, ``npy``."""
+        from .export import export
+
+        return export(format, os.fspath(path), self.vocab, self.table)

@@ -1,0 +1,83 @@
+"""Text given to the library: file paths, or any iterable of strings.
+
+:func:`text_files` turns what a caller passes to :func:`embedcli.train` or
+:meth:`embedcli.Vocab.build` into file paths, so that text in memory goes through exactly the
+code (and gives exactly the bytes) of ``embedcli train FILE`` / ``embedcli vocab FILE``:
+
+* a ``str`` or ``os.PathLike`` is one file path;
+* a list or tuple of ``os.PathLike`` (``pathlib.Path``) objects is several file paths;
+* anything else is an iterable of strings (a list, a generator, a pandas Series ...), one line
+  (sentence, document) each. It is written once, streaming, to a temporary file with a
+  newline after each string that does not end with one, and that file is removed afterwards;
+  error messages call it "the texts given".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from typing import Iterable, Iterator, Union
+
+from .errors import EmbedcliError, ParameterError
+
+#: how messages name text passed as strings (instead of the temporary file's path)
+STRINGS = "the texts given"
+
+Texts = Union[str, "os.PathLike[str]", Iterable[str]]
+
+
+def is_paths(texts: object) -> bool:
+    """Whether ``texts`` names files (a path, or a list/tuple of ``PathLike`` objects)."""
+    if isinstance(texts, (str, os.PathLike)):
+        return True
+    return isinstance(texts, (list, tuple)) and bool(texts) and all(isinstance(t, os.PathLike) for t in texts)
+
+
+@contextlib.contextmanager
+def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None) -> Iterator[list[str]]:
+    """File paths holding ``texts`` (see the module docstring); temporary files live as long as
+    the ``with`` block. A missing file or a non-string item is a :class:`ParameterError` naming
+    ``param``."""
+    if is_paths(texts):
+        paths = [os.fspath(texts)] if isinstance(texts, (str, os.PathLike)) else [os.fspath(t) for t in texts]
+        for p in paths:
+            if p != "-" and not os.path.exists(p):
+                raise ParameterError(
+                    "{%s}: no such file: {path} (a string is a file path; to pass text, give a list of strings)"
+                    % param, param, path=p)
+        yield paths
+        return
+    if isinstance(texts, bytes) or not hasattr(texts, "__iter__"):
+        raise ParameterError("{%s} must be a file path or an iterable of strings, got {kind}" % param, param,
+                             kind=type(texts).__name__)
+    directory = tempfile.mkdtemp(prefix="embedcli-texts-", dir=tmp_dir)
+    try:
+        path = os.path.join(directory, "texts.txt")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            for n, line in enumerate(texts):
+                if not isinstance(line, str):
+                    raise ParameterError("{%s}: item {n} is {kind}, not a string" % param, param, n=n,
+                                         kind=type(line).__name__)
+                f.write(line if line.endswith("\n") else line + "\n")
+        try:
+            yield [path]
+        except EmbedcliError as exc:
+            raise _renamed(exc, path) from None
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _renamed(exc: EmbedcliError, path: str) -> EmbedcliError:
+    """The same error with the temporary file's path replaced by :data:`STRINGS`."""
+    if isinstance(exc, ParameterError):
+        values = {k: v.replace(path, STRINGS) if isinstance(v, str) else v for k, v in exc.values.items()}
+        new = ParameterError(exc.template.replace(path, STRINGS), *exc.params, **values)
+        new.exit_code = exc.exit_code
+        return new
+    new = type(exc).__new__(type(exc))
+    new.__dict__.update(exc.__dict__)
+    new.message = exc.message.replace(path, STRINGS)
+    new.args = (new.message,)
+    return new

@@ -1,0 +1,243 @@
+"""The Python API (embedcli.load / train / Embeddings / Vocab / Classifier), checked against the
+command line (same bytes) and gensim (same neighbours and scores)."""
+
+import json
+import os
+import pathlib
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+import embedcli
+from embedcli.cli import main
+from embedcli.errors import EmbedcliError, ParameterError, UnknownWordError
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+CORPUS = REPO / "sample_data" / "corpus.txt"
+LABELED = REPO / "sample_data" / "labeled.txt"
+FAST = {"dim": 16, "epochs": 2, "min_count": 2}
+FAST_FLAGS = ["--dim", "16", "--epochs", "2", "--min-count", "2"]
+
+
+def lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def cli_train(runner, corpus, out, *flags):
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "-q", *flags])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def emb():
+    return embedcli.train(CORPUS, workers=1, **FAST)
+
+
+def gensim_words(emb):
+    ids = [i for i in range(len(emb.vocab)) if i not in emb.vocab.special_ids()]
+    kv = KeyedVectors(emb.dim)
+    kv.add_vectors([emb.vocab.tokens[i] for i in ids], emb.table[ids])
+    return kv
+
+
+# -- train: the same bytes as the command line ----------------------------------------------------
+@pytest.mark.parametrize("objective,workers", [("skipgram", 1), ("skipgram", 2), ("cbow", 2)])
+def test_train_on_strings_equals_cli_train_file(runner, tmp_path, objective, workers):
+    out = cli_train(runner, CORPUS, tmp_path / "cli", "--objective", objective, "--workers", str(workers),
+                    *FAST_FLAGS)
+    emb = embedcli.train(lines(CORPUS), objective, workers=workers, **FAST)
+    assert isinstance(emb, embedcli.Embeddings)
+    assert emb.table.tobytes() == np.load(out / "table.npy").tobytes()
+    assert emb.vocab.tokens == json.loads((out / "vocab.json").read_text())["tokens"]
+
+
+def test_train_from_a_generator_and_a_path_give_the_same_table(tmp_path):
+    gen = (line for line in lines(CORPUS))
+    a = embedcli.train(gen, workers=1, **FAST)
+    b = embedcli.train(str(CORPUS), workers=1, **FAST)
+    c = embedcli.train([CORPUS], workers=1, **FAST)  # a list of Path objects is a list of files
+    assert a.table.tobytes() == b.table.tobytes() == c.table.tobytes()
+
+
+def test_train_classifier_equals_cli_and_loads_as_classifier(runner, tmp_path):
+    out = cli_train(runner, LABELED, tmp_path / "cli", "--objective", "classify", "--epochs", "2", "--dim", "8")
+    clf = embedcli.train(lines(LABELED), "classify", dim=8, epochs=2)
+    assert isinstance(clf, embedcli.Classifier)
+    assert clf.model.table.tobytes() == np.load(out / "table.npy").tobytes()
+    assert clf.output.tobytes() == np.load(out / "output.npy").tobytes()
+    loaded = embedcli.load(out)
+    assert isinstance(loaded, embedcli.Classifier)
+    text = "__label__x " + lines(LABELED)[0]
+    assert loaded.predict([text], k=2) == clf.predict([text], k=2)
+
+
+def test_train_is_in_memory_unless_output_is_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    embedcli.train(lines(CORPUS)[:50], workers=1, dim=8, epochs=1, min_count=1)
+    assert os.listdir(tmp_path) == []
+    out = tmp_path / "m"
+    emb = embedcli.train(lines(CORPUS)[:50], workers=1, dim=8, epochs=1, min_count=1, output=out)
+    again = embedcli.load(out)
+    assert repr(again) == repr(emb) and again.table.tobytes() == emb.table.tobytes()
+    assert again.model.config["corpus"] == []  # the temporary file of the strings is not recorded
+
+
+def test_train_errors_name_parameters_not_flags(tmp_path):
+    with pytest.raises(ParameterError, match=r"^dim must be at least 1 \(got 0\)$"):
+        embedcli.train(["a b c"], dim=0)
+    with pytest.raises(ParameterError, match=r"^min_lr must not exceed lr 0.01"):
+        embedcli.train(["a b c"], lr=0.01, min_lr=0.5)
+    with pytest.raises(ParameterError, match=r"^epochs: expected an integer, got 'many'$"):
+        embedcli.train(["a b c"], epochs="many")
+    with pytest.raises(ParameterError, match=r"^corpus: no such file: nowhere.txt"):
+        embedcli.train("nowhere.txt")
+    with pytest.raises(ParameterError, match=r"^corpus: item 1 is int, not a string$"):
+        embedcli.train(["a b", 3])
+    with pytest.raises(ParameterError, match=r"^min_count 5 removes every word of the texts given"):
+        embedcli.train(["a b c"], min_count=5)
+    with pytest.raises(EmbedcliError, match=r"^the texts given: no words found"):
+        embedcli.train(["...", "!"])
+
+
+def test_library_training_leaves_malloc_alone_unless_asked(monkeypatch):
+    from embedcli.train import trainer
+
+    calls = []
+    monkeypatch.setattr(trainer, "tune_malloc", lambda: calls.append(1) or True)
+    monkeypatch.delenv("EMBEDCLI_TUNE_MALLOC", raising=False)
+    embedcli.train(["a b c a b"], dim=4, epochs=1, min_count=1, workers=1)
+    assert calls == []
+    monkeypatch.setenv("EMBEDCLI_TUNE_MALLOC", "1")
+    embedcli.train(["a b c a b"], dim=4, epochs=1, min_count=1, workers=1)
+    assert calls
+
+
+# -- load and the Embeddings object ---------------------------------------------------------------
+def test_load_returns_embeddings_with_the_saved_table(runner, tmp_path):
+    out = cli_train(runner, CORPUS, tmp_path / "m", *FAST_FLAGS, "--workers", "1")
+    emb = embedcli.load(out)
+    assert isinstance(emb, embedcli.Embeddings)
+    assert repr(emb) == f"Embeddings(vocab={len(emb.vocab)}, dim=16, objective='skipgram')"
+    assert len(emb) == len(emb.vocab) == emb.table.shape[0] and emb.dim == 16
+    assert emb.table.dtype == np.float32
+    assert np.array_equal(emb.table, np.load(out / "table.npy"))
+
+
+def test_getitem_normalises_like_the_vocabulary_and_unknown_words_are_key_errors(emb):
+    i = emb.vocab.index["stockholm"]
+    assert np.array_equal(emb["Stockholm"], emb.table[i]) and np.array_equal(emb["stockholm"], emb.table[i])
+    assert "STOCKHOLM" in emb and "stockholmm" not in emb and 3 not in emb
+    with pytest.raises(KeyError) as exc:
+        emb["stockholmm"]
+    assert isinstance(exc.value, UnknownWordError)
+    assert str(exc.value) == "unknown word 'stockholmm'; did you mean stockholm, school?"
+    assert exc.value.suggestions == ["stockholm", "school"] and exc.value.word == "stockholmm"
+    with pytest.raises(KeyError, match="unknown word 'qqqqqq'; it is not in the vocabulary"):
+        emb["qqqqqq"]
+
+
+def test_most_similar_equals_gensim(emb):
+    kv = gensim_words(emb)
+    for word in ("stockholm", "president", "heart"):
+        assert emb.most_similar(word, topn=7) == kv.most_similar(word, topn=7)
+        assert emb.most_similar(positive=[word]) == kv.most_similar(positive=[word])
+    mine = emb.most_similar(positive=["president", "poland"], negative=["warsaw"], topn=5)
+    assert mine == kv.most_similar(positive=["president", "poland"], negative=["warsaw"], topn=5)
+    assert emb.analogy("warsaw", "poland", "stockholm", topn=3) == kv.most_similar(
+        positive=["poland", "stockholm"], negative=["warsaw"], topn=3)
+
+
+def test_similarity_equals_gensim(emb):
+    kv = gensim_words(emb)
+    for a, b in (("stockholm", "sweden"), ("heart", "stomachs"), ("president", "president")):
+        assert emb.similarity(a, b) == pytest.approx(float(kv.similarity(a, b)), abs=1e-6)
+    assert emb.similarity("Stockholm", "SWEDEN") == emb.similarity("stockholm", "sweden")
+
+
+def test_phrase_rows_and_encode(emb, runner):
+    rows = emb.phrase_rows("The president of Sweden")
+    ids = [emb.vocab[w] for w in ("the", "president", "of", "sweden")]
+    assert rows.shape == (4, emb.dim) and np.array_equal(rows, emb.table[ids])
+    assert emb.encode("The president of Sweden") == ids
+    padded = emb.encode(["The president of Sweden", "Sweden"], maxlen=3)
+    assert padded.dtype == np.int32 and padded.tolist() == [ids[1:], [0, 0, ids[3]]]
+    assert emb.encode(["Sweden"], maxlen=3, padding="post").tolist() == [[ids[3], 0, 0]]
+
+
+def test_embed_is_the_mean_of_known_rows(emb):
+    a, b = emb.vocab["president"], emb.vocab["sweden"]
+    vecs, known = emb.embed_with_counts(["President Sweden qqqzzz", "qqqzzz", ""])
+    assert np.allclose(vecs[0], (emb.table[a].astype(np.float64) + emb.table[b]) / 2, atol=1e-7)
+    assert known.tolist() == [2, 0, 0] and not vecs[1].any() and not vecs[2].any()
+    unit = emb.embed("president sweden", normalize=True)
+    want = (emb.table[a] / np.linalg.norm(emb.table[a]) + emb.table[b] / np.linalg.norm(emb.table[b])) / 2
+    assert unit.shape == (emb.dim,) and np.allclose(unit, want, atol=1e-7)
+
+
+def test_evaluate_equals_the_cli(runner, tmp_path):
+    out = cli_train(runner, CORPUS, tmp_path / "m", *FAST_FLAGS, "--workers", "1")
+    sim, ana = str(REPO / "sample_data" / "similarity.tsv"), str(REPO / "sample_data" / "analogies.txt")
+    res = runner.invoke(main, ["evaluate", str(out), "--similarity", sim, "--analogies", ana, "--json"])
+    assert res.exit_code == 0, res.output
+    cli = json.loads(res.stdout)
+    mine = embedcli.load(out).evaluate(similarity=sim, analogies=[ana])
+    assert [r.to_dict() for r in mine["similarity"]] == cli["similarity"]
+    assert [r.to_dict() for r in mine["analogies"]] == cli["analogies"]
+    with pytest.raises(ParameterError, match="give similarity and/or analogies files"):
+        embedcli.load(out).evaluate()
+
+
+def test_save_and_export(emb, tmp_path):
+    emb.save(tmp_path / "m")
+    assert embedcli.load(tmp_path / "m").table.tobytes() == emb.table.tobytes()
+    emb.export(tmp_path / "v.txt")
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    assert np.array_equal(kv["stockholm"], emb["stockholm"])
+    with pytest.raises(ParameterError, match="^unknown format 'xml'"):
+        emb.export(tmp_path / "v.xml", format="xml")
+
+
+# -- Vocab -----------------------------------------------------------------------------------------
+def test_vocab_build_equals_cli_vocab(runner, tmp_path):
+    out = tmp_path / "v.json"
+    res = runner.invoke(main, ["vocab", str(CORPUS), "-o", str(out), "-q", "--min-count", "2", "--order", "frequency"])
+    assert res.exit_code == 0, res.output
+    cli = json.loads(out.read_text())
+    for texts in (str(CORPUS), lines(CORPUS)):
+        v = embedcli.Vocab.build(texts, min_count=2, order="frequency")
+        assert v.tokens == cli["tokens"] and v.counts == cli["counts"]
+    v.save(tmp_path / "again.json")
+    assert embedcli.Vocab.load(tmp_path / "again.json").tokens == cli["tokens"]
+
+
+def test_vocab_encode_decode_getitem():
+    v = embedcli.Vocab.build(["Hope to see you soon", "Nice to see you again"])
+    assert v.tokens == ["<pad>", "<unk>", "hope", "to", "see", "you", "soon", "nice", "again"]
+    assert v["Hope"] == 2 and v.encode("Hope to see you soon") == [2, 3, 4, 5, 6]
+    assert v.encode(["see you", "Nice to see you again later"]) == [[4, 5], [7, 3, 4, 5, 8, 1]]
+    arr = v.encode(["see you", "Nice to see you again later"], maxlen=4)
+    assert arr.dtype == np.int32 and arr.tolist() == [[0, 0, 4, 5], [4, 5, 8, 1]]
+    assert v.decode(arr) == ["see you", "see you again <unk>"] and v.decode([2, 3]) == "hope to"
+    bare = embedcli.Vocab.build(["Hope to see you soon"], specials=False)
+    assert bare.tokens == ["hope", "to", "see", "you", "soon"]
+    with pytest.raises(ParameterError, match=r"^unknown word 'again' \(not in the vocabulary\); oov skip drops"):
+        bare.encode("hope again")
+    with pytest.raises(ParameterError, match="^this vocabulary has no <unk> token: use oov error or oov skip$"):
+        bare.encode("hope again", oov="unk")
+    assert bare.encode("hope again", oov="skip") == [0]
+    with pytest.raises(KeyError, match="did you mean hope"):
+        v["hopes"]
+    with pytest.raises(ParameterError, match="^unknown order 'alpha'"):
+        embedcli.Vocab.build(["a"], order="alpha")
+    with pytest.raises(ParameterError, match=r"^maxlen must be a positive number \(got 0\)$"):
+        v.encode("hope", maxlen=0)
+
+
+def test_public_names_are_exported():
+    for name in ("load", "train", "Embeddings", "Vocab", "Classifier", "TrainSettings", "ParameterError"):
+        assert name in dir(embedcli) and getattr(embedcli, name) is not None
+    with pytest.raises(AttributeError):
+        embedcli.Model
