@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import EmbedcliError
 from .idstore import IdStore
-from .io import display_name, iter_chunks
+from .io import display_name, expand_inputs, iter_chunks
 from .text import TextSettings, normalize
 from .tokenizer import line_token_pattern
 from .vocab import Vocab, build_vocab
@@ -185,7 +185,7 @@ def encode_corpus(
     ``close()`` (or a ``with`` block). ``tmp_dir`` is where the id store lives (default:
     ``TMPDIR`` or the system's temporary directory).
     """
-    paths = [os.fspath(p) for p in paths]
+    paths = expand_inputs([os.fspath(p) for p in paths])
     if not paths:
         raise EmbedcliError("no corpus given: pass CORPUS files or set 'corpus' in the config file")
     if vocab is not None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from .errors import EmbedcliError, ParameterError
 from .idstore import IdStore
+from .io import expand_inputs, open_binary
 from .tokenizer import PieceTokenizer, token_pattern
 from .text import normalize
 from .vocab import Vocab
@@ -291,14 +292,15 @@ class PieceEncoder:
 
 
 def iter_encoded_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike | Sequence[str | os.PathLike],
     vocab: Vocab,
     oov: str = "unk",
     *,
     encoding_errors: str = "strict",
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``(flat ids, lengths)`` blocks for the lines of a file ('-' for stdin), streaming.
+    """``(flat ids, lengths)`` blocks for the lines of an input ('-' for stdin; compressed, a
+    directory or a list of inputs: their files one after the other), streaming.
 
     The same ids as :func:`encode_tokens_lines` over :func:`embedcli.io.iter_lines` (one row
     per line, a final line without newline included, ``\\r\\n`` endings), many times faster.
@@ -307,9 +309,20 @@ def iter_encoded_file(
     from .shards import CheckedChunks
 
     encoder = PieceEncoder(vocab, oov, encoding_errors)
-    chunks = CheckedChunks(path, split_long_lines=False)
-    for raw in chunks:  # every chunk ends with a newline, but perhaps the last one
-        yield _encode_checked(encoder, chunks, raw, progress)
+    for one in expand_inputs(_as_list(path)):
+        chunks = CheckedChunks(one, split_long_lines=False)
+        for raw in chunks:  # every chunk ends with a newline, but perhaps the last one
+            yield _encode_checked(encoder, chunks, raw, progress)
+
+
+def _as_list(path) -> list:
+    return [path] if isinstance(path, (str, os.PathLike)) else list(path)
+
+
+def _names(path) -> str:
+    from .io import display_name
+
+    return ", ".join(display_name(p) for p in _as_list(path))
 
 
 def _encode_checked(encoder, chunks, raw: bytes, progress):
@@ -340,28 +353,32 @@ def spool_file(
     return _spool_blocks(blocks, vocab, oov, tmp_dir)
 
 
-def count_lines(path: str | os.PathLike) -> int:
-    """Number of lines :func:`embedcli.io.iter_lines` gives for a file (a last line without
-    newline counts; a BOM alone is no line)."""
+def count_lines(path: str | os.PathLike | Sequence[str | os.PathLike]) -> int:
+    """Number of lines :func:`embedcli.io.iter_lines` gives for an input (a last line without
+    newline counts; a BOM alone is no line); compressed data is decompressed to count."""
     n = 0
-    last = b""
-    size = 0
-    with open(path, "rb") as f:
-        head = f.read(3)
-        size = len(head) - (3 if head == b"\xef\xbb\xbf" else 0)
-        n += head.count(b"\n")
-        last = head[-1:]
-        for block in iter(lambda: f.read(1 << 22), b""):
-            n += block.count(b"\n")
-            size += len(block)
-            last = block[-1:]
-    if size > 0 and last != b"\n":
-        n += 1
+    for one in expand_inputs(_as_list(path)):
+        last = b""
+        size = 0
+        f = open_binary(one)
+        try:
+            head = f.read(3)
+            size = len(head) - (3 if head == b"\xef\xbb\xbf" else 0)
+            n += head.count(b"\n")
+            last = head[-1:]
+            for block in iter(lambda: f.read(1 << 22), b""):
+                n += block.count(b"\n")
+                size += len(block)
+                last = block[-1:]
+        finally:
+            f.close()
+        if size > 0 and last != b"\n":
+            n += 1
     return n
 
 
 def encode_file_to_npy(
-    path: str | os.PathLike,
+    path: str | os.PathLike | Sequence[str | os.PathLike],
     output: str | os.PathLike,
     vocab: Vocab,
     maxlen: int,
@@ -373,7 +390,8 @@ def encode_file_to_npy(
     encoding_errors: str = "strict",
     progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """Encode the lines of a file straight into an int32 ``.npy`` of shape (lines, maxlen).
+    """Encode the lines of an input (a file, compressed or not, a directory or a list of them)
+    straight into an int32 ``.npy`` of shape (lines, maxlen).
 
     The rows are counted first (one fast pass over the bytes), then every block of encoded
     lines is padded into its rows of a memory map (``numpy.lib.format.open_memmap``) of a
@@ -396,7 +414,7 @@ def encode_file_to_npy(
                                                progress=progress):
             n = len(lengths)
             if row + n > n_rows:
-                raise EmbedcliError(f"{display_name(path)}: the file grew while it was read; run again")
+                raise EmbedcliError(f"{_names(path)}: the file grew while it was read; run again")
             if n and maxlen:
                 # map only this block's rows: written pages leave the process with the window,
                 # so resident memory does not grow with the output
@@ -409,5 +427,5 @@ def encode_file_to_npy(
                 unknown += int(np.count_nonzero(flat == unk))
             row += n
         if row != n_rows:
-            raise EmbedcliError(f"{display_name(path)}: the file changed while it was read; run again")
+            raise EmbedcliError(f"{_names(path)}: the file changed while it was read; run again")
     return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown}

@@ -3,6 +3,10 @@
 * Inputs are read in bounded chunks that end on a line boundary, so memory never grows
   with the corpus; ``-`` is standard input. A UTF-8 BOM is dropped, CRLF handled by the
   consumers (``\\r`` is whitespace to the tokenizer, stripped by :func:`iter_lines`).
+* gzip, bzip2 and xz files (and standard input) are decompressed on the fly, recognised by
+  their first bytes (magic numbers), whatever their name (:func:`open_binary`).
+* A directory stands for every regular file inside it, recursively, in sorted path order
+  (:func:`expand_inputs`); commands take several inputs, read one after the other.
 * Invalid UTF-8 and binary files are reported with the file name and line number.
 * Every output goes through :func:`atomic_write` / :func:`atomic_directory`: the data is
   written beside the target and renamed over it only when complete.
@@ -10,13 +14,18 @@
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
+import io
 import json
+import lzma
 import os
 import shutil
 import sys
 import tempfile
-from typing import IO, Any, Callable, Iterator
+import zlib
+from typing import IO, Any, Callable, Iterator, Sequence
 
 from .errors import EmbedcliError, FormatError, UsageError
 
@@ -49,21 +58,154 @@ def check_format_header(data: Any, name: str, *, fmt: str, supported: int, what:
     return version
 
 
+#: magic numbers of the compressed formats read transparently
+MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
+
+
+def _compression(head: bytes) -> str | None:
+    for magic, name in MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+class _Decompressing(io.RawIOBase):
+    """A decompressor as a raw stream whose errors are one line naming the file."""
+
+    def __init__(self, source: IO[bytes], kind: str, name: str, close_source: bool):
+        super().__init__()
+        opener = {"gzip": gzip.GzipFile, "bzip2": bz2.BZ2File, "xz": lzma.LZMAFile}[kind]
+        self._dec = opener(fileobj=source) if kind == "gzip" else opener(source)
+        self._source, self._close_source = source, close_source
+        self.kind, self.name = kind, name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            return self._dec.readinto(buffer)
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+            why = "truncated" if isinstance(exc, EOFError) else f"corrupt ({exc})"
+            raise EmbedcliError(f"{self.name}: {self.kind} data is {why}") from None
+
+    def close(self) -> None:
+        if not self.closed:
+            self._dec.close()
+            if self._close_source:
+                self._source.close()
+        super().close()
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` then the rest of ``source`` (standard input after its first bytes were read)."""
+
+    def __init__(self, head: bytes, source: IO[bytes]):
+        super().__init__()
+        self._head, self._source = head, source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._source.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[bytes]:
-    """Open an input for reading bytes (``-`` = stdin), with one-line errors naming the file."""
+    """Open an input for reading bytes (``-`` = stdin), with one-line errors naming the file.
+
+    gzip, bzip2 and xz data (recognised by its first bytes) is decompressed as it is read;
+    only a plain file is seekable. The caller closes what it gets, unless it is
+    ``sys.stdin.buffer`` itself.
+    """
     if str(path) == STDIO:
-        return sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        head = stdin.peek(8)[:8] if hasattr(stdin, "peek") else stdin.read(8)
+        kind = _compression(head)
+        if not hasattr(stdin, "peek"):  # the bytes read must still be seen
+            stdin = io.BufferedReader(_Prefixed(head, sys.stdin.buffer))
+        if kind is None:
+            return stdin
+        return io.BufferedReader(_Decompressing(stdin, kind, "<stdin>", close_source=False), 1 << 16)
     p = os.fspath(path)
     if os.path.isdir(p):
         raise EmbedcliError(f"{p}: is a directory, expected {expected}")
     try:
-        return open(p, "rb")
+        f = open(p, "rb")
     except FileNotFoundError:
         raise EmbedcliError(f"{p}: no such file") from None
     except PermissionError:
         raise EmbedcliError(f"{p}: permission denied") from None
     except OSError as exc:
         raise EmbedcliError(f"{p}: cannot open ({exc.strerror})") from None
+    kind = _compression(f.read(8))
+    f.seek(0)
+    if kind is None:
+        return f
+    return io.BufferedReader(_Decompressing(f, kind, p, close_source=True), 1 << 16)
+
+
+def compression_of(path: str | os.PathLike) -> str | None:
+    """``"gzip"``, ``"bzip2"``, ``"xz"`` or None (plain, or not a readable file; stdin: None)."""
+    if str(path) == STDIO:
+        return None
+    try:
+        with open(os.fspath(path), "rb") as f:
+            return _compression(f.read(8))
+    except OSError:
+        return None
+
+
+def is_plain(path: str | os.PathLike) -> bool:
+    """True for a plain (uncompressed) text file: its bytes are its text, byte ranges can be cut."""
+    return str(path) != STDIO and compression_of(path) is None
+
+
+def expand_inputs(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """The input files of ``paths``: a directory becomes every regular file inside it,
+    recursively, sorted by path (component by component); ``-`` and files stay as they are.
+    An empty directory is an error (it is surely not what was meant)."""
+    out: list[str] = []
+    for path in paths:
+        p = os.fspath(path)
+        if p == STDIO or not os.path.isdir(p):
+            out.append(path if isinstance(path, str) else p)
+            continue
+        found = []
+        for root, dirs, files in os.walk(p):
+            dirs.sort()
+            for name in files:
+                full = os.path.join(root, name)
+                if os.path.isfile(full):
+                    found.append(full)
+        if not found:
+            raise EmbedcliError(f"{p}: directory has no files to read")
+        found.sort(key=lambda f: os.path.relpath(f, p).split(os.sep))
+        out.extend(_like(path, f) for f in found)
+    return out
+
+
+def _like(parent, path: str) -> str:
+    """``path`` carrying the reading options of ``parent`` (see :class:`Source`), if any."""
+    if isinstance(parent, Source):
+        return parent.child(path)
+    return path
+
+
+class Source(str):
+    """An input path with reading options (a ``str``, so it goes wherever a path goes)."""
+
+    def child(self, path: str) -> "Source":
+        new = Source(path)
+        new.__dict__.update(self.__dict__)
+        return new
 
 
 def read_json_document(path: str | os.PathLike, what: str) -> Any:
@@ -194,18 +336,20 @@ def iter_raw_chunks(
 
 
 def iter_lines(
-    path: str | os.PathLike,
+    path: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     encoding_errors: str = "strict",
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
-    """Yield the lines of a text file without their line ending (``\\n`` or ``\\r\\n``)."""
-    for chunk in iter_chunks(path, encoding_errors=encoding_errors, split_long_lines=False, progress=progress):
-        lines = chunk.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        for line in lines:
-            yield line[:-1] if line.endswith("\r") else line
+    """Yield the lines of a text input without their line ending (``\\n`` or ``\\r\\n``); a
+    directory (or a list of inputs) gives the lines of each file in turn."""
+    for one in expand_inputs([path] if isinstance(path, (str, os.PathLike)) else list(path)):
+        for chunk in iter_chunks(one, encoding_errors=encoding_errors, split_long_lines=False, progress=progress):
+            lines = chunk.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            for line in lines:
+                yield line[:-1] if line.endswith("\r") else line
 
 
 def _check_parent(path: str) -> str:
@@ -218,13 +362,24 @@ def _check_parent(path: str) -> str:
 
 
 def input_size(path: str | os.PathLike) -> int | None:
-    """Size in bytes of an input (None for stdin or unknown), for progress bars."""
+    """Size in bytes of the text of an input, for progress bars: a plain file's size, the sum
+    over a directory's files; None for stdin, compressed data (its text size is unknown before
+    it is read) or anything unreadable."""
     if str(path) == STDIO:
         return None
     try:
-        return os.path.getsize(path)
-    except OSError:
+        files = expand_inputs([path])
+    except EmbedcliError:
         return None
+    total = 0
+    for f in files:
+        if compression_of(f) is not None:
+            return None
+        try:
+            total += os.path.getsize(f)
+        except OSError:
+            return None
+    return total
 
 
 def check_writable(path: str | os.PathLike) -> None:

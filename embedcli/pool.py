@@ -71,6 +71,16 @@ def _workers_skip_main_script():
         main.__file__ = path
 
 
+def _text_bytes(path) -> int | None:
+    """About how many bytes of text an input holds (a compressed file: 4x its size), None for stdin."""
+    if path == STDIO:
+        return None
+    size = eio.input_size(path)
+    if size is None and eio.compression_of(path) is not None:
+        return 4 * os.path.getsize(path)
+    return size
+
+
 def count_parallel(
     paths: Sequence[str | os.PathLike],
     settings: TextSettings = TextSettings(),
@@ -83,9 +93,11 @@ def count_parallel(
     """Count shards of ``paths`` in up to ``workers`` processes; partial counts in corpus order.
 
     The first shard is counted in this process while ``workers - 1`` spawned processes count
-    the others; standard input is always counted here.
+    the others; standard input is always counted here. Directories stand for their files; a
+    compressed file is one job (decompressed as it is counted).
     """
-    sizes = [eio.input_size(p) for p in paths]
+    paths = eio.expand_inputs(paths)
+    sizes = [_text_bytes(p) for p in paths]
     if all(size is not None for size in sizes) and sum(sizes) < PARALLEL_MIN_BYTES:
         workers = 1
     jobs = [(p, a, b, settings, encoding_errors, positions) for p, a, b in plan_jobs(paths, workers)]

@@ -128,14 +128,15 @@ def shard_ranges(path: str | os.PathLike, n: int, min_bytes: int | None = None, 
 
 
 def plan_jobs(paths: Sequence[str | os.PathLike], workers: int) -> list[tuple[str, int, int | None]]:
-    """Byte ranges to count: files cut into about ``workers`` equal shards overall, in corpus order."""
+    """Byte ranges to count: files cut into about ``workers`` equal shards overall, in corpus order.
+    Streams (stdin, compressed files) cannot be cut: each is one job ``(path, 0, None)``."""
     sizes = []
     for p in paths:
         if str(p) == STDIO:
             sizes.append(None)
             continue
         eio.open_binary(p).close()  # the usual one-line errors for missing files, directories...
-        sizes.append(os.path.getsize(p))
+        sizes.append(os.path.getsize(p) if eio.is_plain(p) else None)
     known = sum(s for s in sizes if s)
     jobs: list[tuple[str, int, int | None]] = []
     for p, size in zip(paths, sizes):

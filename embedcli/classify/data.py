@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import EmbedcliError
 from ..idstore import IdStore, scratch_array
-from ..io import display_name
+from ..io import display_name, expand_inputs
 from ..labeled import iter_labeled
 from .ngrams import ngram_buckets
 
@@ -65,7 +65,7 @@ def read_examples(paths, settings, prefix, encoding_errors, tmp, progress):
     label_ids: dict[str, int] = {}
     stats = {"lines": 0, "unlabeled": 0, "examples": 0, "tokens": 0}
     advance = (lambda n: progress("read", n, None)) if progress else None
-    for path in paths:
+    for path in expand_inputs(paths):
         name = display_name(path)
         labeled_here = 0
         for _, labels, tokens in iter_labeled(

@@ -66,8 +66,9 @@ def _write_text_rows(f, blocks, fmt: str) -> None:
 @click.argument("phrases", nargs=-1, metavar="[PHRASE...]")
 @click.option("-v", "--vocab", "vocab_path", required=True, metavar="VOCAB",
               help="A vocabulary file, or a model directory (its vocab.json).")
-@click.option("-i", "--input", "input_path", metavar="FILE",
-              help="Read phrases from FILE, one per line ('-' for stdin; the default without PHRASE).")
+@click.option("-i", "--input", "input_paths", metavar="FILE", multiple=True,
+              help="Read phrases from FILE, one per line ('-' for stdin; the default without PHRASE). gzip, bzip2 "
+                   "and xz files are read as they are; a directory means every file in it; repeat -i for more.")
 @click.option("-o", "--output", metavar="FILE",
               help="Write to FILE: .npy (int32), .csv, .jsonl or .json ('-' for stdout).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
@@ -92,7 +93,7 @@ def _write_text_rows(f, blocks, fmt: str) -> None:
 @json_option
 @quiet_option
 @handle_errors
-def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding, truncating, pad_value,
+def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, padding, truncating, pad_value,
                    oov, show_tokens, tmp_dir, encoding_errors, dask_address, parts, as_json, quiet):
     """Turn phrases into padded integer sequences with a vocabulary.
 
@@ -110,9 +111,12 @@ def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding
       embedcli encode -v vocab.json -i s3://b/big.txt --maxlen 64 --parts -o s3://b/ids/ --dask tcp://10.0.0.5:8786
     """
     check_pad_args(maxlen, padding, truncating)
+    input_path = list(input_paths) if len(input_paths) > 1 else (input_paths[0] if input_paths else None)
     if parts and not dask_address:
         raise UsageError("--parts applies with --dask (parts are written by the Dask workers)")
     if dask_address:
+        if isinstance(input_path, list):
+            raise UsageError("--dask reads one -i input (give a single file or URL)")
         return cluster_cli.encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, padding,
                                   truncating, pad_value, oov, show_tokens, encoding_errors, parts, as_json, quiet)
     if phrases and input_path:
@@ -131,7 +135,7 @@ def encode_command(phrases, vocab_path, input_path, output, fmt, maxlen, padding
         source = list(source)  # shown phrase by phrase below, so read once
 
     from_file = not phrases and not show_tokens
-    if from_file and fmt == "npy" and maxlen is not None and (input_path or STDIO) != STDIO:
+    if from_file and fmt == "npy" and maxlen is not None and STDIO not in (input_paths or (STDIO,)):
         # the fast path: blocks of lines padded straight into a memory-mapped .npy
         with progress_bar("encoding", None, quiet=quiet, unit="lines") as adv:
             summary = encode_file_to_npy(input_path, output, vocab, maxlen, padding, truncating, pad_value, oov,

@@ -50,7 +50,8 @@ def _format(pred: list[tuple[str, float]], prob: bool, as_json: bool) -> str:
 @click.argument("model_path", metavar="MODEL")
 @click.argument("phrases", nargs=-1, metavar="[PHRASE...]")
 @click.option("-i", "--input", "input_path", metavar="FILE",
-              help="Read phrases from FILE, one per line ('-' for stdin; the default without PHRASE).")
+              help="Read phrases from FILE, one per line ('-' for stdin; the default without PHRASE); "
+                   "gzip/bzip2/xz or a directory of files are read as they are.")
 @click.option("-o", "--output", default=STDIO, show_default=True, metavar="FILE",
               help="Write the predictions to FILE ('-' for stdout).")
 @click.option("-k", "k", type=int, default=1, show_default=True, help="Number of labels per phrase.")
@@ -128,7 +129,8 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
 def test_command(model_path, test_path, k, threshold, encoding_errors, as_json, quiet):
     """Precision and recall at k of a classifier model on a labelled file, like `fasttext test`.
 
-    FILE has fastText-format lines (`__label__X some text`, '-' for stdin). N is the number of
+    FILE has fastText-format lines (`__label__X some text`, '-' for stdin; gzip/bzip2/xz or a
+    directory of such files are read as they are). N is the number of
     lines with a label the model knows; P@k = correct labels / predicted labels, R@k = correct
     labels / true labels.
 

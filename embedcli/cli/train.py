@@ -209,6 +209,8 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_json, quiet, **values):
     """Train an embedding table on CORPUS files (one sentence per line).
 
+    CORPUS may be gzip, bzip2 or xz compressed or a directory (every file inside, sorted).
+
     With no arguments, trains on the sample data with configs/default.yaml and writes
     models/default. Settings come from defaults < --config FILE < flags; the resolved
     settings are saved in MODEL_DIR/config.yaml, so --config MODEL_DIR/config.yaml repeats a run.

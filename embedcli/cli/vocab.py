@@ -121,6 +121,9 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
                   workers, partial, offset, encoding_errors, dask_address, as_json, quiet):
     """Build a vocabulary from CORPUS files ('-' for stdin), indexing words by first appearance.
 
+    CORPUS may be gzip, bzip2 or xz compressed (recognised by its first bytes) or a directory
+    (every file inside, recursively, in sorted path order); several are read one after the other.
+
     Text is normalised (Unicode NFKC, lower case) and split into words; the file records
     these settings so that `encode` and `train` split phrases the same way.
 
