@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -44,15 +44,13 @@ class Embeddings:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Embeddings":
         """A model directory written by ``embedcli train`` / :meth:`save` (or a ``table.npy``
-        with ``vocab.json`` beside it)."""
+        with ``vocab.json`` beside it). :func:`embedcli.load` gives a classifier model as a
+        :class:`~embedcli.Classifier` instead."""
         return cls.from_model(Model.load(path))
 
     @classmethod
     def from_model(cls, model: Model) -> "Embeddings":
-        if model.objective == "classify":
-            raise EmbedcliError(
-                f"{model.path or 'model'} is a classifier model; load it with embedcli.load or embedcli.Classifier.load"
-            )
+        """The word rows of any model (a classifier's too: its input table holds word vectors)."""
         return cls(model.vocab, model.table, model=model)
 
     # -- the table ---------------------------------------------------------------------------
@@ -177,10 +175,12 @@ class Embeddings:
 
     # -- evaluation, saving --------------------------------------------------------------------
     def evaluate(self, similarity: str | Sequence[str] = (), analogies: str | Sequence[str] = (), *,
-                 restrict_vocab: int | None = None, case_insensitive: bool = True) -> dict:
+                 restrict_vocab: int | None = None, case_insensitive: bool = True,
+                 progress: Callable[[int], None] | None = None) -> dict:
         """Word-pair correlation and analogy accuracy, as gensim's ``evaluate_word_pairs`` and
         ``evaluate_word_analogies``: ``{"similarity": [PairsResult ...], "analogies": [AnalogyResult ...]}``
-        (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``)."""
+        (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``). ``progress(n)``
+        gets the number of analogy questions answered."""
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs
 
         sim, ana = _words(similarity), _words(analogies)
@@ -191,7 +191,7 @@ class Embeddings:
             "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
                                           case_insensitive=case_insensitive) for p in sim],
             "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
-                                             case_insensitive=case_insensitive) for p in ana],
+                                             case_insensitive=case_insensitive, progress=progress) for p in ana],
         }
 
     def save(self, path: str | os.PathLike) -> None:

@@ -96,9 +96,40 @@ def test_similar_cli(model, runner):
     assert [d["token"] for d in data] == [r[0] for r in ref]
     res = runner.invoke(main, ["similar", path, w.upper()])  # normalised like the corpus
     assert res.exit_code == 0 and data[0]["token"] in res.output
-    res = runner.invoke(main, ["similar", path, vocab.tokens[2], vocab.tokens[3], "-k", "2", "--json"])
+    a, b, c = vocab.tokens[2:5]
+    res = runner.invoke(main, ["similar", path, a, b, "--negative", c, "-k", "4", "--json"])
+    assert res.exit_code == 0, res.output
+    ref = words_kv(vocab, table).most_similar(positive=[a, b], negative=[c], topn=4)
+    assert [(d["token"], d["score"]) for d in json.loads(res.stdout)] == ref
+
+
+def test_similar_skips_unknown_words_of_a_longer_query(model, runner):
+    path, vocab, table = model
+    a, b = vocab.tokens[5], vocab.tokens[6]
+    res = runner.invoke(main, ["similar", path, a, "qqqzzz", b, "-n", "zzzqqq", "-k", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    ref = words_kv(vocab, table).most_similar(positive=[a, b], topn=3)
+    assert [(d["token"], d["score"]) for d in json.loads(res.stdout)] == ref
+    assert res.stderr.splitlines() == ["skipped unknown word 'qqqzzz'; it is not in the vocabulary",
+                                       "skipped unknown word 'zzzqqq'; it is not in the vocabulary"]
+    res = runner.invoke(main, ["similar", path, "qqqzzz", "zzzqqq"])
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.strip() == ("Error: no known word to search with: unknown word 'qqqzzz'; it is not in the "
+                                  "vocabulary; unknown word 'zzzqqq'; it is not in the vocabulary")
+
+
+def test_similarity_cli_equals_gensim(model, runner):
+    path, vocab, table = model
+    a, b = vocab.tokens[7], vocab.tokens[9]
+    res = runner.invoke(main, ["similarity", path, a.upper(), b, "--json"])
+    assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert [d["word"] for d in data] == vocab.tokens[2:4] and len(data[1]["neighbours"]) == 2
+    assert data["a"] == a.upper() and data["b"] == b
+    assert data["similarity"] == pytest.approx(float(words_kv(vocab, table).similarity(a, b)), abs=1e-6)
+    res = runner.invoke(main, ["similarity", path, a, b])
+    assert res.exit_code == 0 and res.stdout == f"{data['similarity']:.4f}\n"
+    res = runner.invoke(main, ["similarity", path, a, "qqqzzz"])
+    assert res.exit_code == 1 and "unknown word 'qqqzzz'" in res.stderr
 
 
 def test_similar_unknown_word_suggests(model, runner):

@@ -13,7 +13,7 @@ from .. import __version__
 # `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the table code: a command
 # listed here imports only its module; any other name (and --help) imports every module.
 _COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore"}
-_ALL_MODULES = ("vocab", "encode", "table", "predict", "train", "explore")
+_ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explore")
 
 
 class _LazyGroup(click.Group):

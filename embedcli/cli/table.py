@@ -1,4 +1,6 @@
-"""``embedcli show-table``, ``similar``, ``analogy``, ``evaluate``: look at and query the table."""
+"""``embedcli show-table``: look at the table (rows, a phrase's rows, one-hot explanation, plot, exports).
+
+The queries (``similar``, ``similarity``, ``analogy``, ``embed``, ``evaluate``) are in :mod:`embedcli.cli.query`."""
 
 from __future__ import annotations
 
@@ -8,10 +10,8 @@ from rich.table import Table
 
 from ..encode import PADDINGS
 from ..errors import UsageError
-from ..evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs
 from ..io import STDIO, check_writable
 from ..model import Model
-from ..query import VectorIndex, analogy, similar
 from ..export import EXPORT_FORMATS, export, json_vector, table_json
 from ..inspect import abbreviate_onehot, explain, phrase_rows, plot_pca, row_order
 from . import main
@@ -201,141 +201,3 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
     out_console.print(t)
     if len(indices) < len(vocab) and not quiet:
         err_console.print(f"showing {len(indices)} of {len(vocab)} rows; use --limit N for more")
-
-
-def _neighbours_table(title: str, res, precision: int = 4) -> Table:
-    t = Table(title=title, title_style="bold")
-    t.add_column("rank", justify="right")
-    t.add_column("token")
-    t.add_column("index", justify="right")
-    t.add_column("cosine", justify="right", style="cyan")
-    for r, n in enumerate(res, 1):
-        t.add_row(str(r), escape(n.token), str(n.index), f"{n.score:.{precision}f}")
-    return t
-
-
-@main.command("similar")
-@click.argument("model", metavar="MODEL")
-@click.argument("words", nargs=-1, required=True, metavar="WORD...")
-@click.option("-k", "--topn", "k", type=int, default=10, show_default=True, help="Neighbours per word.")
-@json_option
-@handle_errors
-def similar_command(model, words, k, as_json):
-    """Nearest neighbours of WORD by cosine similarity (gensim's most_similar order).
-
-    The word itself and <pad>/<unk> are never listed. Several words give one list each.
-
-    \b
-    Examples:
-      embedcli similar models/default king
-      embedcli similar models/default king queen -k 5 --json
-    """
-    if k < 1:
-        raise UsageError(f"-k must be at least 1 (got {k})")
-    m = _load(model)
-    index = VectorIndex(m.vocab, m.table)
-    results = [(w, similar(m.vocab, m.table, w, k, index=index)) for w in words]
-    if as_json:
-        if len(results) == 1:
-            print_json([n.to_dict() for n in results[0][1]])
-        else:
-            print_json([{"word": w, "neighbours": [n.to_dict() for n in res]} for w, res in results])
-        return
-    for w, res in results:
-        out_console.print(_neighbours_table(f"nearest to {escape(repr(w))}", res))
-
-
-@main.command("analogy")
-@click.argument("model", metavar="MODEL")
-@click.argument("a")
-@click.argument("b")
-@click.argument("c")
-@click.option("-k", "--topn", "k", type=int, default=5, show_default=True, help="Answers to list.")
-@json_option
-@handle_errors
-def analogy_command(model, a, b, c, k, as_json):
-    """A is to B as C is to ?  (3CosAdd: B - A + C on unit vectors, like gensim).
-
-    Same result as gensim's most_similar(positive=[B, C], negative=[A]); A, B and C are not answers.
-
-    \b
-    Example:
-      embedcli analogy models/default man king woman      # → queen, hopefully
-    """
-    if k < 1:
-        raise UsageError(f"-k must be at least 1 (got {k})")
-    m = _load(model)
-    res = analogy(m.vocab, m.table, a, b, c, k)
-    if as_json:
-        print_json([n.to_dict() for n in res])
-        return
-    out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res))
-
-
-@main.command("evaluate")
-@click.argument("model", metavar="MODEL")
-@click.option("--similarity", "similarity_files", multiple=True, metavar="FILE",
-              help="Word-pair file (WordSim-353/SimLex: word1<TAB>word2<TAB>score, # comments). Repeatable.")
-@click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
-              help="Analogy questions (word2vec questions-words.txt: ': section' lines, 'a b c d'). Repeatable.")
-@click.option("--restrict-vocab", type=int, default=RESTRICT_VOCAB, show_default=True,
-              help="Only the N most frequent words (by the vocabulary's counts) count as known and as "
-                   "answers, like gensim's restrict_vocab.")
-@click.option("--case-sensitive", is_flag=True, help="Match words exactly (default: case-insensitive, like gensim).")
-@json_option
-@quiet_option
-@handle_errors
-def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, case_sensitive, as_json, quiet):
-    """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
-
-    Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies: pairs and
-    questions with an unknown word are skipped and counted as out-of-vocabulary.
-
-    \b
-    Examples:
-      embedcli evaluate models/default --similarity sample_data/similarity.tsv
-      embedcli evaluate models/default --analogies sample_data/analogies.txt --json
-    """
-    if not similarity_files and not analogy_files:
-        raise UsageError("give --similarity FILE and/or --analogies FILE")
-    if restrict_vocab < 1:
-        raise UsageError(f"--restrict-vocab must be at least 1 (got {restrict_vocab})")
-    m = _load(model)
-    ci = not case_sensitive
-    pairs = [evaluate_pairs(m.vocab, m.table, p, restrict_vocab=restrict_vocab, case_insensitive=ci)
-             for p in similarity_files]
-    analogies = []
-    for p in analogy_files:
-        with progress_bar(f"analogies {p}", None, quiet=quiet, unit="questions") as adv:
-            analogies.append(evaluate_analogies(m.vocab, m.table, p, restrict_vocab=restrict_vocab,
-                                                case_insensitive=ci, progress=adv))
-    if as_json:
-        print_json({"similarity": [r.to_dict() for r in pairs], "analogies": [r.to_dict() for r in analogies]})
-        return
-    if pairs:
-        t = Table(title="word similarity", title_style="bold")
-        for col in ("file", "Spearman", "Pearson", "pairs", "out of vocabulary"):
-            t.add_column(col, justify="left" if col == "file" else "right")
-        for r in pairs:
-            fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
-            t.add_row(escape(r.path), fmt(r.spearman), fmt(r.pearson), str(r.pairs),
-                      f"{r.oov_pairs} ({r.oov_share:.1%})")
-        out_console.print(t)
-        for r in pairs:
-            if r.invalid_lines and not quiet:
-                err_console.print(f"{escape(r.path)}: skipped {len(r.invalid_lines)} malformed line(s), first at line "
-                                  f"{r.invalid_lines[0]}")
-            if r.oov_examples and not quiet:
-                err_console.print(escape(f"{r.path}: unknown words include {', '.join(r.oov_examples)}"))
-    for r in analogies:
-        t = Table(title=f"analogies: {escape(r.path)}", title_style="bold")
-        for col in ("section", "correct", "answered", "accuracy"):
-            t.add_column(col, justify="left" if col == "section" else "right")
-        for s in r.sections:
-            t.add_row(escape(s.name), str(s.correct), str(s.total), f"{s.accuracy:.1%}" if s.total else "n/a")
-        t.add_row("[bold]total[/]", str(r.total.correct), str(r.total.total), f"[bold]{r.accuracy:.1%}[/]")
-        out_console.print(t)
-        if not quiet:
-            err_console.print(f"{escape(r.path)}: {r.oov_questions} of {r.questions} questions skipped "
-                              f"({r.oov_share:.1%}) for out-of-vocabulary words"
-                              + (f"; {len(r.invalid_lines)} malformed line(s)" if r.invalid_lines else ""))

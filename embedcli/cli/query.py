@@ -1,0 +1,348 @@
+"""``embedcli similar``, ``similarity``, ``analogy``, ``embed``, ``evaluate``: query a table through
+:class:`embedcli.Embeddings` (cosine as gensim computes it; sentence vectors as fastText's)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import click
+import numpy as np
+from rich.table import Table
+
+from ..embeddings import Embeddings
+from ..errors import EmbedcliError, UnknownWordError, UsageError
+from ..evaluate import RESTRICT_VOCAB
+from ..io import STDIO, atomic_path, atomic_write, check_writable, iter_lines
+from . import main
+from .common import (
+    encoding_errors_option,
+    err_console,
+    escape,
+    handle_errors,
+    json_option,
+    out_console,
+    print_json,
+    progress_bar,
+    quiet_option,
+)
+
+EMBED_BATCH = 8192  # phrases per call of Embeddings.embed_with_counts
+
+
+def topn_option(default: int, help: str):
+    return click.option("-k", "--topn", "k", type=int, default=default, show_default=True, help=help)
+
+
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise UsageError(f"-k must be at least 1 (got {k})")
+
+
+def _neighbours(emb: Embeddings, pairs: list[tuple[str, float]]) -> list[dict]:
+    return [{"token": t, "index": emb.vocab.index[t], "score": s} for t, s in pairs]
+
+
+def _neighbours_table(title: str, res: list[dict], precision: int = 4) -> Table:
+    t = Table(title=title, title_style="bold")
+    t.add_column("rank", justify="right")
+    t.add_column("token")
+    t.add_column("index", justify="right")
+    t.add_column("cosine", justify="right", style="cyan")
+    for r, n in enumerate(res, 1):
+        t.add_row(str(r), escape(n["token"]), str(n["index"]), f"{n['score']:.{precision}f}")
+    return t
+
+
+def _known(emb: Embeddings, words: tuple[str, ...], skipped: list[UnknownWordError]) -> list[str]:
+    known = []
+    for w in words:
+        try:
+            emb.index(w)
+        except UnknownWordError as exc:
+            skipped.append(exc)
+            continue
+        known.append(w)
+    return known
+
+
+@main.command("similar")
+@click.argument("model", metavar="MODEL")
+@click.argument("words", nargs=-1, required=True, metavar="WORD...")
+@click.option("-n", "--negative", "negative", multiple=True, metavar="WORD",
+              help="A word to move away from (repeatable), as gensim's negative=[...].")
+@topn_option(10, "Neighbours to list.")
+@json_option
+@handle_errors
+def similar_command(model, words, negative, k, as_json):
+    """Nearest words to WORD (or to the mean of several WORDs, minus --negative ones) by cosine.
+
+    The same list, order and scores as gensim's most_similar(positive=WORDS, negative=NEGATIVE)
+    on the word rows. The query words and <pad>/<unk> are never listed. An unknown word among
+    several is reported on stderr and left out; the query fails only if no word is known.
+
+    \b
+    Examples:
+      embedcli similar models/default cat
+      embedcli similar models/default paris germany --negative france -k 3
+      embedcli similar models/default cat dog --json
+    """
+    _check_k(k)
+    emb = Embeddings.load(model)
+    skipped: list[UnknownWordError] = []
+    pos, neg = _known(emb, words, skipped), _known(emb, negative, skipped)
+    if not pos and not neg:
+        if len(skipped) == 1:
+            raise skipped[0]
+        raise EmbedcliError("no known word to search with: " + "; ".join(e.message for e in skipped))
+    for exc in skipped:
+        err_console.print(escape(f"skipped {exc.message}"), soft_wrap=True)
+    res = _neighbours(emb, emb.most_similar(positive=pos, negative=neg, topn=k))
+    if as_json:
+        print_json(res)
+        return
+    title = (" + ".join(repr(w) for w in pos) + "".join(f" - {w!r}" for w in neg)).strip()
+    out_console.print(_neighbours_table(f"nearest to {escape(title)}", res))
+
+
+@main.command("similarity")
+@click.argument("model", metavar="MODEL")
+@click.argument("a")
+@click.argument("b")
+@json_option
+@handle_errors
+def similarity_command(model, a, b, as_json):
+    """Cosine similarity of two words (gensim's similarity(A, B)).
+
+    \b
+    Examples:
+      embedcli similarity models/default cat dog
+      embedcli similarity models/default cat dog --json
+    """
+    emb = Embeddings.load(model)
+    score = emb.similarity(a, b)
+    if as_json:
+        print_json({"a": a, "b": b, "similarity": score})
+    else:
+        out_console.print(f"{score:.4f}")
+
+
+@main.command("analogy")
+@click.argument("model", metavar="MODEL")
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@topn_option(5, "Answers to list.")
+@json_option
+@handle_errors
+def analogy_command(model, a, b, c, k, as_json):
+    """A is to B as C is to ?  (3CosAdd: B - A + C on unit vectors, like gensim).
+
+    Same result as gensim's most_similar(positive=[B, C], negative=[A]); A, B and C are not answers.
+
+    \b
+    Example:
+      embedcli analogy models/default man king woman      # → queen, hopefully
+    """
+    _check_k(k)
+    emb = Embeddings.load(model)
+    res = _neighbours(emb, emb.analogy(a, b, c, topn=k))
+    if as_json:
+        print_json(res)
+        return
+    out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res))
+
+
+def _embed_target(output: str | None) -> str | None:
+    """``npy`` or ``jsonl`` from the extension of ``-o`` (None: print)."""
+    if output is None:
+        return None
+    if output == STDIO:
+        return "jsonl"
+    ext = os.path.splitext(output)[1].lower()
+    if ext not in (".npy", ".jsonl"):
+        raise UsageError(f"-o {output}: give a .npy (float32 array) or .jsonl (one vector per line) file")
+    check_writable(output)
+    return ext[1:]
+
+
+@main.command("embed")
+@click.argument("model", metavar="MODEL")
+@click.argument("phrases", nargs=-1, metavar="[PHRASE...]")
+@click.option("-i", "--input", "input_path", metavar="FILE", help="Phrases, one per line ('-' = stdin).")
+@click.option("-o", "--output", metavar="OUT.npy|OUT.jsonl",
+              help="Write the vectors: .npy = float32 array (phrases x dim), .jsonl = one JSON object per "
+                   "phrase ('-' = stdout). Default: print them.")
+@click.option("--normalize", is_flag=True,
+              help="Average the unit-normalised rows (fastText's sentence vectors) instead of the raw rows.")
+@encoding_errors_option
+@json_option
+@quiet_option
+@handle_errors
+def embed_command(model, phrases, input_path, output, normalize, encoding_errors, as_json, quiet):
+    """One vector per phrase: the mean of the rows of its known words, for a downstream model.
+
+    Words are normalised and split as the vocabulary's text was; unknown words are left out. A
+    phrase without any known word (or an empty one) gives a zero vector and is counted in the
+    summary (stderr).
+
+    \b
+    Examples:
+      embedcli embed models/default "the cat sat on the mat" "a dog"
+      embedcli embed models/default -i sample_data/phrases.txt -o phrases.npy --normalize
+      embedcli embed models/default -i phrases.txt -o - | head -1
+    """
+    if phrases and input_path:
+        raise UsageError("give PHRASE arguments or -i FILE, not both")
+    if not phrases and not input_path:
+        raise UsageError("give PHRASE arguments or -i FILE ('-' for stdin)")
+    if as_json and output is not None:
+        raise UsageError("--json prints the vectors; with -o they go to the file (use .jsonl for JSON lines)")
+    target = _embed_target(output)
+    emb = Embeddings.load(model)
+    lines = iter(phrases) if phrases else iter_lines(input_path, encoding_errors=encoding_errors)
+    counts = {"phrases": 0, "empty": 0}
+
+    def batches():
+        """(phrases, vectors, known words per phrase) for blocks of EMBED_BATCH phrases."""
+        while True:
+            batch = list(itertools.islice(lines, EMBED_BATCH))
+            if not batch:
+                return
+            vecs, known = emb.embed_with_counts(batch, normalize=normalize)
+            counts["phrases"] += len(batch)
+            counts["empty"] += int(np.count_nonzero(known == 0))
+            yield batch, vecs, known
+
+    with progress_bar("embedding", None, quiet=quiet or target is None, unit="phrases") as advance:
+        if target == "npy":
+            _write_npy(output, batches(), emb.dim, advance)
+        elif target == "jsonl":
+            with atomic_write(output) as f:
+                for batch, vecs, known in batches():
+                    f.write("".join(_json_line(t, v, n) + "\n" for t, v, n in zip(batch, vecs, known)))
+                    advance(len(batch))
+        else:
+            rows = [(t, v, int(n)) for batch, vecs, known in batches() for t, v, n in zip(batch, vecs, known)]
+            if as_json:
+                from ..export import json_vector
+
+                print_json([{"text": t, "known": n, "vector": json_vector(v)} for t, v, n in rows])
+            else:
+                _print_vectors(rows, emb.dim)
+    if not quiet and not as_json:
+        where = f" to {output}" if output not in (None, STDIO) else ""
+        err_console.print(
+            f"embedded {counts['phrases']:,} phrase(s){where}: {emb.dim}-d "
+            f"{'mean of unit-normalised rows' if normalize else 'mean of rows'}; "
+            f"{counts['empty']:,} without any known word (zero vectors)", soft_wrap=True
+        )
+
+
+def _json_line(text: str, vec: np.ndarray, known: int) -> str:
+    import json
+
+    from ..export import json_vector
+
+    return json.dumps({"text": text, "known": int(known), "vector": json_vector(vec)}, ensure_ascii=False)
+
+
+def _write_npy(path: str, batches, dim: int, advance) -> None:
+    """Stream float32 rows into ``path`` (.npy): rows go to a scratch file beside it, then into
+    the array once their number is known; the file appears only when complete."""
+    with atomic_path(path) as tmp:
+        raw = tmp + ".rows"
+        n = 0
+        try:
+            with open(raw, "wb") as f:
+                for batch, vecs, _ in batches:
+                    np.ascontiguousarray(vecs, dtype="<f4").tofile(f)
+                    n += len(batch)
+                    advance(len(batch))
+            rows = np.memmap(raw, dtype="<f4", mode="r", shape=(n, dim)) if n else np.zeros((0, dim), "<f4")
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype="<f4", shape=(n, dim))
+            for start in range(0, n, 65536):
+                out[start:start + 65536] = rows[start:start + 65536]
+            out.flush()
+            del out, rows
+        finally:
+            if os.path.exists(raw):
+                os.unlink(raw)
+
+
+def _print_vectors(rows: list[tuple[str, np.ndarray, int]], dim: int, precision: int = 4) -> None:
+    t = Table(title=f"phrase vectors ({dim}-d)", title_style="bold")
+    t.add_column("phrase")
+    t.add_column("known", justify="right")
+    t.add_column("vector")
+    for text, vec, known in rows:
+        vals = [f"{v:.{precision}f}" for v in vec[:6]]
+        if len(vec) > 6:
+            vals.append(f"… ({len(vec) - 6} more)")
+        t.add_row(escape(text), str(known), "[" + ", ".join(vals) + "]")
+    out_console.print(t)
+
+
+@main.command("evaluate")
+@click.argument("model", metavar="MODEL")
+@click.option("--similarity", "similarity_files", multiple=True, metavar="FILE",
+              help="Word-pair file (WordSim-353/SimLex: word1<TAB>word2<TAB>score, # comments). Repeatable.")
+@click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
+              help="Analogy questions (word2vec questions-words.txt: ': section' lines, 'a b c d'). Repeatable.")
+@click.option("--restrict-vocab", type=int, default=RESTRICT_VOCAB, show_default=True,
+              help="Only the N most frequent words (by the vocabulary's counts) count as known and as "
+                   "answers, like gensim's restrict_vocab.")
+@click.option("--case-sensitive", is_flag=True, help="Match words exactly (default: case-insensitive, like gensim).")
+@json_option
+@quiet_option
+@handle_errors
+def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, case_sensitive, as_json, quiet):
+    """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
+
+    Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies: pairs and
+    questions with an unknown word are skipped and counted as out-of-vocabulary.
+
+    \b
+    Examples:
+      embedcli evaluate models/default --similarity sample_data/similarity.tsv
+      embedcli evaluate models/default --analogies sample_data/analogies.txt --json
+    """
+    if not similarity_files and not analogy_files:
+        raise UsageError("give --similarity FILE and/or --analogies FILE")
+    if restrict_vocab < 1:
+        raise UsageError(f"--restrict-vocab must be at least 1 (got {restrict_vocab})")
+    emb = Embeddings.load(model)
+    with progress_bar("analogies", None, quiet=quiet or not analogy_files, unit="questions") as adv:
+        res = emb.evaluate(similarity=similarity_files, analogies=analogy_files, restrict_vocab=restrict_vocab,
+                           case_insensitive=not case_sensitive, progress=adv)
+    pairs, analogies = res["similarity"], res["analogies"]
+    if as_json:
+        print_json({"similarity": [r.to_dict() for r in pairs], "analogies": [r.to_dict() for r in analogies]})
+        return
+    if pairs:
+        t = Table(title="word similarity", title_style="bold")
+        for col in ("file", "Spearman", "Pearson", "pairs", "out of vocabulary"):
+            t.add_column(col, justify="left" if col == "file" else "right")
+        for r in pairs:
+            fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
+            t.add_row(escape(r.path), fmt(r.spearman), fmt(r.pearson), str(r.pairs),
+                      f"{r.oov_pairs} ({r.oov_share:.1%})")
+        out_console.print(t)
+        for r in pairs:
+            if r.invalid_lines and not quiet:
+                err_console.print(f"{escape(r.path)}: skipped {len(r.invalid_lines)} malformed line(s), first at line "
+                                  f"{r.invalid_lines[0]}")
+            if r.oov_examples and not quiet:
+                err_console.print(escape(f"{r.path}: unknown words include {', '.join(r.oov_examples)}"))
+    for r in analogies:
+        t = Table(title=f"analogies: {escape(r.path)}", title_style="bold")
+        for col in ("section", "correct", "answered", "accuracy"):
+            t.add_column(col, justify="left" if col == "section" else "right")
+        for s in r.sections:
+            t.add_row(escape(s.name), str(s.correct), str(s.total), f"{s.accuracy:.1%}" if s.total else "n/a")
+        t.add_row("[bold]total[/]", str(r.total.correct), str(r.total.total), f"[bold]{r.accuracy:.1%}[/]")
+        out_console.print(t)
+        if not quiet:
+            err_console.print(f"{escape(r.path)}: {r.oov_questions} of {r.questions} questions skipped "
+                              f"({r.oov_share:.1%}) for out-of-vocabulary words"
+                              + (f"; {len(r.invalid_lines)} malformed line(s)" if r.invalid_lines else ""))
