@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 from embedcli.text import TextSettings
-from embedcli.classify import Classifier, evaluate, train_classifier
+from embedcli.classify import Classifier, train_classifier
 
 VARIANTS = {  # embedcli settings compared with fastText's defaults
     "embedcli": TextSettings(),  # embedcli's defaults: NFKC, lower case
@@ -97,7 +97,7 @@ def run_embedcli(train: str, test: str, workdir: str, seed: int, word_ngrams: in
     model = train_classifier([train], seed=seed, word_ngrams=word_ngrams, settings=settings)
     model.save(out)
     seconds = time.perf_counter() - t0
-    result = evaluate(Classifier.load(out), test, k=1)
+    result = Classifier.load(out).evaluate(test, k=1)
     shutil.rmtree(out)
     return {"seconds": seconds, "p_at_1": result["precision"], "n": result["n"],
             "vocab": len(model.vocab), "final_loss": model.history[-1]["loss"]}

@@ -7,9 +7,7 @@ table the command line trains for the same text, settings, seed and workers, byt
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from . import config as cfg
 from .embeddings import Embeddings
@@ -32,86 +30,27 @@ def load(path: str | os.PathLike):
     return Embeddings.from_model(model)
 
 
-@dataclass
-class ClassifierResult:
-    """A finished classifier run (what ``embedcli train --objective classify`` reports)."""
-
-    model: Model
-    output: str | None
-    seconds: float
-    history: list[dict[str, Any]] = field(default_factory=list)
-
-    def summary(self) -> dict[str, Any]:
-        h = self.model.history
-        return {
-            "output": self.output,
-            "objective": CLASSIFY,
-            "vocab_size": len(self.model.vocab),
-            "dim": self.model.dim,
-            "table_shape": list(self.model.table.shape),
-            "labels": len(self.model.objects.get("labels", [])),
-            "epochs": len(h),
-            "final_loss": h[-1]["loss"] if h else None,
-            "seconds": round(self.seconds, 3),
-            "init": self.model.objects.get("init"),
-            "history": h,
-        }
-
-
 def run_training(
     settings: cfg.TrainSettings,
     *,
     callback: Callable[[dict], None] | None = None,
     corpus_progress: Callable[[int], None] | None = None,
     init_progress: Callable[[int], None] | None = None,
-    classify_progress: Callable[[str, int, int | None], None] | None = None,
     make_parent: bool = False,
 ):
     """Train with resolved and validated ``settings`` (any objective); save to
     ``settings.output`` unless it is ``None``. Returns a :class:`embedcli.train.run.TrainResult`
-    (skip-gram, CBOW) or a :class:`ClassifierResult`, both with ``.model`` and ``.summary()``."""
-    from .train.run import check_init, check_output
+    (skip-gram, CBOW) or a :class:`embedcli.classify.run.ClassifierResult` (its subclass), both with
+    ``.model`` and ``.summary()``."""
+    if settings.objective == CLASSIFY:
+        from .classify.run import train_run
 
-    if settings.objective != CLASSIFY:
-        from .train.run import train_model
+        return train_run(settings, callback=callback, corpus_progress=corpus_progress, make_parent=make_parent,
+                         init_progress=init_progress)
+    from .train.run import train_model
 
-        return train_model(settings, callback=callback, corpus_progress=corpus_progress,
-                           make_parent=make_parent, init_progress=init_progress)
-    from .classify import train_classifier
-    from .text import TextSettings
-
-    start = time.perf_counter()
-    if settings.output is not None:
-        check_output(settings.output, make_parent)
-    check_init(settings)  # a wrong init file or dimension fails before the examples are read
-
-    def progress(kind, amount, total):
-        if kind == "read" and corpus_progress is not None:
-            corpus_progress(amount)
-        elif classify_progress is not None:
-            classify_progress(kind, amount, total)
-
-    model = train_classifier(
-        settings.corpus,
-        dim=settings.dim,
-        epochs=settings.epochs,
-        lr=settings.lr,
-        min_lr=settings.min_lr,
-        min_count=settings.min_count,
-        max_size=settings.max_size,
-        word_ngrams=settings.word_ngrams,
-        seed=settings.seed,
-        settings=TextSettings(lower=settings.lower, keep_punct=settings.keep_punct),
-        encoding_errors=settings.encoding_errors,
-        progress=progress,
-        init=settings.init,
-        freeze=settings.freeze,
-        tmp_dir=settings.tmp_dir,
-    )
-    model.config = {**cfg.saved_settings(settings), **model.config}
-    if settings.output is not None:
-        model.save(settings.output)
-    return ClassifierResult(model, settings.output, time.perf_counter() - start)
+    return train_model(settings, callback=callback, corpus_progress=corpus_progress,
+                       make_parent=make_parent, init_progress=init_progress)
 
 
 def train(
@@ -131,6 +70,8 @@ def train(
     workers: int | None = None,
     batch_words: int | None = None,
     word_ngrams: int | None = None,
+    buckets: int | None = None,
+    label_prefix: str | None = None,
     vocab: Vocab | str | os.PathLike | None = None,
     init: str | os.PathLike | None = None,
     freeze: bool | None = None,
@@ -162,6 +103,7 @@ def train(
         "objective": objective, "dim": dim, "window": window, "negative": negative, "sample": sample,
         "epochs": epochs, "lr": lr, "min_lr": min_lr, "min_count": min_count, "max_size": max_size,
         "seed": seed, "workers": workers, "batch_words": batch_words, "word_ngrams": word_ngrams,
+        "buckets": buckets, "label_prefix": label_prefix,
         "vocab": None if vocab is None or vocab_obj is not None else os.fspath(vocab),
         "init": None if init is None else os.fspath(init), "freeze": freeze, "lower": lower,
         "keep_punct": keep_punct, "encoding_errors": encoding_errors, "checkpoint_every": checkpoint_every,
@@ -178,7 +120,7 @@ def train(
     with text_files(corpus, "corpus", tmp_dir=settings.tmp_dir) as paths:
         run = settings.replace(corpus=paths, output=settings.output if from_files else None)
         if settings.objective == CLASSIFY:
-            result = run_training(run)
+            result = run_training(run, callback=progress)
         else:
             from .train.run import train_model
 

@@ -48,6 +48,8 @@ class TrainSettings:
     batch_words: int = 512
     checkpoint_every: int = 0
     word_ngrams: int = 1
+    buckets: int | None = None  # hash buckets of the word n-grams; None: one per distinct n-gram (at most 2,000,000)
+    label_prefix: str = "__label__"  # classify: a word starting with it is a label (fastText's -label)
     vocab: str | None = None
     init: str | None = None  # pretrained vector file for the initial input rows
     freeze: bool = False  # with init: never update the rows found in the file
@@ -75,7 +77,7 @@ DEFAULTS: dict[str, Any] = {
 
 PATH_KEYS = ("output", "vocab", "init")
 INT_KEYS = ("dim", "window", "negative", "epochs", "min_count", "max_size", "seed", "workers",
-            "batch_words", "checkpoint_every", "word_ngrams")
+            "batch_words", "checkpoint_every", "word_ngrams", "buckets")
 FLOAT_KEYS = ("sample", "lr", "min_lr")
 BOOL_KEYS = ("lower", "keep_punct", "freeze")
 
@@ -89,8 +91,9 @@ OBJECTIVE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 #: keys that embedcli.model writes into config.yaml besides the settings: accepted, ignored
+#: (``classifier``: what a classifier run found, see embedcli.classify.train)
 METADATA_KEYS = frozenset({"format", "version", "embedcli_version", "numpy_version", "vocab_size",
-                           "arrays", "objects"})
+                           "arrays", "objects", "classifier"})
 
 
 def flag(key: str) -> str:
@@ -168,6 +171,10 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
         if value not in OBJECTIVES:
             raise bad("one of " + ", ".join(OBJECTIVES))
         return value
+    if key == "label_prefix":
+        if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+            raise bad("a non-empty word without spaces (like __label__)")
+        return value
     if key == "encoding_errors":
         if value not in ("strict", "replace", "ignore"):
             raise bad("strict, replace or ignore")
@@ -177,7 +184,7 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
             raise bad("true or false")
         return value
     if key in INT_KEYS:
-        if value is None and key in ("max_size", "workers"):
+        if value is None and key in ("max_size", "workers", "buckets"):
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("an integer")
@@ -206,6 +213,7 @@ def validate(s: TrainSettings) -> None:
     need(s.workers is None or s.workers >= 1, "workers", "must be at least 1")
     need(s.batch_words >= 16, "batch_words", "must be at least 16")
     need(s.word_ngrams >= 1, "word_ngrams", "must be at least 1")
+    need(s.buckets is None or 1 <= s.buckets <= 2**31 - 2, "buckets", "must be between 1 and 2**31 - 2")
     need(s.checkpoint_every >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
     need(s.seed >= 0, "seed", "must be a non-negative integer")
     for key in ("lr", "min_lr", "sample"):

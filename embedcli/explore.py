@@ -188,7 +188,7 @@ def _label_leanings(model: Model, ids: np.ndarray) -> dict[str, Any] | None:
     best = np.argmax(probs, axis=1)  # ties: first label, like Classifier.top
     return {
         "labels": [str(l) for l in clf.labels],
-        "prefix": clf.prefix,
+        "prefix": clf.label_prefix,
         "word_label": best.astype(int).tolist(),
         "word_prob": np.round(probs[np.arange(len(ids)), best], 4).tolist(),
     }

@@ -16,7 +16,6 @@ from embedcli.model import Model
 from embedcli.classify import data as classify_data
 from embedcli.classify import (
     Classifier,
-    evaluate,
     fnv1a,
     forward_backward,
     ngram_buckets,
@@ -150,7 +149,7 @@ def test_learns_a_separable_set(separable):
     assert "ngrams" not in model.arrays
     assert [h["epoch"] for h in model.history] == list(range(1, 31))
     assert model.history[-1]["loss"] < model.history[0]["loss"]
-    result = evaluate(Classifier(model), separable)
+    result = Classifier(model).evaluate(separable)
     assert result["n"] == 12 and result["precision"] == 1.0 and result["recall"] == 1.0
     clf = Classifier(model)
     assert [p[0][0] for p in clf.predict(["pear apple", "drill", "cow cat"])] == [
@@ -159,9 +158,14 @@ def test_learns_a_separable_set(separable):
 
 def test_word_ngrams_model(separable):
     model = train_classifier(separable, dim=8, epochs=20, lr=0.5, word_ngrams=2, buckets=97, seed=2)
-    assert model.arrays["ngrams"].shape == (97, 8)
+    lines = [split_labels(line)[1].split() for line in SEPARABLE]
+    buckets, _ = ngram_buckets(fnv1a([t for l in lines for t in l]), np.array([len(l) for l in lines]), 2, 97)
+    used = np.unique(buckets)  # only the buckets the training bigrams fall in have a row
+    assert 10 < len(used) < 97
+    assert model.arrays["ngrams"].shape == (len(used), 8)
+    assert model.arrays["ngram_buckets"].tolist() == used.tolist()
     assert model.config["word_ngrams"] == 2 and model.config["buckets"] == 97
-    assert evaluate(Classifier(model), separable)["precision"] == 1.0
+    assert Classifier(model).evaluate(separable)["precision"] == 1.0
 
 
 def test_same_seed_gives_identical_bytes(tmp_path, separable):
@@ -176,7 +180,7 @@ def test_same_seed_gives_identical_bytes(tmp_path, separable):
         a, b = (p / name for p in paths)
         if name == "history.json":  # timings differ; everything else must not
             ha, hb = (json.loads(x.read_text()) for x in (a, b))
-            drop = ("seconds", "examples_per_s", "words_per_s")
+            drop = ("seconds", "examples_per_sec", "words_per_sec")
             assert [{k: v for k, v in h.items() if k not in drop} for h in ha] == \
                    [{k: v for k, v in h.items() if k not in drop} for h in hb]
         else:
@@ -204,8 +208,8 @@ def test_small_blocks_and_flushes_give_a_working_model(monkeypatch, separable):
     a = train_classifier(separable, dim=16, epochs=30, lr=0.5, seed=1, word_ngrams=2, buckets=31)
     b = train_classifier(separable, dim=16, epochs=30, lr=0.5, seed=1, word_ngrams=2, buckets=31)
     assert np.array_equal(a.table, b.table) and np.array_equal(a.arrays["ngrams"], b.arrays["ngrams"])
-    assert a.config["examples"] == 12
-    assert evaluate(Classifier(a), separable)["precision"] == 1.0
+    assert a.config["classifier"]["examples"] == 12
+    assert Classifier(a).evaluate(separable)["precision"] == 1.0
 
 
 def test_min_count_drops_lines_without_known_words_and_skips_unlabelled(tmp_path):
@@ -213,9 +217,10 @@ def test_min_count_drops_lines_without_known_words_and_skips_unlabelled(tmp_path
     path.write_text("__label__a x x y\n__label__b x x rare\n__label__b rare2\nno label here\n\n")
     model = train_classifier(str(path), dim=4, epochs=1, min_count=2)
     assert model.vocab.tokens == ["<pad>", "<unk>", "x"]
-    assert model.config["examples"] == 2
-    assert model.config["skipped_no_known_word"] == 1
-    assert model.config["skipped_unlabeled"] == 2
+    facts = model.config["classifier"]
+    assert facts["examples"] == 2
+    assert facts["skipped_no_known_word"] == 1
+    assert facts["skipped_unlabeled"] == 2
 
 
 def test_unknown_words_get_the_prior(tmp_path):
@@ -238,11 +243,12 @@ def test_training_errors(tmp_path):
         train_classifier(str(only_labels))
     with pytest.raises(EmbedcliError, match="no such file"):
         train_classifier(str(tmp_path / "missing.txt"))
-    with pytest.raises(UsageError, match="--dim"):
+    # the library names its parameters (the command line shows them as flags)
+    with pytest.raises(UsageError, match="^dim must be"):
         train_classifier(str(plain), dim=0)
-    with pytest.raises(UsageError, match="--min-lr"):
+    with pytest.raises(UsageError, match="^min_lr must be between 0 and lr 0.1"):
         train_classifier(str(plain), lr=0.1, min_lr=0.5)
-    with pytest.raises(UsageError, match="--buckets"):
+    with pytest.raises(UsageError, match="^buckets must be"):
         train_classifier(str(plain), word_ngrams=2, buckets=0)
 
 
@@ -310,7 +316,7 @@ def test_test_command(runner, sample_model):
     assert data["n"] == 500 and data["k"] == 2
     assert data["recall"] == 1.0 and data["precision"] == 0.5  # two labels, both always predicted
     # the same figures as the library and as predict's own output
-    lib = evaluate(Classifier.load(sample_model), SAMPLE_TEST)
+    lib = Classifier.load(sample_model).evaluate(SAMPLE_TEST)
     r1 = json.loads(runner.invoke(main, ["test", sample_model, SAMPLE_TEST, "--json"]).stdout)
     assert r1["precision"] == lib["precision"]
 

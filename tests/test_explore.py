@@ -198,7 +198,7 @@ def test_classifier_words_lean_to_their_top_label(tmp_path):
     data = explore_data(clf_model, limit=200)
     c = data["classifier"]
     clf = Classifier(clf_model)
-    assert c["labels"] == list(clf.labels) and c["prefix"] == clf.prefix
+    assert c["labels"] == list(clf.labels) and c["prefix"] == clf.label_prefix
     expected = clf.predict_tokens([[t] for t in data["tokens"]], k=1)
     assert [c["labels"][i] for i in c["word_label"]] == [p[0][0] for p in expected]
     assert np.allclose(c["word_prob"], [p[0][1] for p in expected], atol=1e-4)

@@ -261,7 +261,7 @@ def test_train_with_a_given_vocabulary(runner, corpus, tmp_path):
     assert m.table.shape == (8, 16) and np.all(m.table[0] == 0)
 
 
-@pytest.mark.parametrize("flag", [["--dry-run"], ["--checkpoint-every", "1"]])
+@pytest.mark.parametrize("flag", [["--checkpoint-every", "1"], ["--vocab", "v.json"]])
 def test_classify_refuses_word_vector_only_flags(runner, tmp_path, flag):
     labeled = os.path.join(REPO, "sample_data", "labeled.txt")
     res = runner.invoke(main, ["train", "--objective", "classify", labeled, "-o", str(tmp_path / "c"), *flag])

@@ -2,23 +2,21 @@
 
 Modules, one job each:
 
-* :mod:`embedcli.classify.ngrams` -- FNV-1a token hashes and fastText's word n-gram buckets
+* :mod:`embedcli.classify.ngrams` -- fastText's word n-gram hashes and buckets, the compact n-gram rows
 * :mod:`embedcli.classify.data` -- reading labelled files once into temporary int32 spools, input rows
-* :mod:`embedcli.classify.model` -- the loss and its gradients (pure functions)
-* :mod:`embedcli.classify.train` -- the SGD loop and :func:`train_classifier`
-* :mod:`embedcli.classify.predict` -- :class:`Classifier` (predictions) and :func:`evaluate` (P@k, R@k)
-
+* :mod:`embedcli.classify.model` -- a phrase's input rows (:func:`input_rows`), the loss and its gradients
+* :mod:`embedcli.classify.train` -- the SGD loop, :func:`train_classifier`, :func:`dry_run_classifier`
+* :mod:`embedcli.classify.predict` -- :class:`Classifier`: predictions and P@k/R@k, like fastText's module
 
 Model (as in fastText's ``supervised`` mode, Joulin et al. 2016, "Bag of Tricks"):
 
 * a phrase is the **average** of the rows of its words (``Model.table``, one row per vocabulary
-  token) and, with ``word_ngrams > 1``, of hashed word n-gram rows (``arrays["ngrams"]``,
-  ``buckets`` rows). The n-gram of the words at positions ``i..i+n-1`` goes to bucket
-  ``h mod buckets`` with ``h = fnv1a(w_i)``, then ``h = h * 116049371 + fnv1a(w_j)`` for each next
-  word (unsigned 64-bit arithmetic), fastText's ``addWordNgrams``. ``fnv1a`` is the 32-bit FNV-1a
-  hash of the token's UTF-8 bytes, so the bucket depends only on the words (never on Python's
-  salted ``hash()`` nor on the vocabulary order), and n-grams around out-of-vocabulary words
-  still get a bucket, as in fastText.
+  token) and, with ``word_ngrams > 1``, of the rows of its hashed word n-grams
+  (``arrays["ngrams"]``), fastText's ``addWordNgrams`` buckets; only the buckets that training
+  n-grams use have a row (see :mod:`embedcli.classify.ngrams`). The bucket depends only on the
+  words (never on Python's salted ``hash()`` nor on the vocabulary order), and n-grams around
+  out-of-vocabulary words still get a bucket, as in fastText. What a phrase's rows are is said
+  in one function, :func:`embedcli.classify.model.input_rows`, used by training and prediction.
 * a linear softmax over the labels: ``p = softmax(output @ hidden + bias)``. fastText has no bias
   but appends ``</s>`` to every line, whose row acts as one; embedcli's tokenizer has no ``</s>``,
   so an explicit bias (``arrays["bias"]``) plays that part, and a phrase without any known word
@@ -51,7 +49,7 @@ Everything random comes from one ``numpy.random.Generator`` seeded with ``seed``
 inputs, settings and seed give byte-identical models.
 """
 
-from .model import forward_backward, rows_gradient  # noqa: F401
-from .ngrams import fnv1a, ngram_buckets  # noqa: F401
-from .predict import Classifier, evaluate  # noqa: F401
-from .train import DEFAULT_BUCKETS, OBJECTIVE, train_classifier  # noqa: F401
+from .model import forward_backward, input_rows, rows_gradient  # noqa: F401
+from .ngrams import NgramRows, fnv1a, ngram_buckets, ngram_hashes  # noqa: F401
+from .predict import Classifier  # noqa: F401
+from .train import OBJECTIVE, dry_run_classifier, train_classifier  # noqa: F401

@@ -17,7 +17,8 @@ from ..errors import EmbedcliError
 from ..idstore import IdStore, scratch_array
 from ..io import display_name, expand_inputs
 from ..labeled import iter_labeled
-from .ngrams import ngram_buckets
+from .model import input_rows
+from .ngrams import DistinctHashes, ngram_hashes
 
 SHUFFLE_BLOCK = 1 << 16  # lines per shuffled block (bounds memory during the epochs)
 ENCODE_BLOCK = 1 << 13  # lines per block when the read ids are turned into input rows
@@ -55,8 +56,13 @@ class _Spool:
         return view
 
 
-def read_examples(paths, settings, prefix, encoding_errors, tmp, progress):
-    """Pass over the files once: provisional token ids (first appearance) and label ids."""
+def read_examples(paths, settings, prefix, encoding_errors, tmp, progress=None):
+    """Pass over the files once: provisional token ids (first appearance) and label ids.
+
+    The one place where training files are read (``progress(n)`` gets the bytes read). Returns
+    ``(tokens, lengths, labels, labels per line, token -> provisional id, label -> id, stats)``,
+    the arrays being read-only int32 maps of unnamed temporary files in ``tmp`` (None: TMPDIR).
+    """
     tok_spool = _Spool(tmp)
     len_spool = _Spool(tmp)
     lab_spool = _Spool(tmp)
@@ -64,12 +70,11 @@ def read_examples(paths, settings, prefix, encoding_errors, tmp, progress):
     token_ids: dict[str, int] = {}
     label_ids: dict[str, int] = {}
     stats = {"lines": 0, "unlabeled": 0, "examples": 0, "tokens": 0}
-    advance = (lambda n: progress("read", n, None)) if progress else None
     for path in expand_inputs(paths):
         name = display_name(path)
         labeled_here = 0
         for _, labels, tokens in iter_labeled(
-            path, settings, prefix=prefix, encoding_errors=encoding_errors, progress=advance
+            path, settings, prefix=prefix, encoding_errors=encoding_errors, progress=progress
         ):
             stats["lines"] += 1
             if not labels:
@@ -111,37 +116,42 @@ def cumulative_offsets(lengths: np.ndarray, tmp_dir: str | None) -> np.ndarray:
     return out
 
 
-def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, buckets, n_words, tmp):
-    """Final input rows of every line: vocabulary ids, then ``n_words + bucket`` per n-gram.
+def _token_blocks(tokens, lengths, tmp):
+    """``(lo, hi, lengths, provisional ids)`` of the spooled lines, ``ENCODE_BLOCK`` lines at a time."""
+    tok_off = cumulative_offsets(lengths, tmp)
+    for lo in range(0, len(lengths), ENCODE_BLOCK):
+        hi = min(lo + ENCODE_BLOCK, len(lengths))
+        lens = np.asarray(lengths[lo:hi], dtype=np.int64)
+        yield lo, hi, lens, np.asarray(tokens[tok_off[lo] : tok_off[hi]], dtype=np.int64)
 
+
+def distinct_ngrams(tokens, lengths, prov_hash, word_ngrams, tmp) -> np.ndarray:
+    """The distinct 64-bit hashes of the word n-grams (sizes 2..word_ngrams) of the spooled lines."""
+    seen = DistinctHashes()
+    for _, _, lens, prov in _token_blocks(tokens, lengths, tmp):
+        seen.add(ngram_hashes(prov_hash[prov], lens, word_ngrams)[0])
+    return seen.result()
+
+
+def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, ngrams, n_words, tmp):
+    """Final input rows of every line (:func:`embedcli.classify.model.input_rows`).
+
+    ``remap``: provisional token id -> vocabulary row (-1: not an input), ``prov_hash``: the
+    provisional tokens' hashes (with ``ngrams``, the :class:`NgramRows` of the training n-grams).
     Lines that end up with no input (all their words out of the vocabulary) are dropped.
     Returns (inputs int32 memmap, offsets int64, kept line mask (bool memmap), n_word_tokens).
     """
     in_spool = _Spool(tmp)
     n_spool = _Spool(tmp)
     keep = scratch_array((len(lengths),), np.bool_, tmp)
-    tok_off = cumulative_offsets(lengths, tmp)
     n_word_tokens = 0
-    for lo in range(0, len(lengths), ENCODE_BLOCK):
-        hi = min(lo + ENCODE_BLOCK, len(lengths))
-        lens = np.asarray(lengths[lo:hi], dtype=np.int64)
-        prov = np.asarray(tokens[tok_off[lo] : tok_off[hi]], dtype=np.int64)
+    for lo, hi, lens, prov in _token_blocks(tokens, lengths, tmp):
         wids = remap[prov]
-        line_of = np.repeat(np.arange(hi - lo, dtype=np.int64), lens)
-        known = wids >= 0
-        parts_ids = [wids[known].astype(np.int64)]
-        parts_line = [line_of[known]]
-        if word_ngrams > 1:
-            b, bl = ngram_buckets(prov_hash[prov], lens, word_ngrams, buckets)
-            parts_ids.append(b + n_words)
-            parts_line.append(bl)
-        ids = np.concatenate(parts_ids)
-        lines = np.concatenate(parts_line)
-        order = np.argsort(lines, kind="stable")
-        ids, lines = ids[order], lines[order]
+        hashes = prov_hash[prov] if ngrams is not None else None
+        ids, lines = input_rows(wids, hashes, lens, word_ngrams, ngrams, n_words)
         counts = np.bincount(lines, minlength=hi - lo)
         keep[lo:hi] = counts > 0
-        n_word_tokens += int(known.sum())
+        n_word_tokens += int((wids >= 0).sum())
         in_spool.extend(ids.astype(np.int32))
         n_spool.extend(counts[counts > 0].astype(np.int32))
     inputs, n_inputs = in_spool.close(), n_spool.close()

@@ -1,12 +1,47 @@
-"""The classifier's loss and gradients: pure functions of the weights and one batch.
+"""The classifier's model: the input rows of a phrase, the loss and its gradients (pure functions).
 
-A phrase's hidden vector is the mean of its input rows; the output is a linear softmax with a
-bias over the labels (see :mod:`embedcli.classify`).
+A phrase's hidden vector is the mean of its input rows (:func:`input_rows`); the output is a
+linear softmax with a bias over the labels (see :mod:`embedcli.classify`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .ngrams import NgramRows, ngram_hashes
+
+
+def input_rows(
+    word_ids: np.ndarray,
+    token_hashes: np.ndarray | None,
+    lengths: np.ndarray,
+    word_ngrams: int,
+    ngrams: NgramRows | None,
+    n_words: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The input rows of a batch of lines, and the line of each: what a phrase is made of.
+
+    Used by training and prediction alike. ``word_ids``: each token's row in the word table
+    (-1: not an input, i.e. out of the vocabulary or a special), the tokens of all lines
+    concatenated; ``lengths``: tokens per line; ``token_hashes``: each token's
+    :func:`~embedcli.classify.ngrams.fnv1a` hash (only read with ``word_ngrams > 1``). A line's
+    rows are its known words in order, then ``n_words + row`` of each of its word n-grams that
+    has a row in ``ngrams``. Returns ``(row ids int64, line index int64)`` sorted by line.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    word_ids = np.asarray(word_ids, dtype=np.int64)
+    line_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    known = word_ids >= 0
+    ids, lines = word_ids[known], line_of[known]
+    if word_ngrams > 1 and ngrams is not None and len(ngrams):
+        h, h_line = ngram_hashes(token_hashes, lengths, word_ngrams)
+        rows = ngrams.rows(h)
+        used = rows >= 0
+        ids = np.concatenate([ids, rows[used] + n_words])
+        lines = np.concatenate([lines, h_line[used]])
+        order = np.argsort(lines, kind="stable")
+        ids, lines = ids[order], lines[order]
+    return ids, lines
 
 
 def segment_starts(lengths: np.ndarray) -> np.ndarray:

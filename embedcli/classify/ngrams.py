@@ -1,60 +1,47 @@
-"""Token hashes and word n-gram buckets, computed as fastText computes them.
+"""Word n-grams of the classifier: hashes and buckets as fastText computes them, stored compactly.
 
-The bucket of a word n-gram depends only on its words (32-bit FNV-1a of the UTF-8 bytes, then
-fastText's ``addWordNgrams`` recurrence), never on Python's salted ``hash()`` nor on the
-vocabulary order.
+The n-gram of the words at positions ``i..i+n-1`` has the 64-bit hash ``h = hash(w_i)``, then
+``h = h * 116049371 + hash(w_j)`` for each next word (unsigned 64-bit arithmetic), fastText's
+``Dictionary::addWordNgrams``; its bucket is ``h mod buckets``. ``hash`` is fastText's 32-bit
+FNV-1a of the token's UTF-8 bytes (:func:`embedcli.subwords.fnv1a`, the one implementation), so
+the bucket depends only on the words, never on Python's salted ``hash()`` nor on the vocabulary
+order, and n-grams around out-of-vocabulary words still get a bucket, as in fastText.
+
+fastText stores all ``buckets`` rows (2,000,000 × dim floats by default, 800 MB at dim 100,
+whatever the data). embedcli stores only the rows of the buckets that some training n-gram
+fell in (:class:`NgramRows`: the sorted used bucket ids, row ``r`` = bucket ``used[r]``). An
+n-gram met only at prediction time whose bucket no training n-gram used has no row and is left
+out of the phrase's mean, like an unknown word (fastText would average in that bucket's
+untrained random row, which carries no information).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
+from ..subwords import MAX_BUCKETS, default_buckets, fnv1a  # noqa: F401  (re-exported)
+
 NGRAM_MULTIPLIER = 116049371  # fastText's Dictionary::addWordNgrams
-FNV_OFFSET = 2166136261
-FNV_PRIME = 16777619
 
 
-def fnv1a(tokens: Sequence[str]) -> np.ndarray:
-    """32-bit FNV-1a hashes of the UTF-8 bytes of ``tokens`` (uint32), vectorised by length."""
-    out = np.empty(len(tokens), dtype=np.uint32)
-    if not len(tokens):
-        return out
-    data = [t.encode("utf-8") for t in tokens]
-    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
-    prime = np.uint32(FNV_PRIME)
-    for length in np.unique(lengths):
-        sel = np.flatnonzero(lengths == length)
-        h = np.full(len(sel), FNV_OFFSET, dtype=np.uint32)
-        if length:
-            mat = np.frombuffer(b"".join([data[i] for i in sel]), dtype=np.uint8).reshape(len(sel), int(length))
-            for j in range(int(length)):
-                h ^= mat[:, j]
-                h *= prime  # wraps modulo 2**32
-        out[sel] = h
-    return out
-
-
-def ngram_buckets(
-    hashes: np.ndarray, lengths: np.ndarray, n: int, buckets: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket of every word n-gram (sizes 2..n) of the lines, and the line each belongs to.
+def ngram_hashes(hashes: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hash of every word n-gram (sizes 2..n) of the lines, and the line each belongs to.
 
     ``hashes`` are the token hashes of all lines concatenated, ``lengths`` the number of tokens of
-    each line. Returns ``(bucket ids int64, line index int64)``, sorted by line.
+    each line. Returns ``(hashes uint64, line index int64)`` in fastText's order: by start
+    position (so sorted by line), then by size.
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     total = int(lengths.sum())
-    if n < 2 or total == 0 or buckets <= 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if n < 2 or total == 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     line_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
     starts = np.cumsum(lengths) - lengths
     remaining = lengths[line_of] - (np.arange(total, dtype=np.int64) - starts[line_of])  # incl. self
     h64 = np.asarray(hashes, dtype=np.uint32).astype(np.uint64)
     acc = h64.copy()
     mult = np.uint64(NGRAM_MULTIPLIER)
-    out_b, out_line, out_pos = [], [], []
+    out_h, out_line, out_pos = [], [], []
     for k in range(1, n):
         if total - k <= 0:
             break
@@ -62,12 +49,74 @@ def ngram_buckets(
         valid = remaining[: total - k] > k
         if not valid.any():
             break
-        out_b.append((acc[valid] % np.uint64(buckets)).astype(np.int64))
+        out_h.append(acc[valid])
         out_line.append(line_of[: total - k][valid])
         out_pos.append(np.flatnonzero(valid) * n + k)
-    b = np.concatenate(out_b) if out_b else np.zeros(0, np.int64)
-    lines = np.concatenate(out_line) if out_line else np.zeros(0, np.int64)
-    if out_b:
-        order = np.argsort(np.concatenate(out_pos), kind="stable")  # position order = line order
-        b, lines = b[order], lines[order]
-    return b, lines
+    if not out_h:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    order = np.argsort(np.concatenate(out_pos), kind="stable")  # position order = line order
+    return np.concatenate(out_h)[order], np.concatenate(out_line)[order]
+
+
+def ngram_buckets(
+    hashes: np.ndarray, lengths: np.ndarray, n: int, buckets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """fastText's bucket (``hash mod buckets``, int64) of every word n-gram, and its line."""
+    h, lines = ngram_hashes(hashes, lengths, n)
+    if buckets <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return (h % np.uint64(buckets)).astype(np.int64), lines
+
+
+class NgramRows:
+    """Which stored row a word n-gram uses: bucket ``hash mod buckets``, then its compact row.
+
+    ``used``: the sorted bucket ids that have a row (row ``r`` holds bucket ``used[r]``).
+    """
+
+    def __init__(self, buckets: int, used: np.ndarray):
+        self.buckets = int(buckets)
+        self.used = np.asarray(used, dtype=np.int64)
+
+    @classmethod
+    def from_hashes(cls, distinct_hashes: np.ndarray, buckets: int) -> "NgramRows":
+        """The rows for the training n-grams (their distinct 64-bit hashes)."""
+        return cls(buckets, np.unique(np.asarray(distinct_hashes, dtype=np.uint64) % np.uint64(buckets)))
+
+    def __len__(self) -> int:
+        return len(self.used)
+
+    def rows(self, hashes: np.ndarray) -> np.ndarray:
+        """Row of each n-gram hash (int64), -1 where its bucket has no row."""
+        b = (np.asarray(hashes, dtype=np.uint64) % np.uint64(self.buckets)).astype(np.int64)
+        if not len(self.used):
+            return np.full(len(b), -1, dtype=np.int64)
+        r = np.minimum(np.searchsorted(self.used, b), len(self.used) - 1)
+        return np.where(self.used[r] == b, r, -1)
+
+
+class DistinctHashes:
+    """The distinct n-gram hashes of a stream of blocks (memory grows with the distinct n-grams)."""
+
+    def __init__(self, merge_every: int = 1 << 22):
+        self.merged = np.zeros(0, dtype=np.uint64)
+        self.pending: list[np.ndarray] = []
+        self.pending_size = 0
+        self.merge_every = merge_every
+
+    def add(self, hashes: np.ndarray) -> None:
+        if len(hashes):
+            block = np.unique(hashes)
+            self.pending.append(block)
+            self.pending_size += len(block)
+            if self.pending_size >= self.merge_every:
+                self._merge()
+
+    def _merge(self) -> None:
+        if self.pending:
+            self.merged = np.unique(np.concatenate([self.merged, *self.pending]))
+            self.pending, self.pending_size = [], 0
+
+    def result(self) -> np.ndarray:
+        self._merge()
+        return self.merged

@@ -1,24 +1,49 @@
-"""Using a trained classifier: :class:`Classifier` predictions and :func:`evaluate` (P@k, R@k)."""
+"""Using a trained classifier: :class:`Classifier` (predictions, P@k/R@k), like fastText's module."""
 
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import EmbedcliError, FormatError, UsageError
+from ..errors import EmbedcliError, FormatError, ParameterError
 from ..io import display_name
 from ..labeled import LABEL_PREFIX, iter_labeled, line_tokens, split_labels
 from ..model import Model
 from ..tokenizer import token_pattern
-from .model import segment_add
-from .ngrams import fnv1a, ngram_buckets
-from .train import OBJECTIVE
+from .model import input_rows, segment_add
+from .ngrams import NgramRows, fnv1a
+from .train import NGRAM_BUCKETS, OBJECTIVE
+
+Prediction = list[tuple[str, float]]
 
 
 class Classifier:
-    """Predictions of a trained classifier model (``objective: classify``)."""
+    """A trained fastText-style text classifier (a model trained with ``objective: classify``).
+
+    Shaped like fastText's Python module::
+
+        >>> clf = embedcli.Classifier.load("models/classifier")
+        >>> clf
+        Classifier(labels=2, vocab=478, dim=100, word_ngrams=1)
+        >>> clf.labels
+        ['__label__news', '__label__clickbait']
+        >>> clf.predict("You won't believe what this cat did")
+        [('__label__clickbait', 0.97...)]
+        >>> clf.predict(["flooding closes the railway", "17 tricks"], k=2)
+        [[('__label__news', 0.9...), ('__label__clickbait', 0.0...)], [...]]
+        >>> clf.test("sample_data/labeled_test.txt")        # (N, P@1, R@1), like fastText's test
+        (500, 0.954, 0.954)
+
+    Text is normalised and tokenised as at training (the model's vocabulary settings); words
+    starting with the label prefix are ignored, so labelled lines can be passed as they are.
+    Words the model does not know are ignored, as fastText does; a phrase with no known word
+    gets the label prior the model learnt (``softmax(bias)``).
+
+    Attributes: ``labels`` (label strings with their prefix, in the model's order), ``vocab``,
+    ``dim``, ``word_ngrams``, ``label_prefix``, ``model`` (the :class:`embedcli.model.Model`).
+    """
 
     def __init__(self, model: Model):
         name = model.path or "model"
@@ -32,9 +57,9 @@ class Classifier:
         self.settings = model.vocab.settings
         self.pattern = token_pattern(self.settings)
         cfg = model.config
-        self.prefix = cfg.get("label_prefix", LABEL_PREFIX)
+        self.label_prefix = cfg.get("label_prefix", LABEL_PREFIX)
         self.word_ngrams = int(cfg.get("word_ngrams", 1))
-        self.labels = model.objects.get("labels")
+        self.labels: list[str] = model.objects.get("labels")
         self.output = model.arrays.get("output")
         self.bias = model.arrays.get("bias")
         if not isinstance(self.labels, list) or self.output is None or self.bias is None:
@@ -45,59 +70,92 @@ class Classifier:
                 f"{name}: output.npy {self.output.shape} / bias.npy {self.bias.shape} do not match "
                 f"{n} labels and dim {dim}"
             )
-        self.ngrams = model.arrays.get("ngrams") if self.word_ngrams > 1 else None
+        self.label_index = {label: i for i, label in enumerate(self.labels)}
+        self.ngram_table: np.ndarray | None = None
+        self.ngram_rows: NgramRows | None = None
         if self.word_ngrams > 1:
-            if self.ngrams is None or self.ngrams.ndim != 2 or self.ngrams.shape[1] != dim:
-                raise FormatError(f"{name}: word_ngrams {self.word_ngrams} but no ngrams.npy of width {dim}")
-        self.specials = set(self.vocab.special_ids())
+            self.ngram_table, self.ngram_rows = _ngrams_of(model, name, dim)
+        self.special_ids = np.asarray(self.vocab.special_ids(), dtype=np.int64)  # never inputs
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Classifier":
+        """Load a classifier model directory (written by ``embedcli train --objective classify``)."""
         return cls(Model.load(path))
 
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model directory (atomically: an existing one is replaced only on success)."""
+        self.model.save(path)
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    def __repr__(self) -> str:
+        return (f"Classifier(labels={len(self.labels)}, vocab={len(self.vocab)}, dim={self.dim}, "
+                f"word_ngrams={self.word_ngrams})")
+
+    # -- prediction ---------------------------------------------------------------------------
     def tokens(self, text: str) -> list[str]:
         """Tokens of a phrase, labels (``__label__...`` words) removed first."""
-        _, rest = split_labels(text, self.prefix)
+        _, rest = split_labels(text, self.label_prefix)
         return line_tokens(rest, self.settings, self.pattern)
 
     def probabilities(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """(phrases, labels) float64 probabilities; a phrase without known words gets softmax(bias)."""
+        """(phrases, labels) float64 probabilities of tokenised phrases."""
         batch = len(token_lists)
-        dim = self.model.dim
         lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=batch)
         flat = [t for toks in token_lists for t in toks]
         index = self.vocab.index
         wids = np.fromiter((index.get(t, -1) for t in flat), dtype=np.int64, count=len(flat))
-        line_of = np.repeat(np.arange(batch, dtype=np.int64), lengths)
-        if self.specials:
-            known = (wids >= 0) & ~np.isin(wids, list(self.specials))
-        else:
-            known = wids >= 0
-        hidden = np.zeros((batch, dim), dtype=np.float32)
-        counts = np.bincount(line_of[known], minlength=batch).astype(np.float32)
-        segment_add(hidden, self.model.table[wids[known]], line_of[known])
-        if self.ngrams is not None and len(flat):
-            b, bl = ngram_buckets(fnv1a(flat), lengths, self.word_ngrams, len(self.ngrams))
-            segment_add(hidden, self.ngrams[b], bl)
-            counts += np.bincount(bl, minlength=batch).astype(np.float32)
-        hidden /= np.maximum(counts, 1)[:, None]
+        if len(self.special_ids):
+            wids[np.isin(wids, self.special_ids)] = -1
+        hashes = fnv1a(flat) if self.ngram_rows is not None and len(flat) else None
+        n_words = len(self.vocab)
+        ids, lines = input_rows(wids, hashes, lengths, self.word_ngrams, self.ngram_rows, n_words)
+        rows = np.empty((len(ids), self.dim), dtype=np.float32)
+        is_word = ids < n_words
+        rows[is_word] = self.model.table[ids[is_word]]
+        if not is_word.all():
+            rows[~is_word] = self.ngram_table[ids[~is_word] - n_words]
+        hidden = np.zeros((batch, self.dim), dtype=np.float32)
+        segment_add(hidden, rows, lines)
+        hidden /= np.maximum(np.bincount(lines, minlength=batch), 1).astype(np.float32)[:, None]
         logits = hidden.astype(np.float64) @ self.output.T.astype(np.float64) + self.bias.astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
         return probs
 
-    def predict_tokens(
-        self, token_lists: Sequence[Sequence[str]], k: int = 1, threshold: float = 0.0
-    ) -> list[list[tuple[str, float]]]:
-        """Top ``k`` ``(label, probability)`` per phrase with probability >= ``threshold``."""
+    def predict_proba(self, texts: Iterable[str] | str) -> np.ndarray:
+        """Probability of every label (columns in :attr:`labels` order): (phrases, labels) float64."""
+        if isinstance(texts, str):
+            texts = [texts]
+        return self.probabilities([self.tokens(t) for t in texts])
+
+    def predict(self, texts: Iterable[str] | str, k: int = 1, threshold: float = 0.0):
+        """The ``k`` most likely labels of each phrase, with their probability, best first.
+
+        ``texts``: one phrase (a ``str``), or an iterable of phrases. Returns for one phrase a
+        list ``[(label, probability), ...]``, for several a list of such lists, one per phrase,
+        in order. ``k=-1`` gives every label (as in fastText); only labels with probability
+        ``>= threshold`` are returned, so a list can be shorter than ``k`` (even empty). Ties
+        go to the label that comes first in :attr:`labels`.
+        """
+        k = self._check_k(k, threshold)
+        if isinstance(texts, str):
+            return self.predict_tokens([self.tokens(texts)], k, threshold)[0]
+        return self.predict_tokens([self.tokens(t) for t in texts], k, threshold)
+
+    def predict_tokens(self, token_lists: Sequence[Sequence[str]], k: int = 1,
+                       threshold: float = 0.0) -> list[Prediction]:
+        """:meth:`predict` for phrases already tokenised."""
         if not len(token_lists):
             return []
         return self.top(self.probabilities(token_lists), k, threshold)
 
-    def top(self, probs: np.ndarray, k: int = 1, threshold: float = 0.0) -> list[list[tuple[str, float]]]:
+    def top(self, probs: np.ndarray, k: int = 1, threshold: float = 0.0) -> list[Prediction]:
         """Best ``k`` labels of each row of ``probs`` (ties: first label first), above ``threshold``."""
-        k = min(k, probs.shape[1])
+        k = probs.shape[1] if k < 0 else min(k, probs.shape[1])
         order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
         top = np.take_along_axis(probs, order, axis=1)
         return [
@@ -105,79 +163,133 @@ class Classifier:
             for row_ids, row_p in zip(order.tolist(), top.tolist())
         ]
 
-    def predict(self, texts: Iterable[str], k: int = 1, threshold: float = 0.0):
-        """Predictions for raw phrases (labels in them are ignored, as fastText does)."""
-        return self.predict_tokens([self.tokens(t) for t in texts], k, threshold)
+    def _check_k(self, k: int, threshold: float) -> int:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or (k < 1 and k != -1):
+            raise ParameterError("{k} must be at least 1, or -1 for every label (got {got!r})", "k", got=k)
+        if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):
+            raise ParameterError("{threshold} must be a probability between 0 and 1 (got {got!r})",
+                                 "threshold", got=threshold)
+        return int(k)
 
+    # -- evaluation ---------------------------------------------------------------------------
+    def test(self, path_or_pairs, k: int = 1, threshold: float = 0.0) -> tuple[int, float, float]:
+        """``(N, precision at k, recall at k)`` on labelled examples, like fastText's ``test``.
 
-def evaluate(
-    classifier: Classifier,
-    path: str | os.PathLike,
-    *,
-    k: int = 1,
-    threshold: float = 0.0,
-    encoding_errors: str = "strict",
-    batch_lines: int = 4096,
-    progress: Callable[[int], None] | None = None,
-) -> dict:
-    """Precision and recall at ``k`` on a labelled file, like ``fasttext test``.
+        ``path_or_pairs``: a fastText-format file (``__label__X some text`` lines), or an
+        iterable of ``(text, labels)`` pairs where ``labels`` is one label or a list of labels,
+        with or without the prefix (``"news"`` and ``"__label__news"`` are the same label).
+        See :meth:`evaluate` for the counting rules.
+        """
+        result = self.evaluate(path_or_pairs, k=k, threshold=threshold)
+        return result["n"], result["precision"], result["recall"]
 
-    Every line with at least one label the model knows is an example (labels the model never saw
-    are ignored, as in fastText; a line with only such labels is skipped and counted in
-    ``skipped``). Precision = correct predictions / predictions made, recall = correct
-    predictions / gold labels. Also returns the share of examples whose top label is one of
-    theirs (``accuracy``; equal to P@1 for single-label data).
-    """
-    if k < 1:
-        raise UsageError(f"-k must be at least 1 (got {k})")
-    label_index = {l: i for i, l in enumerate(classifier.labels)}
-    n = n_pred = n_correct = n_gold = n_top = skipped = any_label = 0
-    batch_tokens: list[list[str]] = []
-    batch_gold: list[set[str]] = []
+    def evaluate(
+        self,
+        path_or_pairs,
+        *,
+        k: int = 1,
+        threshold: float = 0.0,
+        encoding_errors: str = "strict",
+        batch_lines: int = 4096,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Precision and recall at ``k`` with every count behind them (what ``embedcli test`` shows).
 
-    def flush():
-        nonlocal n_pred, n_correct, n_top
-        probs = classifier.probabilities(batch_tokens)
-        preds = classifier.top(probs, k, threshold)
-        top1 = classifier.top(probs, 1, 0.0)
-        for gold, pred, first in zip(batch_gold, preds, top1):
-            n_pred += len(pred)
-            n_correct += sum(1 for label, _ in pred if label in gold)
-            n_top += first[0][0] in gold
-        batch_tokens.clear()
-        batch_gold.clear()
+        Every example with at least one label the model knows counts (labels the model never saw
+        are ignored, as in fastText; an example with only such labels is skipped and counted in
+        ``skipped``). Precision = correct predictions / predictions made, recall = correct
+        predictions / gold labels (NaN when there is nothing to divide). ``accuracy`` is the
+        share of examples whose top label is one of theirs (equal to P@1 for single-label data).
+        ``progress(n)`` gets the bytes read from a file.
+        """
+        k = self._check_k(k, threshold)
+        n = n_pred = n_correct = n_gold = n_top = skipped = any_label = 0
+        batch_tokens: list[list[str]] = []
+        batch_gold: list[set[str]] = []
 
-    for _, labels, tokens in iter_labeled(
-        path, classifier.settings, prefix=classifier.prefix, encoding_errors=encoding_errors, progress=progress
-    ):
-        if labels:
-            any_label += 1
-        gold = {l for l in labels if l in label_index}
-        if not gold:
-            skipped += bool(labels)
-            continue
-        n += 1
-        n_gold += len(gold)
-        batch_tokens.append(tokens)
-        batch_gold.append(gold)
-        if len(batch_tokens) >= batch_lines:
+        def flush():
+            nonlocal n_pred, n_correct, n_top
+            probs = self.probabilities(batch_tokens)
+            preds = self.top(probs, k, threshold)
+            top1 = self.top(probs, 1, 0.0)
+            for gold, pred, first in zip(batch_gold, preds, top1):
+                n_pred += len(pred)
+                n_correct += sum(1 for label, _ in pred if label in gold)
+                n_top += first[0][0] in gold
+            batch_tokens.clear()
+            batch_gold.clear()
+
+        for labels, tokens in self._examples(path_or_pairs, encoding_errors, progress):
+            if labels:
+                any_label += 1
+            gold = {label for label in labels if label in self.label_index}
+            if not gold:
+                skipped += bool(labels)
+                continue
+            n += 1
+            n_gold += len(gold)
+            batch_tokens.append(tokens)
+            batch_gold.append(gold)
+            if len(batch_tokens) >= batch_lines:
+                flush()
+        if batch_tokens:
             flush()
-    if batch_tokens:
-        flush()
-    if any_label == 0:
-        raise EmbedcliError(
-            f"{display_name(path)}: no line has a label (a token starting with {classifier.prefix!r}); "
-            "a test file needs fastText-format lines"
-        )
-    return {
-        "n": n,
-        "k": k,
-        "threshold": threshold,
-        "precision": n_correct / n_pred if n_pred else float("nan"),
-        "recall": n_correct / n_gold if n_gold else float("nan"),
-        "accuracy": n_top / n if n else float("nan"),
-        "predictions": n_pred,
-        "correct": n_correct,
-        "gold_labels": n_gold,
-        "skipped": skipped,
-    }
+        if any_label == 0:
+            where = (display_name(path_or_pairs) if isinstance(path_or_pairs, (str, os.PathLike))
+                     else "the examples")
+            raise EmbedcliError(
+                f"{where}: no line has a label (a token starting with {self.label_prefix!r}); "
+                "a test file needs fastText-format lines"
+            )
+        return {
+            "n": n,
+            "k": k,
+            "threshold": threshold,
+            "precision": n_correct / n_pred if n_pred else float("nan"),
+            "recall": n_correct / n_gold if n_gold else float("nan"),
+            "accuracy": n_top / n if n else float("nan"),
+            "predictions": n_pred,
+            "correct": n_correct,
+            "gold_labels": n_gold,
+            "skipped": skipped,
+        }
+
+    def _examples(self, source, encoding_errors, progress) -> Iterator[tuple[list[str], list[str]]]:
+        """``(labels, tokens)`` of a labelled file or of ``(text, labels)`` pairs."""
+        if isinstance(source, (str, os.PathLike)):
+            for _, labels, tokens in iter_labeled(source, self.settings, prefix=self.label_prefix,
+                                                  encoding_errors=encoding_errors, progress=progress):
+                yield labels, tokens
+            return
+        prefix = self.label_prefix
+        for i, pair in enumerate(source):
+            if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise ParameterError("{path_or_pairs}: expected a file path or (text, labels) pairs; "
+                                     "item %d is %r" % (i, pair), "path_or_pairs")
+            text, labels = pair
+            if isinstance(labels, str):
+                labels = [labels]
+            yield [label if label.startswith(prefix) else prefix + label for label in labels], self.tokens(text)
+
+
+def _ngrams_of(model: Model, name: str, dim: int) -> tuple[np.ndarray, NgramRows]:
+    """The n-gram rows of a model and which bucket each holds.
+
+    Models written before rows were stored compactly have one row per bucket and no
+    ``ngram_buckets.npy``: every bucket then has its own row.
+    """
+    table = model.arrays.get("ngrams")
+    if table is None or table.ndim != 2 or table.shape[1] != dim:
+        raise FormatError(f"{name}: word_ngrams {model.config.get('word_ngrams')} but no ngrams.npy of width {dim}")
+    used = model.arrays.get(NGRAM_BUCKETS)
+    buckets = model.config.get("buckets")
+    if used is None:
+        return table, NgramRows(len(table), np.arange(len(table)))
+    if not isinstance(buckets, int) or buckets < 1:
+        raise FormatError(f"{name}: config.yaml has no 'buckets' count for {NGRAM_BUCKETS}.npy")
+    if used.ndim != 1 or len(used) != len(table):
+        raise FormatError(f"{name}: {NGRAM_BUCKETS}.npy {used.shape} does not match ngrams.npy {table.shape}")
+    if len(used) and (used[0] < 0 or used[-1] >= buckets or not np.all(np.diff(used) > 0)):
+        raise FormatError(f"{name}: {NGRAM_BUCKETS}.npy is not a sorted list of buckets below {buckets}")
+    return table, NgramRows(buckets, used)
+

@@ -10,8 +10,7 @@ import click
 
 from ..errors import UsageError
 from ..io import STDIO, atomic_write, check_writable, input_size, iter_lines
-from ..model import Model
-from ..classify import Classifier, evaluate
+from ..classify import Classifier
 from . import main
 from .common import (
     encoding_errors_option,
@@ -24,10 +23,6 @@ from .common import (
 )
 
 BATCH_LINES = 4096
-
-
-def _load(model_path: str) -> Classifier:
-    return Classifier(Model.load(model_path))
 
 
 def _check_k_threshold(k: int, threshold: float) -> None:
@@ -80,7 +75,7 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
     if phrases and input_path:
         raise UsageError("give phrases as arguments or with -i/--input, not both")
     check_writable(output)
-    classifier = _load(model_path)
+    classifier = Classifier.load(model_path)
     source_path = None if phrases else (input_path or STDIO)
     # typed at a terminal: answer each line at once; otherwise predict in vectorised batches
     batch_lines = 1 if source_path == STDIO and sys.stdin.isatty() else BATCH_LINES
@@ -140,9 +135,9 @@ def test_command(model_path, test_path, k, threshold, encoding_errors, as_json, 
       embedcli test models/clickbait sample_data/labeled_test.txt -k 2 --json
     """
     _check_k_threshold(k, threshold)
-    classifier = _load(model_path)
+    classifier = Classifier.load(model_path)
     with progress_bar("testing", input_size(test_path), quiet=quiet) as advance:
-        result = evaluate(classifier, test_path, k=k, threshold=threshold,
+        result = classifier.evaluate(test_path, k=k, threshold=threshold,
                           encoding_errors=encoding_errors, progress=advance)
     if as_json:
         click.echo(json.dumps({key: (None if isinstance(v, float) and math.isnan(v) else v)

@@ -26,7 +26,8 @@ from .common import (
 
 # flag name -> settings key (the keys of a config file)
 FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
-             "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams",
+             "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams", "buckets",
+             "label_prefix",
              "encoding_errors", "init", "freeze")
 
 
@@ -111,14 +112,25 @@ def _render_summary(summary: dict, console=out_console) -> None:
         f"({summary['words_per_epoch']:,} in the vocabulary per epoch) in {summary['seconds']:.2f}s"
     )
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("model", escape(summary["output"]))
+    table.add_row("model", escape(summary["output"]) + f" ({_size(summary['model_bytes'])})"
+                  if summary.get("model_bytes") is not None else escape(summary["output"]))
     table.add_row("vocabulary", f"{summary['vocab_size']:,} tokens (<pad>=0, <unk>=1)")
     table.add_row("table", f"{summary['table_shape'][0]:,} x {summary['table_shape'][1]} float32")
+    labels = summary.get("labels")
+    if labels is not None:  # a classifier
+        shown = ", ".join(f"{escape(l)} {n:,}" for l, n in list(labels.items())[:5])
+        more = f", ... ({len(labels):,} labels)" if len(labels) > 5 else ""
+        table.add_row("labels", shown + more)
+        table.add_row("examples", f"{summary['examples']:,}" + _skipped(summary))
+        if summary.get("ngram_rows"):
+            table.add_row("word n-grams", _ngrams_line(summary))
     if summary.get("init"):
         table.add_row("init", escape(init_line(summary["init"])))
     for entry in summary["history"]:
         wps = entry.get("words_per_sec")
-        table.add_row(f"epoch {entry['epoch']}", f"loss {entry['loss']:.4f}  lr {entry['lr']:.5f}  "
+        acc = entry.get("accuracy")
+        table.add_row(f"epoch {entry['epoch']}", f"loss {entry['loss']:.4f}  "
+                      + (f"accuracy {acc:.3f}  " if acc is not None else "") + f"lr {entry['lr']:.5f}  "
                       + (f"{wps:,.0f} words/s  " if wps else "") + f"{entry['seconds']:.2f}s")
     if summary.get("final_loss") is not None:
         table.add_row("final loss", f"{summary['final_loss']:.4f}")
@@ -127,9 +139,33 @@ def _render_summary(summary: dict, console=out_console) -> None:
     console.print(table)
     out = escape(_shown_path(summary["output"]))
     console.print("next:")
-    console.print(f"  embedcli show-table {out}")
-    probe = next(iter(summary.get("neighbours") or {}), "WORD")
-    console.print(f"  embedcli similar {out} {escape(probe)}")
+    if labels is not None:
+        console.print(f'  embedcli predict {out} "some text"')
+        console.print(f"  embedcli test {out} LABELLED_FILE")
+    else:
+        console.print(f"  embedcli show-table {out}")
+        probe = next(iter(summary.get("neighbours") or {}), "WORD")
+        console.print(f"  embedcli similar {out} {escape(probe)}")
+
+
+def _ngrams_line(info: dict) -> str:
+    """``2,058 distinct (up to 2 words), 2,058 buckets, 1,303 rows``: what the n-gram rows cost."""
+    return (f"{info['distinct_ngrams']:,} distinct (up to {info['word_ngrams']} words), {info['buckets']:,} buckets, "
+            f"{info['ngram_rows']:,} rows")
+
+
+def _skipped(summary: dict) -> str:
+    parts = [f"{n:,} {why}" for n, why in ((summary.get("skipped_unlabeled"), "unlabelled"),
+                                            (summary.get("skipped_no_known_word"), "without a known word")) if n]
+    return f" ({', '.join(parts)} lines skipped)" if parts else ""
+
+
+def _size(n: int) -> str:
+    """``812.3 kB``, ``4.2 MB``: decimal units, as ``ls -lh --si`` and file managers show."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _shown_path(path: str) -> str:
@@ -149,8 +185,16 @@ def _render_dry_run(info: dict, console=out_console) -> None:
     table = Table(show_header=False, box=None, pad_edge=False, title="dry run (nothing trained or written)",
                   title_justify="left")
     table.add_row("vocabulary", f"{info['vocab_size']:,} tokens")
-    table.add_row("tables", f"2 x {info['vocab_size']:,} x {info['dim']} float32 = {info['table_bytes'] / 2**20:,.1f} MiB "
-                  "(input + output)")
+    if "labels" in info:  # a classifier: word (+ n-gram) rows in, one output row per label
+        rows = info["vocab_size"] + info["ngram_rows"]
+        table.add_row("labels", f"{info['labels']:,} ({info['examples']:,} examples)")
+        if info["ngram_rows"]:
+            table.add_row("word n-grams", _ngrams_line(info))
+        table.add_row("tables", f"{rows:,} x {info['dim']} + {info['labels']:,} x {info['dim']} float32 = "
+                      f"{_size(info['table_bytes'])} (input + output)")
+    else:
+        table.add_row("tables", f"2 x {info['vocab_size']:,} x {info['dim']} float32 = "
+                      f"{info['table_bytes'] / 2**20:,.1f} MiB (input + output)")
     table.add_row("corpus", f"{info['corpus_tokens']:,} tokens, {info['words_per_epoch']:,} in the vocabulary")
     table.add_row("training words", f"{info['words_per_epoch']:,} per epoch x {info['epochs']} epochs")
     if info["estimated_seconds"] is not None:
@@ -187,6 +231,11 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--workers", type=int, help="Worker processes (threads where fork is missing) [default: all cores]; part of what makes a run reproducible.")
 @click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512; cbow 1024].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
+@click.option("--buckets", type=int, metavar="N",
+              help="classify: hash buckets of the word n-grams [default: one per distinct n-gram of the data, "
+                   "at most 2,000,000]; only the rows of used buckets are stored.")
+@click.option("--label-prefix", metavar="PREFIX",
+              help="classify: words starting with PREFIX are labels (fastText's -label) [default: __label__].")
 @click.option("--checkpoint-every", type=int, metavar="N",
               help="Save a resumable model to -o every N epochs (continue with --resume).")
 @click.option("--resume", "resume_dir", metavar="MODEL_DIR",
@@ -259,11 +308,8 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
     sizes = [input_size(p) for p in settings.corpus]
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
 
-    if settings.objective == "classify":
-        unsupported = [name for name, on in (("--dry-run", dry_run), ("--resume", resume_dir is not None),
-                                             ("--checkpoint-every", settings.checkpoint_every > 0)) if on]
-        if unsupported:
-            raise UsageError(f"{unsupported[0]} is not available with --objective classify")
+    if settings.objective == "classify" and resume_dir is not None:
+        raise UsageError("--resume is not available with --objective classify (a classifier trains in one go)")
 
     from ..api import run_training
     from ..train.run import dry_run as do_dry_run, resume_model
@@ -291,16 +337,5 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
     if as_json:
         print_json(summary)
     elif not quiet:
-        (_render_classify_summary if summary["objective"] == "classify" else _render_summary)(summary)
+        _render_summary(summary)
 
-
-def _render_classify_summary(summary: dict, console=out_console) -> None:
-    console.print(
-        f"trained [bold]classify[/] ({summary['labels']} labels) in {summary['seconds']:.2f}s: "
-        f"vocabulary {summary['vocab_size']:,}, table {summary['table_shape'][0]:,} x {summary['dim']}, "
-        f"final loss {summary['final_loss']:.4f}"
-    )
-    if summary["init"]:
-        console.print(escape(init_line(summary["init"])))
-    out = escape(summary["output"])
-    console.print(f"next:\n  embedcli predict {out} \"some text\"\n  embedcli show-table {out}")

@@ -71,10 +71,17 @@ class TrainResult:
             "init": self.init,
             "final_loss": h[-1]["loss"] if h else None,
             "words_per_sec": h[-1].get("words_per_sec") if h else None,
+            "model_bytes": None if self.output is None else directory_bytes(self.output),
             "seconds": round(self.seconds, 3),
             "neighbours": {w: [[t, round(s, 4)] for t, s in ns] for w, ns in self.neighbours.items()},
             "history": h,
         }
+
+
+def directory_bytes(path: str) -> int:
+    """Bytes of the files of a model directory (its size on disk, as ``du --apparent-size``)."""
+    with os.scandir(path) as entries:
+        return sum(e.stat().st_size for e in entries if e.is_file())
 
 
 def check_output(output: str, make_parent: bool = False) -> None:
@@ -326,6 +333,10 @@ def resume_model(
 
 def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
     """Count the vocabulary and estimate memory and time, without training or writing."""
+    if settings.objective == "classify":
+        from ..classify.run import dry_run as classify_dry_run
+
+        return classify_dry_run(settings, corpus_progress=corpus_progress, calibrate_seconds=calibrate_seconds)
     start = time.perf_counter()
     info = check_init(settings)
     vocab, corpus = _prepare(settings, None, corpus_progress)

@@ -1,0 +1,123 @@
+"""The public Classifier: load, predict, predict_proba, test and evaluate, like fastText's module."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+from embedcli.classify import Classifier, train_classifier
+from embedcli.cli import main
+from embedcli.errors import EmbedcliError, ParameterError
+from embedcli.labeled import split_labels
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLE_TRAIN = os.path.join(REPO, "sample_data", "labeled.txt")
+SAMPLE_TEST = os.path.join(REPO, "sample_data", "labeled_test.txt")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("api") / "clickbait"
+    train_classifier([SAMPLE_TRAIN], dim=20, epochs=5, seed=3, word_ngrams=2).save(out)
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def clf(model_dir):
+    return Classifier.load(model_dir)
+
+
+def test_attributes_and_one_line_repr(clf):
+    assert clf.labels == ["__label__news", "__label__clickbait"]
+    assert clf.dim == 20 and clf.word_ngrams == 2
+    assert repr(clf) == f"Classifier(labels=2, vocab={len(clf.vocab)}, dim=20, word_ngrams=2)"
+
+
+def test_predict_one_phrase_or_many(clf):
+    one = clf.predict("You won't believe what this cat did")
+    assert isinstance(one, list) and len(one) == 1
+    label, prob = one[0]
+    assert label == "__label__clickbait" and isinstance(prob, float) and 0.5 < prob <= 1
+    many = clf.predict(["You won't believe what this cat did", "Parliament passes budget"], k=2)
+    assert [[l for l, _ in p] for p in many] == [["__label__clickbait", "__label__news"],
+                                               ["__label__news", "__label__clickbait"]]
+    for pred in many:
+        assert pred[0][1] >= pred[1][1] and math.isclose(pred[0][1] + pred[1][1], 1.0, rel_tol=1e-9)
+    alone = clf.predict("You won't believe what this cat did", k=2)  # same up to float rounding
+    assert [l for l, _ in alone] == [l for l, _ in many[0]]
+    assert np.allclose([p for _, p in alone], [p for _, p in many[0]], rtol=1e-12)
+    # any iterable, labels in the text ignored, -1 = every label, threshold filters
+    assert clf.predict(t for t in ["__label__news Parliament passes budget"]) == [clf.predict("Parliament passes budget")]
+    assert len(clf.predict("storm", k=-1)) == 2
+    assert clf.predict("Parliament passes budget", k=2, threshold=0.5) == [clf.predict("Parliament passes budget")[0]]
+    assert clf.predict("Parliament passes budget", threshold=1.0) == []
+    assert clf.predict([]) == []
+
+
+def test_predict_proba_columns_follow_labels(clf):
+    texts = ["Storm causes power cuts", "These 17 tricks will change your life", ""]
+    probs = clf.predict_proba(texts)
+    assert probs.shape == (3, 2) and np.allclose(probs.sum(axis=1), 1.0)
+    assert [clf.labels[i] for i in probs.argmax(axis=1)] == [p[0][0] for p in clf.predict(texts)]
+
+
+def test_cli_predict_goes_through_the_same_class(runner, clf, model_dir):
+    texts = ["Storm causes power cuts", "These 17 tricks will change your life"]
+    r = runner.invoke(main, ["predict", model_dir, "-k", "2", "--prob", *texts])
+    assert r.exit_code == 0, r.output
+    expected = [" ".join(f"{l} {p:.6g}" for l, p in pred) for pred in clf.predict(texts, k=2)]
+    assert r.stdout.splitlines() == expected
+
+
+def test_test_on_a_file_and_on_pairs(runner, clf, model_dir):
+    n, p, r = clf.test(SAMPLE_TEST)
+    assert n == 500 and p > 0.9 and p == r  # one label per line: P@1 = R@1
+    out = runner.invoke(main, ["test", model_dir, SAMPLE_TEST])
+    assert out.stdout.splitlines() == [f"N\t{n}", f"P@1\t{p:.3f}", f"R@1\t{r:.3f}"]
+    pairs = []
+    with open(SAMPLE_TEST, encoding="utf-8") as f:
+        for line in f:
+            labels, text = split_labels(line.strip())
+            pairs.append((text, [l[len("__label__"):] for l in labels]))  # bare label names work too
+    assert clf.test(pairs) == (n, p, r)
+    assert clf.test([(t, "__label__" + ls[0]) for t, ls in pairs]) == (n, p, r)  # one label as a string
+    n2, p2, r2 = clf.test(pairs, k=2)
+    assert n2 == n and r2 == 1.0 and p2 == 0.5  # both labels predicted: every gold label found
+
+
+def test_evaluate_counts_unknown_labels_as_skipped(clf):
+    result = clf.evaluate([("Storm causes power cuts", "news"), ("a cat", "sports")])
+    assert result["n"] == 1 and result["skipped"] == 1 and result["gold_labels"] == 1
+
+
+def test_errors_name_the_parameter(clf, tmp_path):
+    with pytest.raises(ParameterError, match=r"^k must be at least 1, or -1"):
+        clf.predict("x", k=0)
+    with pytest.raises(ParameterError, match=r"^threshold must be a probability"):
+        clf.predict("x", threshold=1.5)
+    with pytest.raises(ParameterError, match=r"^path_or_pairs: expected a file path or \(text, labels\) pairs; item 0"):
+        clf.test(["just a string"])
+    with pytest.raises(EmbedcliError, match="no line has a label"):
+        clf.test([("text", [])])
+    with pytest.raises(EmbedcliError, match="no such model directory"):
+        Classifier.load(tmp_path / "missing")
+
+
+def test_load_refuses_a_word_vector_model(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 5)
+    r = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "sg"), "--dim", "4", "--epochs", "1",
+                             "--min-count", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    with pytest.raises(EmbedcliError, match="not a classifier model"):
+        Classifier.load(tmp_path / "sg")
+
+
+def test_save_round_trip(clf, tmp_path):
+    clf.save(tmp_path / "copy")
+    again = Classifier.load(tmp_path / "copy")
+    texts = ["Storm causes power cuts", "What this dad found will blow your mind"]
+    assert again.predict(texts, k=2) == clf.predict(texts, k=2)
