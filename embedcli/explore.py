@@ -8,12 +8,15 @@ What goes into the page (:func:`explore_data`):
 * the ``limit`` most frequent words of the vocabulary (``<pad>``/``<unk>`` excluded; by count,
   ties by index, as :func:`embedcli.inspect.row_order` orders them), their counts and vocabulary
   indices;
-* their **full-dimensional float32 vectors** (base64, little-endian), so that the page finds
-  nearest neighbours and analogies itself, with the arithmetic of :mod:`embedcli.query`: cosine
-  against the unit (weighted mean) vector, input words excluded, ties by vocabulary index. The
-  vectors are kept in float32 because float16 changes the order of the top 10 neighbours for
-  about 3% of the words (measured on a 100-d KJV skip-gram model, see ``docs`` / issue 15);
-  5,000 x 100 float32 is 2 MB (2.7 MB in base64);
+* each word's neighbour list: ``embedcli similar``'s top 10, computed by :func:`embedcli.query.similar`
+  over the whole vocabulary when the page is written (:func:`neighbour_lists`), so the page lists
+  exactly what the command prints, words too rare to be on the map included;
+* the words' **full-dimensional float32 vectors** (base64, little-endian), with which the page
+  solves analogies itself (and ``window.embedcliExplore.similar`` finds neighbours), with the
+  arithmetic of :mod:`embedcli.query`: cosine against the unit (weighted mean) vector, input
+  words excluded, ties by vocabulary index; the candidates are the words of the map. They stay
+  float32: float16 changes the order of the top 10 for about 3% of the words (measured on a 100-d
+  KJV skip-gram model, issue 15); 5,000 x 100 float32 is 2 MB (2.7 MB in base64);
 * 2-D coordinates: PCA (:func:`embedcli.inspect.pca_2d`) or t-SNE (:func:`tsne_2d`, exact
   t-SNE in NumPy, deterministic for the seed, up to :data:`TSNE_MAX_WORDS` words);
 * for a classifier (``objective: classify``), the label each word leans to: the most probable
@@ -46,6 +49,8 @@ TSNE_DEFAULT_LIMIT = 2000
 TSNE_PERPLEXITY = 30.0
 TSNE_ITERATIONS = 750
 TSNE_BLOCK = 128  # rows per block of the t-SNE gradient
+NEIGHBOURS = 10  # neighbours listed per word (embedcli similar's default -k)
+NONE16, NONE32 = 2**16 - 1, 2**32 - 1  # "no neighbour" in the uint16 / uint32 neighbour ids
 TEMPLATE = "explore.html"
 DATA_MARK = "/*__EMBEDCLI_DATA__*/"
 
@@ -194,6 +199,55 @@ def _label_leanings(model: Model, ids: np.ndarray) -> dict[str, Any] | None:
     }
 
 
+def _b64_ids(arr: np.ndarray, wide: bool) -> str:
+    return _b64(arr, "uint32" if wide else "uint16")
+
+
+def neighbour_lists(model: Model, ids: np.ndarray, k: int = NEIGHBOURS,
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """``embedcli similar``'s top ``k`` for each word of the map, over the whole vocabulary.
+
+    Computed with :func:`embedcli.query.similar` itself, so the page lists exactly what the
+    command prints, including words too rare to be on the map (their tokens and indices are
+    added as ``extra_tokens``/``extra_index``). ``ids`` index the map's words then the extra
+    words; ``NONE`` pads a row shorter than ``k`` (a word with an all-zero vector has none).
+    """
+    from .query import VectorIndex, similar
+
+    vocab, table = model.vocab, model.table
+    index = VectorIndex(vocab, table)
+    n = len(ids)
+    position = {int(i): p for p, i in enumerate(ids.tolist())}
+    extra: dict[int, int] = {}
+    out = np.full((n, k), -1, dtype=np.int64)
+    scores = np.zeros((n, k), dtype=np.float32)
+    for r, i in enumerate(ids.tolist()):
+        try:
+            found = similar(vocab, table, vocab.tokens[i], k, index=index)
+        except EmbedcliError:  # an all-zero vector: no direction, no neighbours
+            found = []
+        for c, nb in enumerate(found):
+            p = position.get(nb.index)
+            if p is None:
+                p = extra.setdefault(nb.index, n + len(extra))
+            out[r, c] = p
+            scores[r, c] = nb.score
+        if progress is not None and (r + 1) % 100 == 0:
+            progress(100)
+    if progress is not None and n % 100:
+        progress(n % 100)
+    wide = n + len(extra) >= NONE16
+    out[out < 0] = NONE32 if wide else NONE16
+    return {
+        "k": k,
+        "width": 4 if wide else 2,
+        "ids": _b64_ids(out, wide),
+        "scores": _b64(scores, "float32"),
+        "extra_tokens": [vocab.tokens[i] for i in extra],
+        "extra_index": list(extra),
+    }
+
+
 def resolve_limit(limit: int | None, method: str) -> int:
     """The number of words for ``method``: ``limit`` checked, or the method's default."""
     if method not in METHODS:
@@ -230,6 +284,7 @@ def explore_data(
     if not np.isfinite(vectors).all():
         raise EmbedcliError(f"{name or model.path or 'model'}: the table has NaN or infinite values; "
                             "it cannot be mapped")
+    neighbours = neighbour_lists(model, ids, progress=progress)
     if method == "tsne":
         coords = tsne_2d(vectors, seed=seed, progress=progress)
         projection: dict[str, Any] = {"method": "tsne", "perplexity": min(TSNE_PERPLEXITY, (len(ids) - 1) / 3.0),
@@ -255,6 +310,7 @@ def explore_data(
         "counts": counts.tolist(),
         "coords": _b64(coords, "float32"),
         "vectors": _b64(vectors, "float32"),
+        "neighbours": neighbours,
         "classifier": _label_leanings(model, ids),
     }
     return data

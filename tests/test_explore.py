@@ -283,3 +283,38 @@ def test_cli_help_has_an_example(runner):
     assert r.exit_code == 0
     assert "embedcli explore models/default -o map.html" in r.output
     assert "--method" in r.output and "--limit" in r.output and "--seed" in r.output
+
+
+# -- neighbour lists ---------------------------------------------------------------------------------
+def decode_lists(data):
+    nb = data["neighbours"]
+    ids = np.frombuffer(base64.b64decode(nb["ids"]), dtype="<u2" if nb["width"] == 2 else "<u4").reshape(-1, nb["k"])
+    scores = floats(nb["scores"]).reshape(-1, nb["k"])
+    names = data["tokens"] + nb["extra_tokens"]
+    index = data["index"] + nb["extra_index"]
+    none = 2**16 - 1 if nb["width"] == 2 else 2**32 - 1
+    return [[(names[p], index[p], float(s)) for p, s in zip(row, srow) if p != none] for row, srow in zip(ids, scores)]
+
+
+def test_neighbour_lists_are_those_of_similar_over_the_whole_vocabulary():
+    from embedcli.query import similar
+
+    m = make_model(300, 8, seed=9)
+    m.table[m.vocab.index["w7"]] = 0.0  # an all-zero vector has no neighbours
+    data = explore_data(m, limit=50)
+    lists = decode_lists(data)
+    assert len(lists) == 50
+    off_map = 0
+    for word, got in zip(data["tokens"], lists):
+        if word == "w7":
+            assert got == []
+            continue
+        ref = similar(m.vocab, m.table, word, 10)
+        assert [(t, i) for t, i, _ in got] == [(n.token, n.index) for n in ref]
+        assert [s for _, _, s in got] == [float(np.float32(n.score)) for n in ref]
+        off_map += sum(t not in data["tokens"] for t, _, _ in got)
+    assert off_map > 100  # most neighbours of a 50-word map of 300 words are rarer words
+    assert all(t not in data["tokens"] for t in data["neighbours"]["extra_tokens"])
+    # a tiny vocabulary: lists shorter than 10
+    small = explore_data(make_model(4, 3))
+    assert [len(x) for x in decode_lists(small)] == [3, 3, 3, 3]

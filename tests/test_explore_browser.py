@@ -59,6 +59,14 @@ def skipgram(tmp_path_factory, cli):
 
 
 @pytest.fixture(scope="module")
+def partial(skipgram, tmp_path_factory, cli):
+    """A map of only the 150 most frequent words of the same model."""
+    page = tmp_path_factory.mktemp("explore-partial") / "map150.html"
+    run(cli, "explore", skipgram[0], "-o", page, "--limit", 150, "--quiet")
+    return skipgram[0], str(page)
+
+
+@pytest.fixture(scope="module")
 def classifier(tmp_path_factory, cli):
     tmp = tmp_path_factory.mktemp("explore-clf")
     model = tmp / "clf"
@@ -165,8 +173,33 @@ def test_search_shows_the_neighbours_of_similar(browser, skipgram, cli):
     assert console_problems(browser) == []
 
 
+def test_partial_map_lists_similar_with_the_words_off_the_map(browser, partial, cli):
+    model, page = partial
+    open_page(browser, page)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    assert len(tokens) == 150
+    off, with_off = 0, None
+    for word in tokens[::15]:
+        search(browser, word)
+        shown = listed(browser, "neighbours")
+        expected = json.loads(run(cli, "similar", model, word, "--json"))
+        assert [(w, i) for w, i, _ in shown] == [(n["token"], n["index"]) for n in expected]
+        marked = [li.get_attribute("data-word") for li in browser.find_elements(By.CSS_SELECTOR, "#neighbours li.off")]
+        assert marked == [n["token"] for n in expected if n["token"] not in tokens]
+        off += len(marked)
+        with_off = with_off or (word if marked else None)
+    assert off > 0
+    search(browser, with_off)
+    browser.find_element(By.CSS_SELECTOR, "#neighbours li.off").click()
+    assert "not on the map" in browser.find_element(By.ID, "search-status").text
+    assert "not on the map" in browser.find_element(By.ID, "nb-note").text
+    assert console_problems(browser) == []
+
+
 def test_every_word_has_the_order_of_similar(browser, skipgram):
-    """All words of the page, in the browser: the same top-10 order as embedcli.query.similar."""
+    """The page's own cosine search (float32 vectors, float64 arithmetic in JavaScript), run for
+    every word: the same top-10 order as embedcli.query.similar (the lists shown are written
+    with the page; this is the arithmetic the analogy box uses)."""
     model, page = skipgram
     open_page(browser, page)
     shown = browser.execute_script(

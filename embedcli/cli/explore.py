@@ -50,9 +50,10 @@ def explore_command(model, output, limit, method, seed, as_json, quiet):
     m = Model.load(model)
     name = os.path.basename(os.path.normpath(model)) or model
     show = not quiet and output != STDIO
-    total = TSNE_ITERATIONS if method == "tsne" else None
-    with progress_bar(f"t-SNE of {min(n_words, len(m.vocab))} words" if total else "building the page", total,
-                      quiet=not show or total is None, unit="iterations") as advance:
+    # steps: one neighbour list per word, then the t-SNE iterations
+    total = min(n_words, len(m.vocab)) + (TSNE_ITERATIONS if method == "tsne" else 0)
+    with progress_bar("neighbours" + (" + t-SNE" if method == "tsne" else ""), total, quiet=not show,
+                      unit="steps") as advance:
         res = write_explorer(m, output, limit=n_words, method=method, seed=seed, progress=advance, name=name)
     if as_json and output != STDIO:
         print_json(res.to_dict())
