@@ -91,29 +91,34 @@ def write_split(lines: list[str], seed: int, test_fraction: float, directory: st
 
 
 def run_embedcli(train: str, test: str, workdir: str, seed: int, word_ngrams: int,
-                 settings: TextSettings) -> dict:
+                 settings: TextSettings, lr: float | None = None) -> dict:
     out = os.path.join(workdir, f"embedcli{seed}")
     t0 = time.perf_counter()  # training + writing the model, like `fasttext supervised`
-    model = train_classifier([train], seed=seed, word_ngrams=word_ngrams, settings=settings)
+    model = train_classifier([train], seed=seed, word_ngrams=word_ngrams, settings=settings,
+                             **({} if lr is None else {"lr": lr}))
     model.save(out)
     seconds = time.perf_counter() - t0
+    size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
     result = Classifier.load(out).evaluate(test, k=1)
     shutil.rmtree(out)
-    return {"seconds": seconds, "p_at_1": result["precision"], "n": result["n"],
+    return {"seconds": seconds, "p_at_1": result["precision"], "n": result["n"], "model_bytes": size,
             "vocab": len(model.vocab), "final_loss": model.history[-1]["loss"]}
 
 
 def run_fasttext(exe: str, train: str, test: str, workdir: str, seed: int, word_ngrams: int,
-                 threads: int | None) -> dict:
+                 threads: int | None, lr: float | None = None) -> dict:
     out = os.path.join(workdir, f"ft{seed}")
     cmd = [exe, "supervised", "-input", train, "-output", out, "-seed", str(seed)]
     if word_ngrams != 1:
         cmd += ["-wordNgrams", str(word_ngrams)]
+    if lr is not None:
+        cmd += ["-lr", str(lr)]
     if threads:
         cmd += ["-thread", str(threads)]
     t0 = time.perf_counter()  # reading, training and writing model.bin
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - t0
+    size = os.path.getsize(out + ".bin")
     res = subprocess.run([exe, "test", out + ".bin", test], check=True, capture_output=True, text=True)
     n = int(re.search(r"^N\s+(\d+)", res.stdout, re.M).group(1))
     p1 = float(re.search(r"^P@1\s+([0-9.]+)", res.stdout, re.M).group(1))
@@ -128,7 +133,7 @@ def run_fasttext(exe: str, train: str, test: str, workdir: str, seed: int, word_
     for ext in (".bin", ".vec"):
         if os.path.exists(out + ext):
             os.unlink(out + ext)
-    return {"seconds": seconds, "p_at_1": exact, "n": n, "command": " ".join(cmd)}
+    return {"seconds": seconds, "p_at_1": exact, "n": n, "model_bytes": size, "command": " ".join(cmd)}
 
 
 def main() -> None:
@@ -139,6 +144,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="runs per tool (seeds 1..N; same split)")
     ap.add_argument("--split-seed", type=int, default=2024)
     ap.add_argument("--word-ngrams", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=None, help="learning rate for both tools (default: each one's, 0.1)")
     ap.add_argument("--fasttext", default="fasttext", help="the fastText program")
     ap.add_argument("--threads", type=int, default=None,
                     help="fastText -thread (default: fastText's own default, 12)")
@@ -160,7 +166,8 @@ def main() -> None:
             train, test, n_train, n_test = write_split(lines, args.split_seed, args.test_fraction, tmp)
             words = sum(len(l.split()) - 1 for l in lines)
             print(f"\n== task {task}: {len(lines):,} verses ({words:,} words), "
-                  f"{n_train:,} train / {n_test:,} test, word n-grams {args.word_ngrams}", file=sys.stderr)
+                  f"{n_train:,} train / {n_test:,} test, word n-grams {args.word_ngrams}, "
+                  f"lr {args.lr if args.lr is not None else 'default'}", file=sys.stderr)
             rows = []
             tools = list(VARIANTS) + (["fasttext"] if exe is not None else [])
             for seed in range(1, args.repeats + 1):
@@ -169,26 +176,31 @@ def main() -> None:
                 row = {"seed": seed}
                 for tool in order:
                     if tool == "fasttext":
-                        row[tool] = run_fasttext(exe, train, test, tmp, seed, args.word_ngrams, args.threads)
+                        row[tool] = run_fasttext(exe, train, test, tmp, seed, args.word_ngrams, args.threads,
+                                                 args.lr)
                     else:
-                        row[tool] = run_embedcli(train, test, tmp, seed, args.word_ngrams, VARIANTS[tool])
+                        row[tool] = run_embedcli(train, test, tmp, seed, args.word_ngrams, VARIANTS[tool], args.lr)
                 rows.append(row)
                 print(f"  seed {seed}: " + " | ".join(
                     f"{t} P@1 {row[t]['p_at_1']:.4f} in {row[t]['seconds']:.2f}s" for t in tools), file=sys.stderr)
             summary = {"task": task, "train": n_train, "test": n_test, "words": words,
-                       "word_ngrams": args.word_ngrams, "runs": rows}
+                       "word_ngrams": args.word_ngrams, "lr": args.lr, "runs": rows}
             for tool in tools:
                 summary[tool] = {"mean_p1": float(np.mean([r[tool]["p_at_1"] for r in rows])),
-                                 "median_s": float(np.median([r[tool]["seconds"] for r in rows]))}
+                                 "median_s": float(np.median([r[tool]["seconds"] for r in rows])),
+                                 "model_bytes": int(rows[0][tool]["model_bytes"])}
             for tool in VARIANTS:
                 e = summary[tool]
-                msg = f"  {tool}: mean P@1 {e['mean_p1']:.4f}, median {e['median_s']:.2f}s"
+                msg = (f"  {tool}: mean P@1 {e['mean_p1']:.4f}, median {e['median_s']:.2f}s, "
+                       f"model {e['model_bytes'] / 1e6:.2f} MB")
                 if exe is not None:
                     f = summary["fasttext"]
                     e["p1_minus_fasttext"] = e["mean_p1"] - f["mean_p1"]
                     e["time_ratio_vs_fasttext"] = e["median_s"] / f["median_s"]
-                    msg += (f" | fastText {f['mean_p1']:.4f}, {f['median_s']:.2f}s | P@1 difference "
-                            f"{e['p1_minus_fasttext']:+.4f}, time ratio {e['time_ratio_vs_fasttext']:.2f}x")
+                    e["size_ratio_vs_fasttext"] = e["model_bytes"] / f["model_bytes"]
+                    msg += (f" | fastText {f['mean_p1']:.4f}, {f['median_s']:.2f}s, {f['model_bytes'] / 1e6:.2f} MB"
+                            f" | P@1 difference {e['p1_minus_fasttext']:+.4f}, time ratio "
+                            f"{e['time_ratio_vs_fasttext']:.2f}x, size ratio {e['size_ratio_vs_fasttext']:.3f}x")
                 print(msg, file=sys.stderr)
             report.append(summary)
     if args.json:

@@ -8,6 +8,7 @@ rows), :func:`initial_weights` and :func:`sgd`.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from collections import Counter
@@ -444,24 +445,15 @@ def arrays_bytes(n_words: int, ngram_rows: int, n_labels: int, dim: int) -> int:
 def dry_run_classifier(
     paths: Sequence[str | os.PathLike] | str | os.PathLike,
     *,
-    dim: int = 100,
-    epochs: int = 5,
-    lr: float = 0.1,
-    min_lr: float = 0.0,
-    min_count: int = 1,
-    max_size: int | None = None,
-    word_ngrams: int = 1,
-    buckets: int | None = None,
-    batch_size: int | None = None,
-    seed: int = 1,
-    settings: TextSettings = TextSettings(),
-    label_prefix: str = LABEL_PREFIX,
-    encoding_errors: str = "strict",
-    corpus_progress: Callable[[int], None] | None = None,
     calibrate_seconds: float = 1.0,
+    corpus_progress: Callable[[int], None] | None = None,
     tmp_dir: str | os.PathLike | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
     """What :func:`train_classifier` would do, without training or writing anything.
+
+    ``options``: the settings of :func:`train_classifier` (``dim``, ``lr``, ``word_ngrams``,
+    ``buckets`` ...; its defaults for those not given).
 
     Reads the files as training would, then reports the vocabulary, labels, examples, distinct
     n-grams, the buckets and stored n-gram rows, the model's array bytes, and an estimated
@@ -470,6 +462,14 @@ def dry_run_classifier(
     """
     start = time.perf_counter()
     paths = _paths(paths)
+    unknown = sorted(set(options) - set(TRAIN_DEFAULTS))
+    if unknown:
+        raise TypeError(f"dry_run_classifier() got unexpected keyword arguments: {', '.join(unknown)}")
+    o = {**TRAIN_DEFAULTS, **options}
+    dim, epochs, lr, min_lr, seed = o["dim"], o["epochs"], o["lr"], o["min_lr"], o["seed"]
+    min_count, max_size, word_ngrams, buckets = o["min_count"], o["max_size"], o["word_ngrams"], o["buckets"]
+    batch_size, settings, label_prefix = o["batch_size"], o["settings"], o["label_prefix"]
+    encoding_errors = o["encoding_errors"]
     check_settings(dim=dim, epochs=epochs, lr=lr, min_lr=min_lr, min_count=min_count, max_size=max_size,
                    word_ngrams=word_ngrams, buckets=buckets, batch_size=batch_size, label_prefix=label_prefix)
     ex = prepare(paths, tmp_dir, settings=settings, label_prefix=label_prefix, encoding_errors=encoding_errors,
@@ -510,6 +510,14 @@ def dry_run_classifier(
         "estimated_seconds": total_words / wps if wps else None,
         "counting_seconds": round(counted, 3),
     }
+
+
+#: the settings of train_classifier and their defaults (dry_run_classifier takes the same)
+TRAIN_DEFAULTS = {
+    name: p.default for name, p in inspect.signature(train_classifier).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+    and name not in ("corpus_progress", "callback", "init", "freeze", "init_progress", "tmp_dir")
+}
 
 
 def check_settings(*, dim, epochs, lr, min_lr, min_count, max_size, word_ngrams, buckets, batch_size,
