@@ -28,6 +28,7 @@ from .text import normalize
 from .vocab import Vocab
 
 PADDINGS = ("pre", "post")
+BLOCK_ROWS = 1 << 16
 
 
 def check_pad_args(maxlen: int | None, padding: str, truncating: str) -> None:
@@ -118,6 +119,14 @@ class Spool:
 
     def ids(self) -> np.ndarray:
         return self.id_store.view()
+
+    def truncated(self, maxlen: int) -> int:
+        """How many phrases are longer than ``maxlen`` (cut when padded to it)."""
+        if maxlen >= self.longest:
+            return 0
+        lengths = self.lengths()
+        return sum(int(np.count_nonzero(np.asarray(lengths[i : i + BLOCK_ROWS]) > maxlen))
+                   for i in range(0, self.n_rows, BLOCK_ROWS))
 
     def padded_blocks(
         self, maxlen: int, padding: str, truncating: str, value: int, block_rows: int = 65536
@@ -406,6 +415,7 @@ def encode_file_to_npy(
     unk = vocab.unk_id
     unknown = 0
     row = 0
+    truncated = longest = 0
     with atomic_path(output) as tmp:
         arr = open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_rows, maxlen))
         data_offset = arr.offset
@@ -425,7 +435,10 @@ def encode_file_to_npy(
                 del window
             if unk is not None and oov == "unk":
                 unknown += int(np.count_nonzero(flat == unk))
+            if n:
+                longest = max(longest, int(lengths.max()))
+                truncated += int(np.count_nonzero(lengths > maxlen))
             row += n
         if row != n_rows:
             raise EmbedcliError(f"{_names(path)}: the file changed while it was read; run again")
-    return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown}
+    return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown, "truncated": truncated, "longest": longest}

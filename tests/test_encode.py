@@ -161,7 +161,7 @@ def test_cli_input_file_and_outputs(runner, vocab_files, tmp_path):
     # stdin in, csv on stdout
     r = runner.invoke(main, ["encode", "-v", str(full), "--maxlen", "2", "-o", "-", "--format", "csv"],
                       input="Nice to see you again\n")
-    assert r.exit_code == 0 and r.output.strip() == "5,8"
+    assert r.exit_code == 0 and r.stdout.strip() == "5,8"
 
 
 def test_cli_show_tokens(runner, vocab_files):

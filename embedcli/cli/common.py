@@ -31,12 +31,32 @@ from rich.progress import (
 
 from ..errors import EmbedcliError, UsageError
 
-err_console = Console(stderr=True, highlight=False)
+class _Console(Console):
+    """A rich console that, when its stream is not a terminal (a log file, a pipe), writes plain
+    lines: no wrapping at 80 columns, no trailing spaces (tables pad their cells), no ANSI codes
+    (rich leaves colours out without a terminal)."""
+
+    @property
+    def soft_wrap(self) -> bool:
+        return not self.is_terminal
+
+    @soft_wrap.setter
+    def soft_wrap(self, value: bool) -> None:  # set by Console.__init__; decided per stream instead
+        pass
+
+    def _render_buffer(self, buffer) -> str:
+        text = super()._render_buffer(buffer)
+        if self.is_terminal:
+            return text
+        return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+err_console = _Console(stderr=True, highlight=False)
 
 #: library parameter -> the command line's name for it, where that is not ``--`` + the parameter
 #: with ``-`` for ``_`` (see :class:`embedcli.errors.ParameterError`)
 FLAGS = {"output": "-o"}
-out_console = Console(highlight=False)
+out_console = _Console(highlight=False)
 
 
 def debug_enabled() -> bool:
@@ -100,7 +120,9 @@ def json_option(fn: Callable) -> Callable:
 
 
 def quiet_option(fn: Callable) -> Callable:
-    return click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")(fn)
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="No progress and no summary, only data and errors. (Progress goes to stderr; the "
+                             "summary to stdout, or to stderr when the data itself goes to stdout.)")(fn)
 
 
 def encoding_errors_option(fn: Callable) -> Callable:
@@ -119,6 +141,25 @@ def positive_int(name: str, value: int | None, minimum: int = 1) -> None:
 
 
 # -- output ----------------------------------------------------------------------------------
+def print_key_values(console: Console, rows: list[tuple[str, str]]) -> None:
+    """Two aligned columns (label, value; both rich markup): a rich table on a
+    terminal, plain whole lines elsewhere (a log file must not get values wrapped at 80 columns)."""
+    if console.is_terminal:
+        from rich.table import Table
+
+        table = Table(show_header=False, box=None, pad_edge=False)
+        for key, value in rows:
+            table.add_row(key, value)
+        console.print(table)
+        return
+    from rich.text import Text
+
+    shown = [Text.from_markup(key).cell_len for key, _ in rows]
+    width = max(shown, default=0)
+    for (key, value), n in zip(rows, shown):
+        console.print(f"{key}{' ' * (width - n)}  {value}")
+
+
 def print_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False))
 

@@ -20,7 +20,8 @@ from ..vocab import Vocab
 from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
-from .common import encoding_errors_option, handle_errors, json_option, out_console, quiet_option, progress_bar
+from .common import (encoding_errors_option, err_console, escape, handle_errors, json_option, out_console,
+                     progress_bar, quiet_option)
 
 FORMATS = ("auto", "print", "npy", "csv", "jsonl", "json")
 
@@ -142,12 +143,9 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
                                          encoding_errors=encoding_errors, progress=adv)
         if not quiet:
             summary = {"output": output, **summary, "format": fmt}
-            summary = {k: summary[k] for k in ("output", "rows", "maxlen", "format", "unknown_tokens")}
-            if as_json:
-                click.echo(json.dumps(summary))
-            else:
-                out_console.print(f"{summary['rows']:,} rows × {maxlen} ids written to [cyan]{output}[/] ({fmt}); "
-                                  f"{summary['unknown_tokens']:,} unknown tokens")
+            summary = {k: summary[k] for k in ("output", "rows", "maxlen", "format", "unknown_tokens",
+                                               "truncated", "longest")}
+            _report(summary, as_json)
         return
     with progress_bar("encoding", None, quiet=quiet or not output or output == STDIO, unit="lines") as adv:
         if from_file:
@@ -164,6 +162,7 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
             click.echo(json.dumps({
                 "sequences": rows, "maxlen": width, "padding": padding, "truncating": truncating,
                 "pad_value": pad_value, "rows": spool.n_rows, "unknown_tokens": spool.n_unknown,
+                "truncated": spool.truncated(width), "longest": spool.longest,
             }))
             return
         blocks = spool.padded_blocks(width, padding, truncating, pad_value)
@@ -181,14 +180,32 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
             out.flush()
             if out is not sys.stdout:
                 out.detach()
+        truncated = spool.truncated(width)
         if output and output != STDIO and not quiet:
-            summary = {"output": output, "rows": spool.n_rows, "maxlen": width, "format": fmt,
-                       "unknown_tokens": spool.n_unknown}
-            if as_json:
-                click.echo(json.dumps(summary))
-            else:
-                out_console.print(f"{spool.n_rows:,} rows × {width} ids written to [cyan]{output}[/] ({fmt}); "
-                                  f"{spool.n_unknown:,} unknown tokens")
+            _report({"output": output, "rows": spool.n_rows, "maxlen": width, "format": fmt,
+                     "unknown_tokens": spool.n_unknown, "truncated": truncated, "longest": spool.longest}, as_json)
+        elif truncated and not quiet:  # rows went to stdout: the note goes to stderr
+            err_console.print(_cut_note(truncated, spool.n_rows, width, spool.longest, truncating))
+
+
+def _cut_note(truncated: int, rows: int, maxlen: int, longest: int, truncating: str) -> str:
+    side = "first" if truncating == "pre" else "last"
+    return (f"{truncated:,} of {rows:,} phrases were longer than --maxlen {maxlen} and lost their {side} words "
+            f"(longest: {longest} ids)")
+
+
+def _report(summary: dict, as_json: bool) -> None:
+    """The summary of a written output: JSON on stdout, or one line on stdout (and the cut note)."""
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    line = (f"{summary['rows']:,} rows × {summary['maxlen']} ids written to [cyan]{escape(summary['output'])}[/] "
+            f"({summary['format']}); {summary['unknown_tokens']:,} unknown tokens")
+    if summary["truncated"]:
+        line += f"; {summary['truncated']:,} phrases cut to {summary['maxlen']} ids (longest: {summary['longest']})"
+    else:
+        line += f"; none cut (longest: {summary['longest']})"
+    out_console.print(line)
 
 
 def _write_npy(output: str, n_rows: int, width: int, blocks) -> None:

@@ -20,6 +20,7 @@ from .common import (
     json_option,
     out_console,
     print_json,
+    print_key_values,
     progress_bar,
     quiet_option,
 )
@@ -31,12 +32,51 @@ FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr",
              "encoding_errors", "init", "freeze")
 
 
+class _PlainLog:
+    """Training progress as plain lines on stderr, for logs: one line per epoch, and one every
+    10% of an epoch expected to take more than :data:`LONG_EPOCH_SECONDS`; flushed at once."""
+
+    LONG_EPOCH_SECONDS = 10.0
+
+    def __init__(self, epochs: int):
+        self.epochs = epochs
+        self.next_tenth = 1
+        self.epoch = None
+
+    def __call__(self, event: dict) -> None:
+        if "checkpoint" in event:
+            self._write(f"checkpoint after epoch {event['epoch']} saved to {event['checkpoint']}")
+            return
+        if event["epoch"] != self.epoch:
+            self.epoch, self.next_tenth = event["epoch"], 1
+        total = max(1, event["words_total"])
+        share = event["words"] / total
+        stats = (f"loss {event['loss']:.4f}  lr {event['lr']:.5f}  "
+                 f"{event['words_per_sec']:,.0f} words/s")
+        if event.get("epoch_done"):
+            self._write(f"epoch {event['epoch']}/{event['epochs']} done  {stats}")
+            return
+        wps = event["words_per_sec"]
+        long_epoch = wps > 0 and total / wps > self.LONG_EPOCH_SECONDS
+        if long_epoch and share * 10 >= self.next_tenth and share < 1:
+            self.next_tenth = int(share * 10) + 1
+            self._write(f"epoch {event['epoch']}/{event['epochs']} {int(share * 10) * 10}%  {stats}")
+
+    @staticmethod
+    def _write(line: str) -> None:
+        stream = click.get_text_stream("stderr")
+        stream.write(line + "\n")
+        stream.flush()
+
+
 class _TrainProgress:
     """One rich progress display on stderr: reading the corpus (bytes), then training
     (fed by the trainer's callback: epoch, words/s, lr, running loss, ETA)."""
 
     def __init__(self, total_bytes: int | None, epochs: int, enabled: bool):
         self.enabled = enabled and err_console.is_terminal
+        # not a terminal (a log file, a pipe): plain lines on stderr instead of the display
+        self.log = _PlainLog(epochs) if enabled and not err_console.is_terminal else None
         self.total_bytes = total_bytes
         self.epochs = epochs
         self.progress: Progress | None = None
@@ -84,6 +124,8 @@ class _TrainProgress:
         self.progress.update(self.init_task, advance=n, info=f"{self.init_vectors:,} vectors")
 
     def __call__(self, event: dict) -> None:
+        if self.log is not None:
+            self.log(event)
         if self.progress is None:
             return
         if "checkpoint" in event:
@@ -111,32 +153,32 @@ def _render_summary(summary: dict, console=out_console) -> None:
         f"trained [bold]{summary['objective']}[/] on {summary['corpus_tokens']:,} tokens "
         f"({summary['words_per_epoch']:,} in the vocabulary per epoch) in {summary['seconds']:.2f}s"
     )
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("model", escape(summary["output"]) + f" ({_size(summary['model_bytes'])})"
-                  if summary.get("model_bytes") is not None else escape(summary["output"]))
-    table.add_row("vocabulary", f"{summary['vocab_size']:,} tokens (<pad>=0, <unk>=1)")
-    table.add_row("table", f"{summary['table_shape'][0]:,} x {summary['table_shape'][1]} float32")
+    rows: list[tuple[str, str]] = []
+    rows.append(("model", escape(summary["output"]) + f" ({_size(summary['model_bytes'])})"
+                 if summary.get("model_bytes") is not None else escape(summary["output"])))
+    rows.append(("vocabulary", f"{summary['vocab_size']:,} tokens (<pad>=0, <unk>=1)"))
+    rows.append(("table", f"{summary['table_shape'][0]:,} x {summary['table_shape'][1]} float32"))
     labels = summary.get("labels")
     if labels is not None:  # a classifier
         shown = ", ".join(f"{escape(l)} {n:,}" for l, n in list(labels.items())[:5])
         more = f", ... ({len(labels):,} labels)" if len(labels) > 5 else ""
-        table.add_row("labels", shown + more)
-        table.add_row("examples", f"{summary['examples']:,}" + _skipped(summary))
+        rows.append(("labels", shown + more))
+        rows.append(("examples", f"{summary['examples']:,}" + _skipped(summary)))
         if summary.get("ngram_rows"):
-            table.add_row("word n-grams", _ngrams_line(summary))
+            rows.append(("word n-grams", _ngrams_line(summary)))
     if summary.get("init"):
-        table.add_row("init", escape(init_line(summary["init"])))
+        rows.append(("init", escape(init_line(summary["init"]))))
     for entry in summary["history"]:
         wps = entry.get("words_per_sec")
         acc = entry.get("accuracy")
-        table.add_row(f"epoch {entry['epoch']}", f"loss {entry['loss']:.4f}  "
-                      + (f"accuracy {acc:.3f}  " if acc is not None else "") + f"lr {entry['lr']:.5f}  "
-                      + (f"{wps:,.0f} words/s  " if wps else "") + f"{entry['seconds']:.2f}s")
+        rows.append((f"epoch {entry['epoch']}", f"loss {entry['loss']:.4f}  "
+                     + (f"accuracy {acc:.3f}  " if acc is not None else "") + f"lr {entry['lr']:.5f}  "
+                     + (f"{wps:,.0f} words/s  " if wps else "") + f"{entry['seconds']:.2f}s"))
     if summary.get("final_loss") is not None:
-        table.add_row("final loss", f"{summary['final_loss']:.4f}")
+        rows.append(("final loss", f"{summary['final_loss']:.4f}"))
     for word, ns in summary.get("neighbours", {}).items():
-        table.add_row(f"near {escape(word)}", ", ".join(f"{escape(t)} {s:.2f}" for t, s in ns))
-    console.print(table)
+        rows.append((f"near {escape(word)}", ", ".join(f"{escape(t)} {s:.2f}" for t, s in ns)))
+    print_key_values(console, rows)
     out = escape(_shown_path(summary["output"]))
     console.print("next:")
     if labels is not None:
