@@ -48,8 +48,9 @@ class TrainSettings:
     batch_words: int = 512
     checkpoint_every: int = 0
     word_ngrams: int = 1
-    buckets: int | None = None  # hash buckets of the word n-grams; None: one per distinct n-gram (at most 2,000,000)
+    buckets: int | None = None  # hash buckets of the word n-grams (classify) and character n-grams (subwords); None: one per distinct n-gram (at most 2,000,000)
     label_prefix: str = "__label__"  # classify: a word starting with it is a label (fastText's -label)
+    subwords: int | str = 0  # character n-grams "MIN-MAX" (e.g. "3-6"), 0 = none (see embedcli.subwords)
     vocab: str | None = None
     init: str | None = None  # pretrained vector file for the initial input rows
     freeze: bool = False  # with init: never update the rows found in the file
@@ -183,6 +184,13 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
         if not isinstance(value, bool):
             raise bad("true or false")
         return value
+    if key == "subwords":
+        from .subwords import format_range, parse_range
+
+        try:
+            return format_range(parse_range(value))
+        except UsageError:
+            raise bad("MIN-MAX character n-gram lengths like 3-6, or 0 for none") from None
     if key in INT_KEYS:
         if value is None and key in ("max_size", "workers", "buckets"):
             return None

@@ -29,7 +29,7 @@ from .io import atomic_directory, atomic_write, check_format_header, read_json_d
 from .vocab import Vocab
 
 FORMAT = "embedcli-model"
-VERSION = 1
+VERSION = 2  # 2: optional character n-gram rows (subwords.json, input_rows.npy); version 1 models load as before
 
 VOCAB_FILE = "vocab.json"
 TABLE_FILE = "table.npy"
@@ -60,6 +60,16 @@ class Model:
 
     def vector(self, token: str) -> np.ndarray:
         return self.table[self.vocab.index[token]]
+
+    @property
+    def subwords(self):
+        """:class:`embedcli.subwords.SubwordVectors` of a model trained with subwords (a vector for
+        any word), else None."""
+        if "_subwords" not in self.__dict__:
+            from .subwords import SubwordVectors
+
+            self.__dict__["_subwords"] = SubwordVectors.from_model(self)
+        return self.__dict__["_subwords"]
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

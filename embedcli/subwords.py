@@ -102,6 +102,11 @@ def parse_range(value: Any, source: str = "--subwords") -> tuple[int, int] | Non
     raise UsageError(f"{source}: expected MIN-MAX character lengths like 3-6, or 0 for none, got {value!r}")
 
 
+def format_range(r: tuple[int, int] | None) -> int | str:
+    """The canonical setting: ``0`` (none) or ``"MIN-MAX"``."""
+    return 0 if r is None else f"{r[0]}-{r[1]}"
+
+
 # -- n-grams and hashing -------------------------------------------------------------------------
 def char_ngrams(word: str, minn: int, maxn: int) -> list[str]:
     """fastText's ``computeSubwords`` on ``"<" + word + ">"``: n-grams in its order, duplicates kept."""
@@ -198,7 +203,9 @@ def vocab_rows(tokens: Sequence[str], minn: int, maxn: int, buckets: int | None 
     is_gram[row_offsets[:-1]] = False
     rows[is_gram] = n_words + bucket_of[flat]
     spec = SubwordSpec(minn, maxn, int(buckets))
-    return SubwordRows(spec, n_words, row_offsets, rows.astype(np.int32 if n_words + buckets < 2**31 else np.int64)), len(distinct)
+    table = SubwordRows(spec, n_words, row_offsets, rows.astype(np.int32 if n_words + buckets < 2**31 else np.int64))
+    table.distinct = len(distinct)
+    return table, len(distinct)
 
 
 def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -240,6 +247,7 @@ class SubwordRows:
         self.offsets = offsets
         self.rows = rows
         self.lengths = np.diff(offsets)
+        self.distinct: int | None = None  # distinct n-grams of the vocabulary (when known)
 
     @property
     def n_rows(self) -> int:
@@ -274,28 +282,51 @@ class SubwordRows:
         each row undivided, which is what fastText's skip-gram and CBOW do (so a word's vector
         moves by the full step whatever its number of n-grams). ``occurrences`` counts, per row,
         the batch tokens using it (for the trainer's frequent-row rule).
+
+        Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here: the first
+        two pay per repeated row, a threaded BLAS stalls on a busy machine): the occurrences of
+        each distinct token are summed by one ``reduceat`` over the (few) distinct tokens; rows
+        used by one distinct token (most n-grams) take its gradient directly, the rows shared
+        by several (``<th``, ``ing>`` ...) are summed by one flat ``bincount``.
         """
         d = dH.shape[1]
         U = ctx.n_tokens
         inverse = ctx.inverse
-        # per distinct token: the sum of its occurrences' gradients, and how many occurrences
-        order = np.argsort(inverse, kind="stable")
-        inv_sorted = inverse[order]
-        starts = np.flatnonzero(np.r_[True, inv_sorted[1:] != inv_sorted[:-1]])
-        dHu = np.add.reduceat(dH[order], starts, axis=0) if len(order) else np.zeros((0, d), dH.dtype)
-        mult = np.diff(np.r_[starts, len(order)])  # occurrences of each distinct token (all >= 1)
-        assert len(dHu) == U
+        by_token = np.argsort(inverse, kind="stable")
+        inv_sorted = inverse[by_token]
+        tstarts = np.flatnonzero(np.r_[True, inv_sorted[1:] != inv_sorted[:-1]])
+        dHu = np.add.reduceat(dH[by_token], tstarts, axis=0)  # (U, d): each distinct token's sum
+        mult = np.diff(np.append(tstarts, len(inverse)))  # occurrences of each distinct token
         if exact:
             dHu /= ctx.lens[:, None].astype(dHu.dtype)
-        token_of = np.repeat(np.arange(U), ctx.lens)
         flat = ctx.flat
-        row_order = np.argsort(flat, kind="stable")
-        fs = flat[row_order]
-        rstarts = np.flatnonzero(np.r_[True, fs[1:] != fs[:-1]]) if len(fs) else np.zeros(0, np.int64)
-        toks = token_of[row_order]
-        G = np.add.reduceat(dHu[toks], rstarts, axis=0) if len(fs) else np.zeros((0, d), dH.dtype)
-        occ = np.add.reduceat(mult[toks], rstarts) if len(fs) else np.zeros(0, np.int64)
-        return fs[rstarts], G, occ
+        N = len(flat)
+        token_of = np.repeat(np.arange(U), ctx.lens)
+        order = np.argsort(flat, kind="stable")
+        fs = flat[order]
+        first = np.empty(N, dtype=bool)
+        first[0] = True
+        np.not_equal(fs[1:], fs[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        R = len(starts)
+        tok = token_of[order]
+        cnt = np.diff(np.append(starts, N))
+        rows = fs[starts]
+        seg = np.cumsum(first) - 1  # row slot of each sorted entry
+        occ = np.bincount(seg, weights=mult[tok], minlength=R).astype(np.int64)
+        G = np.empty((R, d), dtype=dH.dtype)
+        once = cnt == 1
+        G[once] = dHu[tok[starts[once]]]
+        multi = np.flatnonzero(~once)
+        if len(multi):
+            slot = np.full(R, -1, dtype=np.int64)
+            slot[multi] = np.arange(len(multi))
+            sel = np.flatnonzero(~once[seg])
+            idx = np.repeat(slot[seg[sel]] * d, d)
+            idx += np.tile(np.arange(d, dtype=np.int64), len(sel))
+            sums = np.bincount(idx, weights=dHu[tok[sel]].reshape(-1), minlength=len(multi) * d)
+            G[multi] = sums.reshape(len(multi), d)
+        return rows, G, occ
 
     def vectors(self, W: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Composed vectors (mean of the rows) of ``ids`` (default: every word), in batches."""
@@ -326,3 +357,85 @@ def oov_vector(word: str, spec: SubwordSpec, ngram_rows: np.ndarray) -> np.ndarr
     if not len(b):
         return np.zeros(ngram_rows.shape[1], dtype=ngram_rows.dtype)
     return mean_rows(ngram_rows, b, np.array([len(b)]))[0]
+
+
+# -- a trained model's vectors of any word ---------------------------------------------------------
+SUBWORDS_OBJECT = "subwords"  # the model's subwords.json: n-gram lengths and buckets
+INPUT_ROWS_ARRAY = "input_rows"  # the model's input_rows.npy: word rows, then the bucket rows
+
+
+class SubwordVectors:
+    """The n-gram rows of a model trained with subwords: a vector for any word.
+
+    A vocabulary word's vector is its table row (already the mean of its word row and its
+    n-gram rows); any other word's is the mean of its n-gram rows (:func:`oov_vector`), as
+    fastText's ``print-word-vectors`` does.
+    """
+
+    def __init__(self, spec: SubwordSpec, ngram_rows: np.ndarray):
+        self.spec = spec
+        self.ngram_rows = ngram_rows
+
+    @classmethod
+    def from_model(cls, model) -> "SubwordVectors | None":
+        """The model's subword rows, or None for a model without subwords; checks the shapes."""
+        from .errors import FormatError
+
+        data = model.objects.get(SUBWORDS_OBJECT)
+        if data is None:
+            return None
+        name = model.path or "model"
+        spec = SubwordSpec.from_dict(data, f"{name}: {SUBWORDS_OBJECT}.json")
+        rows = model.arrays.get(INPUT_ROWS_ARRAY)
+        if rows is None:
+            raise FormatError(f"{name}: has {SUBWORDS_OBJECT}.json but no {INPUT_ROWS_ARRAY}.npy")
+        expected = (len(model.vocab) + spec.buckets, model.dim)
+        if rows.shape != expected or rows.dtype != np.float32:
+            raise FormatError(f"{name}: {INPUT_ROWS_ARRAY}.npy has shape {rows.shape} ({rows.dtype}), "
+                              f"expected {expected} float32")
+        return cls(spec, rows[len(model.vocab):])
+
+    def vector(self, token: str) -> np.ndarray:
+        """The mean of the token's n-gram rows (zeros when it has no n-gram)."""
+        return oov_vector(token, self.spec, self.ngram_rows)
+
+    def ngrams(self, token: str) -> list[tuple[str, int]]:
+        """``(n-gram, bucket)`` pairs of a token, in fastText's order."""
+        grams = char_ngrams(token, self.spec.minn, self.spec.maxn)
+        buckets = (fnv1a(grams) % np.uint32(self.spec.buckets)).astype(np.int64)
+        return list(zip(grams, buckets.tolist()))
+
+
+@dataclass
+class WordVector:
+    word: str  # as asked
+    token: str  # after the vocabulary's normalisation
+    index: int | None  # the vocabulary row, None for a word composed from its n-grams
+    vector: np.ndarray
+
+    @property
+    def source(self) -> str:
+        return "vocabulary" if self.index is not None else "subwords"
+
+
+def word_vectors(model, words: Iterable[str]) -> list[WordVector]:
+    """The vector of each word: its table row, or (a model with subwords) the mean of its n-gram
+    rows for a word outside the vocabulary. Without subwords an unknown word is an error naming it.
+
+    Words are normalised with the vocabulary's settings first (``Apple`` -> ``apple`` in a
+    lower-cased vocabulary); the specials (``<pad>``, ``<unk>``) are their rows.
+    """
+    from .inspect import word_index, word_token
+
+    sub = model.subwords
+    out = []
+    for word in words:
+        token = word_token(model.vocab, word)
+        i = model.vocab.index.get(token)
+        if i is None:
+            if sub is None:
+                word_index(model.vocab, word)  # the unknown-word error, with close spellings
+            out.append(WordVector(word, token, None, sub.vector(token)))
+        else:
+            out.append(WordVector(word, token, int(i), np.asarray(model.table[i])))
+    return out

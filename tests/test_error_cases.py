@@ -6,6 +6,7 @@ stderr that names the file, line or flag, and no traceback.
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -38,7 +39,7 @@ def work(tmp_path, monkeypatch):
     Model(vocab, table, {"objective": "skipgram"}).save(tmp_path / "mismatch")
     np.save(tmp_path / "mismatch" / "table.npy", table[:-1])
     Model(vocab, table, {"objective": "skipgram"}).save(tmp_path / "future")
-    cfg = (tmp_path / "future" / "config.yaml").read_text().replace("version: 1", "version: 7", 1)
+    cfg = re.sub(r"(?m)^version: \d+$", "version: 7", (tmp_path / "future" / "config.yaml").read_text(), count=1)
     (tmp_path / "future" / "config.yaml").write_text(cfg)
     return tmp_path
 

@@ -29,7 +29,7 @@ from .common import (
 FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
              "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams", "buckets",
              "label_prefix",
-             "encoding_errors", "init", "freeze")
+             "encoding_errors", "init", "freeze", "subwords")
 
 
 class _PlainLog:
@@ -166,6 +166,8 @@ def _render_summary(summary: dict, console=out_console) -> None:
         rows.append(("examples", f"{summary['examples']:,}" + _skipped(summary)))
         if summary.get("ngram_rows"):
             rows.append(("word n-grams", _ngrams_line(summary)))
+    if summary.get("subwords"):
+        rows.append(("subwords", subwords_line(summary["subwords"])))
     if summary.get("init"):
         rows.append(("init", escape(init_line(summary["init"]))))
     for entry in summary["history"]:
@@ -216,6 +218,14 @@ def _shown_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def subwords_line(sub: dict) -> str:
+    """``character 3-6-grams in 151,234 buckets (151,234 distinct n-grams in the vocabulary)``."""
+    line = f"character {sub['minn']}-{sub['maxn']}-grams in {sub['buckets']:,} hash buckets"
+    if sub.get("distinct_ngrams") is not None:
+        line += f" ({sub['distinct_ngrams']:,} distinct n-grams in the vocabulary)"
+    return line
+
+
 def init_line(init: dict) -> str:
     """``initialised 1,024 of 1,186 word rows from glove.txt (glove, frozen)``."""
     how = init["format"] + (", frozen" if init.get("frozen") else "")
@@ -234,6 +244,10 @@ def _render_dry_run(info: dict, console=out_console) -> None:
             table.add_row("word n-grams", _ngrams_line(info))
         table.add_row("tables", f"{rows:,} x {info['dim']} + {info['labels']:,} x {info['dim']} float32 = "
                       f"{_size(info['table_bytes'])} (input + output)")
+    elif info.get("subwords"):
+        n_in = info["vocab_size"] + info["subwords"]["buckets"]
+        table.add_row("tables", f"{n_in:,} x {info['dim']} + {info['vocab_size']:,} x {info['dim']} float32 = "
+                      f"{info['table_bytes'] / 2**20:,.1f} MiB (input: words and n-gram buckets; output)")
     else:
         table.add_row("tables", f"2 x {info['vocab_size']:,} x {info['dim']} float32 = "
                       f"{info['table_bytes'] / 2**20:,.1f} MiB (input + output)")
@@ -243,6 +257,8 @@ def _render_dry_run(info: dict, console=out_console) -> None:
         table.add_row("speed", f"{info['calibration_words_per_sec']:,.0f} words/s with {info['workers']} worker(s) "
                       "(short calibration run)")
         table.add_row("estimated time", f"{info['estimated_seconds']:,.1f}s")
+    if info.get("subwords"):
+        table.add_row("subwords", subwords_line(info["subwords"]))
     if info.get("init"):
         i = info["init"]
         table.add_row("init", escape(f"{_shown_path(i['file'])}: {i['format']}, dim {i['dim']}"
@@ -273,9 +289,12 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--workers", type=int, help="Worker processes (threads where fork is missing) [default: all cores]; part of what makes a run reproducible.")
 @click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512; cbow 1024].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
+@click.option("--subwords", metavar="MIN-MAX",
+              help="Character n-grams of MIN..MAX characters (fastText's -minn/-maxn, e.g. 3-6): a word's vector "
+                   "is the mean of its row and its n-gram rows, and any word gets a vector [default: 0 = none].")
 @click.option("--buckets", type=int, metavar="N",
-              help="classify: hash buckets of the word n-grams [default: one per distinct n-gram of the data, "
-                   "at most 2,000,000]; only the rows of used buckets are stored.")
+              help="Hash buckets of the n-grams (--subwords; classify's word n-grams) [default: one per distinct "
+                   "n-gram of the data, at most 2,000,000]; classify stores only the rows of used buckets.")
 @click.option("--label-prefix", metavar="PREFIX",
               help="classify: words starting with PREFIX are labels (fastText's -label) [default: __label__].")
 @click.option("--checkpoint-every", type=int, metavar="N",

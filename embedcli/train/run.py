@@ -32,6 +32,7 @@ from ..corpus import EncodedCorpus, encode_corpus
 from ..errors import EmbedcliError, ParameterError
 from ..model import Model
 from ..query import VectorIndex, similar
+from ..subwords import SubwordRows, SubwordSpec, parse_range, vocab_rows
 from ..vectors import VectorFileInfo, init_rows, vector_file_info
 from ..text import TextSettings
 from ..vocab import Vocab
@@ -41,6 +42,8 @@ STATE = "train_state"
 OUTPUT = "output"
 INIT = "init"  # object: the --init file, its format and how many rows it initialised
 INIT_FOUND = "init_found"  # array: bool (V,), the rows initialised from the file (frozen with --freeze)
+SUBWORDS = "subwords"  # object: n-gram lengths and buckets (embedcli.subwords.SubwordSpec)
+INPUT_ROWS = "input_rows"  # array: (V + buckets, dim) the input matrix: word rows, then n-gram rows
 
 Callback = Callable[[dict], None]
 
@@ -69,6 +72,7 @@ class TrainResult:
             "epochs": len(h),
             "resumed_from_epoch": self.resumed_from_epoch,
             "init": self.init,
+            "subwords": self.model.objects.get(SUBWORDS),
             "final_loss": h[-1]["loss"] if h else None,
             "words_per_sec": h[-1].get("words_per_sec") if h else None,
             "model_bytes": None if self.output is None else directory_bytes(self.output),
@@ -134,10 +138,14 @@ def apply_init(settings: TrainSettings, vocab: Vocab, state: TrainState, info: V
     if info is None:
         return
     trainable = trainable_rows(vocab)
-    table, found, _ = init_rows(vocab, settings.init, state.w_in.shape[1], table=state.w_in, progress=progress)
+    V = len(vocab)  # with subwords the n-gram rows below the word rows keep their initialisation
+    table, found, _ = init_rows(vocab, settings.init, state.w_in.shape[1], table=state.w_in[:V], progress=progress)
     found &= trainable
-    table[~trainable] = state.w_in[~trainable]
-    state.w_in = table
+    table[~trainable] = state.w_in[:V][~trainable]
+    if state.w_in.shape[0] == V:
+        state.w_in = table
+    else:
+        state.w_in[:V] = table
     state.init_found = found
     state.frozen = found if settings.freeze else None
     state.init = {
@@ -148,6 +156,20 @@ def apply_init(settings: TrainSettings, vocab: Vocab, state: TrainState, info: V
         "rows": int(trainable.sum()),
         "frozen": bool(settings.freeze),
     }
+
+
+def subword_rows(vocab: Vocab, settings: TrainSettings) -> tuple[SubwordRows | None, int]:
+    """The vocabulary's n-gram rows when ``subwords`` is set, and its number of distinct n-grams.
+
+    ``buckets`` None becomes what the data needs (set in ``settings``, so the model's config and
+    a resumed run use the same count).
+    """
+    lengths = parse_range(settings.subwords)
+    if lengths is None:
+        return None, 0
+    rows, distinct = vocab_rows(vocab.tokens, lengths[0], lengths[1], settings.buckets, skip=vocab.special_ids())
+    settings.buckets = rows.spec.buckets
+    return rows, distinct
 
 
 def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vocab, EncodedCorpus]:
@@ -169,8 +191,11 @@ def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vo
     )
 
 
-def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus: EncodedCorpus) -> Model:
-    table = state.w_in.copy()
+def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus: EncodedCorpus,
+                subwords: SubwordRows | None = None) -> Model:
+    """The model of ``state``. With ``subwords`` the table holds each word's composed vector (the
+    mean of its word row and n-gram rows); the whole input matrix is saved as ``input_rows``."""
+    table = state.w_in.copy() if subwords is None else subwords.vectors(state.w_in)
     trainable = trainable_rows(vocab)
     if vocab.pad_id is not None:
         table[vocab.pad_id] = 0
@@ -192,6 +217,9 @@ def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus
         arrays[INIT_FOUND] = state.init_found.copy()
     if state.init is not None:
         objects[INIT] = dict(state.init)
+    if subwords is not None:
+        arrays[INPUT_ROWS] = state.w_in.copy()
+        objects[SUBWORDS] = {**subwords.spec.to_dict(), "distinct_ngrams": subwords.distinct}
     return Model(vocab, table, config, list(state.history), arrays, objects)
 
 
@@ -200,12 +228,19 @@ def state_from_model(model: Model) -> TrainState:
         raise EmbedcliError(
             f"{model.path}: has no training state (output.npy, train_state.json); it cannot be resumed"
         )
-    w_in = np.array(model.table, dtype=np.float32)
+    if SUBWORDS in model.objects:
+        spec = SubwordSpec.from_dict(model.objects[SUBWORDS], f"{model.path}: {SUBWORDS}.json")
+        w_in = np.array(model.arrays.get(INPUT_ROWS, np.zeros((0, 0), np.float32)), dtype=np.float32)
+        expected = (len(model.vocab) + spec.buckets, model.dim)
+        if w_in.shape != expected:
+            raise EmbedcliError(f"{model.path}: {INPUT_ROWS}.npy has shape {w_in.shape}, expected {expected}")
+    else:
+        w_in = np.array(model.table, dtype=np.float32)
     for i in model.vocab.special_ids():  # never trained: they start (and stay) at zero
         w_in[i] = 0
     w_out = np.array(model.arrays[OUTPUT], dtype=np.float32)
-    if w_out.shape != w_in.shape:
-        raise EmbedcliError(f"{model.path}: output.npy has shape {w_out.shape}, expected {w_in.shape}")
+    if w_out.shape != model.table.shape:
+        raise EmbedcliError(f"{model.path}: output.npy has shape {w_out.shape}, expected {model.table.shape}")
     state = TrainState(w_in, w_out, int(model.objects[STATE]["epochs_done"]), list(model.history))
     if INIT_FOUND in model.arrays:
         found = model.arrays[INIT_FOUND]
@@ -247,20 +282,20 @@ def sample_neighbours(model: Model, sample: float, n: int = 3, k: int = 5, pool:
     return {word: [(nb.token, nb.score) for nb in ns] for _, _, word, ns in chosen}
 
 
-def _run(settings, vocab, corpus, state, output, callback, start, resumed_from) -> TrainResult:
+def _run(settings, vocab, corpus, state, output, callback, start, resumed_from, subwords=None) -> TrainResult:
     workers = resolve_workers(settings)
     trainable = trainable_rows(vocab)
-    trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers)
+    trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers, subwords)
     every = int(settings.checkpoint_every)
 
     def on_epoch_end(st: TrainState) -> None:
         if output is not None and every and st.epochs_done % every == 0 and st.epochs_done < trainer.epochs:
-            build_model(vocab, st, settings, corpus).save(output)
+            build_model(vocab, st, settings, corpus, subwords).save(output)
             if callback is not None:
                 callback({"checkpoint": output, "epoch": st.epochs_done})
 
     trainer.run(state, callback=callback, on_epoch_end=on_epoch_end)
-    model = build_model(vocab, state, settings, corpus)
+    model = build_model(vocab, state, settings, corpus, subwords)
     if output is not None:
         model.save(output)
     neighbours = sample_neighbours(model, float(settings.sample))
@@ -293,9 +328,11 @@ def train_model(
     info = check_init(settings)
     vocab, corpus = _prepare(settings, vocab, corpus_progress)
     with corpus:
-        state = init_state(len(vocab), int(settings.dim), int(settings.seed), trainable_rows(vocab))
+        subwords, _ = subword_rows(vocab, settings)
+        state = init_state(len(vocab), int(settings.dim), int(settings.seed), trainable_rows(vocab),
+                           subwords.n_rows if subwords is not None else None)
         apply_init(settings, vocab, state, info, init_progress)
-        return _run(settings, vocab, corpus, state, output, callback, start, 0)
+        return _run(settings, vocab, corpus, state, output, callback, start, 0, subwords)
 
 
 def resume_model(
@@ -328,7 +365,13 @@ def resume_model(
                 f"{model_dir}: the corpus has changed since the checkpoint ({corpus.n_words:,} words now, "
                 f"{info.get('words_per_epoch'):,} then); cannot resume"
             )
-        return _run(settings, vocab, corpus, state, model_dir, callback, start, state.epochs_done)
+        subwords, _ = subword_rows(vocab, settings)
+        n_rows = subwords.n_rows if subwords is not None else len(vocab)
+        if state.w_in.shape[0] != n_rows:
+            raise EmbedcliError(f"{model_dir}: its input matrix has {state.w_in.shape[0]:,} rows but its settings "
+                                f"(subwords {settings.subwords}, buckets {settings.buckets}) "
+                                f"give {n_rows:,}; cannot resume")
+        return _run(settings, vocab, corpus, state, model_dir, callback, start, state.epochs_done, subwords)
 
 
 def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
@@ -344,8 +387,10 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
         dim = int(settings.dim)
         workers = resolve_workers(settings)
         trainable = trainable_rows(vocab)
-        trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers)
-        state = init_state(len(vocab), dim, int(settings.seed), trainable)
+        subwords, distinct = subword_rows(vocab, settings)
+        n_rows = subwords.n_rows if subwords is not None else len(vocab)
+        trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers, subwords)
+        state = init_state(len(vocab), dim, int(settings.seed), trainable, n_rows)
         words = trainer.calibrate(state, calibrate_seconds)
         elapsed = words[1]
         wps = words[0] / elapsed if elapsed > 0 and words[0] > 0 else None
@@ -353,7 +398,8 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
         return {
             "vocab_size": len(vocab),
             "dim": dim,
-            "table_bytes": 2 * len(vocab) * dim * 4,
+            "table_bytes": (n_rows + len(vocab)) * dim * 4,
+            "subwords": None if subwords is None else {**subwords.spec.to_dict(), "distinct_ngrams": distinct},
             "corpus_tokens": corpus.corpus_tokens,
             "words_per_epoch": corpus.n_words,
             "sentences": corpus.n_sentences,

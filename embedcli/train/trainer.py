@@ -56,6 +56,7 @@ import numpy as np
 from ..config import TrainSettings
 from ..corpus import SENTENCE_BREAK, EncodedCorpus
 from ..errors import EmbedcliError
+from ..subwords import SubwordRows
 from .sgns import (
     cbow_loss_grad,
     keep_probabilities,
@@ -86,14 +87,16 @@ class TrainState:
     init: dict[str, Any] | None = None  # about the --init file (path, format, rows found), saved as init.json
 
 
-def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray) -> TrainState:
+def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray, input_rows: int | None = None) -> TrainState:
     """word2vec initialisation: input rows U(-0.5/dim, 0.5/dim), output rows 0.
 
     Rows that are never trained (``trainable`` False: ``<pad>``, ``<unk>``) start at 0.
+    ``input_rows`` (subwords: the words, then the n-gram buckets) is the input matrix's height
+    when it is not ``vocab_size``; the first ``vocab_size`` rows are the same draws either way.
     """
     rng = np.random.default_rng([seed, 2**31])
-    w_in = ((rng.random((vocab_size, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-    w_in[~trainable] = 0
+    w_in = ((rng.random((input_rows or vocab_size, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_in[:vocab_size][~trainable] = 0
     w_out = np.zeros((vocab_size, dim), dtype=np.float32)
     return TrainState(w_in, w_out)
 
@@ -126,8 +129,15 @@ def tune_malloc_if_asked() -> bool:
     return False
 
 
-def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
-    """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path)."""
+def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray, distinct: bool = False) -> None:
+    """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path).
+
+    ``distinct``: the ids are known to be distinct (the subword rows of a batch), so a plain
+    fancy-indexed add does it.
+    """
+    if distinct:
+        W[ids] += G
+        return
     d = W.shape[1]
     flat = np.repeat(ids.astype(np.int64) * d, d)  # row starts, then + column: faster than a broadcast add
     flat += _column_offsets(d, len(ids))
@@ -183,8 +193,9 @@ class Trainer:
     """Trains ``state`` in place on ``corpus`` with the resolved ``settings``."""
 
     def __init__(self, corpus: EncodedCorpus, counts: np.ndarray, trainable: np.ndarray,
-                 settings: TrainSettings, workers: int):
+                 settings: TrainSettings, workers: int, subwords: SubwordRows | None = None):
         self.corpus = corpus
+        self.subwords = subwords  # input vector = mean of a word's row and its n-gram rows
         self.settings = settings
         self.objective = settings.objective
         if self.objective not in ("skipgram", "cbow"):
@@ -261,7 +272,10 @@ class Trainer:
 
     # -- one batch --------------------------------------------------------------------------
     def _compute(self, state: TrainState, batch: _Batch):
-        H = state.w_in[batch.ids]
+        if self.subwords is None:
+            H = state.w_in[batch.ids]
+        else:
+            H, composed = self.subwords.compose(state.w_in, batch.ids)
         U = state.w_out[batch.ids]
         V = state.w_out[batch.neg]
         if self.objective == "skipgram":
@@ -271,10 +285,14 @@ class Trainer:
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True
             )
         step = np.float32(-batch.lr)
-        dH *= self._row_scale(batch.ids, step, ROW_POWER_IN)[:, None]
-        in_ids = batch.ids
+        if self.subwords is None:
+            dH *= self._row_scale(batch.ids, step, ROW_POWER_IN)[:, None]
+            in_ids = batch.ids
+        else:  # fastText's update: each of a word's rows gets the gradient of its mean, undivided
+            in_ids, dH, occurrences = self.subwords.scatter(composed, dH, exact=False)
+            dH *= self._row_scale(in_ids, step, ROW_POWER_IN, counts=occurrences)[:, None]
         if state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
-            free = ~state.frozen[in_ids]
+            free = ~state.frozen[np.minimum(in_ids, len(state.frozen) - 1)] | (in_ids >= len(state.frozen))
             if not free.all():
                 in_ids, dH = in_ids[free], dH[free]
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
@@ -282,17 +300,20 @@ class Trainer:
         dOut *= self._row_scale(out_ids, step, ROW_POWER)[:, None]
         return loss, pairs, dH, out_ids, dOut, in_ids
 
-    def _row_scale(self, ids: np.ndarray, step: np.float32, power: float) -> np.ndarray:
+    def _row_scale(self, ids: np.ndarray, step: np.float32, power: float, counts: np.ndarray | None = None) -> np.ndarray:
         """Per-entry factor: ``step / max(1, occurrences of the row in the batch) ** ROW_POWER``.
 
         A frequent word occurs many times in one batch; adding all its gradients, computed
         at the same point, would be a step far longer than word2vec's sequential updates
         and diverges. Dividing by the occurrence count (to a power) keeps rare words at
-        plain SGD and tames frequent ones.
+        plain SGD and tames frequent ones. ``counts``: the occurrences, when already known
+        (the n-gram rows: the batch tokens using each row).
         """
         if power == 0:
             return np.full(len(ids), step, dtype=np.float32)
-        if self.vocab_size <= 128 * len(ids):  # measured: bincount is faster up to ~100k words here
+        if counts is not None:
+            counts = counts.astype(np.float32)
+        elif self.vocab_size <= 128 * len(ids):  # measured: bincount is faster up to ~100k words here
             counts = np.bincount(ids)[ids].astype(np.float32)
         else:  # a big vocabulary: count by sorting instead of a vocabulary-sized array per batch
             _, inverse, n = np.unique(ids, return_inverse=True, return_counts=True)
@@ -336,7 +357,7 @@ class Trainer:
     def _apply(self, state: TrainState, results, pool) -> None:
         def apply_in():
             for _, _, dH, _, _, ids in results:
-                _scatter_add(state.w_in, ids, dH)
+                _scatter_add(state.w_in, ids, dH, self.subwords is not None)
 
         def apply_out():
             for _, _, _, out_ids, dOut, _ in results:
@@ -528,9 +549,11 @@ class _ProcessGroup:
         self.L_max = L_max = trainer.batch_words + 2 * trainer.window
         self.neg_max = neg_max = n_groups_for(L_max, trainer.group) * trainer.n_neg
         O_max = L_max + neg_max
+        # input rows of a batch: its tokens, or with subwords their distinct word and n-gram rows
+        I_max = L_max if trainer.subwords is None else min(L_max * trainer.subwords.max_rows, V)
         # the matrices get their own mapping: they stay the state's arrays after training
         # (no copy back, so the private originals can be freed), the slots are dropped
-        weights = _Arena({"w_in": ((V, d), np.float32), "w_out": ((V, d), np.float32)})
+        weights = _Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32)})
         weights["w_in"][:] = state.w_in
         weights["w_out"][:] = state.w_out
         state.w_in = weights["w_in"]
@@ -542,8 +565,8 @@ class _ProcessGroup:
                 f"mask{k}": ((L_max, K), np.bool_),
                 f"neg{k}": ((neg_max,), np.int32),
                 f"meta{k}": ((4,), np.float64),  # L, n_groups, lr | loss
-                f"in_ids{k}": ((L_max,), np.int32),
-                f"dH{k}": ((L_max, d), np.float32),
+                f"in_ids{k}": ((I_max,), np.int32),
+                f"dH{k}": ((I_max, d), np.float32),
                 f"out_ids{k}": ((O_max,), np.int32),
                 f"dOut{k}": ((O_max, d), np.float32),
                 f"counts{k}": ((3,), np.int64),  # n_in, n_out, pairs
@@ -645,7 +668,7 @@ class _ProcessGroup:
             if rank > 0 and P > 2:
                 sel = ids % (P - 1) == rank - 1
                 ids, G = ids[sel], G[sel]
-            _scatter_add(W, ids, G)
+            _scatter_add(W, ids, G, rank == 0 and self.trainer.subwords is not None)
 
     # -- parent side ----------------------------------------------------------------------
     def _signal_all(self, cmd: bytes, children) -> None:

@@ -1,0 +1,93 @@
+"""``embedcli vectors``: the vectors of any words (fastText's ``print-word-vectors``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import numpy as np
+
+from ..errors import EmbedcliError, UsageError
+from ..export import fmt_value, json_vector
+from ..io import atomic_write, iter_lines
+from ..model import Model
+from ..subwords import word_vectors
+from . import main
+from .common import handle_errors, print_json
+
+FORMATS = ("word2vec", "json", "npy")
+
+
+def _read_words(path: str) -> list[str]:
+    words = []
+    for line in iter_lines(path):
+        words.extend(line.split())
+    return words
+
+
+@main.command("vectors")
+@click.argument("model", metavar="MODEL")
+@click.argument("words", nargs=-1, metavar="[WORD...]")
+@click.option("-i", "--input", "input_path", metavar="FILE",
+              help="Read words from FILE (whitespace-separated, any number per line; - = stdin).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="word2vec", show_default=True,
+              help="word2vec text ('N DIM' header, then 'word v1 v2 ...'), json, or npy (float32, N x DIM).")
+@click.option("-o", "--output", metavar="OUT", default="-", show_default=True,
+              help="Write here (- = stdout; npy needs a file or a pipe).")
+@handle_errors
+def vectors_command(model, words, input_path, fmt, output):
+    """Print the vectors of WORDs, in the order given, like fastText's print-word-vectors.
+
+    A word of the vocabulary gets its table row. With a model trained with --subwords, any
+    other word gets the mean of its character n-gram rows (the word need not be in the
+    corpus); without subwords an unknown word is an error. Words are normalised like the
+    vocabulary (lower-cased by default).
+
+    \b
+    Examples:
+      embedcli vectors models/sub king kingliness
+      embedcli vectors models/sub -i words.txt --format json -o vectors.json
+      echo "unseenword" | embedcli vectors models/sub -i - --format npy -o vecs.npy
+    """
+    asked = list(words)
+    if input_path is not None:
+        asked += _read_words(input_path)
+    if not asked:
+        raise UsageError("give words as arguments or with -i FILE")
+    m = Model.load(model)
+    result = word_vectors(m, asked)
+    if fmt == "json":
+        doc = {"model": model, "dim": m.dim, "subwords": m.subwords is not None,
+               "vectors": [{"word": r.word, "token": r.token, "index": r.index, "source": r.source,
+                            "vector": json_vector(r.vector)} for r in result]}
+        if output == "-":
+            print_json(doc)
+        else:
+            import json
+
+            with atomic_write(output) as f:
+                json.dump(doc, f, ensure_ascii=False)
+                f.write("\n")
+        return
+    if fmt == "npy":
+        matrix = np.stack([r.vector for r in result]).astype(np.float32)
+        if output == "-":
+            if sys.stdout.isatty():
+                raise UsageError("--format npy writes binary data: give -o FILE or pipe the output")
+            np.save(sys.stdout.buffer, matrix, allow_pickle=False)
+            sys.stdout.buffer.flush()
+        else:
+            with atomic_write(output, "wb") as f:
+                np.save(f, matrix, allow_pickle=False)
+        return
+    for r in result:
+        if not r.token or any(c.isspace() for c in r.token):
+            raise EmbedcliError(f"{r.token!r} cannot be written in word2vec format; use --format json or npy")
+    lines = [f"{len(result)} {m.dim}\n"]
+    lines += [r.token + " " + " ".join(fmt_value(v) for v in r.vector) + "\n" for r in result]
+    if output == "-":
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
+    else:
+        with atomic_write(output) as f:
+            f.write("".join(lines))

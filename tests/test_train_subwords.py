@@ -1,0 +1,223 @@
+"""Training with character n-grams (`embedcli train --subwords 3-6`): gradients, model files,
+vectors of unseen words, determinism, resume, and the older model format."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from embedcli.cli import main
+from embedcli.model import Model
+from embedcli.subwords import char_ngrams, ngram_buckets, vocab_rows, word_vectors
+from embedcli.train.sgns import cbow_loss_grad, pair_mask, skipgram_loss_grad
+
+from test_train import files, synthetic_corpus
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAST = ["--dim", "8", "--epochs", "2", "--min-count", "1", "--workers", "1", "--subwords", "3-6"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return synthetic_corpus(tmp_path_factory.mktemp("corpus") / "c.txt", lines=600)
+
+
+def train(runner, corpus, out, *extra):
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", *FAST, *extra])
+    assert res.exit_code == 0, res.output
+    return res
+
+
+# -- gradients ---------------------------------------------------------------------------------
+def _numeric(f, x, entries, eps=1e-6):
+    out = []
+    for i in entries:
+        old = x[i]
+        x[i] = old + eps
+        up = f()
+        x[i] = old - eps
+        down = f()
+        x[i] = old
+        out.append((up - down) / (2 * eps))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_subword_gradient_matches_finite_differences(objective, seed):
+    """d loss / d (word and n-gram rows), through the mean of the rows, in float64."""
+    rng = np.random.default_rng(seed)
+    tokens = ["<pad>", "<unk>", "walk", "walked", "walking", "talk", "talked", "naïve", "東京"]
+    table, _ = vocab_rows(tokens, 3, 5, buckets=11, skip=[0, 1])  # few buckets: shared rows
+    d, window, group, N, negative = 3, 2, 4, 3, 2
+    W = rng.normal(0, 0.5, (table.n_rows, d))
+    L = 10
+    ids = rng.integers(2, len(tokens), L)
+    ids[3] = ids[0]  # a repeated token
+    U = rng.normal(0, 0.5, (L, d))
+    V = rng.normal(0, 0.5, (-(-L // group), N, d))
+    mask = pair_mask(np.zeros(L, np.int64), rng.integers(1, window + 1, L), rng.random(L) < 0.9, window)
+    fn = skipgram_loss_grad if objective == "skipgram" else cbow_loss_grad
+
+    def loss():
+        H, _ = table.compose(W, ids)
+        return fn(H, U, V, mask, negative, group)[0]
+
+    H, ctx = table.compose(W, ids)
+    _, _, dH, _, _ = fn(H, U, V, mask, negative, group)
+    rows, G, _ = table.scatter(ctx, dH, exact=True)
+    entries = [(int(r), c) for r in rows for c in range(d)]
+    numeric = _numeric(loss, W, entries)
+    np.testing.assert_allclose(G.reshape(-1), numeric, rtol=1e-5, atol=1e-8)
+    untouched = np.setdiff1d(np.arange(table.n_rows), rows)[:5]  # rows of no batch token: no gradient
+    assert np.all(_numeric(loss, W, [(int(r), 0) for r in untouched]) == 0)
+
+
+# -- the model -----------------------------------------------------------------------------------
+def test_model_files_and_vectors_of_any_word(runner, corpus, tmp_path):
+    out = tmp_path / "m"
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--json", *FAST])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    m = Model.load(out)
+    sub = m.objects["subwords"]
+    assert (sub["minn"], sub["maxn"]) == (3, 6)
+    assert summary["subwords"]["buckets"] == sub["buckets"] == sub["distinct_ngrams"] == m.config["buckets"]
+    assert m.config["version"] == 2 and m.config["subwords"] == "3-6"
+    V, B = len(m.vocab), sub["buckets"]
+    rows = m.arrays["input_rows"]
+    assert rows.shape == (V + B, 8) and m.table.shape == (V, 8)
+    # the table row of a word is the mean of its word row and its n-gram rows
+    cat = m.vocab.index["cat"]
+    expected = rows[[cat] + [V + b for b in ngram_buckets("cat", 3, 6, B)]].astype(np.float64).mean(axis=0)
+    np.testing.assert_allclose(m.table[cat], expected, rtol=1e-6, atol=1e-7)
+    # an unseen word: exactly the mean (float64, n-gram order, one rounding) of its n-gram rows
+    for word in ["cats", "horsey", "トラック"]:
+        assert word not in m.vocab.index
+        b = ngram_buckets(word, 3, 6, B)
+        acc = np.zeros(8)
+        for r in b:
+            acc += rows[V + r]
+        (wv,) = word_vectors(m, [word])
+        assert wv.index is None and wv.source == "subwords"
+        assert np.array_equal(wv.vector, (acc / len(b)).astype(np.float32))
+    (known,) = word_vectors(m, ["Cat"])  # normalised like the vocabulary
+    assert known.index == cat and np.array_equal(known.vector, m.table[cat])
+
+
+def test_training_with_subwords_is_deterministic_and_learns(runner, corpus, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    train(runner, corpus, a)
+    train(runner, corpus, b)
+    assert files(a)["table.npy"] == files(b)["table.npy"]
+    assert files(a)["input_rows.npy"] == files(b)["input_rows.npy"]
+    w2a, w2b = tmp_path / "w2a", tmp_path / "w2b"
+    train(runner, corpus, w2a, "--workers", "2")
+    train(runner, corpus, w2b, "--workers", "2")
+    assert files(w2a)["table.npy"] == files(w2b)["table.npy"]
+    # the trained table separates animals from vehicles (shared contexts are nearer)
+    long = tmp_path / "long"
+    train(runner, corpus, long, "--epochs", "8", "--sample", "0")
+    m = Model.load(long)
+    t = m.table / np.linalg.norm(m.table, axis=1, keepdims=True).clip(1e-9)
+    idx = {w: m.vocab.index[w] for w in ["cat", "dog", "horse", "cow", "car", "bus", "truck", "train"]}
+    animals = [idx[w] for w in ["cat", "dog", "horse", "cow"]]
+    vehicles = [idx[w] for w in ["car", "bus", "truck", "train"]]
+    within = np.mean([t[i] @ t[j] for i in animals for j in animals if i != j])
+    across = np.mean([t[i] @ t[j] for i in animals for j in vehicles])
+    assert within > across + 0.1
+
+
+def test_subwords_resume_equals_uninterrupted_run(runner, corpus, tmp_path, monkeypatch):
+    full = tmp_path / "full"
+    train(runner, corpus, full, "--epochs", "3")
+    import embedcli.train.run as run_mod
+
+    real_build = run_mod.build_model
+    calls = {"n": 0}
+
+    def stop_after_checkpoint(*a, **k):
+        model = real_build(*a, **k)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return model
+
+    out = tmp_path / "ck"
+    monkeypatch.setattr(run_mod, "build_model", stop_after_checkpoint)
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", *FAST, "--epochs", "3",
+                               "--checkpoint-every", "2"])
+    assert res.exit_code == 130
+    monkeypatch.setattr(run_mod, "build_model", real_build)
+    assert Model.load(out).objects["train_state"]["epochs_done"] == 2
+    res = runner.invoke(main, ["train", "--resume", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    for name in ("table.npy", "input_rows.npy", "output.npy"):
+        assert files(out)[name] == files(full)[name], name
+
+
+def test_buckets_flag_and_dry_run(runner, corpus, tmp_path):
+    out = tmp_path / "m"
+    train(runner, corpus, out, "--buckets", "97")
+    m = Model.load(out)
+    assert m.objects["subwords"]["buckets"] == 97 and m.arrays["input_rows"].shape[0] == len(m.vocab) + 97
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run", "--json", *FAST])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    distinct = len({g for t in m.vocab.tokens[2:] for g in char_ngrams(t, 3, 6)})
+    assert info["subwords"]["buckets"] == info["subwords"]["distinct_ngrams"] == distinct
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run"])
+    assert res.exit_code == 0 and "hash buckets" not in res.output  # no subwords: not mentioned
+    for bad, msg in ((["--subwords", "6-3"], "--subwords"), (["--subwords", "x"], "--subwords"),
+                     (["--buckets", "0"], "--buckets")):
+        res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "e"), *bad])
+        assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output
+
+
+def test_version_1_model_still_loads_and_answers(runner, tmp_path):
+    """A model written by the code before subwords (format version 1, committed as test data)."""
+    src = os.path.join(HERE, "data", "model_v1")
+    m = Model.load(src)
+    assert m.config["version"] == 1 and m.subwords is None
+    res = runner.invoke(main, ["similar", src, "the", "-k", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.output)) == 3
+    res = runner.invoke(main, ["vectors", src, "the", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["vectors"][0]["source"] == "vocabulary"
+    res = runner.invoke(main, ["vectors", src, "zzzunseen"])
+    assert res.exit_code == 1 and "unknown word" in res.output
+    # and it resumes/re-saves as before: loading and saving keeps its rows
+    copy = tmp_path / "copy"
+    shutil.copytree(src, copy)
+    Model.load(copy).save(copy)
+    assert np.array_equal(Model.load(copy).table, m.table)
+
+
+def test_vectors_command(runner, corpus, tmp_path):
+    out = tmp_path / "m"
+    train(runner, corpus, out)
+    res = runner.invoke(main, ["vectors", str(out), "cat", "cats"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "2 8" and lines[1].split()[0] == "cat" and lines[2].split()[0] == "cats"
+    m = Model.load(out)
+    wv = word_vectors(m, ["cat", "cats"])
+    for line, w in zip(lines[1:], wv):
+        assert np.array_equal(np.array(line.split()[1:], dtype=np.float32), w.vector)
+    words = tmp_path / "words.txt"
+    words.write_text("dog doggo\nbus\n", encoding="utf-8")
+    npy = tmp_path / "v.npy"
+    res = runner.invoke(main, ["vectors", str(out), "-i", str(words), "--format", "npy", "-o", str(npy)])
+    assert res.exit_code == 0, res.output
+    arr = np.load(npy)
+    assert arr.shape == (3, 8) and np.array_equal(arr, np.stack([w.vector for w in word_vectors(m, ["dog", "doggo", "bus"])]))
+    res = runner.invoke(main, ["vectors", str(out), "doggo", "--format", "json"])
+    doc = json.loads(res.output)
+    assert doc["subwords"] is True and doc["vectors"][0]["source"] == "subwords" and doc["vectors"][0]["index"] is None
+    res = runner.invoke(main, ["vectors", str(out)])
+    assert res.exit_code == 2 and "give words" in res.output
