@@ -70,6 +70,7 @@ def train(
     workers: int | None = None,
     batch_words: int | None = None,
     word_ngrams: int | None = None,
+    subwords: int | str | None = None,
     buckets: int | None = None,
     label_prefix: str | None = None,
     vocab: Vocab | str | os.PathLike | None = None,
@@ -95,7 +96,9 @@ def train(
     text, settings, ``seed`` and ``workers`` the table has the same bytes as
     ``embedcli train FILE``. ``progress`` receives the trainer's per-batch events (dicts with
     ``epoch``, ``words``, ``loss``, ``lr`` ...). ``tmp_dir``: where temporary files go (the strings
-    of ``corpus``, the corpus ids). A bad value raises
+    of ``corpus``, the corpus ids). ``subwords="3-6"``: character n-grams of 3 to 6 characters in
+    ``buckets`` hash rows (default: the vocabulary's distinct n-grams), so that any word gets a
+    vector (see :mod:`embedcli.subwords`). A bad value raises
     :class:`~embedcli.errors.ParameterError` naming the parameter.
     """
     vocab_obj = vocab if isinstance(vocab, Vocab) else None
@@ -103,7 +106,7 @@ def train(
         "objective": objective, "dim": dim, "window": window, "negative": negative, "sample": sample,
         "epochs": epochs, "lr": lr, "min_lr": min_lr, "min_count": min_count, "max_size": max_size,
         "seed": seed, "workers": workers, "batch_words": batch_words, "word_ngrams": word_ngrams,
-        "buckets": buckets, "label_prefix": label_prefix,
+        "subwords": subwords, "buckets": buckets, "label_prefix": label_prefix,
         "vocab": None if vocab is None or vocab_obj is not None else os.fspath(vocab),
         "init": None if init is None else os.fspath(init), "freeze": freeze, "lower": lower,
         "keep_punct": keep_punct, "encoding_errors": encoding_errors, "checkpoint_every": checkpoint_every,
