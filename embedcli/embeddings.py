@@ -86,6 +86,15 @@ class Embeddings:
         return self.vocab[word]
 
     def __getitem__(self, word: str) -> np.ndarray:
+        """The row of ``word``; with subwords (a model trained with ``subwords``) a word outside
+        the vocabulary gets the mean of its character n-gram rows instead of a KeyError."""
+        sub = self.model.subwords
+        if sub is not None:
+            from .inspect import word_token
+
+            token = word_token(self.vocab, word)
+            if token not in self.vocab.index:
+                return sub.vector(token)
         return self.table[self.vocab[word]]
 
     def __contains__(self, word: object) -> bool:
@@ -115,13 +124,16 @@ class Embeddings:
         if topn < 1:
             raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
         res = most_similar(self.vocab, self.table, _words(positive), _words(negative), topn,
-                           index=self._vector_index())
+                           index=self._vector_index(), subwords=self.model.subwords)
         return [(n.token, n.score) for n in res]
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two words (gensim's ``similarity``)."""
-        ua = self._vector_index().unit(self.vocab[a])
-        ub = self._vector_index().unit(self.vocab[b])
+        from .query import _resolve
+
+        sub = self.model.subwords
+        ua = self._vector_index().unit(_resolve(self.vocab, a, sub) if sub is not None else self.vocab[a])
+        ub = self._vector_index().unit(_resolve(self.vocab, b, sub) if sub is not None else self.vocab[b])
         return float(np.dot(ua, ub))
 
     def analogy(self, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
@@ -189,9 +201,11 @@ class Embeddings:
         rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab
         return {
             "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
-                                          case_insensitive=case_insensitive) for p in sim],
+                                          case_insensitive=case_insensitive, subwords=self.model.subwords)
+                           for p in sim],
             "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
-                                             case_insensitive=case_insensitive, progress=progress) for p in ana],
+                                             case_insensitive=case_insensitive, progress=progress,
+                                             subwords=self.model.subwords) for p in ana],
         }
 
     def save(self, path: str | os.PathLike) -> None:

@@ -18,6 +18,12 @@ frequency-ordered vocabulary that is simply its first N words):
   negative=[a], topn=5)`` restricted to the ``restrict_vocab`` most frequent words, skipping the input
   words), correct when the best remaining word is ``expected``. Questions with an unknown word are
   skipped and counted; accuracy per section and overall over the answered questions.
+
+With ``subwords`` (a model trained with character n-grams) nothing is skipped for an unknown word:
+a word outside the known words gets its vector from the vocabulary's table or, outside the
+vocabulary, from its n-grams (normalised like the vocabulary first), and is counted in
+``subword_pairs`` / ``subword_questions``. An analogy whose expected answer is not a known word
+cannot be answered right (only known words are candidates) and counts as incorrect.
 """
 
 from __future__ import annotations
@@ -98,6 +104,18 @@ class _Known:
         return word.upper() if self.case_insensitive else word
 
 
+def _any_word_vector(vocab: Vocab, table: np.ndarray, subwords, word: str) -> np.ndarray | None:
+    """A word's table row, or its n-gram vector outside the vocabulary (None: not one token)."""
+    from .inspect import word_token
+
+    try:
+        token = word_token(vocab, word)
+    except EmbedcliError:
+        return None
+    i = vocab.index.get(token)
+    return np.asarray(table[i], dtype=np.float32) if i is not None else subwords.vector(token)
+
+
 # -- word pairs --------------------------------------------------------------------------------
 @dataclass
 class PairsResult:
@@ -109,6 +127,7 @@ class PairsResult:
     oov_share: float  # oov_pairs / (pairs + oov_pairs)
     invalid_lines: list[int] = field(default_factory=list)
     oov_examples: list[str] = field(default_factory=list)
+    subword_pairs: int = 0  # pairs with a word outside the known words, answered from subwords
 
     def to_dict(self) -> dict:
         return {
@@ -118,6 +137,7 @@ class PairsResult:
             "pairs": self.pairs,
             "oov_pairs": self.oov_pairs,
             "oov_share": self.oov_share,
+            "subword_pairs": self.subword_pairs,
             "invalid_lines": self.invalid_lines,
         }
 
@@ -131,13 +151,14 @@ def evaluate_pairs(
     case_insensitive: bool = True,
     delimiter: str = "\t",
     encoding_errors: str = "strict",
+    subwords=None,
 ) -> PairsResult:
     known = _Known(vocab, table, restrict_vocab, case_insensitive)
     vi = known.index
     name = display_name(path)
     gold: list[float] = []
     model: list[float] = []
-    oov = 0
+    oov = n_subword = 0
     invalid: list[int] = []
     oov_examples: list[str] = []
     for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
@@ -151,13 +172,21 @@ def evaluate_pairs(
             invalid.append(line_no)
             continue
         ka, kb = known.key(a), known.key(b)
-        if ka not in known.ok or kb not in known.ok:
+        if subwords is not None and (ka not in known.ok or kb not in known.ok):
+            va = vi.vectors[known.ok[ka]] if ka in known.ok else _any_word_vector(vocab, table, subwords, a)
+            vb = vi.vectors[known.ok[kb]] if kb in known.ok else _any_word_vector(vocab, table, subwords, b)
+            if va is not None and vb is not None:
+                n_subword += 1
+        elif ka not in known.ok or kb not in known.ok:
+            va = vb = None
+        else:
+            va = vi.vectors[known.ok[ka]]
+            vb = vi.vectors[known.ok[kb]]
+        if va is None or vb is None:
             oov += 1
             if len(oov_examples) < 5:
                 oov_examples.append(a if ka not in known.ok else b)
             continue
-        va = vi.vectors[known.ok[ka]]
-        vb = vi.vectors[known.ok[kb]]
         na, nb = np.linalg.norm(va), np.linalg.norm(vb)
         with np.errstate(invalid="ignore", divide="ignore"):
             cos = float(np.dot(va / na, vb / nb))
@@ -182,6 +211,7 @@ def evaluate_pairs(
         oov_share=oov / (len(gold) + oov),
         invalid_lines=invalid,
         oov_examples=oov_examples,
+        subword_pairs=n_subword,
     )
 
 
@@ -218,6 +248,7 @@ class AnalogyResult:
     questions: int  # questions read (valid lines)
     oov_questions: int  # skipped for an unknown word
     invalid_lines: list[int] = field(default_factory=list)
+    subword_questions: int = 0  # with a word outside the known words, answered with subword vectors
 
     @property
     def accuracy(self) -> float:
@@ -236,6 +267,7 @@ class AnalogyResult:
             "questions": self.questions,
             "oov_questions": self.oov_questions,
             "oov_share": self.oov_share,
+            "subword_questions": self.subword_questions,
             "sections": [s.to_dict() for s in self.sections],
             "invalid_lines": self.invalid_lines,
         }
@@ -251,13 +283,18 @@ def evaluate_analogies(
     encoding_errors: str = "strict",
     batch: int = 256,
     progress: Callable[[int], None] | None = None,
+    subwords=None,
 ) -> AnalogyResult:
     known = _Known(vocab, table, restrict_vocab, case_insensitive)
     vi = known.index
     name = display_name(path)
     sections: list[Section] = []
     questions: list[tuple[int, int, int, int, str, Section]] = []  # a, b, c positions, expected key
-    n_questions = oov = 0
+    n_questions = oov = n_subword = 0
+    n_known = len(vi.vectors)
+    extra: list[np.ndarray] = []  # subword vectors of query words outside the known words
+    extra_keys: list[str] = []
+    extra_at: dict[str, int] = {}
     invalid: list[int] = []
     for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
         if line.startswith(": "):
@@ -273,6 +310,24 @@ def evaluate_analogies(
             continue
         n_questions += 1
         a, b, c, expected = (known.key(w) for w in words)
+        if subwords is not None and any(w not in known.ok for w in (a, b, c, expected)):
+            pos = []
+            for word, key in zip(words[:3], (a, b, c)):
+                if key in known.ok:
+                    pos.append(known.ok[key])
+                    continue
+                if key not in extra_at:
+                    vec = _any_word_vector(vocab, table, subwords, word)
+                    if vec is None:
+                        break
+                    extra_at[key] = n_known + len(extra)
+                    extra.append(vec)
+                    extra_keys.append(key)
+                pos.append(extra_at[key])
+            if len(pos) == 3:
+                n_subword += 1
+                questions.append((pos[0], pos[1], pos[2], expected, sections[-1]))
+                continue
         if any(w not in known.ok for w in (a, b, c, expected)):
             oov += 1
             continue
@@ -282,10 +337,15 @@ def evaluate_analogies(
 
     unit = vi.vectors.astype(np.float32, copy=True)
     norms = vi.norms
+    if extra:  # query rows only: never candidates
+        unit = np.concatenate([unit, np.stack(extra).astype(np.float32)])
+        all_norms = np.concatenate([norms, np.linalg.norm(unit[n_known:], axis=1)])
+    else:
+        all_norms = norms
     with np.errstate(invalid="ignore", divide="ignore"):
-        unit /= norms[:, None]
-    zero = norms == 0
-    keys = known.keys
+        unit /= all_norms[:, None]
+    zero = all_norms == 0
+    keys = known.keys + extra_keys
     topn = 5
     for start in range(0, len(questions), batch):
         qs = questions[start : start + batch]
@@ -296,11 +356,12 @@ def evaluate_analogies(
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = (mean / np.linalg.norm(mean, axis=1, keepdims=True)).astype(np.float32)
             scores = (mean @ vi.vectors.T) / norms
-        scores[:, zero] = -np.inf
+        scores[:, zero[:n_known]] = -np.inf
         scores[np.isnan(scores)] = -np.inf
         rows = np.arange(len(qs))
         for p in (pa, pb, pc):
-            scores[rows, p] = -np.inf  # gensim drops the input words from the ranking
+            inside = p < n_known
+            scores[rows[inside], p[inside]] = -np.inf  # gensim drops the input words from the ranking
         k = min(topn, scores.shape[1])
         if k < scores.shape[1]:
             part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
@@ -325,4 +386,4 @@ def evaluate_analogies(
         if progress is not None:
             progress(len(qs))
     total = Section("Total accuracy", sum(s.correct for s in sections), sum(s.incorrect for s in sections))
-    return AnalogyResult(name, sections, total, n_questions, oov, invalid)
+    return AnalogyResult(name, sections, total, n_questions, oov, invalid, n_subword)

@@ -72,6 +72,7 @@ class PhraseRow:
     index: int
     input: str | None  # the word of the phrase (None for padding)
     vector: np.ndarray
+    subword_ngrams: int = 0  # > 0: a word outside the vocabulary, its vector the mean of this many n-gram rows
 
 
 def phrase_rows(
@@ -82,6 +83,7 @@ def phrase_rows(
     maxlen: int | None = None,
     padding: str = "pre",
     truncating: str = "pre",
+    subwords=None,
 ) -> list[PhraseRow]:
     """The rows of a phrase in order: ``table[ids]`` for the encoded (optionally padded) phrase.
 
@@ -105,10 +107,16 @@ def phrase_rows(
         inputs = pads + kept if padding == "pre" else kept + pads
         ids = [int(i) for i in padded]
     vectors = table[np.asarray(ids, dtype=np.int64)] if ids else np.zeros((0, table.shape[1]), table.dtype)
-    return [
+    rows = [
         PhraseRow(position=p, token=vocab.tokens[i], index=i, input=inputs[p], vector=vectors[p])
         for p, i in enumerate(ids)
     ]
+    if subwords is not None:  # a word outside the vocabulary: its n-gram vector instead of <unk>'s row
+        for r in rows:
+            if r.input is not None and r.input not in vocab.index:
+                r.vector = subwords.vector(r.input)
+                r.subword_ngrams = len(subwords.ngrams(r.input))
+    return rows
 
 
 @dataclass

@@ -10,6 +10,10 @@ candidates nor queries. The arithmetic follows ``gensim.models.KeyedVectors.most
 * the input words are excluded, the rest sorted by descending score (ties: lower index first).
 
 Rows that are all zeros have no direction: they are never returned, and asking for one is an error.
+
+With ``subwords`` (a model trained with character n-grams, :class:`embedcli.subwords.SubwordVectors`)
+a query word outside the vocabulary is its n-gram vector instead of an error, as in fastText's
+``nn`` and ``analogies``: it takes part in the mean like any word, and is not a candidate.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import EmbedcliError
-from .inspect import row_order, word_index
+from .inspect import row_order, word_index, word_token
 from .vocab import Vocab
 
 
@@ -63,17 +67,18 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def unit(self, index: int) -> np.ndarray:
-        """The unit vector of vocabulary row ``index``."""
-        vec = np.asarray(self.table[index], dtype=np.float32)
+    def unit(self, index) -> np.ndarray:
+        """The unit vector of vocabulary row ``index`` (or of a :class:`Query` vector)."""
+        if isinstance(index, Query):
+            vec, name = np.asarray(index.vector, dtype=np.float32), index.token
+        else:
+            vec, name = np.asarray(self.table[index], dtype=np.float32), self.vocab.tokens[index]
         norm = np.linalg.norm(vec)
         if norm == 0:
-            raise EmbedcliError(
-                f"{self.vocab.tokens[index]!r} has an all-zero vector: cosine similarity is undefined for it"
-            )
+            raise EmbedcliError(f"{name!r} has an all-zero vector: cosine similarity is undefined for it")
         return vec / norm
 
-    def mean_vector(self, positive: list[int], negative: list[int] = ()) -> np.ndarray:
+    def mean_vector(self, positive: list, negative: list = ()) -> np.ndarray:
         """Unit-normalised weighted mean of the unit vectors (gensim's ``get_mean_vector``)."""
         mean = np.zeros(self.vectors.shape[1], dtype=np.float32)
         total = 0.0
@@ -118,18 +123,30 @@ class VectorIndex:
         ]
 
 
-def _resolve(vocab: Vocab, word: str) -> int:
+@dataclass(frozen=True, eq=False)
+class Query:
+    """A query word outside the vocabulary, with its vector composed from character n-grams."""
+
+    token: str
+    vector: np.ndarray
+
+
+def _resolve(vocab: Vocab, word: str, subwords=None):
+    """The row of ``word``; with ``subwords`` an unknown word is a :class:`Query` of its n-gram vector."""
+    if subwords is not None:
+        token = word_token(vocab, word)
+        if token not in vocab.index:
+            return Query(token, subwords.vector(token))
     i = word_index(vocab, word)
     if i in set(vocab.special_ids()):
         raise EmbedcliError(f"{word!r} is a special token, not a word; it has no neighbours")
     return i
 
 
-def similar(vocab: Vocab, table: np.ndarray, word: str, k: int = 10, *, index: VectorIndex | None = None) -> list[Neighbour]:
+def similar(vocab: Vocab, table: np.ndarray, word: str, k: int = 10, *, index: VectorIndex | None = None,
+            subwords=None) -> list[Neighbour]:
     """The ``k`` nearest words of ``word`` by cosine (gensim ``most_similar(positive=[word])``)."""
-    index = index or VectorIndex(vocab, table)
-    i = _resolve(vocab, word)
-    return index.top(index.mean_vector([i]), k, {i})
+    return most_similar(vocab, table, [word], (), k, index=index, subwords=subwords)
 
 
 def most_similar(
@@ -140,16 +157,18 @@ def most_similar(
     k: int = 10,
     *,
     index: VectorIndex | None = None,
+    subwords=None,
 ) -> list[Neighbour]:
     """gensim's ``most_similar(positive, negative, topn=k)`` over the words of the vocabulary."""
     index = index or VectorIndex(vocab, table)
-    pos = [_resolve(vocab, w) for w in positive]
-    neg = [_resolve(vocab, w) for w in negative]
+    pos = [_resolve(vocab, w, subwords) for w in positive]
+    neg = [_resolve(vocab, w, subwords) for w in negative]
     if not pos and not neg:
         raise EmbedcliError("give at least one word")
-    return index.top(index.mean_vector(pos, neg), k, set(pos) | set(neg))
+    return index.top(index.mean_vector(pos, neg), k, {i for i in pos + neg if not isinstance(i, Query)})
 
 
-def analogy(vocab: Vocab, table: np.ndarray, a: str, b: str, c: str, k: int = 5, *, index: VectorIndex | None = None) -> list[Neighbour]:
+def analogy(vocab: Vocab, table: np.ndarray, a: str, b: str, c: str, k: int = 5, *, index: VectorIndex | None = None,
+            subwords=None) -> list[Neighbour]:
     """A is to B as C is to ? — 3CosAdd, gensim's ``most_similar(positive=[B, C], negative=[A])``."""
-    return most_similar(vocab, table, [b, c], [a], k, index=index)
+    return most_similar(vocab, table, [b, c], [a], k, index=index, subwords=subwords)

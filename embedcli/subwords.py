@@ -439,3 +439,37 @@ def word_vectors(model, words: Iterable[str]) -> list[WordVector]:
         else:
             out.append(WordVector(word, token, int(i), np.asarray(model.table[i])))
     return out
+
+
+@dataclass
+class SubwordExplanation:
+    """How a word outside the vocabulary gets its vector: the multi-hot vector of its n-gram
+    buckets times the n-gram rows, divided by the number of n-grams (``--explain``)."""
+
+    word: str
+    token: str
+    ngrams: list[tuple[str, int]]  # (n-gram, bucket) in fastText's order
+    counts: np.ndarray  # (buckets,) how often each bucket occurs (the multi-hot vector)
+    vector: np.ndarray  # the composed vector (mean of the n-gram rows, as every command uses it)
+    product: np.ndarray  # counts @ ngram_rows / n, computed here
+    equal: bool
+    max_abs_difference: float
+
+
+def explain_subwords(model, word: str) -> SubwordExplanation:
+    """The n-grams, buckets and composed vector of a word outside the vocabulary of ``model``."""
+    from .inspect import word_token
+
+    sub = model.subwords
+    token = word_token(model.vocab, word)
+    grams = sub.ngrams(token)
+    counts = np.zeros(sub.spec.buckets, dtype=np.float32)
+    for _, b in grams:
+        counts[b] += 1
+    vector = sub.vector(token)
+    if grams:
+        product = ((counts.astype(np.float64) @ sub.ngram_rows.astype(np.float64)) / len(grams)).astype(np.float32)
+    else:
+        product = np.zeros(model.dim, dtype=np.float32)
+    diff = float(np.max(np.abs(product.astype(np.float64) - vector))) if vector.size else 0.0
+    return SubwordExplanation(word, token, grams, counts, vector, product, diff <= 1e-6 * max(1.0, float(np.abs(vector).max(initial=0))), diff)

@@ -221,3 +221,100 @@ def test_vectors_command(runner, corpus, tmp_path):
     assert doc["subwords"] is True and doc["vectors"][0]["source"] == "subwords" and doc["vectors"][0]["index"] is None
     res = runner.invoke(main, ["vectors", str(out)])
     assert res.exit_code == 2 and "give words" in res.output
+
+
+# -- every query command answers an unseen word ----------------------------------------------------
+@pytest.fixture(scope="module")
+def sub_model(tmp_path_factory, corpus):
+    from click.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("sub") / "m"
+    res = CliRunner().invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", *FAST, "--epochs", "4"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_similar_and_analogy_answer_unseen_words(runner, sub_model):
+    m = Model.load(sub_model)
+    (cats,) = word_vectors(m, ["cats"])
+    res = runner.invoke(main, ["similar", str(sub_model), "cats", "-k", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    t = m.table / np.linalg.norm(m.table, axis=1, keepdims=True).clip(1e-12)
+    q = cats.vector / np.linalg.norm(cats.vector)
+    scores = t @ q
+    scores[list(m.vocab.special_ids())] = -np.inf
+    assert [g["index"] for g in got] == list(np.argsort(-scores, kind="stable")[:3])
+    res = runner.invoke(main, ["analogy", str(sub_model), "cat", "cats", "dogz", "-k", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.output)) == 2
+    # a model without subwords still refuses, with the usual message
+    res = runner.invoke(main, ["similar", os.path.join(HERE, "data", "model_v1"), "catzz"])
+    assert res.exit_code == 1 and "unknown word" in res.output
+
+
+def test_show_table_phrase_and_explain_mark_subword_rows(runner, sub_model):
+    m = Model.load(sub_model)
+    res = runner.invoke(main, ["show-table", str(sub_model), "--phrase", "the cats eats", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert [r.get("source") for r in rows] == [None, "subwords", None]
+    assert rows[1]["ngrams"] == len(char_ngrams("cats", 3, 6))
+    (cats,) = word_vectors(m, ["cats"])
+    assert np.array_equal(np.array(rows[1]["vector"], dtype=np.float32), cats.vector)
+    res = runner.invoke(main, ["show-table", str(sub_model), "--explain", "cats", "--json"])
+    assert res.exit_code == 0, res.output
+    e = json.loads(res.output)
+    assert e["source"] == "subwords" and e["index"] is None and e["equal"] is True
+    assert [g["ngram"] for g in e["ngrams"]] == char_ngrams("cats", 3, 6)
+    res = runner.invoke(main, ["show-table", str(sub_model), "--explain", "cats"])
+    assert res.exit_code == 0 and "not in the vocabulary" in res.output and "equal" in res.output
+    res = runner.invoke(main, ["show-table", str(sub_model), "--explain", "cat", "--json"])
+    assert json.loads(res.output)["equal"] is True  # a vocabulary word: the one-hot explanation
+
+
+def test_evaluate_leaves_no_pair_or_question_out(runner, sub_model, tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("cat\tdog\t9\ncats\tdogs\t8.5\ncat\tcar\t1\nhorse\ttrucks\t0.5\n", encoding="utf-8")
+    analogies = tmp_path / "q.txt"
+    analogies.write_text(": plural\ncat cats dog dogs\ncar cars bus buses\ncat dog car bus\n", encoding="utf-8")
+    res = runner.invoke(main, ["evaluate", str(sub_model), "--similarity", str(pairs), "--analogies",
+                               str(analogies), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    p, a = doc["similarity"][0], doc["analogies"][0]
+    assert p["pairs"] == 4 and p["oov_pairs"] == 0 and p["subword_pairs"] == 2
+    assert a["answered"] == 3 and a["oov_questions"] == 0 and a["subword_questions"] == 2
+    # the pair cosine of an unseen word is that of its composed vector
+    m = Model.load(sub_model)
+    from embedcli.evaluate import evaluate_pairs
+
+    one = tmp_path / "one.tsv"
+    one.write_text("cats\tdog\t1\ncat\tdog\t2\nbus\tcar\t3\n", encoding="utf-8")
+    r = evaluate_pairs(m.vocab, m.table, str(one), subwords=m.subwords)
+    assert r.pairs == 3 and r.subword_pairs == 1
+    v1 = Model.load(os.path.join(HERE, "data", "model_v1"))
+    r = evaluate_pairs(v1.vocab, v1.table, str(one))
+    assert r.oov_pairs >= 1  # without subwords unknown words are still skipped
+
+
+def test_embeddings_api_answers_unseen_words(tmp_path, corpus):
+    import embedcli
+
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    emb = embedcli.train(lines, dim=8, epochs=2, min_count=1, workers=1, subwords="3-6", buckets=500)
+    assert emb.model.objects["subwords"]["buckets"] == 500
+    (v,) = word_vectors(emb.model, ["cats"])
+    assert np.array_equal(emb["cats"], v.vector) and np.array_equal(emb["Cat"], emb.table[emb.vocab["cat"]])
+    assert "cats" not in emb  # membership is the vocabulary's
+    near = emb.most_similar("cats", topn=3)
+    assert len(near) == 3 and "cats" not in [w for w, _ in near]
+    assert -1 <= emb.similarity("cats", "dog") <= 1
+    res = emb.evaluate(similarity=[str(_pairs(tmp_path))])["similarity"][0]
+    assert res.oov_pairs == 0 and res.subword_pairs == 1
+
+
+def _pairs(tmp_path):
+    p = tmp_path / "p.tsv"
+    p.write_text("cats\tdog\t1\ncat\tdog\t2\nbus\tcar\t3\n", encoding="utf-8")
+    return p

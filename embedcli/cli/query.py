@@ -57,6 +57,9 @@ def _neighbours_table(title: str, res: list[dict], precision: int = 4) -> Table:
 def _known(emb: Embeddings, words: tuple[str, ...], skipped: list[UnknownWordError]) -> list[str]:
     known = []
     for w in words:
+        if emb.model.subwords is not None:  # any word has a vector (its character n-grams)
+            known.append(w)
+            continue
         try:
             emb.index(w)
         except UnknownWordError as exc:
@@ -326,7 +329,8 @@ def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, cas
         for r in pairs:
             fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
             t.add_row(escape(r.path), fmt(r.spearman), fmt(r.pearson), str(r.pairs),
-                      f"{r.oov_pairs} ({r.oov_share:.1%})")
+                      f"{r.oov_pairs} ({r.oov_share:.1%})"
+                      + (f", {r.subword_pairs} from subwords" if r.subword_pairs else ""))
         out_console.print(t)
         for r in pairs:
             if r.invalid_lines and not quiet:
@@ -345,4 +349,5 @@ def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, cas
         if not quiet:
             err_console.print(f"{escape(r.path)}: {r.oov_questions} of {r.questions} questions skipped "
                               f"({r.oov_share:.1%}) for out-of-vocabulary words"
+                              + (f"; {r.subword_questions} answered with subword vectors" if r.subword_questions else "")
                               + (f"; {len(r.invalid_lines)} malformed line(s)" if r.invalid_lines else ""))

@@ -13,7 +13,7 @@ from ..errors import UsageError
 from ..io import STDIO, check_writable
 from ..model import Model
 from ..export import EXPORT_FORMATS, export, json_vector, table_json
-from ..inspect import abbreviate_onehot, explain, phrase_rows, plot_pca, row_order
+from ..inspect import abbreviate_onehot, explain, phrase_rows, plot_pca, row_order, word_token
 from . import main
 from .common import err_console, escape, handle_errors, json_option, out_console, print_json, progress_bar, quiet_option
 
@@ -121,9 +121,11 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
     title = f"Embedding({len(vocab)}, {m.dim})"
 
     if phrase is not None:
-        rows = phrase_rows(vocab, table, phrase, maxlen=maxlen, padding=padding, truncating=truncating)
+        rows = phrase_rows(vocab, table, phrase, maxlen=maxlen, padding=padding, truncating=truncating,
+                           subwords=m.subwords)
         if as_json:
             print_json([{"position": r.position, "token": r.token, "index": r.index, "input": r.input,
+                         **({"source": "subwords", "ngrams": r.subword_ngrams} if r.subword_ngrams else {}),
                          "vector": json_vector(r.vector)} for r in rows])
             return
         t = Table(title=f"{title}: rows of {escape(repr(phrase))}" + (f", maxlen {maxlen}" if maxlen else ""),
@@ -135,12 +137,21 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
         cols = _add_value_columns(t, m.dim, precision, reserved=width + 20)
         for r in rows:
             label = r.token if r.input is None or r.input == r.token else f"{r.token} ({r.input})"
+            if r.subword_ngrams:
+                label = f"{r.input} (subwords)"
             t.add_row(str(r.position), escape(label), str(r.index), *_cells(r.vector, cols, precision))
         out_console.print(t)
         if not rows:
             err_console.print("the phrase has no tokens")
+        composed = [r for r in rows if r.subword_ngrams]
+        if composed and not quiet:
+            err_console.print(escape("not in the vocabulary, composed from character n-grams (mean of their rows): "
+                                     + ", ".join(f"{r.input} ({r.subword_ngrams} n-grams)" for r in composed)))
         return
 
+    if explain_word is not None and m.subwords is not None and word_token(vocab, explain_word) not in vocab.index:
+        _explain_subwords(m, explain_word, precision, as_json)
+        return
     if explain_word is not None:
         e = explain(vocab, table, explain_word)
         if as_json:
@@ -201,3 +212,28 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
     out_console.print(t)
     if len(indices) < len(vocab) and not quiet:
         err_console.print(f"showing {len(indices)} of {len(vocab)} rows; use --limit N for more")
+
+
+def _explain_subwords(m, word: str, precision: int, as_json: bool) -> None:
+    """--explain for a word outside the vocabulary of a model with subwords."""
+    from ..subwords import explain_subwords
+
+    e = explain_subwords(m, word)
+    if as_json:
+        print_json({"word": e.word, "token": e.token, "index": None, "source": "subwords",
+                    "ngrams": [{"ngram": g, "bucket": b} for g, b in e.ngrams], "buckets": len(e.counts),
+                    "vector": json_vector(e.vector), "product": json_vector(e.product), "equal": e.equal,
+                    "max_abs_difference": e.max_abs_difference})
+        return
+    n = len(e.ngrams)
+    out_console.print(f"[bold]{escape(e.token)}[/] is not in the vocabulary: its vector is composed from its "
+                      f"{n} character n-grams (mean of their rows among {len(e.counts):,} hash buckets).")
+    out_console.print(escape("n-grams (bucket): " + ", ".join(f"{g} ({b})" for g, b in e.ngrams)), markup=False)
+    t = Table(title=f"n-gram counts × n-gram rows ({len(e.counts):,} × {m.dim}) / {n}", title_style="bold")
+    t.add_column("", no_wrap=True)
+    cols = _add_value_columns(t, m.dim, precision, reserved=24)
+    t.add_row("vector (subwords)", *_cells(e.vector, cols, precision))
+    t.add_row("counts @ rows / n", *_cells(e.product, cols, precision))
+    out_console.print(t)
+    verdict = "[green]equal[/]" if e.equal else f"[red]NOT equal[/] (max |difference| {e.max_abs_difference:g})"
+    out_console.print(f"computed the multi-hot n-gram counts @ n-gram rows / {n} and compared with the vector: {verdict}")
