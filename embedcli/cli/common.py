@@ -114,6 +114,38 @@ def escape(text: str) -> str:
     return _escape(text)
 
 
+class DefaultGroup(click.Group):
+    """A group whose arguments go to a ``default`` command unless they start with the name of one
+    of its subcommands (sqlite-utils' ``DefaultGroup`` pattern): ``embedcli vocab CORPUS...`` and
+    ``embedcli vocab merge PARTS...``. Help, usage and errors of the default command read
+    ``embedcli vocab ...``; its help ends with the list of subcommands."""
+
+    def __init__(self, name: str, *, default: click.Command, **attrs):
+        attrs.setdefault("no_args_is_help", False)
+        super().__init__(name, help=default.help, short_help=default.short_help, **attrs)
+        self.default = default
+
+    def _use_default(self, ctx: click.Context, args: list[str]) -> bool:
+        return not args or args[0] not in self.commands
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if self._use_default(ctx, args):
+            ctx.meta[("embedcli.default", id(ctx))] = True
+            # options may follow arguments, as for a command (a group's context stops at the first one)
+            ctx.allow_interspersed_args = self.default.allow_interspersed_args
+            return self.default.parse_args(ctx, args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        if ctx.meta.get(("embedcli.default", id(ctx))):
+            return ctx.invoke(self.default.callback, **ctx.params)
+        return super().invoke(ctx)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.default.format_help(ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
 # -- option decorators ---------------------------------------------------------------------
 def json_option(fn: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(fn)

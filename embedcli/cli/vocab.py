@@ -16,6 +16,7 @@ from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
 from .common import (
+    DefaultGroup,
     encoding_errors_option,
     err_console,
     handle_errors,
@@ -68,19 +69,6 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class VocabCommand(click.Command):
-    """``embedcli vocab CORPUS...`` that also answers ``embedcli vocab merge PARTS...``.
-
-    A first argument ``merge`` runs :func:`vocab_merge_command` with the rest of the arguments
-    (to count a corpus file named ``merge``, write it as ``./merge``).
-    """
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        if args and args[0] == "merge":
-            return vocab_merge_command.make_context(f"{info_name} merge", list(args[1:]), parent=parent, **extra)
-        return super().make_context(info_name, args, parent=parent, **extra)
-
-
 def vocab_shape_options(fn):
     """--specials, --order, --min-count, --max-size: what goes into a vocabulary, in which order."""
     for decorator in reversed([
@@ -97,7 +85,7 @@ def vocab_shape_options(fn):
     return fn
 
 
-@main.command("vocab", cls=VocabCommand)
+@click.command("vocab")
 @click.argument("corpus", nargs=-1, required=True, metavar="CORPUS...")
 @click.option("-o", "--output", required=True, metavar="VOCAB.json", help="Where to write the vocabulary ('-' for stdout).")
 @click.option("--lower/--no-lower", default=True, show_default=True, help="Lower-case the text.")
@@ -275,3 +263,9 @@ def vocab_merge_command(parts, output, specials, order, min_count, max_size, par
     _build_save_report(merged.counter(), merged.total, merged.settings, ", ".join(parts), output, start,
                        as_json, quiet, extra={"parts": len(parts)},
                        specials=specials, order=order, min_count=min_count, max_size=max_size)
+
+
+#: ``embedcli vocab CORPUS...`` counts (the default command); ``embedcli vocab merge PARTS...`` is a
+#: subcommand (to count a corpus file named ``merge``, write it as ``./merge``)
+vocab_group = DefaultGroup("vocab", default=vocab_command, commands=[vocab_merge_command])
+main.add_command(vocab_group)
