@@ -26,6 +26,14 @@ def _words(arg: str | Iterable[str] | None) -> list[str]:
     return list(arg)
 
 
+def _unitvec(vec: np.ndarray) -> np.ndarray:
+    """gensim's ``matutils.unitvec`` of a float32 vector: scaled in float64, returned as float32
+    (an all-zero vector is returned as it is)."""
+    d = vec.astype(np.float64)
+    norm = np.sqrt(np.dot(d, d))
+    return (d * (1.0 / norm)).astype(np.float32) if norm > 0 else vec
+
+
 class Embeddings:
     """A lookup table (row ``i`` = vector of token ``i``) and its vocabulary.
 
@@ -128,13 +136,10 @@ class Embeddings:
         return [(n.token, n.score) for n in res]
 
     def similarity(self, a: str, b: str) -> float:
-        """Cosine similarity of two words (gensim's ``similarity``)."""
-        from .query import _resolve
-
-        sub = self.model.subwords
-        ua = self._vector_index().unit(_resolve(self.vocab, a, sub) if sub is not None else self.vocab[a])
-        ub = self._vector_index().unit(_resolve(self.vocab, b, sub) if sub is not None else self.vocab[b])
-        return float(np.dot(ua, ub))
+        """Cosine similarity of two words, as gensim's ``similarity`` computes it (each vector
+        scaled to unit length in float64, then a float32 dot product); 0.0 with an all-zero row.
+        With subwords, a word outside the vocabulary has its n-gram vector (see ``emb[word]``)."""
+        return float(np.dot(_unitvec(self[a]), _unitvec(self[b])))
 
     def analogy(self, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
         """A is to B as C is to ?: 3CosAdd, ``most_similar(positive=[b, c], negative=[a])``."""

@@ -44,7 +44,7 @@ def _neighbours(emb: Embeddings, pairs: list[tuple[str, float]]) -> list[dict]:
 
 
 def _neighbours_table(title: str, res: list[dict], precision: int = 4) -> Table:
-    t = Table(title=title, title_style="bold")
+    t = Table(title=title, title_style="bold", min_width=len(title))  # the title on one line
     t.add_column("rank", justify="right")
     t.add_column("token")
     t.add_column("index", justify="right")

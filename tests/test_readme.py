@@ -1,0 +1,135 @@
+"""The README stays true: its console examples run and print what it shows; its Python session
+sessions (``pycon`` blocks) run as doctests.
+
+The examples run in order in one scratch directory holding copies of ``sample_data/`` and
+``configs/``, with ``embedcli`` being this checkout's code (``python -m embedcli``). Each
+``$ command`` is run by bash; the lines after it, up to the next ``$`` or the end of the block,
+are its expected output (stdout and stderr as they arrive in one pipe). A line ``...`` in the
+README stands for any number of lines, ``...`` inside a line for any text; durations (``1.36s``)
+and speeds (``461,523 words/s``) are compared as placeholders, since they are measured, and
+lines are compared without their leading and trailing spaces. ``embedcli train`` runs with ``--workers 2``, as the README's figures were made
+(the same seed and workers give the same bytes on any machine; the default is every core).
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(REPO, "README.md")
+TIMING = [
+    (re.compile(r"\b\d[\d,]*(\.\d+)? words/s"), "<N> words/s"),
+    (re.compile(r"\b\d+(\.\d+)?s\b"), "<T>s"),
+]
+
+
+def blocks(kind: str) -> list[str]:
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    return re.findall(r"```" + kind + r"\n(.*?)```", text, flags=re.S)
+
+
+def console_examples() -> list[tuple[str, list[str]]]:
+    examples: list[tuple[str, list[str]]] = []
+    for block in blocks("console"):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                examples.append((line[2:], []))
+            else:
+                examples[-1][1].append(line)
+    return examples
+
+
+def normalise(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        line = line.strip()  # a terminal centres table titles; a log file does not
+        for pattern, placeholder in TIMING:
+            line = pattern.sub(placeholder, line)
+        out.append(line)
+    return out
+
+
+def line_matches(expected: str, actual: str) -> bool:
+    """Equal, where ``...`` inside ``expected`` stands for any text."""
+    if "..." not in expected:
+        return expected == actual
+    return re.fullmatch(".*".join(re.escape(part) for part in expected.split("...")), actual) is not None
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    """``expected`` equals ``actual`` where a ``...`` line of ``expected`` takes any lines."""
+    if not expected:
+        return not actual
+    if expected[0] == "...":
+        return any(matches(expected[1:], actual[k:]) for k in range(len(actual) + 1))
+    return bool(actual) and line_matches(expected[0], actual[0]) and matches(expected[1:], actual[1:])
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    work = tmp_path_factory.mktemp("readme")
+    for name in ("sample_data", "configs"):
+        shutil.copytree(os.path.join(REPO, name), work / name)
+    bin_dir = work / ".bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "embedcli"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m embedcli "$@"\n')
+    wrapper.chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", COLUMNS="100",
+               PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("EMBEDCLI_DEBUG", None)
+    return work, env
+
+
+def test_the_readme_has_console_examples_and_a_python_session():
+    assert len(console_examples()) >= 15 and len(blocks("pycon")) >= 2
+
+
+@pytest.fixture(scope="module")
+def console_runs(workdir):
+    """Every console example run in order: (command, expected lines, output lines, exit code)."""
+    work, env = workdir
+    runs = []
+    for command, expected in console_examples():
+        run = command
+        if re.match(r"embedcli train\b", command) and "--workers" not in command:
+            run = command + " --workers 2"
+        proc = subprocess.run(["bash", "-c", run], cwd=work, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        runs.append((command, expected, proc.stdout.splitlines(), proc.returncode))
+    return runs
+
+
+def test_console_examples_print_what_the_readme_shows(console_runs):
+    failures = []
+    for command, expected, actual, code in console_runs:
+        if code != 0:
+            failures.append(f"$ {command}\nexit {code}\n" + "\n".join(actual))
+        elif expected and not matches(normalise(expected), normalise(actual)):
+            failures.append(f"$ {command}\n--- README\n" + "\n".join(expected) + "\n--- got\n" + "\n".join(actual))
+    assert not failures, "\n\n".join(failures)
+
+
+def test_python_sessions_run_as_shown(workdir, console_runs):
+    work, _ = workdir  # console_runs trained models/default and models/clickbait there
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    names: dict = {"embedcli": __import__("embedcli")}  # the sessions run in order, sharing names
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        for k, session in enumerate(blocks("pycon")):
+            test = doctest.DocTestParser().get_doctest(session, names, f"README.md (Python session {k + 1})",
+                                                        README, 0)
+            runner.run(test, out=report.append, clear_globs=False)
+    finally:
+        os.chdir(cwd)
+    assert runner.tries > 20 and runner.failures == 0, "".join(report)
