@@ -271,7 +271,8 @@ def test_show_table_phrase_and_explain_mark_subword_rows(runner, sub_model):
     res = runner.invoke(main, ["show-table", str(sub_model), "--explain", "cats"])
     assert res.exit_code == 0 and "not in the vocabulary" in res.output and "equal" in res.output
     res = runner.invoke(main, ["show-table", str(sub_model), "--explain", "cat", "--json"])
-    assert json.loads(res.output)["equal"] is True  # a vocabulary word: the one-hot explanation
+    e = json.loads(res.output)  # a vocabulary word: the one-hot explanation, its row marked as composed
+    assert e["equal"] is True and e["composed_from"] == {"word_row": 1, "ngram_rows": len(char_ngrams("cat", 3, 6))}
 
 
 def test_evaluate_leaves_no_pair_or_question_out(runner, sub_model, tmp_path):

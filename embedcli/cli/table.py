@@ -154,12 +154,15 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
         return
     if explain_word is not None:
         e = explain(vocab, table, explain_word)
+        # with subwords the row itself is composed: the mean of the word's own row and its n-gram rows
+        composed = len(m.subwords.ngrams(e.token)) if m.subwords is not None and e.index not in vocab.special_ids() else 0
         if as_json:
             print_json({
                 "word": e.word, "token": e.token, "index": e.index, "vocab_size": e.vocab_size,
                 "one_hot": e.one_hot.astype(int).tolist(), "row": json_vector(e.row),
                 "product": json_vector(e.product), "equal": e.equal,
                 "max_abs_difference": e.max_abs_difference,
+                **({"composed_from": {"word_row": 1, "ngram_rows": composed}} if composed else {}),
             })
             return
         out_console.print(f"[bold]{escape(e.token)}[/] has index [bold]{e.index}[/] in a vocabulary of {e.vocab_size}.")
@@ -174,6 +177,9 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
         verdict = "[green]equal[/] (bit for bit)" if e.equal else \
             f"[red]NOT equal[/] (max |difference| {e.max_abs_difference:g})"
         out_console.print(f"computed one-hot @ table and compared with table[{e.index}]: {verdict}")
+        if composed:
+            out_console.print(f"table[{e.index}] is composed from subwords: the mean of the word's own row and its "
+                              f"{composed} character n-gram rows (input_rows.npy)")
         return
 
     if plot_path is not None:
