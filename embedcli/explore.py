@@ -248,6 +248,14 @@ def neighbour_lists(model: Model, ids: np.ndarray, k: int = NEIGHBOURS,
     }
 
 
+def as_model(obj: Any) -> Model:
+    """A :class:`Model`, or the model of an ``Embeddings``/``Classifier`` (their ``.model``)."""
+    model = obj if isinstance(obj, Model) else getattr(obj, "model", None)
+    if not isinstance(model, Model):
+        raise TypeError(f"expected a Model, Embeddings or Classifier, got {type(obj).__name__}")
+    return model
+
+
 def resolve_limit(limit: int | None, method: str) -> int:
     """The number of words for ``method``: ``limit`` checked, or the method's default."""
     if method not in METHODS:
@@ -265,7 +273,7 @@ def resolve_limit(limit: int | None, method: str) -> int:
 
 
 def explore_data(
-    model: Model,
+    model: "Model | Any",
     *,
     limit: int | None = None,
     method: str = "pca",
@@ -273,7 +281,10 @@ def explore_data(
     progress: Progress | None = None,
     name: str | None = None,
 ) -> dict[str, Any]:
-    """The data of the page, as a JSON-ready dict (see the module docstring)."""
+    """The data of the page, as a JSON-ready dict (see the module docstring). ``model``: a
+    :class:`~embedcli.model.Model`, or what :func:`embedcli.load` returns (``Embeddings``,
+    ``Classifier``), whose ``.model`` is used."""
+    model = as_model(model)
     limit = resolve_limit(limit, method)
     vocab, table = model.vocab, model.table
     ids = np.asarray(row_order(vocab, limit, by="frequency", words_only=True), dtype=np.int64)
@@ -347,7 +358,7 @@ class ExploreResult:
 
 
 def write_explorer(
-    model: Model,
+    model: "Model | Any",
     path: str,
     *,
     limit: int | None = None,

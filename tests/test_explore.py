@@ -318,3 +318,18 @@ def test_neighbour_lists_are_those_of_similar_over_the_whole_vocabulary():
     # a tiny vocabulary: lists shorter than 10
     small = explore_data(make_model(4, 3))
     assert [len(x) for x in decode_lists(small)] == [3, 3, 3, 3]
+
+
+def test_library_takes_what_embedcli_load_returns(tmp_path):
+    import embedcli
+
+    m = make_model(30, 6, seed=4)
+    m.save(tmp_path / "m")
+    loaded = embedcli.load(tmp_path / "m")
+    assert not isinstance(loaded, Model)
+    res = write_explorer(loaded, str(tmp_path / "a.html"))
+    write_explorer(Model.load(tmp_path / "m"), str(tmp_path / "b.html"))
+    assert res.words == 30
+    assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+    with pytest.raises(TypeError, match="Model, Embeddings or Classifier"):
+        explore_data(m.table)

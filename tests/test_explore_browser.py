@@ -173,6 +173,24 @@ def test_search_shows_the_neighbours_of_similar(browser, skipgram, cli):
     assert console_problems(browser) == []
 
 
+def test_the_address_names_the_chosen_word(browser, skipgram):
+    _, page = skipgram
+    open_page(browser, page)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    search(browser, tokens[7])
+    assert browser.execute_script("return location.hash") == "#" + tokens[7]
+    # opening map.html#word shows that word
+    browser.get("about:blank")
+    browser.get("file://" + os.path.abspath(page) + "#" + tokens[42].upper())
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "selected").is_displayed())
+    assert browser.find_element(By.ID, "word").text == tokens[42]
+    assert len(listed(browser, "neighbours")) == 10
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    assert browser.execute_script("return location.hash") == ""
+    assert not browser.find_element(By.ID, "selected").is_displayed()
+    assert console_problems(browser) == []
+
+
 def test_partial_map_lists_similar_with_the_words_off_the_map(browser, partial, cli):
     model, page = partial
     open_page(browser, page)

@@ -31,9 +31,10 @@ def explore_command(model, output, limit, method, seed, as_json, quiet):
 
     Open it in any browser (no server, no network): zoom and pan the 2-D map, point at a
     word, search a word to see its nearest neighbours (cosine in the full dimension, the
-    order of `embedcli similar`), solve analogies (like `embedcli analogy`). Points are
-    coloured by frequency, or for a classifier by the label each word leans to. The full
-    vectors of the words go into the page: 5,000 words x 100 dims make a ~2.8 MB file.
+    list `embedcli similar` prints), solve analogies (like `embedcli analogy`, among the
+    map's words). Points are coloured by frequency, or for a classifier by the label each
+    word leans to. The words' float32 vectors and neighbour lists go into the page: 5,000
+    words x 100 dims make a 3.2 MB file. Opening map.html#WORD shows WORD.
 
     \b
     Examples:
