@@ -217,7 +217,7 @@ def test_cli_writes_the_page(runner, model_dir, tmp_path):
     out = tmp_path / "map.html"
     r = runner.invoke(main, ["explore", model_dir, "-o", str(out), "--limit", "30"])
     assert r.exit_code == 0, r.output
-    assert "wrote" in r.stderr and "30 words x 12 dims" in r.stderr
+    assert r.stdout.startswith("wrote ") and "30 words x 12 dims" in r.stdout and r.stderr == ""
     data = page_data(out.read_text(encoding="utf-8"))
     assert len(data["tokens"]) == 30 and data["name"] == "m"
     r = runner.invoke(main, ["explore", model_dir, "-o", str(out), "--json", "--method", "tsne", "--seed", "2"])
@@ -230,8 +230,10 @@ def test_cli_stdout_and_quiet(runner, model_dir, tmp_path):
     r = runner.invoke(main, ["explore", model_dir, "-o", "-"])
     assert r.exit_code == 0
     assert r.stdout.startswith("<!DOCTYPE html>") and r.stdout.rstrip().endswith("</html>")
-    assert r.stderr == ""
+    assert r.stderr.startswith("wrote stdout: 40 words x 12 dims")  # the summary moves to stderr
     assert len(page_data(r.stdout)["tokens"]) == 40
+    r = runner.invoke(main, ["explore", model_dir, "-o", "-", "-q"])
+    assert r.exit_code == 0 and r.stderr == "" and r.stdout.startswith("<!DOCTYPE html>")
     r = runner.invoke(main, ["explore", model_dir, "-o", str(tmp_path / "q.html"), "--quiet"])
     assert r.exit_code == 0 and r.output == "" and (tmp_path / "q.html").stat().st_size > 1000
 

@@ -11,7 +11,16 @@ from ..explore import METHODS, TSNE_ITERATIONS, resolve_limit, write_explorer
 from ..io import STDIO, check_writable
 from ..model import Model
 from . import main
-from .common import err_console, escape, handle_errors, json_option, print_json, progress_bar, quiet_option
+from .common import (
+    err_console,
+    escape,
+    handle_errors,
+    json_option,
+    out_console,
+    print_json,
+    progress_bar,
+    quiet_option,
+)
 
 
 @main.command("explore")
@@ -50,14 +59,15 @@ def explore_command(model, output, limit, method, seed, as_json, quiet):
     check_writable(output)
     m = Model.load(model)
     name = os.path.basename(os.path.normpath(model)) or model
-    show = not quiet and output != STDIO
-    # steps: one neighbour list per word, then the t-SNE iterations
+    # progress: one step per word's neighbour list, then the t-SNE iterations
     total = min(n_words, len(m.vocab)) + (TSNE_ITERATIONS if method == "tsne" else 0)
-    with progress_bar("neighbours" + (" + t-SNE" if method == "tsne" else ""), total, quiet=not show,
+    with progress_bar("neighbours" + (" + t-SNE" if method == "tsne" else ""), total, quiet=quiet,
                       unit="steps") as advance:
         res = write_explorer(m, output, limit=n_words, method=method, seed=seed, progress=advance, name=name)
-    if as_json and output != STDIO:
+    if as_json:
         print_json(res.to_dict())
-    elif show:
-        err_console.print(f"wrote {escape(output)}: {res.words:,} words x {res.dim} dims, {method}, "
-                          f"{res.bytes / 1e6:.1f} MB; open it in a browser", soft_wrap=True)
+    elif not quiet:  # the summary goes to stdout, or to stderr when the page does
+        console = err_console if output == STDIO else out_console
+        where = "stdout" if output == STDIO else escape(output)
+        console.print(f"wrote {where}: {res.words:,} words x {res.dim} dims, {method}, {res.bytes / 1e6:.1f} MB"
+                      + ("" if output == STDIO else "; open it in a browser"), soft_wrap=True)
