@@ -98,10 +98,6 @@ def encode_tokens_lines(
         yield vocab.lookup(pattern.findall(normalize(line, settings)), oov)
 
 
-def encode_phrases(phrases: Iterable[str], vocab: Vocab, oov: str = "unk") -> list[list[int]]:
-    return list(encode_tokens_lines(phrases, vocab, oov))
-
-
 @dataclass
 class Spool:
     """Encoded phrases kept on disk: flat int32 ids and int64 lengths, in two

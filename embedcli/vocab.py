@@ -19,9 +19,8 @@ from typing import Callable, Iterable, Sequence
 
 from . import __version__
 from .errors import FormatError, ParameterError
-from .io import atomic_write, check_format_header, display_name, iter_chunks, read_json_document
+from .io import atomic_write, check_format_header, display_name, read_json_document
 from .text import TextSettings
-from .tokenizer import iter_tokens
 
 FORMAT = "embedcli-vocab"
 VERSION = 1
@@ -50,23 +49,6 @@ def count_tokens(
     return count_tokens_fast(
         paths, settings, workers=workers, encoding_errors=encoding_errors, progress=progress
     )
-
-
-def count_tokens_simple(
-    paths: Sequence[str | os.PathLike],
-    settings: TextSettings = TextSettings(),
-    *,
-    encoding_errors: str = "strict",
-) -> tuple[Counter, int]:
-    """Reference implementation of :func:`count_tokens` (one regex pass per chunk), for tests."""
-    counts: Counter = Counter()
-    total = 0
-    for path in paths:
-        chunks = iter_chunks(path, encoding_errors=encoding_errors)
-        for tokens in iter_tokens(chunks, settings):
-            counts.update(tokens)
-            total += len(tokens)
-    return counts, total
 
 
 @dataclass

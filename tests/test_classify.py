@@ -114,7 +114,16 @@ def test_rows_gradient_equals_add_at():
 def test_fnv1a_known_values():
     # reference values of 32-bit FNV-1a
     assert fnv1a(["", "a", "foobar"]).tolist() == [0x811C9DC5, 0xE40C292C, 0xBF9CF968]
-    assert fnv1a(["héllo"])[0] == fnv1a(["héllo"])[0]
+    # non-ASCII bytes are XORed as fastText's signed chars (h ^= uint32(int8(c))), unlike plain FNV-1a
+    def reference(s):
+        h = 0x811C9DC5
+        for b in s.encode("utf-8"):
+            h = ((h ^ ((b - 256) & 0xFFFFFFFF if b >= 0x80 else b)) * 0x01000193) & 0xFFFFFFFF
+        return h
+
+    words = ["héllo", "naïve", "日本語", "a" * 40]
+    assert fnv1a(words).tolist() == [reference(w) for w in words]
+    assert fnv1a(["héllo"])[0] != 0x4AA48540  # what plain FNV-1a (unsigned bytes) gives
     assert fnv1a([]).shape == (0,)
 
 

@@ -61,5 +61,13 @@ def test_empty_corpus(tmp_path):
         encode_corpus([p])
 
 
-def test_sentence_break_constant():
-    assert SENTENCE_BREAK == -1
+def test_sentence_breaks_mark_line_ends_and_are_never_token_ids(tmp_path):
+    p = tmp_path / "c.txt"
+    p.write_text("a b\n\nb c a\nc\n", encoding="utf-8")
+    vocab, enc = encode_corpus([p], min_count=1)
+    with enc:
+        ids = enc.ids().tolist()
+    breaks = [i for i, x in enumerate(ids) if x == SENTENCE_BREAK]
+    assert breaks == [2, 6, 8]  # after each non-empty line; the empty line adds none
+    assert all(0 <= x < len(vocab) for x in ids if x != SENTENCE_BREAK)
+    assert not 0 <= SENTENCE_BREAK < len(vocab)

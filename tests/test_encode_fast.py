@@ -20,7 +20,8 @@ from embedcli.encode import (
 from embedcli.errors import EmbedcliError
 from embedcli.io import iter_lines
 from embedcli.text import TextSettings
-from embedcli.vocab import build_vocab, count_tokens_simple
+from embedcli.vocab import build_vocab
+from reference import count_tokens_simple
 
 from test_partial import ATOMS  # the same awkward pieces as the counting tests
 

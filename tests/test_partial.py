@@ -20,7 +20,8 @@ from embedcli.pool import count_partial
 from embedcli.shards import shard_ranges
 from embedcli.text import TextSettings
 from embedcli.tokenizer import tokenize
-from embedcli.vocab import build_vocab, count_tokens, count_tokens_simple
+from embedcli.vocab import build_vocab, count_tokens
+from reference import count_tokens_simple
 
 SETTINGS = [
     TextSettings(),

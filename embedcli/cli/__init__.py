@@ -10,7 +10,7 @@ import click
 from .. import __version__
 
 # Command modules register their commands on import. They are imported when needed, so that
-# `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the table code: a command
+# `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the query code: a command
 # listed here imports only its module; any other name (and --help) imports every module.
 _COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore", "vectors": "vectors"}
 _ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explore", "vectors")
