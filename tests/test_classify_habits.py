@@ -185,3 +185,11 @@ def test_stable_for_every_lr_fasttext_users_pass(word_ngrams):
         if lr >= 0.05:
             _, p, _ = Classifier(model).test(test)
             assert p >= 0.9, (lr, p)
+
+
+def test_a_log_gets_one_plain_line_per_epoch(runner, tmp_path, twelve_lines):
+    # stderr is not a terminal here: plain lines as for skip-gram, no progress display
+    r = _train(runner, twelve_lines, "-o", tmp_path / "m", "--epochs", "3", "--dim", "8")
+    lines = [l for l in r.stderr.splitlines() if l.startswith("epoch ")]
+    assert [l.split()[:3] for l in lines] == [["epoch", "1/3", "done"], ["epoch", "2/3", "done"], ["epoch", "3/3", "done"]]
+    assert all("loss" in l and "words/s" in l and l == l.rstrip() and "\x1b" not in l for l in lines)
