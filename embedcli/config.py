@@ -56,6 +56,7 @@ class TrainSettings:
     freeze: bool = False  # with init: never update the rows found in the file
     lower: bool = True
     keep_punct: bool = False
+    order: str = "appearance"  # vocabulary order: appearance (first appearance) or frequency
     encoding_errors: str = "strict"
     #: which keys were set (by a file, a flag or an argument); not a setting, never saved
     explicit: frozenset = field(default=frozenset(), repr=False, compare=False)
@@ -175,6 +176,10 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
     if key == "label_prefix":
         if not isinstance(value, str) or not value or any(c.isspace() for c in value):
             raise bad("a non-empty word without spaces (like __label__)")
+        return value
+    if key == "order":
+        if value not in ("appearance", "frequency"):
+            raise bad("appearance or frequency")
         return value
     if key == "encoding_errors":
         if value not in ("strict", "replace", "ignore"):

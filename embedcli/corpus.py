@@ -178,6 +178,7 @@ def encode_corpus(
     encoding_errors: str = "strict",
     progress: Callable[[int], None] | None = None,
     tmp_dir: str | None = None,
+    order: str = "appearance",
 ) -> tuple[Vocab, EncodedCorpus]:
     """Build the vocabulary (unless ``vocab`` is given) and encode the corpus, in one pass.
 
@@ -203,7 +204,7 @@ def encode_corpus(
         if vocab is None:
             counter = Counter(dict(zip(tokens, counts.tolist())))
             vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size,
-                                source=names)
+                                source=names, order=order)
         specials = set(vocab.specials.values())
         # remap[raw] -> final id; raw 0 = sentence break -> -1; dropped words -> -2
         vindex = vocab.index

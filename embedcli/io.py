@@ -352,12 +352,22 @@ def iter_lines(
                 yield line[:-1] if line.endswith("\r") else line
 
 
-def _check_parent(path: str) -> str:
+def _check_parent(path: str, create: bool = False) -> str:
+    """The directory ``path`` goes in. A missing one (and its missing parents) is created with
+    ``create``; otherwise only checked: its nearest existing ancestor must be a writable directory."""
     parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise UsageError(f"cannot write {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise EmbedcliError(f"cannot write {path}: directory {parent} is not writable")
+    existing = parent
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"cannot write {path}: {existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK):
+        raise EmbedcliError(f"cannot write {path}: directory {existing} is not writable")
+    if create and existing != parent:
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as exc:
+            raise EmbedcliError(f"cannot write {path}: cannot create directory {parent} ({exc.strerror})") from None
     return parent
 
 
@@ -401,7 +411,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """
     p = os.fspath(path)
     check_writable(p)
-    parent = os.path.dirname(os.path.abspath(p))
+    parent = _check_parent(p, create=True)  # missing parent directories are created
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
     except OSError as exc:
@@ -463,7 +473,7 @@ def atomic_directory(path: str | os.PathLike):
     p = os.path.abspath(os.fspath(path))
     if os.path.exists(p) and not os.path.isdir(p):
         raise UsageError(f"cannot write model to {path}: a file with that name exists")
-    parent = _check_parent(p)
+    parent = _check_parent(p, create=True)  # missing parent directories are created
     try:
         tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
     except OSError as exc:

@@ -16,7 +16,39 @@ _COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore", 
 _ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explore", "vectors")
 
 
+#: flags of gensim (Word2Vec/FastText keyword arguments as flags) and fastText's command line,
+#: and the embedcli flag that does the same job: an unknown flag from this list is answered with
+#: embedcli's name instead of click's nearest spelling (``--size`` is not ``--max-size``)
+PEER_FLAGS = {
+    "--size": "--dim", "--vector-size": "--dim", "--vector_size": "--dim", "-size": "--dim", "-dim": "--dim",
+    "--iter": "--epochs", "-iter": "--epochs", "--epoch": "--epochs", "-epoch": "--epochs",
+    "--alpha": "--lr", "-alpha": "--lr", "-lr": "--lr", "--min-alpha": "--min-lr", "--min_alpha": "--min-lr",
+    "-minCount": "--min-count", "--min_count": "--min-count", "--mincount": "--min-count",
+    "-ws": "--window", "-window": "--window", "-neg": "--negative", "-negative": "--negative",
+    "-thread": "--workers", "--thread": "--workers", "--threads": "--workers",
+    "-wordNgrams": "--word-ngrams", "--word_ngrams": "--word-ngrams", "-bucket": "--buckets", "--bucket": "--buckets",
+    "--max-vocab-size": "--max-size", "--max_vocab_size": "--max-size", "-seed": "--seed",
+    "-minn": "--minn", "-maxn": "--maxn", "-output": "-o", "-epochs": "--epochs", "-label": "--label-prefix",
+}
+
+
+class _Command(click.Command):
+    def parse_args(self, ctx, args):
+        known = {opt for param in self.get_params(ctx) for opt in getattr(param, "opts", [])
+                 + getattr(param, "secondary_opts", [])}
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            ours = PEER_FLAGS.get(name)
+            if ours is not None and name not in known and ours in known:
+                raise click.NoSuchOption(name, message=f"No such option: {name} (embedcli calls it {ours})", ctx=ctx)
+        return super().parse_args(ctx, args)
+
+
 class _LazyGroup(click.Group):
+    command_class = _Command
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Like click's, but a usage error is one line: ``Error: ... (see 'embedcli CMD --help')``."""
         if not standalone_mode:

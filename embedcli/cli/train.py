@@ -25,11 +25,14 @@ from .common import (
     quiet_option,
 )
 
+#: where `embedcli train` without arguments writes (relative to the current directory)
+DEFAULT_OUTPUT = os.path.join("models", "default")
+
 # flag name -> settings key (the keys of a config file)
 FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
              "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams", "buckets",
              "label_prefix",
-             "encoding_errors", "init", "freeze", "subwords")
+             "encoding_errors", "init", "freeze", "subwords", "lower", "keep_punct", "order")
 
 
 class _PlainLog:
@@ -307,6 +310,11 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
                    "GloVe; same dimension as --dim) from its vectors; the other rows keep the seeded start.")
 @click.option("--freeze/--no-freeze", default=None,
               help="With --init: never update the rows found in the file (the output layer still trains).")
+@click.option("--lower/--no-lower", default=None, help="Lower-case the text, as `embedcli vocab` [default: lower].")
+@click.option("--keep-punct/--no-keep-punct", default=None,
+              help="Keep punctuation marks as tokens, as `embedcli vocab` [default: dropped].")
+@click.option("--order", type=click.Choice(["appearance", "frequency"]),
+              help="Vocabulary order: first appearance, or highest count first [default: appearance].")
 @click.option("--encoding-errors", type=click.Choice(["strict", "replace", "ignore"]),
               help="What to do with invalid UTF-8 [default: strict].")
 @click.option("--dry-run", is_flag=True, help="Count the vocabulary, estimate memory and time, train nothing.")
@@ -322,7 +330,8 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
     CORPUS may be gzip, bzip2 or xz compressed or a directory (every file inside, sorted).
 
     With no arguments, trains on the sample data with configs/default.yaml and writes
-    models/default. Settings come from defaults < --config FILE < flags; the resolved
+    models/default under the current directory (-o to choose). -o creates missing parent
+    directories; the model directory appears only when complete. Settings come from defaults < --config FILE < flags; the resolved
     settings are saved in MODEL_DIR/config.yaml, so --config MODEL_DIR/config.yaml repeats a run.
 
     \b
@@ -360,17 +369,25 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
         overrides["corpus"] = list(corpus)
         if output:
             overrides["output"] = output
+        elif use_default:  # the sample run writes where the user is, not into the installed package
+            overrides["output"] = DEFAULT_OUTPUT
         settings = cfg.merge(file_settings, overrides)
     cfg.validate(settings)
     settings = settings.replace(tmp_dir=tmp_dir)
     if not settings.corpus:
         raise UsageError("no corpus: pass CORPUS files or set 'corpus' in the config file")
     show = not (quiet or as_json)
+    if use_default and not output and show:
+        err_console.print(f"no CORPUS given: training on the sample data ({escape(_shown_path(config_path))}), "
+                          f"writing {escape(os.path.abspath(settings.output))}")
     sizes = [input_size(p) for p in settings.corpus]
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
 
     if settings.objective == "classify" and resume_dir is not None:
         raise UsageError("--resume is not available with --objective classify (a classifier trains in one go)")
+    if settings.objective == "classify" and settings.order != "appearance":
+        raise UsageError("--order frequency is not available with --objective classify (its vocabulary is in "
+                         "order of first appearance, as fastText's)")
 
     from ..api import run_training
     from ..train.run import dry_run as do_dry_run, resume_model
@@ -393,7 +410,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
         else:
             # the default config's models/default may not exist yet in a fresh checkout
             result = run_training(settings, callback=bar, corpus_progress=bar.read,
-                                  make_parent=use_default and not output, init_progress=bar.init_read)
+                                  make_parent=True, init_progress=bar.init_read)
     summary = result.summary()
     if as_json:
         print_json(summary)

@@ -188,6 +188,7 @@ def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vo
         encoding_errors=settings.encoding_errors,
         progress=progress,
         tmp_dir=settings.tmp_dir,
+        order=settings.order,
     )
 
 

@@ -1,0 +1,75 @@
+"""Paths, train's text options and flag names from gensim/fastText (issue #13.5, .7, .9)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from embedcli.cli import main
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(REPO, "sample_data", "corpus.txt")
+
+
+def test_output_creates_missing_parent_directories(runner, tmp_path):
+    out = tmp_path / "runs" / "lee" / "v.json"
+    r = runner.invoke(main, ["vocab", CORPUS, "-o", str(out), "-q"])
+    assert r.exit_code == 0, r.output and out.is_file()
+    r = runner.invoke(main, ["encode", "-v", str(out), "Nice to see you", "-o", str(tmp_path / "a" / "b" / "ids.npy"), "-q"])
+    assert r.exit_code == 0, r.output and (tmp_path / "a" / "b" / "ids.npy").is_file()
+    r = runner.invoke(main, ["train", CORPUS, "-o", str(tmp_path / "runs" / "x" / "model"), "--dim", "8", "--epochs", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    assert sorted(os.listdir(tmp_path / "runs" / "x")) == ["model"]  # the model directory only, no leftovers
+    (tmp_path / "file").write_text("x")
+    r = runner.invoke(main, ["vocab", CORPUS, "-o", str(tmp_path / "file" / "v.json")])
+    assert r.exit_code != 0 and r.output.strip() == f"Error: cannot write {tmp_path / 'file' / 'v.json'}: {tmp_path / 'file'} is a file, not a directory"
+    assert not (tmp_path / "file" / "v.json").exists()
+
+
+def test_train_without_arguments_writes_under_the_current_directory(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-m", "embedcli", "train", "--epochs", "1", "--dim", "8"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "models" / "default" / "table.npy").is_file()
+    assert proc.stderr.splitlines()[0] == (f"no CORPUS given: training on the sample data "
+                                           f"({os.path.join(REPO, 'configs', 'default.yaml')}), "
+                                           f"writing {tmp_path / 'models' / 'default'}")
+
+
+def test_train_takes_the_vocabulary_text_options(runner, tmp_path):
+    r = runner.invoke(main, ["train", CORPUS, "-o", str(tmp_path / "m"), "--dim", "8", "--epochs", "1", "-q",
+                             "--no-lower", "--keep-punct", "--order", "frequency", "--min-count", "3"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["vocab", CORPUS, "-o", str(tmp_path / "v.json"), "-q", "--no-lower", "--keep-punct",
+                             "--order", "frequency", "--min-count", "3"])
+    assert r.exit_code == 0, r.output
+    trained = json.loads((tmp_path / "m" / "vocab.json").read_text())
+    built = json.loads((tmp_path / "v.json").read_text())
+    assert trained["tokens"] == built["tokens"] and trained["normalization"] == built["normalization"]
+    assert trained["order"] == "frequency" and trained["normalization"]["lower"] is False
+    assert "The" in trained["tokens"] and "." in trained["tokens"]
+    # the config repeats the run, text options included
+    r = runner.invoke(main, ["train", "--config", str(tmp_path / "m" / "config.yaml"), "-o", str(tmp_path / "m2"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "m" / "table.npy").read_bytes() == (tmp_path / "m2" / "table.npy").read_bytes()
+    r = runner.invoke(main, ["train", CORPUS, "-o", str(tmp_path / "c"), "--objective", "classify", "--order", "frequency"])
+    assert r.exit_code == 2 and "--order frequency is not available with --objective classify" in r.output
+
+
+@pytest.mark.parametrize("flag, ours", [
+    ("--size", "--dim"), ("--vector-size", "--dim"), ("-dim", "--dim"), ("--iter", "--epochs"),
+    ("-epoch", "--epochs"), ("--alpha", "--lr"), ("-minCount", "--min-count"), ("-ws", "--window"),
+    ("--size=50", "--dim"),
+])
+def test_peer_flag_names_suggest_embedclis(runner, flag, ours):
+    r = runner.invoke(main, ["train", CORPUS, flag, *([] if "=" in flag else ["50"])])
+    assert r.exit_code == 2
+    name = flag.split("=")[0]
+    assert r.output.strip() == f"Error: No such option: {name} (embedcli calls it {ours}) (see 'embedcli train --help')"
+    assert "--max-size" not in r.output
