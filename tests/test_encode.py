@@ -177,13 +177,14 @@ def test_cli_show_tokens(runner, vocab_files):
         (["--maxlen", "0", "hi"], 2, "--maxlen"),
         (["--maxlen", "-2", "hi"], 2, "--maxlen"),
         (["--padding", "middle", "hi"], 2, "--padding"),
-        (["-o", "nodir/x.npy", "hi"], 2, "does not exist"),
+        (["-o", "x.bin/x.npy", "hi"], 2, "is a file, not a directory"),
         (["-o", "x.bin", "hi"], 2, "format"),
     ],
 )
 def test_cli_bad_flags(runner, vocab_files, tmp_path, monkeypatch, args, code, message):
     _, full = vocab_files
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.bin").write_text("a file")
     r = runner.invoke(main, ["encode", "-v", str(full), *args])
     assert r.exit_code == code, r.output
     assert message in r.output and "Traceback" not in r.output

@@ -97,11 +97,11 @@ def check_output(output: str, make_parent: bool = False) -> None:
     if not os.path.isdir(parent):
         if not make_parent:
             raise ParameterError("{output} {path}: directory {parent} does not exist", "output", path=output, parent=parent)
-        try:
-            os.makedirs(parent, exist_ok=True)
-        except OSError as exc:
-            raise ParameterError("{output} {path}: cannot create directory {parent} ({why})", "output", path=output,
-                                 parent=parent, why=exc.strerror) from None
+        while not os.path.exists(parent):  # created when the model is saved; checked now
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent):
+            raise ParameterError("{output} {path}: {parent} is a file, not a directory", "output", path=output,
+                                 parent=parent)
     if not os.access(parent, os.W_OK):
         raise ParameterError("{output} {path}: directory {parent} is not writable", "output", path=output, parent=parent)
 
