@@ -320,3 +320,20 @@ def _pairs(tmp_path):
     p = tmp_path / "p.tsv"
     p.write_text("cats\tdog\t1\ncat\tdog\t2\nbus\tcar\t3\n", encoding="utf-8")
     return p
+
+
+def test_init_and_freeze_with_subwords_keep_the_word_rows(runner, corpus, tmp_path):
+    """--init sets the word rows (not the n-gram rows); --freeze keeps them bit-identical."""
+    base = tmp_path / "base"
+    train(runner, corpus, base, "--subwords", "0")
+    vec = tmp_path / "init.txt"
+    res = runner.invoke(main, ["show-table", str(base), "--format", "word2vec", "-o", str(vec), "--quiet"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "frozen"
+    train(runner, corpus, out, "--init", str(vec), "--freeze", "--workers", "2")
+    m, b = Model.load(out), Model.load(base)
+    found = np.flatnonzero(m.arrays["init_found"])
+    assert len(found) == len(m.vocab) - 2
+    rows = m.arrays["input_rows"]
+    assert np.array_equal(rows[found], b.table[found])  # frozen word rows: exactly the file's
+    assert not np.array_equal(m.table[found], b.table[found])  # the composed vectors still learn (n-gram rows)
