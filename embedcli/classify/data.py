@@ -68,6 +68,7 @@ def read_examples(paths, settings, prefix, encoding_errors, tmp, progress=None):
     lab_spool = _Spool(tmp)
     nlab_spool = _Spool(tmp)
     token_ids: dict[str, int] = {}
+    get_id = token_ids.get
     label_ids: dict[str, int] = {}
     stats = {"lines": 0, "unlabeled": 0, "examples": 0, "tokens": 0}
     for path in expand_inputs(paths):
@@ -84,7 +85,10 @@ def read_examples(paths, settings, prefix, encoding_errors, tmp, progress=None):
             lab = sorted({label_ids.setdefault(l, len(label_ids)) for l in labels})
             lab_spool.extend(lab)
             nlab_spool.append(len(lab))
-            tok_spool.extend([token_ids.setdefault(t, len(token_ids)) for t in tokens])
+            ids = list(map(get_id, tokens))  # C speed; new tokens (None) are rare after the first lines
+            if None in ids:
+                ids = [token_ids.setdefault(t, len(token_ids)) for t in tokens]
+            tok_spool.extend(ids)
             len_spool.append(len(tokens))
             stats["tokens"] += len(tokens)
         if labeled_here == 0:
