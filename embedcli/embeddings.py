@@ -217,9 +217,10 @@ class Embeddings:
         """Write the model directory (vocab.json, table.npy, config.yaml ...), atomically."""
         self.model.save(path)
 
-    def export(self, path: str | os.PathLike, format: str = "word2vec"):
+    def export(self, path: str | os.PathLike, format: str = "word2vec", include_specials: bool = False):
         """Write the table in another format: ``word2vec`` (gensim's ``load_word2vec_format``
-        reads it), ``word2vec-binary``, ``tsv`` (TensorBoard projector), ``csv``, ``json``, ``npy``."""
+        reads it), ``word2vec-binary``, ``tsv`` (TensorBoard projector), ``csv``, ``json``, ``npy``.
+        word2vec, tsv and csv leave out ``<pad>``/``<unk>`` unless ``include_specials``."""
         from .export import export
 
-        return export(format, os.fspath(path), self.vocab, self.table)
+        return export(format, os.fspath(path), self.vocab, self.table, include_specials=include_specials)

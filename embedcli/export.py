@@ -16,6 +16,10 @@ Exports (all written atomically, ``-`` = standard output for the text formats):
                       "rows": [{"index", "token", "vector"}, ...]}``; :func:`read_json_table`
                       reads it back.
 * ``npy``             the float32 table as ``numpy.save`` writes it.
+
+``word2vec``, ``word2vec-binary``, ``tsv`` and ``csv`` leave out the special rows (``<pad>``,
+all zeros, and ``<unk>``) unless ``include_specials``: a gensim or projector user gets words
+only. ``npy`` and ``json`` keep every row (the table is index-aligned with the vocabulary).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from .vocab import Vocab
 
 EXPORT_FORMATS = ("word2vec", "word2vec-binary", "tsv", "csv", "json", "npy")
 TEXT_FORMATS = ("word2vec", "csv", "json")
+#: formats that leave out <pad> and <unk> unless asked to keep them
+WORDS_ONLY_FORMATS = ("word2vec", "word2vec-binary", "tsv", "csv")
 JSON_FORMAT = "embedcli-table"
 JSON_VERSION = 1
 
@@ -264,8 +270,14 @@ def export(
     *,
     indices: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
+    include_specials: bool = False,
 ) -> ExportResult:
-    """Write the table (all rows, or ``indices``) in one of :data:`EXPORT_FORMATS`."""
+    """Write the table (all rows, or ``indices``) in one of :data:`EXPORT_FORMATS`; the formats of
+    :data:`WORDS_ONLY_FORMATS` leave out ``<pad>``/``<unk>`` unless ``include_specials``."""
+    special_ids = [i for i in (vocab.pad_id, vocab.unk_id) if i is not None]
+    if fmt in WORDS_ONLY_FORMATS and not include_specials and special_ids:
+        rows = np.arange(len(vocab)) if indices is None else np.asarray(indices)
+        indices = rows[~np.isin(rows, special_ids)]
     n = len(vocab) if indices is None else len(indices)
     if fmt == "word2vec":
         write_word2vec(target, vocab, table, binary=False, indices=indices, progress=progress)

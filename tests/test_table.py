@@ -71,8 +71,18 @@ def test_show_table_precision_and_bad_flags(tmp_path, runner):
 def test_word2vec_text_and_binary_load_in_gensim(tmp_path, runner):
     path, vocab, table = make_model(tmp_path, dim=7, text=SEED * 2 + "naïve café déjà-vu\n")
     txt, binf = tmp_path / "v.txt", tmp_path / "v.bin"
-    assert runner.invoke(main, ["show-table", path, "--format", "word2vec", "-o", str(txt)]).exit_code == 0
-    assert runner.invoke(main, ["show-table", path, "--format", "word2vec-binary", "-o", str(binf)]).exit_code == 0
+    # by default words only: no all-zero <pad> row and no <unk> pseudo-word for gensim users
+    words_txt, words_bin = tmp_path / "w.txt", tmp_path / "w.bin"
+    assert runner.invoke(main, ["show-table", path, "--format", "word2vec", "-o", str(words_txt)]).exit_code == 0
+    assert runner.invoke(main, ["show-table", path, "--format", "word2vec-binary", "-o", str(words_bin)]).exit_code == 0
+    for kv in (KeyedVectors.load_word2vec_format(str(words_txt)),
+               KeyedVectors.load_word2vec_format(str(words_bin), binary=True)):
+        assert kv.index_to_key == vocab.tokens[2:] and np.array_equal(kv.vectors, table[2:])
+    assert words_txt.read_text(encoding="utf-8").splitlines()[0] == f"{len(vocab) - 2} 7"
+    # --include-specials: every row, in vocabulary order
+    for fmt, out in (("word2vec", txt), ("word2vec-binary", binf)):
+        r = runner.invoke(main, ["show-table", path, "--format", fmt, "-o", str(out), "--include-specials"])
+        assert r.exit_code == 0, r.output
     kv_t = KeyedVectors.load_word2vec_format(str(txt))
     kv_b = KeyedVectors.load_word2vec_format(str(binf), binary=True)
     for kv in (kv_t, kv_b):
@@ -95,9 +105,12 @@ def test_word2vec_to_stdout(tmp_path, runner):
     res = runner.invoke(main, ["show-table", path, "--format", "word2vec", "-o", "-"])
     assert res.exit_code == 0
     lines = res.stdout.splitlines()
-    assert lines[0] == f"{len(vocab)} 2"
-    assert lines[3].split(" ")[0] == "hope"
-    assert np.float32(lines[3].split(" ")[2]) == table[2, 1]
+    assert lines[0] == f"{len(vocab) - 2} 2"  # words only: <pad> and <unk> left out
+    assert lines[1].split(" ")[0] == "hope"
+    assert np.float32(lines[1].split(" ")[2]) == table[2, 1]
+    res = runner.invoke(main, ["show-table", path, "--format", "word2vec", "-o", "-", "--include-specials"])
+    lines = res.stdout.splitlines()
+    assert lines[0] == f"{len(vocab)} 2" and lines[1].startswith("<pad> ") and lines[3].startswith("hope ")
 
 
 def test_projector_tsv_directory_and_prefix(tmp_path, runner):
@@ -107,8 +120,13 @@ def test_projector_tsv_directory_and_prefix(tmp_path, runner):
     assert res.exit_code == 0, res.output
     vec = np.loadtxt(out / "vectors.tsv", delimiter="\t", dtype=np.float32)
     meta = (out / "metadata.tsv").read_text(encoding="utf-8").splitlines()
-    assert vec.shape == table.shape and np.array_equal(vec, table)
-    assert meta == vocab.tokens
+    assert vec.shape == table[2:].shape and np.array_equal(vec, table[2:])  # no <pad>/<unk> by default
+    assert meta == vocab.tokens[2:]
+    res = runner.invoke(main, ["show-table", path, "--format", "tsv", "-o", str(tmp_path / "all") + "/",
+                               "--include-specials"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(np.loadtxt(tmp_path / "all" / "vectors.tsv", delimiter="\t", dtype=np.float32), table)
+    assert (tmp_path / "all" / "metadata.tsv").read_text(encoding="utf-8").splitlines() == vocab.tokens
     res = runner.invoke(main, ["show-table", path, "--format", "tsv", "-o", str(tmp_path / "emb")])
     assert res.exit_code == 0
     assert (tmp_path / "emb.vectors.tsv").read_text() == (out / "vectors.tsv").read_text()
@@ -125,6 +143,11 @@ def test_csv_json_npy(tmp_path, runner):
     with open(tmp_path / "t.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["index", "token", "d0", "d1", "d2", "d3"]
+    assert [r[1] for r in rows[1:]] == vocab.tokens[2:] and rows[1][0] == "2"  # words only, indices kept
+    assert np.array_equal(np.array([r[2:] for r in rows[1:]], dtype=np.float32), table[2:])
+    res = runner.invoke(main, ["show-table", path, "--format", "csv", "-o", str(tmp_path / "all.csv"), "--include-specials"])
+    with open(tmp_path / "all.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
     assert [r[1] for r in rows[1:]] == vocab.tokens
     assert np.array_equal(np.array([r[2:] for r in rows[1:]], dtype=np.float32), table)
     idx, toks, vecs = read_json_table(str(tmp_path / "t.json"))

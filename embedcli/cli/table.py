@@ -66,6 +66,9 @@ def _load(model_path: str) -> Model:
               help="Where to export ('-' = stdout for word2vec, csv, json). For tsv: a DIRECTORY "
                    "(existing, or ending in '/') gets vectors.tsv + metadata.tsv, anything else is a "
                    "PREFIX: PREFIX.vectors.tsv + PREFIX.metadata.tsv.")
+@click.option("--include-specials", is_flag=True,
+              help="word2vec, tsv, csv: keep the <pad> and <unk> rows (left out by default; npy and json "
+                   "always keep every row).")
 @click.option("--phrase", metavar="TEXT", help="Show the rows of a phrase, in order (unknown words → <unk>).")
 @click.option("--maxlen", type=int, default=None, help="With --phrase: pad/truncate to this length (Keras pad_sequences).")
 @click.option("--padding", type=click.Choice(PADDINGS), default="pre", show_default=True,
@@ -79,7 +82,7 @@ def _load(model_path: str) -> Model:
 @json_option
 @quiet_option
 @handle_errors
-def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, padding, truncating,
+def show_table_command(model, limit, precision, fmt, output, include_specials, phrase, maxlen, padding, truncating,
                        explain_word, plot_path, as_json, quiet):
     """Show the embedding table: one row of `dim` numbers per vocabulary index.
 
@@ -196,7 +199,7 @@ def show_table_command(model, limit, precision, fmt, output, phrase, maxlen, pad
         indices = None if limit is None else row_order(vocab, limit)
         n = len(vocab) if indices is None else len(indices)
         with progress_bar(f"writing {fmt}", n, quiet=quiet or output == STDIO, unit="rows") as adv:
-            res = export(fmt, output, vocab, table, indices=indices, progress=adv)
+            res = export(fmt, output, vocab, table, indices=indices, progress=adv, include_specials=include_specials)
         if as_json:
             print_json({"format": res.format, "files": res.paths, "rows": res.rows, "dim": res.dim})
         elif not quiet and output != STDIO:
