@@ -164,13 +164,17 @@ class Embeddings:
     def embed(self, phrases: str | Iterable[str], normalize: bool = False) -> np.ndarray:
         """One vector per phrase: the mean of the rows of its known words (with ``normalize``,
         of their unit-normalised rows, as fastText's sentence vectors, which leave out all-zero
-        rows). Unknown words are left out; a phrase without any known word gives zeros. Returns ``(dim,)`` for one string,
+        rows). Unknown words are left out (with subwords they count by their n-gram vectors); a
+        phrase without any known word gives zeros. Returns ``(dim,)`` for one string,
         ``(n, dim)`` float32 otherwise."""
         return self.embed_with_counts(phrases, normalize)[0]
 
     def embed_with_counts(self, phrases: str | Iterable[str], normalize: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`embed` and, per phrase, how many of its words were known (0 = a zero vector)."""
         single = isinstance(phrases, str)
+        sub = self.model.subwords
+        if sub is not None:  # every word counts: unknown ones by their n-gram vectors (fastText)
+            return self._embed_subwords([phrases] if single else list(phrases), normalize, single)
         seqs = self.vocab.encode([phrases] if single else phrases, oov="skip")
         specials = np.array(self.vocab.special_ids(), dtype=np.int64)
         out = np.zeros((len(seqs), self.dim), dtype=np.float32)
@@ -182,6 +186,38 @@ class Embeddings:
                 continue
             rows = self.table[ids].astype(np.float64)
             if normalize:  # fastText: each row over its norm; rows without a direction are left out
+                norms = np.linalg.norm(rows, axis=1, keepdims=True)
+                rows = rows[norms[:, 0] > 0] / norms[norms[:, 0] > 0]
+                if not len(rows):
+                    continue
+            out[k] = rows.mean(axis=0)
+            known[k] = len(rows)
+        return (out[0], known[:1]) if single else (out, known)
+
+    def _embed_subwords(self, phrases: list[str], normalize: bool, single: bool):
+        """:meth:`embed_with_counts` of a model with subwords: a word outside the vocabulary
+        contributes the mean of its n-gram rows (a word without any n-gram, nothing)."""
+        from .tokenizer import tokenize
+
+        sub = self.model.subwords
+        index = self.vocab.index
+        specials = set(self.vocab.special_ids())
+        out = np.zeros((len(phrases), self.dim), dtype=np.float32)
+        known = np.zeros(len(phrases), dtype=np.int64)
+        for k, phrase in enumerate(phrases):
+            vecs = []
+            for tok in tokenize(phrase, self.vocab.settings):
+                i = index.get(tok)
+                if i is None:
+                    v = sub.vector(tok)
+                    if v.any():
+                        vecs.append(v)
+                elif i not in specials:
+                    vecs.append(self.table[i])
+            if not vecs:
+                continue
+            rows = np.asarray(vecs, dtype=np.float64)
+            if normalize:
                 norms = np.linalg.norm(rows, axis=1, keepdims=True)
                 rows = rows[norms[:, 0] > 0] / norms[norms[:, 0] > 0]
                 if not len(rows):

@@ -337,3 +337,18 @@ def test_init_and_freeze_with_subwords_keep_the_word_rows(runner, corpus, tmp_pa
     rows = m.arrays["input_rows"]
     assert np.array_equal(rows[found], b.table[found])  # frozen word rows: exactly the file's
     assert not np.array_equal(m.table[found], b.table[found])  # the composed vectors still learn (n-gram rows)
+
+
+def test_embed_counts_unseen_words_by_their_ngrams(runner, sub_model):
+    import embedcli
+
+    emb = embedcli.load(sub_model)
+    (cats,) = word_vectors(emb.model, ["cats"])
+    vec, n = emb.embed_with_counts("the cats zz")
+    expected = np.mean([emb.table[emb.vocab["the"]].astype(np.float64), cats.vector.astype(np.float64),
+                        emb["zz"].astype(np.float64)], axis=0)
+    assert n[0] == 3 and np.allclose(vec, expected, atol=1e-6)
+    res = runner.invoke(main, ["embed", str(sub_model), "the cats zz", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)[0]
+    assert doc["known"] == 3 and np.allclose(np.array(doc["vector"], dtype=np.float32), vec, atol=1e-6)
