@@ -214,10 +214,22 @@ def test_partial_map_lists_similar_with_the_words_off_the_map(browser, partial, 
     assert console_problems(browser) == []
 
 
+def assert_same_ranking(got, expected, atol=1e-6):
+    """``got`` (the page) and ``expected`` (embedcli), lists of (token, score): the same scores
+    rank by rank, and the same tokens except where two words tie to float32 precision (the page
+    adds in float64, NumPy's BLAS in float32: a tie can break either way)."""
+    g, e = [s for _, s in got], [s for _, s in expected]
+    assert len(g) == len(e) and np.allclose(g, e, atol=atol), (got, expected)
+    for r, ((gt, _), (et, es)) in enumerate(zip(got, expected)):
+        if gt != et:
+            tied = [q for q, (_, qs) in enumerate(expected) if q != r and abs(qs - es) <= atol]
+            assert tied or r == len(expected) - 1, (r, got, expected)
+
+
 def test_every_word_has_the_order_of_similar(browser, skipgram):
-    """The page's own cosine search (float32 vectors, float64 arithmetic in JavaScript), run for
-    every word: the same top-10 order as embedcli.query.similar (the lists shown are written
-    with the page; this is the arithmetic the analogy box uses)."""
+    """The page's own cosine search (float32 vectors, JavaScript arithmetic), run for every word:
+    the top 10 of embedcli.query.similar (the lists shown are written with the page; this is
+    the arithmetic of the analogy box)."""
     model, page = skipgram
     open_page(browser, page)
     shown = browser.execute_script(
@@ -227,16 +239,18 @@ def test_every_word_has_the_order_of_similar(browser, skipgram):
     index = VectorIndex(m.vocab, m.table)
     tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
     assert len(tokens) == len(m.vocab) - 2
-    same = 0
+    exact = 0
     for word, got in zip(tokens, shown):
-        ref = similar(m.vocab, m.table, word, 10, index=index)
-        same += [t for t, _ in got] == [n.token for n in ref]
-        assert np.allclose([s for _, s in got], [n.score for n in ref], atol=1e-5)
-    assert same == len(tokens)
+        ref = [(n.token, n.score) for n in similar(m.vocab, m.table, word, 10, index=index)]
+        got = [tuple(x) for x in got]
+        assert_same_ranking(got, ref)
+        exact += [t for t, _ in got] == [t for t, _ in ref]
+    assert exact >= 0.99 * len(tokens), exact  # 1184 of 1184 here; 4997 of 5000 on a 100-d enwiki model
 
 
 def test_analogy_box_answers_like_analogy(browser, skipgram, cli):
     model, page = skipgram
+    m = Model.load(model)
     open_page(browser, page)
     tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
     for a, b, c in ((tokens[10], tokens[20], tokens[30]), (tokens[5], tokens[200], tokens[400])):
@@ -248,9 +262,9 @@ def test_analogy_box_answers_like_analogy(browser, skipgram, cli):
         WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#analogy-result li"))
         shown = listed(browser, "analogy-result")
         expected = json.loads(run(cli, "analogy", model, a, b, c, "--json"))
-        assert [(w, i) for w, i, _ in shown] == [(n["token"], n["index"]) for n in expected]
-        assert np.allclose([s for _, _, s in shown], [n["score"] for n in expected], atol=1e-5)
-        assert browser.find_element(By.ID, "analogy-q").get_attribute("value") == expected[0]["token"]
+        assert_same_ranking([(w, s) for w, _, s in shown], [(n["token"], n["score"]) for n in expected])
+        assert [i for w, i, _ in shown] == [m.vocab.index[w] for w, _, _ in shown]
+        assert browser.find_element(By.ID, "analogy-q").get_attribute("value") == shown[0][0]
     browser.find_element(By.ID, "analogy-a").clear()
     browser.find_element(By.ID, "analogy-a").send_keys("qwxzzy")
     browser.find_element(By.ID, "analogy-go").click()
