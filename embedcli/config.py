@@ -57,6 +57,9 @@ class TrainSettings:
     lower: bool = True
     keep_punct: bool = False
     order: str = "appearance"  # vocabulary order: appearance (first appearance) or frequency
+    input_format: str = "auto"  # auto (.csv/.tsv/.jsonl by extension), text, csv, tsv or jsonl
+    text_column: str | None = None  # tables: the text column (name or 0-based index)
+    label_column: str | None = None  # tables, classify: the label column (instead of __label__ words)
     encoding_errors: str = "strict"
     #: which keys were set (by a file, a flag or an argument); not a setting, never saved
     explicit: frozenset = field(default=frozenset(), repr=False, compare=False)
@@ -177,6 +180,16 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
         if not isinstance(value, str) or not value or any(c.isspace() for c in value):
             raise bad("a non-empty word without spaces (like __label__)")
         return value
+    if key == "input_format":
+        if value not in ("auto", "text", "csv", "tsv", "jsonl"):
+            raise bad("auto, text, csv, tsv or jsonl")
+        return value
+    if key in ("text_column", "label_column"):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+            raise bad("a column name or a 0-based index")
+        return str(value)
     if key == "order":
         if value not in ("appearance", "frequency"):
             raise bad("appearance or frequency")

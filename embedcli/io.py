@@ -131,9 +131,9 @@ def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[by
         kind = _compression(head)
         if not hasattr(stdin, "peek"):  # the bytes read must still be seen
             stdin = io.BufferedReader(_Prefixed(head, sys.stdin.buffer))
-        if kind is None:
-            return stdin
-        return io.BufferedReader(_Decompressing(stdin, kind, "<stdin>", close_source=False), 1 << 16)
+        if kind is not None:
+            stdin = io.BufferedReader(_Decompressing(stdin, kind, "<stdin>", close_source=False), 1 << 16)
+        return _tabular(stdin, path, "<stdin>", close=False)
     p = os.fspath(path)
     if os.path.isdir(p):
         raise EmbedcliError(f"{p}: is a directory, expected {expected}")
@@ -147,9 +147,16 @@ def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[by
         raise EmbedcliError(f"{p}: cannot open ({exc.strerror})") from None
     kind = _compression(f.read(8))
     f.seek(0)
-    if kind is None:
-        return f
-    return io.BufferedReader(_Decompressing(f, kind, p, close_source=True), 1 << 16)
+    if kind is not None:
+        f = io.BufferedReader(_Decompressing(f, kind, p, close_source=True), 1 << 16)
+    return _tabular(f, path, p, close=True)
+
+
+def _tabular(f: IO[bytes], path, name: str, close: bool) -> IO[bytes]:
+    """``f`` as it is, or, for a tabular :class:`Source`, its records as lines of text."""
+    if isinstance(path, Source) and path.format in TABULAR:
+        return io.BufferedReader(_Records(f, path, name, close_raw=close), 1 << 16)
+    return f
 
 
 def compression_of(path: str | os.PathLike) -> str | None:
@@ -164,7 +171,10 @@ def compression_of(path: str | os.PathLike) -> str | None:
 
 
 def is_plain(path: str | os.PathLike) -> bool:
-    """True for a plain (uncompressed) text file: its bytes are its text, byte ranges can be cut."""
+    """True for a plain (uncompressed, not tabular) text file: its bytes are its text, byte ranges
+    can be cut."""
+    if isinstance(path, Source) and path.format in TABULAR:
+        return False
     return str(path) != STDIO and compression_of(path) is None
 
 
@@ -200,12 +210,170 @@ def _like(parent, path: str) -> str:
 
 
 class Source(str):
-    """An input path with reading options (a ``str``, so it goes wherever a path goes)."""
+    """An input path with reading options (a ``str``, so it goes wherever a path goes): a
+    tabular ``format`` (``csv``, ``tsv``, ``jsonl``) with the ``text_column`` to read and, for
+    a classifier, the ``label_column`` (written as ``label_prefix`` + label before the text)."""
+
+    format: str = "text"
+    text_column: str | None = None
+    label_column: str | None = None
+    label_prefix: str = "__label__"
+
+    @classmethod
+    def make(cls, path: str, format: str = "text", text_column: str | None = None,
+             label_column: str | None = None, label_prefix: str = "__label__") -> "Source":
+        new = cls(path)
+        new.format, new.text_column, new.label_column, new.label_prefix = (
+            format, text_column, label_column, label_prefix)
+        return new
 
     def child(self, path: str) -> "Source":
         new = Source(path)
         new.__dict__.update(self.__dict__)
         return new
+
+
+TABULAR = ("csv", "tsv", "jsonl")
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+
+
+def format_from_name(path: str) -> str:
+    """``csv``, ``tsv`` or ``jsonl`` from a file name (``data.csv.gz`` too), else ``text``."""
+    name = path.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    ext = os.path.splitext(name)[1]
+    return {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(ext, "text")
+
+
+def resolve_inputs(paths: Sequence[str | os.PathLike], input_format: str = "auto", text_column: str | None = None,
+                   label_column: str | None = None, label_prefix: str = "__label__") -> list[str]:
+    """The files of ``paths`` (directories expanded), each with its reading options: tabular by
+    extension (``.csv``, ``.tsv``, ``.jsonl``, compressed or not) unless ``input_format`` says."""
+    if input_format not in ("auto", "text") + TABULAR:
+        raise UsageError(f"--input-format must be auto, text, csv, tsv or jsonl (got {input_format!r})")
+    out: list[str] = []
+    for path in expand_inputs([os.fspath(p) for p in paths]):
+        fmt = input_format if input_format != "auto" else format_from_name(path)
+        if fmt == "text":
+            if (text_column is not None or label_column is not None) and input_format != "auto":
+                raise UsageError("--text-column and --label-column are for csv, tsv and jsonl inputs")
+            out.append(path)
+        else:
+            out.append(Source.make(path, fmt, text_column, label_column, label_prefix))
+    if not any(isinstance(p, Source) for p in out) and (text_column is not None or label_column is not None):
+        raise UsageError("--text-column and --label-column need a .csv, .tsv or .jsonl input (or --input-format)")
+    return out
+
+
+def _column_index(want: str | None, names: list[str], name: str, role: str, default_text: bool) -> int:
+    if want is None:
+        if not default_text:
+            return -1
+        if "text" in names:
+            return names.index("text")
+        if len(names) == 1:
+            return 0
+        raise EmbedcliError(f"{name}: which column is the text? give --text-column NAME|INDEX "
+                            f"(columns: {', '.join(names)})")
+    if want in names:
+        return names.index(want)
+    if want.lstrip("-").isdigit() and -len(names) <= int(want) < len(names):
+        return int(want) % len(names)
+    raise EmbedcliError(f"{name}: no {role} column {want!r} (columns: {', '.join(names) or 'none'})")
+
+
+def _record_lines(raw: IO[bytes], spec: Source, name: str) -> Iterator[bytes]:
+    """The text of each record as one line (``label_prefix + label`` first with a label column),
+    newlines inside a field turned into spaces; batches of lines as UTF-8 bytes."""
+    import csv
+
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+    batch: list[str] = []
+    prefix = spec.label_prefix
+
+    def line(value, label) -> str:
+        value = "" if value is None else str(value)
+        if "\n" in value or "\r" in value:
+            value = " ".join(value.splitlines())
+        if label is not None and label != "":
+            return f"{prefix}{'_'.join(str(label).split())} {value}\n"
+        return value + "\n"
+
+    try:
+        if spec.format in ("csv", "tsv"):
+            reader = csv.reader(text, delimiter="," if spec.format == "csv" else "\t")
+            header = next(reader, None)
+            if header is None:
+                return
+            ti = _column_index(spec.text_column, header, name, "text", True)
+            li = _column_index(spec.label_column, header, name, "label", False)
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) < len(header):
+                    raise EmbedcliError(f"{name}: line {reader.line_num}: {len(row)} fields, the header has "
+                                        f"{len(header)} ({', '.join(header)})")
+                batch.append(line(row[ti], row[li] if li >= 0 else None))
+                if len(batch) >= 4096:
+                    yield "".join(batch).encode("utf-8")
+                    batch = []
+        else:
+            keys: list[str] | None = None
+            for line_no, raw_line in enumerate(text, 1):
+                if not raw_line.strip():
+                    continue
+                try:
+                    obj = json.loads(raw_line)
+                except json.JSONDecodeError as exc:
+                    raise EmbedcliError(f"{name}: line {line_no}: not a JSON object ({exc.msg})") from None
+                if not isinstance(obj, dict):
+                    raise EmbedcliError(f"{name}: line {line_no}: expected a JSON object, got {type(obj).__name__}")
+                names = list(obj)
+                if keys is None or names != keys:
+                    keys = names
+                    tk = names[_column_index(spec.text_column, names, f"{name}: line {line_no}", "text", True)]
+                    li = _column_index(spec.label_column, names, f"{name}: line {line_no}", "label", False)
+                    lk = names[li] if li >= 0 else None
+                batch.append(line(obj.get(tk), obj.get(lk) if lk is not None else None))
+                if len(batch) >= 4096:
+                    yield "".join(batch).encode("utf-8")
+                    batch = []
+    except UnicodeDecodeError:
+        raise EmbedcliError(f"{name}: not UTF-8 text") from None
+    except csv.Error as exc:
+        raise EmbedcliError(f"{name}: not valid {spec.format.upper()} ({exc})") from None
+    if batch:
+        yield "".join(batch).encode("utf-8")
+
+
+class _Records(io.RawIOBase):
+    """The records of a tabular file as lines of text (see :func:`_record_lines`)."""
+
+    def __init__(self, raw: IO[bytes], spec: Source, name: str, close_raw: bool):
+        super().__init__()
+        self._raw, self._close_raw = raw, close_raw
+        self._lines = _record_lines(raw, spec, name)
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._buf:
+            self._buf = next(self._lines, b"")
+            if not self._buf:
+                return 0
+        n = min(len(buffer), len(self._buf))
+        buffer[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        if not self.closed and self._close_raw:
+            self._raw.close()
+        super().close()
 
 
 def read_json_document(path: str | os.PathLike, what: str) -> Any:
@@ -383,7 +551,7 @@ def input_size(path: str | os.PathLike) -> int | None:
         return None
     total = 0
     for f in files:
-        if compression_of(f) is not None:
+        if not is_plain(f):
             return None
         try:
             total += os.path.getsize(f)

@@ -167,6 +167,29 @@ def encoding_errors_option(fn: Callable) -> Callable:
     )(fn)
 
 
+def tabular_options(labels: bool = False) -> Callable:
+    """--input-format, --text-column (and --label-column for a classifier's inputs)."""
+
+    def decorate(fn: Callable) -> Callable:
+        options = [
+            click.option("--input-format", type=click.Choice(["auto", "text", "csv", "tsv", "jsonl"]), default="auto",
+                         show_default=True,
+                         help="auto: .csv, .tsv and .jsonl files (compressed too) are tables, anything else text."),
+            click.option("--text-column", metavar="NAME|INDEX",
+                         help="Tables: the column holding the text (a header name, or a 0-based index) "
+                              "[default: 'text', or the only column]."),
+        ]
+        if labels:
+            options.append(click.option(
+                "--label-column", metavar="NAME|INDEX",
+                help="Tables: the column holding the label (instead of __label__ words in the text)."))
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
 def positive_int(name: str, value: int | None, minimum: int = 1) -> None:
     if value is not None and value < minimum:
         raise UsageError(f"{name} must be at least {minimum} (got {value})")

@@ -15,13 +15,13 @@ from rich.table import Table
 
 from ..encode import PADDINGS, check_pad_args, encode_file_to_npy, spool_file, spool_lines
 from ..errors import UsageError
-from ..io import STDIO, atomic_path, atomic_write, check_writable, iter_lines
+from ..io import STDIO, atomic_path, atomic_write, check_writable, iter_lines, resolve_inputs
 from ..vocab import Vocab
 from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
 from .common import (encoding_errors_option, err_console, escape, handle_errors, json_option, out_console,
-                     progress_bar, quiet_option)
+                     progress_bar, quiet_option, tabular_options)
 
 FORMATS = ("auto", "print", "npy", "csv", "jsonl", "json")
 
@@ -83,6 +83,7 @@ def _write_text_rows(f, blocks, fmt: str) -> None:
 @click.option("--oov", type=click.Choice(["unk", "skip", "error"]), default=None,
               help="Unknown words: <unk> index (default when the vocabulary has one), skip, or error.")
 @click.option("--show-tokens", is_flag=True, help="Show a table of position, token and index per phrase.")
+@tabular_options()
 @click.option("--tmp-dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Where encoded phrases wait before padding [default: $TMPDIR, else /tmp]; the file has no "
                    "name and is freed even if the run is killed.")
@@ -95,7 +96,8 @@ def _write_text_rows(f, blocks, fmt: str) -> None:
 @quiet_option
 @handle_errors
 def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, padding, truncating, pad_value,
-                   oov, show_tokens, tmp_dir, encoding_errors, dask_address, parts, as_json, quiet):
+                   oov, show_tokens, input_format, text_column, tmp_dir, encoding_errors, dask_address, parts, as_json,
+                   quiet):
     """Turn phrases into padded integer sequences with a vocabulary.
 
     Padding and truncation follow Keras `pad_sequences` exactly (defaults pre/pre).
@@ -112,6 +114,8 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
       embedcli encode -v vocab.json -i s3://b/big.txt --maxlen 64 --parts -o s3://b/ids/ --dask tcp://10.0.0.5:8786
     """
     check_pad_args(maxlen, padding, truncating)
+    if input_paths and not dask_address:  # tables (csv, tsv, jsonl) are read as their text column
+        input_paths = tuple(resolve_inputs(input_paths, input_format, text_column))
     input_path = list(input_paths) if len(input_paths) > 1 else (input_paths[0] if input_paths else None)
     if parts and not dask_address:
         raise UsageError("--parts applies with --dask (parts are written by the Dask workers)")

@@ -9,7 +9,7 @@ import sys
 import click
 
 from ..errors import UsageError
-from ..io import STDIO, atomic_write, check_writable, input_size, iter_lines
+from ..io import STDIO, Source, atomic_write, check_writable, input_size, iter_lines, resolve_inputs
 from ..classify import Classifier
 from . import main
 from .common import (
@@ -20,6 +20,7 @@ from .common import (
     out_console,
     progress_bar,
     quiet_option,
+    tabular_options,
 )
 
 BATCH_LINES = 4096
@@ -54,10 +55,12 @@ def _format(pred: list[tuple[str, float]], prob: bool, as_json: bool) -> str:
 @click.option("--threshold", type=float, default=0.0, show_default=True,
               help="Only labels with at least this probability.")
 @encoding_errors_option
+@tabular_options()
 @json_option
 @quiet_option
 @handle_errors
-def predict_command(model_path, phrases, input_path, output, k, prob, threshold, encoding_errors, as_json, quiet):
+def predict_command(model_path, phrases, input_path, output, k, prob, threshold, encoding_errors, input_format,
+                    text_column, as_json, quiet):
     """Predict the labels of phrases with a classifier model, one output line per phrase.
 
     The output is fastText's: `__label__X` (with --prob `__label__X 0.98`; with -k 2 the two best
@@ -77,6 +80,9 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
     check_writable(output)
     classifier = Classifier.load(model_path)
     source_path = None if phrases else (input_path or STDIO)
+    if source_path is not None and (input_format != "auto" or text_column is not None or source_path != STDIO):
+        found = resolve_inputs([source_path], input_format, text_column)  # tables: their text column
+        source_path = found[0] if len(found) == 1 else source_path
     # typed at a terminal: answer each line at once; otherwise predict in vectorised batches
     batch_lines = 1 if source_path == STDIO and sys.stdin.isatty() else BATCH_LINES
     show_bar = not quiet and source_path not in (None, STDIO) and output != STDIO
@@ -118,10 +124,12 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
 @click.option("--threshold", type=float, default=0.0, show_default=True,
               help="Only count predicted labels with at least this probability.")
 @encoding_errors_option
+@tabular_options(labels=True)
 @json_option
 @quiet_option
 @handle_errors
-def test_command(model_path, test_path, k, threshold, encoding_errors, as_json, quiet):
+def test_command(model_path, test_path, k, threshold, encoding_errors, input_format, text_column, label_column,
+                 as_json, quiet):
     """Precision and recall at k of a classifier model on a labelled file, like `fasttext test`.
 
     FILE has fastText-format lines (`__label__X some text`, '-' for stdin; gzip/bzip2/xz or a
@@ -136,6 +144,12 @@ def test_command(model_path, test_path, k, threshold, encoding_errors, as_json, 
     """
     _check_k_threshold(k, threshold)
     classifier = Classifier.load(model_path)
+    # a table (csv, tsv, jsonl) is read as its text column, its label column as the labels
+    found = resolve_inputs([test_path], input_format, text_column, label_column, classifier.label_prefix)
+    if len(found) == 1:
+        test_path = found[0]
+    elif any(isinstance(p, Source) for p in found):
+        raise UsageError(f"{test_path}: give one table file to test (a directory of tables is not supported)")
     with progress_bar("testing", input_size(test_path), quiet=quiet) as advance:
         result = classifier.evaluate(test_path, k=k, threshold=threshold,
                           encoding_errors=encoding_errors, progress=advance)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .. import config as cfg
 from ..errors import UsageError
-from ..io import input_size
+from ..io import input_size, resolve_inputs
 from . import main
 from .common import (
     err_console,
@@ -32,7 +32,7 @@ DEFAULT_OUTPUT = os.path.join("models", "default")
 FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
              "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams", "buckets",
              "label_prefix",
-             "encoding_errors", "init", "freeze", "subwords", "lower", "keep_punct", "order")
+             "encoding_errors", "init", "freeze", "subwords", "lower", "keep_punct", "order", "input_format", "text_column", "label_column")
 
 
 class _PlainLog:
@@ -313,6 +313,12 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--lower/--no-lower", default=None, help="Lower-case the text, as `embedcli vocab` [default: lower].")
 @click.option("--keep-punct/--no-keep-punct", default=None,
               help="Keep punctuation marks as tokens, as `embedcli vocab` [default: dropped].")
+@click.option("--input-format", type=click.Choice(["auto", "text", "csv", "tsv", "jsonl"]),
+              help="auto: .csv, .tsv and .jsonl files (compressed too) are tables, anything else text [default: auto].")
+@click.option("--text-column", metavar="NAME|INDEX",
+              help="Tables: the column holding the text (header name or 0-based index) [default: 'text', or the only column].")
+@click.option("--label-column", metavar="NAME|INDEX",
+              help="Tables, classify: the column holding the label (instead of __label__ words in the text).")
 @click.option("--order", type=click.Choice(["appearance", "frequency"]),
               help="Vocabulary order: first appearance, or highest count first [default: appearance].")
 @click.option("--encoding-errors", type=click.Choice(["strict", "replace", "ignore"]),
@@ -374,6 +380,11 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
         settings = cfg.merge(file_settings, overrides)
     cfg.validate(settings)
     settings = settings.replace(tmp_dir=tmp_dir)
+    if settings.label_column is not None and settings.objective != "classify":
+        raise UsageError("--label-column is for --objective classify")
+    if settings.corpus:  # tables (csv, tsv, jsonl) are read as their text (and label) column
+        settings = settings.replace(corpus=resolve_inputs(settings.corpus, settings.input_format, settings.text_column,
+                                                          settings.label_column, settings.label_prefix))
     if not settings.corpus:
         raise UsageError("no corpus: pass CORPUS files or set 'corpus' in the config file")
     show = not (quiet or as_json)

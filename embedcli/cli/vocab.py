@@ -8,7 +8,7 @@ import time
 import click
 from rich.table import Table
 
-from ..io import check_writable, input_size
+from ..io import check_writable, input_size, resolve_inputs
 from ..text import TextSettings
 from ..vocab import ORDERS, build_vocab, count_tokens
 from ..errors import EmbedcliError, UsageError
@@ -17,6 +17,7 @@ from . import main
 from .cluster import dask_option
 from .common import (
     DefaultGroup,
+    tabular_options,
     encoding_errors_option,
     err_console,
     handle_errors,
@@ -101,12 +102,13 @@ def vocab_shape_options(fn):
               help="With --partial: where this shard sits in the corpus (any number growing along the "
                    "corpus: file number, byte offset...); merge sorts shards by it.")
 @encoding_errors_option
+@tabular_options()
 @dask_option
 @json_option
 @quiet_option
 @handle_errors
 def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count, max_size,
-                  workers, partial, offset, encoding_errors, dask_address, as_json, quiet):
+                  workers, partial, offset, encoding_errors, input_format, text_column, dask_address, as_json, quiet):
     """Build a vocabulary from CORPUS files ('-' for stdin), indexing words by first appearance.
 
     CORPUS may be gzip, bzip2 or xz compressed (recognised by its first bytes) or a directory
@@ -146,6 +148,8 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
                 raise UsageError(f"{flag} applies when merging (`embedcli vocab merge ... {flag}`), not with --partial")
     check_writable(output)
     settings = TextSettings(lower=lower, keep_punct=keep_punct)
+    if not dask_address:  # tables (csv, tsv, jsonl) are read as their text column
+        corpus = resolve_inputs(corpus, input_format, text_column)
     sizes = [input_size(p) for p in corpus]
     total = sum(sizes) if all(s is not None for s in sizes) else None
     start = time.perf_counter()

@@ -1,0 +1,97 @@
+"""Tables as input: .csv, .tsv, .jsonl with --text-column / --label-column (issue #13.2)."""
+
+from __future__ import annotations
+
+import bz2
+import json
+import os
+
+import numpy as np
+import pytest
+
+from embedcli.cli import main
+
+ROWS = [("spam", "buy cheap pills, now please buy"), ("ham", "see you at noon"),
+        ("spam", "win a prize\ntoday click here now"), ("ham", "ok"), ("ham", "lunch tomorrow")]
+PLAIN = "".join(" ".join(text.split("\n")) + "\n" for _, text in ROWS)
+
+
+def ok(runner, *args):
+    r = runner.invoke(main, [str(a) for a in args])
+    assert r.exit_code == 0, r.output
+    return r
+
+
+def write_tables(tmp_path):
+    import csv
+
+    with open(tmp_path / "data.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["label", "text"])
+        w.writerows(ROWS)  # quoted commas and a newline inside a field, as the csv module writes them
+    with open(tmp_path / "data.tsv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, delimiter="\t")
+        w.writerow(["id", "label", "body"])
+        w.writerows([(i, l, t) for i, (l, t) in enumerate(ROWS)])
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps({"label": l, "text": t}) + "\n" for l, t in ROWS))
+    (tmp_path / "plain.txt").write_text(PLAIN)
+    (tmp_path / "labeled.txt").write_text("".join(f"__label__{l} {' '.join(t.split())}\n" for l, t in ROWS))
+
+
+def test_vocab_and_encode_read_the_text_column(runner, tmp_path):
+    write_tables(tmp_path)
+    ok(runner, "vocab", tmp_path / "plain.txt", "-o", tmp_path / "plain.json", "-q")
+    for name, extra in (("data.csv", []), ("data.jsonl", []), ("data.tsv", ["--text-column", "body"]),
+                        ("data.tsv", ["--text-column", "2"])):
+        ok(runner, "vocab", tmp_path / name, *extra, "-o", tmp_path / "t.json", "-q")
+        assert (tmp_path / "t.json").read_bytes() == (tmp_path / "plain.json").read_bytes(), name
+        ok(runner, "encode", "-v", tmp_path / "plain.json", "-i", tmp_path / name, *extra, "--maxlen", "6",
+           "-o", tmp_path / "t.npy", "-q")
+        ok(runner, "encode", "-v", tmp_path / "plain.json", "-i", tmp_path / "plain.txt", "--maxlen", "6",
+           "-o", tmp_path / "p.npy", "-q")
+        rows = np.load(tmp_path / "t.npy")
+        assert rows.shape == (5, 6) and np.array_equal(rows, np.load(tmp_path / "p.npy"))  # the header is no phrase
+    # compressed tables, and --input-format for an unusual name
+    (tmp_path / "data.csv.bz2").write_bytes(bz2.compress((tmp_path / "data.csv").read_bytes()))
+    (tmp_path / "export.dat").write_bytes((tmp_path / "data.csv").read_bytes())
+    for args in ([tmp_path / "data.csv.bz2"], [tmp_path / "export.dat", "--input-format", "csv"]):
+        ok(runner, "vocab", *args, "-o", tmp_path / "t.json", "-q")
+        assert (tmp_path / "t.json").read_bytes() == (tmp_path / "plain.json").read_bytes()
+
+
+def test_missing_column_is_one_line_naming_the_columns(runner, tmp_path):
+    write_tables(tmp_path)
+    r = runner.invoke(main, ["vocab", str(tmp_path / "data.csv"), "--text-column", "txt", "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 1 and r.output.strip() == f"Error: {tmp_path / 'data.csv'}: no text column 'txt' (columns: label, text)"
+    r = runner.invoke(main, ["vocab", str(tmp_path / "data.tsv"), "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 1 and r.output.strip() == (f"Error: {tmp_path / 'data.tsv'}: which column is the text? give "
+                                                     "--text-column NAME|INDEX (columns: id, label, body)")
+    r = runner.invoke(main, ["vocab", str(tmp_path / "plain.txt"), "--text-column", "text", "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 2 and "need a .csv, .tsv or .jsonl input" in r.output
+    assert not (tmp_path / "v.json").exists()
+
+
+def test_classifier_trains_and_tests_from_a_label_column(runner, tmp_path):
+    write_tables(tmp_path)
+    ok(runner, "train", tmp_path / "labeled.txt", "--objective", "classify", "-o", tmp_path / "a", "--epochs", "3", "-q")
+    for name in ("data.csv", "data.jsonl"):
+        ok(runner, "train", tmp_path / name, "--objective", "classify", "--label-column", "label", "-o", tmp_path / "b",
+           "--epochs", "3", "-q")
+        assert (tmp_path / "a" / "table.npy").read_bytes() == (tmp_path / "b" / "table.npy").read_bytes()
+        assert ok(runner, "test", tmp_path / "a", tmp_path / name, "--label-column", "label").output \
+            == ok(runner, "test", tmp_path / "a", tmp_path / "labeled.txt").output
+    ok(runner, "train", tmp_path / "data.tsv", "--objective", "classify", "--label-column", "1", "--text-column", "body",
+       "-o", tmp_path / "c", "--epochs", "3", "-q")
+    assert (tmp_path / "a" / "table.npy").read_bytes() == (tmp_path / "c" / "table.npy").read_bytes()
+    predicted = ok(runner, "predict", tmp_path / "a", "-i", tmp_path / "data.csv").stdout.splitlines()
+    assert predicted == ok(runner, "predict", tmp_path / "a", "-i", tmp_path / "plain.txt").stdout.splitlines()
+    assert len(predicted) == 5
+    r = runner.invoke(main, ["train", str(tmp_path / "data.csv"), "--label-column", "label", "-o", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "--label-column is for --objective classify" in r.output
+
+
+def test_train_reads_the_text_column(runner, tmp_path):
+    write_tables(tmp_path)
+    for src, out in ((tmp_path / "plain.txt", "p"), (tmp_path / "data.csv", "t")):
+        ok(runner, "train", src, "-o", tmp_path / out, "--min-count", "1", "--dim", "4", "--epochs", "1", "--workers", "1", "-q")
+    assert (tmp_path / "p" / "table.npy").read_bytes() == (tmp_path / "t" / "table.npy").read_bytes()
