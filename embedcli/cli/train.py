@@ -289,7 +289,7 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--min-count", type=int, help="Ignore words seen fewer times [default: 5; 1 for classify].")
 @click.option("--max-size", type=int, help="Keep only the N most frequent words.")
 @click.option("--seed", type=int, help="Random seed: same seed + settings + workers = same bytes [default: 1].")
-@click.option("--workers", type=int, help="Worker processes (threads where fork is missing) [default: all cores]; part of what makes a run reproducible.")
+@click.option("--workers", type=int, help="Worker processes (threads where fork is missing) [default: all cores]; part of what makes a run reproducible. classify trains in one process and ignores it.")
 @click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512; cbow 1024].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
 @click.option("--subwords", metavar="MIN-MAX",
@@ -350,6 +350,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
       embedcli train --resume models/big
       embedcli train corpus.txt -o models/ft --init glove.6B.100d.txt --freeze
       embedcli train --objective classify sample_data/labeled.txt -o models/classifier
+      embedcli train --objective classify labeled.txt -o models/clf --word-ngrams 2 --dry-run
     """
     overrides = _flag_overrides(values)
     use_default = False
