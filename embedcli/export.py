@@ -74,9 +74,9 @@ def check_tokens_exportable(vocab: Vocab, fmt: str) -> None:
         return
     for i, tok in enumerate(vocab.tokens):
         if tok == "" or any(c in tok for c in bad_chars):
-            raise EmbedcliError(
-                f"token {i} ({tok!r}) contains {why} or is empty and cannot be written in {fmt} format; "
-                "use --format json, csv or npy"
+            raise ParameterError(
+                "token {i} ({tok!r}) contains {why} or is empty and cannot be written in {fmt} format; "
+                "use {format} json, csv or npy", "format", i=i, tok=tok, why=why, fmt=fmt, exit_code=1
             )
 
 
@@ -212,7 +212,8 @@ def write_json_table(
     if indices is None:
         indices = np.arange(len(vocab))
     if not np.isfinite(table[indices]).all():
-        raise EmbedcliError("the table contains NaN or infinite values, which JSON cannot hold; use --format npy")
+        raise ParameterError("the table contains NaN or infinite values, which JSON cannot hold; use {format} npy",
+                             "format", exit_code=1)
     head = {"format": JSON_FORMAT, "version": JSON_VERSION, "vocab_size": len(vocab), "dim": int(table.shape[1])}
     with atomic_write(path) as f:
         f.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
