@@ -13,9 +13,9 @@ import embedcli
 from embedcli.cli import main
 from embedcli.errors import EmbedcliError, ParameterError, UnknownWordError
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = REPO / "sample_data" / "corpus.txt"
-LABELED = REPO / "sample_data" / "labeled.txt"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = pathlib.Path(REPO, "sample_data", "corpus.txt")
+LABELED = pathlib.Path(REPO, "sample_data", "labeled.txt")
 FAST = {"dim": 16, "epochs": 2, "min_count": 2}
 FAST_FLAGS = ["--dim", "16", "--epochs", "2", "--min-count", "2"]
 
@@ -180,7 +180,7 @@ def test_embed_is_the_mean_of_known_rows(emb):
 
 def test_evaluate_equals_the_cli(runner, tmp_path):
     out = cli_train(runner, CORPUS, tmp_path / "m", *FAST_FLAGS, "--workers", "1")
-    sim, ana = str(REPO / "sample_data" / "similarity.tsv"), str(REPO / "sample_data" / "analogies.txt")
+    sim, ana = os.path.join(REPO, "sample_data", "similarity.tsv"), os.path.join(REPO, "sample_data", "analogies.txt")
     res = runner.invoke(main, ["evaluate", str(out), "--similarity", sim, "--analogies", ana, "--json"])
     assert res.exit_code == 0, res.output
     cli = json.loads(res.stdout)
