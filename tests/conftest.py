@@ -1,9 +1,6 @@
-import os
-
 import pytest
 from click.testing import CliRunner
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED_TEXT = "Hope to see you soon\nNice to see you again\n"
 
 

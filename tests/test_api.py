@@ -1,39 +1,17 @@
 """The Python API (embedcli.load / train / Embeddings / Vocab / Classifier), checked against the
-command line (same bytes) and gensim (same neighbours and scores)."""
+command line (same bytes) and gensim (same neighbours and scores). The library; the command-line
+tests are in test_cli_api.py."""
 
-import json
 import os
-import pathlib
 
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
 import embedcli
-from embedcli.cli import main
 from embedcli.errors import EmbedcliError, ParameterError, UnknownWordError
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = pathlib.Path(REPO, "sample_data", "corpus.txt")
-LABELED = pathlib.Path(REPO, "sample_data", "labeled.txt")
-FAST = {"dim": 16, "epochs": 2, "min_count": 2}
-FAST_FLAGS = ["--dim", "16", "--epochs", "2", "--min-count", "2"]
-
-
-def lines(path):
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f]
-
-
-def cli_train(runner, corpus, out, *flags):
-    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "-q", *flags])
-    assert res.exit_code == 0, res.output
-    return out
-
-
-@pytest.fixture(scope="module")
-def emb():
-    return embedcli.train(CORPUS, workers=1, **FAST)
+from support.api import CORPUS, FAST, emb, lines
 
 
 def gensim_words(emb):
@@ -43,35 +21,12 @@ def gensim_words(emb):
     return kv
 
 
-# -- train: the same bytes as the command line ----------------------------------------------------
-@pytest.mark.parametrize("objective,workers", [("skipgram", 1), ("skipgram", 2), ("cbow", 2)])
-def test_train_on_strings_equals_cli_train_file(runner, tmp_path, objective, workers):
-    out = cli_train(runner, CORPUS, tmp_path / "cli", "--objective", objective, "--workers", str(workers),
-                    *FAST_FLAGS)
-    emb = embedcli.train(lines(CORPUS), objective, workers=workers, **FAST)
-    assert isinstance(emb, embedcli.Embeddings)
-    assert emb.table.tobytes() == np.load(out / "table.npy").tobytes()
-    assert emb.vocab.tokens == json.loads((out / "vocab.json").read_text())["tokens"]
-
-
 def test_train_from_a_generator_and_a_path_give_the_same_table(tmp_path):
     gen = (line for line in lines(CORPUS))
     a = embedcli.train(gen, workers=1, **FAST)
     b = embedcli.train(str(CORPUS), workers=1, **FAST)
     c = embedcli.train([CORPUS], workers=1, **FAST)  # a list of Path objects is a list of files
     assert a.table.tobytes() == b.table.tobytes() == c.table.tobytes()
-
-
-def test_train_classifier_equals_cli_and_loads_as_classifier(runner, tmp_path):
-    out = cli_train(runner, LABELED, tmp_path / "cli", "--objective", "classify", "--epochs", "2", "--dim", "8")
-    clf = embedcli.train(lines(LABELED), "classify", dim=8, epochs=2)
-    assert isinstance(clf, embedcli.Classifier)
-    assert clf.model.table.tobytes() == np.load(out / "table.npy").tobytes()
-    assert clf.output.tobytes() == np.load(out / "output.npy").tobytes()
-    loaded = embedcli.load(out)
-    assert isinstance(loaded, embedcli.Classifier)
-    text = "__label__x " + lines(LABELED)[0]
-    assert loaded.predict([text], k=2) == clf.predict([text], k=2)
 
 
 def test_train_is_in_memory_unless_output_is_given(tmp_path, monkeypatch):
@@ -115,17 +70,6 @@ def test_library_training_leaves_malloc_alone_unless_asked(monkeypatch):
     assert calls
 
 
-# -- load and the Embeddings object ---------------------------------------------------------------
-def test_load_returns_embeddings_with_the_saved_table(runner, tmp_path):
-    out = cli_train(runner, CORPUS, tmp_path / "m", *FAST_FLAGS, "--workers", "1")
-    emb = embedcli.load(out)
-    assert isinstance(emb, embedcli.Embeddings)
-    assert repr(emb) == f"Embeddings(vocab={len(emb.vocab)}, dim=16, objective='skipgram')"
-    assert len(emb) == len(emb.vocab) == emb.table.shape[0] and emb.dim == 16
-    assert emb.table.dtype == np.float32
-    assert np.array_equal(emb.table, np.load(out / "table.npy"))
-
-
 def test_getitem_normalises_like_the_vocabulary_and_unknown_words_are_key_errors(emb):
     i = emb.vocab.index["stockholm"]
     assert np.array_equal(emb["Stockholm"], emb.table[i]) and np.array_equal(emb["stockholm"], emb.table[i])
@@ -158,16 +102,6 @@ def test_similarity_equals_gensim(emb):
     assert emb.similarity("Stockholm", "SWEDEN") == emb.similarity("stockholm", "sweden")
 
 
-def test_phrase_rows_and_encode(emb, runner):
-    rows = emb.phrase_rows("The president of Sweden")
-    ids = [emb.vocab[w] for w in ("the", "president", "of", "sweden")]
-    assert rows.shape == (4, emb.dim) and np.array_equal(rows, emb.table[ids])
-    assert emb.encode("The president of Sweden") == ids
-    padded = emb.encode(["The president of Sweden", "Sweden"], maxlen=3)
-    assert padded.dtype == np.int32 and padded.tolist() == [ids[1:], [0, 0, ids[3]]]
-    assert emb.encode(["Sweden"], maxlen=3, padding="post").tolist() == [[ids[3], 0, 0]]
-
-
 def test_embed_is_the_mean_of_known_rows(emb):
     a, b = emb.vocab["president"], emb.vocab["sweden"]
     vecs, known = emb.embed_with_counts(["President Sweden qqqzzz", "qqqzzz", ""])
@@ -178,19 +112,6 @@ def test_embed_is_the_mean_of_known_rows(emb):
     assert unit.shape == (emb.dim,) and np.allclose(unit, want, atol=1e-7)
 
 
-def test_evaluate_equals_the_cli(runner, tmp_path):
-    out = cli_train(runner, CORPUS, tmp_path / "m", *FAST_FLAGS, "--workers", "1")
-    sim, ana = os.path.join(REPO, "sample_data", "similarity.tsv"), os.path.join(REPO, "sample_data", "analogies.txt")
-    res = runner.invoke(main, ["evaluate", str(out), "--similarity", sim, "--analogies", ana, "--json"])
-    assert res.exit_code == 0, res.output
-    cli = json.loads(res.stdout)
-    mine = embedcli.load(out).evaluate(similarity=sim, analogies=[ana])
-    assert [r.to_dict() for r in mine["similarity"]] == cli["similarity"]
-    assert [r.to_dict() for r in mine["analogies"]] == cli["analogies"]
-    with pytest.raises(ParameterError, match="give similarity and/or analogies files"):
-        embedcli.load(out).evaluate()
-
-
 def test_save_and_export(emb, tmp_path):
     emb.save(tmp_path / "m")
     assert embedcli.load(tmp_path / "m").table.tobytes() == emb.table.tobytes()
@@ -199,19 +120,6 @@ def test_save_and_export(emb, tmp_path):
     assert np.array_equal(kv["stockholm"], emb["stockholm"])
     with pytest.raises(ParameterError, match="^unknown format 'xml'"):
         emb.export(tmp_path / "v.xml", format="xml")
-
-
-# -- Vocab -----------------------------------------------------------------------------------------
-def test_vocab_build_equals_cli_vocab(runner, tmp_path):
-    out = tmp_path / "v.json"
-    res = runner.invoke(main, ["vocab", str(CORPUS), "-o", str(out), "-q", "--min-count", "2", "--order", "frequency"])
-    assert res.exit_code == 0, res.output
-    cli = json.loads(out.read_text())
-    for texts in (str(CORPUS), lines(CORPUS)):
-        v = embedcli.Vocab.build(texts, min_count=2, order="frequency")
-        assert v.tokens == cli["tokens"] and v.counts == cli["counts"]
-    v.save(tmp_path / "again.json")
-    assert embedcli.Vocab.load(tmp_path / "again.json").tokens == cli["tokens"]
 
 
 def test_vocab_encode_decode_getitem():

@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from embedcli.cli import main
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from support import REPO
+
 CORPUS = os.path.join(REPO, "sample_data", "corpus.txt")
 
 

@@ -14,7 +14,11 @@ import numpy as np
 
 from embedcli.cli import main
 
-SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_data")
+from support import REPO
+
+SAMPLE = os.path.join(REPO, "sample_data")
+
+
 PHRASES = ["buy cheap pills now please buy", "see you at noon", "win a prize today click here now", "ok",
            "lunch tomorrow"]
 

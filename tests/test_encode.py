@@ -1,40 +1,13 @@
-import csv
-import json
+"""Tests of encode. The library; the command-line tests are in test_cli_encode.py."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from embedcli.cli import main
 from embedcli.encode import pad_flat, pad_sequences, spool_lines
 from embedcli.errors import UsageError
-from embedcli.vocab import Vocab
 
-
-def keras_pad_sequences(sequences, maxlen=None, padding="pre", truncating="pre", value=0):
-    """A line-by-line transcription of keras.utils.pad_sequences (Keras 3) for int sequences."""
-    lengths = [len(x) for x in sequences]
-    if maxlen is None:
-        maxlen = max(lengths)
-    x = np.full((len(sequences), maxlen), value, dtype="int32")
-    for idx, s in enumerate(sequences):
-        if not len(s):
-            continue
-        if truncating == "pre":
-            trunc = s[-maxlen:]
-        elif truncating == "post":
-            trunc = s[:maxlen]
-        else:
-            raise ValueError(truncating)
-        trunc = np.asarray(trunc, dtype="int32")
-        if padding == "post":
-            x[idx, : len(trunc)] = trunc
-        elif padding == "pre":
-            x[idx, -len(trunc):] = trunc
-        else:
-            raise ValueError(padding)
-    return x
-
+from support.encode import keras_pad_sequences
 
 SEQS = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9], [10, 11]]
 
@@ -80,125 +53,6 @@ def test_bad_pad_arguments(bad):
     args = dict(maxlen=3, padding="pre", truncating="pre") | bad
     with pytest.raises(UsageError):
         pad_flat(np.array([1, 2]), np.array([2]), **args)
-
-
-@pytest.fixture
-def vocab_files(runner, seed_corpus, tmp_path):
-    plain = tmp_path / "plain.json"
-    full = tmp_path / "full.json"
-    assert runner.invoke(main, ["vocab", str(seed_corpus), "--no-specials", "-o", str(plain), "-q"]).exit_code == 0
-    assert runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(full), "-q"]).exit_code == 0
-    return plain, full
-
-
-def test_cli_seed_example_both_ways(runner, vocab_files):
-    plain, full = vocab_files
-    r = runner.invoke(main, ["encode", "-v", str(plain), "Nice to see you again"])
-    assert r.exit_code == 0, r.output
-    assert r.output.strip() == "[[5, 1, 2, 3, 6]]"
-    r = runner.invoke(main, ["encode", "-v", str(full), "Nice to see you again"])
-    assert r.output.strip() == "[[7, 3, 4, 5, 8]]"
-    r = runner.invoke(main, ["encode", "-v", str(plain), "Hope to see you soon", "Nice to see you again"])
-    assert r.output.strip() == "[[0, 1, 2, 3, 4], [5, 1, 2, 3, 6]]"
-
-
-@pytest.mark.parametrize("padding", ["pre", "post"])
-@pytest.mark.parametrize("truncating", ["pre", "post"])
-@pytest.mark.parametrize("maxlen", [None, 2, 7])
-def test_cli_modes_match_keras(runner, vocab_files, padding, truncating, maxlen):
-    _, full = vocab_files
-    phrases = ["Nice to see you again", "hope", "", "see you soon soon soon soon", "zebra to"]
-    args = ["encode", "-v", str(full), "--padding", padding, "--truncating", truncating, "--json", *phrases]
-    if maxlen:
-        args += ["--maxlen", str(maxlen)]
-    r = runner.invoke(main, args)
-    assert r.exit_code == 0, r.output
-    got = json.loads(r.output)["sequences"]
-    v = Vocab.load(full)
-    ids = [v.lookup(__import__("embedcli.text", fromlist=["tokenize"]).tokenize(p)) for p in phrases]
-    assert got == keras_pad_sequences(ids, maxlen, padding, truncating, value=0).tolist()
-
-
-def test_cli_oov_modes_without_specials(runner, vocab_files):
-    plain, _ = vocab_files
-    r = runner.invoke(main, ["encode", "-v", str(plain), "see zebra you"])
-    assert r.exit_code == 1 and "unknown word 'zebra'" in r.output and "Traceback" not in r.output
-    r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "skip", "see zebra you"])
-    assert r.exit_code == 0 and r.output.strip() == "[[2, 3]]"
-    r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "unk", "see zebra you"])
-    assert r.exit_code == 2 and "no <unk>" in r.output
-
-
-def test_cli_unknown_words_map_to_unk(runner, vocab_files):
-    _, full = vocab_files
-    r = runner.invoke(main, ["encode", "-v", str(full), "--json", "Nice to meet you"])
-    out = json.loads(r.output)
-    assert out["sequences"] == [[7, 3, 1, 5]] and out["unknown_tokens"] == 1
-
-
-def test_cli_pad_value(runner, vocab_files):
-    _, full = vocab_files
-    r = runner.invoke(main, ["encode", "-v", str(full), "--maxlen", "4", "--pad-value", "-1", "hope"])
-    assert r.output.strip() == "[[-1, -1, -1, 2]]"
-
-
-def test_cli_input_file_and_outputs(runner, vocab_files, tmp_path):
-    _, full = vocab_files
-    phrases = tmp_path / "p.txt"
-    phrases.write_text("Hope to see you soon\r\nNice to see you again\n\nyou\n")
-    expected = [[2, 3, 4, 5, 6], [7, 3, 4, 5, 8], [0, 0, 0, 0, 0], [0, 0, 0, 0, 5]]
-    npy = tmp_path / "ids.npy"
-    r = runner.invoke(main, ["encode", "-v", str(full), "-i", str(phrases), "-o", str(npy)])
-    assert r.exit_code == 0, r.output
-    arr = np.load(npy)
-    assert arr.dtype == np.int32 and arr.tolist() == expected
-    r = runner.invoke(main, ["encode", "-v", str(full), "-i", str(phrases), "-o", str(tmp_path / "ids.csv"), "-q"])
-    assert r.exit_code == 0
-    with open(tmp_path / "ids.csv") as f:
-        assert [[int(x) for x in row] for row in csv.reader(f)] == expected
-    r = runner.invoke(main, ["encode", "-v", str(full), "-i", str(phrases), "-o", str(tmp_path / "ids.jsonl"), "-q"])
-    assert [json.loads(line) for line in (tmp_path / "ids.jsonl").read_text().splitlines()] == expected
-    # stdin in, csv on stdout
-    r = runner.invoke(main, ["encode", "-v", str(full), "--maxlen", "2", "-o", "-", "--format", "csv"],
-                      input="Nice to see you again\n")
-    assert r.exit_code == 0 and r.stdout.strip() == "5,8"
-
-
-def test_cli_show_tokens(runner, vocab_files):
-    _, full = vocab_files
-    r = runner.invoke(main, ["encode", "-v", str(full), "--show-tokens", "Nice to meet you"])
-    assert r.exit_code == 0
-    assert "meet" in r.output and "<unk>" in r.output and "nice" in r.output
-
-
-@pytest.mark.parametrize(
-    "args, code, message",
-    [
-        (["--maxlen", "0", "hi"], 2, "--maxlen"),
-        (["--maxlen", "-2", "hi"], 2, "--maxlen"),
-        (["--padding", "middle", "hi"], 2, "--padding"),
-        (["-o", "x.bin/x.npy", "hi"], 2, "is a file, not a directory"),
-        (["-o", "x.bin", "hi"], 2, "format"),
-    ],
-)
-def test_cli_bad_flags(runner, vocab_files, tmp_path, monkeypatch, args, code, message):
-    _, full = vocab_files
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "x.bin").write_text("a file")
-    r = runner.invoke(main, ["encode", "-v", str(full), *args])
-    assert r.exit_code == code, r.output
-    assert message in r.output and "Traceback" not in r.output
-
-
-@pytest.mark.parametrize(
-    "content, message",
-    [('{"format": "embedcli-vocab", "version": 1, "tok', "truncated"), ('{"a": 1}', "not an embedcli vocabulary")],
-)
-def test_cli_bad_vocab_file(runner, tmp_path, content, message):
-    bad = tmp_path / "v.json"
-    bad.write_text(content)
-    r = runner.invoke(main, ["encode", "-v", str(bad), "hi"])
-    assert r.exit_code == 1 and message in r.output and str(bad) in r.output
 
 
 def test_large_input_streams_through_spool(tmp_path):

@@ -1,5 +1,6 @@
-"""The fast file encoder (PieceEncoder / iter_encoded_file / encode_file_to_npy) gives exactly
-the ids of the reference path (iter_lines + encode_tokens_lines + pad_sequences)."""
+"""The fast file encoder (PieceEncoder / iter_encoded_file / encode_file_to_npy) gives exactly the
+ids of the reference path (iter_lines + encode_tokens_lines + pad_sequences). The library; the
+command-line tests are in test_cli_encode_fast.py."""
 
 from __future__ import annotations
 
@@ -8,22 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import embedcli.io as eio
-from embedcli.cli import main
-from embedcli.encode import (
-    count_lines,
-    encode_file_to_npy,
-    encode_tokens_lines,
-    iter_encoded_file,
-    pad_sequences,
-    spool_file,
-)
+from embedcli.encode import count_lines, encode_file_to_npy, encode_tokens_lines, iter_encoded_file, pad_sequences, spool_file
 from embedcli.errors import EmbedcliError
 from embedcli.io import iter_lines
 from embedcli.text import TextSettings
 from embedcli.vocab import build_vocab
-from reference import count_tokens_simple
 
-from test_partial import ATOMS  # the same awkward pieces as the counting tests
+from reference import count_tokens_simple
+from support.encode_fast import _write
+from support.partial import ATOMS
 
 WS = [" ", " ", "\t", "\n", "\r\n", "\n\n", "  "]
 
@@ -123,26 +117,3 @@ def test_errors_name_the_line(tmp_path):
     unknown = _write(tmp_path, "u.txt", "a b\nb zed a\nwhy\n")
     with pytest.raises(EmbedcliError, match="unknown word 'zed'"):
         fast(unknown, vocab, "error")
-
-
-def test_cli_fast_npy_path_equals_the_spool_path(runner, tmp_path):
-    corpus = _write(tmp_path, "c.txt", "".join(f"Line {i} of w{i % 13}, don't-stop {'x ' * (i % 70)}\n"
-                                               for i in range(500)))
-    r = runner.invoke(main, ["vocab", str(corpus), "-o", str(tmp_path / "v.json"), "-q", "--min-count", "3"])
-    assert r.exit_code == 0, r.output
-    for padding in ("pre", "post"):
-        fast_out, csv_out = tmp_path / f"f{padding}.npy", tmp_path / f"s{padding}.csv"
-        args = ["encode", "-v", str(tmp_path / "v.json"), "-i", str(corpus), "--maxlen", "64", "--padding", padding]
-        r = runner.invoke(main, args + ["-o", str(fast_out), "--json"])
-        assert r.exit_code == 0, r.output
-        assert '"rows": 500' in r.output
-        r = runner.invoke(main, args + ["-o", str(csv_out), "-q"])
-        assert r.exit_code == 0, r.output
-        via_spool = np.loadtxt(csv_out, delimiter=",", dtype=np.int32)
-        assert (np.load(fast_out) == via_spool).all()
-
-
-def _write(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(text, encoding="utf-8")
-    return p

@@ -1,64 +1,23 @@
-"""evaluate: Spearman/Pearson and analogy accuracy agree with gensim (reference client) and scipy."""
+"""evaluate: Spearman/Pearson and analogy accuracy agree with gensim (reference client) and scipy.
+The library; the command-line tests are in test_cli_evaluate.py."""
 
-import json
 import os
 
 import gensim
 import numpy as np
 import pytest
-from gensim.models import KeyedVectors
 from scipy import stats
 
-from embedcli.cli import main
 from embedcli.errors import EmbedcliError
 from embedcli.evaluate import evaluate_analogies, evaluate_pairs, pearson, rankdata, spearman
-from embedcli.model import Model
 from embedcli.text import TextSettings
-from embedcli.vocab import Vocab, build_vocab, count_tokens
+from embedcli.vocab import Vocab
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLE = os.path.join(REPO, "sample_data")
+from support.evaluate import SAMPLE, _gensim_analogies, sample_model, words_kv
+
+
 # WordSim-353 as gensim ships it in its test data (gensim is a test dependency)
 WORDSIM = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", "wordsim353.tsv")
-
-
-def words_kv(vocab, table):
-    """The word rows in gensim's order: by descending count, ties by index (gensim sorts its
-    vocabularies by frequency, so its restrict_vocab=N means the N most frequent words)."""
-    ids = [i for i in range(len(vocab)) if i not in vocab.special_ids()]
-    ids.sort(key=lambda i: (-vocab.counts[i], i))
-    kv = KeyedVectors(table.shape[1])
-    kv.add_vectors([vocab.tokens[i] for i in ids], table[ids])
-    return kv
-
-
-def structured_table(vocab, analogy_path, dim=24, noise=0.6, seed=0):
-    """Random rows, plus a per-section offset between the words of each analogy pair, so that
-    some questions are answered right and some wrong."""
-    rng = np.random.default_rng(seed)
-    table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
-    offset = None
-    with open(analogy_path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith(":"):
-                offset = rng.standard_normal(dim) * 2
-                continue
-            w = line.lower().split()
-            if len(w) != 4 or any(x not in vocab for x in w):
-                continue
-            for x, y in ((w[0], w[1]), (w[2], w[3])):
-                table[vocab.index[y]] = table[vocab.index[x]] + offset + rng.standard_normal(dim) * noise
-    return table
-
-
-@pytest.fixture(scope="module")
-def sample_model(tmp_path_factory):
-    counts, total = count_tokens([os.path.join(SAMPLE, "corpus.txt")])
-    vocab = build_vocab(counts, total)
-    table = structured_table(vocab, os.path.join(SAMPLE, "analogies.txt"))
-    path = tmp_path_factory.mktemp("ev") / "m"
-    Model(vocab=vocab, table=table).save(path)
-    return str(path), vocab, table
 
 
 # -- statistics -----------------------------------------------------------------------------
@@ -161,12 +120,6 @@ def test_pairs_errors(tmp_path, sample_model):
         evaluate_pairs(vocab, table, str(f))
 
 
-# -- analogies ------------------------------------------------------------------------------
-def _gensim_analogies(kv, path, **kw):
-    score, sections = kv.evaluate_word_analogies(path, **kw)
-    return score, [(s["section"], len(s["correct"]), len(s["incorrect"])) for s in sections]
-
-
 def test_analogies_sample_data_match_gensim(sample_model):
     _, vocab, table = sample_model
     path = os.path.join(SAMPLE, "analogies.txt")
@@ -221,36 +174,3 @@ def test_analogies_errors(tmp_path, sample_model):
     f.write_text(": only a header\n")
     with pytest.raises(EmbedcliError, match="no analogy questions"):
         evaluate_analogies(vocab, table, str(f))
-
-
-def test_evaluate_cli(sample_model, runner):
-    path, vocab, table = sample_model
-    sim, ana = os.path.join(SAMPLE, "similarity.tsv"), os.path.join(SAMPLE, "analogies.txt")
-    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json"])
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
-    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(sim)
-    assert data["similarity"][0]["spearman"] == pytest.approx(s, abs=5e-3)
-    assert data["similarity"][0]["pearson"] == pytest.approx(p, abs=5e-3)
-    assert data["similarity"][0]["oov_share"] * 100 == pytest.approx(oov)
-    score, _ = _gensim_analogies(words_kv(vocab, table), ana)
-    assert data["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
-    assert [x["section"] for x in data["analogies"][0]["sections"]] == ["capital-country", "gender", "plural"]
-    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana])
-    assert res.exit_code == 0 and "Spearman" in res.output and "capital-country" in res.output
-    # --restrict-vocab: the N most frequent words, like gensim on its frequency-sorted vocabulary
-    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json",
-                               "--restrict-vocab", "400"])
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
-    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(sim, restrict_vocab=400)
-    assert data["similarity"][0]["spearman"] == pytest.approx(s, abs=5e-3)
-    assert data["similarity"][0]["oov_share"] * 100 == pytest.approx(oov)
-    score, sections = _gensim_analogies(words_kv(vocab, table), ana, restrict_vocab=400)
-    assert data["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
-    assert [(x["section"], x["correct"], x["incorrect"]) for x in data["analogies"][0]["sections"]] == sections[:-1]
-    assert data["analogies"][0]["oov_questions"] > 0
-    res = runner.invoke(main, ["evaluate", path])
-    assert res.exit_code == 2 and "--similarity" in res.output
-    res = runner.invoke(main, ["evaluate", path, "--similarity", "missing.tsv"])
-    assert res.exit_code == 1 and "missing.tsv" in res.output and "Traceback" not in res.output

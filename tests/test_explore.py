@@ -1,49 +1,24 @@
-"""embedcli explore: the page's data (selection, vectors, PCA/t-SNE, classifier labels), the
-self-contained HTML and the command line. The page in a real browser: test_explore_browser.py."""
+"""embedcli explore: the page's data (selection, vectors, PCA/t-SNE, classifier labels), the self-
+contained HTML and the command line. The page in a real browser: test_explore_browser.py. The
+library; the command-line tests are in test_cli_explore.py."""
 
 import base64
-import json
 import os
 import re
 
 import numpy as np
 import pytest
 
-from embedcli.cli import main
-from embedcli.explore import (
-    DATA_MARK,
-    TSNE_MAX_WORDS,
-    _conditional_p,
-    explore_data,
-    render_html,
-    resolve_limit,
-    tsne_2d,
-    write_explorer,
-)
+from embedcli.explore import DATA_MARK, TSNE_MAX_WORDS, _conditional_p, explore_data, render_html, resolve_limit, tsne_2d, write_explorer
 from embedcli.classify import Classifier, train_classifier
 from embedcli.errors import EmbedcliError, UsageError
 from embedcli.inspect import pca_2d
 from embedcli.model import Model
-from embedcli.vocab import Vocab
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from support import REPO
+from support.explore import make_model, page_data
+
 LABELED = os.path.join(REPO, "sample_data", "labeled.txt")
-
-
-def make_model(n_words, dim, seed=0, tokens=None, counts=None, objective="skipgram"):
-    rng = np.random.default_rng(seed)
-    tokens = tokens or [f"w{i}" for i in range(n_words)]
-    counts = counts or rng.integers(1, 10_000, size=len(tokens)).tolist()
-    vocab = Vocab(["<pad>", "<unk>"] + tokens, [0, 0] + counts)
-    table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
-    return Model(vocab, table, {"objective": objective})
-
-
-def page_data(page: str) -> dict:
-    """The JSON of the page, parsed back (the <script type=application/json> element)."""
-    m = re.search(r'<script id="embedcli-data" type="application/json">(.*?)</script>', page, re.S)
-    assert m, "no data element in the page"
-    return json.loads(m.group(1))
 
 
 def floats(b64: str) -> np.ndarray:
@@ -203,88 +178,6 @@ def test_classifier_words_lean_to_their_top_label(tmp_path):
     assert [c["labels"][i] for i in c["word_label"]] == [p[0][0] for p in expected]
     assert np.allclose(c["word_prob"], [p[0][1] for p in expected], atol=1e-4)
     assert len(set(c["word_label"])) == len(c["labels"])  # both labels have words leaning to them
-
-
-# -- command line --------------------------------------------------------------------------------------
-@pytest.fixture
-def model_dir(tmp_path):
-    path = tmp_path / "m"
-    make_model(40, 12, seed=5).save(path)
-    return str(path)
-
-
-def test_cli_writes_the_page(runner, model_dir, tmp_path):
-    out = tmp_path / "map.html"
-    r = runner.invoke(main, ["explore", model_dir, "-o", str(out), "--limit", "30"])
-    assert r.exit_code == 0, r.output
-    assert r.stdout.startswith("wrote ") and "30 words x 12 dims" in r.stdout and r.stderr == ""
-    data = page_data(out.read_text(encoding="utf-8"))
-    assert len(data["tokens"]) == 30 and data["name"] == "m"
-    r = runner.invoke(main, ["explore", model_dir, "-o", str(out), "--json", "--method", "tsne", "--seed", "2"])
-    assert r.exit_code == 0, r.output
-    summary = json.loads(r.stdout)
-    assert summary == {"path": str(out), "words": 40, "dim": 12, "method": "tsne", "bytes": out.stat().st_size}
-
-
-def test_cli_stdout_and_quiet(runner, model_dir, tmp_path):
-    r = runner.invoke(main, ["explore", model_dir, "-o", "-"])
-    assert r.exit_code == 0
-    assert r.stdout.startswith("<!DOCTYPE html>") and r.stdout.rstrip().endswith("</html>")
-    assert r.stderr.startswith("wrote stdout: 40 words x 12 dims")  # the summary moves to stderr
-    assert len(page_data(r.stdout)["tokens"]) == 40
-    r = runner.invoke(main, ["explore", model_dir, "-o", "-", "-q"])
-    assert r.exit_code == 0 and r.stderr == "" and r.stdout.startswith("<!DOCTYPE html>")
-    r = runner.invoke(main, ["explore", model_dir, "-o", str(tmp_path / "q.html"), "--quiet"])
-    assert r.exit_code == 0 and r.output == "" and (tmp_path / "q.html").stat().st_size > 1000
-
-
-@pytest.mark.parametrize(
-    "args, code, message",
-    [
-        (["--limit", "0"], 2, "--limit must be at least 2"),
-        (["--method", "tsne", "--limit", "2500"], 2, "at most 2000 words"),
-        (["--method", "umap"], 2, "'umap' is not one of"),
-        (["--json", "-o", "-"], 2, "--json prints a summary"),
-        (["--seed", "-1"], 2, "--seed must be at least 0"),
-    ],
-)
-def test_cli_usage_errors(runner, model_dir, tmp_path, args, code, message):
-    base = ["explore", model_dir] + ([] if "-o" in args else ["-o", str(tmp_path / "x.html")])
-    r = runner.invoke(main, base + args)
-    assert r.exit_code == code
-    assert message in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "Traceback" not in r.output
-    assert not (tmp_path / "x.html").exists()
-
-
-def test_cli_data_errors_are_one_line(runner, tmp_path, model_dir):
-    r = runner.invoke(main, ["explore", str(tmp_path / "nope"), "-o", str(tmp_path / "x.html")])
-    assert r.exit_code == 1 and "no such model directory" in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
-    r = runner.invoke(main, ["explore", model_dir, "-o", str(tmp_path)])
-    assert r.exit_code != 0 and "is a directory" in r.stderr
-    r = runner.invoke(main, ["explore", model_dir])
-    assert r.exit_code == 2 and "-o" in r.stderr
-
-
-def test_cli_refuses_a_nan_table_and_keeps_the_old_page(runner, tmp_path):
-    m = make_model(20, 4)
-    m.table[3, 0] = np.inf
-    m.save(tmp_path / "bad")
-    out = tmp_path / "map.html"
-    out.write_text("old page", encoding="utf-8")
-    r = runner.invoke(main, ["explore", str(tmp_path / "bad"), "-o", str(out)])
-    assert r.exit_code == 1 and "NaN or infinite" in r.stderr
-    assert out.read_text(encoding="utf-8") == "old page"
-    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
-
-
-def test_cli_help_has_an_example(runner):
-    r = runner.invoke(main, ["explore", "--help"])
-    assert r.exit_code == 0
-    assert "embedcli explore models/default -o map.html" in r.output
-    assert "--method" in r.output and "--limit" in r.output and "--seed" in r.output
 
 
 # -- neighbour lists ---------------------------------------------------------------------------------

@@ -25,11 +25,20 @@ from embedcli.cli import main
 from embedcli.model import Model
 from embedcli.query import VectorIndex, similar
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from support import REPO
+
 CORPUS = os.path.join(REPO, "sample_data", "corpus.txt")
+
+
 LABELED = os.path.join(REPO, "sample_data", "labeled.txt")
+
+
 CHROMIUM = os.environ.get("EMBEDCLI_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
 CHROMEDRIVER = os.environ.get("EMBEDCLI_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+
 WIDTH, HEIGHT = 1400, 860
 
 

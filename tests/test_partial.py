@@ -21,7 +21,9 @@ from embedcli.shards import shard_ranges
 from embedcli.text import TextSettings
 from embedcli.tokenizer import tokenize
 from embedcli.vocab import build_vocab, count_tokens
+
 from reference import count_tokens_simple
+from support.partial import ATOMS
 
 SETTINGS = [
     TextSettings(),
@@ -30,15 +32,7 @@ SETTINGS = [
     TextSettings(unicode="none"),
 ]
 
-# pieces that exercise every path: ASCII words, apostrophes/hyphens at edges and doubled, ASCII
-# punctuation, <=> with U+0338 (NFKC composes them), ligatures, final sigma, dotted I, NBSP,
-# ideographic space, typographic apostrophe, combining accents, digits, underscores, CR
-ATOMS = [
-    "the", "The", "THE", "don't", "'tis", "well-known", "a--b", "x'-y", "-", "--", "'", "_", "a_b",
-    "e\u0301", "caf\u00e9", "CAF\u00c9", "\ufb01ne", "\u039f\u0394\u039f\u03a3", "\u03a3.", "\u0130stanbul",
-    "<\u0338", "=\u0338", ">", "<", "a<\u0338b", "\u00a0", "\u3000", "it\u2019s", "\u2019", "42", "3.14",
-    "\u00bd", "\u2460", "\u0301", "\ufeff", "\x1c", "word,", "(x)", "\u00e9t\u00e9", "na\u00efve", "\u0664\u0662",
-]
+
 WS = [" ", " ", " ", "\t", "\n", "\r\n", "  ", "\n\n"]
 
 

@@ -22,8 +22,11 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from support import REPO
+
 README = os.path.join(REPO, "README.md")
+
+
 TIMING = [
     (re.compile(r"\b\d[\d,]*(\.\d+)? words/s"), "<N> words/s"),
     (re.compile(r"\b\d+(\.\d+)?s\b"), "<T>s"),

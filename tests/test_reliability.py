@@ -1,41 +1,11 @@
-"""Cross-cutting reliability: no tracebacks for user mistakes, atomic writes, --debug."""
+"""Cross-cutting reliability: no tracebacks for user mistakes, atomic writes, --debug. The library;
+the command-line tests are in test_cli_reliability.py."""
 
-import json
 import os
-import sys
 
 import pytest
 
-from embedcli.cli import main
-from embedcli.errors import EmbedcliError
 from embedcli.io import atomic_directory, atomic_path, atomic_write
-
-
-def read_only_target(tmp_path):
-    if os.geteuid() == 0:  # root writes anywhere on a normal file system; sysfs refuses even root
-        return "/sys/embedcli-test-output.json"
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
-    return str(locked / "out.json")
-
-
-def test_output_into_read_only_location(runner, seed_corpus, tmp_path):
-    target = read_only_target(tmp_path)
-    r = runner.invoke(main, ["vocab", str(seed_corpus), "-o", target])
-    assert r.exit_code == 1, r.output
-    assert r.output.count("\n") == 1 and "cannot write" in r.output and "Traceback" not in r.output
-
-
-def test_debug_shows_the_traceback(runner, tmp_path):
-    r = runner.invoke(main, ["--debug", "vocab", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v.json")])
-    assert r.exit_code == 1
-    assert isinstance(r.exception, EmbedcliError)
-    r = runner.invoke(main, ["vocab", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v.json")],
-                      env={"EMBEDCLI_DEBUG": "1"})
-    assert isinstance(r.exception, EmbedcliError)
-    r = runner.invoke(main, ["vocab", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v.json")])
-    assert isinstance(r.exception, SystemExit) and "Traceback" not in r.output
 
 
 def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
@@ -89,58 +59,3 @@ def test_atomic_directory_swaps_only_when_complete(tmp_path):
     assert fresh.stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700
     fresh.rmdir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
-
-
-def test_help_of_every_command_has_an_example(runner):
-    r = runner.invoke(main, ["--help"])
-    assert r.exit_code == 0
-    commands = [line.split()[0] for line in r.output.split("Commands:")[1].splitlines() if line.startswith("  ")]
-    assert {"vocab", "encode"} <= set(commands)
-    for name in commands:
-        r = runner.invoke(main, [name, "--help"])
-        assert r.exit_code == 0, name
-        description = r.output.split("Options:")[0]
-        assert "Example" in description, f"{name} --help has no example"
-        examples = description.split("Example")[1]
-        assert f"  embedcli {name} " in examples, f"{name} --help has no example of 'embedcli {name}'"
-
-
-def test_version(runner):
-    from embedcli import __version__
-
-    r = runner.invoke(main, ["--version"])
-    assert r.exit_code == 0 and __version__ in r.output
-
-
-def test_unicode_is_text_not_an_error(runner, tmp_path):
-    corpus = tmp_path / "c.txt"
-    corpus.write_bytes("\ufeffCafé café CAFÉ\r\ncafe\u0301\r\n".encode())
-    out = tmp_path / "v.json"
-    r = runner.invoke(main, ["vocab", str(corpus), "-o", str(out), "--no-specials", "-q"])
-    assert r.exit_code == 0, r.output
-    data = json.loads(out.read_text())
-    assert data["tokens"] == ["café"] and data["counts"] == [4]
-
-
-def test_one_very_long_line_is_read_in_bounded_memory(tmp_path):
-    """A 40 MB corpus with no newline at all: vocab counts it exactly with bounded memory."""
-    import resource
-    import subprocess
-
-    words = " ".join(f"word{i % 1000}" for i in range(1000)) + " "
-    path = tmp_path / "one-line.txt"
-    with open(path, "w") as f:
-        for _ in range(5_000):  # ~40 MB, one line
-            f.write(words)
-    assert path.stat().st_size > 39_000_000
-    out = tmp_path / "v.json"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-m", "embedcli", "vocab", str(path), "-o", str(out), "--json"],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    summary = json.loads(proc.stdout)
-    assert summary["corpus_tokens"] == 5_000_000 and summary["size"] == 1002
-    assert json.loads(out.read_text())["counts"][2:] == [5000] * 1000
-    # the file is 40 MB; reading it whole as tokens would take several hundred MB
-    assert peak_mb < 200 or before / 1024 >= 200, f"peak RSS {peak_mb:.0f} MB"

@@ -17,6 +17,7 @@ SETTINGS = [
     TextSettings(unicode="NFC", lower=False, keep_punct=True),
 ]
 
+
 # awkward pieces: apostrophes/hyphens at edges, ASCII punctuation, <=> with U+0338 (NFKC
 # composes them), ligatures, final sigma, dotted I, NBSP, typographic apostrophe, combining
 # accents, full-width letters, digits, underscores, CR
@@ -27,7 +28,10 @@ ATOMS = [
     "\u00bd", "\u2460", "\u0301", "\x1c", "word,", "(x)", "\u00e9t\u00e9", "\uff28\uff45\uff4c\uff4c\uff4f",
     "\u0664\u0662", "A.B", "x=y", "\r",
 ]
+
+
 WS = [" ", "\t", "\n", "\r\n", "  ", "\n\n", "\x0b", "\x0c"]
+
 
 texts = st.lists(
     st.tuples(st.sampled_from(ATOMS) | st.text(min_size=1, max_size=5), st.sampled_from(WS + [""])),

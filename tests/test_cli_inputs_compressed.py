@@ -14,8 +14,14 @@ import embedcli.pool as pool_mod
 import embedcli.shards as shards_mod
 from embedcli.cli import main
 
-SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_data")
+from support import REPO
+
+SAMPLE = os.path.join(REPO, "sample_data")
+
+
 CORPUS = os.path.join(SAMPLE, "corpus.txt")
+
+
 COMPRESS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
 
 

@@ -11,6 +11,8 @@ from embedcli.model import Model
 from embedcli.vocab import Vocab
 
 TOKENS = ["<pad>", "<unk>", "cat", "sat", "mat", "zero"]
+
+
 TABLE = np.array([[0, 0, 0], [9, 9, 9], [3, 4, 0], [1, 0, 0], [0, 2, 0], [0, 0, 0]], dtype=np.float32)
 
 

@@ -12,7 +12,9 @@ import pytest
 
 from embedcli.cli import main
 
-SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_data")
+from support import REPO
+
+SAMPLE = os.path.join(REPO, "sample_data")
 
 
 def digest(path) -> str:

@@ -7,6 +7,7 @@ stderr that names the file, line or flag, and no traceback.
 import json
 import os
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -15,7 +16,6 @@ from embedcli.cli import main
 from embedcli.model import Model
 from embedcli.text import tokenize
 from embedcli.vocab import build_vocab
-from collections import Counter
 
 CORPUS = "the cat sat on the mat\nthe dog sat on the log\n" * 20
 
@@ -45,6 +45,7 @@ def work(tmp_path, monkeypatch):
 
 
 READ_ONLY = "/sys/embedcli-out.json" if os.geteuid() == 0 else "/proc/embedcli-out.json"
+
 
 CASES = [
     # (case, argv, exit code, fragments the one line must contain)

@@ -1,0 +1,145 @@
+"""The fastText-style classifier: loss gradients, learning, determinism, predict/test commands.
+Through the command line; the library tests are in test_classify.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from embedcli.cli import main
+from embedcli.model import Model
+from embedcli.classify import Classifier, train_classifier
+from embedcli.vocab import build_vocab
+
+from support import REPO
+
+SAMPLE_TRAIN = os.path.join(REPO, "sample_data", "labeled.txt")
+
+
+SAMPLE_TEST = os.path.join(REPO, "sample_data", "labeled_test.txt")
+
+
+@pytest.fixture(scope="module")
+def sample_model(tmp_path_factory):
+    """A classifier trained on the sample headlines (clickbait vs news), saved to disk."""
+    out = tmp_path_factory.mktemp("models") / "clickbait"
+    train_classifier([SAMPLE_TRAIN], dim=20, epochs=5, seed=3).save(out)
+    return str(out)
+
+
+# -- the command line -------------------------------------------------------------------------------
+def test_predict_sample_file(runner, sample_model):
+    r = runner.invoke(main, ["predict", sample_model, "-i", SAMPLE_TEST])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    with open(SAMPLE_TEST, encoding="utf-8") as f:
+        gold = [line.split()[0] for line in f]
+    assert len(lines) == len(gold) == 500
+    assert set(lines) <= {"__label__clickbait", "__label__news"}
+    accuracy = sum(p == g for p, g in zip(lines, gold)) / len(gold)
+    assert accuracy > 0.9
+
+
+def test_predict_formats(runner, sample_model):
+    r = runner.invoke(main, ["predict", sample_model, "-k", "2", "--prob",
+                             "You won't believe what this cat did", "Parliament passes budget"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        m = re.fullmatch(r"(__label__\w+) ([0-9.e-]+) (__label__\w+) ([0-9.e-]+)", line)
+        assert m, line
+        assert float(m.group(2)) >= float(m.group(4))
+        assert abs(float(m.group(2)) + float(m.group(4)) - 1) < 1e-4
+    assert lines[0].startswith("__label__clickbait") and lines[1].startswith("__label__news")
+    r = runner.invoke(main, ["predict", sample_model, "--json", "Storm causes power cuts"])
+    row = json.loads(r.stdout)
+    assert row["labels"] == ["__label__news"] and 0.5 < row["probs"][0] <= 1
+    r = runner.invoke(main, ["predict", sample_model, "-k", "2", "--threshold", "0.5", "Storm causes power cuts"])
+    assert r.stdout.splitlines() == ["__label__news"]
+
+
+def test_predict_ignores_labels_in_input_and_reads_stdin(runner, sample_model, tmp_path):
+    text = "Storm causes power cuts across the north\nWhat this dad found will blow your mind\n"
+    labelled = "__label__clickbait Storm causes power cuts across the north\n" \
+               "What this dad found __label__news will blow your mind\n"
+    plain = runner.invoke(main, ["predict", sample_model, "--prob"], input=text)
+    tagged = runner.invoke(main, ["predict", sample_model, "--prob", "-i", "-"], input=labelled)
+    assert plain.exit_code == 0 and tagged.exit_code == 0, tagged.output
+    assert plain.stdout == tagged.stdout
+    assert plain.stdout.splitlines()[0].startswith("__label__news")
+    out = tmp_path / "pred.txt"
+    r = runner.invoke(main, ["predict", sample_model, "-o", str(out), "-q"], input=text)
+    assert r.exit_code == 0, r.output
+    assert out.read_text().splitlines() == ["__label__news", "__label__clickbait"]
+
+
+def test_test_command(runner, sample_model):
+    r = runner.invoke(main, ["test", sample_model, SAMPLE_TEST])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "N\t500"
+    assert re.fullmatch(r"P@1\t0\.\d{3}", lines[1]) and re.fullmatch(r"R@1\t0\.\d{3}", lines[2])
+    assert float(lines[1].split("\t")[1]) > 0.9
+    r = runner.invoke(main, ["test", sample_model, SAMPLE_TEST, "-k", "2", "--json"])
+    data = json.loads(r.stdout)
+    assert data["n"] == 500 and data["k"] == 2
+    assert data["recall"] == 1.0 and data["precision"] == 0.5  # two labels, both always predicted
+    # the same figures as the library and as predict's own output
+    lib = Classifier.load(sample_model).evaluate(SAMPLE_TEST)
+    r1 = json.loads(runner.invoke(main, ["test", sample_model, SAMPLE_TEST, "--json"]).stdout)
+    assert r1["precision"] == lib["precision"]
+
+
+def test_commands_reject_other_models(runner, tmp_path):
+    vocab = build_vocab(Counter({"a": 2, "b": 1}), 3)
+    plain = tmp_path / "sg"
+    Model(vocab, np.zeros((4, 3), np.float32), {"objective": "skipgram"}).save(plain)
+    for args in (["predict", str(plain), "hello"], ["test", str(plain), SAMPLE_TEST]):
+        r = runner.invoke(main, args)
+        assert r.exit_code == 1
+        assert "not a classifier model (objective: skipgram)" in r.output
+        assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["test", "{model}", "{tmp}/missing.txt"], 1, "missing.txt: no such file"),
+    (["test", "{model}", "{plain}"], 1, "no line has a label"),
+    (["predict", "{tmp}/nomodel", "x"], 1, "no such model directory"),
+    (["predict", "{model}", "-i", "{tmp}/missing.txt"], 1, "missing.txt: no such file"),
+    (["predict", "{model}", "-k", "0", "x"], 2, "-k must be at least 1"),
+    (["predict", "{model}", "--threshold", "2", "x"], 2, "--threshold"),
+    (["predict", "{model}", "-i", "{plain}", "x"], 2, "not both"),
+])
+def test_cli_errors(runner, sample_model, tmp_path, args, code, message):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("no labels on this line\n")
+    args = [a.format(model=sample_model, tmp=tmp_path, plain=plain) for a in args]
+    r = runner.invoke(main, args)
+    assert r.exit_code == code, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_help_has_examples(runner):
+    for cmd in ("predict", "test"):
+        r = runner.invoke(main, [cmd, "--help"])
+        assert r.exit_code == 0 and "Examples:" in r.output
+
+
+def test_test_command_ignores_unknown_labels(runner, sample_model, tmp_path):
+    path = tmp_path / "other.txt"
+    path.write_text("__label__sport Team wins the cup\n__label__news __label__sport Storm hits the coast\n")
+    r = runner.invoke(main, ["test", sample_model, str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["n"] == 1 and data["skipped"] == 1 and data["gold_labels"] == 1
+    r = runner.invoke(main, ["test", sample_model, "-"], input="__label__sport Team wins\n")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == ["N\t0", "P@1\tnan", "R@1\tnan"]
+    assert "1 lines skipped" in r.stderr

@@ -1,0 +1,52 @@
+"""The public Classifier: load, predict, predict_proba, test and evaluate, like fastText's module.
+Through the command line; the library tests are in test_classify_api.py."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from embedcli.classify import Classifier
+from embedcli.cli import main
+from embedcli.errors import EmbedcliError
+from embedcli.labeled import split_labels
+
+from support import REPO
+from support.classify_api import clf, model_dir
+
+SAMPLE_TEST = os.path.join(REPO, "sample_data", "labeled_test.txt")
+
+
+def test_cli_predict_goes_through_the_same_class(runner, clf, model_dir):
+    texts = ["Storm causes power cuts", "These 17 tricks will change your life"]
+    r = runner.invoke(main, ["predict", model_dir, "-k", "2", "--prob", *texts])
+    assert r.exit_code == 0, r.output
+    expected = [" ".join(f"{l} {p:.6g}" for l, p in pred) for pred in clf.predict(texts, k=2)]
+    assert r.stdout.splitlines() == expected
+
+
+def test_test_on_a_file_and_on_pairs(runner, clf, model_dir):
+    n, p, r = clf.test(SAMPLE_TEST)
+    assert n == 500 and p > 0.9 and p == r  # one label per line: P@1 = R@1
+    out = runner.invoke(main, ["test", model_dir, SAMPLE_TEST])
+    assert out.stdout.splitlines() == [f"N\t{n}", f"P@1\t{p:.3f}", f"R@1\t{r:.3f}"]
+    pairs = []
+    with open(SAMPLE_TEST, encoding="utf-8") as f:
+        for line in f:
+            labels, text = split_labels(line.strip())
+            pairs.append((text, [l[len("__label__"):] for l in labels]))  # bare label names work too
+    assert clf.test(pairs) == (n, p, r)
+    assert clf.test([(t, "__label__" + ls[0]) for t, ls in pairs]) == (n, p, r)  # one label as a string
+    n2, p2, r2 = clf.test(pairs, k=2)
+    assert n2 == n and r2 == 1.0 and p2 == 0.5  # both labels predicted: every gold label found
+
+
+def test_load_refuses_a_word_vector_model(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 5)
+    r = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "sg"), "--dim", "4", "--epochs", "1",
+                             "--min-count", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    with pytest.raises(EmbedcliError, match="not a classifier model"):
+        Classifier.load(tmp_path / "sg")

@@ -1,0 +1,44 @@
+"""evaluate: Spearman/Pearson and analogy accuracy agree with gensim (reference client) and scipy.
+Through the command line; the library tests are in test_evaluate.py."""
+
+import json
+import os
+
+import pytest
+
+from embedcli.cli import main
+
+from support.evaluate import SAMPLE, _gensim_analogies, sample_model, words_kv
+
+
+def test_evaluate_cli(sample_model, runner):
+    path, vocab, table = sample_model
+    sim, ana = os.path.join(SAMPLE, "similarity.tsv"), os.path.join(SAMPLE, "analogies.txt")
+    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(sim)
+    assert data["similarity"][0]["spearman"] == pytest.approx(s, abs=5e-3)
+    assert data["similarity"][0]["pearson"] == pytest.approx(p, abs=5e-3)
+    assert data["similarity"][0]["oov_share"] * 100 == pytest.approx(oov)
+    score, _ = _gensim_analogies(words_kv(vocab, table), ana)
+    assert data["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
+    assert [x["section"] for x in data["analogies"][0]["sections"]] == ["capital-country", "gender", "plural"]
+    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana])
+    assert res.exit_code == 0 and "Spearman" in res.output and "capital-country" in res.output
+    # --restrict-vocab: the N most frequent words, like gensim on its frequency-sorted vocabulary
+    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json",
+                               "--restrict-vocab", "400"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(sim, restrict_vocab=400)
+    assert data["similarity"][0]["spearman"] == pytest.approx(s, abs=5e-3)
+    assert data["similarity"][0]["oov_share"] * 100 == pytest.approx(oov)
+    score, sections = _gensim_analogies(words_kv(vocab, table), ana, restrict_vocab=400)
+    assert data["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
+    assert [(x["section"], x["correct"], x["incorrect"]) for x in data["analogies"][0]["sections"]] == sections[:-1]
+    assert data["analogies"][0]["oov_questions"] > 0
+    res = runner.invoke(main, ["evaluate", path])
+    assert res.exit_code == 2 and "--similarity" in res.output
+    res = runner.invoke(main, ["evaluate", path, "--similarity", "missing.tsv"])
+    assert res.exit_code == 1 and "missing.tsv" in res.output and "Traceback" not in res.output
