@@ -15,14 +15,6 @@ import pytest
 from support import REPO
 
 
-def _big_corpus(path, tokens=400_000):
-    rng = np.random.default_rng(0)
-    words = np.array([f"w{i}" for i in range(3000)])
-    ids = rng.zipf(1.2, tokens) % len(words)
-    path.write_text("\n".join(" ".join(words[ids[i : i + 20]]) for i in range(0, tokens, 20)) + "\n")
-    return path
-
-
 def _fds_in(pid: int, directory: str) -> list[str]:
     out = []
     fd_dir = f"/proc/{pid}/fd"
@@ -39,7 +31,7 @@ def _fds_in(pid: int, directory: str) -> list[str]:
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to see the open store")
 @pytest.mark.parametrize("how, objective", [("--tmp-dir", "skipgram"), ("TMPDIR", "skipgram"),
                                             ("--tmp-dir", "classify")])
-def test_sigkilled_train_leaves_nothing_in_the_temp_dir(tmp_path, how, objective):
+def test_sigkilled_train_leaves_nothing_in_the_temp_dir(tmp_path, big_corpus, how, objective):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     env = dict(os.environ)
@@ -48,7 +40,7 @@ def test_sigkilled_train_leaves_nothing_in_the_temp_dir(tmp_path, how, objective
                               "labeled.txt")
         extra = ["--objective", "classify", "--epochs", "5000"]
     else:
-        corpus = _big_corpus(tmp_path / "big.txt")
+        corpus = big_corpus
         extra = ["--epochs", "200", "--workers", "1"]
     args = [sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(tmp_path / "m"), "--dim", "8", *extra]
     if how == "--tmp-dir":

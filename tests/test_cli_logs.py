@@ -50,16 +50,8 @@ def test_encode_reports_what_maxlen_cut(runner, tmp_path):
     assert r.stderr.strip() == "2 of 5 phrases were longer than --maxlen 5 and lost their first words (longest: 7 ids)"
 
 
-def _big_corpus(path, tokens=400_000):
-    rng = np.random.default_rng(0)
-    words = np.array([f"w{i}" for i in range(3000)])
-    ids = rng.zipf(1.2, tokens) % len(words)
-    path.write_text("\n".join(" ".join(words[ids[i : i + 20]]) for i in range(0, tokens, 20)) + "\n")
-    return path
-
-
-def test_train_log_is_plain_lines_written_as_they_happen(tmp_path):
-    corpus = _big_corpus(tmp_path / "big.txt")
+def test_train_log_is_plain_lines_written_as_they_happen(tmp_path, big_corpus):
+    corpus = big_corpus
     log = open(tmp_path / "log.txt", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(tmp_path / "m"),
                              "--epochs", "40", "--dim", "8", "--workers", "1"], stdout=log, stderr=subprocess.STDOUT)
