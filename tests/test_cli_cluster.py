@@ -53,6 +53,9 @@ def test_cli_errors_are_one_line(client, tmp_path):
         (("encode", "-v", str(tmp_path / "v.json"), "-i", SAMPLE, "-o", str(tmp_path / "d"), "--parts"),
          "--parts applies with --dask"),
         (("vocab", SAMPLE, "-o", str(tmp_path / "x.json"), "--dask", "local:none"), "local:N"),
+        (("train", os.path.join(REPO, "sample_data", "labeled.txt"), "--objective", "classify", "-o",
+          str(tmp_path / "m"), "--dask", address), "--dask is not available with --objective classify"),
+        (("train", SAMPLE, "--dry-run", "--dask", address), "drop --dask"),
     ]
     for args, message in cases:
         res = _cli(*args)

@@ -78,3 +78,14 @@ def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, p
         out_console.print(f"{summary['rows']:,} rows × {summary['maxlen']} ids written to [cyan]{output}[/] ({what}); "
                           f"{summary['unknown_tokens']:,} unknown tokens")
 
+
+def train(dask_address, settings, resume_dir, bar, make_parent: bool):
+    """``embedcli train --dask``: skip-gram/CBOW trained data-parallel on the cluster."""
+    from ..cluster import connect
+    from ..cluster.train import train_on_cluster
+
+    with connect(dask_address) as client:
+        if resume_dir is not None:
+            return train_on_cluster(client, settings, resume_dir=resume_dir, callback=bar, corpus_progress=bar.read)
+        return train_on_cluster(client, settings, callback=bar, corpus_progress=bar.read, make_parent=make_parent,
+                                init_progress=bar.init_read)

@@ -12,7 +12,9 @@ from rich.table import Table
 from .. import config as cfg
 from ..errors import UsageError
 from ..io import input_size, resolve_inputs
+from . import cluster as cluster_cli
 from . import main
+from .cluster import dask_option
 from .common import (
     err_console,
     escape,
@@ -327,10 +329,11 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--tmp-dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Where the corpus ids are kept during training [default: $TMPDIR, else /tmp]; "
                    "the file has no name and is freed even if the run is killed.")
+@dask_option
 @json_option
 @quiet_option
 @handle_errors
-def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_json, quiet, **values):
+def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, dask_address, as_json, quiet, **values):
     """Train an embedding table on CORPUS files (one sentence per line).
 
     CORPUS may be gzip, bzip2 or xz compressed or a directory (every file inside, sorted).
@@ -351,6 +354,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
       embedcli train corpus.txt -o models/ft --init glove.6B.100d.txt --freeze
       embedcli train --objective classify sample_data/labeled.txt -o models/classifier
       embedcli train --objective classify labeled.txt -o models/clf --word-ngrams 2 --dry-run
+      embedcli train corpus.txt -o models/big --dask tcp://10.0.0.5:8786 --workers 8
     """
     overrides = _flag_overrides(values)
     use_default = False
@@ -400,10 +404,14 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
     if settings.objective == "classify" and settings.order != "appearance":
         raise UsageError("--order frequency is not available with --objective classify (its vocabulary is in "
                          "order of first appearance, as fastText's)")
+    if settings.objective == "classify" and dask_address:
+        raise UsageError("--dask is not available with --objective classify")
 
     from ..api import run_training
     from ..train.run import dry_run as do_dry_run, resume_model
 
+    if dry_run and dask_address:
+        raise UsageError("--dry-run estimates a run on this machine; drop --dask")
     if dry_run:
         with progress_bar("reading corpus", total_bytes, quiet=not show) as advance:
             info = do_dry_run(settings, corpus_progress=advance)
@@ -417,7 +425,9 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, as_
 
     tune_malloc()  # process-wide allocator tuning: the command line's choice, not the library's
     with _TrainProgress(total_bytes, int(settings.epochs), show) as bar:
-        if resume_dir is not None:
+        if dask_address:
+            result = cluster_cli.train(dask_address, settings, resume_dir, bar, make_parent=use_default and not output)
+        elif resume_dir is not None:
             result = resume_model(resume_dir, settings, callback=bar, corpus_progress=bar.read)
         else:
             # the default config's models/default may not exist yet in a fresh checkout

@@ -283,10 +283,12 @@ def sample_neighbours(model: Model, sample: float, n: int = 3, k: int = 5, pool:
     return {word: [(nb.token, nb.score) for nb in ns] for _, _, word, ns in chosen}
 
 
-def _run(settings, vocab, corpus, state, output, callback, start, resumed_from, subwords=None) -> TrainResult:
+def _run(settings, vocab, corpus, state, output, callback, start, resumed_from, subwords=None,
+         make_trainer=None) -> TrainResult:
     workers = resolve_workers(settings)
     trainable = trainable_rows(vocab)
-    trainer = Trainer(corpus, np.array(vocab.counts), trainable, settings, workers, subwords)
+    # make_trainer: another engine with Trainer's constructor and run() (embedcli.cluster.train)
+    trainer = (make_trainer or Trainer)(corpus, np.array(vocab.counts), trainable, settings, workers, subwords)
     every = int(settings.checkpoint_every)
 
     def on_epoch_end(st: TrainState) -> None:
@@ -312,6 +314,7 @@ def train_model(
     corpus_progress: Callable[[int], None] | None = None,
     make_parent: bool = False,
     init_progress: Callable[[int], None] | None = None,
+    make_trainer: Callable | None = None,
 ) -> TrainResult:
     """Train skip-gram or CBOW vectors with the resolved ``settings`` and save the model.
 
@@ -333,7 +336,7 @@ def train_model(
         state = init_state(len(vocab), int(settings.dim), int(settings.seed), trainable_rows(vocab),
                            subwords.n_rows if subwords is not None else None)
         apply_init(settings, vocab, state, info, init_progress)
-        return _run(settings, vocab, corpus, state, output, callback, start, 0, subwords)
+        return _run(settings, vocab, corpus, state, output, callback, start, 0, subwords, make_trainer)
 
 
 def resume_model(
@@ -342,6 +345,7 @@ def resume_model(
     *,
     callback: Callback | None = None,
     corpus_progress: Callable[[int], None] | None = None,
+    make_trainer: Callable | None = None,
 ) -> TrainResult:
     """Continue a checkpointed model (``settings`` come from its ``config.yaml``)."""
     start = time.perf_counter()
@@ -372,7 +376,7 @@ def resume_model(
             raise EmbedcliError(f"{model_dir}: its input matrix has {state.w_in.shape[0]:,} rows but its settings "
                                 f"(subwords {settings.subwords}, buckets {settings.buckets}) "
                                 f"give {n_rows:,}; cannot resume")
-        return _run(settings, vocab, corpus, state, model_dir, callback, start, state.epochs_done, subwords)
+        return _run(settings, vocab, corpus, state, model_dir, callback, start, state.epochs_done, subwords, make_trainer)
 
 
 def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
