@@ -250,7 +250,8 @@ def test_merge_refuses_mixed_settings_and_offsets():
 
 
 def test_keywise_reduce_like_spark_gives_the_whole_corpus_vocabulary(tmp_path):
-    """docs/scaling.md's Spark recipe: per token (count, (file number, first position)) reduced
+    """A key-wise reduction as Spark would do it (the untested Spark recipe left docs/scaling.md): per token
+    (count, (file number, first position)) reduced
     with sum and min in any order, sorted by the position: the whole corpus' counts and order."""
     import random
 
