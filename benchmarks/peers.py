@@ -74,6 +74,8 @@ def gensim_train(args) -> dict:
     model = Word2Vec(
         LineSentence(args.corpus), vector_size=args.dim, window=args.window, negative=args.negative,
         min_count=args.min_count, sg=args.sg, epochs=args.epochs, workers=args.workers, seed=args.seed,
+        **({"alpha": args.alpha} if args.alpha is not None else {}),
+        **({"sample": args.sample} if args.sample is not None else {}),
     )
     seconds = time.perf_counter() - start
     model.wv.save(args.output)  # KeyedVectors, evaluated by the harness outside the timed process
@@ -104,6 +106,8 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--alpha", type=float, default=None, help="learning rate (gensim's default 0.025 when not given)")
+    p.add_argument("--sample", type=float, default=None, help="subsampling (gensim's default 1e-3 when not given)")
     args = ap.parse_args()
     fn = {"tokenizers-vocab": tokenizers_vocab, "tokenizers-encode": tokenizers_encode,
           "gensim-train": gensim_train}[args.cmd]

@@ -28,12 +28,13 @@ import time
 import numpy as np
 
 
-def prepare(corpus_dir: str, out_path: str, max_tokens: int | None, cut: int = 1000) -> int:
+def prepare(corpus_dir: str, out_path: str, max_tokens: int | None, cut: int = 1000,
+            names: tuple[str, ...] = ("kjv.txt", "enwiki.txt")) -> int:
     from gensim.utils import simple_preprocess
 
     n = 0
     with open(out_path, "w", encoding="utf-8") as out:
-        for name in ("kjv.txt", "enwiki.txt"):
+        for name in names:
             with open(os.path.join(corpus_dir, name), encoding="utf-8") as f:
                 for line in f:
                     toks = simple_preprocess(line)

@@ -1,6 +1,9 @@
 """Outputs that must not change their bytes: digests of vocab, encode and train outputs on the
 shipped sample data, recorded with main before the tokenizer / id store / reader rework
-(commit ccb6ff3). A change here is a change users see (new model bytes for the same run)."""
+(commit ccb6ff3). A change here is a change users see (new model bytes for the same run). The
+skip-gram/CBOW table digests were re-recorded once on purpose, for the trainer's rounds of a fixed
+number of batches, its per-row trust region and its default lr 0.05 (issue 10): the same run
+gives new bytes there."""
 
 from __future__ import annotations
 
@@ -49,9 +52,9 @@ def test_vocab_and_encode_bytes(runner, tmp_path):
 
 @pytest.mark.parametrize("args, expected", [
     (["--dim", "16", "--epochs", "2", "--workers", "1"],
-     "b0a8b291572de5d0a0feb95f3e307b315d10746d061caaa6740d548b71f07a32"),
+     "a28456c189c457d7cd77be1b9aad5c7f95920624f0e80f2929e4de8563b1db05"),
     (["--objective", "cbow", "--dim", "16", "--epochs", "1", "--workers", "2"],
-     "b2a4b8fbd538c4ebbac52881e44f6398702f4b5fcdb00f2c5bddd24c4e6d3914"),
+     "d67550db20ecb8af9ead366f6ec9f8c51772f776a48e975b6332fc37cb0d69a1"),
 ])
 def test_train_table_bytes(runner, tmp_path, args, expected):
     run(runner, "train", os.path.join(SAMPLE, "corpus.txt"), "-o", tmp_path / "m", *args)

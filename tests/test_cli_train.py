@@ -190,9 +190,11 @@ def test_divergence_stops_and_keeps_existing_model(runner, corpus, tmp_path):
     out = tmp_path / "m"
     train(runner, corpus, out)
     before = files(out)
-    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), *FAST, "--lr", "1e30", "--min-lr", "1e30"])
+    init = tmp_path / "huge.txt"  # rows that overflow float32: the divergence guard must stop the run
+    init.write_text("2 16\nthe " + " ".join(["1e20"] * 16) + "\ncar " + " ".join(["-1e20"] * 16) + "\n")
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), *FAST, "--init", str(init)])
     assert res.exit_code == 1, res.output
-    assert "lower --lr" in res.output and "Traceback" not in res.output
+    assert "diverged" in res.output and "Traceback" not in res.output
     assert files(out) == before
 
 

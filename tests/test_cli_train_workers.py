@@ -1,14 +1,20 @@
-"""`--workers N`: worker processes (Linux, fork) give the bytes of the thread-pool apply order.
+"""`--workers N` and `--round-batches R`: the table depends on R, never on N; processes (Linux,
+fork) and the thread fallback give the same bytes; stable at the learning rates peers use.
 Through the command line; the library tests are in test_train_workers.py."""
 
 import os
 
+import numpy as np
 import pytest
 
 from embedcli.cli import main
+from embedcli.model import Model
 from embedcli.train import trainer as trainer_mod
+from embedcli.train import workers as workers_mod
 
 from support.train import synthetic_corpus
+
+SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_data", "corpus.txt")
 
 
 @pytest.fixture(scope="module")
@@ -44,29 +50,78 @@ def table_bytes(model_dir):
     return (model_dir / "table.npy").read_bytes(), (model_dir / "output.npy").read_bytes()
 
 
-def train(runner, corpus, out, *extra):
+def train(runner, corpus, out, *extra, rounds=("--round-batches", "4")):
+    """Rounds of 4 batches (unless given): the corpus alone would make rounds of 1 batch."""
     res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", "--dim", "12", "--epochs", "2",
-                               "--min-count", "1", "--batch-words", "64", *extra])
+                               "--min-count", "1", "--batch-words", "64", *rounds, *extra])
     assert res.exit_code == 0, res.output
     return res
 
 
-@pytest.mark.skipif(not trainer_mod._processes_available(), reason="worker processes need fork (Linux)")
-@pytest.mark.parametrize("objective,workers", [("skipgram", "2"), ("cbow", "2"), ("skipgram", "3")])
-def test_processes_equal_threads(runner, corpus, tmp_path, monkeypatch, objective, workers):
+def test_processes_available_here():
+    # the process path is the one users get on Linux: the tests below must exercise it
+    assert workers_mod.processes_available() == (os.name == "posix" and hasattr(os, "fork")
+                                                 and os.uname().sysname == "Linux")
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_table_does_not_depend_on_workers(runner, corpus, tmp_path, objective, forked):
+    """A laptop, a 64-core server and this machine give the same bytes for the same seed."""
+    ref = tmp_path / "w1"
+    train(runner, corpus, ref, "--objective", objective, "--workers", "1", "--round-batches", "8")
+    for workers in ("2", "3", "4", "8", "64"):
+        out = tmp_path / f"w{workers}"
+        train(runner, corpus, out, "--objective", objective, "--workers", workers, "--round-batches", "8")
+        assert table_bytes(out) == table_bytes(ref), f"--workers {workers}"
+    # workers beyond the round's 8 batches have nothing to do: 1 + 2 + 3 + 7 + 7 children
+    assert len(forked) == (20 if workers_mod.processes_available() else 0)
+    assert all_waited_for(forked)
+
+
+def test_sixty_four_worker_processes(runner, corpus, tmp_path, forked):
+    """64 processes sharing rounds of 64 batches: the same bytes as one process doing it all."""
+    one, many = tmp_path / "one", tmp_path / "many"
+    train(runner, corpus, one, "--workers", "1", "--round-batches", "64", "--epochs", "1")
+    train(runner, corpus, many, "--workers", "64", "--round-batches", "64", "--epochs", "1")
+    assert table_bytes(one) == table_bytes(many)
+    if workers_mod.processes_available():
+        assert len(forked) == 63
+    assert all_waited_for(forked)
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_processes_equal_threads(runner, corpus, tmp_path, monkeypatch, objective):
     procs, threads = tmp_path / "p", tmp_path / "t"
-    train(runner, corpus, procs, "--objective", objective, "--workers", workers)
-    monkeypatch.setattr(trainer_mod, "_processes_available", lambda: False)
-    train(runner, corpus, threads, "--objective", objective, "--workers", workers)
+    train(runner, corpus, procs, "--objective", objective, "--workers", "3")
+    monkeypatch.setattr(trainer_mod, "processes_available", lambda: False)
+    train(runner, corpus, threads, "--objective", objective, "--workers", "3")
     assert table_bytes(procs) == table_bytes(threads)
-    one = tmp_path / "one"
-    train(runner, corpus, one, "--objective", objective, "--workers", "1")
-    assert table_bytes(one) != table_bytes(procs)  # rounds of several batches do change the result
+
+
+def test_default_round_size_follows_the_corpus_not_the_machine(runner, corpus, tmp_path):
+    from embedcli.train.trainer import MAX_ROUND_BATCHES, MIN_ROUNDS, auto_round_batches
+
+    assert auto_round_batches(1e9, 512) == MAX_ROUND_BATCHES
+    assert auto_round_batches(10_000, 512) == 1
+    assert auto_round_batches(512 * MIN_ROUNDS * 5 + 1, 512) == 5
+    a, b = tmp_path / "a", tmp_path / "b"
+    train(runner, corpus, a, "--workers", "1", "--batch-words", "512", rounds=())
+    train(runner, corpus, b, "--workers", "4", "--batch-words", "512", rounds=())
+    assert Model.load(a).config["round_batches"] == Model.load(b).config["round_batches"] == 1
+    assert table_bytes(a) == table_bytes(b)
+
+
+def test_round_batches_changes_the_result(runner, corpus, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    train(runner, corpus, a, "--round-batches", "1", "--workers", "1")
+    train(runner, corpus, b, "--round-batches", "4", "--workers", "1")
+    assert table_bytes(a) != table_bytes(b)  # rounds of several batches are computed at one point
+    assert Model.load(a).config["round_batches"] == 1
 
 
 def test_children_are_waited_for(runner, corpus, tmp_path, forked):
     train(runner, corpus, tmp_path / "m", "--workers", "3")
-    assert len(forked) == (2 if trainer_mod._processes_available() else 0)
+    assert len(forked) == (2 if workers_mod.processes_available() else 0)
     assert all_waited_for(forked)
 
 
@@ -77,14 +132,14 @@ def test_dry_run_with_workers(runner, corpus, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-@pytest.mark.skipif(not trainer_mod._processes_available(), reason="worker processes need fork (Linux)")
 def test_failing_worker_process_is_one_clear_error(runner, corpus, tmp_path, monkeypatch, forked):
     def broken(self, k):
         raise RuntimeError("simulated failure in a worker process")
 
-    monkeypatch.setattr(trainer_mod._ProcessGroup, "_compute_slot", broken)  # inherited by the fork
+    monkeypatch.setattr(workers_mod.ProcessGroup, "_compute_slot", broken)  # inherited by the fork
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--quiet", "--dim", "8",
-                               "--epochs", "1", "--min-count", "1", "--batch-words", "64", "--workers", "2"])
+                               "--epochs", "1", "--min-count", "1", "--batch-words", "64", "--workers", "2",
+                               "--round-batches", "2"])
     assert res.exit_code == 1
     assert "worker process failed" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "m").exists()
@@ -92,9 +147,60 @@ def test_failing_worker_process_is_one_clear_error(runner, corpus, tmp_path, mon
 
 
 def test_divergence_with_workers_is_reported(runner, corpus, tmp_path, forked):
+    """The guard stays: rows that overflow float32 (here pretrained vectors of 1e20) stop the run."""
+    init = tmp_path / "huge.txt"
+    init.write_text("2 8\nthe " + " ".join(["1e20"] * 8) + "\ncar " + " ".join(["-1e20"] * 8) + "\n")
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--quiet", "--dim", "8",
-                               "--epochs", "2", "--min-count", "1", "--workers", "2", "--lr", "1e30",
-                               "--min-lr", "1e30"])
+                               "--epochs", "2", "--min-count", "1", "--workers", "2", "--round-batches", "2",
+                               "--init", str(init)])
     assert res.exit_code == 1, res.output
-    assert "lower --lr" in res.output and "Traceback" not in res.output
+    assert "diverged" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "m").exists()
     assert all_waited_for(forked)
+
+
+def test_absurd_learning_rate_stays_finite(runner, corpus, tmp_path):
+    """--lr 50: the trust region bounds every row's step, so even this cannot blow up."""
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--quiet", "--dim", "8",
+                               "--epochs", "2", "--min-count", "1", "--workers", "2", "--lr", "50"])
+    assert res.exit_code == 0, res.output
+    loss, top = _loss_and_norms(tmp_path / "m")
+    assert np.isfinite(loss) and np.isfinite(top)
+
+
+# -- stability: the sweep that would have caught the divergence of rounds of summed steps ---------
+
+def _loss_and_norms(model_dir):
+    m = Model.load(model_dir)
+    norms = np.linalg.norm(m.table, axis=1)
+    return m.history[-1]["loss"], float(norms.max())
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+@pytest.mark.parametrize("lr", [0.0025, 0.025, 0.05, 0.1])
+def test_lr_sweep_on_sample_data_with_many_workers(runner, tmp_path, objective, lr):
+    """The sample data at the peers' learning rates, rounds of 16 batches shared by 8 and 16 processes.
+
+    Before the per-row trust region, `--workers 8` diverged here at lr 0.025 (sums of a round's
+    steps of frequent rows); lr 0.05 diverged even with one worker."""
+    out = tmp_path / "m"
+    res = runner.invoke(main, ["train", SAMPLE, "-o", str(out), "--quiet", "--objective", objective,
+                               "--dim", "32", "--epochs", "3", "--min-count", "3", "--lr", str(lr),
+                               "--workers", "8" if lr < 0.05 else "16", "--round-batches", "16"])
+    assert res.exit_code == 0, res.output
+    loss, top = _loss_and_norms(out)
+    untrained = np.log(2) * 6  # log 2 * (1 + negative): the loss of an untrained model
+    assert np.isfinite(loss) and loss < untrained
+    assert top < 50  # no row ran away
+
+
+@pytest.mark.parametrize("args", [["--window", "1", "--negative", "1"], ["--window", "10", "--negative", "20"],
+                                  ["--dim", "300", "--batch-words", "16"], ["--batch-words", "20000"],
+                                  ["--round-batches", "64", "--workers", "4"]])
+def test_extreme_shapes_at_high_lr_stay_finite(runner, tmp_path, args):
+    out = tmp_path / "m"
+    res = runner.invoke(main, ["train", SAMPLE, "-o", str(out), "--quiet", "--dim", "16", "--epochs", "1",
+                               "--min-count", "3", "--lr", "0.1", *args])
+    assert res.exit_code == 0, res.output
+    loss, top = _loss_and_norms(out)
+    assert np.isfinite(loss) and top < 50

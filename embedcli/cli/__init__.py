@@ -64,7 +64,7 @@ class _LazyGroup(click.Group):
             exc.show()
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
-            click.echo("Error: aborted", err=True)
+            click.echo("Error: interrupted; nothing was written (existing outputs are unchanged)", err=True)
             sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
 

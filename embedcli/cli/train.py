@@ -32,7 +32,7 @@ DEFAULT_OUTPUT = os.path.join("models", "default")
 
 # flag name -> settings key (the keys of a config file)
 FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
-             "max_size", "seed", "workers", "batch_words", "checkpoint_every", "vocab", "word_ngrams", "buckets",
+             "max_size", "seed", "workers", "batch_words", "round_batches", "checkpoint_every", "vocab", "word_ngrams", "buckets",
              "label_prefix",
              "encoding_errors", "init", "freeze", "subwords", "lower", "keep_punct", "order", "input_format", "text_column", "label_column")
 
@@ -286,13 +286,14 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--negative", type=int, help="Negative samples per pair, from unigram^0.75 [default: 5].")
 @click.option("--sample", type=float, help="Frequent-word subsampling threshold, 0 = off [default: 1e-3].")
 @click.option("--epochs", type=int, help="Passes over the corpus [default: 5].")
-@click.option("--lr", type=float, help="Start learning rate [default: 0.025; cbow 0.05; classify 0.1].")
+@click.option("--lr", type=float, help="Start learning rate [default: 0.05; classify 0.1].")
 @click.option("--min-lr", type=float, help="Learning rate at the end (linear decay) [default: 0.0001; classify 0].")
 @click.option("--min-count", type=int, help="Ignore words seen fewer times [default: 5; 1 for classify].")
 @click.option("--max-size", type=int, help="Keep only the N most frequent words.")
-@click.option("--seed", type=int, help="Random seed: same seed + settings + workers = same bytes [default: 1].")
-@click.option("--workers", type=int, help="Worker processes (threads where fork is missing) [default: all cores]; part of what makes a run reproducible. classify trains in one process and ignores it.")
+@click.option("--seed", type=int, help="Random seed: same seed + settings = same bytes, on any number of cores [default: 1].")
+@click.option("--workers", type=int, help="Worker processes (threads where fork is missing) that share each round's batches [default: all cores, at most --round-batches]; the table does not depend on it.")
 @click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512; cbow 1024].")
+@click.option("--round-batches", type=int, help="Batches computed against the same parameters, then applied together; workers share them out [default: 16, fewer for a corpus under ~500k words].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
 @click.option("--subwords", metavar="MIN-MAX",
               help="Character n-grams of MIN..MAX characters (fastText's -minn/-maxn, e.g. 3-6): a word's vector "

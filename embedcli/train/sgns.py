@@ -111,11 +111,16 @@ def skipgram_loss_grad(
     mask: np.ndarray,
     negative: int,
     group: int,
-) -> tuple[float, int, np.ndarray, np.ndarray, np.ndarray]:
+    *,
+    curvature: bool = False,
+):
     """Loss (sum over pairs, float64), number of pairs, and gradients dH, dU, dV.
 
     ``H``, ``U``: (L, d); ``V``: (n_groups, N, d) with ``n_groups = ceil(L / group)``;
-    ``mask``: (L, 2*window+1) bool from :func:`pair_mask`.
+    ``mask``: (L, 2*window+1) bool from :func:`pair_mask`. With ``curvature`` a sixth item
+    ``(cH, cU, cV)`` follows: for each row, the Gauss-Newton curvature of the loss along that
+    row, ``sum over its terms of sigmoid'(score) * |partner vector|^2`` (see
+    :meth:`embedcli.train.trainer.Trainer.row_factors`).
     """
     L, d = H.shape
     K = mask.shape[1]
@@ -138,9 +143,20 @@ def skipgram_loss_grad(
     S = np.matmul(Hg, V.transpose(0, 2, 1))  # (ng, G, N)
     loss += float(np.dot(softplus(S).sum(axis=2, dtype=np.float64).ravel(), weight.ravel()))
     Gm = sigmoid(S)
+    if curvature:  # the largest partner norm of each row's scores
+        hn = np.sqrt(_rowdot(H, H))
+        un = np.sqrt(_rowdot(U, U))
+        vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
+        pU = (_windows(hn, window) * mask).max(axis=1)
+        pH = (_skew(mask.astype(dtype)) * _windows(un, window)).max(axis=1)
+        active = n_ctx > 0
+        pH = np.maximum(pH, np.where(active, np.repeat(vn.max(axis=1), group)[:L], 0))
+        pV = np.repeat(_group(hn * active, n_groups, group).max(axis=1)[:, None], N, axis=1)
     Gm *= weight
     dH += np.matmul(Gm, V).reshape(-1, d)[:L]
     dV = np.matmul(Gm.transpose(0, 2, 1), Hg)  # (ng, N, d)
+    if curvature:
+        return loss, n_pairs, dH, dU, dV, (pH, pU, pV)
     return loss, n_pairs, dH, dU, dV
 
 
@@ -153,12 +169,15 @@ def cbow_loss_grad(
     group: int,
     *,
     word2vec_update: bool = False,
-) -> tuple[float, int, np.ndarray, np.ndarray, np.ndarray]:
+    curvature: bool = False,
+):
     """CBOW (mean of the context input vectors predicts the centre), like gensim's cbow_mean=1.
 
     Returns loss (sum over centres, float64), number of centres trained, dH, dU, dV. With
     ``word2vec_update`` the gradient of the mean is passed to each context row undivided
-    (what word2vec and gensim do); without it, dH is the exact gradient of the loss.
+    (what word2vec and gensim do); without it, dH is the exact gradient of the loss. With
+    ``curvature`` a sixth item ``(cH, cU, cV)`` follows, as for :func:`skipgram_loss_grad`
+    (for the context rows, the curvature that matches the update convention).
     """
     L, d = H.shape
     K = mask.shape[1]
@@ -183,11 +202,21 @@ def cbow_loss_grad(
     S = np.matmul(hg, V.transpose(0, 2, 1))
     loss += float(np.dot(softplus(S).sum(axis=2, dtype=np.float64).ravel(), weight.ravel()))
     Gm = sigmoid(S)
+    if curvature:  # the largest partner norm of each row's scores
+        hn = np.sqrt(_rowdot(h, h)) * has
+        un = np.sqrt(_rowdot(U, U))
+        vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
+        pU = hn
+        pV = np.repeat(_group(hn, n_groups, group).max(axis=1)[:, None], N, axis=1)
+        c_h = np.maximum(un, np.repeat(vn.max(axis=1), group)[:L]) * has
     Gm *= weight
     dh += np.matmul(Gm, V).reshape(-1, d)[:L]
     dV = np.matmul(Gm.transpose(0, 2, 1), hg)
     coef = m if word2vec_update else m * inv[:, None]
     dH = np.matmul(_skew(coef)[:, None, :], _windows(dh, window))[:, 0, :]
+    if curvature:
+        pH = (_skew(m) * _windows(c_h, window)).max(axis=1)
+        return loss, n_centres, dH, dU, dV, (pH, pU, pV)
     return loss, n_centres, dH, dU, dV
 
 

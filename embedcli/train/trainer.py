@@ -1,52 +1,49 @@
-"""The SGD loop: epochs over an encoded corpus, mini-batches of consecutive tokens.
+"""The SGD loop: epochs over an encoded corpus, rounds of mini-batches of consecutive tokens.
 
 Per epoch, the encoded corpus (:mod:`embedcli.corpus`) is streamed in blocks. For each block,
 all random draws happen up front from ``numpy.random.default_rng([seed, epoch])``:
 subsampling (word2vec's formula), the reduced window ``b ~ U[1, window]`` of every kept
 token, and the negative samples. Then the block is cut into batches of ``batch_words``
 centre tokens (plus ``window`` tokens of context on each side); each batch's loss and
-gradient come from :mod:`embedcli.train.sgns` and are applied with a learning rate that
-decays linearly, batch by batch, from ``lr`` to ``min_lr`` over the whole run.
+gradient come from :mod:`embedcli.train.sgns`, with a learning rate that decays linearly,
+batch by batch, from ``lr`` to ``min_lr`` over the whole run.
 
-Mini-batches and frequent words. All the pairs of a batch are computed against the same
-parameters and their gradients are summed per row. For a rare word that is plain SGD, but a
-frequent word occurs many times in one batch (as centre, context and negative sample), and
-the sum of all its updates, computed at one point, overshoots where word2vec's sequential
-updates would saturate: training diverges. So each row's summed update is divided by
-``max(1, occurrences_in_batch / ROW_FREE) ** ROW_POWER`` (4 free occurrences, then the square
-root), separately for the input and output matrices. Negatives are shared by groups of
-``NEG_GROUP`` consecutive tokens (``NEG_SHARED`` draws each, see :mod:`embedcli.train.sgns`).
-These constants and the default batch of 512 centre words were chosen on the kjv+enwiki
-benchmark (``benchmarks/train_vs_gensim.py``): WordSim-353 on par with gensim.
+Rounds. ``round_batches`` consecutive batches form a round: they are computed against the
+same parameters, then their steps are added up per row and applied. The round is the unit of
+parallel work: worker processes (:mod:`embedcli.train.workers`) share out its batches and
+its rows, and the result depends on the seed and the settings only, never on ``--workers``:
+a laptop and a 64-core server give the same bytes.
 
-Workers: ``workers`` consecutive batches form a round; their gradients are computed against
-the same parameters, then applied in batch order. On Linux the round is spread over worker
-processes forked at the start of training, with both matrices in shared memory
-(:class:`_ProcessGroup`): threads did not scale, a batch being hundreds of small NumPy calls
-that keep handing the GIL back and forth (``--workers 2`` was slower than 1). Elsewhere a
-thread pool does the same arithmetic in the same order. The result depends on the seed, the
-settings and ``workers`` only, never on timing or on processes versus threads.
+The per-row trust region. Computed at one point, the steps of a frequent row (``the``, a
+common negative) add up to far more than sequential SGD would move it, since each of its
+scores saturates after a few sequential steps and stops pushing; summed, they overshoot and
+training diverges, the more so at higher learning rates, larger rounds and longer vectors. So a
+row's summed step ``S`` is scaled so that none of the scores it took part in moves by more
+than ``STEP_BOUND`` logits: ``min(1, STEP_BOUND / (|S| * max |partner|))``
+(:meth:`Trainer.apply_rows`). Rare rows and rows whose steps cancel keep plain SGD.
+``STEP_BOUND`` (4 logits) was chosen by measurement on three corpora and three evaluation sets
+(``benchmarks/train_quality.py``): 1 and 2 held frequent rows back, 8 let them oscillate.
+
+Negatives are shared by groups of ``NEG_GROUP`` consecutive tokens (``NEG_SHARED`` draws
+each, see :mod:`embedcli.train.sgns`).
 
 Because the draws of an epoch depend only on (seed, epoch), training epochs 1..k, saving
 both matrices, and training epochs k+1..n later gives the same bytes as one run.
 
 Frozen rows (``TrainState.frozen``, from ``--init FILE --freeze``): the input rows marked there
-are never written; their gradient entries are dropped before the scatter (in the worker
-threads), so they stay bit-identical (gensim's ``vectors_lockf = 0``, Keras ``trainable=False``).
-They still act as context/centre vectors, and the output matrix trains as usual.
+are never written; their gradient entries are dropped before the apply, so they stay
+bit-identical (gensim's ``vectors_lockf = 0``, Keras ``trainable=False``). They still act as
+context/centre vectors, and the output matrix trains as usual.
 """
 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
-import mmap
 import os
-import select
-import signal
 import sys
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -57,6 +54,7 @@ from ..config import TrainSettings
 from ..corpus import SENTENCE_BREAK, EncodedCorpus
 from ..errors import EmbedcliError
 from ..subwords import SubwordRows
+from .workers import ProcessGroup, processes_available
 from .sgns import (
     cbow_loss_grad,
     keep_probabilities,
@@ -69,9 +67,9 @@ from .sgns import (
 READ_BLOCK = 1 << 20
 NEG_GROUP = 32  # tokens sharing one set of negatives
 NEG_SHARED = 16  # negatives per group (each pair is scored against all, weighted negative / NEG_SHARED)
-ROW_POWER = 0.5  # output rows: step / max(1, occurrences / ROW_FREE) ** ROW_POWER
-ROW_POWER_IN = 0.5  # input rows
-ROW_FREE = 4.0  # occurrences per batch that still get the plain summed update
+MAX_ROUND_BATCHES = 16  # the default round: at most 16 batches (16 worker processes busy)
+MIN_ROUNDS = 64  # ... and at least this many rounds per epoch (a small corpus gets smaller rounds)
+STEP_BOUND = 4.0  # a row's summed step in a round moves none of its scores by more than this (in logits)
 
 
 @dataclass
@@ -129,15 +127,8 @@ def tune_malloc_if_asked() -> bool:
     return False
 
 
-def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray, distinct: bool = False) -> None:
-    """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path).
-
-    ``distinct``: the ids are known to be distinct (the subword rows of a batch), so a plain
-    fancy-indexed add does it.
-    """
-    if distinct:
-        W[ids] += G
-        return
+def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
+    """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path)."""
     d = W.shape[1]
     flat = np.repeat(ids.astype(np.int64) * d, d)  # row starts, then + column: faster than a broadcast add
     flat += _column_offsets(d, len(ids))
@@ -189,6 +180,22 @@ class _Batch:
     words_before: int  # raw words of the epoch before this batch (for progress)
 
 
+def auto_round_batches(expected_words: float, batch_words: int) -> int:
+    """The default round size: ``MAX_ROUND_BATCHES`` batches, fewer when an epoch would have
+    fewer than ``MIN_ROUNDS`` rounds. ``expected_words``: the tokens an epoch keeps after
+    subsampling (in expectation: a function of the vocabulary counts only, not of the run)."""
+    return int(min(MAX_ROUND_BATCHES, max(1, expected_words // (batch_words * MIN_ROUNDS))))
+
+
+def _subword_partners(ctx, partner: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per subword row (``rows``, sorted, distinct): the largest partner norm of the tokens using it."""
+    per_token = np.zeros(ctx.n_tokens, dtype=np.float32)
+    np.maximum.at(per_token, ctx.inverse, partner.astype(np.float32))
+    out = np.zeros(len(rows), dtype=np.float32)
+    np.maximum.at(out, np.searchsorted(rows, ctx.flat), np.repeat(per_token, ctx.lens))
+    return out
+
+
 class Trainer:
     """Trains ``state`` in place on ``corpus`` with the resolved ``settings``."""
 
@@ -203,20 +210,29 @@ class Trainer:
         self.window = int(settings.window)
         self.negative = int(settings.negative)
         self.batch_words = int(settings.batch_words)
+        counts = np.asarray(counts, dtype=np.float64) * trainable
+        self.keep = keep_probabilities(counts, float(settings.sample)).astype(np.float32)
+        self.keep[~trainable] = 0
+        if settings.round_batches is None:  # resolved here, saved with the model's settings
+            expected = float(np.dot(counts, self.keep)) * corpus.n_words / max(1.0, float(counts.sum()))
+            settings.round_batches = auto_round_batches(expected, self.batch_words)
+        self.round_batches = int(settings.round_batches)
         self.epochs = int(settings.epochs)
         self.lr0 = float(settings.lr)
         self.lr1 = float(settings.min_lr)
         self.seed = int(settings.seed)
-        self.workers = max(1, int(workers))
-        counts = np.asarray(counts, dtype=np.float64) * trainable
-        self.keep = keep_probabilities(counts, float(settings.sample)).astype(np.float32)
-        self.keep[~trainable] = 0
+        # more processes than batches in a round would have nothing to do
+        self.workers = max(1, min(int(workers), self.round_batches))
         self.cdf = negative_cdf(counts)
         self.sampler = _CdfSampler(self.cdf)
         self.group = NEG_GROUP
         self.n_neg = max(self.negative, NEG_SHARED)
         self.total_words = corpus.n_words * self.epochs
         self.vocab_size = len(counts)
+
+    def neg_rows_for(self, L: int) -> int:
+        """How many negative ids a batch of ``L`` tokens draws."""
+        return n_groups_for(L, self.group) * self.n_neg
 
     # -- schedule ---------------------------------------------------------------------------
     def lr_at(self, epoch: int, words_before: int) -> float:
@@ -245,7 +261,7 @@ class Trainer:
             reduced = rng.integers(1, w + 1, size=n, dtype=np.int32)
             starts = list(range(0, n, self.batch_words))
             lens = [min(n, s + self.batch_words + w) - max(0, s - w) for s in starts]
-            n_negs = sum(n_groups_for(L, self.group) for L in lens) * self.n_neg
+            n_negs = sum(self.neg_rows_for(L) for L in lens)
             neg_all = self.sampler(rng.random(n_negs))
             # raw words before each batch's first centre (for the learning rate and progress)
             words_before = np.searchsorted(np.flatnonzero(is_word), kept_at[starts]) + words_offset
@@ -271,7 +287,16 @@ class Trainer:
             del reduced, neg_all, block_mask
 
     # -- one batch --------------------------------------------------------------------------
-    def _compute(self, state: TrainState, batch: _Batch):
+    def compute(self, state: TrainState, batch: _Batch):
+        """Loss, pairs and the batch's steps (gradients times ``-lr``), before the per-row rule.
+
+        Returns ``(loss, pairs, dH, out_ids, dOut, in_ids, c_in, c_out)``: ``dH`` holds the
+        steps of the input rows ``in_ids`` (the batch's tokens less frozen rows), ``dOut`` those
+        of the output rows ``out_ids`` (the batch's tokens, then its negatives); ``c_in`` and
+        ``c_out`` the largest norm of the vectors each entry's scores were taken against (see
+        :meth:`apply_rows`). With subwords, ``in_ids`` are the distinct word and n-gram rows of
+        the batch's tokens.
+        """
         if self.subwords is None:
             H = state.w_in[batch.ids]
         else:
@@ -279,50 +304,90 @@ class Trainer:
         U = state.w_out[batch.ids]
         V = state.w_out[batch.neg]
         if self.objective == "skipgram":
-            loss, pairs, dH, dU, dV = skipgram_loss_grad(H, U, V, batch.mask, self.negative, self.group)
+            loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(
+                H, U, V, batch.mask, self.negative, self.group, curvature=True)
         else:
-            loss, pairs, dH, dU, dV = cbow_loss_grad(
-                H, U, V, batch.mask, self.negative, self.group, word2vec_update=True
-            )
-        step = np.float32(-batch.lr)
-        if self.subwords is None:
-            dH *= self._row_scale(batch.ids, step, ROW_POWER_IN)[:, None]
-            in_ids = batch.ids
-        else:  # fastText's update: each of a word's rows gets the gradient of its mean, undivided
-            in_ids, dH, occurrences = self.subwords.scatter(composed, dH, exact=False)
-            dH *= self._row_scale(in_ids, step, ROW_POWER_IN, counts=occurrences)[:, None]
+            loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
+                H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True)
+        lr = np.float32(batch.lr)
+        dH *= -lr
+        in_ids = batch.ids
+        if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
+            in_ids, dH, _ = self.subwords.scatter(composed, dH, exact=False)
+            cH = _subword_partners(composed, cH, in_ids)
         if state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
             free = ~state.frozen[np.minimum(in_ids, len(state.frozen) - 1)] | (in_ids >= len(state.frozen))
             if not free.all():
-                in_ids, dH = in_ids[free], dH[free]
+                in_ids, dH, cH = in_ids[free], dH[free], cH[free]
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
         dOut = np.concatenate([dU, dV.reshape(-1, dV.shape[-1])])
-        dOut *= self._row_scale(out_ids, step, ROW_POWER)[:, None]
-        return loss, pairs, dH, out_ids, dOut, in_ids
+        dOut *= -lr
+        c_out = np.concatenate([cU, cV.reshape(-1)])
+        return loss, pairs, dH, out_ids, dOut, in_ids, cH, c_out
 
-    def _row_scale(self, ids: np.ndarray, step: np.float32, power: float, counts: np.ndarray | None = None) -> np.ndarray:
-        """Per-entry factor: ``step / max(1, occurrences of the row in the batch) ** ROW_POWER``.
+    # -- the per-row rule and the apply ----------------------------------------------------
+    def apply_rows(self, W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray],
+                   partner: list[np.ndarray], part: tuple[int, int] = (0, 1)) -> None:
+        """Add a round's steps to ``W`` under the per-row trust region.
 
-        A frequent word occurs many times in one batch; adding all its gradients, computed
-        at the same point, would be a step far longer than word2vec's sequential updates
-        and diverges. Dividing by the occurrence count (to a power) keeps rare words at
-        plain SGD and tames frequent ones. ``counts``: the occurrences, when already known
-        (the n-gram rows: the batch tokens using each row).
+        All the steps of a round are computed at the same point and added up per row. For a
+        rare row that is plain SGD. A frequent row (``the``, a common negative) collects
+        hundreds of steps that sequential SGD would have damped as it went: each of its
+        scores saturates after a few steps and stops pushing. Added up at one point they
+        overshoot, scores jump by hundreds of logits and training diverges, the more so the
+        larger the learning rate, the batches and the rounds.
+
+        So a row's summed step ``S`` is scaled to move none of its scores by more than
+        ``STEP_BOUND`` logits: a score with partner ``p`` moves by ``S . p <= |S| |p|``, so
+        the factor is ``min(1, STEP_BOUND / (|S| * max |p|))``, ``max |p|`` over the partners
+        the row met in the round. Rows whose steps are small (rare words, settled words,
+        steps that cancel out) keep plain SGD; the bound does not depend on the learning
+        rate, the batch or round size, or a corpus.
+
+        ``part = (rank, n)`` restricts the apply to the rows ``id % n == rank`` (a worker
+        process's share); each row's sum is taken in the same order whatever ``n`` is.
         """
-        if power == 0:
-            return np.full(len(ids), step, dtype=np.float32)
-        if counts is not None:
-            counts = counts.astype(np.float32)
-        elif self.vocab_size <= 128 * len(ids):  # measured: bincount is faster up to ~100k words here
-            counts = np.bincount(ids)[ids].astype(np.float32)
-        else:  # a big vocabulary: count by sorting instead of a vocabulary-sized array per batch
-            _, inverse, n = np.unique(ids, return_inverse=True, return_counts=True)
-            counts = n[inverse].astype(np.float32)
-        counts *= np.float32(1 / ROW_FREE)
-        np.maximum(counts, 1, out=counts)
-        if power != 1.0:
-            counts **= np.float32(power)
-        return step / counts
+        rank, n_parts = part
+        if n_parts > 1:
+            sel = [(i % n_parts) == rank for i in ids]
+            ids = [i[s] for i, s in zip(ids, sel)]
+            steps = [g[s] for g, s in zip(steps, sel)]
+            partner = [c[s] for c, s in zip(partner, sel)]
+        if not ids:
+            return
+        all_ids = np.concatenate(ids)
+        if len(all_ids) == 0:
+            return
+        rows, inverse = np.unique(all_ids, return_inverse=True)
+        S = np.zeros((len(rows), W.shape[1]), dtype=np.float32)
+        at = 0
+        for g in steps:
+            n = len(g)
+            if n:
+                _scatter_add(S, inverse[at : at + n], g)
+            at += n
+        pmax = np.zeros(len(rows), dtype=np.float32)
+        np.maximum.at(pmax, inverse, np.concatenate(partner).astype(np.float32))
+        norm = np.sqrt(np.einsum("ij,ij->i", S, S))
+        norm *= pmax
+        factor = np.float32(STEP_BOUND) / np.maximum(norm, np.float32(STEP_BOUND))
+        S *= factor[:, None]
+        W[rows] += S
+
+    def _apply(self, state: TrainState, results, pool) -> None:
+        def apply_in():
+            self.apply_rows(state.w_in, [r[5] for r in results], [r[2] for r in results], [r[6] for r in results])
+
+        def apply_out():
+            self.apply_rows(state.w_out, [r[3] for r in results], [r[4] for r in results], [r[7] for r in results])
+
+        if pool is None:
+            apply_in()
+            apply_out()
+        else:
+            f = pool.submit(apply_out)
+            apply_in()
+            f.result()
 
     # -- epochs -----------------------------------------------------------------------------
     def run(self, state: TrainState, *, callback: Callable[[dict], None] | None = None,
@@ -336,40 +401,23 @@ class Trainer:
                 if on_epoch_end is not None:
                     on_epoch_end(state)
         finally:
-            self._close_group(state, group)
+            self._close_group(group)
         return state
 
     def _open_group(self, state: TrainState):
-        """None (one worker), a :class:`_ProcessGroup` (Linux) or a thread pool."""
+        """None (one worker), a :class:`ProcessGroup` (Linux) or a thread pool."""
         if self.workers <= 1:
             return None
-        if _processes_available():
-            return _ProcessGroup(self, state)
+        if processes_available():
+            return ProcessGroup(self, state, self.workers)
         return ThreadPoolExecutor(max_workers=max(2, self.workers))
 
     @staticmethod
-    def _close_group(state: TrainState, group) -> None:
-        if isinstance(group, _ProcessGroup):
-            group.close(state)
+    def _close_group(group) -> None:
+        if isinstance(group, ProcessGroup):
+            group.close()
         elif group is not None:
             group.shutdown(wait=True, cancel_futures=True)
-
-    def _apply(self, state: TrainState, results, pool) -> None:
-        def apply_in():
-            for _, _, dH, _, _, ids in results:
-                _scatter_add(state.w_in, ids, dH, self.subwords is not None)
-
-        def apply_out():
-            for _, _, _, out_ids, dOut, _ in results:
-                _scatter_add(state.w_out, out_ids, dOut)
-
-        if pool is None:
-            apply_in()
-            apply_out()
-        else:
-            f = pool.submit(apply_out)
-            apply_in()
-            f.result()
 
     def _loop(self, state: TrainState, epoch: int, pool, callback, time_limit: float | None = None):
         """Train one epoch (or until ``time_limit`` seconds). Returns loss sum, pairs, lr, words."""
@@ -381,27 +429,25 @@ class Trainer:
         batches = self._batches(epoch)
         last_report = 0.0
         while True:
-            round_ = []
-            for batch in batches:
-                round_.append(batch)
-                if len(round_) == self.workers:
-                    break
+            round_ = list(itertools.islice(batches, self.round_batches))
             if not round_:
                 words_done = self.corpus.n_words
                 break
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 words_done = round_[0].words_before
                 break
-            if isinstance(pool, _ProcessGroup):
+            if isinstance(pool, ProcessGroup):
                 results = pool.round(round_)
             else:
                 if pool is None:
-                    results = [self._compute(state, round_[0])]
+                    full = [self.compute(state, b) for b in round_]
                 else:
-                    futures = [pool.submit(self._compute, state, b) for b in round_]
-                    results = [f.result() for f in futures]
-                self._apply(state, results, pool)
-            for loss, n, *_ in results:
+                    futures = [pool.submit(self.compute, state, b) for b in round_]
+                    full = [f.result() for f in futures]
+                self._apply(state, full, pool)
+                results = [(r[0], r[1]) for r in full]
+                del full
+            for loss, n in results:
                 loss_sum += loss
                 pairs += n
             if not math.isfinite(loss_sum):
@@ -424,7 +470,7 @@ class Trainer:
                     "loss": loss_sum / max(1, pairs),
                     "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
                 })
-        if isinstance(pool, _ProcessGroup):
+        if isinstance(pool, ProcessGroup):
             pool.sync()
         return loss_sum, pairs, last_lr, words_done, time.perf_counter() - start
 
@@ -437,7 +483,7 @@ class Trainer:
             with np.errstate(over="ignore", invalid="ignore"):
                 _, _, _, words, elapsed = self._loop(copy, 0, group, None, time_limit=seconds)
         finally:
-            self._close_group(copy, group)
+            self._close_group(group)
         return words, elapsed
 
     def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
@@ -468,274 +514,3 @@ class Trainer:
                 "words_per_sec": entry["words_per_sec"] or 0.0,
                 "epoch_done": True,
             })
-
-
-SPIN_SECONDS = 0.002  # how long a worker process polls its pipe before sleeping on it
-
-
-def _read_byte(fd: int) -> bytes:
-    """One byte from a non-blocking pipe: poll for up to ``SPIN_SECONDS``, then sleep on it.
-
-    The processes wait for each other twice per round (about a millisecond of work); waking
-    a process that sleeps in ``read`` costs tens of microseconds each time, so a short poll
-    (the other process is busy on the other core) is cheaper. The poll yields the core at
-    each turn, so on a busy machine it gives way to other processes.
-    """
-    deadline = time.perf_counter() + SPIN_SECONDS
-    while True:
-        try:
-            return os.read(fd, 1)
-        except BlockingIOError:
-            os.sched_yield()  # a loaded machine: let other processes have this core
-            if time.perf_counter() > deadline:
-                select.select([fd], [], [])
-                deadline = math.inf
-
-
-def _processes_available() -> bool:
-    """Worker processes need ``fork`` (shared anonymous memory is inherited); Linux only."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
-
-
-class _Arena:
-    """NumPy arrays carved out of one anonymous shared mapping (inherited by forked children)."""
-
-    def __init__(self, specs: dict[str, tuple[tuple[int, ...], Any]]):
-        offsets = {}
-        size = 0
-        for name, (shape, dtype) in specs.items():
-            size = -(-size // 64) * 64
-            offsets[name] = size
-            size += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        self.mm = mmap.mmap(-1, max(size, 1))
-        self.arrays = {
-            name: np.frombuffer(self.mm, dtype=dtype, count=int(np.prod(shape, dtype=np.int64)),
-                                offset=offsets[name]).reshape(shape)
-            for name, (shape, dtype) in specs.items()
-        }
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.arrays[name]
-
-
-class _ProcessGroup:
-    """``workers`` processes (this one and ``workers - 1`` forked children) sharing both matrices.
-
-    Threads do not scale here: a batch is hundreds of small NumPy calls, and the two threads
-    spend their time handing the GIL back and forth (``np.add.at`` holds it throughout). So a
-    round of ``workers`` batches goes to processes: batch ``k`` of the round is computed by
-    process ``k`` (batch 0 here, the others' inputs copied into shared memory), every process
-    writes its gradients into its shared slot, and once all are done the processes apply every
-    slot in batch order: process 0 the input matrix, the children the output matrix (split
-    among them by ``id % (workers - 1)``), while process 0 also prepares the next round's
-    batches. Each row is thus written by one process, in batch order and entry order: exactly
-    the additions of the sequential apply, so the bytes depend on the seed, the settings and
-    ``workers`` only (and equal those of the thread pool used where ``fork`` is not
-    available). Two pipe round trips per round synchronise the processes (a waiting process
-    polls its pipe briefly before sleeping, see :func:`_read_byte`).
-
-    On a machine whose cores are busy with other work the lockstep rounds lose: with one
-    core taken by another process, ``--workers 2`` measured ~1.2x slower than ``--workers 1``.
-
-    The children ignore SIGINT (the parent handles Ctrl-C), exit when their pipe closes, and
-    always leave with ``os._exit`` (never running the parent's cleanup code).
-    """
-
-    def __init__(self, trainer: "Trainer", state: TrainState):
-        self.trainer = trainer
-        self.P = P = trainer.workers
-        V, d = state.w_in.shape
-        K = 2 * trainer.window + 1
-        self.L_max = L_max = trainer.batch_words + 2 * trainer.window
-        self.neg_max = neg_max = n_groups_for(L_max, trainer.group) * trainer.n_neg
-        O_max = L_max + neg_max
-        # input rows of a batch: its tokens, or with subwords their distinct word and n-gram rows
-        I_max = L_max if trainer.subwords is None else min(L_max * trainer.subwords.max_rows, V)
-        # the matrices get their own mapping: they stay the state's arrays after training
-        # (no copy back, so the private originals can be freed), the slots are dropped
-        weights = _Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32)})
-        weights["w_in"][:] = state.w_in
-        weights["w_out"][:] = state.w_out
-        state.w_in = weights["w_in"]
-        state.w_out = weights["w_out"]
-        specs: dict[str, tuple[tuple[int, ...], Any]] = {}
-        for k in range(P):
-            specs.update({
-                f"ids{k}": ((L_max,), np.int32),
-                f"mask{k}": ((L_max, K), np.bool_),
-                f"neg{k}": ((neg_max,), np.int32),
-                f"meta{k}": ((4,), np.float64),  # L, n_groups, lr | loss
-                f"in_ids{k}": ((I_max,), np.int32),
-                f"dH{k}": ((I_max, d), np.float32),
-                f"out_ids{k}": ((O_max,), np.int32),
-                f"dOut{k}": ((O_max, d), np.float32),
-                f"counts{k}": ((3,), np.int64),  # n_in, n_out, pairs
-            })
-        self.arena = _Arena(specs)
-        self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
-        self.state = state
-        self.pending = False
-        self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
-        try:
-            for rank in range(1, P):
-                self._spawn(rank)
-        except BaseException:
-            self.close(state)
-            raise
-
-    def _spawn(self, rank: int) -> None:
-        to_child_r, to_child_w = os.pipe()
-        to_parent_r, to_parent_w = os.pipe()
-        os.set_blocking(to_child_r, False)
-        os.set_blocking(to_parent_r, False)
-        pid = os.fork()
-        if pid == 0:  # child
-            code = 1
-            try:
-                os.close(to_child_w)
-                os.close(to_parent_r)
-                for _, w, r in self.children:  # the earlier children's pipes are not ours
-                    os.close(w)
-                    os.close(r)
-                try:
-                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                except ValueError:  # pragma: no cover - not the main thread
-                    pass
-                self._serve(rank, to_child_r, to_parent_w)
-                code = 0
-            except BaseException:
-                try:  # os.write: another thread of the parent may have held sys.stderr's lock at fork
-                    os.write(2, traceback.format_exc().encode("utf-8", "replace"))
-                    os.write(to_parent_w, b"e")
-                except BaseException:
-                    pass
-            finally:
-                os._exit(code)
-        os.close(to_child_r)
-        os.close(to_parent_w)
-        self.children.append((pid, to_child_w, to_parent_r))
-
-    # -- child side -----------------------------------------------------------------------
-    def _serve(self, rank: int, r: int, w: int) -> None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            while True:
-                cmd = _read_byte(r)
-                if cmd == b"c":
-                    self._compute_slot(rank)
-                elif cmd == b"a":
-                    self._apply_part(rank)
-                else:  # b"" (parent gone or closing) or b"q"
-                    return
-                try:
-                    os.write(w, b"d")
-                except BrokenPipeError:  # the parent stopped (Ctrl-C, an error): nothing to report
-                    return
-
-    def _compute_slot(self, k: int) -> None:
-        a = self.arena
-        meta = a[f"meta{k}"]
-        L, ng = int(meta[0]), int(meta[1])
-        batch = _Batch(a[f"ids{k}"][:L], a[f"mask{k}"][:L],
-                       a[f"neg{k}"][: ng * self.trainer.n_neg].reshape(ng, self.trainer.n_neg), float(meta[2]), 0)
-        self._store(k, self.trainer._compute(self.state, batch))
-
-    def _store(self, k: int, result) -> None:
-        a = self.arena
-        loss, pairs, dH, out_ids, dOut, in_ids = result
-        n_in, n_out = len(in_ids), len(out_ids)
-        a[f"in_ids{k}"][:n_in] = in_ids
-        a[f"dH{k}"][:n_in] = dH
-        a[f"out_ids{k}"][:n_out] = out_ids
-        a[f"dOut{k}"][:n_out] = dOut
-        a[f"counts{k}"][:] = (n_in, n_out, pairs)
-        a[f"meta{k}"][3] = loss
-
-    def _apply_part(self, rank: int) -> None:
-        """Add every slot's gradients, in batch order, to this process's rows.
-
-        Process 0 (which also prepares the batches) writes the input matrix, the others the
-        output matrix's rows ``id % (workers - 1) == rank - 1``.
-        """
-        a = self.arena
-        P = self.P
-        name, ids_name, G_name, n_at = ("w_in", "in_ids", "dH", 0) if rank == 0 else ("w_out", "out_ids", "dOut", 1)
-        W = a[name]
-        for k in range(P):
-            n = int(a[f"counts{k}"][n_at])
-            ids = a[f"{ids_name}{k}"][:n]
-            G = a[f"{G_name}{k}"][:n]
-            if rank > 0 and P > 2:
-                sel = ids % (P - 1) == rank - 1
-                ids, G = ids[sel], G[sel]
-            _scatter_add(W, ids, G, rank == 0 and self.trainer.subwords is not None)
-
-    # -- parent side ----------------------------------------------------------------------
-    def _signal_all(self, cmd: bytes, children) -> None:
-        for _, w, _ in children:
-            os.write(w, cmd)
-
-    def _wait_all(self, children) -> None:
-        for _, _, r in children:
-            reply = _read_byte(r)
-            if reply != b"d":
-                raise EmbedcliError("a training worker process failed (see the message above); "
-                                    "try --workers 1")
-
-    def round(self, batches: list[_Batch]) -> list[tuple[float, int]]:
-        """Compute and apply one round; returns (loss, pairs) per batch, in batch order."""
-        a = self.arena
-        active = self.children[: len(batches) - 1]
-        for k, b in enumerate(batches[1:], start=1):  # the children are not reading these now
-            L = len(b.ids)
-            ng = b.neg.shape[0]
-            a[f"ids{k}"][:L] = b.ids
-            a[f"mask{k}"][:L] = b.mask
-            a[f"neg{k}"][: b.neg.size] = b.neg.reshape(-1)
-            a[f"meta{k}"][:3] = (L, ng, b.lr)
-        self.sync()
-        self._signal_all(b"c", active)
-        self._store(0, self.trainer._compute(self.state, batches[0]))
-        self._wait_all(active)
-        for k in range(len(batches), self.P):  # a short last round: empty slots
-            a[f"counts{k}"][:] = 0
-        results = [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(len(batches))]
-        self._signal_all(b"a", self.children)
-        self._apply_part(0)
-        self.pending = True  # the children are still applying: sync() before reading the weights
-        return results
-
-    def sync(self) -> None:
-        """Wait until the children have applied the last round."""
-        if self.pending:
-            self.pending = False
-            self._wait_all(self.children)
-
-    def close(self, state: TrainState) -> None:
-        """Stop the children (``state`` keeps the matrices, only this process maps them now)."""
-        try:
-            self.sync()
-        except EmbedcliError:
-            pass
-        for pid, w, r in self.children:
-            for fd in (w, r):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        for pid, _, _ in self.children:
-            deadline = time.monotonic() + 5.0
-            while True:
-                try:
-                    done, _ = os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    break
-                if done:
-                    break
-                if time.monotonic() > deadline:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                    break
-                time.sleep(0.001)
-        self.children = []
-        self.arena = None  # the slots; state.w_in / w_out keep their (now private) mapping

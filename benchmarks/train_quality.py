@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Time to quality: embedcli, gensim and fastText at their defaults (and at lr 0.05), side by side.
+
+    python benchmarks/train_quality.py --corpus-dir ../shared/corpora
+    python benchmarks/train_quality.py --corpus-dir ../shared/corpora --corpora kjv --grid
+    python benchmarks/train_quality.py --corpus-dir ../shared/corpora --memory --scale 10
+
+Every run is a whole process (``benchmarks/run.py``'s ``measure``: wall clock, peak RSS of the
+process tree) on the same file: each corpus tokenised by gensim's ``simple_preprocess`` in lines
+of at most 1,000 tokens (``train_vs_gensim.prepare``), only dim 100, window 5, negative 5,
+min count 5 and 5 epochs set (``--epochs``), every other setting the tool's default:
+
+* ``embedcli train``, defaults, ``--workers 2``; and ``--lr 0.05``;
+* gensim ``Word2Vec(sg=1, workers=2)``, defaults (alpha 0.025, sample 1e-3); and alpha 0.05;
+* ``fasttext skipgram -minn 0 -maxn 0 -thread 2`` (word vectors only; its defaults: lr 0.05,
+  t 1e-4), when the ``fasttext`` program exists (Debian package ``fasttext``);
+* the same three for CBOW (``--objectives``).
+
+Quality, all computed by gensim's ``KeyedVectors`` on each tool's vectors: WordSim-353
+Spearman (``wordsim353.tsv`` of the corpus directory), SimLex-999 Spearman and the analogy
+accuracy of ``questions-words.txt`` (both from gensim's test data; 30,000 most frequent words).
+On these small corpora every figure moves between seeds: ``--seeds N`` runs each tool N times.
+
+``--grid`` adds embedcli's lr x epochs grid; ``--memory`` one epoch over the corpus repeated
+``--scale`` times: peak RSS of embedcli and gensim, side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from run import EMBEDCLI, PEERS, PY, concat, measure  # noqa: E402
+from train_vs_gensim import prepare  # noqa: E402
+
+FIXED = dict(dim=100, window=5, negative=5, min_count=5)
+CORPORA = {"kjv": ("kjv.txt",), "enwiki": ("enwiki.txt",), "both": ("kjv.txt", "enwiki.txt")}
+
+
+def quality(kv, corpus_dir: str) -> dict:
+    from gensim.test.utils import datapath
+
+    logging.disable(logging.WARNING)
+    ws = kv.evaluate_word_pairs(os.path.join(corpus_dir, "wordsim353.tsv"))[1][0]
+    sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0]
+    an = kv.evaluate_word_analogies(datapath("questions-words.txt"))[0]
+    return {"ws353": float(ws), "simlex": float(sl), "analogy": float(an)}
+
+
+def embedcli_kv(model_dir: str):
+    from gensim.models import KeyedVectors
+
+    import embedcli
+
+    emb = embedcli.load(model_dir)
+    specials = set(emb.vocab.special_ids())
+    keep = [i for i in range(len(emb.vocab)) if i not in specials]
+    kv = KeyedVectors(emb.dim)
+    kv.add_vectors([emb.vocab.tokens[i] for i in keep], emb.table[keep])
+    return kv
+
+
+def run_embedcli(path, out, objective, epochs, seed, extra=()):
+    cmd = [EMBEDCLI, "train", path, "-o", out, "--objective", objective, "--dim", "100", "--window", "5",
+           "--negative", "5", "--min-count", "5", "--epochs", str(epochs), "--workers", "2",
+           "--seed", str(seed), "--quiet", *extra]
+    r = measure(cmd)
+    return r, embedcli_kv(out)
+
+
+def run_gensim(path, out, objective, epochs, seed, alpha=None, sample=None):
+    from gensim.models import KeyedVectors
+
+    cmd = [PY, PEERS, "gensim-train", path, out, "--sg", "1" if objective == "skipgram" else "0",
+           "--epochs", str(epochs), "--workers", "2", "--seed", str(seed)]
+    if alpha is not None:
+        cmd += ["--alpha", str(alpha)]
+    if sample is not None:
+        cmd += ["--sample", str(sample)]
+    r = measure(cmd)
+    return r, KeyedVectors.load(out)
+
+
+def run_fasttext(path, out, objective, epochs, seed, lr=None):
+    from gensim.models import KeyedVectors
+
+    cmd = ["fasttext", objective, "-input", path, "-output", out, "-minn", "0", "-maxn", "0", "-thread", "2",
+           "-dim", "100", "-ws", "5", "-neg", "5", "-minCount", "5", "-epoch", str(epochs), "-verbose", "0"]
+    if lr is not None:
+        cmd += ["-lr", str(lr)]
+    r = measure(cmd)
+    return r, KeyedVectors.load_word2vec_format(out + ".vec")
+
+
+def mean(xs):
+    return statistics.mean(xs) if xs else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus-dir", required=True)
+    ap.add_argument("--corpora", nargs="+", default=["kjv", "enwiki", "both"], choices=sorted(CORPORA))
+    ap.add_argument("--objectives", nargs="+", default=["skipgram", "cbow"], choices=["skipgram", "cbow"])
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--grid", action="store_true", help="embedcli lr x epochs grid (skip-gram)")
+    ap.add_argument("--grid-lr", nargs="+", type=float, default=[0.025, 0.05, 0.1, 0.2])
+    ap.add_argument("--grid-epochs", nargs="+", type=int, default=[5, 10])
+    ap.add_argument("--no-compare", action="store_true", help="only the grid / memory cases")
+    ap.add_argument("--memory", action="store_true", help="peak RSS, one epoch, corpus x --scale")
+    ap.add_argument("--scale", type=int, default=10)
+    args = ap.parse_args()
+    have_fasttext = shutil.which("fasttext") is not None
+    print(f"load average {os.getloadavg()}", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="train-quality-") as tmp:
+        for name in args.corpora:
+            path = os.path.join(tmp, f"{name}.txt")
+            n = prepare(args.corpus_dir, path, None, names=CORPORA[name])
+            print(f"\n== {name}: {n:,} tokens", flush=True)
+            runs = []
+            if not args.no_compare:
+                for objective in args.objectives:
+                    tools = [
+                        ("embedcli defaults", lambda o, s: run_embedcli(path, o, objective, args.epochs, s)),
+                        ("embedcli lr 0.05", lambda o, s: run_embedcli(path, o, objective, args.epochs, s,
+                                                                       ["--lr", "0.05"])),
+                        ("gensim defaults", lambda o, s: run_gensim(path, o, objective, args.epochs, s)),
+                        ("gensim alpha 0.05", lambda o, s: run_gensim(path, o, objective, args.epochs, s, alpha=0.05)),
+                    ]
+                    if have_fasttext:
+                        tools.append(("fasttext defaults", lambda o, s: run_fasttext(path, o, objective, args.epochs, s)))
+                    runs += [(objective, label, fn) for label, fn in tools]
+            if args.grid:
+                for lr in args.grid_lr:
+                    for ep in args.grid_epochs:
+                        runs.append(("skipgram", f"embedcli lr {lr:g} epochs {ep}",
+                                     lambda o, s, lr=lr, ep=ep: run_embedcli(path, o, "skipgram", ep, s,
+                                                                             ["--lr", str(lr)])))
+            for objective, label, fn in runs:
+                res = []
+                for seed in range(1, args.seeds + 1):
+                    out = os.path.join(tmp, f"out-{len(rows)}-{seed}")
+                    r, kv = fn(out, seed)
+                    q = quality(kv, args.corpus_dir)
+                    res.append((r["seconds"], r["rss_tree"], q))
+                    if os.path.isdir(out):
+                        shutil.rmtree(out)
+                row = (name, objective, label, mean([x[0] for x in res]), max(x[1] for x in res),
+                       {k: mean([x[2][k] for x in res]) for k in res[0][2]})
+                rows.append(row)
+                print(f"{name:6} {objective:8} {label:28} {row[3]:7.2f}s  WS353 {row[5]['ws353']:.3f}  "
+                      f"SimLex {row[5]['simlex']:.3f}  analogy {row[5]['analogy']:.3f}", flush=True)
+            os.unlink(path)
+        if args.memory:
+            memory_case(args, tmp)
+    print(f"\nload average {os.getloadavg()}")
+    print("\n| corpus | objective | run | seconds | time vs embedcli defaults | WordSim-353 | SimLex-999 | analogy |")
+    print("|---|---|---|---|---|---|---|---|")
+    base = {(r[0], r[1]): r[3] for r in rows if r[2] == "embedcli defaults"}
+    for name, objective, label, sec, _, q in rows:
+        b = base.get((name, objective))
+        ratio = f"{sec / b:.2f}x" if b else "-"
+        print(f"| {name} | {objective} | {label} | {sec:.2f} | {ratio} | {q['ws353']:.3f} | {q['simlex']:.3f} | "
+              f"{q['analogy']:.3f} |")
+
+
+def memory_case(args, tmp: str) -> None:
+    """One epoch of skip-gram over the corpus x scale: peak RSS of the whole process tree."""
+    src = os.path.join(tmp, "both.txt")
+    prepare(args.corpus_dir, src, None, names=CORPORA["both"])
+    big = concat([src], os.path.join(tmp, f"x{args.scale}.txt"), args.scale)
+    e = measure([EMBEDCLI, "train", big, "-o", os.path.join(tmp, "mem-e"), "--epochs", "1", "--workers", "2",
+                 "--min-count", "5", "--quiet"])
+    g = measure([PY, PEERS, "gensim-train", big, os.path.join(tmp, "mem-g"), "--epochs", "1", "--workers", "2"])
+    print(f"\nmemory, one epoch over x{args.scale}: embedcli {e['rss_tree'] / 2**20:.0f} MB in {e['seconds']:.1f}s, "
+          f"gensim {g['rss_tree'] / 2**20:.0f} MB in {g['seconds']:.1f}s; "
+          f"embedcli / gensim memory {e['rss_tree'] / g['rss_tree']:.2f}, time gensim / embedcli "
+          f"{g['seconds'] / e['seconds']:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""Worker processes for the trainer: a round's batches computed and applied in parallel.
+
+The trainer (:mod:`embedcli.train.trainer`) cuts every epoch into rounds of a fixed number of
+batches (``round_batches``); the batches of a round are computed against the same parameters
+and then applied, row by row, in batch order. How many processes share that work changes
+nothing in the result: this module only decides who computes which batch and who writes which
+rows.
+
+On Linux the round is spread over processes forked at the start of training, with both
+matrices in one anonymous shared mapping (:class:`ProcessGroup`). Threads did not scale: a
+batch is hundreds of small NumPy calls that keep handing the GIL back and forth, and
+``np.add.at`` holds it throughout. Elsewhere (no ``fork``) the trainer uses a thread pool for
+the computation and applies in this process; the arithmetic and its order are the same.
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import EmbedcliError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .trainer import Trainer, TrainState, _Batch
+
+SPIN_SECONDS = 0.002  # how long a process polls its pipe before sleeping on it
+
+
+def processes_available() -> bool:
+    """Worker processes need ``fork`` (shared anonymous memory is inherited); Linux only."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def read_byte(fd: int) -> bytes:
+    """One byte from a non-blocking pipe: poll for up to ``SPIN_SECONDS``, then sleep on it.
+
+    The processes wait for each other twice per round (a few milliseconds of work); waking a
+    process that sleeps in ``read`` costs tens of microseconds each time, so a short poll (the
+    other process is busy on another core) is cheaper. The poll yields the core at each turn,
+    so on a busy machine it gives way to other processes.
+    """
+    deadline = time.perf_counter() + SPIN_SECONDS
+    while True:
+        try:
+            return os.read(fd, 1)
+        except BlockingIOError:
+            os.sched_yield()
+            if time.perf_counter() > deadline:
+                select.select([fd], [], [])
+                deadline = math.inf
+
+
+class Arena:
+    """NumPy arrays carved out of one anonymous shared mapping (inherited by forked children)."""
+
+    def __init__(self, specs: dict[str, tuple[tuple[int, ...], Any]]):
+        offsets = {}
+        size = 0
+        for name, (shape, dtype) in specs.items():
+            size = -(-size // 64) * 64
+            offsets[name] = size
+            size += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        self.mm = mmap.mmap(-1, max(size, 1))
+        self.arrays = {
+            name: np.frombuffer(self.mm, dtype=dtype, count=int(np.prod(shape, dtype=np.int64)),
+                                offset=offsets[name]).reshape(shape)
+            for name, (shape, dtype) in specs.items()
+        }
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+
+class ProcessGroup:
+    """``workers`` processes (this one and ``workers - 1`` forked children) sharing both matrices.
+
+    A round of ``R`` batches has ``R`` shared slots. Batch ``k`` is computed by process
+    ``k % workers`` (the parent copies the children's inputs into their slots first), and its
+    scaled-free gradients go into slot ``k``. Then every process applies all slots, in batch
+    order, to the rows it owns (``id % workers == rank``, in both matrices), with the
+    per-row step normalisation of the whole round (:meth:`Trainer.apply_rows`). Each row is
+    written by one process, in batch order and entry order: exactly the additions of the
+    one-process apply, so the bytes depend on the seed and the settings only, not on
+    ``workers``. Two pipe round trips per round synchronise the processes; the parent prepares
+    the next round's batches while the children are still applying.
+
+    The children ignore SIGINT (the parent handles Ctrl-C), exit when their pipe closes, and
+    always leave with ``os._exit`` (never running the parent's cleanup code).
+    """
+
+    def __init__(self, trainer: "Trainer", state: "TrainState", workers: int):
+        self.trainer = trainer
+        self.P = P = workers
+        self.R = R = trainer.round_batches
+        V, d = state.w_in.shape
+        K = 2 * trainer.window + 1
+        self.L_max = L_max = trainer.batch_words + 2 * trainer.window
+        self.neg_max = neg_max = trainer.neg_rows_for(L_max)
+        O_max = L_max + neg_max
+        # input rows of a batch: its tokens, or with subwords their distinct word and n-gram rows
+        I_max = L_max if trainer.subwords is None else min(L_max * trainer.subwords.max_rows, state.w_in.shape[0])
+        # the matrices get their own mapping: they stay the state's arrays after training
+        # (no copy back, so the private originals can be freed), the slots are dropped
+        weights = Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32)})
+        weights["w_in"][:] = state.w_in
+        weights["w_out"][:] = state.w_out
+        state.w_in = weights["w_in"]
+        state.w_out = weights["w_out"]
+        specs: dict[str, tuple[tuple[int, ...], Any]] = {"n_slots": ((1,), np.int64)}
+        for k in range(R):
+            specs.update({
+                f"ids{k}": ((L_max,), np.int32),
+                f"mask{k}": ((L_max, K), np.bool_),
+                f"neg{k}": ((neg_max,), np.int32),
+                f"meta{k}": ((4,), np.float64),  # L, n_groups, lr | loss
+                f"in_ids{k}": ((I_max,), np.int32),
+                f"dH{k}": ((I_max, d), np.float32),
+                f"c_in{k}": ((I_max,), np.float32),
+                f"out_ids{k}": ((O_max,), np.int32),
+                f"dOut{k}": ((O_max, d), np.float32),
+                f"c_out{k}": ((O_max,), np.float32),
+                f"counts{k}": ((3,), np.int64),  # n_in, n_out, pairs
+            })
+        self.arena = Arena(specs)
+        self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
+        self.state = state
+        self.pending = False
+        self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
+        try:
+            for rank in range(1, P):
+                self._spawn(rank)
+        except BaseException:
+            self.close()
+            raise
+
+    def _spawn(self, rank: int) -> None:
+        to_child_r, to_child_w = os.pipe()
+        to_parent_r, to_parent_w = os.pipe()
+        os.set_blocking(to_child_r, False)
+        os.set_blocking(to_parent_r, False)
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 1
+            try:
+                os.close(to_child_w)
+                os.close(to_parent_r)
+                for _, w, r in self.children:  # the earlier children's pipes are not ours
+                    os.close(w)
+                    os.close(r)
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                except ValueError:  # pragma: no cover - not the main thread
+                    pass
+                self._serve(rank, to_child_r, to_parent_w)
+                code = 0
+            except BaseException:
+                try:  # os.write: another thread of the parent may have held sys.stderr's lock at fork
+                    os.write(2, traceback.format_exc().encode("utf-8", "replace"))
+                    os.write(to_parent_w, b"e")
+                except BaseException:
+                    pass
+            finally:
+                os._exit(code)
+        os.close(to_child_r)
+        os.close(to_parent_w)
+        self.children.append((pid, to_child_w, to_parent_r))
+
+    # -- child side -----------------------------------------------------------------------
+    def _serve(self, rank: int, r: int, w: int) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            while True:
+                cmd = read_byte(r)
+                if cmd == b"c":
+                    for k in range(rank, int(self.arena["n_slots"][0]), self.P):
+                        self._compute_slot(k)
+                elif cmd == b"a":
+                    self._apply_part(rank)
+                else:  # b"" (parent gone or closing) or b"q"
+                    return
+                try:
+                    os.write(w, b"d")
+                except BrokenPipeError:  # the parent stopped (Ctrl-C, an error): nothing to report
+                    return
+
+    def _compute_slot(self, k: int) -> None:
+        from .trainer import _Batch
+
+        a = self.arena
+        meta = a[f"meta{k}"]
+        L, ng = int(meta[0]), int(meta[1])
+        n_neg = self.trainer.n_neg
+        batch = _Batch(a[f"ids{k}"][:L], a[f"mask{k}"][:L], a[f"neg{k}"][: ng * n_neg].reshape(ng, n_neg),
+                       float(meta[2]), 0)
+        self._store(k, self.trainer.compute(self.state, batch))
+
+    def _store(self, k: int, result) -> None:
+        a = self.arena
+        loss, pairs, dH, out_ids, dOut, in_ids, c_in, c_out = result
+        n_in, n_out = len(in_ids), len(out_ids)
+        a[f"in_ids{k}"][:n_in] = in_ids
+        a[f"dH{k}"][:n_in] = dH
+        a[f"c_in{k}"][:n_in] = c_in
+        a[f"out_ids{k}"][:n_out] = out_ids
+        a[f"dOut{k}"][:n_out] = dOut
+        a[f"c_out{k}"][:n_out] = c_out
+        a[f"counts{k}"][:] = (n_in, n_out, pairs)
+        a[f"meta{k}"][3] = loss
+
+    def _apply_part(self, rank: int) -> None:
+        """Apply every slot, in batch order, to the rows ``id % workers == rank`` of both matrices."""
+        a = self.arena
+        n = int(a["n_slots"][0])
+        for name, side, n_at in (("w_in", "in", 0), ("w_out", "out", 1)):
+            sizes = [int(a[f"counts{k}"][n_at]) for k in range(n)]
+            G = "dH" if side == "in" else "dOut"
+            ids = [a[f"{side}_ids{k}"][:m] for k, m in enumerate(sizes)]
+            grads = [a[f"{G}{k}"][:m] for k, m in enumerate(sizes)]
+            curv = [a[f"c_{side}{k}"][:m] for k, m in enumerate(sizes)]
+            self.trainer.apply_rows(a[name], ids, grads, curv, part=(rank, self.P))
+
+    # -- parent side ----------------------------------------------------------------------
+    def _signal_all(self, cmd: bytes) -> None:
+        for _, w, _ in self.children:
+            os.write(w, cmd)
+
+    def _wait_all(self) -> None:
+        for _, _, r in self.children:
+            reply = read_byte(r)
+            if reply != b"d":
+                raise EmbedcliError("a training worker process failed (see the message above); try --workers 1")
+
+    def round(self, batches: list["_Batch"]) -> list[tuple[float, int]]:
+        """Compute and apply one round; returns (loss, pairs) per batch, in batch order."""
+        a = self.arena
+        self.sync()
+        for k, b in enumerate(batches):
+            if k % self.P == 0:
+                continue  # the parent computes these from its own arrays
+            L = len(b.ids)
+            a[f"ids{k}"][:L] = b.ids
+            a[f"mask{k}"][:L] = b.mask
+            a[f"neg{k}"][: b.neg.size] = b.neg.reshape(-1)
+            a[f"meta{k}"][:3] = (L, b.neg.shape[0], b.lr)
+        a["n_slots"][0] = len(batches)
+        self._signal_all(b"c")
+        for k in range(0, len(batches), self.P):
+            self._store(k, self.trainer.compute(self.state, batches[k]))
+        self._wait_all()
+        results = [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(len(batches))]
+        self._signal_all(b"a")
+        self._apply_part(0)
+        self.pending = True  # the children are still applying: sync() before reading the weights
+        return results
+
+    def sync(self) -> None:
+        """Wait until the children have applied the last round."""
+        if self.pending:
+            self.pending = False
+            self._wait_all()
+
+    def close(self) -> None:
+        """Stop the children (the state keeps the matrices; only this process maps them now)."""
+        try:
+            self.sync()
+        except EmbedcliError:
+            pass
+        for pid, w, r in self.children:
+            for fd in (w, r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        for pid, _, _ in self.children:
+            deadline = time.monotonic() + 5.0
+            while True:
+                try:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if done:
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.001)
+        self.children = []
+        self.arena = None  # the slots; state.w_in / w_out keep their (now private) mapping
