@@ -12,6 +12,7 @@ One set of :class:`TextSettings` is stored in every vocabulary file and reused b
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import asdict, dataclass
 
@@ -38,6 +39,24 @@ class TextSettings:
         return settings
 
 
+# ASCII punctuation that Python's lower() looks across to decide a final sigma ("case-ignorable");
+# without keep_punct it separates words, and the byte-level tokenizer lower-cases each side alone
+_SIGMA_SEPARATORS = re.compile(r"([.:^`])")
+
+
+def _lower(text: str, settings: TextSettings) -> str:
+    """``text.lower()``, with a capital sigma made final or not within its word only.
+
+    ``str.lower`` turns Σ into ς at the end of a word, judging the context across case-ignorable
+    characters such as ``.`` (``"ΘΕΟΣ.A"`` gives σ, ``"ΘΕΟΣ."`` ς). Without ``keep_punct`` those
+    characters separate tokens, so each side is lowered on its own: the same result whether the
+    text is tokenised whole or piece by piece (:mod:`embedcli.tokenizer`).
+    """
+    if "\u03a3" in text and not settings.keep_punct:
+        return "".join(part.lower() for part in _SIGMA_SEPARATORS.split(text))
+    return text.lower()
+
+
 def normalize(text: str, settings: TextSettings = TextSettings()) -> str:
     """Normalise ``text`` (any length, newlines are kept). Idempotent."""
     form = settings.unicode
@@ -46,13 +65,13 @@ def normalize(text: str, settings: TextSettings = TextSettings()) -> str:
     if "\u2019" in text:
         text = text.replace("\u2019", "'")
     if settings.lower:
-        lowered = text.lower()
+        lowered = _lower(text, settings)
         # lower() can leave a string that is no longer normalised (rare); settle it
         while lowered != text:
             text = lowered
             if form != "none" and not unicodedata.is_normalized(form, text):
                 text = unicodedata.normalize(form, text)
-            lowered = text.lower()
+            lowered = _lower(text, settings)
     return text
 
 

@@ -56,6 +56,15 @@ def test_byte_path_equals_reference_path(text, which):
     assert PieceTokenizer(settings).tokenize_bytes(raw) == tokenize(text, settings)
 
 
+@pytest.mark.parametrize("text", ["\u03a3.\u03a3. ", "the\u03a3.the ", "\u0398\u0395\u039f\u03a3.A x", "a\u03a3:b",
+                                  "\u03a3`\u03a3^\u03a3 "])
+def test_capital_sigma_next_to_punctuation(text):
+    """str.lower() decides a final sigma across '.', ':', '^', '`': both paths lower each word alone."""
+    for settings in SETTINGS:
+        assert PieceTokenizer(settings).tokenize_bytes(text.encode()) == tokenize(text, settings)
+    assert tokenize("the\u03a3.the ", TextSettings()) == ["the\u03c2", "the"]
+
+
 @hsettings(max_examples=200, deadline=None)
 @given(text=texts, which=st.integers(0, len(SETTINGS) - 1))
 def test_line_pattern_gives_the_tokens_and_the_line_ends(text, which):
