@@ -82,9 +82,9 @@ class _PieceTrainer(Trainer):
         progress = (self.base_words + self.scale * words_before) / max(1, self.total_words)
         return self.lr0 - (self.lr0 - self.lr1) * min(1.0, progress)
 
-    def _compute(self, state: TrainState, batch):
-        result = super()._compute(state, batch)
-        _, _, _, out_ids, _, in_ids = result
+    def compute(self, state: TrainState, batch):
+        result = super().compute(state, batch)
+        out_ids, in_ids = result[3], result[5]
         self.count_in += np.bincount(in_ids, minlength=self.vocab_size)
         self.count_out += np.bincount(out_ids, minlength=self.vocab_size)
         return result
