@@ -204,7 +204,10 @@ def test_checkpoint_resume_same_bytes_and_nan_guard(client2, tmp_path):
     ctrain.train_on_cluster(client2, resumed, resume_dir=str(tmp_path / "part"), sync_words=8000)
     for name in ("table.npy", "output.npy"):
         assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
-    # the NaN guard: a learning rate that diverges stops the run, nothing is written
+    # the NaN guard: rows that overflow float32 (pretrained vectors of 1e20; the trainer's trust region
+    # keeps any learning rate finite) stop the run, nothing is written
+    huge = tmp_path / "huge.txt"
+    huge.write_text("2 24\nthe " + " ".join(["1e20"] * 24) + "\nand " + " ".join(["-1e20"] * 24) + "\n")
     with pytest.raises(EmbedcliError, match="diverged"):
-        ctrain.train_on_cluster(client2, _small(tmp_path, "nan", lr=1e6, min_lr=1e6), sync_words=8000)
+        ctrain.train_on_cluster(client2, _small(tmp_path, "nan", init=str(huge)), sync_words=8000)
     assert not (tmp_path / "nan").exists()
