@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from run import EMBEDCLI, PEERS, PY, concat, measure  # noqa: E402
-from train_vs_gensim import prepare  # noqa: E402
+from train_vs_gensim import embedcli_vectors as embedcli_kv, prepare  # noqa: E402
 
 FIXED = dict(dim=100, window=5, negative=5, min_count=5)
 CORPORA = {"kjv": ("kjv.txt",), "enwiki": ("enwiki.txt",), "both": ("kjv.txt", "enwiki.txt")}
@@ -53,19 +53,6 @@ def quality(kv, corpus_dir: str) -> dict:
     sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0]
     an = kv.evaluate_word_analogies(datapath("questions-words.txt"))[0]
     return {"ws353": float(ws), "simlex": float(sl), "analogy": float(an)}
-
-
-def embedcli_kv(model_dir: str):
-    from gensim.models import KeyedVectors
-
-    import embedcli
-
-    emb = embedcli.load(model_dir)
-    specials = set(emb.vocab.special_ids())
-    keep = [i for i in range(len(emb.vocab)) if i not in specials]
-    kv = KeyedVectors(emb.dim)
-    kv.add_vectors([emb.vocab.tokens[i] for i in keep], emb.table[keep])
-    return kv
 
 
 def run_embedcli(path, out, objective, epochs, seed, extra=()):
