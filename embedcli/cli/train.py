@@ -69,9 +69,7 @@ class _PlainLog:
 
     @staticmethod
     def _write(line: str) -> None:
-        stream = click.get_text_stream("stderr")
-        stream.write(line + "\n")
-        stream.flush()
+        click.echo(line, err=True)  # flushed at once (click.get_text_stream is deprecated in click 8.2)
 
 
 class _TrainProgress:
