@@ -184,14 +184,7 @@ class Embeddings:
             ids = ids[~np.isin(ids, specials)]
             if not len(ids):
                 continue
-            rows = self.table[ids].astype(np.float64)
-            if normalize:  # fastText: each row over its norm; rows without a direction are left out
-                norms = np.linalg.norm(rows, axis=1, keepdims=True)
-                rows = rows[norms[:, 0] > 0] / norms[norms[:, 0] > 0]
-                if not len(rows):
-                    continue
-            out[k] = rows.mean(axis=0)
-            known[k] = len(rows)
+            known[k] = _mean_into(out[k], self.table[ids], normalize)
         return (out[0], known[:1]) if single else (out, known)
 
     def _embed_subwords(self, phrases: list[str], normalize: bool, single: bool):
@@ -214,16 +207,8 @@ class Embeddings:
                         vecs.append(v)
                 elif i not in specials:
                     vecs.append(self.table[i])
-            if not vecs:
-                continue
-            rows = np.asarray(vecs, dtype=np.float64)
-            if normalize:
-                norms = np.linalg.norm(rows, axis=1, keepdims=True)
-                rows = rows[norms[:, 0] > 0] / norms[norms[:, 0] > 0]
-                if not len(rows):
-                    continue
-            out[k] = rows.mean(axis=0)
-            known[k] = len(rows)
+            if vecs:
+                known[k] = _mean_into(out[k], np.asarray(vecs), normalize)
         return (out[0], known[:1]) if single else (out, known)
 
     # -- evaluation, saving --------------------------------------------------------------------
@@ -260,3 +245,17 @@ class Embeddings:
         from .export import export
 
         return export(format, os.fspath(path), self.vocab, self.table, include_specials=include_specials)
+
+
+def _mean_into(out: np.ndarray, rows: np.ndarray, normalize: bool) -> int:
+    """A phrase vector: ``out[:] =`` the float64 mean of ``rows`` (with ``normalize``, of each row
+    over its norm, leaving out rows without a direction, as fastText). Returns the rows averaged
+    (0: ``out`` is left at zeros)."""
+    rows = rows.astype(np.float64)
+    if normalize:
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        rows = rows[norms[:, 0] > 0] / norms[norms[:, 0] > 0]
+    if not len(rows):
+        return 0
+    out[:] = rows.mean(axis=0)
+    return len(rows)
