@@ -51,12 +51,12 @@ def _count_job(job: tuple) -> PartialCounts | EmbedcliError:
 
 
 @contextlib.contextmanager
-def _workers_skip_main_script():
-    """Keep spawned workers from re-running the parent's ``__main__`` script.
+def spawned_workers_skip_main_script():
+    """Keep spawned workers (this pool's, a Dask LocalCluster's) from re-running ``__main__``.
 
     The ``spawn`` start method imports the parent's main script in every worker (for the
     ``embedcli`` command that is the whole command line: click, rich, numpy...). The workers
-    only need :mod:`embedcli.partial`, so the script path is hidden while they start.
+    only need embedcli's task functions, so the script path is hidden while they start.
     """
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
@@ -118,7 +118,7 @@ def count_parallel(
 
         ctx = mp.get_context("spawn")
         shared = ctx.Value("q", 0)
-        with _workers_skip_main_script():
+        with spawned_workers_skip_main_script():
             pool = ctx.Pool(min(workers - 1, len(jobs) - 1), initializer=_init_worker, initargs=(shared,))
         try:
             pending = pool.map_async(_count_job, jobs[1:], chunksize=1)

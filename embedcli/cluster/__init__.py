@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from typing import Iterator
 
 from ..errors import EmbedcliError, UsageError
+from ..pool import spawned_workers_skip_main_script
 
 ENV = "EMBEDCLI_DASK"
 INSTALL_HINT = "pip install 'embedcli[dask]'"
@@ -81,23 +81,6 @@ def _cores() -> int:
 
 
 @contextlib.contextmanager
-def _spawned_workers_skip_main_script():
-    """Worker processes of a LocalCluster are spawned: keep them from re-running our ``__main__``
-    script (the whole command line) — they only need to import embedcli's task functions."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    path = getattr(main, "__file__", None)
-    if main is None or spec is not None or path is None:
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path
-
-
-@contextlib.contextmanager
 def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F821
     """A ``distributed.Client`` for ``address`` (or ``$EMBEDCLI_DASK``), closed on exit.
 
@@ -115,7 +98,7 @@ def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F82
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if kind == "local":
-        with _spawned_workers_skip_main_script():
+        with spawned_workers_skip_main_script():
             cluster = LocalCluster(n_workers=n or _cores(), threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                    silence_logs=logging.ERROR)
