@@ -19,18 +19,23 @@ from .io import STDIO, display_name
 MIN_SHARD_BYTES = 1 << 20  # do not cut a file into shards smaller than this
 
 
+def newlines_before(f, offset: int) -> int:
+    """How many ``\n`` the binary file ``f`` holds before byte ``offset`` (read from where it is)."""
+    n = 0
+    left = offset
+    while left > 0:
+        block = f.read(min(left, 1 << 22))
+        if not block:
+            break
+        n += block.count(b"\n")
+        left -= len(block)
+    return n
+
+
 def _line_at(path: str, offset: int) -> int:
     """1-based line number of the byte at ``offset`` (only computed when reporting an error)."""
-    line = 1
     with open(path, "rb") as f:
-        left = offset
-        while left > 0:
-            block = f.read(min(left, 1 << 22))
-            if not block:
-                break
-            line += block.count(b"\n")
-            left -= len(block)
-    return line
+        return 1 + newlines_before(f, offset)
 
 
 class CheckedChunks:

@@ -21,7 +21,7 @@ from typing import Iterator
 
 from ..errors import EmbedcliError, UsageError
 from ..io import STDIO, open_binary
-from ..shards import shard_ranges
+from ..shards import newlines_before, shard_ranges
 
 COPY_BLOCK = 1 << 20
 MIN_RANGE_BYTES = 1 << 20  # ranges are never cut smaller than this
@@ -123,16 +123,8 @@ def plan(sources, parallelism: int) -> list[tuple[str, int, int]]:
 
 
 def _lines_before(source: str, offset: int) -> int:
-    n = 0
     with open_source(source) as f:
-        left = offset
-        while left > 0:
-            block = f.read(min(left, 1 << 22))
-            if not block:
-                break
-            n += block.count(b"\n")
-            left -= len(block)
-    return n
+        return newlines_before(f, offset)
 
 
 @contextlib.contextmanager
