@@ -101,7 +101,7 @@ class ProcessGroup:
         self.trainer = trainer
         self.P = P = workers
         self.R = R = trainer.round_batches
-        V, d = state.w_in.shape
+        d = state.w_in.shape[1]
         K = 2 * trainer.window + 1
         self.L_max = L_max = trainer.batch_words + 2 * trainer.window
         self.neg_max = neg_max = trainer.neg_rows_for(L_max)
