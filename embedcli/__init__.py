@@ -14,9 +14,6 @@ Public names: :func:`load`, :func:`train`, :class:`Embeddings`, :class:`Vocab`,
 ``import embedcli`` (and the command line, ``embedcli.cli``) stays cheap.
 """
 
-import sys as _sys
-import types as _types
-
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -48,18 +45,3 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(_EXPORTS))
 
-
-class _Package(_types.ModuleType):
-    """``embedcli.train`` is the function, though ``embedcli/train/`` is also a subpackage: importing
-    a submodule normally binds it as an attribute of its parent package, which would replace the
-    function. Here it does not. Submodules import as usual (``from embedcli.train import run``,
-    ``from embedcli.train.run import train_model``); only the spelling
-    ``import embedcli.train.run as m`` (which reads the attribute) is not available."""
-
-    def __setattr__(self, name, value):
-        if name in _EXPORTS and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package

@@ -39,7 +39,7 @@ def run_training(
     make_parent: bool = False,
 ):
     """Train with resolved and validated ``settings`` (any objective); save to
-    ``settings.output`` unless it is ``None``. Returns a :class:`embedcli.train.run.TrainResult`
+    ``settings.output`` unless it is ``None``. Returns a :class:`embedcli.sgd.run.TrainResult`
     (skip-gram, CBOW) or a :class:`embedcli.classify.run.ClassifierResult` (its subclass), both with
     ``.model`` and ``.summary()``."""
     if settings.objective == CLASSIFY:
@@ -47,7 +47,7 @@ def run_training(
 
         return train_run(settings, callback=callback, corpus_progress=corpus_progress, make_parent=make_parent,
                          init_progress=init_progress)
-    from .train.run import train_model
+    from .sgd.run import train_model
 
     return train_model(settings, callback=callback, corpus_progress=corpus_progress,
                        make_parent=make_parent, init_progress=init_progress)
@@ -125,7 +125,7 @@ def train(
         if settings.objective == CLASSIFY:
             result = run_training(run, callback=progress)
         else:
-            from .train.run import train_model
+            from .sgd.run import train_model
 
             result = train_model(run, vocab=vocab_obj, callback=progress)
     model = result.model

@@ -46,7 +46,7 @@ class TrainSettings:
     seed: int = 1
     workers: int | None = None  # None: all cores (resolved to a number before training)
     batch_words: int = 512
-    round_batches: int | None = None  # None: from the corpus size (embedcli.train.trainer.auto_round_batches)
+    round_batches: int | None = None  # None: from the corpus size (embedcli.sgd.trainer.auto_round_batches)
     checkpoint_every: int = 0
     word_ngrams: int = 1
     buckets: int | None = None  # hash buckets of the word n-grams (classify) and character n-grams (subwords); None: one per distinct n-gram (at most 2,000,000)

@@ -58,7 +58,7 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
 
 
 def test_library_training_leaves_malloc_alone_unless_asked(monkeypatch):
-    from embedcli.train import trainer
+    from embedcli.sgd import trainer
 
     calls = []
     monkeypatch.setattr(trainer, "tune_malloc", lambda: calls.append(1) or True)

@@ -95,8 +95,8 @@ def test_resume_equals_uninterrupted_run(runner, corpus, tmp_path, objective):
     train(runner, corpus, part, "--epochs", "4", "--objective", objective, "--checkpoint-every", "1")
     # re-create a mid-run checkpoint by training 2 epochs' worth through the library
     from embedcli import config as cfg
-    from embedcli.train.run import build_model, _prepare, trainable_rows
-    from embedcli.train.trainer import Trainer, init_state
+    from embedcli.sgd.run import build_model, _prepare, trainable_rows
+    from embedcli.sgd.trainer import Trainer, init_state
 
     settings = cfg.merge(cfg.load_config_file(full / "config.yaml"), {"output": str(tmp_path / "mid")})
     vocab, enc = _prepare(settings, None, None)
@@ -123,7 +123,7 @@ def test_checkpoint_is_resumable(runner, corpus, tmp_path, monkeypatch):
     """A checkpoint written during the run (interrupted after it) resumes to the same bytes."""
     full = tmp_path / "full"
     train(runner, corpus, full, "--epochs", "3")
-    from embedcli.train import run as run_mod
+    from embedcli.sgd import run as run_mod
 
     real_build = run_mod.build_model
     calls = {"n": 0}

@@ -10,8 +10,8 @@ import pytest
 from embedcli import config as cfg
 from embedcli.cli import main
 from embedcli.model import Model
-from embedcli.train.run import trainable_rows
-from embedcli.train.trainer import init_state
+from embedcli.sgd.run import trainable_rows
+from embedcli.sgd.trainer import init_state
 
 from support.train_init import DIM, corpus, expected_rows, file_vectors, write_glove, write_word2vec_text
 
@@ -178,7 +178,7 @@ def test_resume_with_freeze_equals_uninterrupted_run(runner, tmp_path, corpus, m
     args = ["--init", str(path), "--freeze", "--objective", objective, "--workers", workers]
     full = tmp_path / "full"
     train(runner, corpus, full, *args)
-    from embedcli.train import run as run_mod
+    from embedcli.sgd import run as run_mod
 
     real_build = run_mod.build_model
     calls = {"n": 0}

@@ -88,7 +88,7 @@ def test_training_with_subwords_is_deterministic_and_learns(runner, corpus, tmp_
 def test_subwords_resume_equals_uninterrupted_run(runner, corpus, tmp_path, monkeypatch):
     full = tmp_path / "full"
     train(runner, corpus, full, "--epochs", "3")
-    from embedcli.train import run as run_mod
+    from embedcli.sgd import run as run_mod
 
     real_build = run_mod.build_model
     calls = {"n": 0}

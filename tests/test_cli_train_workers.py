@@ -9,8 +9,8 @@ import pytest
 
 from embedcli.cli import main
 from embedcli.model import Model
-from embedcli.train import trainer as trainer_mod
-from embedcli.train import workers as workers_mod
+from embedcli.sgd import trainer as trainer_mod
+from embedcli.sgd import workers as workers_mod
 
 from support.train import synthetic_corpus
 
@@ -99,7 +99,7 @@ def test_processes_equal_threads(runner, corpus, tmp_path, monkeypatch, objectiv
 
 
 def test_default_round_size_follows_the_corpus_not_the_machine(runner, corpus, tmp_path):
-    from embedcli.train.trainer import MAX_ROUND_BATCHES, MIN_ROUNDS, auto_round_batches
+    from embedcli.sgd.trainer import MAX_ROUND_BATCHES, MIN_ROUNDS, auto_round_batches
 
     assert auto_round_batches(1e9, 512) == MAX_ROUND_BATCHES
     assert auto_round_batches(10_000, 512) == 1

@@ -26,7 +26,7 @@ from embedcli import config as cfg
 from embedcli.errors import EmbedcliError
 from embedcli.evaluate import evaluate_pairs
 from embedcli.model import Model
-from embedcli.train.run import train_model
+from embedcli.sgd.run import train_model
 
 from support import REPO
 

@@ -9,7 +9,7 @@ from embedcli.model import Model
 def test_sample_neighbours_pick_settled_words():
     from collections import Counter
 
-    from embedcli.train.run import sample_neighbours
+    from embedcli.sgd.run import sample_neighbours
     from embedcli.vocab import build_vocab
 
     # 'alpha'/'beta' point the same way, 'gamma'/'delta' are orthogonal noise; 'the' is too

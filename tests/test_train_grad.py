@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from embedcli.train.sgns import cbow_loss_grad, keep_probabilities, negative_cdf, pair_mask, sigmoid, skipgram_loss_grad, softplus
+from embedcli.sgd.sgns import cbow_loss_grad, keep_probabilities, negative_cdf, pair_mask, sigmoid, skipgram_loss_grad, softplus
 
 
 def _case(seed, L=9, d=4, window=3, group=4, N=5):

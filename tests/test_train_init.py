@@ -6,8 +6,8 @@ import pytest
 from gensim.models import KeyedVectors
 
 from embedcli import config as cfg
-from embedcli.train.run import _prepare, apply_init, check_init, trainable_rows
-from embedcli.train.trainer import init_state
+from embedcli.sgd.run import _prepare, apply_init, check_init, trainable_rows
+from embedcli.sgd.trainer import init_state
 
 from support.train_init import DIM, corpus, expected_rows, file_vectors, write_glove, write_word2vec_text
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from embedcli.subwords import vocab_rows, word_vectors
-from embedcli.train.sgns import cbow_loss_grad, pair_mask, skipgram_loss_grad
+from embedcli.sgd.sgns import cbow_loss_grad, pair_mask, skipgram_loss_grad
 
 from support.train_subwords import corpus
 

@@ -4,12 +4,12 @@ library; the command-line tests are in test_cli_train_workers.py."""
 import numpy as np
 import pytest
 
-from embedcli.train import trainer as trainer_mod
+from embedcli.sgd import trainer as trainer_mod
 
 
 @pytest.mark.parametrize("vocab", [1, 2, 50, 5000, 70000])
 def test_negative_sampler_equals_searchsorted(vocab):
-    from embedcli.train.sgns import negative_cdf
+    from embedcli.sgd.sgns import negative_cdf
 
     rng = np.random.default_rng(vocab)
     counts = rng.zipf(1.3, vocab).astype(np.float64)

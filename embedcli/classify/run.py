@@ -1,6 +1,6 @@
 """Classifier runs from resolved settings: what :func:`embedcli.api.run_training` and
-:func:`embedcli.train.run.dry_run` do for ``objective: classify`` (one path for every objective:
-same settings object, same progress events, a :class:`~embedcli.train.run.TrainResult`)."""
+:func:`embedcli.sgd.run.dry_run` do for ``objective: classify`` (one path for every objective:
+same settings object, same progress events, a :class:`~embedcli.sgd.run.TrainResult`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, Callable
 from ..config import TrainSettings, saved_settings
 from ..errors import ParameterError
 from ..text import TextSettings
-from ..train.run import TrainResult, check_init, check_output
+from ..sgd.run import TrainResult, check_init, check_output
 from .train import RUN_FACTS, dry_run_classifier, train_classifier
 
 

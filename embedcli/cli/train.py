@@ -407,7 +407,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
         raise UsageError("--dask is not available with --objective classify")
 
     from ..api import run_training
-    from ..train.run import dry_run as do_dry_run, resume_model
+    from ..sgd.run import dry_run as do_dry_run, resume_model
 
     if dry_run and dask_address:
         raise UsageError("--dry-run estimates a run on this machine; drop --dask")
@@ -420,7 +420,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
             _render_dry_run(info, out_console if not quiet else err_console)
         return
 
-    from ..train.trainer import tune_malloc
+    from ..sgd.trainer import tune_malloc
 
     tune_malloc()  # process-wide allocator tuning: the command line's choice, not the library's
     with _TrainProgress(total_bytes, int(settings.epochs), show) as bar:

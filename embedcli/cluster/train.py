@@ -4,7 +4,7 @@ Design (measured in ``docs/scaling.md``). The encoded corpus (:mod:`embedcli.cor
 the client) is cut into ``P`` contiguous shards (``P`` = ``--workers``, by default the cluster's
 worker threads; it is saved in ``config.yaml``). An epoch is a series of *rounds*; in a round,
 every shard trains its next piece of about ``sync_words`` ids, starting from the same shared
-parameters, with the single-machine trainer itself (:class:`embedcli.train.trainer.Trainer`:
+parameters, with the single-machine trainer itself (:class:`embedcli.sgd.trainer.Trainer`:
 its subsampling, batch preparation, loss/gradient, row scaling and NaN guard), in one Dask task
 per shard. A task returns, for every row it touched, the row's change and its *contribution
 count* (how many gradient entries the row received). The client then merges the changes row by
@@ -19,7 +19,7 @@ SPARK-24666) lose accuracy as partitions grow. A row trained equally in all ``P`
 ``sum / sqrt(P)``: between the plain sum (each shard already moved it as far as its own data
 asked; summing 4 shards' stale changes diverged, see ``docs/scaling.md``) and the mean (which
 loses the other shards' data: WordSim-353 fell from 0.186 to 0.070 at P=4). The same square
-root damps frequent rows inside a batch on one machine (:mod:`embedcli.train.trainer`).
+root damps frequent rows inside a batch on one machine (:mod:`embedcli.sgd.trainer`).
 
 Randomness: piece ``(epoch, round, shard)`` draws from ``SeedSequence([seed, epoch, round,
 shard])``; the learning rate decays with the words of the whole run (all shards); the merge
@@ -46,7 +46,7 @@ import numpy as np
 from ..config import TrainSettings
 from ..corpus import EncodedCorpus
 from ..errors import EmbedcliError
-from ..train.trainer import Trainer, TrainState, tune_malloc
+from ..sgd.trainer import Trainer, TrainState, tune_malloc
 
 SYNC_WORDS = 50_000  # corpus ids per shard per round (see docs/scaling.md for the measurements)
 ROUND_ATTEMPTS = 3
@@ -297,14 +297,14 @@ class ClusterTrainer:
 
 def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None = None, sync_words: int = SYNC_WORDS,
                      merge: str = "sqrt", **kwargs):
-    """:func:`embedcli.train.run.train_model` (or ``resume_model`` with ``resume_dir``) on ``client``'s cluster.
+    """:func:`embedcli.sgd.run.train_model` (or ``resume_model`` with ``resume_dir``) on ``client``'s cluster.
 
     ``settings.workers`` is the number of partitions ``P`` (default: the cluster's worker
     threads); it is saved in the model's ``config.yaml``, so a resumed run uses the same ``P``.
     """
     import functools
 
-    from ..train.run import resume_model, train_model
+    from ..sgd.run import resume_model, train_model
     from . import worker_count
 
     if settings.objective not in ("skipgram", "cbow"):

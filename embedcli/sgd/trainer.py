@@ -5,12 +5,12 @@ all random draws happen up front from ``numpy.random.default_rng([seed, epoch])`
 subsampling (word2vec's formula), the reduced window ``b ~ U[1, window]`` of every kept
 token, and the negative samples. Then the block is cut into batches of ``batch_words``
 centre tokens (plus ``window`` tokens of context on each side); each batch's loss and
-gradient come from :mod:`embedcli.train.sgns`, with a learning rate that decays linearly,
+gradient come from :mod:`embedcli.sgd.sgns`, with a learning rate that decays linearly,
 batch by batch, from ``lr`` to ``min_lr`` over the whole run.
 
 Rounds. ``round_batches`` consecutive batches form a round: they are computed against the
 same parameters, then their steps are added up per row and applied. The round is the unit of
-parallel work: worker processes (:mod:`embedcli.train.workers`) share out its batches and
+parallel work: worker processes (:mod:`embedcli.sgd.workers`) share out its batches and
 its rows, and the result depends on the seed and the settings only, never on ``--workers``:
 a laptop and a 64-core server give the same bytes.
 
@@ -25,7 +25,7 @@ than ``STEP_BOUND`` logits: ``min(1, STEP_BOUND / (|S| * max |partner|))``
 (``benchmarks/train_quality.py``): 1 and 2 held frequent rows back, 8 let them oscillate.
 
 Negatives are shared by groups of ``NEG_GROUP`` consecutive tokens (``NEG_SHARED`` draws
-each, see :mod:`embedcli.train.sgns`).
+each, see :mod:`embedcli.sgd.sgns`).
 
 Because the draws of an epoch depend only on (seed, epoch), training epochs 1..k, saving
 both matrices, and training epochs k+1..n later gives the same bytes as one run.

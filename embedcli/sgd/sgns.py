@@ -120,7 +120,7 @@ def skipgram_loss_grad(
     ``mask``: (L, 2*window+1) bool from :func:`pair_mask`. With ``curvature`` a sixth item
     ``(cH, cU, cV)`` follows: for each row, the Gauss-Newton curvature of the loss along that
     row, ``sum over its terms of sigmoid'(score) * |partner vector|^2`` (see
-    :meth:`embedcli.train.trainer.Trainer.row_factors`).
+    :meth:`embedcli.sgd.trainer.Trainer.row_factors`).
     """
     L, d = H.shape
     K = mask.shape[1]

@@ -1,6 +1,6 @@
 """Worker processes for the trainer: a round's batches computed and applied in parallel.
 
-The trainer (:mod:`embedcli.train.trainer`) cuts every epoch into rounds of a fixed number of
+The trainer (:mod:`embedcli.sgd.trainer`) cuts every epoch into rounds of a fixed number of
 batches (``round_batches``); the batches of a round are computed against the same parameters
 and then applied, row by row, in batch order. How many processes share that work changes
 nothing in the result: this module only decides who computes which batch and who writes which
