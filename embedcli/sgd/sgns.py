@@ -84,6 +84,50 @@ def _skew(c: np.ndarray) -> np.ndarray:
     return view.copy()
 
 
+def _windows_t(x: np.ndarray, window: int) -> np.ndarray:
+    """(2w+1, L) view of a 1-D ``x``: ``out[k, i] = x[i + k - w]`` (zero outside ``x``).
+
+    The transposed layout of :func:`_windows`: a reduction over the window is then over
+    axis 0, an element-wise pass per offset, instead of a slow reduction along a short last axis."""
+    L = x.shape[0]
+    padded = np.zeros(L + 2 * window, dtype=x.dtype)
+    padded[window : window + L] = x
+    s = padded.strides[0]
+    return np.ndarray((2 * window + 1, L), dtype=x.dtype, buffer=padded, strides=(s, s))
+
+
+def _skew_t(c: np.ndarray) -> np.ndarray:
+    """``_skew(c).T`` as a view of a padded copy: ``out[m, j] = c[j + m - w, 2w - m]``."""
+    L, K = c.shape
+    window = (K - 1) // 2
+    padded = np.zeros((L + 2 * window, K), dtype=c.dtype)
+    padded[window : window + L] = c
+    s0, s1 = padded.strides
+    return np.ndarray((K, L), dtype=c.dtype, buffer=padded, offset=(K - 1) * s1, strides=(s0 - s1, s0))
+
+
+EXACT_BELOW = 1e-3  # below this probability the loss term is recomputed exactly (see _neg_log)
+
+
+def _neg_log(p: np.ndarray, x: np.ndarray, sign: float, where=None) -> np.ndarray:
+    """``-log(p)``, flat, where ``p = sigmoid(sign * x)`` has already been computed (the gradient needs it).
+
+    One ``log`` instead of a softplus pass; a sigmoid is computed to absolute precision, so where
+    ``p`` is tiny (below ``EXACT_BELOW``: a badly wrong score, rare) the term is recomputed
+    exactly as ``softplus(-sign * x)``. ``where`` (flat indices of ``x``) when ``p`` was taken
+    from ``sigmoid(sign * x).ravel()[where]``. The loss is only reported; the gradients never
+    use it."""
+    p = p.reshape(-1)
+    with np.errstate(divide="ignore"):
+        out = np.log(p)
+    np.negative(out, out=out)
+    small = np.flatnonzero(p < EXACT_BELOW)
+    if len(small):
+        at = small if where is None else where[small]
+        out[small] = softplus(x.reshape(-1)[at] * (-sign))
+    return out
+
+
 def pair_mask(sent: np.ndarray, reduced: np.ndarray, centre: np.ndarray, window: int) -> np.ndarray:
     """(L, 2w+1) bool: ``mask[i, k]`` = train the pair (centre ``i``, context ``i + k - w``).
 
@@ -128,27 +172,28 @@ def skipgram_loss_grad(
     dtype = H.dtype
     Hw = _windows(H, window)  # (L, K, d): Hw[i, k] = H[i + k - w], the contexts of centre i
     S = np.matmul(Hw, U[:, :, None])[:, :, 0]  # (L, K) scores h_context . u_centre
-    loss = float(np.sum(softplus(-S[mask]), dtype=np.float64))
     g = sigmoid(S)
+    loss = _pos_loss(g, S, mask)
     g -= 1
     g *= mask
     dU = np.matmul(g[:, None, :], Hw)[:, 0, :]
     gs = _skew(g)  # gs[j, m]: coefficient of centre j + m - w for context j
     dH = np.matmul(gs[:, None, :], _windows(U, window))[:, 0, :]
-    n_ctx = _skew(mask.astype(dtype)).sum(axis=1)  # pairs in which token j is the context
+    mask_t = _skew_t(mask)  # mask_t[m, j]: token j is the context of centre j + m - w
+    n_ctx = mask_t.sum(axis=0, dtype=dtype)  # pairs in which token j is the context
     n_pairs = int(np.count_nonzero(mask))
     n_groups, N, _ = V.shape
     Hg = _group(H, n_groups, group)  # (ng, G, d)
     weight = _group(n_ctx * dtype.type(negative / N), n_groups, group)[:, :, None]  # (ng, G, 1)
     S = np.matmul(Hg, V.transpose(0, 2, 1))  # (ng, G, N)
-    loss += float(np.dot(softplus(S).sum(axis=2, dtype=np.float64).ravel(), weight.ravel()))
     Gm = sigmoid(S)
+    loss += _neg_loss(Gm, S, weight)
     if curvature:  # the largest partner norm of each row's scores
         hn = np.sqrt(_rowdot(H, H))
         un = np.sqrt(_rowdot(U, U))
         vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
-        pU = (_windows(hn, window) * mask).max(axis=1)
-        pH = (_skew(mask.astype(dtype)) * _windows(un, window)).max(axis=1)
+        pU = (_windows_t(hn, window) * mask.T).max(axis=0)
+        pH = (mask_t * _windows_t(un, window)).max(axis=0)
         active = n_ctx > 0
         pH = np.maximum(pH, np.where(active, np.repeat(vn.max(axis=1), group)[:L], 0))
         pV = np.repeat(_group(hn * active, n_groups, group).max(axis=1)[:, None], N, axis=1)
@@ -158,6 +203,25 @@ def skipgram_loss_grad(
     if curvature:
         return loss, n_pairs, dH, dU, dV, (pH, pU, pV)
     return loss, n_pairs, dH, dU, dV
+
+
+def _pos_loss(g: np.ndarray, s: np.ndarray, mask: np.ndarray) -> float:
+    """Sum of ``softplus(-s)`` over ``mask``, from ``g = sigmoid(s)`` (float64 sum)."""
+    where = None
+    if g.ndim > 1 or not mask.all():
+        p = g[mask]
+        if np.any(p < EXACT_BELOW):
+            where = np.flatnonzero(mask)
+    else:
+        p = g
+    return float(_neg_log(p, s, 1.0, where).sum(dtype=np.float64))
+
+
+def _neg_loss(Gm: np.ndarray, S: np.ndarray, weight: np.ndarray) -> float:
+    """Sum of ``weight * softplus(S)`` (negatives), from ``Gm = sigmoid(S)``: ``-log(1 - Gm)``."""
+    n = S.shape[-1]
+    terms = _neg_log(1 - Gm, S, -1.0).reshape(-1, n)  # (ng * G, N)
+    return float(np.dot(weight.reshape(-1), terms).sum(dtype=np.float64))
 
 
 def cbow_loss_grad(
@@ -184,24 +248,24 @@ def cbow_loss_grad(
     window = (K - 1) // 2
     dtype = H.dtype
     m = mask.astype(dtype)
-    cnt = m.sum(axis=1)
+    cnt = mask.T.sum(axis=0, dtype=dtype)
     has = cnt > 0
     n_centres = int(np.count_nonzero(has))
     inv = np.where(has, 1 / np.maximum(cnt, 1), 0).astype(dtype)
     h = np.matmul((m * inv[:, None])[:, None, :], _windows(H, window))[:, 0, :]  # mean of contexts
     s = _rowdot(h, U)
     g = sigmoid(s)
+    loss = _pos_loss(g, s, has)
     g -= 1
     g *= has
-    loss = float(np.sum(softplus(-s[has]), dtype=np.float64))
     dh = g[:, None] * U
     dU = g[:, None] * h
     n_groups, N, _ = V.shape
     hg = _group(h, n_groups, group)
     weight = _group(has.astype(dtype) * dtype.type(negative / N), n_groups, group)[:, :, None]
     S = np.matmul(hg, V.transpose(0, 2, 1))
-    loss += float(np.dot(softplus(S).sum(axis=2, dtype=np.float64).ravel(), weight.ravel()))
     Gm = sigmoid(S)
+    loss += _neg_loss(Gm, S, weight)
     if curvature:  # the largest partner norm of each row's scores
         hn = np.sqrt(_rowdot(h, h)) * has
         un = np.sqrt(_rowdot(U, U))
@@ -215,7 +279,7 @@ def cbow_loss_grad(
     coef = m if word2vec_update else m * inv[:, None]
     dH = np.matmul(_skew(coef)[:, None, :], _windows(dh, window))[:, 0, :]
     if curvature:
-        pH = (_skew(m) * _windows(c_h, window)).max(axis=1)
+        pH = (_skew_t(mask) * _windows_t(c_h, window)).max(axis=0)
         return loss, n_centres, dH, dU, dV, (pH, pU, pV)
     return loss, n_centres, dH, dU, dV
 
