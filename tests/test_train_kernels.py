@@ -1,0 +1,73 @@
+"""The trainer's fast kernels give the same results as their plain NumPy definitions."""
+
+import numpy as np
+import pytest
+
+from embedcli.sgd.sgns import _neg_log, _skew, _skew_t, _windows, _windows_t, cbow_loss_grad, pair_mask, skipgram_loss_grad, softplus
+from embedcli.sgd.trainer import _distinct, _scatter_add
+
+
+@pytest.mark.parametrize("size", [5, 50, 100_000])
+def test_distinct_is_np_unique(size):
+    rng = np.random.default_rng(size)
+    ids = rng.integers(0, size, 400).astype(np.int32)
+    rows, inverse = _distinct(ids, size)
+    ref_rows, ref_inverse = np.unique(ids, return_inverse=True)
+    np.testing.assert_array_equal(rows, ref_rows)
+    np.testing.assert_array_equal(inverse, ref_inverse)
+
+
+@pytest.mark.parametrize("d", [1, 7, 100])
+def test_scatter_add_is_add_at_bytes(d):
+    # the same float32 additions in the same order as a plain np.add.at, repeated rows included
+    rng = np.random.default_rng(d)
+    ids = rng.integers(0, 6, 300)
+    G = (rng.normal(size=(300, d)) * 1e3 ** rng.integers(-2, 3, (300, 1))).astype(np.float32)
+    W = np.zeros((6, d), np.float32)
+    _scatter_add(W, ids, G)
+    ref = np.zeros((6, d), np.float32)
+    np.add.at(ref, ids, G)
+    assert W.tobytes() == ref.tobytes()
+    strided = np.zeros((600, d), np.float32)[::2]  # a strided gradient takes the plain path's values too
+    strided[:] = G[:300]
+    W2 = np.zeros((6, d), np.float32)
+    _scatter_add(W2, ids, strided)
+    assert W2.tobytes() == ref.tobytes()
+
+
+def test_transposed_windows_and_skew():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=9)
+    np.testing.assert_array_equal(_windows_t(x, 2), _windows(x, 2).T)
+    c = rng.normal(size=(9, 5))
+    np.testing.assert_array_equal(_skew_t(c), _skew(c).T)
+    m = rng.random((9, 5)) < 0.5
+    np.testing.assert_array_equal(_skew_t(m), _skew(m).T)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_loss_from_sigmoid_is_exact_for_extreme_scores(dtype):
+    x = np.array([-1e4, -90, -30, -12, -7, -1, 0, 1, 7, 12, 30, 90, 1e4], dtype=dtype)
+    for sign in (1.0, -1.0):
+        with np.errstate(over="ignore"):
+            p = 1 / (1 + np.exp(-sign * x.astype(np.float64)))
+        got = _neg_log(p.astype(dtype), x, sign)
+        want = softplus(-sign * x.astype(np.float64))
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, want, rtol=1e-3 if dtype == np.float32 else 1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_loss_of_saturated_scores_is_finite_and_right(objective):
+    # huge float32 vectors: sigmoid is exactly 0 or 1 for most scores; the loss must stay the softplus sum
+    rng = np.random.default_rng(11)
+    L, d, window, group = 40, 8, 3, 8
+    H = rng.normal(0, 30, (L, d)).astype(np.float32)
+    U = rng.normal(0, 30, (L, d)).astype(np.float32)
+    V = rng.normal(0, 30, (L // group, 4, d)).astype(np.float32)
+    mask = pair_mask(np.zeros(L, int), rng.integers(1, window + 1, L), np.ones(L, bool), window)
+    fn = skipgram_loss_grad if objective == "skipgram" else cbow_loss_grad
+    loss32 = fn(H, U, V, mask, 5, group)[0]
+    loss64 = fn(H.astype(np.float64), U.astype(np.float64), V.astype(np.float64), mask, 5, group)[0]
+    assert np.isfinite(loss32) and loss32 > 1000
+    assert loss32 == pytest.approx(loss64, rel=1e-4)
