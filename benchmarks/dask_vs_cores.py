@@ -2,7 +2,7 @@
 """``--dask local:N`` against plain multi-core on one machine: what the cluster path costs.
 
     python benchmarks/dask_vs_cores.py --corpus-dir /work/shared/corpora --scale 10
-    python benchmarks/dask_vs_cores.py --corpus-dir /work/shared/corpora --scale 10 --cases train --workers 2
+    python benchmarks/dask_vs_cores.py --corpus-dir /work/shared/corpora --cases train --dask-workers 2 4
 
 Every side is a whole ``embedcli`` process (``benchmarks/run.py``'s ``measure``: wall clock and
 peak RSS of the process tree, the Dask scheduler and worker processes included), on the same
@@ -14,9 +14,13 @@ files, in one run:
   ``--dask local:N``; the two vocabulary files are compared byte for byte.
 * ``encode``: ``embedcli encode --maxlen 64 -o x.npy`` (one process: the single-machine encoder
   has no workers) vs ``--dask local:N``; the two ``.npy`` files are compared byte for byte.
-* ``train``: skip-gram on the ×SCALE prepared corpus (``train_vs_gensim.prepare``, lines of at
-  most 1,000 tokens), ``--workers N`` vs ``--dask local:N`` (N partitions), ``--train-epochs``
-  epochs, WordSim-353 Spearman beside each.
+* ``train``: skip-gram (dim 100, window 5, negative 5, min count 5, seed 1) on the prepared
+  corpus (``train_vs_gensim.prepare``: kjv + enwiki, lines of at most 1,000 tokens, 1.22M
+  words; ``--train-corpus`` to give another) for ``--train-epochs`` epochs: ``--workers 1``,
+  ``--workers N`` and ``--dask local:K`` for every K of ``--dask-workers``; beside each the
+  CPU seconds of the whole process tree (user + sys, Dask workers included), WordSim-353,
+  whether ``table.npy`` is byte for byte the ``--workers 1`` one, and (Dask) the rounds and
+  the megabytes of arrays sent to / received from the workers (``history.json``).
 
 The ratio column is Dask time / plain time (> 1: the cluster path is slower here). A
 LocalCluster on one machine can only add overhead to the multi-core path; the figures say how
@@ -45,7 +49,9 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2, help="N: cores for the plain side, worker processes for local:N")
     ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--train-epochs", type=int, default=1)
+    ap.add_argument("--train-epochs", type=int, default=5)
+    ap.add_argument("--train-corpus", default=None, help="train on this file instead of the prepared kjv + enwiki")
+    ap.add_argument("--dask-workers", type=int, nargs="+", default=[2, 4], help="K of the --dask local:K train runs")
     ap.add_argument("--cases", nargs="+", default=["startup", "vocab", "encode", "train"],
                     choices=["startup", "vocab", "encode", "train"])
     ap.add_argument("--workdir", default=None)
@@ -96,23 +102,41 @@ def main() -> None:
             add("encode", f"embedcli encode --maxlen 64 --dask local:{N}", b, ratio=b["seconds"] / a["seconds"],
                 note=f"identical file: {same}; dask/plain {b['seconds'] / a['seconds']:.2f}x")
         if "train" in args.cases:
+            import resource
+
             from train_vs_gensim import embedcli_vectors, prepare, wordsim
 
-            one = path("prepared_x1.txt")
-            prepare(args.corpus_dir, one, None)
-            corpus = concat([one], path(f"prepared_x{args.scale}.txt"), args.scale) if args.scale > 1 else one
+            corpus = args.train_corpus
+            if corpus is None:
+                corpus = path("prepared_x1.txt")
+                prepare(args.corpus_dir, corpus, None)
             words = count_words(corpus)
             common = ["train", corpus, "--dim", "100", "--window", "5", "--negative", "5", "--min-count", "5",
-                      "--epochs", str(args.train_epochs), "--workers", str(N), "--seed", "1", "-q"]
+                      "--epochs", str(args.train_epochs), "--seed", "1", "-q"]
             wsp = os.path.join(args.corpus_dir, "wordsim353.tsv")
-            a = repeat([EMBEDCLI, *common, "-o", path("m1")], n)
-            rho_a = wordsim(embedcli_vectors(path("m1")), wsp)[0]
-            b = repeat([EMBEDCLI, *common, "-o", path("m2")] + dask, n)
-            rho_b = wordsim(embedcli_vectors(path("m2")), wsp)[0]
-            add("train", f"embedcli train skipgram --workers {N}", a,
-                note=f"{words / 1e6:.1f}M words x {args.train_epochs} epochs; WordSim {rho_a:.3f}")
-            add("train", f"embedcli train skipgram --dask local:{N}", b, ratio=b["seconds"] / a["seconds"],
-                note=f"WordSim {rho_b:.3f}; dask/plain {b['seconds'] / a['seconds']:.2f}x")
+            sides = [("--workers 1", ["--workers", "1"]), (f"--workers {N}", ["--workers", str(N)])]
+            sides += [(f"--dask local:{k}", ["--dask", f"local:{k}"]) for k in args.dask_workers]
+            base = None
+            for i, (label, extra) in enumerate(sides):
+                out = path(f"m{i}")
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                res = repeat([EMBEDCLI, *common, *extra, "-o", out], n)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / n
+                rho = wordsim(embedcli_vectors(out), wsp)[0]
+                table = open(os.path.join(out, "table.npy"), "rb").read()
+                base = base or (res, cpu, table)
+                history = json.load(open(os.path.join(out, "history.json")))
+                traffic = {k: sum(e.get(k, 0) for e in history) for k in ("rounds", "sent_mb", "received_mb")}
+                note = (f"cpu {cpu:.1f} s ({cpu / base[1]:.2f}x); WordSim {rho:.4f}; same table as --workers 1: "
+                        f"{table == base[2]}; time {res['seconds'] / base[0]['seconds']:.2f}x --workers 1")
+                if "--dask" in extra:
+                    note += (f"; {traffic['rounds']} rounds, {traffic['sent_mb']:.0f} MB sent, "
+                             f"{traffic['received_mb']:.0f} MB received")
+                else:
+                    note = f"{words / 1e6:.2f}M words x {args.train_epochs} epochs; " + note
+                add("train", f"embedcli train skipgram {label}", res, cpu=cpu, wordsim=rho,
+                    same_table=table == base[2], traffic=traffic, ratio=res["seconds"] / base[0]["seconds"], note=note)
         info["load_after"] = loadavg()
         print(f"machine: {info['cpu']}, {info['cores']} cores; load average before {info['load_before']}, "
               f"after {info['load_after']}; versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))

@@ -1,12 +1,13 @@
 """train --dask against the real engine, and a scheduler plus workers started as separate processes.
 
 * the command line against ``dask scheduler`` + ``dask worker`` processes on 127.0.0.1: the same
-  vocabulary and encoding as one machine, and the same table as on a LocalCluster with the same
-  number of partitions (the bytes do not depend on the cluster);
-* WordSim-353 of the table trained with 2 and with 4 Dask workers within 0.01 of the
-  single-machine run (kjv + enwiki from ../shared/corpora, 1.2M words);
-* a worker process killed in the middle of a run: the run finishes with the bytes of an
-  uninterrupted run; checkpoint + resume give the bytes of an uninterrupted run; the NaN guard.
+  vocabulary, encoding and table as one machine;
+* WordSim-353 of the table trained with 2 and with 4 Dask workers within 0.01 of the single-machine
+  run (enwiki.txt from ../shared/corpora, 453k words, 5 epochs): the cluster computes one machine's
+  rounds, so the tables are one machine's bytes;
+* the replica protocol of the workers' tasks (stale replicas are refused, updates are idempotent);
+* a worker process killed in the middle of a run: the run finishes with the bytes of one machine;
+  checkpoint + resume give the same bytes; the NaN guard.
 """
 
 import json
@@ -102,8 +103,8 @@ def separate_cluster(tmp_path_factory):
 
 
 def test_separate_scheduler_and_workers(separate_cluster, tmp_path):
-    """`embedcli vocab|encode|train ... --dask tcp://127.0.0.1:PORT`: one machine's vocabulary and
-    encoding; the table equals the one trained on a LocalCluster with the same --workers."""
+    """`embedcli vocab|encode|train ... --dask tcp://127.0.0.1:PORT`: one machine's vocabulary,
+    encoding and table."""
     address = separate_cluster
     kjv = os.path.join(shared_corpora(), "kjv.txt")  # 4 MB: several ranges
     assert _cli("vocab", kjv, SAMPLE, "-o", str(tmp_path / "one.json"), "-q").returncode == 0
@@ -117,43 +118,22 @@ def test_separate_scheduler_and_workers(separate_cluster, tmp_path):
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["ranges"] > 1
     assert (tmp_path / "many.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()
-    args = ["train", SAMPLE, "--epochs", "2", "--dim", "16", "--workers", "2", "-q"]
+    args = ["train", SAMPLE, "--epochs", "2", "--dim", "16", "--round-batches", "4", "-q"]
     res = _cli(*args, "-o", str(tmp_path / "m_sep"), "--dask", address)
     assert res.returncode == 0, res.stderr
-    res = _cli(*args, "-o", str(tmp_path / "m_local"), "--dask", "local:1")
+    res = _cli(*args, "-o", str(tmp_path / "m_one"), "--workers", "1")
     assert res.returncode == 0, res.stderr
     for name in ("table.npy", "output.npy", "vocab.json"):
-        assert (tmp_path / "m_sep" / name).read_bytes() == (tmp_path / "m_local" / name).read_bytes()
+        assert (tmp_path / "m_sep" / name).read_bytes() == (tmp_path / "m_one" / name).read_bytes()
     config = (tmp_path / "m_sep" / "config.yaml").read_text()
-    assert "workers: 2" in config
+    assert "workers: 2" in config  # the cluster's worker threads, saved (the table does not depend on it)
+    history = json.loads((tmp_path / "m_sep" / "history.json").read_text())
+    assert history[0]["full_sends"] == 2 and history[1]["full_sends"] == 0  # both workers used, then patched
 
 
 def _wordsim(model_dir) -> float:
     m = Model.load(str(model_dir))
     return evaluate_pairs(m.vocab, m.table, os.path.join(shared_corpora(), "wordsim353.tsv")).spearman
-
-
-def test_quality_with_2_and_4_workers(tmp_path):
-    """WordSim-353 of one machine vs 2 and 4 Dask workers (kjv + enwiki, 1.2M words, 5 epochs).
-
-    2 workers: no more than 0.01 below one machine (measured with the trainer's defaults of issue
-    10: one machine 0.3114, 2 workers 0.3364). 4 workers: the target of issue 14 (within 0.01)
-    is NOT met; measured 0.2665, so this guards against regressions only (see docs/scaling.md)."""
-    d = shared_corpora()
-    corpus = [os.path.join(d, "kjv.txt"), os.path.join(d, "enwiki.txt")]
-    train_model(settings(corpus, tmp_path / "one", workers=1))
-    one = _wordsim(tmp_path / "one")
-    scores = {}
-    for n in (2, 4):
-        with connect(f"local:{n}") as client:
-            ctrain.train_on_cluster(client, settings(corpus, tmp_path / f"dask{n}"))
-        config = Model.load(str(tmp_path / f"dask{n}")).config
-        assert config["workers"] == n  # partitions = the cluster's workers by default
-        scores[n] = _wordsim(tmp_path / f"dask{n}")
-    print(f"WordSim-353: one machine {one:.4f}, dask 2 workers {scores[2]:.4f}, 4 workers {scores[4]:.4f}")
-    assert one > 0.15  # the corpus is large enough for the figure to mean something
-    assert scores[2] >= one - 0.01, (scores, one)
-    assert scores[4] >= one - 0.07, (scores, one)
 
 
 @pytest.fixture(scope="module")
@@ -162,12 +142,76 @@ def client2():
         yield c
 
 
+@pytest.fixture(scope="module")
+def client4():
+    with connect("local:4") as c:
+        yield c
+
+
+def test_quality_with_2_and_4_workers(client2, client4, tmp_path):
+    """WordSim-353 with 2 and 4 Dask workers within 0.01 of one machine (enwiki.txt, 453k words, 5
+    epochs, the trainer's defaults): the tables are one machine's bytes."""
+    corpus = [os.path.join(shared_corpora(), "enwiki.txt")]
+    train_model(settings(corpus, tmp_path / "one", workers=1))
+    one = _wordsim(tmp_path / "one")
+    scores = {}
+    for n, client in ((2, client2), (4, client4)):
+        ctrain.train_on_cluster(client, settings(corpus, tmp_path / f"dask{n}"))
+        model = Model.load(str(tmp_path / f"dask{n}"))
+        assert model.config["workers"] == n  # the cluster's worker threads by default
+        assert sum(e["full_sends"] for e in model.history) == n  # every worker computed batches
+        scores[n] = _wordsim(tmp_path / f"dask{n}")
+        for name in ("table.npy", "output.npy"):
+            assert (tmp_path / f"dask{n}" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+    print(f"WordSim-353: one machine {one:.4f}, dask 2 workers {scores[2]:.4f}, 4 workers {scores[4]:.4f}")
+    assert one > 0.25  # the corpus is large enough for the figure to mean something
+    assert abs(scores[2] - one) <= 0.01 and abs(scores[4] - one) <= 0.01, (scores, one)
+
+
+def test_replica_protocol(tmp_path):
+    """A worker's task: a whole state makes a replica; an update from the version before is applied
+    (twice is the same as once); a replica at another version, or none, answers None (stale)."""
+    from embedcli.sgd.trainer import Trainer, init_state
+
+    counts = np.array([0, 0, 50, 40, 30, 20, 10], dtype=np.int64)
+    trainable = counts > 0
+    s = settings([SAMPLE], tmp_path / "x", dim=8, round_batches=1, batch_words=16)
+    corpus = type("C", (), {"n_words": 100})()
+    trainer = Trainer(corpus, counts, trainable, s, 1)
+    state = init_state(len(counts), 8, 1, trainable)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(2, 7, size=24).astype(np.int32)
+    from embedcli.sgd.sgns import pair_mask
+    from embedcli.sgd.trainer import _Batch
+
+    mask = pair_mask(np.zeros(24, dtype=np.int32), np.full(24, 2, dtype=np.int32), np.ones(24, dtype=bool), s.window)
+    batch = _Batch(ids, mask, rng.integers(2, 7, size=(1, trainer.n_neg)).astype(np.int32), 0.05, 0)
+    setup = {"counts": counts, "trainable": trainable, "settings": s, "subwords": None, "frozen": None}
+    key = "test-" + os.urandom(4).hex()
+    try:
+        assert ctrain._round_task(key, 0, ("none",), [batch]) is None  # no replica yet
+        got = ctrain._round_task(key, 0, ("full", setup, state.w_in, state.w_out), [batch])
+        want = trainer.compute(state, batch)
+        assert all(np.array_equal(a, b) for a, b in zip(got[0], want))
+        trainer.apply_rows(state.w_in, [want[5]], [want[2]], [want[6]])
+        rows = np.unique(want[5])
+        patch = ("patch", 0, rows, state.w_in[rows], np.zeros(0, dtype=np.int64), state.w_out[:0])
+        assert ctrain._round_task(key, 2, ("patch", 1) + patch[2:], [batch]) is None  # a missed version
+        for _ in range(2):  # idempotent: another task of the same round on this worker
+            got = ctrain._round_task(key, 1, patch, [batch])
+            want = trainer.compute(state, batch)
+            assert all(np.array_equal(a, b) for a, b in zip(got[0], want))
+        assert ctrain._round_task(key, 3, patch, [batch]) is None  # the replica is at version 1, not 2
+    finally:
+        ctrain._drop_replica(key)
+
+
 def _small(tmp_path, name, **kw):
-    return settings([SAMPLE], tmp_path / name, **{"epochs": 3, "dim": 24, "workers": 2, **kw})
+    return settings([SAMPLE], tmp_path / name, **{"epochs": 3, "dim": 24, "round_batches": 4, **kw})
 
 
 def test_lost_worker_is_survived_with_the_same_bytes(client2, tmp_path):
-    ctrain.train_on_cluster(client2, _small(tmp_path, "ref"), sync_words=4000)
+    train_model(_small(tmp_path, "ref", workers=1))  # one machine
     pids = list(client2.run(os.getpid).values())
     assert len(pids) == 2
     killed = []
@@ -177,7 +221,7 @@ def test_lost_worker_is_survived_with_the_same_bytes(client2, tmp_path):
             killed.append(pids[0])
             threading.Timer(0.05, os.kill, (pids[0], signal.SIGKILL)).start()
 
-    ctrain.train_on_cluster(client2, _small(tmp_path, "killed"), sync_words=4000, callback=on_event)
+    ctrain.train_on_cluster(client2, _small(tmp_path, "killed"), callback=on_event)
     assert killed
     client2.wait_for_workers(2, timeout=120)  # the nanny restarted it
     assert pids[0] not in client2.run(os.getpid).values()
@@ -186,7 +230,7 @@ def test_lost_worker_is_survived_with_the_same_bytes(client2, tmp_path):
 
 
 def test_checkpoint_resume_same_bytes_and_nan_guard(client2, tmp_path):
-    ctrain.train_on_cluster(client2, _small(tmp_path, "full"), sync_words=8000)
+    train_model(_small(tmp_path, "full", workers=1))  # one machine
 
     class Stop(Exception):
         pass
@@ -196,12 +240,12 @@ def test_checkpoint_resume_same_bytes_and_nan_guard(client2, tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        ctrain.train_on_cluster(client2, _small(tmp_path, "part", checkpoint_every=1), sync_words=8000,
+        ctrain.train_on_cluster(client2, _small(tmp_path, "part", checkpoint_every=1),
                                 callback=stop_after_checkpoint)
     assert Model.load(str(tmp_path / "part")).objects["train_state"]["epochs_done"] == 1
     resumed = cfg.merge(cfg.load_config_file(str(tmp_path / "part" / "config.yaml")), {})  # as `train --resume`
     assert resumed.workers == 2
-    ctrain.train_on_cluster(client2, resumed, resume_dir=str(tmp_path / "part"), sync_words=8000)
+    ctrain.train_on_cluster(client2, resumed, resume_dir=str(tmp_path / "part"))
     for name in ("table.npy", "output.npy"):
         assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
     # the NaN guard: rows that overflow float32 (pretrained vectors of 1e20; the trainer's trust region
@@ -209,5 +253,14 @@ def test_checkpoint_resume_same_bytes_and_nan_guard(client2, tmp_path):
     huge = tmp_path / "huge.txt"
     huge.write_text("2 24\nthe " + " ".join(["1e20"] * 24) + "\nand " + " ".join(["-1e20"] * 24) + "\n")
     with pytest.raises(EmbedcliError, match="diverged"):
-        ctrain.train_on_cluster(client2, _small(tmp_path, "nan", init=str(huge)), sync_words=8000)
+        ctrain.train_on_cluster(client2, _small(tmp_path, "nan", init=str(huge)))
     assert not (tmp_path / "nan").exists()
+
+
+def test_cbow_with_subwords_same_bytes_as_one_machine(client2, tmp_path):
+    """CBOW with character n-grams: the n-gram rows (input_rows.npy) travel and train as on one machine."""
+    kw = {"epochs": 1, "objective": "cbow", "subwords": "3-6"}
+    train_model(_small(tmp_path, "one", workers=1, **kw))
+    ctrain.train_on_cluster(client2, _small(tmp_path, "dask", **kw))
+    for name in ("table.npy", "output.npy", "input_rows.npy"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

@@ -1,45 +1,44 @@
-"""``embedcli train --dask``: data-parallel skip-gram / CBOW on a Dask cluster.
+"""``embedcli train --dask``: the single-machine rounds, computed on a Dask cluster.
 
-Design (measured in ``docs/scaling.md``). The encoded corpus (:mod:`embedcli.corpus`, built on
-the client) is cut into ``P`` contiguous shards (``P`` = ``--workers``, by default the cluster's
-worker threads; it is saved in ``config.yaml``). An epoch is a series of *rounds*; in a round,
-every shard trains its next piece of about ``sync_words`` ids, starting from the same shared
-parameters, with the single-machine trainer itself (:class:`embedcli.sgd.trainer.Trainer`:
-its subsampling, batch preparation, loss/gradient, row scaling and NaN guard), in one Dask task
-per shard. A task returns, for every row it touched, the row's change and its *contribution
-count* (how many gradient entries the row received). The client then merges the changes row by
-row: the count-weighted mean of the shards' changes, times the square root of the effective
-number of shards that trained the row (``k = (sum_p count)^2 / sum_p count^2``)::
+Design (measured in ``docs/scaling.md``). The single-machine trainer
+(:class:`embedcli.sgd.trainer.Trainer`) cuts every epoch into rounds of ``round_batches``
+batches computed against the same parameters; their steps are then added up row by row under
+the per-row trust region (:meth:`Trainer.apply_rows`). Which process computes which batch
+changes nothing. So the cluster runs exactly those rounds: the client prepares a round's
+batches (from ``(seed, epoch)``, as on one machine), hands them out to the workers' tasks, gets
+back each batch's sparse steps (:meth:`Trainer.compute`'s result: only the rows the batch
+touched) and applies them in batch order with the single-machine apply. The table's bytes are
+those of ``embedcli train`` on one machine with the same seed and settings, for any number of
+workers, machines or partitions: the quality is one machine's by construction.
 
-    delta[r] = sqrt(k[r]) * sum_p count[p, r] * delta[p, r] / sum_p count[p, r]
+An earlier design (P shards training ~50k ids each from the same parameters, then a per-row
+merge of their changes) lost accuracy as shards grew: WordSim-353 0.2665 at 4 workers against
+0.3114 on one machine (``docs/scaling.md``).
 
-A row trained in one shard gets that shard's whole change: a rare word is not diluted ``P``
-times, which is what makes Spark MLlib's Word2Vec (plain average of the per-partition models,
-SPARK-24666) lose accuracy as partitions grow. A row trained equally in all ``P`` shards gets
-``sum / sqrt(P)``: between the plain sum (each shard already moved it as far as its own data
-asked; summing 4 shards' stale changes diverged, see ``docs/scaling.md``) and the mean (which
-loses the other shards' data: WordSim-353 fell from 0.186 to 0.070 at P=4). The same square
-root damps frequent rows inside a batch on one machine (:mod:`embedcli.sgd.trainer`).
+Communication. Every worker process keeps a replica of both matrices for the run (kept per
+worker process, keyed by the run). A round's task carries its batches (a few KB each: ids,
+pair mask, negatives) and, for the worker's replica, the rows the previous round changed
+(their new values: setting them is idempotent, so two tasks on one worker, a task moved to
+another worker or run twice, all leave the same replica). A replica at another version (a new
+or restarted worker, a task that ran elsewhere) answers "stale" and is sent the whole state.
+What comes back is the batches' sparse steps; they are the bulk of the traffic (measured in
+``docs/scaling.md``).
 
-Randomness: piece ``(epoch, round, shard)`` draws from ``SeedSequence([seed, epoch, round,
-shard])``; the learning rate decays with the words of the whole run (all shards); the merge
-adds the shards in shard order in float64. So the bytes depend on the seed, the settings and
-``P`` only: not on the number of machines, the order tasks finish in, or retries. Because
-rounds restart at every epoch, ``--checkpoint-every`` and ``--resume`` give the same bytes as
-an uninterrupted run, as on one machine.
-
-Failures: each round's tasks carry their piece of the corpus and read the parameters from a
-copy broadcast to every worker, so when a worker dies the scheduler reruns its task elsewhere
-(same inputs, same result). If a round still fails (``ROUND_ATTEMPTS`` tries) the run stops
-with one error line; nothing has been written since the last checkpoint, so the model
-directory keeps the previous model.
+Failures: a task carries everything it needs besides the replica, which it checks; when a
+worker dies, the scheduler reruns its task elsewhere (same inputs, same result, or "stale" and
+a full resend). If a round still fails (``ROUND_ATTEMPTS`` tries, each waiting up to
+``RETRY_WAIT`` seconds for a worker) the run stops with one error line; nothing has been
+written since the last checkpoint, so the model directory keeps the previous model. The NaN
+guard, ``--checkpoint-every`` and ``--resume`` are the single-machine trainer's own.
 """
 
 from __future__ import annotations
 
-import math
+import threading
 import time
-from typing import Any, Callable
+import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,259 +47,240 @@ from ..corpus import EncodedCorpus
 from ..errors import EmbedcliError
 from ..sgd.trainer import Trainer, TrainState, tune_malloc
 
-SYNC_WORDS = 50_000  # corpus ids per shard per round (see docs/scaling.md for the measurements)
 ROUND_ATTEMPTS = 3
 RETRY_WAIT = 120  # seconds to wait for a worker before a round is tried again
-MERGES = ("sqrt", "weighted", "mean", "sum")  # the default, then the alternatives measured in docs/scaling.md
+REFRESH_SECONDS = 10.0  # how often the client looks for workers that joined
+KEEP_CHANGES = 8  # a replica up to this many rounds behind gets the rows written since (else the whole state)
 
 
-class _Piece:
-    """An in-memory piece of an encoded corpus, with the interface the Trainer reads."""
+class _NoCorpus:
+    """What a worker's Trainer is built on: it computes batches, it never reads a corpus."""
 
-    def __init__(self, ids: np.ndarray):
-        self.ids_array = ids
-        self.n_words = int(np.count_nonzero(ids >= 0))
-
-    def blocks(self, size: int = 1 << 20):
-        for a in range(0, len(self.ids_array), size):
-            yield self.ids_array[a : a + size]
+    n_words = 0
 
 
-class _PieceTrainer(Trainer):
-    """The single-machine trainer on one piece, with the run's learning-rate schedule and the
-    rows' contribution counts recorded."""
-
-    def setup(self, seed: int, base_words: int, scale: int, total_words: int) -> None:
-        self.seed = seed
-        self.base_words = base_words
-        self.scale = scale
-        self.total_words = total_words
-        self.count_in = np.zeros(self.vocab_size, dtype=np.int64)
-        self.count_out = np.zeros(self.vocab_size, dtype=np.int64)
-
-    def lr_at(self, epoch: int, words_before: int) -> float:
-        progress = (self.base_words + self.scale * words_before) / max(1, self.total_words)
-        return self.lr0 - (self.lr0 - self.lr1) * min(1.0, progress)
-
-    def compute(self, state: TrainState, batch):
-        result = super().compute(state, batch)
-        out_ids, in_ids = result[3], result[5]
-        self.count_in += np.bincount(in_ids, minlength=self.vocab_size)
-        self.count_out += np.bincount(out_ids, minlength=self.vocab_size)
-        return result
+@dataclass
+class _Replica:
+    trainer: Trainer
+    state: TrainState
+    version: int
 
 
-_TRAINERS: dict[str, _PieceTrainer] = {}  # per worker process: run key -> trainer (sampler tables built once)
+_REPLICAS: dict[str, _Replica] = {}  # per worker process: run key -> replica (one run at a time)
+_LOCK = threading.Lock()
 
 
-def _trainer_for(run_key: str, setup: dict) -> _PieceTrainer:
-    trainer = _TRAINERS.get(run_key)
-    if trainer is None:
-        _TRAINERS.clear()  # one run at a time per worker: drop an earlier run's tables
-        trainer = _PieceTrainer(_Piece(np.zeros(0, dtype=np.int32)), setup["counts"], setup["trainable"],
-                                setup["settings"], 1)
-        _TRAINERS[run_key] = trainer
-    return trainer
+def _round_task(run_key: str, version: int, message: tuple, batches: list) -> list | None:
+    """On a worker: bring the replica to ``version``, compute ``batches``; None if it cannot.
+
+    ``message``: ``("full", setup, w_in, w_out)``, ``("patch", from_version, rows_in, values_in,
+    rows_out, values_out)`` (the rows written since ``from_version``, their values at ``version``)
+    or ``("none",)``.
+    """
+    kind = message[0]
+    with _LOCK:
+        replica = _REPLICAS.get(run_key)
+        if kind == "full":
+            _, setup, w_in, w_out = message
+            if replica is None or replica.version != version:
+                _REPLICAS.clear()  # drop an earlier run's replica
+                tune_malloc()
+                trainer = Trainer(_NoCorpus(), setup["counts"], setup["trainable"], setup["settings"], 1,
+                                  setup["subwords"])
+                replica = _Replica(trainer, TrainState(w_in.copy(), w_out.copy(), frozen=setup["frozen"]), version)
+                _REPLICAS[run_key] = replica
+        elif replica is None:
+            return None
+        elif kind == "patch" and replica.version == message[1]:
+            _, _, rows_in, values_in, rows_out, values_out = message
+            replica.state.w_in[rows_in] = values_in
+            replica.state.w_out[rows_out] = values_out
+            replica.version = version
+        if replica.version != version:
+            return None
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the client's loop
+        return [replica.trainer.compute(replica.state, b) for b in batches]
 
 
-def piece_seed(seed: int, epoch: int, round_: int, shard: int) -> int:
-    return int(np.random.SeedSequence([seed, epoch, round_, shard]).generate_state(1, dtype=np.uint64)[0])
+def _round_task_on_worker(run_key: str, version: int, message: tuple, batches: list) -> tuple[str, list | None]:
+    """:func:`_round_task` and the address of the worker it ran on (whose replica is now at ``version``)."""
+    from distributed import get_worker
+
+    return get_worker().address, _round_task(run_key, version, message, batches)
 
 
-def _round_task(run_key: str, setup: dict, params: tuple, ids: np.ndarray, spec: dict) -> dict:
-    """On a worker: train one piece from the shared parameters; return the touched rows' changes."""
-    tune_malloc()
-    trainer = _trainer_for(run_key, setup)
-    trainer.corpus = _Piece(ids)
-    trainer.setup(spec["seed"], spec["base_words"], spec["scale"], spec["total_words"])
-    w_in0, w_out0 = params
-    state = TrainState(w_in0.copy(), w_out0.copy(), frozen=setup["frozen"])
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below / by the loop
-        loss, pairs, _, _, _ = trainer._loop(state, spec["epoch"], None, None)
-    rows_in = np.flatnonzero(trainer.count_in)
-    rows_out = np.flatnonzero(trainer.count_out)
-    return {
-        "loss": loss,
-        "pairs": pairs,
-        "words": trainer.corpus.n_words,
-        "rows_in": rows_in.astype(np.int32),
-        "delta_in": state.w_in[rows_in] - w_in0[rows_in],
-        "count_in": trainer.count_in[rows_in],
-        "rows_out": rows_out.astype(np.int32),
-        "delta_out": state.w_out[rows_out] - w_out0[rows_out],
-        "count_out": trainer.count_out[rows_out],
-    }
+def _nbytes(x: Any) -> int:
+    """The array bytes in ``x`` (tuples, lists, dicts, dataclasses such as a batch)."""
+    if isinstance(x, np.ndarray):
+        return x.nbytes
+    if isinstance(x, (list, tuple)):
+        return sum(_nbytes(v) for v in x)
+    if isinstance(x, dict):
+        return sum(_nbytes(v) for v in x.values())
+    if hasattr(x, "__dataclass_fields__"):
+        return sum(_nbytes(getattr(x, f)) for f in x.__dataclass_fields__)
+    return 0
 
 
-def merge_deltas(W: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], merge: str, P: int) -> None:
-    """Add the shards' row changes to ``W`` in place (``parts`` in shard order: rows, deltas, counts)."""
-    num = np.zeros(W.shape, dtype=np.float64)
-    den = np.zeros(W.shape[0], dtype=np.float64)
-    sq = np.zeros(W.shape[0], dtype=np.float64)
-    for rows, delta, count in parts:
-        if merge in ("weighted", "sqrt"):
-            c = count.astype(np.float64)
-            num[rows] += delta * c[:, None]
-            den[rows] += c
-            sq[rows] += c * c
-        else:
-            num[rows] += delta
-            den[rows] = 1
-    touched = np.flatnonzero(den)
-    if merge == "weighted":
-        change = num[touched] / den[touched, None]
-    elif merge == "sqrt":  # weighted mean x sqrt(effective number of shards that trained the row)
-        d = den[touched]
-        change = num[touched] / d[:, None] * np.sqrt(d * d / sq[touched])[:, None]
-    elif merge == "mean":  # Spark MLlib's plain average over the partitions
-        change = num[touched] / P
-    else:
-        change = num[touched]
-    W[touched] += change.astype(np.float32)
+def _drop_replica(run_key: str) -> None:
+    with _LOCK:
+        _REPLICAS.pop(run_key, None)
 
 
-class ClusterTrainer:
-    """Trains a :class:`TrainState` on ``client``'s cluster; the interface of :class:`Trainer.run`."""
+class ClusterRounds:
+    """The trainer's round engine on a Dask cluster (the interface of :class:`ProcessGroup`:
+    ``round(batches)`` computes and applies a round and returns its ``(loss, pairs)``)."""
 
-    def __init__(self, client, corpus: EncodedCorpus, counts: np.ndarray, trainable: np.ndarray,
-                 settings: TrainSettings, partitions: int, subwords=None, *, sync_words: int = SYNC_WORDS,
-                 merge: str = "sqrt"):
-        if settings.objective not in ("skipgram", "cbow"):
-            raise EmbedcliError(f"--dask trains skipgram and cbow, not {settings.objective}")
-        if subwords is not None:
-            raise EmbedcliError("--dask does not train subword n-grams yet; train them on one machine")
-        if merge not in MERGES:
-            raise ValueError(f"merge must be one of {MERGES}")
-        self.client = client
-        self.corpus = corpus
-        self.counts = np.asarray(counts)
-        self.trainable = trainable
-        self.settings = settings.replace(tmp_dir=None)  # sent to the workers: what to train, not where
-        self.P = max(1, int(partitions))
-        self.sync_words = int(sync_words)
-        self.merge = merge
-        self.epochs = int(settings.epochs)
-        self.seed = int(settings.seed)
-        self.lr0 = float(settings.lr)
-        self.lr1 = float(settings.min_lr)
-        self._plan()
+    def __init__(self, trainer: "ClusterTrainer", state: TrainState):
+        self.trainer = trainer
+        self.client = trainer.client
+        self.state = state
+        self.run_key = uuid.uuid4().hex
+        self.setup = {"counts": trainer.counts, "trainable": trainer.trainable, "settings": trainer.settings,
+                      "subwords": trainer.subwords, "frozen": state.frozen}
+        self.version = 0  # applies done so far
+        self.changed: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # version -> rows its apply wrote (last few)
+        self.synced: dict[str, int] = {}  # worker address -> the replica version it was last sent
+        self.slots: list[str] = []
+        self.refreshed = 0.0
+        self.rounds = 0
+        self.full_sends = 0  # whole states sent (first round, new or restarted workers)
+        self.bytes_sent = 0  # to the workers: replica updates and batches (array bytes)
+        self.bytes_received = 0  # from the workers: the batches' steps (array bytes)
 
-    def _plan(self) -> None:
-        """Shard ``p`` = entries ``[n p / P, n (p+1) / P)``; round ``r`` of shard ``p`` its ``r``-th of ``R`` pieces."""
-        n = self.corpus.n_entries
-        P = self.P
-        longest = -(-n // P)
-        self.R = R = max(1, -(-longest // max(1, self.sync_words)))
-        starts = [n * p // P for p in range(P + 1)]
-        self.pieces = [[(starts[p] + (starts[p + 1] - starts[p]) * r // R,
-                         starts[p] + (starts[p + 1] - starts[p]) * (r + 1) // R) for p in range(P)] for r in range(R)]
-        # words (ids >= 0) per piece, for the learning-rate schedule (one pass over the corpus)
-        self.piece_words = np.array([[int(np.count_nonzero(self._read(a, b) >= 0)) for a, b in row]
-                                     for row in self.pieces], dtype=np.int64)
+    def _refresh(self) -> None:
+        nthreads = self.client.nthreads()
+        self.slots = [addr for addr in sorted(nthreads) for _ in range(max(1, nthreads[addr]))]
+        self.refreshed = time.monotonic()
 
-    def _read(self, a: int, b: int) -> np.ndarray:
-        return np.asarray(self.corpus.store.read(a, b - a), dtype=np.int32)
+    def _message(self, addr: str, full: bool) -> tuple:
+        """What brings ``addr``'s replica to the current version: nothing, the rows written since
+        its version (it may have missed a few rounds: its task ran on another worker), or all."""
+        have = self.synced.get(addr)
+        if have == self.version and not full:
+            return ("none",)
+        if full or have is None or any(v not in self.changed for v in range(have + 1, self.version + 1)):
+            return ("full", self.setup, self.state.w_in, self.state.w_out)
+        since = range(have + 1, self.version + 1)
+        rows_in = np.unique(np.concatenate([self.changed[v][0] for v in since]))
+        rows_out = np.unique(np.concatenate([self.changed[v][1] for v in since]))
+        return ("patch", have, rows_in, self.state.w_in[rows_in], rows_out, self.state.w_out[rows_out])
 
-    def run(self, state: TrainState, *, callback: Callable[[dict], None] | None = None,
-            on_epoch_end: Callable[[TrainState], None] | None = None) -> TrainState:
-        import uuid
-
-        self._run_key = uuid.uuid4().hex
-        self._setup = {"counts": self.counts, "trainable": self.trainable, "settings": self.settings,
-                       "frozen": state.frozen}
-        for epoch in range(state.epochs_done, self.epochs):
-            self._run_epoch(state, epoch, callback)
-            state.epochs_done = epoch + 1
-            if on_epoch_end is not None:
-                on_epoch_end(state)
-        return state
-
-    def _round(self, state: TrainState, epoch: int, r: int) -> list[dict]:
-        """The tasks of round ``r``, retried (same inputs, same results) when the cluster fails them."""
-        n_words = self.corpus.n_words
-        total = n_words * self.epochs
-        base = epoch * n_words + int(self.piece_words[:r].sum())
-        last_error = None
-        params = (state.w_in, state.w_out)
+    def _compute(self, batches: list) -> list:
         import dask
 
+        last_error: Exception | None = None
         for attempt in range(ROUND_ATTEMPTS):
-            futures = []
+            futures: list = []
             try:
                 if attempt:  # the cluster failed the round: wait for a worker (a nanny restarts it), again
                     self.client.wait_for_workers(1, timeout=RETRY_WAIT)
-                for p, (a, b) in enumerate(self.pieces[r]):
-                    spec = {"epoch": epoch, "seed": piece_seed(self.seed, epoch, r, p), "base_words": base,
-                            "scale": self.P, "total_words": total}
-                    # every input travels with its task (nothing scattered): a task whose worker dies
-                    # is simply run again elsewhere by the scheduler
+                if attempt or not self.slots or time.monotonic() - self.refreshed > REFRESH_SECONDS:
+                    self._refresh()
+                if not self.slots:
+                    raise EmbedcliError("the Dask cluster has no workers")
+                n = min(len(self.slots), len(batches))
+                parts = [list(range(t, len(batches), n)) for t in range(n)]
+                out: list = [None] * len(batches)
+                todo = list(range(n))
+                full: set[int] = set()
+                for _ in range(4):  # stale replicas get the whole state, once or twice
+                    # every task of a worker carries its replica's update (threads of one worker
+                    # may start in any order; the update is idempotent)
+                    sent: dict[str, tuple] = {}
+                    futures = []
                     with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1 TiB"}):
-                        futures.append(self.client.submit(
-                            _round_task, self._run_key, self._setup, params, self._read(a, b), spec, pure=False,
-                            key=f"embedcli-train-{self._run_key}-{epoch}-{r}-{p}-{attempt}"))
-                return self.client.gather(futures)
+                        for t in todo:
+                            addr = self.slots[t]
+                            if addr not in sent:
+                                sent[addr] = self._message(addr, t in full)
+                                self.full_sends += sent[addr][0] == "full"
+                                self.bytes_sent += _nbytes(sent[addr])
+                            message = sent[addr]
+                            self.bytes_sent += _nbytes([batches[k] for k in parts[t]])
+                            futures.append(self.client.submit(
+                                _round_task_on_worker, self.run_key, self.version, message, [batches[k] for k in parts[t]],
+                                workers=[addr], allow_other_workers=True, pure=False,
+                                key=f"embedcli-train-{self.run_key}-{self.version}-{t}-{attempt}-{len(full)}"))
+                    results = self.client.gather(futures)
+                    stale = []
+                    for t, (ran_on, res) in zip(todo, results):
+                        if res is None:
+                            self.synced.pop(ran_on, None)
+                            stale.append(t)
+                        else:
+                            self.synced[ran_on] = self.version
+                            self.bytes_received += _nbytes(res)
+                            for k, r in zip(parts[t], res):
+                                out[k] = r
+                    if not stale:
+                        return out
+                    todo = stale
+                    full.update(stale)
+                raise EmbedcliError("the Dask workers kept losing the training state")
             except EmbedcliError:
-                raise  # the trainer's own errors (divergence): no retry gives another result
+                raise
             except Exception as exc:  # a task that failed on every worker it was tried on, a timeout...
                 last_error = exc
+                self.synced.clear()
             finally:
                 self.client.cancel(futures)
         raise EmbedcliError(
-            f"training on the Dask cluster failed in epoch {epoch + 1} after {ROUND_ATTEMPTS} attempts "
+            f"training on the Dask cluster failed after {ROUND_ATTEMPTS} attempts "
             f"({type(last_error).__name__}: {last_error}); the model directory keeps its previous contents")
 
-    def _run_epoch(self, state: TrainState, epoch: int, callback) -> None:
-        start = time.perf_counter()
-        loss_sum = 0.0
-        pairs = 0
-        words = 0
-        for r in range(self.R):
-            results = self._round(state, epoch, r)
-            for res in results:
-                loss_sum += res["loss"]
-                pairs += res["pairs"]
-                words += res["words"]
-            if not math.isfinite(loss_sum):
-                raise EmbedcliError(f"training diverged (loss is {loss_sum}) in epoch {epoch + 1}; "
-                                    f"try a lower --lr (now {self.lr0:g})")
-            with np.errstate(over="ignore", invalid="ignore"):
-                merge_deltas(state.w_in, [(x["rows_in"], x["delta_in"], x["count_in"]) for x in results],
-                             self.merge, self.P)
-                merge_deltas(state.w_out, [(x["rows_out"], x["delta_out"], x["count_out"]) for x in results],
-                             self.merge, self.P)
-            if callback is not None:
-                elapsed = time.perf_counter() - start
-                callback({"epoch": epoch + 1, "epochs": self.epochs, "words": words,
-                          "words_total": self.corpus.n_words, "lr": self._lr(epoch, words),
-                          "loss": loss_sum / max(1, pairs),
-                          "words_per_sec": words / elapsed if elapsed > 0 else 0.0})
-        seconds = time.perf_counter() - start
-        if not np.isfinite(state.w_in).all() or not np.isfinite(state.w_out).all():
-            raise EmbedcliError(f"training diverged (non-finite weights) in epoch {epoch + 1}; "
-                                f"try a lower --lr (now {self.lr0:g})")
-        last_lr = self._lr(epoch, self.corpus.n_words)
-        entry = {"epoch": epoch + 1, "loss": loss_sum / max(1, pairs), "pairs": pairs,
-                 "words": self.corpus.n_words,
-                 "words_per_sec": self.corpus.n_words / seconds if seconds > 0 else None,
-                 "lr": last_lr, "seconds": round(seconds, 4), "partitions": self.P, "rounds": self.R}
-        state.history.append(entry)
-        if callback is not None:
-            callback({"epoch": epoch + 1, "epochs": self.epochs, "words": self.corpus.n_words,
-                      "words_total": self.corpus.n_words, "lr": last_lr, "loss": entry["loss"],
-                      "words_per_sec": entry["words_per_sec"] or 0.0, "epoch_done": True})
+    def round(self, batches: list) -> list[tuple[float, int]]:
+        full = self._compute(batches)
+        self.trainer._apply(self.state, full, None)
+        self.version += 1
+        self.rounds += 1
+        self.changed[self.version] = (np.unique(np.concatenate([r[5] for r in full])),
+                                      np.unique(np.concatenate([r[3] for r in full])))
+        self.changed.pop(self.version - KEEP_CHANGES, None)
+        return [(r[0], r[1]) for r in full]
 
-    def _lr(self, epoch: int, words: int) -> float:
-        lr1 = self.lr1
-        progress = (epoch * self.corpus.n_words + words) / max(1, self.corpus.n_words * self.epochs)
-        return self.lr0 - (self.lr0 - lr1) * min(1.0, progress)
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        try:
+            self.client.run(_drop_replica, self.run_key)
+        except Exception:  # a worker that just died has nothing to drop
+            pass
 
 
-def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None = None, sync_words: int = SYNC_WORDS,
-                     merge: str = "sqrt", **kwargs):
+class ClusterTrainer(Trainer):
+    """:class:`Trainer` whose rounds are computed on ``client``'s cluster (same bytes)."""
+
+    def __init__(self, client, corpus: EncodedCorpus, counts: np.ndarray, trainable: np.ndarray,
+                 settings: TrainSettings, workers: int, subwords=None):
+        super().__init__(corpus, counts, trainable, settings, workers, subwords)
+        self.client = client
+        self.counts = np.asarray(counts)
+        self.trainable = trainable
+        self.settings = settings.replace(tmp_dir=None)  # sent to the workers: what to train, not where
+
+    def _open_group(self, state: TrainState) -> ClusterRounds:
+        return ClusterRounds(self, state)
+
+    def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
+        """One machine's epoch; its history entry also says what crossed the network."""
+        before = (pool.rounds, pool.full_sends, pool.bytes_sent, pool.bytes_received)
+        super()._run_epoch(state, epoch, pool, callback)
+        state.history[-1].update({
+            "rounds": pool.rounds - before[0], "full_sends": pool.full_sends - before[1],
+            "sent_mb": round((pool.bytes_sent - before[2]) / 1e6, 1),
+            "received_mb": round((pool.bytes_received - before[3]) / 1e6, 1)})
+
+    def _close_group(self, group: Any) -> None:
+        group.close()
+
+
+def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None = None, **kwargs):
     """:func:`embedcli.sgd.run.train_model` (or ``resume_model`` with ``resume_dir``) on ``client``'s cluster.
 
-    ``settings.workers`` is the number of partitions ``P`` (default: the cluster's worker
-    threads); it is saved in the model's ``config.yaml``, so a resumed run uses the same ``P``.
+    ``settings.workers`` defaults to the cluster's worker threads and is saved in the model's
+    ``config.yaml``; the table does not depend on it (nor on the cluster).
     """
     import functools
 
@@ -311,7 +291,7 @@ def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None 
         raise EmbedcliError(f"--dask trains skipgram and cbow, not {settings.objective}")
     if settings.workers is None:
         settings = settings.replace(workers=worker_count(client))
-    make = functools.partial(ClusterTrainer, client, sync_words=sync_words, merge=merge)
+    make = functools.partial(ClusterTrainer, client)
     if resume_dir is not None:
         return resume_model(resume_dir, settings, make_trainer=make, **kwargs)
     return train_model(settings, make_trainer=make, **kwargs)

@@ -457,7 +457,7 @@ class Trainer:
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 words_done = round_[0].words_before
                 break
-            if isinstance(pool, ProcessGroup):
+            if hasattr(pool, "round"):  # a ProcessGroup or a cluster (embedcli.cluster.train): compute and apply
                 results = pool.round(round_)
             else:
                 if pool is None:
@@ -491,7 +491,7 @@ class Trainer:
                     "loss": loss_sum / max(1, pairs),
                     "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
                 })
-        if isinstance(pool, ProcessGroup):
+        if hasattr(pool, "round"):
             pool.sync()
         return loss_sum, pairs, last_lr, words_done, time.perf_counter() - start
 
