@@ -10,7 +10,8 @@ The group boundaries are found from the first verse of Joshua, Job, Isaiah, Matt
 (the file has a few more lines than the 31,102 verses, so fixed verse counts would drift; the
 script says so and stops if an anchor is missing). The verses are shuffled with a seeded
 generator, split train/test, written in fastText format, and both tools train with their default
-settings (dim 100, lr 0.1, 5 epochs, min count 1, word n-grams 1 unless ``--word-ngrams``) on the
+settings (dim 100, lr 0.1, 5 epochs, min count 1, word n-grams 1 unless ``--word-ngrams``, no
+character n-grams unless ``--subwords 3-6``: embedcli ``subwords="3-6"``, fastText ``-minn 3 -maxn 6``) on the
 same files; accuracy is P@1 on the test split (one label per line, so P@1 = accuracy).
 embedcli runs twice: with its default text settings (NFKC, lower case) and with case kept
 (``lower=False``), which is closer to fastText (it splits on whitespace and keeps case, so the
@@ -91,10 +92,10 @@ def write_split(lines: list[str], seed: int, test_fraction: float, directory: st
 
 
 def run_embedcli(train: str, test: str, workdir: str, seed: int, word_ngrams: int,
-                 settings: TextSettings, lr: float | None = None) -> dict:
+                 settings: TextSettings, lr: float | None = None, subwords: str = "0") -> dict:
     out = os.path.join(workdir, f"embedcli{seed}")
     t0 = time.perf_counter()  # training + writing the model, like `fasttext supervised`
-    model = train_classifier([train], seed=seed, word_ngrams=word_ngrams, settings=settings,
+    model = train_classifier([train], seed=seed, word_ngrams=word_ngrams, settings=settings, subwords=subwords,
                              **({} if lr is None else {"lr": lr}))
     model.save(out)
     seconds = time.perf_counter() - t0
@@ -106,9 +107,12 @@ def run_embedcli(train: str, test: str, workdir: str, seed: int, word_ngrams: in
 
 
 def run_fasttext(exe: str, train: str, test: str, workdir: str, seed: int, word_ngrams: int,
-                 threads: int | None, lr: float | None = None) -> dict:
+                 threads: int | None, lr: float | None = None, subwords: str = "0") -> dict:
     out = os.path.join(workdir, f"ft{seed}")
     cmd = [exe, "supervised", "-input", train, "-output", out, "-seed", str(seed)]
+    if subwords != "0":
+        minn, maxn = subwords.split("-")
+        cmd += ["-minn", minn, "-maxn", maxn]
     if word_ngrams != 1:
         cmd += ["-wordNgrams", str(word_ngrams)]
     if lr is not None:
@@ -144,6 +148,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="runs per tool (seeds 1..N; same split)")
     ap.add_argument("--split-seed", type=int, default=2024)
     ap.add_argument("--word-ngrams", type=int, default=1)
+    ap.add_argument("--subwords", default="0",
+                    help="character n-grams MIN-MAX for both tools (embedcli --subwords, fastText -minn/-maxn)")
     ap.add_argument("--lr", type=float, default=None, help="learning rate for both tools (default: each one's, 0.1)")
     ap.add_argument("--fasttext", default="fasttext", help="the fastText program")
     ap.add_argument("--threads", type=int, default=None,
@@ -167,6 +173,7 @@ def main() -> None:
             words = sum(len(l.split()) - 1 for l in lines)
             print(f"\n== task {task}: {len(lines):,} verses ({words:,} words), "
                   f"{n_train:,} train / {n_test:,} test, word n-grams {args.word_ngrams}, "
+                  f"subwords {args.subwords}, "
                   f"lr {args.lr if args.lr is not None else 'default'}", file=sys.stderr)
             rows = []
             tools = list(VARIANTS) + (["fasttext"] if exe is not None else [])
@@ -177,14 +184,15 @@ def main() -> None:
                 for tool in order:
                     if tool == "fasttext":
                         row[tool] = run_fasttext(exe, train, test, tmp, seed, args.word_ngrams, args.threads,
-                                                 args.lr)
+                                                 args.lr, args.subwords)
                     else:
-                        row[tool] = run_embedcli(train, test, tmp, seed, args.word_ngrams, VARIANTS[tool], args.lr)
+                        row[tool] = run_embedcli(train, test, tmp, seed, args.word_ngrams, VARIANTS[tool], args.lr,
+                                                 args.subwords)
                 rows.append(row)
                 print(f"  seed {seed}: " + " | ".join(
                     f"{t} P@1 {row[t]['p_at_1']:.4f} in {row[t]['seconds']:.2f}s" for t in tools), file=sys.stderr)
             summary = {"task": task, "train": n_train, "test": n_test, "words": words,
-                       "word_ngrams": args.word_ngrams, "lr": args.lr, "runs": rows}
+                       "word_ngrams": args.word_ngrams, "subwords": args.subwords, "lr": args.lr, "runs": rows}
             for tool in tools:
                 summary[tool] = {"mean_p1": float(np.mean([r[tool]["p_at_1"] for r in rows])),
                                  "median_s": float(np.median([r[tool]["seconds"] for r in rows])),

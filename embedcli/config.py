@@ -243,9 +243,6 @@ def validate(s: TrainSettings) -> None:
     need(s.round_batches is None or s.round_batches >= 1, "round_batches", "must be at least 1")
     need(s.word_ngrams >= 1, "word_ngrams", "must be at least 1")
     need(s.buckets is None or 1 <= s.buckets <= 2**31 - 2, "buckets", "must be between 1 and 2**31 - 2")
-    if s.objective == "classify" and s.subwords not in (0, "0", None):
-        raise ParameterError("{subwords} is not available with {objective} classify yet (skip-gram and CBOW only)",
-                             "subwords", "objective")
     need(s.checkpoint_every >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
     need(s.seed >= 0, "seed", "must be a non-negative integer")
     for key in ("lr", "min_lr", "sample"):

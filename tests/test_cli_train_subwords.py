@@ -126,8 +126,7 @@ def test_buckets_flag_and_dry_run(runner, corpus, tmp_path):
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run"])
     assert res.exit_code == 0 and "hash buckets" not in res.output  # no subwords: not mentioned
     for bad, msg in ((["--subwords", "6-3"], "--subwords"), (["--subwords", "x"], "--subwords"),
-                     (["--buckets", "0"], "--buckets"),
-                     (["--objective", "classify", "--subwords", "3-6"], "not available")):
+                     (["--buckets", "0"], "--buckets")):
         res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "e"), *bad])
         assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output
 

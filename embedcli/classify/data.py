@@ -137,11 +137,13 @@ def distinct_ngrams(tokens, lengths, prov_hash, word_ngrams, tmp) -> np.ndarray:
     return seen.result()
 
 
-def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, ngrams, n_words, tmp):
+def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, ngrams, n_words, tmp, prov_rows=None):
     """Final input rows of every line (:func:`embedcli.classify.model.input_rows`).
 
     ``remap``: provisional token id -> vocabulary row (-1: not an input), ``prov_hash``: the
-    provisional tokens' hashes (with ``ngrams``, the :class:`NgramRows` of the training n-grams).
+    provisional tokens' hashes (with ``ngrams``, the :class:`NgramRows` of the training n-grams);
+    ``prov_rows``: with character n-grams, each provisional token's rows as CSR
+    ``(offsets, rows)`` (:func:`embedcli.classify.ngrams.token_rows`).
     Lines that end up with no input (all their words out of the vocabulary) are dropped.
     Returns (inputs int32 memmap, offsets int64, kept line mask (bool memmap), n_word_tokens).
     """
@@ -151,8 +153,9 @@ def build_inputs(tokens, lengths, remap, prov_hash, word_ngrams, ngrams, n_words
     n_word_tokens = 0
     for lo, hi, lens, prov in _token_blocks(tokens, lengths, tmp):
         wids = remap[prov]
-        hashes = prov_hash[prov] if ngrams is not None else None
-        ids, lines = input_rows(wids, hashes, lens, word_ngrams, ngrams, n_words)
+        hashes = prov_hash[prov] if prov_hash is not None else None
+        ids, lines = input_rows(wids, hashes, lens, word_ngrams, ngrams, n_words,
+                                None if prov_rows is None else (prov, *prov_rows))
         counts = np.bincount(lines, minlength=hi - lo)
         keep[lo:hi] = counts > 0
         n_word_tokens += int((wids >= 0).sum())

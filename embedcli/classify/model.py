@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..subwords import _ranges
 from .ngrams import NgramRows, ngram_hashes
 
 
@@ -18,6 +19,7 @@ def input_rows(
     word_ngrams: int,
     ngrams: NgramRows | None,
     n_words: int,
+    token_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The input rows of a batch of lines, and the line of each: what a phrase is made of.
 
@@ -27,12 +29,26 @@ def input_rows(
     :func:`~embedcli.classify.ngrams.fnv1a` hash (only read with ``word_ngrams > 1``). A line's
     rows are its known words in order, then ``n_words + row`` of each of its word n-grams that
     has a row in ``ngrams``. Returns ``(row ids int64, line index int64)`` sorted by line.
+
+    With character n-grams (``subwords``), ``token_rows = (keys, offsets, rows)`` says each
+    token's rows instead: token ``k`` is ``rows[offsets[keys[k]]:offsets[keys[k] + 1]]``, its
+    word row when it has one, then ``n_words + row`` of each of its character n-grams that has a
+    row (fastText's ``Dictionary::addSubwords``: a word outside the vocabulary still counts by its
+    n-grams). ``word_ids`` is then not read.
     """
     lengths = np.asarray(lengths, dtype=np.int64)
-    word_ids = np.asarray(word_ids, dtype=np.int64)
     line_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    known = word_ids >= 0
-    ids, lines = word_ids[known], line_of[known]
+    if token_rows is None:
+        word_ids = np.asarray(word_ids, dtype=np.int64)
+        known = word_ids >= 0
+        ids, lines = word_ids[known], line_of[known]
+    else:
+        keys, offsets, rows = token_rows
+        keys = np.asarray(keys, dtype=np.int64)
+        starts = offsets[keys]
+        counts = offsets[keys + 1] - starts
+        ids = np.asarray(rows, dtype=np.int64)[_ranges(starts, counts)]
+        lines = np.repeat(line_of, counts)
     if word_ngrams > 1 and ngrams is not None and len(ngrams):
         h, h_line = ngram_hashes(token_hashes, lengths, word_ngrams)
         rows = ngrams.rows(h)

@@ -120,3 +120,40 @@ class DistinctHashes:
     def result(self) -> np.ndarray:
         self._merge()
         return self.merged
+
+
+# -- character n-grams (fastText's -minn/-maxn in supervised mode) ------------------------------
+def char_ngram_hashes(tokens, minn: int, maxn: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The character n-grams of ``tokens`` (:func:`embedcli.subwords.char_ngrams`, fastText's
+    ``computeSubwords``): ``(hash of each distinct n-gram uint32, offsets (T+1,), flat index)``;
+    token ``i``'s n-grams are ``hashes[flat[offsets[i]:offsets[i+1]]]``, in fastText's order."""
+    from ..subwords import vocab_ngrams
+
+    grams, offsets, flat = vocab_ngrams(list(tokens), minn, maxn)
+    return fnv1a(grams), offsets, flat
+
+
+def token_rows(word_ids: np.ndarray, gram_hashes: np.ndarray, offsets: np.ndarray, flat: np.ndarray,
+               ngrams: NgramRows, n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input rows of each token with character n-grams, as CSR ``(offsets (T+1,), rows)``.
+
+    Token ``i`` (from :func:`char_ngram_hashes`) has its word row ``word_ids[i]`` first when it
+    has one (>= 0), then ``n_words + row`` of each of its n-grams whose bucket has a row in
+    ``ngrams`` (all of them at training; at prediction an n-gram of a bucket no training n-gram
+    used is left out, like a word n-gram). This is fastText's ``Dictionary::addSubwords``.
+    """
+    word_ids = np.asarray(word_ids, dtype=np.int64)
+    n = len(word_ids)
+    grow = ngrams.rows(np.asarray(gram_hashes, dtype=np.uint64))[flat] if len(flat) else np.zeros(0, np.int64)
+    token_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    keep = grow >= 0
+    kept_tok = token_of[keep]
+    kept = np.bincount(kept_tok, minlength=n)
+    has_word = (word_ids >= 0).astype(np.int64)
+    out_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(has_word + kept, out=out_off[1:])
+    rows = np.empty(int(out_off[-1]), dtype=np.int64)
+    rows[out_off[:-1][has_word > 0]] = word_ids[has_word > 0]
+    rank = np.arange(len(kept_tok), dtype=np.int64) - (np.cumsum(kept) - kept)[kept_tok]
+    rows[out_off[kept_tok] + has_word[kept_tok] + rank] = n_words + grow[keep]
+    return out_off, rows

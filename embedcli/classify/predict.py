@@ -13,7 +13,8 @@ from ..labeled import LABEL_PREFIX, iter_labeled, line_tokens, split_labels
 from ..model import Model
 from ..tokenizer import token_pattern
 from .model import input_rows, segment_add
-from .ngrams import NgramRows, fnv1a
+from ..subwords import parse_range
+from .ngrams import NgramRows, char_ngram_hashes, fnv1a, token_rows
 from .train import NGRAM_BUCKETS, OBJECTIVE
 
 Prediction = list[tuple[str, float]]
@@ -38,8 +39,9 @@ class Classifier:
 
     Text is normalised and tokenised as at training (the model's vocabulary settings); words
     starting with the label prefix are ignored, so labelled lines can be passed as they are.
-    Words the model does not know are ignored, as fastText does; a phrase with no known word
-    gets the label prior the model learnt (``softmax(bias)``).
+    Words the model does not know are ignored, as fastText does, unless the model has character
+    n-grams (``subwords``): then they count by the rows of their n-grams; a phrase with no input
+    row gets the label prior the model learnt (``softmax(bias)``).
 
     Attributes: ``labels`` (label strings with their prefix, in the model's order), ``vocab``,
     ``dim``, ``word_ngrams``, ``label_prefix``, ``model`` (the :class:`embedcli.model.Model`).
@@ -71,9 +73,10 @@ class Classifier:
                 f"{n} labels and dim {dim}"
             )
         self.label_index = {label: i for i, label in enumerate(self.labels)}
+        self.subwords: tuple[int, int] | None = parse_range(cfg.get("subwords", 0))  # (minn, maxn)
         self.ngram_table: np.ndarray | None = None
         self.ngram_rows: NgramRows | None = None
-        if self.word_ngrams > 1:
+        if self.word_ngrams > 1 or self.subwords is not None:
             self.ngram_table, self.ngram_rows = _ngrams_of(model, name, dim)
         self.special_ids = np.asarray(self.vocab.special_ids(), dtype=np.int64)  # never inputs
 
@@ -91,8 +94,9 @@ class Classifier:
         return self.model.dim
 
     def __repr__(self) -> str:
+        sub = "" if self.subwords is None else f", subwords='{self.subwords[0]}-{self.subwords[1]}'"
         return (f"Classifier(labels={len(self.labels)}, vocab={len(self.vocab)}, dim={self.dim}, "
-                f"word_ngrams={self.word_ngrams})")
+                f"word_ngrams={self.word_ngrams}{sub})")
 
     # -- prediction ---------------------------------------------------------------------------
     def tokens(self, text: str) -> list[str]:
@@ -109,9 +113,17 @@ class Classifier:
         wids = np.fromiter((index.get(t, -1) for t in flat), dtype=np.int64, count=len(flat))
         if len(self.special_ids):
             wids[np.isin(wids, self.special_ids)] = -1
-        hashes = fnv1a(flat) if self.ngram_rows is not None and len(flat) else None
+        hashes = fnv1a(flat) if self.word_ngrams > 1 and len(flat) else None
         n_words = len(self.vocab)
-        ids, lines = input_rows(wids, hashes, lengths, self.word_ngrams, self.ngram_rows, n_words)
+        per_token = None
+        if self.subwords is not None:  # each distinct token's word row and character n-gram rows
+            distinct: dict[str, int] = {}
+            keys = np.fromiter((distinct.setdefault(t, len(distinct)) for t in flat), dtype=np.int64,
+                               count=len(flat))
+            first = np.unique(keys, return_index=True)[1]  # each distinct token's first occurrence
+            gram_hashes, g_off, g_flat = char_ngram_hashes(distinct, *self.subwords)
+            per_token = (keys, *token_rows(wids[first], gram_hashes, g_off, g_flat, self.ngram_rows, n_words))
+        ids, lines = input_rows(wids, hashes, lengths, self.word_ngrams, self.ngram_rows, n_words, per_token)
         rows = np.empty((len(ids), self.dim), dtype=np.float32)
         is_word = ids < n_words
         rows[is_word] = self.model.table[ids[is_word]]

@@ -13,7 +13,7 @@ from ..config import TrainSettings, saved_settings
 from ..errors import ParameterError
 from ..text import TextSettings
 from ..sgd.run import TrainResult, check_init, check_output
-from .train import RUN_FACTS, dry_run_classifier, train_classifier
+from .train import RUN_FACTS, dry_run_classifier, subwords_summary, train_classifier
 
 
 @dataclass
@@ -32,6 +32,8 @@ class ClassifierResult(TrainResult):
             "word_ngrams": self.model.config.get("word_ngrams"),
             "distinct_ngrams": facts.get("distinct_ngrams"),
             "buckets": self.model.config.get("buckets"),
+            "subwords": subwords_summary(self.model.config.get("subwords", 0), self.model.config.get("buckets"),
+                                         facts.get("distinct_subwords")),
             "ngram_rows": facts.get("ngram_rows"),
             "final_accuracy": self.model.history[-1].get("accuracy") if self.model.history else None,
         })
@@ -42,7 +44,7 @@ def _options(settings: TrainSettings) -> dict[str, Any]:
     return dict(
         dim=settings.dim, epochs=settings.epochs, lr=settings.lr, min_lr=settings.min_lr,
         min_count=settings.min_count, max_size=settings.max_size, word_ngrams=settings.word_ngrams,
-        buckets=settings.buckets, seed=settings.seed,
+        buckets=settings.buckets, subwords=settings.subwords, seed=settings.seed,
         settings=TextSettings(lower=settings.lower, keep_punct=settings.keep_punct),
         label_prefix=settings.label_prefix, encoding_errors=settings.encoding_errors, tmp_dir=settings.tmp_dir,
     )

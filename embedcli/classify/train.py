@@ -17,16 +17,17 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import EmbedcliError, ParameterError
+from ..errors import EmbedcliError, ParameterError, UsageError
 from ..io import display_name
 from ..labeled import LABEL_PREFIX
 from ..model import Model
+from ..subwords import format_range, parse_range
 from ..text import TextSettings
 from ..vocab import Vocab, build_vocab
 from . import data
 from .data import build_inputs, count_ids, distinct_ngrams, gather, keep_labels, read_examples
 from .model import forward_backward, rows_gradient
-from .ngrams import NgramRows, default_buckets, fnv1a
+from .ngrams import NgramRows, char_ngram_hashes, default_buckets, fnv1a, token_rows
 
 OBJECTIVE = "classify"
 NGRAM_BUCKETS = "ngram_buckets"  # array: the sorted bucket ids that have a row in ngrams.npy
@@ -52,6 +53,8 @@ class Examples:
     labels: np.ndarray  # label ids of every kept line, concatenated (int32)
     lab_off: np.ndarray  # (examples + 1,) offsets into labels
     n_word_tokens: int  # word inputs per epoch
+    subwords: tuple[int, int] | None = None  # character n-gram lengths (minn, maxn)
+    distinct_subwords: int = 0  # distinct character n-grams of the training tokens
 
     @property
     def n_examples(self) -> int:
@@ -59,7 +62,7 @@ class Examples:
 
     @property
     def n_rows(self) -> int:
-        """Input rows: the vocabulary, then one per used n-gram bucket."""
+        """Input rows: the vocabulary, then one per used n-gram bucket (word and character n-grams)."""
         return len(self.vocab) + (len(self.ngrams) if self.ngrams is not None else 0)
 
 
@@ -75,6 +78,7 @@ def prepare(
     word_ngrams: int,
     buckets: int | None,
     corpus_progress: Callable[[int], None] | None = None,
+    subwords: tuple[int, int] | None = None,
 ) -> Examples:
     """Read the files once and turn them into :class:`Examples` (unnamed temporary files in
     ``tmp``, else TMPDIR: see :mod:`embedcli.idstore`)."""
@@ -98,17 +102,26 @@ def prepare(
         j = index.get(tok)
         if j is not None and j not in specials:
             remap[i] = j
-    ngrams, n_distinct, prov_hash = None, 0, None
+    ngrams, n_distinct, prov_hash, prov_rows, n_chars = None, 0, None, None, 0
+    distinct = np.zeros(0, dtype=np.uint64)
     if word_ngrams > 1:
         prov_hash = fnv1a(list(token_ids))
         distinct = distinct_ngrams(tokens, lengths, prov_hash, word_ngrams, tmp)
         n_distinct = len(distinct)
-        ngrams = NgramRows.from_hashes(distinct, buckets if buckets is not None else default_buckets(n_distinct))
-        del distinct
-    del token_ids, counter, index
+    if subwords is not None:  # the character n-grams of every training token, in vocabulary or not
+        gram_hashes, g_off, g_flat = char_ngram_hashes(token_ids, *subwords)
+        n_chars = len(gram_hashes)
+        distinct = np.concatenate([distinct, gram_hashes.astype(np.uint64)])
+    if word_ngrams > 1 or subwords is not None:  # one bucket space for both kinds, as in fastText
+        ngrams = NgramRows.from_hashes(distinct, buckets if buckets is not None else
+                                       default_buckets(n_distinct + n_chars))
+        if subwords is not None:
+            prov_rows = token_rows(remap, gram_hashes, g_off, g_flat, ngrams, n_words)
+            del gram_hashes, g_off, g_flat
+    del distinct, token_ids, counter, index
 
     inputs, in_off, keep, n_word_tokens = build_inputs(
-        tokens, lengths, remap, prov_hash, word_ngrams, ngrams, n_words, tmp
+        tokens, lengths, remap, prov_hash, word_ngrams, ngrams, n_words, tmp, prov_rows
     )
     kept_labels, lab_off = keep_labels(labels, n_labels, keep, tmp)
     label_names = list(label_ids)
@@ -125,6 +138,8 @@ def prepare(
         labels=kept_labels,
         lab_off=lab_off,
         n_word_tokens=n_word_tokens,
+        subwords=subwords,
+        distinct_subwords=n_chars,
     )
     if examples.n_examples == 0:
         raise EmbedcliError(
@@ -298,6 +313,7 @@ def train_classifier(
     max_size: int | None = None,
     word_ngrams: int = 1,
     buckets: int | None = None,
+    subwords: int | str | tuple[int, int] | None = 0,
     batch_size: int | None = None,
     seed: int = 1,
     settings: TextSettings = TextSettings(),
@@ -325,6 +341,11 @@ def train_classifier(
     n-gram of the training files, at most 2,000,000 (fastText's fixed default). Only the rows of
     the buckets that training n-grams use are stored (see :mod:`embedcli.classify.ngrams`), so
     the model grows with the data, not with ``buckets``.
+    ``subwords="3-6"`` (fastText's ``-minn 3 -maxn 6``): each word also counts by its character
+    n-grams of 3 to 6 characters (:mod:`embedcli.subwords`, hashed into the same ``buckets`` as
+    the word n-grams, as in fastText): a phrase is the mean of its words' rows, their n-gram rows
+    and its word n-gram rows, and a word outside the vocabulary counts by its n-grams (at
+    prediction too). ``None`` buckets then means one per distinct word and character n-gram.
     ``batch_size`` lines are processed per vectorised SGD step (see :mod:`embedcli.classify`).
     The examples of a batch do not see each other's update, so a large ``lr × batch_size``
     overshoots (measured on KJV verses: stable up to about 4, diverging at 32). ``None`` picks
@@ -366,11 +387,12 @@ def train_classifier(
     check_settings(dim=dim, epochs=epochs, lr=lr, min_lr=min_lr, min_count=min_count, max_size=max_size,
                    word_ngrams=word_ngrams, buckets=buckets, batch_size=batch_size, label_prefix=label_prefix,
                    init=init, freeze=freeze)
+    subwords = subword_range(subwords)
     rng = np.random.default_rng(seed)
     # the examples wait in unnamed temporary files (embedcli.idstore) in tmp_dir, else TMPDIR
     ex = prepare(paths, tmp_dir, settings=settings, label_prefix=label_prefix, encoding_errors=encoding_errors,
                  min_count=min_count, max_size=max_size, word_ngrams=word_ngrams, buckets=buckets,
-                 corpus_progress=corpus_progress)
+                 corpus_progress=corpus_progress, subwords=subwords)
     if batch_size is None:
         batch_size = default_batch_size(lr, ex.n_examples)
     w = initial_weights(ex, dim, rng, init, freeze, init_progress)
@@ -394,6 +416,7 @@ def train_classifier(
         "max_size": None if max_size is None else int(max_size),
         "word_ngrams": int(word_ngrams),
         "buckets": ex.ngrams.buckets if ex.ngrams is not None else None,
+        "subwords": format_range(subwords),
         "seed": int(seed),
         "label_prefix": label_prefix,
         "lower": settings.lower,
@@ -433,6 +456,7 @@ def _run_facts(ex: Examples, paths, settings: TextSettings, batch_size: int) -> 
         "corpus_tokens": ex.stats["tokens"],
         "train_inputs": int(ex.in_off[-1]),
         "distinct_ngrams": ex.distinct_ngrams,
+        "distinct_subwords": ex.distinct_subwords,
         "ngram_rows": len(ex.ngrams) if ex.ngrams is not None else 0,
     }
 
@@ -472,9 +496,10 @@ def dry_run_classifier(
     encoding_errors = o["encoding_errors"]
     check_settings(dim=dim, epochs=epochs, lr=lr, min_lr=min_lr, min_count=min_count, max_size=max_size,
                    word_ngrams=word_ngrams, buckets=buckets, batch_size=batch_size, label_prefix=label_prefix)
+    subwords = subword_range(o["subwords"])
     ex = prepare(paths, tmp_dir, settings=settings, label_prefix=label_prefix, encoding_errors=encoding_errors,
                  min_count=min_count, max_size=max_size, word_ngrams=word_ngrams, buckets=buckets,
-                 corpus_progress=corpus_progress)
+                 corpus_progress=corpus_progress, subwords=subwords)
     counted = time.perf_counter() - start
     if batch_size is None:
         batch_size = default_batch_size(lr, ex.n_examples)
@@ -501,6 +526,8 @@ def dry_run_classifier(
         "epochs": int(epochs),
         "word_ngrams": int(word_ngrams),
         "distinct_ngrams": ex.distinct_ngrams,
+        "subwords": subwords_summary(subwords, ex.ngrams.buckets if ex.ngrams is not None else None,
+                                     ex.distinct_subwords),
         "buckets": ex.ngrams.buckets if ex.ngrams is not None else None,
         "ngram_rows": n_rows,
         "table_bytes": arrays_bytes(len(ex.vocab), n_rows, len(ex.label_names), dim),
@@ -518,6 +545,26 @@ TRAIN_DEFAULTS = {
     if p.kind is inspect.Parameter.KEYWORD_ONLY
     and name not in ("corpus_progress", "callback", "init", "freeze", "init_progress", "tmp_dir")
 }
+
+
+def subword_range(value) -> tuple[int, int] | None:
+    """``subwords`` as ``(minn, maxn)`` or None; a bad value is a :class:`ParameterError`."""
+    if isinstance(value, tuple) and len(value) == 2:
+        value = f"{value[0]}-{value[1]}"
+    try:
+        return parse_range(value)
+    except UsageError:
+        raise ParameterError("{subwords} must be MIN-MAX character n-gram lengths like 3-6, or 0 for none "
+                             "(got {got!r})", "subwords", got=value) from None
+
+
+def subwords_summary(subwords, buckets: int | None, distinct: int | None) -> dict[str, Any] | None:
+    """The ``subwords`` entry of a run's summary and dry run (as for skip-gram): n-gram lengths, the
+    buckets (shared with the word n-grams) and the distinct character n-grams of the training words."""
+    r = subword_range(subwords)
+    if r is None:
+        return None
+    return {"minn": r[0], "maxn": r[1], "buckets": buckets, "distinct_ngrams": distinct}
 
 
 def check_settings(*, dim, epochs, lr, min_lr, min_count, max_size, word_ngrams, buckets, batch_size,

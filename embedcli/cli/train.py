@@ -196,9 +196,13 @@ def _render_summary(summary: dict, console=out_console) -> None:
 
 
 def _ngrams_line(info: dict) -> str:
-    """``2,058 distinct (up to 2 words), 2,058 buckets, 1,303 rows``: what the n-gram rows cost."""
-    return (f"{info['distinct_ngrams']:,} distinct (up to {info['word_ngrams']} words), {info['buckets']:,} buckets, "
-            f"{info['ngram_rows']:,} rows")
+    """``2,058 distinct (up to 2 words), 2,058 buckets, 1,303 rows``: what the n-gram rows cost
+    (with subwords, the character n-grams share the buckets: ``+ 9,870 character n-grams``)."""
+    sub = info.get("subwords")
+    words = (f"{info['distinct_ngrams']:,} distinct (up to {info['word_ngrams']} words)"
+             if info.get("word_ngrams", 1) > 1 else "none (word n-grams 1)")
+    chars = f" + {sub['distinct_ngrams']:,} character n-grams" if sub and sub.get("distinct_ngrams") else ""
+    return f"{words}{chars}, {info['buckets']:,} buckets, {info['ngram_rows']:,} rows"
 
 
 def _skipped(summary: dict) -> str:
