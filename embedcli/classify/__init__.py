@@ -21,7 +21,10 @@ Model (as in fastText's ``supervised`` mode, Joulin et al. 2016, "Bag of Tricks"
   but appends ``</s>`` to every line, whose row acts as one; embedcli's tokenizer has no ``</s>``,
   so an explicit bias (``arrays["bias"]``) plays that part, and a phrase without any known word
   gets the label prior the bias learnt instead of an arbitrary label.
-* words not in the vocabulary are ignored (fastText's behaviour), at training and prediction.
+* words not in the vocabulary are ignored (fastText's behaviour), at training and prediction,
+  unless the model has character n-grams (``subwords="3-6"``, fastText's ``-minn 3 -maxn 6``): then
+  every word also counts by the rows of its character n-grams (:mod:`embedcli.subwords`), hashed into
+  the same buckets as the word n-grams, and a word outside the vocabulary counts by those alone.
 
 Training is SGD with fastText's defaults (dim 100, lr 0.1, 5 epochs, min count 1, word n-grams 1,
 input rows uniform in ±1/dim, output rows zero) and its **linear learning-rate decay** from ``lr``
