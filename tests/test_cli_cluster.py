@@ -39,6 +39,15 @@ def test_cli_vocab_and_encode_against_scheduler_address(client, tmp_path):
     assert enc2.returncode == 0, enc2.stderr
     assert json.loads(enc2.stdout)["rows"] == np.load(tmp_path / "one.npy").shape[0]
     assert (tmp_path / "many.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()
+    # several inputs, one of them a table read as its text column (as on one machine)
+    (tmp_path / "t.tsv").write_text("n\ttext\n1\thope to see you\n2\tnice to see you again\n", encoding="utf-8")
+    inputs = ["-i", paths[0], "-i", str(tmp_path / "t.tsv"), "-i", paths[2], "--text-column", "text"]
+    enc1 = _cli("encode", "-v", vocab_path, *inputs, "--maxlen", "9", "-o", str(tmp_path / "one2.npy"), "-q")
+    assert enc1.returncode == 0, enc1.stderr
+    enc2 = _cli("encode", "-v", vocab_path, *inputs, "--maxlen", "9", "-o", str(tmp_path / "many2.npy"), "-q",
+                "--dask", address)
+    assert enc2.returncode == 0, enc2.stderr
+    assert (tmp_path / "many2.npy").read_bytes() == (tmp_path / "one2.npy").read_bytes()
 
 
 def test_cli_errors_are_one_line(client, tmp_path):

@@ -134,3 +134,49 @@ def test_encode_parts_replace_directory_only_when_complete(client, tmp_path, sma
         encode_on_cluster(client, str(bad), str(out), vocab, 10, parts=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".parts")]  # no temporary left
+
+
+def _mixed_inputs(tmp_path):
+    """The sample corpus as a plain file, gzip, bzip2 and xz files, a directory and a csv table
+    (quoted commas and newlines in the text column): local paths, and the same with URLs."""
+    import bz2
+    import csv
+    import gzip
+    import lzma
+
+    paths = _corpus(tmp_path)
+    data = [open(p, "rb").read() for p in paths]
+    (tmp_path / "a.txt.gz").write_bytes(gzip.compress(data[0]))
+    (tmp_path / "b.txt.bz2").write_bytes(bz2.compress(data[1]))
+    d = tmp_path / "dir"
+    (d / "sub").mkdir(parents=True)
+    (d / "c.txt.xz").write_bytes(lzma.compress(data[2]))
+    (d / "sub" / "d.txt").write_bytes(data[0][:5000])
+    with open(tmp_path / "t.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "text"])
+        for i, line in enumerate(data[2].decode("utf-8").splitlines()[:300]):
+            w.writerow([i, line + (", and more\nsecond line" if i % 7 == 0 else "")])
+    local = [paths[0], str(tmp_path / "a.txt.gz"), str(tmp_path / "b.txt.bz2"), str(d), str(tmp_path / "t.csv")]
+    urls = local[:2] + ["file://" + local[2], local[3], "file://" + local[4]]
+    return local, urls
+
+
+def test_compressed_directories_and_tables_as_on_one_machine(client, tmp_path, small_ranges):
+    """vocab and encode --dask read their inputs with one machine's readers: compressed files,
+    directories and tables (also as URLs) give the counts and the array of one machine."""
+    from embedcli.io import resolve_inputs
+
+    local, urls = _mixed_inputs(tmp_path)
+    one = resolve_inputs(local, "auto", "text")
+    many = resolve_inputs(urls, "auto", "text")
+    counts, total = count_tokens(one)
+    assert count_tokens_on_cluster(client, many) == (counts, total)
+    assert list(count_tokens_on_cluster(client, many)[0]) == list(counts)  # first-appearance order too
+    parts = count_on_cluster(client, many)
+    assert sum(p.source["end"] is None for p in parts) == 4  # gz, bz2, xz, csv: read whole
+    vocab = build_vocab(counts, total, TextSettings(), min_count=2)
+    encode_file_to_npy(one, tmp_path / "one.npy", vocab, 9)
+    summary = encode_on_cluster(client, many, str(tmp_path / "many.npy"), vocab, 9)
+    assert summary["rows"] == len(np.load(tmp_path / "one.npy"))
+    assert (tmp_path / "many.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()

@@ -114,14 +114,12 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
       embedcli encode -v vocab.json -i s3://b/big.txt --maxlen 64 --parts -o s3://b/ids/ --dask tcp://10.0.0.5:8786
     """
     check_pad_args(maxlen, padding, truncating)
-    if input_paths and not dask_address:  # tables (csv, tsv, jsonl) are read as their text column
+    if input_paths:  # tables (csv, tsv, jsonl) are read as their text column
         input_paths = tuple(resolve_inputs(input_paths, input_format, text_column))
     input_path = list(input_paths) if len(input_paths) > 1 else (input_paths[0] if input_paths else None)
     if parts and not dask_address:
         raise UsageError("--parts applies with --dask (parts are written by the Dask workers)")
     if dask_address:
-        if isinstance(input_path, list):
-            raise UsageError("--dask reads one -i input (give a single file or URL)")
         return cluster_cli.encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, padding,
                                   truncating, pad_value, oov, show_tokens, encoding_errors, parts, as_json, quiet)
     if phrases and input_path:

@@ -148,8 +148,7 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
                 raise UsageError(f"{flag} applies when merging (`embedcli vocab merge ... {flag}`), not with --partial")
     check_writable(output)
     settings = TextSettings(lower=lower, keep_punct=keep_punct)
-    if not dask_address:  # tables (csv, tsv, jsonl) are read as their text column
-        corpus = resolve_inputs(corpus, input_format, text_column)
+    corpus = resolve_inputs(corpus, input_format, text_column)  # tables are read as their text column
     sizes = [input_size(p) for p in corpus]
     total = sum(sizes) if all(s is not None for s in sizes) else None
     start = time.perf_counter()

@@ -56,7 +56,7 @@ def count_on_cluster(
             i = where[future.key]
             results[i] = future.result()
             if progress is not None:
-                progress(jobs[i][2] - jobs[i][1])
+                progress(sources.job_bytes(jobs[i]))
     finally:
         client.cancel(futures)
     for r in results:  # the first error in corpus order wins

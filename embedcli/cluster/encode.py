@@ -16,7 +16,7 @@ The client learns the row count of every range (and the longest row, for a defau
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -68,7 +68,7 @@ def _write_part(result, directory: str, number: int, maxlen: int, padding: str, 
 
 def encode_on_cluster(
     client,
-    path: str,
+    path: str | Sequence[str],
     output: str,
     vocab: Vocab,
     maxlen: int | None,
@@ -81,7 +81,8 @@ def encode_on_cluster(
     parts: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """Encode the lines of ``path`` (a file or URL) on the cluster into ``output``.
+    """Encode the lines of ``path`` (a file or URL, or a list of them, one after the other; read
+    as on one machine: directories, compressed files, tables) on the cluster into ``output``.
 
     ``output`` is an ``.npy`` file, or with ``parts`` a directory (path or URL) of part files
     plus ``index.json``. ``maxlen=None`` pads to the longest line. Returns a summary (rows,
@@ -92,7 +93,8 @@ def encode_on_cluster(
     if maxlen is not None:
         check_pad_args(maxlen, padding, truncating)
     vocab.lookup([], oov)  # the usual error for an unknown --oov or a missing <unk>, before any work
-    jobs = sources.plan([path], worker_count(client))
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    jobs = sources.plan(paths, worker_count(client))
     vocab_f = client.scatter(vocab, broadcast=True, hash=False)
     encoded = client.map(_encode_task, jobs, vocab=vocab_f, oov=oov, encoding_errors=encoding_errors, pure=False)
     unk = vocab.unk_id if oov == "unk" else None
@@ -120,7 +122,7 @@ def encode_on_cluster(
                     _write_part, encoded, [directory] * len(jobs), list(range(len(jobs))), maxlen=width,
                     padding=padding, truncating=truncating, value=value, pure=False))
                 parts_format.write_index(directory, written, width, {
-                    "source": display_name(path), "padding": padding, "truncating": truncating,
+                    "source": ", ".join(display_name(p) for p in paths), "padding": padding, "truncating": truncating,
                     "pad_value": value, "oov": oov, "unknown_tokens": unknown,
                 })
             summary["parts"] = len(written)

@@ -7,6 +7,11 @@ read through fsspec: the worker copies its byte range to a local temporary file 
 blocks (memory stays bounded) and counts or encodes that file with the very same code as one
 machine; errors name the URL and the line in the whole file.
 
+The inputs are read as on one machine (:mod:`embedcli.io`): directories stand for their files,
+compressed files (gzip, bzip2, xz, recognised by their first bytes) are decompressed, and tables
+(:class:`embedcli.io.Source`: csv, tsv, jsonl) are read as their text column. A compressed file
+or a table cannot be cut at byte offsets: it is one job ``(source, 0, None)``, the whole file.
+
 Nothing here imports dask; fsspec is imported only for URLs.
 """
 
@@ -19,6 +24,7 @@ import shutil
 import tempfile
 from typing import Iterator
 
+from .. import io as eio
 from ..errors import EmbedcliError, UsageError
 from ..io import STDIO, open_binary
 from ..shards import newlines_before, shard_ranges
@@ -49,9 +55,9 @@ def resolve(source: str) -> str:
     if s == STDIO:
         raise UsageError("standard input ('-') cannot be read by Dask workers; give a file or URL")
     if is_url(s):
-        return s
+        return source
     open_binary(s).close()  # the usual one-line errors: missing file, directory, permission
-    return os.path.abspath(s)
+    return eio._like(source, os.path.abspath(s))  # a table keeps its reading options
 
 
 def size_of(source: str) -> int:
@@ -87,24 +93,38 @@ def line_ranges(source: str, size: int, n: int) -> list[tuple[int, int]]:
 
 
 def expand(sources) -> list[str]:
-    """Sources with URL wildcards (``s3://bucket/books/*.txt``) expanded, sorted, in place."""
+    """Sources with URL wildcards (``s3://bucket/books/*.txt``) expanded and sorted, and local
+    directories replaced by their files (:func:`embedcli.io.expand_inputs`), in place."""
     out = []
-    for s in sources:
-        s = os.fspath(s)
+    for source in sources:
+        s = os.fspath(source)
         if is_url(s) and any(c in s for c in "*?["):
             fs, path = _fs(s)
             protocol = s.split("://", 1)[0]
             found = sorted(fs.glob(path))
             if not found:
                 raise EmbedcliError(f"{s}: no file matches")
-            out.extend(p if "://" in p else f"{protocol}://{p}" for p in found)
+            out.extend(eio._like(source, p if "://" in p else f"{protocol}://{p}") for p in found)
+        elif is_url(s):
+            out.append(source if isinstance(source, str) else s)
         else:
-            out.append(s)
+            out.extend(eio.expand_inputs([source if isinstance(source, str) else s]))
     return out
 
 
-def plan(sources, parallelism: int) -> list[tuple[str, int, int]]:
-    """Jobs ``(source, start, end)`` in corpus order: each file cut into ranges at newlines.
+def splittable(source: str) -> bool:
+    """Whether ``source`` may be cut into byte ranges: plain text, not compressed, not a table."""
+    if isinstance(source, eio.Source) and source.format in eio.TABULAR:
+        return False
+    if not is_url(source):
+        return eio.is_plain(source)
+    with open_source(source) as f:
+        return eio._compression(f.read(8)) is None
+
+
+def plan(sources, parallelism: int) -> list[tuple[str, int, int | None]]:
+    """Jobs ``(source, start, end)`` in corpus order: each file cut into ranges at newlines
+    (``end`` None: a compressed file or a table, read whole).
 
     About ``4 * parallelism`` ranges overall (so that a slow or lost worker holds up a small
     part), none smaller than 1 MiB nor larger than 64 MiB. The ranges depend on the sizes and
@@ -114,8 +134,11 @@ def plan(sources, parallelism: int) -> list[tuple[str, int, int]]:
     sizes = [size_of(s) for s in resolved]
     total = sum(sizes)
     target = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, -(-total // max(1, 4 * parallelism))))
-    jobs = []
+    jobs: list = []
     for source, size in zip(resolved, sizes):
+        if size and not splittable(source):
+            jobs.append((source, 0, None))
+            continue
         n = max(1, -(-size // target))
         for a, b in line_ranges(source, size, n) if size else [(0, 0)]:
             jobs.append((source, a, b))
@@ -127,24 +150,31 @@ def _lines_before(source: str, offset: int) -> int:
         return newlines_before(f, offset)
 
 
+def job_bytes(job: tuple) -> int:
+    """The bytes of a job's range (of the whole file for ``end`` None), for progress bars."""
+    source, start, end = job
+    return (end if end is not None else size_of(source)) - start
+
+
 @contextlib.contextmanager
-def local_range(source: str, start: int, end: int) -> Iterator[tuple[str, int, int]]:
+def local_range(source: str, start: int, end: int | None) -> Iterator[tuple[str, int, int | None]]:
     """On a worker: ``(path, start, end)`` to read with the single-machine code.
 
-    A local path is used as it is. A URL's range is copied to a temporary file first (then
-    ``(tmp, 0, end - start)``); an :class:`EmbedcliError` raised inside names the URL instead of
-    the temporary file, and its line number counts from the start of the whole file.
+    A local path is used as it is. A URL's range (the whole file for ``end`` None) is copied to
+    a temporary file first (then ``(tmp, 0, end - start)``, keeping a table's reading options);
+    an :class:`EmbedcliError` raised inside names the URL instead of the temporary file, and its
+    line number counts from the start of the whole file.
     """
     if not is_url(source):
         yield source, start, end
         return
     directory = tempfile.mkdtemp(prefix="embedcli-range-")
-    tmp = os.path.join(directory, "range.txt")
+    tmp = eio._like(source, os.path.join(directory, "range"))
     try:
         with open_source(source) as src, open(tmp, "wb") as dst:
             if start:
                 src.seek(start)
-            left = end - start
+            left = end - start if end is not None else float("inf")
             while left > 0:
                 block = src.read(min(COPY_BLOCK, left))
                 if not block:
@@ -152,7 +182,7 @@ def local_range(source: str, start: int, end: int) -> Iterator[tuple[str, int, i
                 dst.write(block)
                 left -= len(block)
         try:
-            yield tmp, 0, end - start
+            yield tmp, 0, (end - start if end is not None else None)
         except EmbedcliError as exc:
             raise type(exc)(_rename(exc.message, tmp, source, start)) from None
     finally:
