@@ -71,3 +71,22 @@ def test_loss_of_saturated_scores_is_finite_and_right(objective):
     loss64 = fn(H.astype(np.float64), U.astype(np.float64), V.astype(np.float64), mask, 5, group)[0]
     assert np.isfinite(loss32) and loss32 > 1000
     assert loss32 == pytest.approx(loss64, rel=1e-4)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4, 7, 16, 64])
+def test_apply_shares_cover_every_row_once(workers):
+    from embedcli.sgd.workers import apply_shares
+
+    shares = apply_shares(workers, 522, 794)
+    assert len(shares) == workers
+    owners = {}
+    for rank, items in enumerate(shares):
+        assert items, f"process {rank} applies nothing"
+        for name, side, _, (r, parts) in items:
+            for row in range(200):
+                if row % parts == r:
+                    assert (name, row) not in owners
+                    owners[name, row] = rank
+    assert len(owners) == 400  # both matrices, every row, exactly one writer
+    if workers == 2:  # one matrix each: no process picks its rows out of the slots
+        assert [items[0][3][1] for items in shares] == [1, 1]

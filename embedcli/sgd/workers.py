@@ -59,6 +59,22 @@ def read_byte(fd: int) -> bytes:
                 deadline = math.inf
 
 
+def apply_shares(workers: int, in_entries: int, out_entries: int) -> list[list[tuple[str, str, int, tuple[int, int]]]]:
+    """Who applies what: per process, ``(matrix, side, count index, (rank, parts))`` items.
+
+    Every row of both matrices is written by exactly one process. One process applies both
+    matrices; with more, the input and output matrices go to separate processes (the input
+    side to about ``in_entries / (in_entries + out_entries)`` of them), so that with two
+    processes neither has to pick its rows out of every slot, and within a side the rows are
+    shared out by ``id % parts``. Only who does the additions changes, never their order."""
+    if workers <= 1:
+        return [[("w_in", "in", 0, (0, 1)), ("w_out", "out", 1, (0, 1))]]
+    n_in = min(workers - 1, max(1, round(workers * in_entries / max(1, in_entries + out_entries))))
+    n_out = workers - n_in
+    return ([[("w_in", "in", 0, (r, n_in))] for r in range(n_in)]
+            + [[("w_out", "out", 1, (r, n_out))] for r in range(n_out)])
+
+
 class Arena:
     """NumPy arrays carved out of one anonymous shared mapping (inherited by forked children)."""
 
@@ -86,7 +102,7 @@ class ProcessGroup:
     A round of ``R`` batches has ``R`` shared slots. Batch ``k`` is computed by process
     ``k % workers`` (the parent copies the children's inputs into their slots first), and its
     scaled-free gradients go into slot ``k``. Then every process applies all slots, in batch
-    order, to the rows it owns (``id % workers == rank``, in both matrices), with the
+    order, to the rows it owns (:func:`apply_shares`: one matrix's rows ``id % parts == rank``), with the
     per-row step normalisation of the whole round (:meth:`Trainer.apply_rows`). Each row is
     written by one process, in batch order and entry order: exactly the additions of the
     one-process apply, so the bytes depend on the seed and the settings only, not on
@@ -108,6 +124,7 @@ class ProcessGroup:
         O_max = L_max + neg_max
         # input rows of a batch: its tokens, or with subwords their distinct word and n-gram rows
         I_max = L_max if trainer.subwords is None else min(L_max * trainer.subwords.max_rows, state.w_in.shape[0])
+        self.shares = apply_shares(P, I_max, O_max)
         # the matrices get their own mapping: they stay the state's arrays after training
         # (no copy back, so the private originals can be freed), the slots are dropped
         weights = Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32)})
@@ -217,16 +234,16 @@ class ProcessGroup:
         a[f"meta{k}"][3] = loss
 
     def _apply_part(self, rank: int) -> None:
-        """Apply every slot, in batch order, to the rows ``id % workers == rank`` of both matrices."""
+        """Apply every slot, in batch order, to this process's rows (see :meth:`apply_shares`)."""
         a = self.arena
         n = int(a["n_slots"][0])
-        for name, side, n_at in (("w_in", "in", 0), ("w_out", "out", 1)):
+        for name, side, n_at, part in self.shares[rank]:
             sizes = [int(a[f"counts{k}"][n_at]) for k in range(n)]
             G = "dH" if side == "in" else "dOut"
             ids = [a[f"{side}_ids{k}"][:m] for k, m in enumerate(sizes)]
             grads = [a[f"{G}{k}"][:m] for k, m in enumerate(sizes)]
             curv = [a[f"c_{side}{k}"][:m] for k, m in enumerate(sizes)]
-            self.trainer.apply_rows(a[name], ids, grads, curv, part=(rank, self.P))
+            self.trainer.apply_rows(a[name], ids, grads, curv, part=part)
 
     # -- parent side ----------------------------------------------------------------------
     def _signal_all(self, cmd: bytes) -> None:
