@@ -179,7 +179,7 @@ def skipgram_loss_grad(
     dU = np.matmul(g[:, None, :], Hw)[:, 0, :]
     gs = _skew(g)  # gs[j, m]: coefficient of centre j + m - w for context j
     dH = np.matmul(gs[:, None, :], _windows(U, window))[:, 0, :]
-    mask_t = _skew_t(mask)  # mask_t[m, j]: token j is the context of centre j + m - w
+    mask_t = np.ascontiguousarray(_skew_t(mask))  # mask_t[m, j]: token j is the context of centre j + m - w
     n_ctx = mask_t.sum(axis=0, dtype=dtype)  # pairs in which token j is the context
     n_pairs = int(np.count_nonzero(mask))
     n_groups, N, _ = V.shape
@@ -192,7 +192,7 @@ def skipgram_loss_grad(
         hn = np.sqrt(_rowdot(H, H))
         un = np.sqrt(_rowdot(U, U))
         vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
-        pU = (_windows_t(hn, window) * mask.T).max(axis=0)
+        pU = (_windows_t(hn, window) * np.ascontiguousarray(mask.T)).max(axis=0)
         pH = (mask_t * _windows_t(un, window)).max(axis=0)
         active = n_ctx > 0
         pH = np.maximum(pH, np.where(active, np.repeat(vn.max(axis=1), group)[:L], 0))
@@ -206,15 +206,19 @@ def skipgram_loss_grad(
 
 
 def _pos_loss(g: np.ndarray, s: np.ndarray, mask: np.ndarray) -> float:
-    """Sum of ``softplus(-s)`` over ``mask``, from ``g = sigmoid(s)`` (float64 sum)."""
-    where = None
-    if g.ndim > 1 or not mask.all():
-        p = g[mask]
-        if np.any(p < EXACT_BELOW):
-            where = np.flatnonzero(mask)
-    else:
-        p = g
-    return float(_neg_log(p, s, 1.0, where).sum(dtype=np.float64))
+    """Sum of ``softplus(-s)`` over ``mask``, from ``g = sigmoid(s)`` (float64 sum).
+
+    ``log`` only where ``mask`` is set (no gather of the masked values); where ``g`` is tiny the
+    term is recomputed exactly (see :func:`_neg_log`)."""
+    terms = np.zeros(g.shape, dtype=g.dtype)
+    with np.errstate(divide="ignore"):
+        np.log(g, out=terms, where=mask)
+    small = g < EXACT_BELOW
+    small &= mask
+    if small.any():
+        at = np.flatnonzero(small)
+        terms.reshape(-1)[at] = -softplus(-s.reshape(-1)[at])
+    return -float(terms.sum(dtype=np.float64))
 
 
 def _neg_loss(Gm: np.ndarray, S: np.ndarray, weight: np.ndarray) -> float:
@@ -248,7 +252,7 @@ def cbow_loss_grad(
     window = (K - 1) // 2
     dtype = H.dtype
     m = mask.astype(dtype)
-    cnt = mask.T.sum(axis=0, dtype=dtype)
+    cnt = np.ascontiguousarray(mask.T).sum(axis=0, dtype=dtype)
     has = cnt > 0
     n_centres = int(np.count_nonzero(has))
     inv = np.where(has, 1 / np.maximum(cnt, 1), 0).astype(dtype)
@@ -279,7 +283,7 @@ def cbow_loss_grad(
     coef = m if word2vec_update else m * inv[:, None]
     dH = np.matmul(_skew(coef)[:, None, :], _windows(dh, window))[:, 0, :]
     if curvature:
-        pH = (_skew_t(mask) * _windows_t(c_h, window)).max(axis=0)
+        pH = (np.ascontiguousarray(_skew_t(mask)) * _windows_t(c_h, window)).max(axis=0)
         return loss, n_centres, dH, dU, dV, (pH, pU, pV)
     return loss, n_centres, dH, dU, dV
 

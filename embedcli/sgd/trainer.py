@@ -341,8 +341,9 @@ class Trainer:
             if not free.all():
                 in_ids, dH, cH = in_ids[free], dH[free], cH[free]
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
-        dOut = np.concatenate([dU, dV.reshape(-1, dV.shape[-1])])
-        dOut *= -lr
+        dOut = np.empty((len(out_ids), dU.shape[1]), dtype=dU.dtype)  # the steps, in one pass each
+        np.multiply(dU, -lr, out=dOut[: len(dU)])
+        np.multiply(dV.reshape(-1, dV.shape[-1]), -lr, out=dOut[len(dU) :])
         c_out = np.concatenate([cU, cV.reshape(-1)])
         return loss, pairs, dH, out_ids, dOut, in_ids, cH, c_out
 
