@@ -62,14 +62,29 @@ def n_groups_for(L: int, group: int) -> int:
     return max(1, -(-L // group))
 
 
-def _windows(x: np.ndarray, window: int) -> np.ndarray:
-    """(L, 2w+1, ...) view: ``out[i, k] = x[i + k - w]`` (zero rows outside ``x``)."""
+def _windows(x: np.ndarray, window: int, extra: int = 0) -> np.ndarray:
+    """(L, 2w+1, ...) view: ``out[i, k] = x[i + k - w]`` (zero rows outside ``x``).
+
+    The view's buffer (``out.base``) holds ``x`` after ``window`` zero rows and before
+    ``window + extra`` zero rows (see :func:`_padded_groups`)."""
     L = x.shape[0]
-    padded = np.zeros((L + 2 * window,) + x.shape[1:], dtype=x.dtype)
+    padded = np.zeros((L + 2 * window + extra,) + x.shape[1:], dtype=x.dtype)
     padded[window : window + L] = x
+    return _window_view(padded, L, window)
+
+
+def _window_view(padded: np.ndarray, L: int, window: int) -> np.ndarray:
+    """The (L, 2w+1, ...) windows of ``padded[window : window + L]`` (``padded`` its zero margins)."""
     # what sliding_window_view + moveaxis give, built directly (those cost tens of µs a call)
-    return np.ndarray((L, 2 * window + 1) + x.shape[1:], dtype=x.dtype, buffer=padded,
+    return np.ndarray((L, 2 * window + 1) + padded.shape[1:], dtype=padded.dtype, buffer=padded,
                       strides=(padded.strides[0],) + padded.strides)
+
+
+def _padded_groups(windows: np.ndarray, window: int, n_groups: int, group: int) -> np.ndarray:
+    """``_group(x, n_groups, group)`` as a view of the buffer of ``windows = _windows(x, window,
+    extra)`` (``extra`` at least the group padding ``n_groups * group - L``): no copy of ``x``."""
+    buf = windows.base
+    return buf[window : window + n_groups * group].reshape((n_groups, group) + buf.shape[1:])
 
 
 def _skew(c: np.ndarray) -> np.ndarray:
@@ -170,7 +185,8 @@ def skipgram_loss_grad(
     K = mask.shape[1]
     window = (K - 1) // 2
     dtype = H.dtype
-    Hw = _windows(H, window)  # (L, K, d): Hw[i, k] = H[i + k - w], the contexts of centre i
+    n_groups, N, _ = V.shape
+    Hw = _windows(H, window, n_groups * group - L)  # (L, K, d): Hw[i, k] = H[i + k - w], the contexts of centre i
     S = np.matmul(Hw, U[:, :, None])[:, :, 0]  # (L, K) scores h_context . u_centre
     g = sigmoid(S)
     loss = _pos_loss(g, S, mask)
@@ -182,8 +198,7 @@ def skipgram_loss_grad(
     mask_t = np.ascontiguousarray(_skew_t(mask))  # mask_t[m, j]: token j is the context of centre j + m - w
     n_ctx = mask_t.sum(axis=0, dtype=dtype)  # pairs in which token j is the context
     n_pairs = int(np.count_nonzero(mask))
-    n_groups, N, _ = V.shape
-    Hg = _group(H, n_groups, group)  # (ng, G, d)
+    Hg = _padded_groups(Hw, window, n_groups, group)  # (ng, G, d)
     weight = _group(n_ctx * dtype.type(negative / N), n_groups, group)[:, :, None]  # (ng, G, 1)
     S = np.matmul(Hg, V.transpose(0, 2, 1))  # (ng, G, N)
     Gm = sigmoid(S)
@@ -256,16 +271,20 @@ def cbow_loss_grad(
     has = cnt > 0
     n_centres = int(np.count_nonzero(has))
     inv = np.where(has, 1 / np.maximum(cnt, 1), 0).astype(dtype)
-    h = np.matmul((m * inv[:, None])[:, None, :], _windows(H, window))[:, 0, :]  # mean of contexts
+    n_groups, N, _ = V.shape
+    hg = np.zeros((n_groups * group, d), dtype=dtype)  # h, then zero rows up to whole groups
+    h = hg[:L]
+    np.matmul((m * inv[:, None])[:, None, :], _windows(H, window), out=h[:, None, :])  # mean of contexts
+    hg = hg.reshape(n_groups, group, d)
     s = _rowdot(h, U)
     g = sigmoid(s)
     loss = _pos_loss(g, s, has)
     g -= 1
     g *= has
-    dh = g[:, None] * U
+    dh_padded = np.zeros((L + 2 * window, d), dtype=dtype)  # dh with the zero margins of its windows
+    dh = dh_padded[window : window + L]
+    np.multiply(g[:, None], U, out=dh)
     dU = g[:, None] * h
-    n_groups, N, _ = V.shape
-    hg = _group(h, n_groups, group)
     weight = _group(has.astype(dtype) * dtype.type(negative / N), n_groups, group)[:, :, None]
     S = np.matmul(hg, V.transpose(0, 2, 1))
     Gm = sigmoid(S)
@@ -281,7 +300,7 @@ def cbow_loss_grad(
     dh += np.matmul(Gm, V).reshape(-1, d)[:L]
     dV = np.matmul(Gm.transpose(0, 2, 1), hg)
     coef = m if word2vec_update else m * inv[:, None]
-    dH = np.matmul(_skew(coef)[:, None, :], _windows(dh, window))[:, 0, :]
+    dH = np.matmul(_skew(coef)[:, None, :], _window_view(dh_padded, L, window))[:, 0, :]
     if curvature:
         pH = (np.ascontiguousarray(_skew_t(mask)) * _windows_t(c_h, window)).max(axis=0)
         return loss, n_centres, dH, dU, dV, (pH, pU, pV)

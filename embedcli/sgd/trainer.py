@@ -319,11 +319,11 @@ class Trainer:
         the batch's tokens.
         """
         if self.subwords is None:
-            H = state.w_in[batch.ids]
+            H = np.take(state.w_in, batch.ids, axis=0)  # np.take: a little faster than W[ids]
         else:
             H, composed = self.subwords.compose(state.w_in, batch.ids)
-        U = state.w_out[batch.ids]
-        V = state.w_out[batch.neg]
+        U = np.take(state.w_out, batch.ids, axis=0)
+        V = np.take(state.w_out, batch.neg, axis=0)
         if self.objective == "skipgram":
             loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, curvature=True)
