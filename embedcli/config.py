@@ -45,7 +45,7 @@ class TrainSettings:
     max_size: int | None = None
     seed: int = 1
     workers: int | None = None  # None: all cores (resolved to a number before training)
-    batch_words: int = 512
+    batch_words: int = 256
     round_batches: int | None = None  # None: from the corpus size (embedcli.sgd.trainer.auto_round_batches)
     checkpoint_every: int = 0
     word_ngrams: int = 1
@@ -90,7 +90,8 @@ BOOL_KEYS = ("lower", "keep_punct", "freeze")
 #: defaults that depend on the objective (used when neither the file nor a flag sets the key):
 #: skip-gram and CBOW learn with lr 0.05 like fastText (gensim uses 0.025: with the trainer's per-row
 #: trust region 0.05 measured better on three corpora, benchmarks/train_quality.py); CBOW takes
-#: batches of 1024 centre words; classify uses fastText's supervised defaults.
+#: batches of 1024 centre words (skip-gram 256, see the rounds in embedcli.sgd.trainer); classify uses
+#: fastText's supervised defaults.
 OBJECTIVE_DEFAULTS: dict[str, dict[str, Any]] = {
     "skipgram": {},
     "cbow": {"batch_words": 1024},

@@ -103,7 +103,7 @@ def test_default_round_size_follows_the_corpus_not_the_machine(runner, corpus, t
 
     assert auto_round_batches(1e9, 512) == MAX_ROUND_BATCHES
     assert auto_round_batches(10_000, 512) == 1
-    assert auto_round_batches(512 * MIN_ROUNDS * 5 + 1, 512) == 5
+    assert auto_round_batches(512 * MIN_ROUNDS * 3 + 1, 512) == 3
     a, b = tmp_path / "a", tmp_path / "b"
     train(runner, corpus, a, "--workers", "1", "--batch-words", "512", rounds=())
     train(runner, corpus, b, "--workers", "4", "--batch-words", "512", rounds=())

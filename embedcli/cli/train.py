@@ -294,8 +294,8 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--max-size", type=int, help="Keep only the N most frequent words.")
 @click.option("--seed", type=int, help="Random seed: same seed + settings = same bytes, on any number of cores [default: 1].")
 @click.option("--workers", type=int, help="Worker processes (threads where fork is missing) that share each round's batches [default: all cores, at most --round-batches]; the table does not depend on it.")
-@click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 512; cbow 1024].")
-@click.option("--round-batches", type=int, help="Batches computed against the same parameters, then applied together; workers share them out [default: 16, fewer for a corpus under ~500k words].")
+@click.option("--batch-words", type=int, help="Centre words per vectorised SGD step [default: 256; cbow 1024].")
+@click.option("--round-batches", type=int, help="Batches computed against the same parameters, then applied together; workers share them out [default: 4, fewer for a small corpus; more lets more cores work, at some cost in quality].")
 @click.option("--word-ngrams", type=int, help="classify only: word n-grams [default: 1].")
 @click.option("--subwords", metavar="MIN-MAX",
               help="Character n-grams of MIN..MAX characters (fastText's -minn/-maxn, e.g. 3-6): a word's vector "
