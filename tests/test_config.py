@@ -109,4 +109,4 @@ def test_objective_defaults_unless_set():
     s = cfg.merge({}, {"objective": "classify"})
     assert s.lr == 0.1 and s.min_count == 1 and s.min_lr == 0.0
     s = cfg.merge({}, {})
-    assert s.lr == 0.05 and s.batch_words == 512 and s.min_count == 5
+    assert s.lr == 0.05 and s.batch_words == 256 and s.min_count == 5
