@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -38,10 +37,14 @@ def test_interrupt_keeps_previous_model(tmp_path, sig):
     entries_before = sorted(os.listdir(tmp_path))
 
     proc = run(["train", str(corpus), "-o", str(out), "--epochs", "200", "--dim", "8", "--seed", "5"])
-    time.sleep(2.5)  # corpus read (well under a second), now in the epochs
+    # wait until the epochs run (the first "epoch 1/200 done" line), however loaded the machine is:
+    # a signal that arrives before the process has started is not what this test is about
+    first_line = proc.stderr.readline()
+    assert first_line.startswith("epoch 1/200 done"), first_line
     assert proc.poll() is None, "training finished before the signal: make the corpus bigger"
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, rest = proc.communicate(timeout=60)
+    stderr = first_line + rest
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert snapshot(out) == before
