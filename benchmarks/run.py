@@ -98,6 +98,9 @@ def measure(cmd: list[str], *, cwd: str | None = None, poll: float = 0.01) -> di
         "seconds": seconds,
         "rss_tree": tree_peak if ps is not None else max_single,
         "rss_max_process": max_single,
+        # user + system CPU of the process and the children it waited for (worker processes,
+        # threads): far less sensitive than wall time to other jobs on a shared machine
+        "cpu_seconds": rusage.ru_utime + rusage.ru_stime,
         "stdout": stdout,
     }
 
