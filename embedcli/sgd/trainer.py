@@ -319,7 +319,7 @@ class Trainer:
             del reduced, neg_all, block_mask
 
     # -- one batch --------------------------------------------------------------------------
-    def compute(self, state: TrainState, batch: _Batch):
+    def compute(self, state: TrainState, batch: _Batch, out: tuple[np.ndarray, np.ndarray] | None = None):
         """Loss, pairs and the batch's steps (gradients times ``-lr``), before the per-row rule.
 
         Returns ``(loss, pairs, dH, out_ids, dOut, in_ids, c_in, c_out)``: ``dH`` holds the
@@ -327,7 +327,9 @@ class Trainer:
         of the output rows ``out_ids`` (the batch's tokens, then its negatives); ``c_in`` and
         ``c_out`` the largest norm of the vectors each entry's scores were taken against (see
         :meth:`apply_rows`). With subwords, ``in_ids`` are the distinct word and n-gram rows of
-        the batch's tokens.
+        the batch's tokens. ``out``: buffers ``(dH, dOut)`` at least as long as the batch's steps
+        (a worker process's shared slot) that the steps are written into, when they fit, instead
+        of new arrays (the same values; saves copying them into the slot).
         """
         if self.subwords is None:
             H = np.take(state.w_in, batch.ids, axis=0)  # np.take: a little faster than W[ids]
@@ -342,7 +344,10 @@ class Trainer:
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True)
         lr = np.float32(batch.lr)
-        dH *= -lr
+        if out is not None and self.subwords is None and len(dH) <= len(out[0]):
+            dH = np.multiply(dH, -lr, out=out[0][: len(dH)])
+        else:
+            dH *= -lr
         in_ids = batch.ids
         if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
             in_ids, dH, _ = self.subwords.scatter(composed, dH, exact=False)
@@ -352,7 +357,10 @@ class Trainer:
             if not free.all():
                 in_ids, dH, cH = in_ids[free], dH[free], cH[free]
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
-        dOut = np.empty((len(out_ids), dU.shape[1]), dtype=dU.dtype)  # the steps, in one pass each
+        if out is not None and len(out_ids) <= len(out[1]):
+            dOut = out[1][: len(out_ids)]
+        else:
+            dOut = np.empty((len(out_ids), dU.shape[1]), dtype=dU.dtype)  # the steps, in one pass each
         np.multiply(dU, -lr, out=dOut[: len(dU)])
         np.multiply(dV.reshape(-1, dV.shape[-1]), -lr, out=dOut[len(dU) :])
         c_out = np.concatenate([cU, cV.reshape(-1)])

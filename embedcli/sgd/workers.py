@@ -75,6 +75,12 @@ def apply_shares(workers: int, in_entries: int, out_entries: int) -> list[list[t
             + [[("w_out", "out", 1, (r, n_out))] for r in range(n_out)])
 
 
+def _put(slot: np.ndarray, x: np.ndarray) -> None:
+    """``slot[:len(x)] = x``, unless ``x`` already is that part of the slot (written in place)."""
+    if x.__array_interface__["data"][0] != slot.__array_interface__["data"][0]:
+        slot[: len(x)] = x
+
+
 class Arena:
     """NumPy arrays carved out of one anonymous shared mapping (inherited by forked children)."""
 
@@ -218,17 +224,21 @@ class ProcessGroup:
         n_neg = self.trainer.n_neg
         batch = _Batch(a[f"ids{k}"][:L], a[f"mask{k}"][:L], a[f"neg{k}"][: ng * n_neg].reshape(ng, n_neg),
                        float(meta[2]), 0)
-        self._store(k, self.trainer.compute(self.state, batch))
+        self._store(k, self.trainer.compute(self.state, batch, out=self._out(k)))
+
+    def _out(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Slot ``k``'s step buffers, for :meth:`Trainer.compute` to write the steps into."""
+        return self.arena[f"dH{k}"], self.arena[f"dOut{k}"]
 
     def _store(self, k: int, result) -> None:
         a = self.arena
         loss, pairs, dH, out_ids, dOut, in_ids, c_in, c_out = result
         n_in, n_out = len(in_ids), len(out_ids)
         a[f"in_ids{k}"][:n_in] = in_ids
-        a[f"dH{k}"][:n_in] = dH
+        _put(a[f"dH{k}"], dH)
         a[f"c_in{k}"][:n_in] = c_in
         a[f"out_ids{k}"][:n_out] = out_ids
-        a[f"dOut{k}"][:n_out] = dOut
+        _put(a[f"dOut{k}"], dOut)
         a[f"c_out{k}"][:n_out] = c_out
         a[f"counts{k}"][:] = (n_in, n_out, pairs)
         a[f"meta{k}"][3] = loss
@@ -271,7 +281,7 @@ class ProcessGroup:
         a["n_slots"][0] = len(batches)
         self._signal_all(b"c")
         for k in range(0, len(batches), self.P):
-            self._store(k, self.trainer.compute(self.state, batches[k]))
+            self._store(k, self.trainer.compute(self.state, batches[k], out=self._out(k)))
         self._wait_all()
         results = [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(len(batches))]
         self._signal_all(b"a")
