@@ -109,15 +109,19 @@ def flag(key: str) -> str:
 
 
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a YAML config file; check keys and types; resolve relative paths."""
+    """Read a YAML config file; check keys and types; resolve relative paths.
+
+    A missing file is a :class:`~embedcli.errors.ParameterError` naming ``path`` (``embedcli
+    train`` shows it as ``--config``)."""
     p = os.fspath(path)
     try:
         with open(p, encoding="utf-8") as f:
             data = yaml.safe_load(f)
     except FileNotFoundError:
-        raise UsageError(f"--config {p}: no such file") from None
+        raise ParameterError("{path} {file}: no such file", "path", file=p) from None
     except IsADirectoryError:
-        raise UsageError(f"--config {p}: is a directory (did you mean {os.path.join(p, 'config.yaml')}?)") from None
+        raise ParameterError("{path} {file}: is a directory (did you mean {inner}?)", "path", file=p,
+                             inner=os.path.join(p, "config.yaml")) from None
     except UnicodeDecodeError:
         raise EmbedcliError(f"{p}: not a YAML config file (not UTF-8 text)") from None
     except yaml.YAMLError as exc:

@@ -1,7 +1,8 @@
 """Errors a user can cause.
 
-Library code raises these with a one-line message naming the file, line or flag;
-the command line prints the message and exits with ``exit_code`` (no traceback).
+Library code raises these with a one-line message naming the file, line or parameter; the
+command line prints the message with the parameter shown as its flag and exits with
+``exit_code`` (no traceback).
 """
 
 from __future__ import annotations
@@ -10,20 +11,62 @@ from typing import Callable
 
 
 class EmbedcliError(Exception):
-    """A data error: bad file contents, missing file, diverging training... (exit 1)."""
+    """A data error: bad file contents, missing file, diverging training... (exit 1).
+
+    A message that mentions a parameter is a template naming it as a ``{name}`` field, with
+    the parameter names listed after it and the other fields as keyword values::
+
+        EmbedcliError("{path}: line {line}: invalid UTF-8; use {encoding_errors} replace",
+                      "encoding_errors", path=path, line=n)
+
+    Python code sees the parameter's name (``use encoding_errors replace``), the command line
+    the flag of the command that called the library (``use --encoding-errors replace``; see
+    :meth:`cli_message`). Without parameters the message is taken as it is (no fields).
+    ``exit_code`` overrides the class's exit code for this error.
+    """
 
     exit_code = 1
+    params: tuple[str, ...] = ()
+    values: dict = {}
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *params: str, exit_code: int | None = None, **values):
+        if exit_code is not None:
+            self.exit_code = exit_code
+        self.template = message
+        self.params = params
+        self.values = values
+        self.message = self.render({}) if params or values else message
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message
 
+    def render(self, names: dict[str, str]) -> str:
+        """The message with each parameter shown as ``names[param]`` (default: its name)."""
+        if not self.params and not self.values:
+            return self.message
+        fields = {p: names.get(p, p) for p in self.params}
+        return self.template.format(**fields, **self.values)
+
     def cli_message(self, flags: dict[str, str] | None = None) -> str:
-        """The message as the command line shows it (see :class:`ParameterError`)."""
-        return self.message
+        """The message as the command line shows it: each parameter as its flag, from ``flags``
+        (parameter -> flag, what the command maps), else ``--`` + the name with ``-`` for ``_``."""
+        flags = flags or {}
+        return self.render({p: flags.get(p, "--" + p.replace("_", "-")) for p in self.params})
+
+    def with_values(self, convert) -> "EmbedcliError":
+        """A copy with ``convert(text)`` applied to the template and the string values (e.g. to
+        replace a temporary file's name)."""
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        if self.params or self.values:
+            new.template = convert(self.template)
+            new.values = {k: convert(v) if isinstance(v, str) else v for k, v in self.values.items()}
+            new.message = new.render({})
+        else:
+            new.message = new.template = convert(self.message)
+        new.args = (new.message,)
+        return new
 
 
 class UsageError(EmbedcliError):
@@ -33,30 +76,17 @@ class UsageError(EmbedcliError):
 
 
 class ParameterError(UsageError):
-    """A bad value of a named parameter.
+    """A bad value of a named parameter (exit 2; ``exit_code=1`` marks a value that is wrong for
+    the data at hand rather than invalid in itself).
 
     ``template`` names parameters as ``{name}`` fields (listed in ``params``); ``values`` fill the
-    other fields; ``exit_code=1`` marks a value that is wrong for the data at hand rather than
-    invalid in itself. The library shows the parameter names (``min_lr must not exceed lr 0.025``),
+    other fields. The library shows the parameter names (``min_lr must not exceed lr 0.025``),
     the command line its flags (``--min-lr must not exceed --lr 0.025``): a flag is the parameter
-    with ``-`` for ``_`` unless the command maps it otherwise.
+    with ``-`` for ``_`` unless the command maps it otherwise (see :meth:`EmbedcliError.cli_message`).
     """
 
     def __init__(self, template: str, *params: str, exit_code: int | None = None, **values):
-        if exit_code is not None:
-            self.exit_code = exit_code
-        self.template = template
-        self.params = params
-        self.values = values
-        super().__init__(self.render({}))
-
-    def render(self, names: dict[str, str]) -> str:
-        fields = {p: names.get(p, p) for p in self.params}
-        return self.template.format(**fields, **self.values)
-
-    def cli_message(self, flags: dict[str, str] | None = None) -> str:
-        flags = flags or {}
-        return self.render({p: flags.get(p, "--" + p.replace("_", "-")) for p in self.params})
+        super().__init__(template, *params, exit_code=exit_code, **values)
 
 
 class UnknownWordError(EmbedcliError, KeyError):

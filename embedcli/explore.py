@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import __version__
-from .errors import EmbedcliError, UsageError
+from .errors import EmbedcliError, ParameterError, UsageError
 from .inspect import pca_2d, row_order
 from .io import atomic_write
 from .model import Model
@@ -259,15 +259,16 @@ def as_model(obj: Any) -> Model:
 def resolve_limit(limit: int | None, method: str) -> int:
     """The number of words for ``method``: ``limit`` checked, or the method's default."""
     if method not in METHODS:
-        raise UsageError(f"--method must be one of {', '.join(METHODS)} (got {method!r})")
+        raise ParameterError("{method} must be one of {methods} (got {got!r})", "method", methods=", ".join(METHODS),
+                             got=method)
     if limit is None:
         return TSNE_DEFAULT_LIMIT if method == "tsne" else DEFAULT_LIMIT
     if limit < 2:
-        raise UsageError(f"--limit must be at least 2 (got {limit})")
+        raise ParameterError("{limit} must be at least 2 (got {got})", "limit", got=limit)
     if method == "tsne" and limit > TSNE_MAX_WORDS:
-        raise UsageError(
-            f"--method tsne is exact (memory and time grow with the square of the words): at most "
-            f"{TSNE_MAX_WORDS} words (got --limit {limit}); use --method pca for more"
+        raise ParameterError(
+            "{method} tsne is exact (memory and time grow with the square of the words): at most {most} words "
+            "(got {limit} {got}); use {method} pca for more", "method", "limit", most=TSNE_MAX_WORDS, got=limit
         )
     return limit
 

@@ -134,7 +134,8 @@ def projector_paths(target: str) -> tuple[str, str]:
     gives ``DIR/vectors.tsv`` + ``DIR/metadata.tsv``; anything else is a prefix: ``out/emb`` gives
     ``out/emb.vectors.tsv`` + ``out/emb.metadata.tsv``."""
     if target == STDIO:
-        raise UsageError("--format tsv writes two files (vectors.tsv and metadata.tsv): give -o DIRECTORY or -o PREFIX")
+        raise ParameterError("{format} tsv writes two files (vectors.tsv and metadata.tsv): give {path} a DIRECTORY "
+                             "or a PREFIX, not stdout", "format", "path")
     if target.endswith(("/", os.sep)) and not os.path.isdir(target):
         parent = os.path.dirname(os.path.abspath(target.rstrip("/" + os.sep)))
         if not os.path.isdir(parent):
@@ -285,7 +286,7 @@ def export(
         paths = [target]
     elif fmt == "word2vec-binary":
         if target == STDIO and sys.stdout.isatty():
-            raise UsageError("refusing to write binary word2vec to a terminal: give -o FILE")
+            raise ParameterError("refusing to write binary word2vec to a terminal: give {path} a FILE", "path")
         write_word2vec(target, vocab, table, binary=True, indices=indices, progress=progress)
         paths = [target]
     elif fmt == "tsv":
@@ -298,7 +299,7 @@ def export(
         paths = [target]
     elif fmt == "npy":
         if target == STDIO and sys.stdout.isatty():
-            raise UsageError("refusing to write .npy data to a terminal: give -o FILE")
+            raise ParameterError("refusing to write .npy data to a terminal: give {path} a FILE", "path")
         write_npy(target, table, indices)
         paths = [target]
     else:

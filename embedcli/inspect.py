@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EmbedcliError, UnknownWordError, UsageError
+from .errors import EmbedcliError, ParameterError, UnknownWordError, UsageError
 from .io import atomic_write
 from .tokenizer import tokenize
 from .vocab import Vocab
@@ -194,17 +194,20 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_pca(path: str, vocab: Vocab, table: np.ndarray, limit: int) -> dict:
-    """Scatter plot of the ``limit`` most frequent words (specials excluded) in 2-D PCA."""
+    """Scatter plot of the ``limit`` most frequent words (specials excluded) in 2-D PCA, written
+    to ``path`` (its extension gives the image format: .png, .pdf, .svg ...). Needs matplotlib
+    (``pip install 'embedcli[plot]'``). Returns the words, their coordinates and the share of
+    variance of each component."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise EmbedcliError("--plot needs matplotlib: pip install 'embedcli[plot]'") from None
+        raise EmbedcliError("plotting needs matplotlib: pip install 'embedcli[plot]'") from None
     idx = row_order(vocab, limit, by="frequency", words_only=True)
     if len(idx) < 2:
-        raise EmbedcliError("--plot needs at least 2 words besides <pad>/<unk> in the vocabulary")
+        raise EmbedcliError("a plot needs at least 2 words besides <pad>/<unk> in the vocabulary")
     coords, share = pca_2d(table[idx])
     ext = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     fig, ax = plt.subplots(figsize=(8, 8), dpi=100)
@@ -219,7 +222,7 @@ def plot_pca(path: str, vocab: Vocab, table: np.ndarray, limit: int) -> dict:
             try:
                 fig.savefig(f, format=ext)
             except ValueError as exc:
-                raise UsageError(f"--plot {path}: {exc}") from None
+                raise ParameterError("{path} {file}: {problem}", "path", file=path, problem=str(exc)) from None
     finally:
         plt.close(fig)
     return {

@@ -27,7 +27,7 @@ import tempfile
 import zlib
 from typing import IO, Any, Callable, Iterator, Sequence
 
-from .errors import EmbedcliError, FormatError, UsageError
+from .errors import EmbedcliError, FormatError, ParameterError, UsageError
 
 CHUNK_BYTES = 1 << 20  # 1 MiB of text per chunk
 LONG_LINE_BYTES = 1 << 20  # a line longer than this is split at whitespace when allowed
@@ -252,18 +252,21 @@ def resolve_inputs(paths: Sequence[str | os.PathLike], input_format: str = "auto
     """The files of ``paths`` (directories expanded), each with its reading options: tabular by
     extension (``.csv``, ``.tsv``, ``.jsonl``, compressed or not) unless ``input_format`` says."""
     if input_format not in ("auto", "text") + TABULAR:
-        raise UsageError(f"--input-format must be auto, text, csv, tsv or jsonl (got {input_format!r})")
+        raise ParameterError("{input_format} must be auto, text, csv, tsv or jsonl (got {got!r})", "input_format",
+                             got=input_format)
     out: list[str] = []
     for path in expand_inputs([os.fspath(p) for p in paths]):
         fmt = input_format if input_format != "auto" else format_from_name(path)
         if fmt == "text":
             if (text_column is not None or label_column is not None) and input_format != "auto":
-                raise UsageError("--text-column and --label-column are for csv, tsv and jsonl inputs")
+                raise ParameterError("{text_column} and {label_column} are for csv, tsv and jsonl inputs",
+                                     "text_column", "label_column")
             out.append(path)
         else:
             out.append(Source.make(path, fmt, text_column, label_column, label_prefix))
     if not any(isinstance(p, Source) for p in out) and (text_column is not None or label_column is not None):
-        raise UsageError("--text-column and --label-column need a .csv, .tsv or .jsonl input (or --input-format)")
+        raise ParameterError("{text_column} and {label_column} need a .csv, .tsv or .jsonl input (or {input_format})",
+                             "text_column", "label_column", "input_format")
     return out
 
 
@@ -275,8 +278,8 @@ def _column_index(want: str | None, names: list[str], name: str, role: str, defa
             return names.index("text")
         if len(names) == 1:
             return 0
-        raise EmbedcliError(f"{name}: which column is the text? give --text-column NAME|INDEX "
-                            f"(columns: {', '.join(names)})")
+        raise EmbedcliError("{name}: which column is the text? give {text_column} NAME|INDEX (columns: {columns})",
+                            "text_column", name=name, columns=", ".join(names))
     if want in names:
         return names.index(want)
     if want.lstrip("-").isdigit() and -len(names) <= int(want) < len(names):
@@ -405,10 +408,8 @@ def _decode(raw: bytes, name: str, first_line: int, errors: str) -> str:
         return raw.decode("utf-8", errors=errors)
     except UnicodeDecodeError as exc:
         line = first_line + raw.count(b"\n", 0, exc.start)
-        raise EmbedcliError(
-            f"{name}: line {line}: invalid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-            "use --encoding-errors replace to go on"
-        ) from None
+        raise EmbedcliError("{name}: line {line}: invalid UTF-8 (byte 0x{byte:02x}); use {encoding_errors} replace "
+                            "to go on", "encoding_errors", name=name, line=line, byte=raw[exc.start]) from None
 
 
 def iter_chunks(

@@ -123,8 +123,9 @@ def _check_same_settings(parts: Sequence[PartialCounts], names: Sequence[str]) -
     for part, name in zip(parts, names):
         if part.settings != settings:
             raise EmbedcliError(
-                f"{name}: normalisation {part.settings.to_dict()} differs from {names[0]}'s "
-                f"{settings.to_dict()}; count every shard with the same --lower/--keep-punct flags"
+                "{name}: normalisation {theirs} differs from {first}'s {ours}; count every shard with the same "
+                "{lower}/{keep_punct} settings", "lower", "keep_punct", name=name, theirs=part.settings.to_dict(),
+                first=names[0], ours=settings.to_dict()
             )
     return settings
 

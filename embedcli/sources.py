@@ -71,13 +71,4 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
 
 def _renamed(exc: EmbedcliError, path: str) -> EmbedcliError:
     """The same error with the temporary file's path replaced by :data:`STRINGS`."""
-    if isinstance(exc, ParameterError):
-        values = {k: v.replace(path, STRINGS) if isinstance(v, str) else v for k, v in exc.values.items()}
-        new = ParameterError(exc.template.replace(path, STRINGS), *exc.params, **values)
-        new.exit_code = exc.exit_code
-        return new
-    new = type(exc).__new__(type(exc))
-    new.__dict__.update(exc.__dict__)
-    new.message = exc.message.replace(path, STRINGS)
-    new.args = (new.message,)
-    return new
+    return exc.with_values(lambda text: text.replace(path, STRINGS))

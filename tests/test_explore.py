@@ -58,7 +58,7 @@ def test_limit_and_method_checks():
         resolve_limit(TSNE_MAX_WORDS + 1, "tsne")
     with pytest.raises(UsageError, match="at least 2"):
         resolve_limit(1, "pca")
-    with pytest.raises(UsageError, match="--method"):
+    with pytest.raises(UsageError, match=r"^method must be one of pca, tsne"):
         resolve_limit(10, "umap")
     with pytest.raises(EmbedcliError, match="at least 2 words"):
         explore_data(make_model(1, 4), limit=10)

@@ -50,10 +50,8 @@ class Classifier:
     def __init__(self, model: Model):
         name = model.path or "model"
         if model.objective != OBJECTIVE:
-            raise EmbedcliError(
-                f"{name}: not a classifier model (objective: {model.objective or 'none'}); "
-                "train one with: embedcli train --objective classify"
-            )
+            raise EmbedcliError("{name}: not a classifier model (objective: {found}); train one with {objective} classify",
+                                "objective", name=name, found=model.objective or "none")
         self.model = model
         self.vocab = model.vocab
         self.settings = model.vocab.settings

@@ -53,9 +53,9 @@ class _Console(Console):
 
 err_console = _Console(stderr=True, highlight=False)
 
-#: library parameter -> the command line's name for it, where that is not ``--`` + the parameter
-#: with ``-`` for ``_`` (see :class:`embedcli.errors.ParameterError`)
-FLAGS = {"output": "-o"}
+#: library parameter -> the command line's name for it on every command, where that is not the
+#: command's own option of that name (see :func:`command_flags`)
+FLAGS = {"output": "-o", "address": "--dask"}  # address: of a Dask scheduler (embedcli.cluster)
 out_console = _Console(highlight=False)
 
 
@@ -78,6 +78,37 @@ def _sigterm_to_interrupt(signum, frame):  # pragma: no cover - exercised by the
     raise KeyboardInterrupt
 
 
+def command_flags(ctx: click.Context | None) -> dict[str, str]:
+    """How the command being run names the library's parameters: each option's destination
+    (``plot_path`` -> ``--plot``, ``k`` -> ``-k``) and each long flag's own name (``--topn`` ->
+    ``topn``) give the flag, then :data:`FLAGS`. A parameter not listed shows as ``--`` + its name
+    with ``-`` for ``_`` (:meth:`embedcli.errors.EmbedcliError.cli_message`)."""
+    flags: dict[str, str] = {}
+    command = ctx.command if ctx is not None else None
+    command = getattr(command, "default", command)  # DefaultGroup: the default command's options
+    for param in getattr(command, "params", ()):
+        if not isinstance(param, click.Option) or not param.name:
+            continue
+        own = "--" + param.name.replace("_", "-")
+        flags[param.name] = own if own in param.opts else param.opts[0]
+        for opt in param.opts:
+            if opt.startswith("--"):
+                flags.setdefault(opt[2:].replace("-", "_"), opt)
+    flags.update(FLAGS)
+    return flags
+
+
+@contextlib.contextmanager
+def flags_for(**names: str) -> Iterator[None]:
+    """Name parameters for the library call in the block, where the command's options do not:
+    ``with flags_for(path="--plot"): emb.plot(plot_path)`` shows ``path`` as ``--plot``."""
+    try:
+        yield
+    except EmbedcliError as exc:
+        exc.flags = {**names, **getattr(exc, "flags", {})}
+        raise
+
+
 def handle_errors(fn: Callable) -> Callable:
     """Turn library errors into one clear line and an exit code; Ctrl-C/SIGTERM into 130."""
 
@@ -91,7 +122,8 @@ def handle_errors(fn: Callable) -> Callable:
         except EmbedcliError as exc:
             if debug_enabled():
                 raise
-            fail(escape(exc.cli_message(FLAGS)), exc.exit_code)
+            flags = {**command_flags(click.get_current_context(silent=True)), **getattr(exc, "flags", {})}
+            fail(escape(exc.cli_message(flags)), exc.exit_code)
         except KeyboardInterrupt:
             if debug_enabled():
                 raise

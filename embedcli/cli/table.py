@@ -15,7 +15,7 @@ from ..model import Model
 from ..export import EXPORT_FORMATS, export, json_vector, table_json
 from ..inspect import abbreviate_onehot, explain, phrase_rows, plot_pca, row_order, word_token
 from . import main
-from .common import err_console, escape, handle_errors, json_option, out_console, print_json, progress_bar, quiet_option
+from .common import err_console, escape, flags_for, handle_errors, json_option, out_console, print_json, progress_bar, quiet_option
 
 SHOW_FORMATS = ("table",) + EXPORT_FORMATS
 MAX_COLUMNS = 10  # vectors longer than this are shown as first 6 … last 3 values
@@ -186,7 +186,8 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         return
 
     if plot_path is not None:
-        info = plot_pca(plot_path, vocab, table, limit or 20)
+        with flags_for(path="--plot"):
+            info = plot_pca(plot_path, vocab, table, limit or 20)
         if as_json:
             print_json(info)
         elif not quiet:
@@ -199,7 +200,8 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         indices = None if limit is None else row_order(vocab, limit)
         n = len(vocab) if indices is None else len(indices)
         with progress_bar(f"writing {fmt}", n, quiet=quiet or output == STDIO, unit="rows") as adv:
-            res = export(fmt, output, vocab, table, indices=indices, progress=adv, include_specials=include_specials)
+            with flags_for(path="-o"):
+                res = export(fmt, output, vocab, table, indices=indices, progress=adv, include_specials=include_specials)
         if as_json:
             print_json({"format": res.format, "files": res.paths, "rows": res.rows, "dim": res.dim})
         elif not quiet and output != STDIO:

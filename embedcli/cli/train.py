@@ -17,6 +17,7 @@ from . import main
 from .cluster import dask_option
 from .common import (
     err_console,
+    flags_for,
     escape,
     handle_errors,
     json_option,
@@ -379,7 +380,8 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
             if default is None:
                 raise UsageError("no CORPUS given and no configs/default.yaml found; pass CORPUS files or --config FILE")
             config_path = str(default)
-        file_settings = cfg.load_config_file(config_path) if config_path else {}
+        with flags_for(path="--config"):
+            file_settings = cfg.load_config_file(config_path) if config_path else {}
         overrides["corpus"] = list(corpus)
         if output:
             overrides["output"] = output

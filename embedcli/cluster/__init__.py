@@ -28,7 +28,7 @@ import contextlib
 import os
 from typing import Iterator
 
-from ..errors import EmbedcliError, UsageError
+from ..errors import EmbedcliError, ParameterError, UsageError
 from ..pool import spawned_workers_skip_main_script
 
 ENV = "EMBEDCLI_DASK"
@@ -42,7 +42,7 @@ def require_dask() -> None:
         import dask  # noqa: F401
         import distributed  # noqa: F401
     except ImportError as exc:
-        raise UsageError(f"--dask needs the optional dask extra ({exc.name} is not installed): "
+        raise UsageError(f"running on Dask needs the optional dask extra ({exc.name} is not installed): "
                          f"{INSTALL_HINT}") from None
 
 
@@ -60,12 +60,15 @@ def parse_address(address: str) -> tuple[str, int | None]:
         try:
             n = int(rest)
         except ValueError:
-            raise UsageError(f"--dask {address}: expected local or local:N with N a number of worker processes") from None
+            raise ParameterError("{address} {value}: expected local or local:N with N a number of worker processes",
+                                 "address", value=address) from None
         if n < 1:
-            raise UsageError(f"--dask {address}: the number of worker processes must be at least 1")
+            raise ParameterError("{address} {value}: the number of worker processes must be at least 1", "address",
+                                 value=address)
         return "local", n
     if not a or " " in a:
-        raise UsageError(f"--dask {address!r}: expected a scheduler address like tcp://127.0.0.1:8786 or local:N")
+        raise ParameterError("{address} {value!r}: expected a scheduler address like tcp://127.0.0.1:8786 or local:N",
+                             "address", value=address)
     return "remote", None
 
 
@@ -89,7 +92,7 @@ def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F82
     """
     address = address or os.environ.get(ENV)
     if not address:
-        raise UsageError(f"no Dask scheduler given: pass --dask ADDRESS or set {ENV}")
+        raise ParameterError("no Dask scheduler given: pass {address} or set {env}", "address", env=ENV)
     kind, n = parse_address(address)
     require_dask()
     import logging
@@ -112,13 +115,15 @@ def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F82
     try:
         client = Client(target, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
-        raise EmbedcliError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+        raise EmbedcliError("{address} {value}: cannot reach the scheduler ({exc})", "address", value=address,
+                            exc=str(exc)) from None
     try:
         if not client.nthreads():
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
         yield client
     except TimeoutError:
-        raise EmbedcliError(f"--dask {address}: the scheduler has no workers (waited {CONNECT_TIMEOUT}s)") from None
+        raise EmbedcliError("{address} {value}: the scheduler has no workers (waited {wait}s)", "address",
+                            value=address, wait=CONNECT_TIMEOUT) from None
     finally:
         client.close()
 

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..encode import PieceEncoder, _encode_checked, check_pad_args, pad_flat
-from ..errors import EmbedcliError, UsageError
+from ..errors import EmbedcliError, ParameterError, UsageError
 from ..io import atomic_path, display_name
 from ..shards import CheckedChunks
 from ..vocab import Vocab
@@ -140,8 +140,8 @@ def _assemble_npy(output: str, encoded, rows: list[int], width: int, padding: st
     from numpy.lib.format import open_memmap
 
     if sources.is_url(output):
-        raise UsageError(f"-o {output}: a single .npy is written by this machine; use a local path, "
-                         "or --parts for a directory URL the workers write")
+        raise ParameterError("{output} {url}: a single .npy is written by this machine; use a local path, or {parts} "
+                             "for a directory URL the workers write", "output", "parts", url=output)
     n_rows = sum(rows)
     with atomic_path(output) as tmp:
         arr = open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_rows, width))

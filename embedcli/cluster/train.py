@@ -288,7 +288,7 @@ def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None 
     from . import worker_count
 
     if settings.objective not in ("skipgram", "cbow"):
-        raise EmbedcliError(f"--dask trains skipgram and cbow, not {settings.objective}")
+        raise EmbedcliError(f"a Dask cluster trains skipgram and cbow, not {settings.objective}")
     if settings.workers is None:
         settings = settings.replace(workers=worker_count(client))
     make = functools.partial(ClusterTrainer, client)

@@ -358,9 +358,8 @@ def resume_model(
         )
     if settings.freeze:
         if state.init_found is None:
-            raise EmbedcliError(
-                f"{model_dir}: its settings freeze the --init rows but it has no {INIT_FOUND}.npy; cannot resume"
-            )
+            raise EmbedcliError("{model_dir}: its settings freeze the {init} rows but it has no {found}.npy; cannot resume",
+                                "init", model_dir=model_dir, found=INIT_FOUND)
         state.frozen = state.init_found
     check_output(model_dir)
     vocab, corpus = _prepare(settings, model.vocab, corpus_progress)

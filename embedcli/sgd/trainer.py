@@ -492,10 +492,8 @@ class Trainer:
                 loss_sum += loss
                 pairs += n
             if not math.isfinite(loss_sum):
-                raise EmbedcliError(
-                    f"training diverged (loss is {loss_sum}) in epoch {epoch + 1}; "
-                    f"try a lower --lr (now {self.lr0:g})"
-                )
+                raise EmbedcliError("training diverged (loss is {loss}) in epoch {epoch}; try a lower {lr} (now {now:g})",
+                                    "lr", loss=loss_sum, epoch=epoch + 1, now=self.lr0)
             last_lr = round_[-1].lr
             words_done = round_[-1].words_before
             now = time.perf_counter()
@@ -531,9 +529,8 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             loss_sum, pairs, last_lr, _, seconds = self._loop(state, epoch, pool, callback)
         if not np.isfinite(state.w_in).all() or not np.isfinite(state.w_out).all():
-            raise EmbedcliError(
-                f"training diverged (non-finite weights) in epoch {epoch + 1}; try a lower --lr (now {self.lr0:g})"
-            )
+            raise EmbedcliError("training diverged (non-finite weights) in epoch {epoch}; try a lower {lr} (now {now:g})",
+                                "lr", epoch=epoch + 1, now=self.lr0)
         entry = {
             "epoch": epoch + 1,
             "loss": loss_sum / max(1, pairs),

@@ -264,7 +264,7 @@ class ProcessGroup:
         for _, _, r in self.children:
             reply = read_byte(r)
             if reply != b"d":
-                raise EmbedcliError("a training worker process failed (see the message above); try --workers 1")
+                raise EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
 
     def round(self, batches: list["_Batch"]) -> list[tuple[float, int]]:
         """Compute and apply one round; returns (loss, pairs) per batch, in batch order."""
