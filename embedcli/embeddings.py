@@ -83,6 +83,12 @@ class Embeddings:
     def path(self) -> str | None:
         return self.model.path
 
+    @property
+    def subwords(self):
+        """A model trained with subwords: its :class:`~embedcli.subwords.SubwordVectors` (a vector
+        for any word from its character n-grams); ``None`` otherwise."""
+        return self.model.subwords
+
     def __len__(self) -> int:
         return len(self.vocab)
 
@@ -153,13 +159,58 @@ class Embeddings:
     def phrase_rows(self, phrase: str, maxlen: int | None = None, padding: str = "pre",
                     truncating: str = "pre") -> np.ndarray:
         """The (n, dim) rows of a phrase: ``table[ids]``, what a Keras ``Embedding`` layer returns
-        for the encoded phrase (unknown words give the ``<unk>`` row)."""
-        from .inspect import phrase_rows
-
-        rows = phrase_rows(self.vocab, self.table, phrase, maxlen=maxlen, padding=padding, truncating=truncating)
+        for the encoded phrase (unknown words give the ``<unk>`` row; with subwords, their n-gram
+        vector, as ``emb[word]``). :meth:`phrase_lookup` says which token each row is."""
+        rows = self.phrase_lookup(phrase, maxlen=maxlen, padding=padding, truncating=truncating)
         if not rows:
             return np.zeros((0, self.dim), dtype=self.table.dtype)
         return np.stack([r.vector for r in rows])
+
+    def phrase_lookup(self, phrase: str, maxlen: int | None = None, padding: str = "pre",
+                      truncating: str = "pre") -> list:
+        """What ``embedcli show-table --phrase`` shows: for each position of the encoded phrase
+        (padded and cut as Keras ``pad_sequences`` with ``maxlen``), a
+        :class:`~embedcli.inspect.PhraseRow` with ``position``, ``token``, ``index``, ``input``
+        (the phrase's word, ``None`` for padding), ``vector`` and ``subword_ngrams`` (with
+        subwords: a word outside the vocabulary gets the mean of that many n-gram rows).
+
+        >>> [(r.token, r.index) for r in emb.phrase_lookup("the zebra", maxlen=3)]
+        [('<pad>', 0), ('the', 8), ('<unk>', 1)]
+        """
+        from .inspect import phrase_rows
+
+        return phrase_rows(self.vocab, self.table, phrase, maxlen=maxlen, padding=padding, truncating=truncating,
+                           subwords=self.model.subwords)
+
+    def explain(self, word: str):
+        """One-hot × table, computed and compared with the word's row (``show-table --explain``):
+        an :class:`~embedcli.inspect.Explanation` (``one_hot``, ``row``, ``product``, ``equal``,
+        and with subwords ``ngram_rows``, the n-gram rows averaged into the row). With subwords, a
+        word outside the vocabulary gives a :class:`~embedcli.subwords.SubwordExplanation`: its
+        n-gram counts × the n-gram rows / their number, against its vector.
+
+        >>> e = emb.explain("cat"); (e.index, int(e.one_hot.sum()), e.equal)
+        (67, 1, True)
+        """
+        from .inspect import explain, word_token
+
+        sub = self.model.subwords
+        if sub is not None and word_token(self.vocab, word) not in self.vocab.index:
+            from .subwords import explain_subwords
+
+            return explain_subwords(self.model, word)
+        e = explain(self.vocab, self.table, word)
+        if sub is not None and e.index not in self.vocab.special_ids():
+            e.ngram_rows = len(sub.ngrams(e.token))
+        return e
+
+    def word_vectors(self, words: Iterable[str]) -> list:
+        """The vector of each word (``embedcli vectors``), as :class:`~embedcli.subwords.WordVector`
+        (``word``, ``token``, ``index``, ``source``: ``"vocabulary"`` or ``"subwords"``, ``vector``).
+        Without subwords an unknown word raises :class:`KeyError` naming it."""
+        from .subwords import word_vectors
+
+        return word_vectors(self.model, words)
 
     def embed(self, phrases: str | Iterable[str], normalize: bool = False) -> np.ndarray:
         """One vector per phrase: the mean of the rows of its known words (with ``normalize``,
@@ -238,13 +289,49 @@ class Embeddings:
         """Write the model directory (vocab.json, table.npy, config.yaml ...), atomically."""
         self.model.save(path)
 
-    def export(self, path: str | os.PathLike, format: str = "word2vec", include_specials: bool = False):
+    def export(self, path: str | os.PathLike, format: str = "word2vec", include_specials: bool = False,
+               limit: int | None = None, progress: Callable[[int], None] | None = None):
         """Write the table in another format: ``word2vec`` (gensim's ``load_word2vec_format``
-        reads it), ``word2vec-binary``, ``tsv`` (TensorBoard projector), ``csv``, ``json``, ``npy``.
-        word2vec, tsv and csv leave out ``<pad>``/``<unk>`` unless ``include_specials``."""
-        from .export import export
+        reads it), ``word2vec-binary``, ``tsv`` (TensorBoard projector: ``path`` is a directory
+        or a prefix of two files), ``csv``, ``json``, ``npy``; ``"-"`` is stdout (not for tsv).
+        ``limit`` keeps the first ``limit`` rows; word2vec, tsv and csv leave out ``<pad>``/``<unk>``
+        unless ``include_specials``. ``progress(n)`` gets the rows written. Returns an
+        :class:`~embedcli.export.ExportResult` (``format``, ``paths``, ``rows``, ``dim``).
 
-        return export(format, os.fspath(path), self.vocab, self.table, include_specials=include_specials)
+        >>> emb.export("projector/", format="tsv", limit=100)   # rows 0-99 without <pad>, <unk>
+        ExportResult(format='tsv', paths=['projector/vectors.tsv', 'projector/metadata.tsv'], rows=98, dim=50)
+        """
+        from .export import export
+        from .inspect import row_order
+
+        if limit is not None and limit < 1:
+            raise ParameterError("{limit} must be at least 1 (got {value})", "limit", value=limit)
+        indices = None if limit is None else row_order(self.vocab, limit)
+        return export(format, os.fspath(path), self.vocab, self.table, indices=indices, progress=progress,
+                      include_specials=include_specials)
+
+    def to_dict(self, limit: int | None = None) -> dict:
+        """The table (its first ``limit`` rows) as JSON-ready data: ``{"format", "version",
+        "vocab_size", "dim", "rows": [{"index", "token", "vector"}, ...]}`` (what
+        ``show-table --json`` prints and ``export(format="json")`` writes)."""
+        from .export import table_json
+        from .inspect import row_order
+
+        return table_json(self.vocab, self.table, row_order(self.vocab, limit))
+
+    def plot(self, path: str | os.PathLike, limit: int = 20) -> dict:
+        """A 2-D PCA scatter plot of the ``limit`` most frequent words, written to ``path`` (.png,
+        .pdf, .svg ...; needs ``pip install 'embedcli[plot]'``). Returns ``{"path", "words",
+        "coordinates", "explained_variance"}``.
+
+        >>> emb.plot("words.png", limit=50)["explained_variance"]   # PC1, PC2
+        [0.0743..., 0.0608...]
+        """
+        from .inspect import plot_pca
+
+        if limit < 1:
+            raise ParameterError("{limit} must be at least 1 (got {value})", "limit", value=limit)
+        return plot_pca(os.fspath(path), self.vocab, self.table, limit)
 
 
 def _mean_into(out: np.ndarray, rows: np.ndarray, normalize: bool) -> int:

@@ -438,3 +438,143 @@ def encode_file_to_npy(
         if row != n_rows:
             raise EmbedcliError(f"{_names(path)}: the file changed while it was read; run again")
     return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown, "truncated": truncated, "longest": longest}
+
+
+#: what :func:`encode_to` writes: ``npy`` (int32), ``csv``, ``jsonl`` (a list of ids per line),
+#: ``json``/``print`` (one list of lists, like Keras' output)
+OUTPUT_FORMATS = ("npy", "csv", "jsonl", "json", "print")
+
+
+def encode_to(
+    vocab: Vocab,
+    output: str | os.PathLike | None,
+    texts,
+    *,
+    format: str = "npy",
+    maxlen: int | None = None,
+    padding: str = "pre",
+    truncating: str = "pre",
+    pad_value: int | None = None,
+    oov: str | None = None,
+    encoding_errors: str = "strict",
+    tmp_dir: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    dask: str | None = None,
+    parts: bool = False,
+) -> dict:
+    """Encode ``texts`` (phrases, or :class:`embedcli.sources.Files` / a path: their lines,
+    streamed) into padded rows written to ``output`` in ``format`` (see :data:`OUTPUT_FORMATS`;
+    ``"-"`` = stdout for the text formats). ``output=None`` keeps the rows: the summary gets
+    ``"sequences"`` (a list of lists). Returns ``{"rows", "maxlen", "unknown_tokens",
+    "truncated", "longest"}`` (the width is the longest phrase without ``maxlen``). A file with
+    ``maxlen`` goes straight into a memory-mapped ``.npy``; other inputs are spooled to an
+    unnamed temporary file first (``tmp_dir``), so memory does not grow with the input.
+
+    ``dask``: encode one file or URL on a Dask cluster (a scheduler address or ``local:N``) into
+    the same ``.npy``, or with ``parts`` into a directory (or URL) of ``.npy`` parts plus
+    ``index.json`` (:func:`embedcli.cluster.parts.load_parts`); the summary then has ``parts``."""
+    from .io import STDIO, atomic_write
+    from .sources import is_paths
+
+    check_pad_args(maxlen, padding, truncating)
+    if format not in OUTPUT_FORMATS:
+        raise ParameterError("unknown {format} {value!r} (use one of: {formats})", "format", value=format,
+                             formats=", ".join(OUTPUT_FORMATS))
+    if format == "npy" and output is not None and os.fspath(output) == STDIO:
+        raise ParameterError("{format} npy needs {output} FILE.npy (binary output is not printed)", "format", "output")
+    oov = oov or vocab.default_oov()
+    if pad_value is None:
+        pad_value = vocab.pad_id if vocab.pad_id is not None else 0
+    files = None
+    if is_paths(texts):
+        files = [os.fspath(texts)] if isinstance(texts, (str, os.PathLike)) else [os.fspath(t) for t in texts]
+    if parts and dask is None:
+        raise ParameterError("{parts} applies with {dask} (parts are written by the Dask workers)", "parts", "dask")
+    if dask is not None:
+        if not files or len(files) != 1 or files[0] == STDIO:
+            raise ParameterError("{dask} encodes one file or URL (not phrases, several files or stdin)", "dask")
+        if output is None or format != "npy":
+            raise ParameterError("{dask} writes {output} FILE.npy (or a directory of parts with {parts})", "dask",
+                                 "output", "parts")
+        from .cluster import connect
+        from .cluster.encode import encode_on_cluster
+
+        with connect(dask) as client:
+            return encode_on_cluster(client, files[0], os.fspath(output), vocab, maxlen, padding, truncating,
+                                     pad_value, oov, encoding_errors=encoding_errors, parts=parts, progress=progress)
+    if files and format == "npy" and maxlen is not None and STDIO not in files:
+        path = files if len(files) > 1 else files[0]
+        return encode_file_to_npy(path, output, vocab, maxlen, padding, truncating, pad_value, oov,
+                                  encoding_errors=encoding_errors, progress=progress)
+    if files:
+        spool = spool_file(files if len(files) > 1 else files[0], vocab, oov, encoding_errors=encoding_errors,
+                           progress=progress, tmp_dir=tmp_dir)
+    else:
+        spool = spool_lines([texts] if isinstance(texts, str) else texts, vocab, oov, progress=progress,
+                            tmp_dir=tmp_dir)
+    with spool:
+        width = maxlen if maxlen is not None else spool.longest
+        summary = {"rows": spool.n_rows, "maxlen": width, "unknown_tokens": spool.n_unknown,
+                   "truncated": spool.truncated(width), "longest": spool.longest}
+        blocks = spool.padded_blocks(width, padding, truncating, pad_value)
+        if output is None:
+            return {**summary, "sequences": [r for b in blocks for r in b.tolist()]}
+        output = os.fspath(output)
+        if format == "npy":
+            _write_npy_rows(output, spool.n_rows, width, blocks)
+        elif output != STDIO:
+            with atomic_write(output) as f:
+                write_text_rows(f, blocks, format)
+        else:
+            import io as _io
+            import sys
+
+            out = _io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=True) \
+                if hasattr(sys.stdout, "buffer") else sys.stdout
+            write_text_rows(out, blocks, format)
+            out.flush()
+            if out is not sys.stdout:
+                out.detach()
+    return summary
+
+
+def write_text_rows(f, blocks, fmt: str) -> None:
+    """Padded rows as text: ``csv``, ``jsonl``, or one JSON list of lists (``json``/``print``)."""
+    import csv
+    import json
+
+    if fmt == "csv":
+        writer = csv.writer(f, lineterminator="\n")
+        for block in blocks:
+            writer.writerows(block.tolist())
+    elif fmt == "jsonl":
+        for block in blocks:
+            for row in block.tolist():
+                f.write(json.dumps(row))
+                f.write("\n")
+    else:  # print / json: one list of lists, like Keras' output
+        f.write("[")
+        first = True
+        for block in blocks:
+            for row in block.tolist():
+                if not first:
+                    f.write(", ")
+                f.write(json.dumps(row))
+                first = False
+        f.write("]\n")
+
+
+def _write_npy_rows(output: str, n_rows: int, width: int, blocks) -> None:
+    """Write the rows through a memory map into a temporary file renamed into place."""
+    from numpy.lib.format import open_memmap
+
+    from .io import atomic_path
+
+    with atomic_path(output) as tmp:
+        arr = open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_rows, width))
+        row = 0
+        for block in blocks:
+            arr[row : row + len(block)] = block
+            row += len(block)
+        arr.flush()
+        del arr

@@ -65,7 +65,23 @@ def word_index(vocab: Vocab, word: str) -> int:
     return i
 
 
-@dataclass
+def compact_repr(obj) -> str:
+    """A dataclass on one line, arrays as ``dtype[shape]`` (``vector=float32[50]``): what a
+    notebook shows for the results of :class:`embedcli.Embeddings`' methods."""
+    import dataclasses
+
+    def show(v):
+        if isinstance(v, np.ndarray):
+            return f"{v.dtype}[{', '.join(map(str, v.shape))}]"
+        if isinstance(v, list) and len(v) > 6:
+            return "[" + ", ".join(map(repr, v[:5])) + f", ... ({len(v)} items)]"
+        return repr(v)
+
+    fields = ", ".join(f"{f.name}={show(getattr(obj, f.name))}" for f in dataclasses.fields(obj))
+    return f"{type(obj).__name__}({fields})"
+
+
+@dataclass(repr=False)
 class PhraseRow:
     position: int
     token: str
@@ -73,6 +89,8 @@ class PhraseRow:
     input: str | None  # the word of the phrase (None for padding)
     vector: np.ndarray
     subword_ngrams: int = 0  # > 0: a word outside the vocabulary, its vector the mean of this many n-gram rows
+
+    __repr__ = compact_repr
 
 
 def phrase_rows(
@@ -119,7 +137,7 @@ def phrase_rows(
     return rows
 
 
-@dataclass
+@dataclass(repr=False)
 class Explanation:
     word: str
     token: str
@@ -130,6 +148,9 @@ class Explanation:
     product: np.ndarray
     equal: bool
     max_abs_difference: float
+    ngram_rows: int = 0  # a model with subwords: the row is the mean of the word's own row and this many n-gram rows
+
+    __repr__ = compact_repr
 
 
 def explain(vocab: Vocab, table: np.ndarray, word: str) -> Explanation:

@@ -28,9 +28,15 @@ STRINGS = "the texts given"
 Texts = Union[str, "os.PathLike[str]", Iterable[str]]
 
 
+class Files(tuple):
+    """File paths given as strings (what the command line passes; ``"-"`` is stdin, an
+    :class:`embedcli.io.Source` a table's text column): ``Vocab.build(Files(["a.txt", "b.txt"]))``
+    reads the files, where a plain list of strings would be the texts themselves."""
+
+
 def is_paths(texts: object) -> bool:
-    """Whether ``texts`` names files (a path, or a list/tuple of ``PathLike`` objects)."""
-    if isinstance(texts, (str, os.PathLike)):
+    """Whether ``texts`` names files (a path, a list/tuple of ``PathLike`` objects, :class:`Files`)."""
+    if isinstance(texts, (str, os.PathLike, Files)):
         return True
     return isinstance(texts, (list, tuple)) and bool(texts) and all(isinstance(t, os.PathLike) for t in texts)
 
@@ -39,7 +45,10 @@ def is_paths(texts: object) -> bool:
 def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None) -> Iterator[list[str]]:
     """File paths holding ``texts`` (see the module docstring); temporary files live as long as
     the ``with`` block. A missing file or a non-string item is a :class:`ParameterError` naming
-    ``param``."""
+    ``param``. :class:`Files` are passed on as they are (the reader reports a missing one)."""
+    if isinstance(texts, Files):
+        yield list(texts)
+        return
     if is_paths(texts):
         paths = [os.fspath(texts)] if isinstance(texts, (str, os.PathLike)) else [os.fspath(t) for t in texts]
         for p in paths:

@@ -406,7 +406,7 @@ class SubwordVectors:
         return list(zip(grams, buckets.tolist()))
 
 
-@dataclass
+@dataclass(repr=False)
 class WordVector:
     word: str  # as asked
     token: str  # after the vocabulary's normalisation
@@ -416,6 +416,11 @@ class WordVector:
     @property
     def source(self) -> str:
         return "vocabulary" if self.index is not None else "subwords"
+
+    def __repr__(self) -> str:  # one line in a notebook: vector=float32[100]
+        from .inspect import compact_repr
+
+        return compact_repr(self)
 
 
 def word_vectors(model, words: Iterable[str]) -> list[WordVector]:
@@ -441,7 +446,7 @@ def word_vectors(model, words: Iterable[str]) -> list[WordVector]:
     return out
 
 
-@dataclass
+@dataclass(repr=False)
 class SubwordExplanation:
     """How a word outside the vocabulary gets its vector: the multi-hot vector of its n-gram
     buckets times the n-gram rows, divided by the number of n-grams (``--explain``)."""
@@ -454,6 +459,11 @@ class SubwordExplanation:
     product: np.ndarray  # counts @ ngram_rows / n, computed here
     equal: bool
     max_abs_difference: float
+
+    def __repr__(self) -> str:
+        from .inspect import compact_repr
+
+        return compact_repr(self)
 
 
 def explain_subwords(model, word: str) -> SubwordExplanation:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from . import __version__
-from .errors import FormatError, ParameterError
+from .errors import EmbedcliError, FormatError, ParameterError
 from .io import atomic_write, check_format_header, display_name, read_json_document
 from .text import TextSettings
 
@@ -63,6 +63,9 @@ class Vocab:
     min_count: int = 1
     max_size: int | None = None
     corpus_tokens: int = 0
+    #: distinct tokens of the corpus counted, before ``min_count``/``max_size`` (known after
+    #: :meth:`build` / :meth:`merge`; not saved: ``None`` for a loaded vocabulary)
+    distinct_words: int | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.index = {tok: i for i, tok in enumerate(self.tokens)}
@@ -81,12 +84,17 @@ class Vocab:
         keep_punct: bool = False,
         encoding_errors: str = "strict",
         workers: int = 1,
+        progress: Callable[[int], None] | None = None,
+        dask: str | None = None,
     ) -> "Vocab":
         """Count ``texts`` and build a vocabulary, exactly as ``embedcli vocab`` does.
 
         ``texts``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one line
         each; see :mod:`embedcli.sources`). ``specials`` puts ``<pad>`` = 0 and ``<unk>`` = 1
-        first; ``order`` is ``"appearance"`` (first appearance) or ``"frequency"``.
+        first; ``order`` is ``"appearance"`` (first appearance) or ``"frequency"``. ``workers``
+        processes count byte ranges of the files (same result for any number); ``progress(n)``
+        gets the bytes read; ``dask``: count on a Dask cluster instead (a scheduler address or
+        ``local:N``; files may be URLs; needs ``embedcli[dask]``).
 
         >>> Vocab.build(["Hope to see you soon", "Nice to see you again"]).tokens[:5]
         ['<pad>', '<unk>', 'hope', 'to', 'see']
@@ -95,10 +103,88 @@ class Vocab:
 
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
-            counts, total = count_tokens(paths, settings, encoding_errors=encoding_errors, workers=workers)
+            if dask is not None:
+                from .cluster import connect
+                from .cluster.count import count_tokens_on_cluster
+
+                with connect(dask) as client:
+                    counts, total = count_tokens_on_cluster(client, paths, settings, encoding_errors=encoding_errors,
+                                                            progress=progress)
+            else:
+                counts, total = count_tokens(paths, settings, encoding_errors=encoding_errors, workers=workers,
+                                             progress=progress)
         source = ", ".join(paths) if is_paths(texts) else "the texts"
-        return build_vocab(counts, total, settings, specials=specials, order=order, min_count=min_count,
-                           max_size=max_size, source=source)
+        if total == 0:
+            raise EmbedcliError(f"{source}: no words found (empty corpus?)")
+        vocab = build_vocab(counts, total, settings, specials=specials, order=order, min_count=min_count,
+                            max_size=max_size, source=source)
+        vocab.distinct_words = len(counts)
+        return vocab
+
+    @staticmethod
+    def count_shard(
+        texts,
+        *,
+        offset: int | None = None,
+        lower: bool = True,
+        keep_punct: bool = False,
+        encoding_errors: str = "strict",
+        workers: int = 1,
+        progress: Callable[[int], None] | None = None,
+        dask: str | None = None,
+    ):
+        """Mergeable counts of one shard of a corpus (``embedcli vocab --partial``): a
+        :class:`~embedcli.partial.PartialCounts` (tokens, counts, first positions, token total;
+        ``.save(path)``). Count the shards anywhere, then :meth:`merge` them in corpus order
+        (or give each an ``offset`` growing along the corpus); the result is the vocabulary of
+        the whole corpus counted at once. Arguments as :meth:`build`.
+
+        >>> parts = [Vocab.count_shard(["Hope to see you soon"]), Vocab.count_shard(["Nice to see you again"])]
+        >>> Vocab.merge(parts).tokens[:5]
+        ['<pad>', '<unk>', 'hope', 'to', 'see']
+        """
+        from .sources import text_files
+
+        settings = TextSettings(lower=lower, keep_punct=keep_punct)
+        with text_files(texts) as paths:
+            if dask is not None:
+                from .cluster import connect
+                from .cluster.count import count_partial_on_cluster
+
+                with connect(dask) as client:
+                    return count_partial_on_cluster(client, paths, settings, encoding_errors=encoding_errors,
+                                                    offset=offset, progress=progress)
+            from .pool import count_partial
+
+            return count_partial(paths, settings, encoding_errors=encoding_errors, workers=workers, offset=offset,
+                                 progress=progress)
+
+    @staticmethod
+    def merge_counts(parts: Sequence):
+        """The :class:`~embedcli.partial.PartialCounts` of consecutive shards (``embedcli vocab
+        merge --partial``, to merge in several steps). ``parts``: ``PartialCounts`` or paths of
+        saved ones."""
+        from .partial import PartialCounts, combine_partials
+
+        names = [os.fspath(p) if isinstance(p, (str, os.PathLike)) else f"part {k + 1}" for k, p in enumerate(parts)]
+        loaded = [p if isinstance(p, PartialCounts) else PartialCounts.load(p) for p in parts]
+        return combine_partials(loaded, names)
+
+    @classmethod
+    def merge(cls, parts: Sequence, *, specials: bool = True, order: str = "appearance", min_count: int = 1,
+              max_size: int | None = None) -> "Vocab":
+        """The vocabulary of shards counted apart (:meth:`count_shard`, ``embedcli vocab
+        --partial``), exactly as if the whole corpus had been counted at once (``embedcli vocab
+        merge``). ``parts``: ``PartialCounts`` or paths of saved ones, in corpus order."""
+        merged = cls.merge_counts(parts)
+        names = ", ".join(os.fspath(p) if isinstance(p, (str, os.PathLike)) else f"part {k + 1}"
+                          for k, p in enumerate(parts))
+        if merged.total == 0:
+            raise EmbedcliError(f"{names}: no words in any part (empty shards?)")
+        vocab = build_vocab(merged.counter(), merged.total, merged.settings, specials=specials, order=order,
+                            min_count=min_count, max_size=max_size, source=names)
+        vocab.distinct_words = len(merged.tokens)
+        return vocab
 
     def __getitem__(self, word: str) -> int:
         """The id of ``word``, normalised as the vocabulary's text was (``vocab["Hope"]`` is the id
@@ -129,6 +215,38 @@ class Vocab:
         value = self.pad_id if self.pad_id is not None else 0
         out = pad_sequences(seqs, maxlen=maxlen, padding=padding, truncating=truncating, value=value)
         return out[0] if single else out
+
+    def encode_to(self, output, texts, *, format: str = "npy", maxlen: int | None = None, padding: str = "pre",
+                  truncating: str = "pre", pad_value: int | None = None, oov: str | None = None,
+                  encoding_errors: str = "strict", tmp_dir: str | None = None,
+                  progress: Callable[[int], None] | None = None, dask: str | None = None,
+                  parts: bool = False) -> dict:
+        """:meth:`encode` for inputs of any size, written to ``output`` (``embedcli encode``):
+        ``format`` ``"npy"`` (int32, through a memory map), ``"csv"``, ``"jsonl"`` or ``"json"``;
+        ``"-"`` is stdout for the text formats. ``texts``: a file path (its lines, streamed;
+        compressed files and directories are read as they are), a list of ``pathlib.Path``, or
+        phrases. ``pad_value`` defaults to ``<pad>``'s id. Returns ``{"rows", "maxlen",
+        "unknown_tokens", "truncated", "longest"}``; with ``output=None`` also the rows
+        (``"sequences"``). ``dask``/``parts``: on a Dask cluster (see :func:`embedcli.encode.encode_to`).
+
+        >>> vocab.encode_to("ids.npy", "sample_data/phrases.txt", maxlen=8)["rows"]
+        20
+        """
+        from .encode import encode_to
+
+        return encode_to(self, output, texts, format=format, maxlen=maxlen, padding=padding, truncating=truncating,
+                         pad_value=pad_value, oov=oov, encoding_errors=encoding_errors, tmp_dir=tmp_dir,
+                         progress=progress, dask=dask, parts=parts)
+
+    def tokenize(self, phrase: str) -> list[str]:
+        """The tokens of ``phrase``, normalised and split as the vocabulary's text was.
+
+        >>> vocab.tokenize("Nice to see you, AGAIN!")
+        ['nice', 'to', 'see', 'you', 'again']
+        """
+        from .tokenizer import tokenize
+
+        return tokenize(phrase, self.settings)
 
     def decode(self, ids):
         """Tokens of ids joined by spaces, ``<pad>`` left out: one string for a sequence of ids,

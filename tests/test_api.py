@@ -157,3 +157,19 @@ def test_public_names_are_exported():
         assert name in dir(embedcli) and getattr(embedcli, name) is not None
     with pytest.raises(AttributeError):
         embedcli.Model
+
+
+def test_train_is_the_function_and_the_trainer_package_imports_normally():
+    import importlib.util
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    code = ("import embedcli.sgd.run as run, embedcli, inspect; from embedcli.sgd.trainer import Trainer; "
+            "assert inspect.isfunction(embedcli.train) and run.train_model and Trainer; "
+            "import embedcli.api; assert embedcli.train is embedcli.api.train; "
+            "assert not hasattr(embedcli, 'sgd') or inspect.ismodule(embedcli.sgd)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert importlib.util.find_spec("embedcli.train") is None  # no subpackage of that name any more

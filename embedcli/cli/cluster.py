@@ -1,4 +1,5 @@
-"""``--dask ADDRESS`` for vocab, encode and train: the option and the calls into :mod:`embedcli.cluster`.
+"""``--dask ADDRESS`` for vocab, encode and train: the option and the calls into :mod:`embedcli.cluster`
+(``vocab --dask`` passes the address to :meth:`embedcli.Vocab.build` / :meth:`~embedcli.Vocab.count_shard`).
 
 Importing this module does not import dask; :func:`embedcli.cluster.connect` does, when a
 command is actually given an address (or ``EMBEDCLI_DASK`` is set).
@@ -20,23 +21,6 @@ def dask_option(fn):
     )(fn)
 
 
-def count_tokens(dask_address, corpus, settings, *, encoding_errors, progress):
-    from ..cluster import connect
-    from ..cluster.count import count_tokens_on_cluster
-
-    with connect(dask_address) as client:
-        return count_tokens_on_cluster(client, corpus, settings, encoding_errors=encoding_errors, progress=progress)
-
-
-def count_partial(dask_address, corpus, settings, *, encoding_errors, offset, progress):
-    from ..cluster import connect
-    from ..cluster.count import count_partial_on_cluster
-
-    with connect(dask_address) as client:
-        return count_partial_on_cluster(client, corpus, settings, encoding_errors=encoding_errors, offset=offset,
-                                        progress=progress)
-
-
 def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, padding, truncating, pad_value,
            oov, show_tokens, encoding_errors, parts, as_json, quiet) -> None:
     """``embedcli encode --dask``: a file or URL into one .npy, or (``--parts``) a directory of parts."""
@@ -44,9 +28,8 @@ def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, p
 
     from ..errors import UsageError
     from ..io import STDIO, check_writable
+    from ..sources import Files
     from ..vocab import Vocab
-    from ..cluster import connect
-    from ..cluster.encode import encode_on_cluster
     from .common import out_console, progress_bar
 
     if phrases or show_tokens or not input_path or input_path == STDIO:
@@ -61,13 +44,10 @@ def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, p
     if not parts:
         check_writable(output)
     vocab = Vocab.load(vocab_path)
-    oov = oov or vocab.default_oov()
-    if pad_value is None:
-        pad_value = vocab.pad_id if vocab.pad_id is not None else 0
     with progress_bar("encoding", None, quiet=quiet, unit="lines") as advance:
-        with connect(dask_address) as client:
-            summary = encode_on_cluster(client, input_path, output, vocab, maxlen, padding, truncating, pad_value,
-                                        oov, encoding_errors=encoding_errors, parts=parts, progress=advance)
+        summary = vocab.encode_to(output, Files([input_path]), format="npy", maxlen=maxlen, padding=padding,
+                                  truncating=truncating, pad_value=pad_value, oov=oov,
+                                  encoding_errors=encoding_errors, progress=advance, dask=dask_address, parts=parts)
     if quiet:
         return
     summary = {"output": output, **summary, "format": "npy-parts" if parts else "npy"}

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io as _io
 import json
 import os
-import sys
 
 import click
-import numpy as np
-from numpy.lib.format import open_memmap
 from rich.table import Table
 
-from ..encode import PADDINGS, check_pad_args, encode_file_to_npy, spool_file, spool_lines
+from ..encode import PADDINGS, check_pad_args
 from ..errors import UsageError
-from ..io import STDIO, atomic_path, atomic_write, check_writable, iter_lines, resolve_inputs
+from ..io import STDIO, check_writable, iter_lines, resolve_inputs
+from ..sources import Files
 from ..vocab import Vocab
 from . import cluster as cluster_cli
 from . import main
@@ -37,30 +33,6 @@ def _format_for(output: str | None, fmt: str) -> str:
         raise UsageError(f"-o {output}: cannot tell the format from '{ext or 'no extension'}'; "
                          "use .npy, .csv, .jsonl, .json or --format")
     return mapping[ext]
-
-
-def _write_text_rows(f, blocks, fmt: str) -> None:
-    if fmt == "csv":
-        writer = None
-        for block in blocks:
-            if writer is None:
-                writer = csv.writer(f, lineterminator="\n")
-            writer.writerows(block.tolist())
-    elif fmt == "jsonl":
-        for block in blocks:
-            for row in block.tolist():
-                f.write(json.dumps(row))
-                f.write("\n")
-    else:  # print / json: one list of lists, like Keras' output
-        f.write("[")
-        first = True
-        for block in blocks:
-            for row in block.tolist():
-                if not first:
-                    f.write(", ")
-                f.write(json.dumps(row))
-                first = False
-        f.write("]\n")
 
 
 @main.command("encode")
@@ -131,63 +103,36 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
         check_writable(output)
     vocab = Vocab.load(vocab_path)
     oov = oov or vocab.default_oov()
-    if pad_value is None:
-        pad_value = vocab.pad_id if vocab.pad_id is not None else 0
-    source = phrases if phrases else iter_lines(input_path or STDIO, encoding_errors=encoding_errors)
-    if show_tokens:
-        source = list(source)  # shown phrase by phrase below, so read once
-
-    from_file = not phrases and not show_tokens
-    if from_file and fmt == "npy" and maxlen is not None and STDIO not in (input_paths or (STDIO,)):
-        # the fast path: blocks of lines padded straight into a memory-mapped .npy
-        with progress_bar("encoding", None, quiet=quiet, unit="lines") as adv:
-            summary = encode_file_to_npy(input_path, output, vocab, maxlen, padding, truncating, pad_value, oov,
-                                         encoding_errors=encoding_errors, progress=adv)
-        if not quiet:
-            summary = {"output": output, **summary, "format": fmt}
-            summary = {k: summary[k] for k in ("output", "rows", "maxlen", "format", "unknown_tokens",
-                                               "truncated", "longest")}
-            _report(summary, as_json)
-        return
-    with progress_bar("encoding", None, quiet=quiet or not output or output == STDIO, unit="lines") as adv:
-        if from_file:
-            spool = spool_file(input_path or STDIO, vocab, oov, encoding_errors=encoding_errors, progress=adv,
-                               tmp_dir=tmp_dir)
-        else:
-            spool = spool_lines(source, vocab, oov, progress=adv, tmp_dir=tmp_dir)
-    with spool:
-        width = maxlen if maxlen is not None else spool.longest
-        if show_tokens:
-            _show_tokens(source, vocab, oov)
-        if as_json and not output:
-            rows = [r for b in spool.padded_blocks(width, padding, truncating, pad_value) for r in b.tolist()]
-            click.echo(json.dumps({
-                "sequences": rows, "maxlen": width, "padding": padding, "truncating": truncating,
-                "pad_value": pad_value, "rows": spool.n_rows, "unknown_tokens": spool.n_unknown,
-                "truncated": spool.truncated(width), "longest": spool.longest,
-            }))
+    texts = phrases if phrases else Files(input_paths or (STDIO,))
+    if show_tokens:  # shown phrase by phrase, so read once
+        texts = list(phrases) if phrases else list(iter_lines(input_path or STDIO, encoding_errors=encoding_errors))
+        _show_tokens(texts, vocab, oov)
+        if not output and not as_json:
             return
-        blocks = spool.padded_blocks(width, padding, truncating, pad_value)
-        if fmt == "npy":
-            _write_npy(output, spool.n_rows, width, blocks)
-        elif output and output != STDIO:
-            with atomic_write(output) as f:
-                _write_text_rows(f, blocks, fmt)
-        else:
-            if show_tokens:
-                return
-            out = _io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=True) \
-                if hasattr(sys.stdout, "buffer") else sys.stdout
-            _write_text_rows(out, blocks, fmt)
-            out.flush()
-            if out is not sys.stdout:
-                out.detach()
-        truncated = spool.truncated(width)
-        if output and output != STDIO and not quiet:
-            _report({"output": output, "rows": spool.n_rows, "maxlen": width, "format": fmt,
-                     "unknown_tokens": spool.n_unknown, "truncated": truncated, "longest": spool.longest}, as_json)
-        elif truncated and not quiet:  # rows went to stdout: the note goes to stderr
-            err_console.print(_cut_note(truncated, spool.n_rows, width, spool.longest, truncating))
+    to_file = bool(output) and output != STDIO
+    fast = isinstance(texts, Files) and fmt == "npy" and maxlen is not None and STDIO not in texts
+    with progress_bar("encoding", None, quiet=quiet or not (to_file or fast), unit="lines") as adv:
+        summary = vocab.encode_to(output if output else (None if as_json else STDIO), texts,
+                                  format="print" if fmt == "print" else fmt, maxlen=maxlen, padding=padding,
+                                  truncating=truncating, pad_value=pad_value, oov=oov,
+                                  encoding_errors=encoding_errors, tmp_dir=tmp_dir, progress=adv)
+    if not output and as_json:
+        if pad_value is None:
+            pad_value = vocab.pad_id if vocab.pad_id is not None else 0
+        click.echo(json.dumps({
+            "sequences": summary["sequences"], "maxlen": summary["maxlen"], "padding": padding,
+            "truncating": truncating, "pad_value": pad_value, "rows": summary["rows"],
+            "unknown_tokens": summary["unknown_tokens"], "truncated": summary["truncated"],
+            "longest": summary["longest"],
+        }))
+        return
+    if to_file and not quiet:
+        _report({"output": output, "rows": summary["rows"], "maxlen": summary["maxlen"], "format": fmt,
+                 "unknown_tokens": summary["unknown_tokens"], "truncated": summary["truncated"],
+                 "longest": summary["longest"]}, as_json)
+    elif summary["truncated"] and not quiet:  # rows went to stdout: the note goes to stderr
+        err_console.print(_cut_note(summary["truncated"], summary["rows"], summary["maxlen"], summary["longest"],
+                                    truncating))
 
 
 def _cut_note(truncated: int, rows: int, maxlen: int, longest: int, truncating: str) -> str:
@@ -210,23 +155,9 @@ def _report(summary: dict, as_json: bool) -> None:
     out_console.print(line)
 
 
-def _write_npy(output: str, n_rows: int, width: int, blocks) -> None:
-    """Write the rows through a memory map into a temporary file renamed into place."""
-    with atomic_path(output) as tmp:
-        arr = open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_rows, width))
-        row = 0
-        for block in blocks:
-            arr[row : row + len(block)] = block
-            row += len(block)
-        arr.flush()
-        del arr
-
-
 def _show_tokens(source, vocab, oov) -> None:
-    from ..tokenizer import tokenize
-
     for n, phrase in enumerate(source, 1):
-        tokens = tokenize(phrase, vocab.settings)
+        tokens = vocab.tokenize(phrase)
         table = Table("position", "token", "index", title=f"phrase {n}: {phrase}", title_justify="left")
         for pos, tok in enumerate(tokens):
             idx = vocab.index.get(tok)

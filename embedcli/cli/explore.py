@@ -8,8 +8,8 @@ import click
 
 from ..errors import UsageError
 from ..explore import METHODS, TSNE_ITERATIONS, resolve_limit, write_explorer
+from ..api import load
 from ..io import STDIO, check_writable
-from ..model import Model
 from . import main
 from .common import (
     err_console,
@@ -57,7 +57,7 @@ def explore_command(model, output, limit, method, seed, as_json, quiet):
     if as_json and output == STDIO:
         raise UsageError("--json prints a summary on stdout, where -o - writes the page; use one")
     check_writable(output)
-    m = Model.load(model)
+    m = load(model)  # Embeddings, or a Classifier (its words coloured by the label they lean to)
     name = os.path.basename(os.path.normpath(model)) or model
     # progress: one step per word's neighbour list, then the t-SNE iterations
     total = min(n_words, len(m.vocab)) + (TSNE_ITERATIONS if method == "tsne" else 0)

@@ -57,7 +57,7 @@ def _neighbours_table(title: str, res: list[dict], precision: int = 4) -> Table:
 def _known(emb: Embeddings, words: tuple[str, ...], skipped: list[UnknownWordError]) -> list[str]:
     known = []
     for w in words:
-        if emb.model.subwords is not None:  # any word has a vector (its character n-grams)
+        if emb.subwords is not None:  # any word has a vector (its character n-grams)
             known.append(w)
             continue
         try:

@@ -8,12 +8,12 @@ import click
 import numpy as np
 from rich.table import Table
 
+from ..embeddings import Embeddings
 from ..encode import PADDINGS
 from ..errors import UsageError
+from ..export import EXPORT_FORMATS, json_vector
+from ..inspect import Explanation, abbreviate_onehot
 from ..io import STDIO, check_writable
-from ..model import Model
-from ..export import EXPORT_FORMATS, export, json_vector, table_json
-from ..inspect import abbreviate_onehot, explain, phrase_rows, plot_pca, row_order, word_token
 from . import main
 from .common import err_console, escape, flags_for, handle_errors, json_option, out_console, print_json, progress_bar, quiet_option
 
@@ -49,10 +49,6 @@ def _vec_text(vec: np.ndarray, precision: int, max_values: int = 8) -> str:
     if len(vec) > max_values:
         vals.append(f"… ({len(vec) - max_values} more)")
     return "[" + ", ".join(vals) + "]"
-
-
-def _load(model_path: str) -> Model:
-    return Model.load(model_path)
 
 
 @main.command("show-table")
@@ -119,13 +115,12 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
     if plot_path is not None:
         check_writable(plot_path)
 
-    m = _load(model)
-    vocab, table = m.vocab, m.table
-    title = f"Embedding({len(vocab)}, {m.dim})"
+    emb = Embeddings.load(model)
+    vocab, table = emb.vocab, emb.table
+    title = f"Embedding({len(vocab)}, {emb.dim})"
 
     if phrase is not None:
-        rows = phrase_rows(vocab, table, phrase, maxlen=maxlen, padding=padding, truncating=truncating,
-                           subwords=m.subwords)
+        rows = emb.phrase_lookup(phrase, maxlen=maxlen, padding=padding, truncating=truncating)
         if as_json:
             print_json([{"position": r.position, "token": r.token, "index": r.index, "input": r.input,
                          **({"source": "subwords", "ngrams": r.subword_ngrams} if r.subword_ngrams else {}),
@@ -137,7 +132,7 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         t.add_column("token", no_wrap=True)
         t.add_column("index", justify="right", style="bold", no_wrap=True)
         width = max([len(r.token) + (len(r.input) + 3 if r.input and r.input != r.token else 0) for r in rows] + [5])
-        cols = _add_value_columns(t, m.dim, precision, reserved=width + 20)
+        cols = _add_value_columns(t, emb.dim, precision, reserved=width + 20)
         for r in rows:
             label = r.token if r.input is None or r.input == r.token else f"{r.token} ({r.input})"
             if r.subword_ngrams:
@@ -152,13 +147,13 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
                                      + ", ".join(f"{r.input} ({r.subword_ngrams} n-grams)" for r in composed)))
         return
 
-    if explain_word is not None and m.subwords is not None and word_token(vocab, explain_word) not in vocab.index:
-        _explain_subwords(m, explain_word, precision, as_json)
-        return
     if explain_word is not None:
-        e = explain(vocab, table, explain_word)
+        e = emb.explain(explain_word)
+        if not isinstance(e, Explanation):  # a word outside the vocabulary of a model with subwords
+            _explain_subwords(e, emb.dim, precision, as_json)
+            return
         # with subwords the row itself is composed: the mean of the word's own row and its n-gram rows
-        composed = len(m.subwords.ngrams(e.token)) if m.subwords is not None and e.index not in vocab.special_ids() else 0
+        composed = e.ngram_rows
         if as_json:
             print_json({
                 "word": e.word, "token": e.token, "index": e.index, "vocab_size": e.vocab_size,
@@ -171,9 +166,9 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         out_console.print(f"[bold]{escape(e.token)}[/] has index [bold]{e.index}[/] in a vocabulary of {e.vocab_size}.")
         out_console.print(f"one-hot (length {e.vocab_size}, 1 at position {e.index}): "
                           f"{abbreviate_onehot(e.index, e.vocab_size)}", markup=False)
-        t = Table(title=f"one-hot × table ({e.vocab_size} × {m.dim}) vs row {e.index}", title_style="bold")
+        t = Table(title=f"one-hot × table ({e.vocab_size} × {emb.dim}) vs row {e.index}", title_style="bold")
         t.add_column("", no_wrap=True)
-        cols = _add_value_columns(t, m.dim, precision, reserved=20)
+        cols = _add_value_columns(t, emb.dim, precision, reserved=20)
         t.add_row(f"table[{e.index}]", *_cells(e.row, cols, precision))
         t.add_row("one-hot @ table", *_cells(e.product, cols, precision))
         out_console.print(t)
@@ -187,7 +182,7 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
 
     if plot_path is not None:
         with flags_for(path="--plot"):
-            info = plot_pca(plot_path, vocab, table, limit or 20)
+            info = emb.plot(plot_path, limit or 20)
         if as_json:
             print_json(info)
         elif not quiet:
@@ -197,27 +192,26 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         return
 
     if fmt != "table":
-        indices = None if limit is None else row_order(vocab, limit)
-        n = len(vocab) if indices is None else len(indices)
+        n = len(vocab) if limit is None else min(limit, len(vocab))
         with progress_bar(f"writing {fmt}", n, quiet=quiet or output == STDIO, unit="rows") as adv:
             with flags_for(path="-o"):
-                res = export(fmt, output, vocab, table, indices=indices, progress=adv, include_specials=include_specials)
+                res = emb.export(output, format=fmt, include_specials=include_specials, limit=limit, progress=adv)
         if as_json:
             print_json({"format": res.format, "files": res.paths, "rows": res.rows, "dim": res.dim})
         elif not quiet and output != STDIO:
             err_console.print(f"wrote {res.rows} × {res.dim} ({fmt}) to {escape(', '.join(res.paths))}")
         return
 
-    indices = row_order(vocab, limit or 20)
     if as_json:
-        print_json(table_json(vocab, table, indices))
+        print_json(emb.to_dict(limit or 20))
         return
+    indices = np.arange(min(limit or 20, len(vocab)))
     shown = f"rows {indices[0]}–{indices[-1]} of {len(vocab)}" if len(indices) else "no rows"
     t = Table(title=f"{title}: {shown}, float32", title_style="bold")
     t.add_column("index", justify="right", style="bold", no_wrap=True)
     t.add_column("token", no_wrap=True)
     width = max([len(vocab.tokens[i]) for i in indices.tolist()] + [5])
-    cols = _add_value_columns(t, m.dim, precision, reserved=width + len(str(len(vocab))) + 10)
+    cols = _add_value_columns(t, emb.dim, precision, reserved=width + len(str(len(vocab))) + 10)
     for i in indices.tolist():
         t.add_row(str(i), escape(vocab.tokens[i]), *_cells(table[i], cols, precision))
     out_console.print(t)
@@ -225,11 +219,8 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         err_console.print(f"showing {len(indices)} of {len(vocab)} rows; use --limit N for more")
 
 
-def _explain_subwords(m, word: str, precision: int, as_json: bool) -> None:
+def _explain_subwords(e, dim: int, precision: int, as_json: bool) -> None:
     """--explain for a word outside the vocabulary of a model with subwords."""
-    from ..subwords import explain_subwords
-
-    e = explain_subwords(m, word)
     if as_json:
         print_json({"word": e.word, "token": e.token, "index": None, "source": "subwords",
                     "ngrams": [{"ngram": g, "bucket": b} for g, b in e.ngrams], "buckets": len(e.counts),
@@ -240,9 +231,9 @@ def _explain_subwords(m, word: str, precision: int, as_json: bool) -> None:
     out_console.print(f"[bold]{escape(e.token)}[/] is not in the vocabulary: its vector is composed from its "
                       f"{n} character n-grams (mean of their rows among {len(e.counts):,} hash buckets).")
     out_console.print(escape("n-grams (bucket): " + ", ".join(f"{g} ({b})" for g, b in e.ngrams)), markup=False)
-    t = Table(title=f"n-gram counts × n-gram rows ({len(e.counts):,} × {m.dim}) / {n}", title_style="bold")
+    t = Table(title=f"n-gram counts × n-gram rows ({len(e.counts):,} × {dim}) / {n}", title_style="bold")
     t.add_column("", no_wrap=True)
-    cols = _add_value_columns(t, m.dim, precision, reserved=24)
+    cols = _add_value_columns(t, dim, precision, reserved=24)
     t.add_row("vector (subwords)", *_cells(e.vector, cols, precision))
     t.add_row("counts @ rows / n", *_cells(e.product, cols, precision))
     out_console.print(t)

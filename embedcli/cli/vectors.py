@@ -7,11 +7,10 @@ import sys
 import click
 import numpy as np
 
+from ..embeddings import Embeddings
 from ..errors import EmbedcliError, UsageError
 from ..export import fmt_value, json_vector
 from ..io import atomic_write, iter_lines
-from ..model import Model
-from ..subwords import word_vectors
 from . import main
 from .common import handle_errors, print_json
 
@@ -54,10 +53,10 @@ def vectors_command(model, words, input_path, fmt, output):
         asked += _read_words(input_path)
     if not asked:
         raise UsageError("give words as arguments or with -i FILE")
-    m = Model.load(model)
-    result = word_vectors(m, asked)
+    emb = Embeddings.load(model)
+    result = emb.word_vectors(asked)
     if fmt == "json":
-        doc = {"model": model, "dim": m.dim, "subwords": m.subwords is not None,
+        doc = {"model": model, "dim": emb.dim, "subwords": emb.subwords is not None,
                "vectors": [{"word": r.word, "token": r.token, "index": r.index, "source": r.source,
                             "vector": json_vector(r.vector)} for r in result]}
         if output == "-":
@@ -83,7 +82,7 @@ def vectors_command(model, words, input_path, fmt, output):
     for r in result:
         if not r.token or any(c.isspace() for c in r.token):
             raise EmbedcliError(f"{r.token!r} cannot be written in word2vec format; use --format json or npy")
-    lines = [f"{len(result)} {m.dim}\n"]
+    lines = [f"{len(result)} {emb.dim}\n"]
     lines += [r.token + " " + " ".join(fmt_value(v) for v in r.vector) + "\n" for r in result]
     if output == "-":
         sys.stdout.write("".join(lines))

@@ -8,11 +8,10 @@ import time
 import click
 from rich.table import Table
 
+from ..errors import UsageError
 from ..io import check_writable, input_size, resolve_inputs
-from ..text import TextSettings
-from ..vocab import ORDERS, build_vocab, count_tokens
-from ..errors import EmbedcliError, UsageError
-from . import cluster as cluster_cli
+from ..sources import Files
+from ..vocab import ORDERS, Vocab
 from . import main
 from .cluster import dask_option
 from .common import (
@@ -36,7 +35,7 @@ def vocab_summary(vocab, seconds: float, output: str, first: int = 10) -> dict:
         "size": len(vocab),
         "specials": vocab.specials,
         "corpus_tokens": vocab.corpus_tokens,
-        "distinct_words": None,
+        "distinct_words": vocab.distinct_words,
         "coverage": round(vocab.coverage(), 6),
         "order": vocab.order,
         "min_count": vocab.min_count,
@@ -147,46 +146,30 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} applies when merging (`embedcli vocab merge ... {flag}`), not with --partial")
     check_writable(output)
-    settings = TextSettings(lower=lower, keep_punct=keep_punct)
     corpus = resolve_inputs(corpus, input_format, text_column)  # tables are read as their text column
     sizes = [input_size(p) for p in corpus]
     total = sum(sizes) if all(s is not None for s in sizes) else None
     start = time.perf_counter()
+    counting = dict(lower=lower, keep_punct=keep_punct, encoding_errors=encoding_errors, workers=workers,
+                    dask=dask_address)
     if partial:
-        from ..pool import count_partial
-
         with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
-            if dask_address:
-                part = cluster_cli.count_partial(dask_address, corpus, settings, encoding_errors=encoding_errors,
-                                                 offset=offset, progress=advance)
-            else:
-                part = count_partial(corpus, settings, encoding_errors=encoding_errors, workers=workers,
-                                     offset=offset, progress=advance)
+            part = Vocab.count_shard(Files(corpus), offset=offset, progress=advance, **counting)
         _save_partial_report(part, output, start, as_json, quiet, lambda s: (
             f"partial counts of [bold]{s['distinct_words']:,}[/] distinct words "
             f"({s['total']:,} tokens) written to [cyan]{output}[/] in {s['seconds']:.2f}s; "
             "merge them with `embedcli vocab merge`"))
         return
     with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
-        if dask_address:
-            counts, n_tokens = cluster_cli.count_tokens(dask_address, corpus, settings,
-                                                        encoding_errors=encoding_errors, progress=advance)
-        else:
-            counts, n_tokens = count_tokens(corpus, settings, encoding_errors=encoding_errors, progress=advance,
-                                            workers=workers)
-    if n_tokens == 0:
-        raise EmbedcliError(f"{', '.join(corpus)}: no words found (empty corpus?)")
-    _build_save_report(counts, n_tokens, settings, ", ".join(corpus), output, start, as_json, quiet,
-                       specials=specials, order=order, min_count=min_count, max_size=max_size)
+        vocab = Vocab.build(Files(corpus), specials=specials, order=order, min_count=min_count, max_size=max_size,
+                            progress=advance, **counting)
+    _save_report(vocab, output, start, as_json, quiet)
 
 
-def _build_save_report(counts, n_tokens, settings, source, output, start, as_json, quiet, *, extra=None,
-                       **options) -> None:
-    """Build the vocabulary from counts, write it, print the summary (shared by vocab and merge)."""
-    vocab = build_vocab(counts, n_tokens, settings, source=source, **options)
+def _save_report(vocab, output, start, as_json, quiet, *, extra=None) -> None:
+    """Write the vocabulary, print the summary (shared by vocab and merge)."""
     vocab.save(output)
     summary = vocab_summary(vocab, time.perf_counter() - start, output)
-    summary["distinct_words"] = len(counts)
     summary.update(extra or {})
     if as_json:
         if output != "-":
@@ -242,8 +225,6 @@ def vocab_merge_command(parts, output, specials, order, min_count, max_size, par
       embedcli vocab merge p01.json p02.json -o vocab.json --min-count 5
       embedcli vocab merge p*.json --partial -o all.json      # merge in several steps
     """
-    from ..partial import PartialCounts, combine_partials
-
     positive_int("--min-count", min_count)
     positive_int("--max-size", max_size)
     if partial:
@@ -254,18 +235,14 @@ def vocab_merge_command(parts, output, specials, order, min_count, max_size, par
                 raise UsageError(f"{flag} does not apply with --partial (it is used by the final merge)")
     check_writable(output)
     start = time.perf_counter()
-    loaded = [PartialCounts.load(p) for p in parts]
-    merged = combine_partials(loaded, list(parts))
     if partial:
+        merged = Vocab.merge_counts(list(parts))
         _save_partial_report(merged, output, start, as_json, quiet, lambda s: (
             f"{len(parts)} parts merged: {s['distinct_words']:,} distinct words "
             f"({s['total']:,} tokens) written to [cyan]{output}[/]"), extra={"parts": len(parts)})
         return
-    if merged.total == 0:
-        raise EmbedcliError(f"{', '.join(parts)}: no words in any part (empty shards?)")
-    _build_save_report(merged.counter(), merged.total, merged.settings, ", ".join(parts), output, start,
-                       as_json, quiet, extra={"parts": len(parts)},
-                       specials=specials, order=order, min_count=min_count, max_size=max_size)
+    vocab = Vocab.merge(list(parts), specials=specials, order=order, min_count=min_count, max_size=max_size)
+    _save_report(vocab, output, start, as_json, quiet, extra={"parts": len(parts)})
 
 
 #: ``embedcli vocab CORPUS...`` counts (the default command); ``embedcli vocab merge PARTS...`` is a

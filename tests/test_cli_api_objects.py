@@ -1,0 +1,80 @@
+"""Each command renders what one method of the public objects returns: the files and the --json
+output of the command equal the method's result (the command adds nothing of its own)."""
+
+import json
+
+import numpy as np
+
+import embedcli
+from embedcli.cli import main
+from support.api import CORPUS, FAST
+
+PHRASES = ["Hope to see you soon, zzyzx", "Nice to see you again", "", "see you see you see you again and again"]
+
+
+def ok(runner, *args):
+    r = runner.invoke(main, [str(a) for a in args])
+    assert r.exit_code == 0, r.output + (r.stderr or "")
+    return r
+
+
+def test_vocab_commands_equal_vocab_build_and_merge(runner, tmp_path):
+    ok(runner, "vocab", CORPUS, "-o", tmp_path / "v.json", "--order", "frequency", "--min-count", "2", "-q")
+    embedcli.Vocab.build(CORPUS, order="frequency", min_count=2).save(tmp_path / "api.json")
+    assert (tmp_path / "v.json").read_bytes() == (tmp_path / "api.json").read_bytes()
+    r = ok(runner, "vocab", CORPUS, "-o", tmp_path / "v.json", "--json")
+    assert json.loads(r.stdout)["distinct_words"] == embedcli.Vocab.build(CORPUS).distinct_words
+    lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "a.txt").write_text("".join(lines[:40]), encoding="utf-8")
+    (tmp_path / "b.txt").write_text("".join(lines[40:]), encoding="utf-8")
+    for name in ("a", "b"):
+        ok(runner, "vocab", tmp_path / f"{name}.txt", "--partial", "-o", tmp_path / f"{name}.json", "-q")
+        embedcli.Vocab.count_shard(tmp_path / f"{name}.txt").save(tmp_path / f"api-{name}.json")
+        assert (tmp_path / f"{name}.json").read_bytes() == (tmp_path / f"api-{name}.json").read_bytes()
+    ok(runner, "vocab", "merge", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json", "-q")
+    embedcli.Vocab.merge([tmp_path / "a.json", tmp_path / "b.json"]).save(tmp_path / "api-m.json")
+    assert (tmp_path / "m.json").read_bytes() == (tmp_path / "api-m.json").read_bytes()
+    embedcli.Vocab.build(CORPUS).save(tmp_path / "whole.json")
+    assert (tmp_path / "m.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+
+
+def test_encode_equals_vocab_encode_to(runner, tmp_path):
+    (tmp_path / "p.txt").write_text("\n".join(PHRASES) + "\n", encoding="utf-8")
+    vocab = embedcli.Vocab.build(CORPUS)
+    vocab.save(tmp_path / "v.json")
+    for out, extra in (("ids.npy", ["--maxlen", "6"]), ("ids2.npy", []), ("ids.csv", ["--maxlen", "6", "--padding", "post"])):
+        r = ok(runner, "encode", "-v", tmp_path / "v.json", "-i", tmp_path / "p.txt", "-o", tmp_path / out, "--json",
+               *extra)
+        kw = {"maxlen": 6} if extra else {}
+        if "post" in extra:
+            kw["padding"] = "post"
+        summary = vocab.encode_to(tmp_path / f"api-{out}", tmp_path / "p.txt", format=out.split(".")[1], **kw)
+        assert (tmp_path / out).read_bytes() == (tmp_path / f"api-{out}").read_bytes()
+        assert json.loads(r.stdout) == {"output": str(tmp_path / out), **summary, "format": out.split(".")[1]}
+    r = ok(runner, "encode", "-v", tmp_path / "v.json", *PHRASES, "--maxlen", "5", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["sequences"] == vocab.encode(PHRASES, maxlen=5).tolist() == vocab.encode_to(None, PHRASES, maxlen=5)["sequences"]
+    r = ok(runner, "encode", "-v", tmp_path / "v.json", *PHRASES[:2], "--maxlen", "5")
+    assert json.loads(r.stdout) == vocab.encode(PHRASES[:2], maxlen=5).tolist()
+
+
+def test_show_table_and_vectors_render_the_embeddings_methods(runner, tmp_path):
+    emb = embedcli.train(CORPUS, workers=1, output=tmp_path / "m", **FAST)
+    model = tmp_path / "m"
+    r = ok(runner, "show-table", model, "--json", "-n", "5")
+    assert json.loads(r.stdout) == json.loads(json.dumps(emb.to_dict(limit=5)))
+    r = ok(runner, "show-table", model, "--phrase", "the zyzzx cat", "--maxlen", "4", "--json")
+    assert [(d["token"], d["index"], d["input"]) for d in json.loads(r.stdout)] == \
+        [(p.token, p.index, p.input) for p in emb.phrase_lookup("the zyzzx cat", maxlen=4)]
+    assert np.array_equal(np.array([d["vector"] for d in json.loads(r.stdout)], dtype=np.float32),
+                          emb.phrase_rows("the zyzzx cat", maxlen=4))
+    r = ok(runner, "show-table", model, "--explain", "Cat", "--json")
+    e = emb.explain("Cat")
+    assert {k: json.loads(r.stdout)[k] for k in ("token", "index", "equal")} == {"token": "cat", "index": e.index,
+                                                                                 "equal": True}
+    ok(runner, "show-table", model, "--format", "word2vec", "-o", tmp_path / "cli.txt", "-n", "30", "-q")
+    emb.export(tmp_path / "api.txt", limit=30)
+    assert (tmp_path / "cli.txt").read_bytes() == (tmp_path / "api.txt").read_bytes()
+    r = ok(runner, "vectors", model, "Cat", "dog", "--format", "json")
+    assert [(v["token"], v["index"]) for v in json.loads(r.stdout)["vectors"]] == \
+        [(v.token, v.index) for v in emb.word_vectors(["Cat", "dog"])]
