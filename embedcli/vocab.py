@@ -101,6 +101,7 @@ class Vocab:
         """
         from .sources import is_paths, text_files
 
+        check_build_args(order, min_count, max_size)  # before reading any text
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
             if dask is not None:
@@ -176,6 +177,7 @@ class Vocab:
         """The vocabulary of shards counted apart (:meth:`count_shard`, ``embedcli vocab
         --partial``), exactly as if the whole corpus had been counted at once (``embedcli vocab
         merge``). ``parts``: ``PartialCounts`` or paths of saved ones, in corpus order."""
+        check_build_args(order, min_count, max_size)
         merged = cls.merge_counts(parts)
         names = ", ".join(os.fspath(p) if isinstance(p, (str, os.PathLike)) else f"part {k + 1}"
                           for k, p in enumerate(parts))
@@ -396,6 +398,16 @@ class Vocab:
         return cls.from_dict(data, name)
 
 
+def check_build_args(order: str, min_count: int, max_size: int | None) -> None:
+    """The arguments of :func:`build_vocab`, checked before any counting."""
+    if order not in ORDERS:
+        raise ParameterError("unknown {order} {value!r} (use appearance or frequency)", "order", value=order)
+    if min_count < 1:
+        raise ParameterError("{min_count} must be at least 1 (got {value})", "min_count", value=min_count)
+    if max_size is not None and max_size < 1:
+        raise ParameterError("{max_size} must be at least 1 (got {value})", "max_size", value=max_size)
+
+
 def build_vocab(
     counts: Counter,
     corpus_tokens: int,
@@ -414,12 +426,7 @@ def build_vocab(
     in ``order``. With ``source`` (the corpus names, for the message), a ``min_count`` that
     leaves no word is an error.
     """
-    if order not in ORDERS:
-        raise ParameterError("unknown {order} {value!r} (use appearance or frequency)", "order", value=order)
-    if min_count < 1:
-        raise ParameterError("{min_count} must be at least 1 (got {value})", "min_count", value=min_count)
-    if max_size is not None and max_size < 1:
-        raise ParameterError("{max_size} must be at least 1 (got {value})", "max_size", value=max_size)
+    check_build_args(order, min_count, max_size)
     special_tokens = {PAD, UNK} if specials else set()
     items = [(t, c) for t, c in counts.items() if c >= min_count and t not in special_tokens]
     by_freq = sorted(items, key=lambda tc: -tc[1])  # stable: ties keep first appearance

@@ -41,6 +41,14 @@ def test_shards_counted_apart_merge_into_the_vocabulary_of_the_whole(tmp_path):
     assert both.total == whole.corpus_tokens and len(both.tokens) == whole.distinct_words
 
 
+def test_build_and_merge_check_their_arguments_before_reading(tmp_path):
+    missing = Files([str(tmp_path / "missing.txt")])
+    with pytest.raises(ParameterError, match=r"^min_count must be at least 1 \(got 0\)$"):
+        embedcli.Vocab.build(missing, min_count=0)
+    with pytest.raises(ParameterError, match=r"^unknown order 'alphabetical'"):
+        embedcli.Vocab.merge([tmp_path / "missing.json"], order="alphabetical")
+
+
 def test_build_refuses_text_without_words(tmp_path):
     with pytest.raises(EmbedcliError, match=r"^the texts: no words found"):
         embedcli.Vocab.build(["...", "!!"])

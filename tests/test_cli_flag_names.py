@@ -38,6 +38,8 @@ def test_each_library_parameter_is_shown_as_the_commands_flag(runner, files):
          2, "Error: --text-column and --label-column are for csv, tsv and jsonl inputs"),
         (["explore", model, "-o", str(tmp / "m.html"), "--method", "tsne", "--limit", "3000"], 2,
          "(got --limit 3000); use --method pca for more"),
+        (["vocab", str(tmp / "upper.txt"), "-o", str(tmp / "v.json"), "--min-count", "0"], 2,
+         "Error: --min-count must be at least 1 (got 0)"),
         (["vocab", str(tmp / "upper.txt"), "-o", str(tmp / "v.json"), "--dask", "local:none"], 2,
          "Error: --dask local:none: expected local or local:N"),
     ]

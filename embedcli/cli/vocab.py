@@ -133,8 +133,6 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
       embedcli vocab s3://corpus/books/*.txt --dask tcp://10.0.0.5:8786 -o vocab.json
       embedcli vocab big.txt --dask local:4 -o vocab.json
     """
-    positive_int("--min-count", min_count)
-    positive_int("--max-size", max_size)
     positive_int("--workers", workers)
     workers = workers or default_workers()
     if offset is not None and not partial:
@@ -225,8 +223,6 @@ def vocab_merge_command(parts, output, specials, order, min_count, max_size, par
       embedcli vocab merge p01.json p02.json -o vocab.json --min-count 5
       embedcli vocab merge p*.json --partial -o all.json      # merge in several steps
     """
-    positive_int("--min-count", min_count)
-    positive_int("--max-size", max_size)
     if partial:
         ctx = click.get_current_context()
         for name in ("specials", "order", "min_count", "max_size"):
