@@ -72,7 +72,7 @@ class SubwordSpec:
 _SPEC = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
 
-def parse_range(value: Any, source: str = "--subwords") -> tuple[int, int] | None:
+def parse_range(value: Any, source: str = "subwords") -> tuple[int, int] | None:
     """``"3-6"`` -> (3, 6); ``0`` / ``"0"`` / ``None`` -> None (no subwords). ``"4"`` = ``"4-4"``."""
     if value is None or isinstance(value, bool):
         if value is None:
