@@ -13,7 +13,7 @@ from . import config as cfg
 from .embeddings import Embeddings
 from .errors import ParameterError
 from .model import Model
-from .sources import Texts, is_paths, text_files
+from .sources import Texts, is_paths, resolve_tables, text_files
 from .vocab import Vocab
 
 CLASSIFY = "classify"
@@ -53,6 +53,27 @@ def run_training(
                        make_parent=make_parent, init_progress=init_progress)
 
 
+def dry_run(settings: cfg.TrainSettings, *, corpus_progress: Callable[[int], None] | None = None) -> dict:
+    """What a run with ``settings`` would cost (``embedcli train --dry-run``): the vocabulary and
+    table sizes, the training words, and the time estimated from a short calibration run. Nothing
+    is trained or written."""
+    from .sgd.run import dry_run as estimate
+
+    return estimate(settings, corpus_progress=corpus_progress)
+
+
+def resume(model_dir: str | os.PathLike, settings: cfg.TrainSettings, *,
+           callback: Callable[[dict], None] | None = None, corpus_progress: Callable[[int], None] | None = None):
+    """Continue the training of a checkpointed model directory (``embedcli train --resume``) with
+    its saved ``settings``; the table is the one an uninterrupted run gives."""
+    if settings.objective == CLASSIFY:
+        raise ParameterError("{resume} is not available with {objective} classify (a classifier trains in one go)",
+                             "resume", "objective")
+    from .sgd.run import resume_model
+
+    return resume_model(os.fspath(model_dir), settings, callback=callback, corpus_progress=corpus_progress)
+
+
 def train(
     corpus: Texts,
     objective: str = "skipgram",
@@ -69,6 +90,8 @@ def train(
     seed: int | None = None,
     workers: int | None = None,
     batch_words: int | None = None,
+    round_batches: int | None = None,
+    order: str | None = None,
     word_ngrams: int | None = None,
     subwords: int | str | None = None,
     buckets: int | None = None,
@@ -79,6 +102,9 @@ def train(
     lower: bool | None = None,
     keep_punct: bool | None = None,
     encoding_errors: str | None = None,
+    input_format: str | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
     checkpoint_every: int | None = None,
     output: str | os.PathLike | None = None,
     tmp_dir: str | os.PathLike | None = None,
@@ -98,14 +124,18 @@ def train(
     ``epoch``, ``words``, ``loss``, ``lr`` ...). ``tmp_dir``: where temporary files go (the strings
     of ``corpus``, the corpus ids). ``subwords="3-6"``: character n-grams of 3 to 6 characters in
     ``buckets`` hash rows (default: the vocabulary's distinct n-grams), so that any word gets a
-    vector (see :mod:`embedcli.subwords`). A bad value raises
+    vector (see :mod:`embedcli.subwords`). Files ending in .csv, .tsv or .jsonl (or any file,
+    with ``input_format``) are tables, read as their ``text_column`` (and for a classifier their
+    ``label_column``), as ``embedcli train`` reads them. A bad value raises
     :class:`~embedcli.errors.ParameterError` naming the parameter.
     """
     vocab_obj = vocab if isinstance(vocab, Vocab) else None
     overrides = {
         "objective": objective, "dim": dim, "window": window, "negative": negative, "sample": sample,
         "epochs": epochs, "lr": lr, "min_lr": min_lr, "min_count": min_count, "max_size": max_size,
-        "seed": seed, "workers": workers, "batch_words": batch_words, "word_ngrams": word_ngrams,
+        "seed": seed, "workers": workers, "batch_words": batch_words, "round_batches": round_batches,
+        "order": order, "input_format": input_format, "text_column": text_column, "label_column": label_column,
+        "word_ngrams": word_ngrams,
         "subwords": subwords, "buckets": buckets, "label_prefix": label_prefix,
         "vocab": None if vocab is None or vocab_obj is not None else os.fspath(vocab),
         "init": None if init is None else os.fspath(init), "freeze": freeze, "lower": lower,
@@ -121,6 +151,8 @@ def train(
     if vocab_obj is not None and settings.objective == CLASSIFY:
         raise ParameterError("{vocab} is not used by the classifier (it builds its own)", "vocab")
     with text_files(corpus, "corpus", tmp_dir=settings.tmp_dir) as paths:
+        paths = resolve_tables(corpus, paths, settings.input_format, settings.text_column, settings.label_column,
+                               settings.label_prefix)
         run = settings.replace(corpus=paths, output=settings.output if from_files else None)
         if settings.objective == CLASSIFY:
             result = run_training(run, callback=progress)

@@ -248,6 +248,11 @@ def validate(s: TrainSettings) -> None:
     need(s.round_batches is None or s.round_batches >= 1, "round_batches", "must be at least 1")
     need(s.word_ngrams >= 1, "word_ngrams", "must be at least 1")
     need(s.buckets is None or 1 <= s.buckets <= 2**31 - 2, "buckets", "must be between 1 and 2**31 - 2")
+    if s.objective == "classify" and s.order != "appearance":
+        raise ParameterError("{order} frequency is not available with {objective} classify (its vocabulary is in "
+                             "order of first appearance, as fastText's)", "order", "objective")
+    if s.label_column is not None and s.objective != "classify":
+        raise ParameterError("{label_column} is for {objective} classify", "label_column", "objective")
     need(s.checkpoint_every >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
     need(s.seed >= 0, "seed", "must be a non-negative integer")
     for key in ("lr", "min_lr", "sample"):

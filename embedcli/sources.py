@@ -31,7 +31,8 @@ Texts = Union[str, "os.PathLike[str]", Iterable[str]]
 class Files(tuple):
     """File paths given as strings (what the command line passes; ``"-"`` is stdin, an
     :class:`embedcli.io.Source` a table's text column): ``Vocab.build(Files(["a.txt", "b.txt"]))``
-    reads the files, where a plain list of strings would be the texts themselves."""
+    reads the files, where a plain list of strings would be the texts themselves. They are taken
+    as they are: the command line has resolved directories and tables already."""
 
 
 def is_paths(texts: object) -> bool:
@@ -81,3 +82,20 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
 def _renamed(exc: EmbedcliError, path: str) -> EmbedcliError:
     """The same error with the temporary file's path replaced by :data:`STRINGS`."""
     return exc.with_values(lambda text: text.replace(path, STRINGS))
+
+
+def resolve_tables(texts: Texts, paths: list[str], input_format: str = "auto", text_column: str | None = None,
+                   label_column: str | None = None, label_prefix: str = "__label__") -> list[str]:
+    """The ``paths`` of :func:`text_files`, with tables read as the command line reads them: a
+    file given by path (not :class:`Files`, which the command line has resolved already) ending in
+    .csv, .tsv or .jsonl, or any file with ``input_format``, becomes its ``text_column`` (see
+    :func:`embedcli.io.resolve_inputs`; directories give their files). Strings stay text."""
+    if not is_paths(texts) or isinstance(texts, Files):
+        if not is_paths(texts) and (input_format not in (None, "auto", "text") or text_column is not None
+                                    or label_column is not None):
+            raise ParameterError("{input_format}, {text_column} and {label_column} are for table files, not strings",
+                                 "input_format", "text_column", "label_column")
+        return paths
+    from .io import resolve_inputs
+
+    return resolve_inputs(paths, input_format or "auto", text_column, label_column, label_prefix)

@@ -84,6 +84,8 @@ class Vocab:
         keep_punct: bool = False,
         encoding_errors: str = "strict",
         workers: int = 1,
+        input_format: str = "auto",
+        text_column: str | None = None,
         progress: Callable[[int], None] | None = None,
         dask: str | None = None,
     ) -> "Vocab":
@@ -92,18 +94,21 @@ class Vocab:
         ``texts``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one line
         each; see :mod:`embedcli.sources`). ``specials`` puts ``<pad>`` = 0 and ``<unk>`` = 1
         first; ``order`` is ``"appearance"`` (first appearance) or ``"frequency"``. ``workers``
-        processes count byte ranges of the files (same result for any number); ``progress(n)``
-        gets the bytes read; ``dask``: count on a Dask cluster instead (a scheduler address or
-        ``local:N``; files may be URLs; needs ``embedcli[dask]``).
+        processes count byte ranges of the files (same result for any number); a .csv, .tsv or
+        .jsonl file (any file with ``input_format``) is a table read as its ``text_column``;
+        ``progress(n)`` gets the bytes read; ``dask``: count on a Dask cluster instead (a
+        scheduler address or ``local:N``; files may be URLs; needs ``embedcli[dask]``).
 
         >>> Vocab.build(["Hope to see you soon", "Nice to see you again"]).tokens[:5]
         ['<pad>', '<unk>', 'hope', 'to', 'see']
         """
-        from .sources import is_paths, text_files
+        from .sources import is_paths, resolve_tables, text_files
 
         check_build_args(order, min_count, max_size)  # before reading any text
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
+            if dask is None:  # a Dask cluster reads URLs as text
+                paths = resolve_tables(texts, paths, input_format, text_column)
             if dask is not None:
                 from .cluster import connect
                 from .cluster.count import count_tokens_on_cluster
@@ -131,6 +136,8 @@ class Vocab:
         keep_punct: bool = False,
         encoding_errors: str = "strict",
         workers: int = 1,
+        input_format: str = "auto",
+        text_column: str | None = None,
         progress: Callable[[int], None] | None = None,
         dask: str | None = None,
     ):
@@ -144,10 +151,12 @@ class Vocab:
         >>> Vocab.merge(parts).tokens[:5]
         ['<pad>', '<unk>', 'hope', 'to', 'see']
         """
-        from .sources import text_files
+        from .sources import resolve_tables, text_files
 
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
+            if dask is None:
+                paths = resolve_tables(texts, paths, input_format, text_column)
             if dask is not None:
                 from .cluster import connect
                 from .cluster.count import count_partial_on_cluster

@@ -149,3 +149,17 @@ def test_subword_models_compose_unknown_words_everywhere(tmp_path):
     assert e.token == "catsy" and e.equal and "\n" not in repr(e)
     assert sub.explain("cat").ngram_rows == len(sub.subwords.ngrams("cat")) > 0
     assert [v.source for v in sub.word_vectors(["cat", "catsy"])] == ["vocabulary", "subwords"]
+
+
+def test_table_options_are_for_files_and_objective_checks_name_parameters():
+    with pytest.raises(ParameterError, match=r"^input_format, text_column and label_column are for table files"):
+        embedcli.Vocab.build(["a b"], text_column="body")
+    with pytest.raises(ParameterError, match=r"^label_column is for objective classify$"):
+        embedcli.train(["a b"], label_column="label")
+    with pytest.raises(ParameterError, match=r"^order frequency is not available with objective classify"):
+        embedcli.train(["__label__x a b"], objective="classify", order="frequency")
+    from embedcli import api, config
+
+    with pytest.raises(ParameterError, match=r"^resume is not available with objective classify") as exc:
+        api.resume("nowhere", config.TrainSettings(objective="classify"))
+    assert exc.value.cli_message({"resume": "--resume"}).startswith("--resume is not available with --objective")

@@ -78,3 +78,23 @@ def test_show_table_and_vectors_render_the_embeddings_methods(runner, tmp_path):
     r = ok(runner, "vectors", model, "Cat", "dog", "--format", "json")
     assert [(v["token"], v["index"]) for v in json.loads(r.stdout)["vectors"]] == \
         [(v.token, v.index) for v in emb.word_vectors(["Cat", "dog"])]
+
+
+def test_tables_are_read_as_their_text_column_by_the_library_too(runner, tmp_path):
+    rows = [("1", "news", "Storm closes the railway line"), ("2", "clickbait", "You will not believe this cat"),
+            ("3", "news", "The railway line opens again")] * 30
+    (tmp_path / "d.tsv").write_text("id\tlabel\tbody\n" + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    ok(runner, "vocab", tmp_path / "d.tsv", "--text-column", "body", "-o", tmp_path / "v.json", "-q")
+    embedcli.Vocab.build(tmp_path / "d.tsv", text_column="body").save(tmp_path / "api.json")
+    assert (tmp_path / "v.json").read_bytes() == (tmp_path / "api.json").read_bytes()
+    assert "railway" in embedcli.Vocab.load(tmp_path / "v.json") and "body" not in embedcli.Vocab.load(tmp_path / "v.json")
+    ok(runner, "train", tmp_path / "d.tsv", "--text-column", "body", "-o", tmp_path / "m", "--dim", "8", "--epochs", "1",
+       "--min-count", "1", "--workers", "1", "-q")
+    emb = embedcli.train(tmp_path / "d.tsv", text_column="body", dim=8, epochs=1, min_count=1, workers=1)
+    assert np.load(tmp_path / "m" / "table.npy").tobytes() == emb.table.tobytes()
+    ok(runner, "train", tmp_path / "d.tsv", "--objective", "classify", "--text-column", "body", "--label-column", "label",
+       "-o", tmp_path / "c", "--epochs", "2", "--workers", "1", "-q")
+    clf = embedcli.train(tmp_path / "d.tsv", objective="classify", text_column="body", label_column="label", epochs=2,
+                         workers=1)
+    assert np.load(tmp_path / "c" / "table.npy").tobytes() == clf.model.table.tobytes()
+    assert sorted(clf.labels) == ["__label__clickbait", "__label__news"]

@@ -390,8 +390,6 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
         settings = cfg.merge(file_settings, overrides)
     cfg.validate(settings)
     settings = settings.replace(tmp_dir=tmp_dir)
-    if settings.label_column is not None and settings.objective != "classify":
-        raise UsageError("--label-column is for --objective classify")
     if settings.corpus:  # tables (csv, tsv, jsonl) are read as their text (and label) column
         settings = settings.replace(corpus=resolve_inputs(settings.corpus, settings.input_format, settings.text_column,
                                                           settings.label_column, settings.label_prefix))
@@ -404,16 +402,10 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
     sizes = [input_size(p) for p in settings.corpus]
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
 
-    if settings.objective == "classify" and resume_dir is not None:
-        raise UsageError("--resume is not available with --objective classify (a classifier trains in one go)")
-    if settings.objective == "classify" and settings.order != "appearance":
-        raise UsageError("--order frequency is not available with --objective classify (its vocabulary is in "
-                         "order of first appearance, as fastText's)")
     if settings.objective == "classify" and dask_address:
         raise UsageError("--dask is not available with --objective classify")
 
-    from ..api import run_training
-    from ..sgd.run import dry_run as do_dry_run, resume_model
+    from ..api import dry_run as do_dry_run, resume, run_training
 
     if dry_run and dask_address:
         raise UsageError("--dry-run estimates a run on this machine; drop --dask")
@@ -433,7 +425,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
         if dask_address:
             result = cluster_cli.train(dask_address, settings, resume_dir, bar, make_parent=use_default and not output)
         elif resume_dir is not None:
-            result = resume_model(resume_dir, settings, callback=bar, corpus_progress=bar.read)
+            result = resume(resume_dir, settings, callback=bar, corpus_progress=bar.read)
         else:
             # the default config's models/default may not exist yet in a fresh checkout
             result = run_training(settings, callback=bar, corpus_progress=bar.read,
