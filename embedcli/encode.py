@@ -457,6 +457,8 @@ def encode_to(
     pad_value: int | None = None,
     oov: str | None = None,
     encoding_errors: str = "strict",
+    input_format: str = "auto",
+    text_column: str | None = None,
     tmp_dir: str | None = None,
     progress: Callable[[int], None] | None = None,
     dask: str | None = None,
@@ -468,13 +470,14 @@ def encode_to(
     ``"sequences"`` (a list of lists). Returns ``{"rows", "maxlen", "unknown_tokens",
     "truncated", "longest"}`` (the width is the longest phrase without ``maxlen``). A file with
     ``maxlen`` goes straight into a memory-mapped ``.npy``; other inputs are spooled to an
-    unnamed temporary file first (``tmp_dir``), so memory does not grow with the input.
+    unnamed temporary file first (``tmp_dir``), so memory does not grow with the input. A .csv,
+    .tsv or .jsonl path (any file with ``input_format``) is read as its ``text_column``.
 
-    ``dask``: encode one file or URL on a Dask cluster (a scheduler address or ``local:N``) into
+    ``dask``: encode files or URLs on a Dask cluster (a scheduler address or ``local:N``) into
     the same ``.npy``, or with ``parts`` into a directory (or URL) of ``.npy`` parts plus
     ``index.json`` (:func:`embedcli.cluster.parts.load_parts`); the summary then has ``parts``."""
     from .io import STDIO, atomic_write
-    from .sources import is_paths
+    from .sources import is_paths, resolve_tables
 
     check_pad_args(maxlen, padding, truncating)
     if format not in OUTPUT_FORMATS:
@@ -488,11 +491,12 @@ def encode_to(
     files = None
     if is_paths(texts):
         files = [os.fspath(texts)] if isinstance(texts, (str, os.PathLike)) else [os.fspath(t) for t in texts]
+        files = resolve_tables(texts, files, input_format, text_column)
     if parts and dask is None:
         raise ParameterError("{parts} applies with {dask} (parts are written by the Dask workers)", "parts", "dask")
     if dask is not None:
-        if not files or len(files) != 1 or files[0] == STDIO:
-            raise ParameterError("{dask} encodes one file or URL (not phrases, several files or stdin)", "dask")
+        if not files or STDIO in files:
+            raise ParameterError("{dask} encodes files or URLs (not phrases or stdin)", "dask")
         if output is None or format != "npy":
             raise ParameterError("{dask} writes {output} FILE.npy (or a directory of parts with {parts})", "dask",
                                  "output", "parts")
@@ -500,7 +504,8 @@ def encode_to(
         from .cluster.encode import encode_on_cluster
 
         with connect(dask) as client:
-            return encode_on_cluster(client, files[0], os.fspath(output), vocab, maxlen, padding, truncating,
+            return encode_on_cluster(client, files if len(files) > 1 else files[0], os.fspath(output), vocab, maxlen,
+                                     padding, truncating,
                                      pad_value, oov, encoding_errors=encoding_errors, parts=parts, progress=progress)
     if files and format == "npy" and maxlen is not None and STDIO not in files:
         path = files if len(files) > 1 else files[0]

@@ -107,8 +107,7 @@ class Vocab:
         check_build_args(order, min_count, max_size)  # before reading any text
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
-            if dask is None:  # a Dask cluster reads URLs as text
-                paths = resolve_tables(texts, paths, input_format, text_column)
+            paths = resolve_tables(texts, paths, input_format, text_column)
             if dask is not None:
                 from .cluster import connect
                 from .cluster.count import count_tokens_on_cluster
@@ -155,8 +154,7 @@ class Vocab:
 
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
-            if dask is None:
-                paths = resolve_tables(texts, paths, input_format, text_column)
+            paths = resolve_tables(texts, paths, input_format, text_column)
             if dask is not None:
                 from .cluster import connect
                 from .cluster.count import count_partial_on_cluster
@@ -229,9 +227,9 @@ class Vocab:
 
     def encode_to(self, output, texts, *, format: str = "npy", maxlen: int | None = None, padding: str = "pre",
                   truncating: str = "pre", pad_value: int | None = None, oov: str | None = None,
-                  encoding_errors: str = "strict", tmp_dir: str | None = None,
-                  progress: Callable[[int], None] | None = None, dask: str | None = None,
-                  parts: bool = False) -> dict:
+                  encoding_errors: str = "strict", input_format: str = "auto", text_column: str | None = None,
+                  tmp_dir: str | None = None, progress: Callable[[int], None] | None = None,
+                  dask: str | None = None, parts: bool = False) -> dict:
         """:meth:`encode` for inputs of any size, written to ``output`` (``embedcli encode``):
         ``format`` ``"npy"`` (int32, through a memory map), ``"csv"``, ``"jsonl"`` or ``"json"``;
         ``"-"`` is stdout for the text formats. ``texts``: a file path (its lines, streamed;
@@ -246,8 +244,8 @@ class Vocab:
         from .encode import encode_to
 
         return encode_to(self, output, texts, format=format, maxlen=maxlen, padding=padding, truncating=truncating,
-                         pad_value=pad_value, oov=oov, encoding_errors=encoding_errors, tmp_dir=tmp_dir,
-                         progress=progress, dask=dask, parts=parts)
+                         pad_value=pad_value, oov=oov, encoding_errors=encoding_errors, input_format=input_format,
+                         text_column=text_column, tmp_dir=tmp_dir, progress=progress, dask=dask, parts=parts)
 
     def tokenize(self, phrase: str) -> list[str]:
         """The tokens of ``phrase``, normalised and split as the vocabulary's text was.

@@ -98,3 +98,14 @@ def test_tables_are_read_as_their_text_column_by_the_library_too(runner, tmp_pat
                          workers=1)
     assert np.load(tmp_path / "c" / "table.npy").tobytes() == clf.model.table.tobytes()
     assert sorted(clf.labels) == ["__label__clickbait", "__label__news"]
+
+
+def test_encode_of_a_table_equals_encode_to_of_its_path(runner, tmp_path):
+    (tmp_path / "d.csv").write_text("id,body\n1,Hope to see you soon\n2,zzyzx again\n", encoding="utf-8")
+    vocab = embedcli.Vocab.build(CORPUS)
+    vocab.save(tmp_path / "v.json")
+    ok(runner, "encode", "-v", tmp_path / "v.json", "-i", tmp_path / "d.csv", "--text-column", "body", "--maxlen", "4",
+       "-o", tmp_path / "cli.npy", "-q")
+    vocab.encode_to(tmp_path / "api.npy", tmp_path / "d.csv", text_column="body", maxlen=4)
+    assert (tmp_path / "cli.npy").read_bytes() == (tmp_path / "api.npy").read_bytes()
+    assert np.array_equal(np.load(tmp_path / "api.npy"), vocab.encode(["Hope to see you soon", "zzyzx again"], maxlen=4))

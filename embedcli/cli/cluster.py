@@ -45,7 +45,7 @@ def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, p
         check_writable(output)
     vocab = Vocab.load(vocab_path)
     with progress_bar("encoding", None, quiet=quiet, unit="lines") as advance:
-        summary = vocab.encode_to(output, Files([input_path]), format="npy", maxlen=maxlen, padding=padding,
+        summary = vocab.encode_to(output, Files(input_path if isinstance(input_path, list) else [input_path]), format="npy", maxlen=maxlen, padding=padding,
                                   truncating=truncating, pad_value=pad_value, oov=oov,
                                   encoding_errors=encoding_errors, progress=advance, dask=dask_address, parts=parts)
     if quiet:
