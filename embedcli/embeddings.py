@@ -325,7 +325,7 @@ class Embeddings:
         "coordinates", "explained_variance"}``.
 
         >>> emb.plot("words.png", limit=50)["explained_variance"]   # PC1, PC2
-        [0.0743..., 0.0608...]
+        [0.0739..., 0.0623...]
         """
         from .inspect import plot_pca
 
