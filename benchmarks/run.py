@@ -53,8 +53,74 @@ EMBEDCLI = _BESIDE if os.access(_BESIDE, os.X_OK) else (shutil.which("embedcli")
 
 
 # -- measuring one process ----------------------------------------------------------------------
+def _proc_kib(path: str, keys: tuple[str, ...]) -> dict[str, int]:
+    """``key: N kB`` lines of a /proc file (smaps_rollup, status) as KiB; missing keys 0."""
+    out = dict.fromkeys(keys, 0)
+    with open(path, "rb") as f:
+        for line in f:
+            name, _, rest = line.partition(b":")
+            key = name.decode()
+            if key in out:
+                out[key] = int(rest.split()[0])
+    return out
+
+
+def tree_memory(pids: list[int]) -> dict[str, int] | None:
+    """Memory of a process tree right now, in bytes (Linux /proc; None elsewhere).
+
+    * ``rss``: the sum of the processes' resident sets. A page shared by a parent and its
+      forked children (copy-on-write pages not yet written, a ``MAP_SHARED`` mapping, the
+      libraries) counts once per process, so this overstates what a forking program costs.
+    * ``pss``: the sum of the proportional set sizes (``Pss`` of ``/proc/PID/smaps_rollup``): a
+      page mapped by k processes counts 1/k in each, so pages shared inside the tree count once.
+      File pages shared with unrelated processes (libpython, NumPy's libraries used by other
+      programs on the machine) count only their share, which understates a little.
+    * ``own``: what the OS provides for this tree alone: anonymous and shared-memory pages
+      once (``Pss_Anon + Pss_Shmem`` summed: such pages are only shared inside the tree) plus
+      the largest ``RssFile`` of one process (the children's file pages are the parent's,
+      inherited by ``fork``), whoever else maps those files.
+    """
+    if not os.path.exists("/proc/self/smaps_rollup"):
+        return None
+    rss = pss = anon = file_max = 0
+    for pid in pids:
+        try:
+            roll = _proc_kib(f"/proc/{pid}/smaps_rollup", ("Rss", "Pss", "Pss_Anon", "Pss_Shmem"))
+            status = _proc_kib(f"/proc/{pid}/status", ("RssFile",))
+        except (OSError, ValueError, IndexError):  # the process just ended
+            continue
+        rss += roll["Rss"]
+        pss += roll["Pss"]
+        anon += roll["Pss_Anon"] + roll["Pss_Shmem"]
+        file_max = max(file_max, status["RssFile"])
+    return {"rss": rss * 1024, "pss": pss * 1024, "own": (anon + file_max) * 1024}
+
+
+def _tree_pids(pid: int) -> list[int]:
+    """``pid`` and its descendants (``/proc/PID/task/*/children``)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
 def measure(cmd: list[str], *, cwd: str | None = None, poll: float = 0.01) -> dict:
-    """Run ``cmd``; wall seconds, peak RSS of the process tree and of the largest process."""
+    """Run ``cmd``; wall seconds, CPU seconds, peak memory of the process tree and of the largest process.
+
+    Peaks (bytes, sampled every ``poll`` seconds, see :func:`tree_memory`): ``rss_tree`` (sum of
+    the resident sets: shared pages once per process), ``pss_tree`` (proportional: pages shared
+    inside the tree once) and ``own_tree`` (anonymous + shared memory once, plus one process's
+    file pages); ``rss_max_process`` is ``ru_maxrss`` from ``wait4`` (the largest single
+    process, sampled by the kernel: no polling gap). ``cpu`` is user + system seconds of the
+    command and its reaped children.
+    """
     try:
         import psutil
     except ImportError:  # pragma: no cover - the bench extra installs it
@@ -63,15 +129,20 @@ def measure(cmd: list[str], *, cwd: str | None = None, poll: float = 0.01) -> di
     err = tempfile.TemporaryFile()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
-    tree_peak = 0
-    ps = psutil.Process(proc.pid) if psutil else None
+    peaks = {"rss": 0, "pss": 0, "own": 0}
+    have_proc = os.path.exists("/proc/self/smaps_rollup")
+    ps = psutil.Process(proc.pid) if psutil and not have_proc else None
     status = None
     rusage = None
     while True:
         pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        if ps is not None:
+        if have_proc:
+            now = tree_memory(_tree_pids(proc.pid))
+            for k in peaks:
+                peaks[k] = max(peaks[k], now[k])
+        elif ps is not None:
             try:
                 rss = ps.memory_info().rss
                 for child in ps.children(recursive=True):
@@ -79,7 +150,7 @@ def measure(cmd: list[str], *, cwd: str | None = None, poll: float = 0.01) -> di
                         rss += child.memory_info().rss
                     except psutil.Error:
                         pass
-                tree_peak = max(tree_peak, rss)
+                peaks["rss"] = max(peaks["rss"], rss)
             except psutil.Error:
                 pass
         time.sleep(poll)
@@ -92,11 +163,15 @@ def measure(cmd: list[str], *, cwd: str | None = None, poll: float = 0.01) -> di
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr[-2000:]}")
     # ru_maxrss of a child counts the harness' own pages copied by fork before exec, so it is
-    # only a fallback when psutil is missing
+    # only a fallback when neither /proc nor psutil is there
     max_single = rusage.ru_maxrss * 1024  # KiB on Linux
+    sampled = have_proc or ps is not None
     return {
         "seconds": seconds,
-        "rss_tree": tree_peak if ps is not None else max_single,
+        "cpu": rusage.ru_utime + rusage.ru_stime,
+        "rss_tree": peaks["rss"] if sampled else max_single,
+        "pss_tree": peaks["pss"] if have_proc else None,
+        "own_tree": peaks["own"] if have_proc else None,
         "rss_max_process": max_single,
         # user + system CPU of the process and the children it waited for (worker processes,
         # threads): far less sensitive than wall time to other jobs on a shared machine

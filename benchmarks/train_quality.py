@@ -21,8 +21,17 @@ Spearman (``wordsim353.tsv`` of the corpus directory), SimLex-999 Spearman and t
 accuracy of ``questions-words.txt`` (both from gensim's test data; 30,000 most frequent words).
 On these small corpora every figure moves between seeds: ``--seeds N`` runs each tool N times.
 
-``--grid`` adds embedcli's lr x epochs grid; ``--memory`` one epoch over the corpus repeated
-``--scale`` times: peak RSS of embedcli and gensim, side by side.
+``--grid`` adds embedcli's lr x epochs grid; ``--memory`` one epoch over kjv+enwiki repeated
+``--scale`` times (the x10 corpus of issue 10: 12.2M tokens), embedcli (default, 1 and 2
+workers) and gensim (2 workers) side by side: peak RSS and PSS of the whole process tree,
+CPU seconds (see :func:`memory_case`). ``--no-compare --memory`` runs only that case.
+
+What the memory figures mean. The RSS of a process counts every page it maps, so summing RSS
+over a parent and the workers it forked counts the pages they share (the matrices in a shared
+mapping, copy-on-write pages not yet written, libraries) once per process. PSS (proportional
+set size, ``/proc/PID/smaps_rollup``) divides each page by the number of processes mapping it,
+so the tree's summed PSS counts a shared page once: what the OS has to provide for the job.
+"own" is PSS without the discount for library pages that unrelated programs also map.
 """
 
 from __future__ import annotations
@@ -109,7 +118,7 @@ def main() -> None:
     print(f"load average {os.getloadavg()}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="train-quality-") as tmp:
-        for name in args.corpora:
+        for name in ([] if args.no_compare and not args.grid else args.corpora):
             path = os.path.join(tmp, f"{name}.txt")
             n = prepare(args.corpus_dir, path, None, names=CORPORA[name])
             print(f"\n== {name}: {n:,} tokens", flush=True)
@@ -163,17 +172,50 @@ def main() -> None:
 
 
 def memory_case(args, tmp: str) -> None:
-    """One epoch of skip-gram over the corpus x scale: peak RSS of the whole process tree."""
+    """One epoch of skip-gram over the corpus x scale, embedcli and gensim side by side.
+
+    Same job for both (dim 100, window 5, negative 5, min count 5, one epoch, the vectors
+    saved): ``embedcli train`` with its default ``--workers`` (the machine's cores), 1 and 2, and
+    gensim ``Word2Vec(workers=2)``. Each a whole process, sampled every 10 ms by
+    ``run.measure``: peak RSS of the process tree, peak PSS of the tree (a page shared by the
+    parent and its forked workers counts once: what the OS has to provide) and peak "own"
+    (anonymous + shared memory once, plus one process's file pages: PSS without the discount
+    for libraries that unrelated processes also map), the largest single process' ``ru_maxrss``,
+    and CPU seconds (user + system, the process and its children).
+    """
     src = os.path.join(tmp, "both.txt")
     prepare(args.corpus_dir, src, None, names=CORPORA["both"])
     big = concat([src], os.path.join(tmp, f"x{args.scale}.txt"), args.scale)
-    e = measure([EMBEDCLI, "train", big, "-o", os.path.join(tmp, "mem-e"), "--epochs", "1", "--workers", "2",
-                 "--min-count", "5", "--quiet"])
-    g = measure([PY, PEERS, "gensim-train", big, os.path.join(tmp, "mem-g"), "--epochs", "1", "--workers", "2"])
-    print(f"\nmemory, one epoch over x{args.scale}: embedcli {e['rss_tree'] / 2**20:.0f} MB in {e['seconds']:.1f}s, "
-          f"gensim {g['rss_tree'] / 2**20:.0f} MB in {g['seconds']:.1f}s; "
-          f"embedcli / gensim memory {e['rss_tree'] / g['rss_tree']:.2f}, time gensim / embedcli "
-          f"{g['seconds'] / e['seconds']:.2f}x", flush=True)
+    os.unlink(src)
+    common = ["--epochs", "1", "--dim", "100", "--window", "5", "--negative", "5", "--min-count", "5", "--quiet"]
+    runs = [
+        ("embedcli (default workers)", [EMBEDCLI, "train", big, "-o", os.path.join(tmp, "mem-e0"), *common]),
+        ("embedcli --workers 1", [EMBEDCLI, "train", big, "-o", os.path.join(tmp, "mem-e1"), *common,
+                                  "--workers", "1"]),
+        ("embedcli --workers 2", [EMBEDCLI, "train", big, "-o", os.path.join(tmp, "mem-e2"), *common,
+                                  "--workers", "2"]),
+        ("gensim workers=2", [PY, PEERS, "gensim-train", big, os.path.join(tmp, "mem-g"), "--epochs", "1",
+                              "--workers", "2", "--dim", "100", "--window", "5", "--negative", "5",
+                              "--min-count", "5"]),
+    ]
+    print(f"\nmemory, one epoch over x{args.scale} ({os.path.getsize(big) / 2**20:.0f} MB of text), "
+          f"load average {os.getloadavg()}", flush=True)
+    print("| run | peak RSS tree MB | peak PSS tree MB | peak own MB | largest process MB | CPU s | wall s |")
+    print("|---|---|---|---|---|---|---|")
+    res = {}
+    for label, cmd in runs:
+        r = res[label] = measure(cmd)
+        mb = lambda x: "-" if x is None else f"{x / 2**20:.0f}"  # noqa: E731
+        print(f"| {label} | {mb(r['rss_tree'])} | {mb(r['pss_tree'])} | {mb(r['own_tree'])} | "
+              f"{mb(r['rss_max_process'])} | {r['cpu']:.1f} | {r['seconds']:.1f} |", flush=True)
+    g = res["gensim workers=2"]
+    for label in ("embedcli --workers 2", "embedcli (default workers)"):
+        e = res[label]
+        ratios = [f"RSS {e['rss_tree'] / g['rss_tree']:.2f}"]
+        if e["pss_tree"] and g["pss_tree"]:
+            ratios += [f"PSS {e['pss_tree'] / g['pss_tree']:.2f}", f"own {e['own_tree'] / g['own_tree']:.2f}"]
+        print(f"{label} / gensim workers=2 peak memory: {', '.join(ratios)}; "
+              f"CPU gensim / embedcli {g['cpu'] / e['cpu']:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ from .sgns import (
     skipgram_loss_grad,
 )
 
-READ_BLOCK = 1 << 20
+READ_BLOCK = 1 << 20  # corpus entries sharing one layout of random draws (subsampling, windows, negatives)
+READ_CHUNK = 1 << 16  # entries read and subsampled at a time (a divisor of READ_BLOCK)
+SPAN_BATCHES = 64  # batches whose pair masks and negatives are made at once
 NEG_GROUP = 32  # tokens sharing one set of negatives
 NEG_SHARED = 16  # negatives per group (each pair is scored against all, weighted negative / NEG_SHARED)
 MAX_ROUND_BATCHES = 4  # the default round: at most 4 batches (4 worker processes busy; see the module docstring)
@@ -272,51 +274,83 @@ class Trainer:
         return self.lr0 - (self.lr0 - self.lr1) * min(1.0, progress)
 
     # -- batches ----------------------------------------------------------------------------
+    def _subsample(self, rng, chunks, words_offset: int):
+        """Pass 1 over one block, read in chunks: subsampling draws (the same stream as one call
+        over the block), the kept tokens' ids and sentence numbers, and the raw words before each
+        batch's first centre. Returns ``(ids, sents, words_before, block_words)``."""
+        B = self.batch_words
+        ids, sents, starts_words = [], [], []
+        n_kept = block_words = n_sent = 0
+        for chunk in chunks:
+            is_word = chunk >= 0
+            draw = rng.random(len(chunk), dtype=np.float32)
+            kept = self.keep[np.where(is_word, chunk, 0)] > draw
+            kept &= is_word
+            kept_at = np.flatnonzero(kept)
+            sent = np.cumsum(chunk == SENTENCE_BREAK, dtype=np.int32)
+            sent += n_sent
+            n_sent = int(sent[-1])
+            ids.append(chunk[kept_at])
+            sents.append(sent[kept_at])
+            # batch starts among this chunk's kept tokens: the raw words before them
+            first = -(-n_kept // B) * B - n_kept
+            if first < len(kept_at):
+                words = np.cumsum(is_word, dtype=np.int64)
+                starts_words.append(words[kept_at[first::B]] - 1 + (words_offset + block_words))
+            n_kept += len(kept_at)
+            block_words += int(np.count_nonzero(is_word))
+        if not ids:
+            return None, None, None, 0
+        words_before = np.concatenate(starts_words) if starts_words else np.zeros(0, dtype=np.int64)
+        return np.concatenate(ids), np.concatenate(sents), words_before, block_words
+
     def _batches(self, epoch: int):
+        """The epoch's batches. The corpus is read in blocks of ``READ_BLOCK`` entries, each block
+        in chunks of ``READ_CHUNK`` (so memory holds a block's kept ids, not its arrays of draws);
+        pair masks and negatives are made ``SPAN_BATCHES`` batches at a time. The draws, and so
+        the batches, are those of one call per block: a block's subsampling draws, then its
+        window sizes, then its negatives."""
         rng = np.random.default_rng([self.seed, epoch])
         w = self.window
+        B = self.batch_words
         words_offset = 0
-        for block in self.corpus.blocks(READ_BLOCK):
-            is_word = block >= 0
-            sent = np.cumsum(block == SENTENCE_BREAK, dtype=np.int32)
-            draw = rng.random(len(block), dtype=np.float32)
-            safe = np.where(is_word, block, 0)
-            kept = is_word & (draw < self.keep[safe])
-            kept_at = np.flatnonzero(kept)
-            ids = block[kept_at]
-            sents = sent[kept_at]
+        chunks = self.corpus.blocks(READ_CHUNK)
+        per_block = max(1, READ_BLOCK // READ_CHUNK)
+        while True:
+            ids, sents, words_before, block_words = self._subsample(rng, itertools.islice(chunks, per_block),
+                                                                    words_offset)
+            if ids is None:
+                return
             n = len(ids)
-            block_words = int(is_word.sum())
             if n == 0:
                 words_offset += block_words
                 continue
-            reduced = rng.integers(1, w + 1, size=n, dtype=np.int32)
-            starts = list(range(0, n, self.batch_words))
-            lens = [min(n, s + self.batch_words + w) - max(0, s - w) for s in starts]
-            n_negs = sum(self.neg_rows_for(L) for L in lens)
-            neg_all = self.sampler(rng.random(n_negs))
-            # raw words before each batch's first centre (for the learning rate and progress)
-            words_before = np.searchsorted(np.flatnonzero(is_word), kept_at[starts]) + words_offset
-            neg_pos = 0
-            # pairs of the whole block at once; a batch takes its rows (its centres only)
-            block_mask = pair_mask(sents, reduced, np.ones(n, dtype=bool), w)
-            for i, (s, L) in enumerate(zip(starts, lens)):
-                a0 = max(0, s - w)
-                b0 = a0 + L
-                e = min(n, s + self.batch_words)
-                bid = ids[a0:b0]
-                mask = block_mask[a0:b0].copy()
-                mask[: s - a0] = False
-                mask[e - a0 :] = False
-                ng = n_groups_for(L, self.group)
-                neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
-                neg_pos += ng * self.n_neg
-                wb = int(words_before[i])
-                yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb)
+            reduced = np.empty(n, dtype=np.int8)  # drawn as int32 (the stream), kept as int8 (<= window)
+            for a in range(0, n, READ_CHUNK):
+                reduced[a : a + READ_CHUNK] = rng.integers(1, w + 1, size=min(READ_CHUNK, n - a), dtype=np.int32)
+            starts = range(0, n, B)
+            for i0 in range(0, len(starts), SPAN_BATCHES):
+                span = starts[i0 : i0 + SPAN_BATCHES]
+                lens = [min(n, s + B + w) - max(0, s - w) for s in span]
+                neg_all = self.sampler(rng.random(sum(self.neg_rows_for(L) for L in lens)))
+                lo = max(0, span[0] - w)
+                hi = min(n, span[-1] + B + w)
+                span_mask = pair_mask(sents[lo:hi], reduced[lo:hi], np.ones(hi - lo, dtype=bool), w)
+                neg_pos = 0
+                for i, (s, L) in enumerate(zip(span, lens), i0):
+                    a0 = max(0, s - w)
+                    e = min(n, s + B)
+                    bid = ids[a0 : a0 + L]
+                    mask = span_mask[a0 - lo : a0 - lo + L].copy()
+                    mask[: s - a0] = False
+                    mask[e - a0 :] = False
+                    ng = n_groups_for(L, self.group)
+                    neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
+                    neg_pos += ng * self.n_neg
+                    wb = int(words_before[i])
+                    yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb)
             words_offset += block_words
-            # drop this block's arrays before the next block is read (keeps the peak at one block)
-            del block, is_word, sent, draw, safe, kept, kept_at, ids, sents, words_before
-            del reduced, neg_all, block_mask
+            del ids, sents, reduced, words_before
 
     # -- one batch --------------------------------------------------------------------------
     def compute(self, state: TrainState, batch: _Batch, out: tuple[np.ndarray, np.ndarray] | None = None):
