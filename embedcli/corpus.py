@@ -24,6 +24,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .errors import EmbedcliError
+from .heap import trim
 from .idstore import IdStore
 from .io import display_name, expand_inputs, iter_chunks
 from .text import TextSettings, normalize
@@ -161,7 +162,9 @@ def _scan(
         if last != 0:  # the file does not end with a newline: end its last line
             out.append(np.zeros(1, dtype=np.int32))
             n_entries += 1
-    tokens = ids_of.tokens() if ids_of.growing else []
+    # fresh copies of the distinct tokens: the originals were made among each chunk's transient
+    # strings and would keep most of those strings' memory pages from being freed
+    tokens = [t.encode().decode() for t in ids_of.tokens()] if ids_of.growing else []
     size = len(tokens) if ids_of.growing else len(index or {}) + 1
     if len(counts) < size:
         counts = np.concatenate([counts, np.zeros(size - len(counts), np.int64)])
@@ -205,6 +208,7 @@ def encode_corpus(
             counter = Counter(dict(zip(tokens, counts.tolist())))
             vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size,
                                 source=names, order=order)
+            del counter
         specials = set(vocab.specials.values())
         # remap[raw] -> final id; raw 0 = sentence break -> -1; dropped words -> -2
         vindex = vocab.index
@@ -233,6 +237,8 @@ def encode_corpus(
         raw.close()
         if kept_words == 0:
             raise EmbedcliError(f"{names}: no word of the corpus is in the vocabulary; nothing to train on")
+        del tokens, counts, remap
+        trim()  # the scan's freed chunks go back to the system before training allocates
         return vocab, EncodedCorpus(ids, ids.count, kept_words, n_sentences, n_tokens)
     except BaseException:
         raw.close()

@@ -193,10 +193,12 @@ def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vo
 
 
 def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus: EncodedCorpus,
-                subwords: SubwordRows | None = None) -> Model:
+                subwords: SubwordRows | None = None, *, copy: bool = True) -> Model:
     """The model of ``state``. With ``subwords`` the table holds each word's composed vector (the
-    mean of its word row and n-gram rows); the whole input matrix is saved as ``input_rows``."""
-    table = state.w_in.copy() if subwords is None else subwords.vectors(state.w_in)
+    mean of its word row and n-gram rows); the whole input matrix is saved as ``input_rows``.
+    ``copy`` False (training is over): the model takes the state's matrices instead of copies."""
+    keep = np.ndarray.copy if copy else np.asarray
+    table = keep(state.w_in) if subwords is None else subwords.vectors(state.w_in)
     trainable = trainable_rows(vocab)
     if vocab.pad_id is not None:
         table[vocab.pad_id] = 0
@@ -213,13 +215,13 @@ def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus
             "corpus_entries": corpus.n_entries,
         }
     }
-    arrays = {OUTPUT: state.w_out.copy()}
+    arrays = {OUTPUT: keep(state.w_out)}
     if state.init_found is not None:
         arrays[INIT_FOUND] = state.init_found.copy()
     if state.init is not None:
         objects[INIT] = dict(state.init)
     if subwords is not None:
-        arrays[INPUT_ROWS] = state.w_in.copy()
+        arrays[INPUT_ROWS] = keep(state.w_in)
         objects[SUBWORDS] = {**subwords.spec.to_dict(), "distinct_ngrams": subwords.distinct}
     return Model(vocab, table, config, list(state.history), arrays, objects)
 
@@ -298,7 +300,7 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from, 
                 callback({"checkpoint": output, "epoch": st.epochs_done})
 
     trainer.run(state, callback=callback, on_epoch_end=on_epoch_end)
-    model = build_model(vocab, state, settings, corpus, subwords)
+    model = build_model(vocab, state, settings, corpus, subwords, copy=False)
     if output is not None:
         model.save(output)
     neighbours = sample_neighbours(model, float(settings.sample))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EmbedcliError
+from ..heap import before_fork
 
 if TYPE_CHECKING:  # pragma: no cover
     from .trainer import Trainer, TrainState, _Batch
@@ -159,8 +160,9 @@ class ProcessGroup:
         self.pending = False
         self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
         try:
-            for rank in range(1, P):
-                self._spawn(rank)
+            with before_fork():  # the children share this process' pages: keep copies of them few
+                for rank in range(1, P):
+                    self._spawn(rank)
         except BaseException:
             self.close()
             raise
