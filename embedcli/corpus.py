@@ -33,7 +33,8 @@ from .vocab import Vocab, build_vocab
 
 SENTENCE_BREAK = -1
 MAX_SENTENCE = 10_000
-BLOCK = 1 << 20  # ids per block when remapping / reading
+BLOCK = 1 << 18  # ids per block when remapping / reading
+SCAN_CHUNK = 1 << 18  # bytes of text tokenised at a time (a chunk's token strings: ~14x its bytes)
 
 
 @dataclass
@@ -135,7 +136,7 @@ def _scan(
     for path in paths:
         run = 0
         last = 0
-        for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress):
+        for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress, chunk_bytes=SCAN_CHUNK):
             found = pattern.findall(normalize(chunk, settings))
             if not found:
                 continue

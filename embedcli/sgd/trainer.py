@@ -106,7 +106,9 @@ def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray, inpu
     when it is not ``vocab_size``; the first ``vocab_size`` rows are the same draws either way.
     """
     rng = np.random.default_rng([seed, 2**31])
-    w_in = ((rng.random((input_rows or vocab_size, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_in = rng.random((input_rows or vocab_size, dim), dtype=np.float32)
+    w_in -= 0.5  # in place: no temporary matrices (the same float32 values)
+    w_in /= dim
     w_in[:vocab_size][~trainable] = 0
     w_out = np.zeros((vocab_size, dim), dtype=np.float32)
     return TrainState(w_in, w_out)
