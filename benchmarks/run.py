@@ -118,7 +118,7 @@ def measure(cmd: list[str], *, cwd: str | None = None, poll: float = 0.01) -> di
     the resident sets: shared pages once per process), ``pss_tree`` (proportional: pages shared
     inside the tree once) and ``own_tree`` (anonymous + shared memory once, plus one process's
     file pages); ``rss_max_process`` is ``ru_maxrss`` from ``wait4`` (the largest single
-    process, sampled by the kernel: no polling gap). ``cpu`` is user + system seconds of the
+    process, sampled by the kernel: no polling gap). ``cpu_seconds`` is user + system seconds of the
     command and its reaped children.
     """
     try:
@@ -168,7 +168,6 @@ def measure(cmd: list[str], *, cwd: str | None = None, poll: float = 0.01) -> di
     sampled = have_proc or ps is not None
     return {
         "seconds": seconds,
-        "cpu": rusage.ru_utime + rusage.ru_stime,
         "rss_tree": peaks["rss"] if sampled else max_single,
         "pss_tree": peaks["pss"] if have_proc else None,
         "own_tree": peaks["own"] if have_proc else None,
