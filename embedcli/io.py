@@ -100,9 +100,14 @@ class _Decompressing(io.RawIOBase):
 class _Prefixed(io.RawIOBase):
     """``head`` then the rest of ``source`` (standard input after its first bytes were read)."""
 
-    def __init__(self, head: bytes, source: IO[bytes]):
+    def __init__(self, head: bytes, source: IO[bytes], close_source: bool = False):
         super().__init__()
-        self._head, self._source = head, source
+        self._head, self._source, self._close_source = head, source, close_source
+
+    def close(self) -> None:
+        if not self.closed and self._close_source:
+            self._source.close()
+        super().close()
 
     def readable(self) -> bool:
         return True
@@ -116,6 +121,28 @@ class _Prefixed(io.RawIOBase):
         data = self._source.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+def is_url(path: str | os.PathLike) -> bool:
+    """True for an fsspec URL (``s3://bucket/a.txt``, ``file:///data/a.txt``, ``https://...``)."""
+    return "://" in str(path)
+
+
+def _open_url(url: str) -> IO[bytes]:
+    """Open a URL for reading bytes through fsspec (an optional dependency: the ``dask`` extra)."""
+    try:
+        import fsspec
+    except ImportError:
+        raise EmbedcliError(f"{url}: reading URLs needs fsspec (pip install 'embedcli[dask]')") from None
+    try:
+        fs, inner = fsspec.core.url_to_fs(url)
+        if fs.isdir(inner):
+            raise EmbedcliError(f"{url}: is a directory, expected a text file")
+        return fs.open(inner, "rb")
+    except FileNotFoundError:
+        raise EmbedcliError(f"{url}: no such file") from None
+    except (OSError, ValueError, ImportError) as exc:
+        raise EmbedcliError(f"{url}: cannot open ({exc})") from None
 
 
 def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[bytes]:
@@ -135,6 +162,14 @@ def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[by
             stdin = io.BufferedReader(_Decompressing(stdin, kind, "<stdin>", close_source=False), 1 << 16)
         return _tabular(stdin, path, "<stdin>", close=False)
     p = os.fspath(path)
+    if is_url(p):  # streamed through fsspec, read once from the start (not cut into byte ranges)
+        raw = _open_url(p)
+        head = raw.read(8)
+        f = io.BufferedReader(_Prefixed(head, raw, close_source=True), 1 << 20)
+        kind = _compression(head)
+        if kind is not None:
+            f = io.BufferedReader(_Decompressing(f, kind, p, close_source=True), 1 << 16)
+        return _tabular(f, path, p, close=True)
     if os.path.isdir(p):
         raise EmbedcliError(f"{p}: is a directory, expected {expected}")
     try:
@@ -161,7 +196,7 @@ def _tabular(f: IO[bytes], path, name: str, close: bool) -> IO[bytes]:
 
 def compression_of(path: str | os.PathLike) -> str | None:
     """``"gzip"``, ``"bzip2"``, ``"xz"`` or None (plain, or not a readable file; stdin: None)."""
-    if str(path) == STDIO:
+    if str(path) == STDIO or is_url(path):
         return None
     try:
         with open(os.fspath(path), "rb") as f:
@@ -175,7 +210,7 @@ def is_plain(path: str | os.PathLike) -> bool:
     can be cut."""
     if isinstance(path, Source) and path.format in TABULAR:
         return False
-    return str(path) != STDIO and compression_of(path) is None
+    return str(path) != STDIO and not is_url(path) and compression_of(path) is None
 
 
 def expand_inputs(paths: Sequence[str | os.PathLike]) -> list[str]:

@@ -100,3 +100,15 @@ def test_without_the_extra_one_line_says_how_to_install(tmp_path):
                          capture_output=True, text=True, env=e, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_cli_train_dask_from_a_url_equals_one_machine(client, tmp_path):
+    """train --dask with the corpus as a URL (read by the client through fsspec): one machine's table."""
+    corpus = "file://" + os.path.abspath(SAMPLE)
+    common = ["--dim", "8", "--epochs", "1", "--round-batches", "2", "-q"]
+    one = _cli("train", SAMPLE, "-o", str(tmp_path / "one"), "--workers", "1", *common)
+    assert one.returncode == 0, one.stderr
+    many = _cli("train", corpus, "-o", str(tmp_path / "many"), "--dask", client.scheduler.address, *common)
+    assert many.returncode == 0, many.stderr
+    assert (tmp_path / "many" / "table.npy").read_bytes() == (tmp_path / "one" / "table.npy").read_bytes()
+    assert corpus in (tmp_path / "many" / "config.yaml").read_text()

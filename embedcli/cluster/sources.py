@@ -26,7 +26,7 @@ from typing import Iterator
 
 from .. import io as eio
 from ..errors import EmbedcliError, UsageError
-from ..io import STDIO, open_binary
+from ..io import STDIO, is_url, open_binary
 from ..shards import newlines_before, shard_ranges
 
 COPY_BLOCK = 1 << 20
@@ -34,8 +34,6 @@ MIN_RANGE_BYTES = 1 << 20  # ranges are never cut smaller than this
 MAX_RANGE_BYTES = 64 << 20  # nor larger than this (more tasks than workers balance the load)
 
 
-def is_url(source: str) -> bool:
-    return "://" in source
 
 
 def _fs(url: str):
