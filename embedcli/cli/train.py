@@ -402,8 +402,10 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
     sizes = [input_size(p) for p in settings.corpus]
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
 
-    if settings.objective == "classify" and dask_address:
-        raise UsageError("--dask is not available with --objective classify")
+    if dask_address:  # before a cluster is started: what a cluster trains
+        from ..cluster.train import check_settings
+
+        check_settings(settings)
 
     from ..api import dry_run as do_dry_run, resume, run_training
 

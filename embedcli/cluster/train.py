@@ -44,7 +44,7 @@ import numpy as np
 
 from ..config import TrainSettings
 from ..corpus import EncodedCorpus
-from ..errors import EmbedcliError
+from ..errors import EmbedcliError, ParameterError
 from ..sgd.trainer import Trainer, TrainState, tune_malloc
 
 ROUND_ATTEMPTS = 3
@@ -276,6 +276,14 @@ class ClusterTrainer(Trainer):
         group.close()
 
 
+def check_settings(settings: TrainSettings) -> None:
+    """What a cluster trains: skip-gram and CBOW (a classifier trains on one machine). Callers may
+    check before connecting to a cluster; :func:`train_on_cluster` checks again."""
+    if settings.objective not in ("skipgram", "cbow"):
+        raise ParameterError("{address} is not available with {objective} {value}", "address", "objective",
+                             value=settings.objective)
+
+
 def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None = None, **kwargs):
     """:func:`embedcli.sgd.run.train_model` (or ``resume_model`` with ``resume_dir``) on ``client``'s cluster.
 
@@ -287,8 +295,7 @@ def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None 
     from ..sgd.run import resume_model, train_model
     from . import worker_count
 
-    if settings.objective not in ("skipgram", "cbow"):
-        raise EmbedcliError(f"a Dask cluster trains skipgram and cbow, not {settings.objective}")
+    check_settings(settings)
     if settings.workers is None:
         settings = settings.replace(workers=worker_count(client))
     make = functools.partial(ClusterTrainer, client)
