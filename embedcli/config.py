@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from .errors import EmbedcliError, ParameterError, UsageError
+from .io import is_url
 
 OBJECTIVES = ("skipgram", "cbow", "classify")
 
@@ -151,8 +152,6 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _resolve(value: str, base: Path) -> str:
-    from .io import is_url
-
     if value == "-" or os.path.isabs(value) or is_url(value):
         return value
     return os.path.normpath(str(base / value))
@@ -318,8 +317,6 @@ def saved_settings(settings: TrainSettings) -> dict[str, Any]:
     for key in DEFAULTS:
         value = getattr(settings, key)
         if key == "corpus":
-            from .io import is_url
-
             value = [v if v == "-" or is_url(v) else os.path.abspath(v) for v in value]
         elif key in PATH_KEYS and value is not None and value != "-":
             value = os.path.abspath(value)

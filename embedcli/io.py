@@ -128,20 +128,28 @@ def is_url(path: str | os.PathLike) -> bool:
     return "://" in str(path)
 
 
-def _open_url(url: str) -> IO[bytes]:
-    """Open a URL for reading bytes through fsspec (an optional dependency: the ``dask`` extra)."""
+def url_filesystem(url: str):
+    """``(filesystem, path)`` of an fsspec URL; fsspec is an optional dependency (the ``dask`` extra)."""
     try:
         import fsspec
     except ImportError:
-        raise EmbedcliError(f"{url}: reading URLs needs fsspec (pip install 'embedcli[dask]')") from None
+        raise UsageError(f"{url}: reading URLs needs fsspec (pip install 'embedcli[dask]')") from None
     try:
-        fs, inner = fsspec.core.url_to_fs(url)
+        return fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:
+        raise UsageError(f"{url}: cannot read this URL here ({exc})") from None
+
+
+def open_url(url: str) -> IO[bytes]:
+    """Open a URL's bytes as they are stored (no decompression), with one-line errors naming it."""
+    fs, inner = url_filesystem(url)
+    try:
         if fs.isdir(inner):
             raise EmbedcliError(f"{url}: is a directory, expected a text file")
         return fs.open(inner, "rb")
     except FileNotFoundError:
         raise EmbedcliError(f"{url}: no such file") from None
-    except (OSError, ValueError, ImportError) as exc:
+    except OSError as exc:
         raise EmbedcliError(f"{url}: cannot open ({exc})") from None
 
 
@@ -163,7 +171,7 @@ def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[by
         return _tabular(stdin, path, "<stdin>", close=False)
     p = os.fspath(path)
     if is_url(p):  # streamed through fsspec, read once from the start (not cut into byte ranges)
-        raw = _open_url(p)
+        raw = open_url(p)
         head = raw.read(8)
         f = io.BufferedReader(_Prefixed(head, raw, close_source=True), 1 << 20)
         kind = _compression(head)

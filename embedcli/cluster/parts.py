@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import EmbedcliError, FormatError
-from ..io import atomic_directory, atomic_write, check_format_header, read_json_document
+from ..io import atomic_directory, atomic_write, check_format_header, read_json_document, url_filesystem
 from . import sources
 
 FORMAT = "embedcli-encoded-parts"
@@ -47,7 +47,7 @@ def join(directory: str, name: str) -> str:
 def write_array(target: str, array: np.ndarray) -> None:
     """Save ``array`` as .npy at a local path (atomically) or a URL (through fsspec)."""
     if sources.is_url(target):
-        fs, path = sources._fs(target)
+        fs, path = url_filesystem(target)
         buf = _io.BytesIO()
         np.save(buf, array, allow_pickle=False)
         with fs.open(path, "wb") as f:
@@ -62,7 +62,7 @@ def output_directory(output: str) -> Iterator[str]:
     """The directory the workers write into: a temporary sibling swapped in on success (local
     path), or the URL itself (its ``index.json`` removed first, written again last)."""
     if sources.is_url(output):
-        fs, path = sources._fs(output)
+        fs, path = url_filesystem(output)
         fs.makedirs(path, exist_ok=True)
         index = posixpath.join(path, INDEX)
         if fs.exists(index):
@@ -87,7 +87,7 @@ def write_index(directory: str, written: list[tuple[str, int]], maxlen: int, abo
     text = json.dumps(index, ensure_ascii=False, indent=1) + "\n"
     target = join(directory, INDEX)
     if sources.is_url(target):
-        fs, path = sources._fs(target)
+        fs, path = url_filesystem(target)
         with fs.open(path, "w") as f:
             f.write(text)
     else:
@@ -100,7 +100,7 @@ def read_index(directory: str) -> dict:
     target = join(directory, INDEX)
     name = target
     if sources.is_url(target):
-        fs, path = sources._fs(target)
+        fs, path = url_filesystem(target)
         try:
             with fs.open(path, "r") as f:
                 data = json.loads(f.read())
@@ -128,7 +128,7 @@ def load_parts(directory: str, mmap: bool = True) -> np.ndarray:
     for part in index["parts"]:
         target = join(directory, part["file"])
         if sources.is_url(target):
-            fs, path = sources._fs(target)
+            fs, path = url_filesystem(target)
             with fs.open(path, "rb") as f:
                 arr = np.load(_io.BytesIO(f.read()), allow_pickle=False)
         else:

@@ -26,25 +26,12 @@ from typing import Iterator
 
 from .. import io as eio
 from ..errors import EmbedcliError, UsageError
-from ..io import STDIO, is_url, open_binary
+from ..io import STDIO, is_url, open_binary, open_url, url_filesystem
 from ..shards import newlines_before, shard_ranges
 
 COPY_BLOCK = 1 << 20
 MIN_RANGE_BYTES = 1 << 20  # ranges are never cut smaller than this
 MAX_RANGE_BYTES = 64 << 20  # nor larger than this (more tasks than workers balance the load)
-
-
-
-
-def _fs(url: str):
-    try:
-        import fsspec
-    except ImportError:
-        raise UsageError(f"{url}: reading URLs needs fsspec (pip install 'embedcli[dask]')") from None
-    try:
-        return fsspec.core.url_to_fs(url)
-    except (ImportError, ValueError) as exc:
-        raise UsageError(f"{url}: cannot read this URL here ({exc})") from None
 
 
 def resolve(source: str) -> str:
@@ -61,7 +48,7 @@ def resolve(source: str) -> str:
 def size_of(source: str) -> int:
     if not is_url(source):
         return os.path.getsize(source)
-    fs, path = _fs(source)
+    fs, path = url_filesystem(source)
     try:
         info = fs.info(path)
     except FileNotFoundError:
@@ -76,13 +63,7 @@ def size_of(source: str) -> int:
 def open_source(source: str):
     if not is_url(source):
         return open_binary(source)
-    fs, path = _fs(source)
-    try:
-        return fs.open(path, "rb")
-    except FileNotFoundError:
-        raise EmbedcliError(f"{source}: no such file") from None
-    except OSError as exc:
-        raise EmbedcliError(f"{source}: cannot open ({exc})") from None
+    return open_url(source)
 
 
 def line_ranges(source: str, size: int, n: int) -> list[tuple[int, int]]:
@@ -97,7 +78,7 @@ def expand(sources) -> list[str]:
     for source in sources:
         s = os.fspath(source)
         if is_url(s) and any(c in s for c in "*?["):
-            fs, path = _fs(s)
+            fs, path = url_filesystem(s)
             protocol = s.split("://", 1)[0]
             found = sorted(fs.glob(path))
             if not found:
