@@ -58,10 +58,10 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
 
 
 def test_library_training_leaves_malloc_alone_unless_asked(monkeypatch):
-    from embedcli.sgd import trainer
+    from embedcli import heap
 
     calls = []
-    monkeypatch.setattr(trainer, "tune_malloc", lambda: calls.append(1) or True)
+    monkeypatch.setattr(heap, "tune_malloc", lambda: calls.append(1) or True)
     monkeypatch.delenv("EMBEDCLI_TUNE_MALLOC", raising=False)
     embedcli.train(["a b c a b"], dim=4, epochs=1, min_count=1, workers=1)
     assert calls == []

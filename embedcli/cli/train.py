@@ -420,7 +420,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
             _render_dry_run(info, out_console if not quiet else err_console)
         return
 
-    from ..sgd.trainer import tune_malloc
+    from ..heap import tune_malloc
 
     tune_malloc()  # process-wide allocator tuning: the command line's choice, not the library's
     with _TrainProgress(total_bytes, int(settings.epochs), show) as bar:

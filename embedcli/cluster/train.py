@@ -45,7 +45,8 @@ import numpy as np
 from ..config import TrainSettings
 from ..corpus import EncodedCorpus
 from ..errors import EmbedcliError, ParameterError
-from ..sgd.trainer import Trainer, TrainState, tune_malloc
+from ..heap import tune_malloc
+from ..sgd.trainer import Trainer, TrainState
 
 ROUND_ATTEMPTS = 3
 RETRY_WAIT = 120  # seconds to wait for a worker before a round is tried again

@@ -49,11 +49,8 @@ context/centre vectors, and the output matrix trains as usual.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import math
-import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -64,6 +61,7 @@ import numpy as np
 from ..config import TrainSettings
 from ..corpus import SENTENCE_BREAK, EncodedCorpus
 from ..errors import EmbedcliError
+from ..heap import tune_malloc_if_asked
 from ..subwords import SubwordRows
 from .workers import ProcessGroup, processes_available
 from .sgns import (
@@ -112,34 +110,6 @@ def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray, inpu
     w_in[:vocab_size][~trainable] = 0
     w_out = np.zeros((vocab_size, dim), dtype=np.float32)
     return TrainState(w_in, w_out)
-
-
-def tune_malloc() -> bool:
-    """Keep freed NumPy temporaries in the heap instead of returning them to the system.
-
-    Each batch allocates and frees the same few-MB temporaries; glibc's default gives large
-    blocks back with ``munmap``/trim and the next batch page-faults them in again, which
-    measured at ~40% of the batch time here. Process-wide, glibc (Linux) only, no-op elsewhere.
-    Not a library side effect: ``embedcli train`` calls it, and library users opt in by calling
-    it or by setting ``EMBEDCLI_TUNE_MALLOC=1`` (see :func:`tune_malloc_if_asked`).
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        ok = libc.mallopt(-3, 1 << 25)  # M_MMAP_THRESHOLD: 32 MiB (the maximum)
-        ok &= libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
-        ok &= libc.mallopt(-2, 1 << 26)  # M_TOP_PAD
-        return bool(ok)
-    except (OSError, AttributeError):
-        return False
-
-
-def tune_malloc_if_asked() -> bool:
-    """:func:`tune_malloc` when the environment variable ``EMBEDCLI_TUNE_MALLOC`` is set (not 0)."""
-    if os.environ.get("EMBEDCLI_TUNE_MALLOC", "0") not in ("", "0"):
-        return tune_malloc()
-    return False
 
 
 def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
