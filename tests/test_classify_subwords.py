@@ -12,15 +12,7 @@ from embedcli.classify.ngrams import NGRAM_MULTIPLIER, NgramRows, char_ngram_has
 from embedcli.errors import ParameterError
 from embedcli.subwords import char_ngrams, fnv1a
 
-# the label depends on the suffix only: an unseen word is classified by its n-grams
-SUFFIXES = [
-    "__label__verb running jumping singing",
-    "__label__noun nation station relation",
-    "__label__verb walking talking",
-    "__label__noun creation motion",
-    "__label__verb reading writing",
-    "__label__noun fraction portion",
-]
+from support.classify_subwords import SUFFIXES
 
 
 @pytest.fixture

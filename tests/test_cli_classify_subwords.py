@@ -7,14 +7,9 @@ import json
 
 from embedcli.cli import main
 
-TRAIN = [
-    "__label__verb running jumping singing",
-    "__label__noun nation station relation",
-    "__label__verb walking talking",
-    "__label__noun creation motion",
-    "__label__verb reading writing",
-    "__label__noun fraction portion",
-] * 20
+from support.classify_subwords import SUFFIXES
+
+TRAIN = SUFFIXES * 20
 
 
 def test_train_predict_test_with_subwords(runner, tmp_path):

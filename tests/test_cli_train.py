@@ -12,7 +12,7 @@ from embedcli.cli import main
 from embedcli.model import Model
 
 from support import REPO
-from support.train import ANIMALS, VEHICLES, files, synthetic_corpus
+from support.train import ANIMALS, VEHICLES, checkpoint_interrupt_and_resume, files, synthetic_corpus
 
 
 @pytest.fixture(scope="module")
@@ -123,27 +123,8 @@ def test_checkpoint_is_resumable(runner, corpus, tmp_path, monkeypatch):
     """A checkpoint written during the run (interrupted after it) resumes to the same bytes."""
     full = tmp_path / "full"
     train(runner, corpus, full, "--epochs", "3")
-    from embedcli.sgd import run as run_mod
-
-    real_build = run_mod.build_model
-    calls = {"n": 0}
-
-    def stop_after_checkpoint(*a, **k):
-        model = real_build(*a, **k)
-        calls["n"] += 1
-        if calls["n"] == 2:  # second save = first checkpoint done, now the final model: interrupt
-            raise KeyboardInterrupt
-        return model
-
     out = tmp_path / "ck"
-    monkeypatch.setattr(run_mod, "build_model", stop_after_checkpoint)
-    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", *FAST, "--epochs", "3",
-                               "--checkpoint-every", "2"])
-    assert res.exit_code == 130
-    monkeypatch.setattr(run_mod, "build_model", real_build)
-    assert Model.load(out).objects["train_state"]["epochs_done"] == 2
-    res = runner.invoke(main, ["train", "--resume", str(out), "--quiet"])
-    assert res.exit_code == 0, res.output
+    checkpoint_interrupt_and_resume(runner, monkeypatch, corpus, out, *FAST)
     assert files(out)["table.npy"] == files(full)["table.npy"]
 
 

@@ -16,7 +16,7 @@ from embedcli.model import Model
 from embedcli.subwords import char_ngrams, ngram_buckets, word_vectors
 
 from support.train_subwords import corpus
-from support.train import files
+from support.train import checkpoint_interrupt_and_resume, files
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -88,27 +88,8 @@ def test_training_with_subwords_is_deterministic_and_learns(runner, corpus, tmp_
 def test_subwords_resume_equals_uninterrupted_run(runner, corpus, tmp_path, monkeypatch):
     full = tmp_path / "full"
     train(runner, corpus, full, "--epochs", "3")
-    from embedcli.sgd import run as run_mod
-
-    real_build = run_mod.build_model
-    calls = {"n": 0}
-
-    def stop_after_checkpoint(*a, **k):
-        model = real_build(*a, **k)
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return model
-
     out = tmp_path / "ck"
-    monkeypatch.setattr(run_mod, "build_model", stop_after_checkpoint)
-    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", *FAST, "--epochs", "3",
-                               "--checkpoint-every", "2"])
-    assert res.exit_code == 130
-    monkeypatch.setattr(run_mod, "build_model", real_build)
-    assert Model.load(out).objects["train_state"]["epochs_done"] == 2
-    res = runner.invoke(main, ["train", "--resume", str(out), "--quiet"])
-    assert res.exit_code == 0, res.output
+    checkpoint_interrupt_and_resume(runner, monkeypatch, corpus, out, *FAST)
     for name in ("table.npy", "input_rows.npy", "output.npy"):
         assert files(out)[name] == files(full)[name], name
 

@@ -31,3 +31,31 @@ def synthetic_corpus(path, lines=1500, seed=0):
 
 def files(model_dir):
     return {name: (model_dir / name).read_bytes() for name in sorted(os.listdir(model_dir))}
+
+
+def checkpoint_interrupt_and_resume(runner, monkeypatch, corpus, out, *args):
+    """Train ``corpus`` into ``out`` for 3 epochs with ``--checkpoint-every 2`` and ``args``,
+    interrupted (as by Ctrl-C) right after the first checkpoint was saved, check it holds 2
+    epochs, then ``--resume`` it to the end."""
+    from embedcli.cli import main
+    from embedcli.model import Model
+    from embedcli.sgd import run as run_mod
+
+    real_build = run_mod.build_model
+    calls = {"n": 0}
+
+    def stop_after_checkpoint(*a, **k):
+        model = real_build(*a, **k)
+        calls["n"] += 1
+        if calls["n"] == 2:  # second save = first checkpoint done, now the final model: interrupt
+            raise KeyboardInterrupt
+        return model
+
+    monkeypatch.setattr(run_mod, "build_model", stop_after_checkpoint)
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(out), "--quiet", *args, "--epochs", "3",
+                               "--checkpoint-every", "2"])
+    assert res.exit_code == 130
+    monkeypatch.setattr(run_mod, "build_model", real_build)
+    assert Model.load(out).objects["train_state"]["epochs_done"] == 2
+    res = runner.invoke(main, ["train", "--resume", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
