@@ -90,3 +90,26 @@ def test_apply_shares_cover_every_row_once(workers):
     assert len(owners) == 400  # both matrices, every row, exactly one writer
     if workers == 2:  # one matrix each: no process picks its rows out of the slots
         assert [items[0][3][1] for items in shares] == [1, 1]
+
+
+@pytest.mark.parametrize("window", [1, 3, 5])
+def test_cbow_on_rows_gathered_with_margins_is_the_same(window):
+    # the trainer gathers CBOW's input rows into a buffer with their windows' zero margins
+    # (gather_padded, padded=True): the same bytes as the kernel padding a copy of them
+    from embedcli.sgd.sgns import gather_padded
+
+    rng = np.random.default_rng(window)
+    L, d, group, V_rows = 70, 12, 8, 30
+    W = rng.normal(size=(V_rows, d)).astype(np.float32)
+    ids = rng.integers(0, V_rows, L)
+    U = rng.normal(size=(L, d)).astype(np.float32)
+    V = rng.normal(size=(-(-L // group), 6, d)).astype(np.float32)
+    mask = pair_mask(rng.integers(0, 3, L).cumsum() // 20, rng.integers(1, window + 1, L), rng.random(L) < 0.9, window)
+    padded = gather_padded(W, ids, window)
+    assert padded.shape == (L + 2 * window, d) and not padded[:window].any() and not padded[L + window :].any()
+    for w2v in (False, True):
+        want = cbow_loss_grad(W[ids], U, V, mask, 5, group, word2vec_update=w2v, curvature=True)
+        got = cbow_loss_grad(padded, U, V, mask, 5, group, word2vec_update=w2v, curvature=True, padded=True)
+        assert got[:2] == want[:2]
+        for a, b in zip(got[2:5] + tuple(got[5]), want[2:5] + tuple(want[5])):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()

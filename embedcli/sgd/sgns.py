@@ -80,6 +80,16 @@ def _window_view(padded: np.ndarray, L: int, window: int) -> np.ndarray:
                       strides=(padded.strides[0],) + padded.strides)
 
 
+def gather_padded(W: np.ndarray, ids: np.ndarray, window: int) -> np.ndarray:
+    """``W[ids]`` after ``window`` zero rows and before ``window`` more: the buffer whose
+    windows :func:`_window_view` gives, gathered in place (``ids`` valid rows of ``W``)."""
+    out = np.empty((len(ids) + 2 * window,) + W.shape[1:], dtype=W.dtype)
+    out[:window] = 0
+    out[len(out) - window :] = 0
+    np.take(W, ids, axis=0, out=out[window : len(out) - window], mode="clip")  # "raise" buffers: 2x slower
+    return out
+
+
 def _padded_groups(windows: np.ndarray, window: int, n_groups: int, group: int) -> np.ndarray:
     """``_group(x, n_groups, group)`` as a view of the buffer of ``windows = _windows(x, window,
     extra)`` (``extra`` at least the group padding ``n_groups * group - L``): no copy of ``x``."""
@@ -253,6 +263,7 @@ def cbow_loss_grad(
     *,
     word2vec_update: bool = False,
     curvature: bool = False,
+    padded: bool = False,
 ):
     """CBOW (mean of the context input vectors predicts the centre), like gensim's cbow_mean=1.
 
@@ -260,11 +271,16 @@ def cbow_loss_grad(
     ``word2vec_update`` the gradient of the mean is passed to each context row undivided
     (what word2vec and gensim do); without it, dH is the exact gradient of the loss. With
     ``curvature`` a sixth item ``(cH, cU, cV)`` follows, as for :func:`skipgram_loss_grad`
-    (for the context rows, the curvature that matches the update convention).
+    (for the context rows, the curvature that matches the update convention). With ``padded``,
+    ``H`` is (L + 2*window, d): the rows after ``window`` zero rows and before ``window`` more
+    (:func:`gather_padded`), so the windows are a view of it instead of a padded copy.
     """
-    L, d = H.shape
     K = mask.shape[1]
     window = (K - 1) // 2
+    if padded:
+        Hw = _window_view(H, len(H) - 2 * window, window)
+        H = H[window : len(H) - window]
+    L, d = H.shape
     dtype = H.dtype
     m = mask.astype(dtype)
     cnt = np.ascontiguousarray(mask.T).sum(axis=0, dtype=dtype)
@@ -272,16 +288,21 @@ def cbow_loss_grad(
     n_centres = int(np.count_nonzero(has))
     inv = np.where(has, 1 / np.maximum(cnt, 1), 0).astype(dtype)
     n_groups, N, _ = V.shape
-    hg = np.zeros((n_groups * group, d), dtype=dtype)  # h, then zero rows up to whole groups
+    hg = np.empty((n_groups * group, d), dtype=dtype)  # h, then zero rows up to whole groups
+    hg[L:] = 0
     h = hg[:L]
-    np.matmul((m * inv[:, None])[:, None, :], _windows(H, window), out=h[:, None, :])  # mean of contexts
+    if not padded:
+        Hw = _windows(H, window)
+    np.matmul((m * inv[:, None])[:, None, :], Hw, out=h[:, None, :])  # mean of contexts
     hg = hg.reshape(n_groups, group, d)
     s = _rowdot(h, U)
     g = sigmoid(s)
     loss = _pos_loss(g, s, has)
     g -= 1
     g *= has
-    dh_padded = np.zeros((L + 2 * window, d), dtype=dtype)  # dh with the zero margins of its windows
+    dh_padded = np.empty((L + 2 * window, d), dtype=dtype)  # dh with the zero margins of its windows
+    dh_padded[:window] = 0
+    dh_padded[window + L :] = 0
     dh = dh_padded[window : window + L]
     np.multiply(g[:, None], U, out=dh)
     dU = g[:, None] * h

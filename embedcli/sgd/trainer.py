@@ -66,6 +66,7 @@ from ..subwords import SubwordRows
 from .workers import ProcessGroup, processes_available
 from .sgns import (
     cbow_loss_grad,
+    gather_padded,
     keep_probabilities,
     n_groups_for,
     negative_cdf,
@@ -337,7 +338,10 @@ class Trainer:
         (a worker process's shared slot) that the steps are written into, when they fit, instead
         of new arrays (the same values; saves copying them into the slot).
         """
-        if self.subwords is None:
+        padded = self.objective == "cbow" and self.subwords is None
+        if padded:  # the rows in a buffer with the zero margins of their windows (no padded copy)
+            H = gather_padded(state.w_in, batch.ids, self.window)
+        elif self.subwords is None:
             H = np.take(state.w_in, batch.ids, axis=0)  # np.take: a little faster than W[ids]
         else:
             H, composed = self.subwords.compose(state.w_in, batch.ids)
@@ -348,7 +352,8 @@ class Trainer:
                 H, U, V, batch.mask, self.negative, self.group, curvature=True)
         else:
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
-                H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True)
+                H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True,
+                padded=padded)
         lr = np.float32(batch.lr)
         if out is not None and self.subwords is None and len(dH) <= len(out[0]):
             dH = np.multiply(dH, -lr, out=out[0][: len(dH)])
