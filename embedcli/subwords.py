@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -232,6 +232,17 @@ class Composed:
     n_tokens: int  # distinct tokens
     lens: np.ndarray  # (U,) rows per distinct token
     flat: np.ndarray  # the rows of the distinct tokens, concatenated
+    by_token: np.ndarray | None = None  # (L,) batch positions, stably sorted by token
+    token_starts: np.ndarray | None = None  # (U,) where each distinct token starts in ``by_token``
+
+
+class Scattered(NamedTuple):
+    """A batch's gradient on the input rows (:meth:`SubwordRows.scatter`)."""
+
+    rows: np.ndarray  # distinct rows, ascending
+    steps: np.ndarray  # (rows, d) summed gradient of each row
+    occurrences: np.ndarray  # batch tokens using each row (a token using it twice counts twice)
+    partner: np.ndarray | None  # per row, the largest ``partner`` value of the tokens using it
 
 
 class SubwordRows:
@@ -267,66 +278,82 @@ class SubwordRows:
 
         Each distinct token of the batch is composed once (a frequent word occurs many times).
         """
-        uniq, inverse = np.unique(ids, return_inverse=True)
+        ids = np.asarray(ids)
+        by_token = np.argsort(ids, kind="stable")  # one sort gives the distinct tokens and their groups
+        s = ids[by_token]
+        first = np.empty(len(s), dtype=bool)
+        first[:1] = True
+        np.not_equal(s[1:], s[:-1], out=first[1:])
+        token_starts = np.flatnonzero(first)
+        uniq = s[token_starts]
+        inverse = np.empty(len(ids), dtype=np.intp)
+        inverse[by_token] = np.cumsum(first) - 1
         lens = self.lengths[uniq]
         flat = self.rows[_ranges(self.offsets[uniq], lens)]
-        Hu = np.add.reduceat(W[flat], _segments(lens), axis=0)
+        Hu = np.add.reduceat(np.take(W, flat, axis=0), _segments(lens), axis=0)
         Hu /= lens[:, None].astype(Hu.dtype)
-        return Hu[inverse.reshape(-1)], Composed(inverse.reshape(-1), len(uniq), lens, flat)
+        return np.take(Hu, inverse, axis=0), Composed(inverse, len(uniq), lens, flat, by_token, token_starts)
 
-    def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The batch's gradient on the rows: ``(distinct rows, summed gradient, occurrences)``.
+    def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True,
+                partner: np.ndarray | None = None) -> Scattered:
+        """The batch's gradient on the rows: distinct rows, their summed gradient, occurrences.
 
         ``exact``: row ``r`` gets ``dH[k] / len(rows of token k)`` for each batch token ``k``
         using it (the gradient of the mean). Without it the gradient of the mean is passed to
         each row undivided, which is what fastText's skip-gram and CBOW do (so a word's vector
         moves by the full step whatever its number of n-grams). ``occurrences`` counts, per row,
-        the batch tokens using it (for the trainer's frequent-row rule).
+        the batch tokens using it. ``partner`` (one value per batch token, e.g. the trainer's
+        largest partner norm): its maximum over the tokens using each row.
 
-        Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here: the first
-        two pay per repeated row, a threaded BLAS stalls on a busy machine): the occurrences of
-        each distinct token are summed by one ``reduceat`` over the (few) distinct tokens; rows
-        used by one distinct token (most n-grams) take its gradient directly, the rows shared
-        by several (``<th``, ``ing>`` ...) are summed by one flat ``bincount``.
+        Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here): the
+        occurrences of each distinct token are summed by one ``reduceat`` over the (few)
+        distinct tokens; rows used by one distinct token (most n-grams) take its gradient
+        directly; the rows shared by several (``<th``, ``ing>`` ...) are summed in float64, in
+        token order, one token rank at a time (a dozen vectorised additions: no row is shared
+        by more tokens than a batch has).
         """
         d = dH.shape[1]
         U = ctx.n_tokens
-        inverse = ctx.inverse
-        by_token = np.argsort(inverse, kind="stable")
-        inv_sorted = inverse[by_token]
-        tstarts = np.flatnonzero(np.r_[True, inv_sorted[1:] != inv_sorted[:-1]])
-        dHu = np.add.reduceat(dH[by_token], tstarts, axis=0)  # (U, d): each distinct token's sum
-        mult = np.diff(np.append(tstarts, len(inverse)))  # occurrences of each distinct token
+        by_token, tstarts = ctx.by_token, ctx.token_starts
+        if by_token is None:
+            by_token = np.argsort(ctx.inverse, kind="stable")
+            tstarts = np.searchsorted(ctx.inverse[by_token], np.arange(U))
+        dHu = np.add.reduceat(np.take(dH, by_token, axis=0), tstarts, axis=0)  # (U, d): each distinct token's sum
+        mult = np.diff(np.append(tstarts, len(by_token)))  # occurrences of each distinct token
         if exact:
             dHu /= ctx.lens[:, None].astype(dHu.dtype)
         flat = ctx.flat
         N = len(flat)
-        token_of = np.repeat(np.arange(U), ctx.lens)
-        order = np.argsort(flat, kind="stable")
+        order = np.argsort(flat, kind="stable")  # entries by row, in token order within a row
         fs = flat[order]
         first = np.empty(N, dtype=bool)
-        first[0] = True
+        first[:1] = True
         np.not_equal(fs[1:], fs[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        R = len(starts)
-        tok = token_of[order]
-        cnt = np.diff(np.append(starts, N))
         rows = fs[starts]
-        seg = np.cumsum(first) - 1  # row slot of each sorted entry
-        occ = np.bincount(seg, weights=mult[tok], minlength=R).astype(np.int64)
-        G = np.empty((R, d), dtype=dH.dtype)
-        once = cnt == 1
-        G[once] = dHu[tok[starts[once]]]
-        multi = np.flatnonzero(~once)
+        tok = np.repeat(np.arange(U), ctx.lens)[order]  # the token of each sorted entry
+        cnt = np.diff(np.append(starts, N))
+        occ = np.add.reduceat(mult[tok], starts) if N else np.zeros(0, dtype=np.int64)
+        G = np.empty((len(rows), d), dtype=dH.dtype)
+        once = np.flatnonzero(cnt == 1)
+        G[once] = np.take(dHu, tok[starts[once]], axis=0)
+        multi = np.flatnonzero(cnt > 1)
         if len(multi):
-            slot = np.full(R, -1, dtype=np.int64)
-            slot[multi] = np.arange(len(multi))
-            sel = np.flatnonzero(~once[seg])
-            idx = np.repeat(slot[seg[sel]] * d, d)
-            idx += np.tile(np.arange(d, dtype=np.int64), len(sel))
-            sums = np.bincount(idx, weights=dHu[tok[sel]].reshape(-1), minlength=len(multi) * d)
-            G[multi] = sums.reshape(len(multi), d)
-        return rows, G, occ
+            c = cnt[multi]
+            by_count = np.argsort(-c, kind="stable")  # most shared first: rank j is a prefix
+            c, at = c[by_count], starts[multi[by_count]]
+            acc = np.take(dHu, tok[at], axis=0).astype(np.float64)
+            acc += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
+            has = np.searchsorted(-c, -np.arange(2, int(c[0]) + 1), side="right")  # rows with more than j tokens
+            for j in range(1, int(c[0])):
+                n = has[j - 1]
+                acc[:n] += np.take(dHu, tok[at[:n] + j], axis=0)
+            G[multi[by_count]] = acc
+        pmax = None
+        if partner is not None:
+            per_token = np.maximum.reduceat(np.take(np.asarray(partner, dtype=np.float32), by_token), tstarts)
+            pmax = np.maximum.reduceat(per_token[tok], starts) if N else np.zeros(0, dtype=np.float32)
+        return Scattered(rows, G, occ, pmax)
 
     def vectors(self, W: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Composed vectors (mean of the rows) of ``ids`` (default: every word), in batches."""

@@ -71,7 +71,7 @@ def test_compose_and_scatter_match_dense_reference():
             A[k, r] += 1 / len(table.word_rows(i))
     np.testing.assert_allclose(H, A @ W, rtol=1e-5, atol=1e-6)
     dH = rng.standard_normal(H.shape).astype(np.float32)
-    rows, G, occ = table.scatter(ctx, dH)
+    rows, G, occ, _ = table.scatter(ctx, dH)
     dense = A.T @ dH
     assert len(np.unique(rows)) == len(rows)
     np.testing.assert_allclose(G, dense[rows], rtol=1e-4, atol=1e-5)
@@ -81,9 +81,19 @@ def test_compose_and_scatter_match_dense_reference():
         for r in table.word_rows(i):
             B[k, r] += 1
     np.testing.assert_array_equal(occ, B.sum(axis=0)[rows])
-    rows2, G2, _ = table.scatter(ctx, dH, exact=False)  # fastText's update: each row gets dH undivided
+    partner = rng.random(len(ids)).astype(np.float32)
+    rows2, G2, _, pmax = table.scatter(ctx, dH, exact=False, partner=partner)  # fastText's update: dH undivided
     np.testing.assert_array_equal(rows2, rows)
     np.testing.assert_allclose(G2, (B.T @ dH)[rows], rtol=1e-4, atol=1e-5)
+    for r, g, p in zip(rows, G2, pmax):  # the documented sums: per token in batch order, then float64 in token order
+        users = [k for k, i in enumerate(ids) if r in table.word_rows(i)]
+        assert p == partner[users].max()
+        acc = np.zeros(dH.shape[1])
+        for i in sorted(set(ids[users])):
+            per_token = np.add.reduceat(dH[ids == i], [0], axis=0)[0]
+            for _ in range(list(table.word_rows(i)).count(r)):  # a token using the row twice adds twice
+                acc += per_token
+        assert np.array_equal(g, acc.astype(np.float32))
 
 
 def test_oov_vector_is_the_exact_mean_of_its_ngram_rows():

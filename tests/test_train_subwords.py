@@ -50,7 +50,7 @@ def test_subword_gradient_matches_finite_differences(objective, seed):
 
     H, ctx = table.compose(W, ids)
     _, _, dH, _, _ = fn(H, U, V, mask, negative, group)
-    rows, G, _ = table.scatter(ctx, dH, exact=True)
+    rows, G, _, _ = table.scatter(ctx, dH, exact=True)
     entries = [(int(r), c) for r in rows for c in range(d)]
     numeric = _numeric(loss, W, entries)
     np.testing.assert_allclose(G.reshape(-1), numeric, rtol=1e-5, atol=1e-8)

@@ -194,15 +194,6 @@ def auto_round_batches(expected_words: float, batch_words: int) -> int:
     return int(min(MAX_ROUND_BATCHES, max(1, expected_words // (batch_words * MIN_ROUNDS))))
 
 
-def _subword_partners(ctx, partner: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Per subword row (``rows``, sorted, distinct): the largest partner norm of the tokens using it."""
-    per_token = np.zeros(ctx.n_tokens, dtype=np.float32)
-    np.maximum.at(per_token, ctx.inverse, partner.astype(np.float32))
-    out = np.zeros(len(rows), dtype=np.float32)
-    np.maximum.at(out, np.searchsorted(rows, ctx.flat), np.repeat(per_token, ctx.lens))
-    return out
-
-
 class Trainer:
     """Trains ``state`` in place on ``corpus`` with the resolved ``settings``."""
 
@@ -361,8 +352,7 @@ class Trainer:
             dH *= -lr
         in_ids = batch.ids
         if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
-            in_ids, dH, _ = self.subwords.scatter(composed, dH, exact=False)
-            cH = _subword_partners(composed, cH, in_ids)
+            in_ids, dH, _, cH = self.subwords.scatter(composed, dH, exact=False, partner=cH)
         if state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
             free = ~state.frozen[np.minimum(in_ids, len(state.frozen) - 1)] | (in_ids >= len(state.frozen))
             if not free.all():
