@@ -113,3 +113,102 @@ def test_cbow_on_rows_gathered_with_margins_is_the_same(window):
         assert got[:2] == want[:2]
         for a, b in zip(got[2:5] + tuple(got[5]), want[2:5] + tuple(want[5])):
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _skipgram_reference(H, U, V, mask, negative, group):
+    """The skip-gram kernel as written before the padded buffers: every window and group a padded copy."""
+    from embedcli.sgd.sgns import _group, _padded_groups, sigmoid
+
+    L, d = H.shape
+    window = (mask.shape[1] - 1) // 2
+    n_groups, N, _ = V.shape
+    Hw = _windows(H, window, n_groups * group - L)
+    S = np.matmul(Hw, U[:, :, None])[:, :, 0]
+    g = sigmoid(S) - 1
+    g *= mask
+    dU = np.matmul(g[:, None, :], Hw)[:, 0, :]
+    dH = np.matmul(_skew(g)[:, None, :], _windows(U, window))[:, 0, :]
+    mask_t = np.ascontiguousarray(_skew_t(mask))
+    n_ctx = mask_t.sum(axis=0, dtype=H.dtype)
+    Hg = _padded_groups(Hw, window, n_groups, group)
+    weight = _group(n_ctx * H.dtype.type(negative / N), n_groups, group)[:, :, None]
+    Gm = sigmoid(np.matmul(Hg, V.transpose(0, 2, 1))) * weight
+    dH += np.matmul(Gm, V).reshape(-1, d)[:L]
+    dV = np.matmul(Gm.transpose(0, 2, 1), Hg)
+    hn = np.sqrt(np.einsum("ij,ij->i", H, H))
+    un = np.sqrt(np.einsum("ij,ij->i", U, U))
+    vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
+    pU = (_windows_t(hn, window) * mask.T).max(axis=0)
+    pH = (mask_t * _windows_t(un, window)).max(axis=0)
+    active = n_ctx > 0
+    pH = np.maximum(pH, np.where(active, np.repeat(vn.max(axis=1), group)[:L], 0))
+    pV = np.repeat(_group(hn * active, n_groups, group).max(axis=1)[:, None], N, axis=1)
+    return dH, dU, dV, pH, pU, pV
+
+
+@pytest.mark.parametrize("window,L", [(1, 9), (3, 70), (5, 266)])
+def test_skipgram_on_rows_gathered_in_one_buffer_is_the_same(window, L):
+    # the trainer gathers a skip-gram batch's rows into one buffer with the zero margins of the
+    # windows and groups (gather_skipgram, padded=True, rows=): the bytes of padded copies
+    from embedcli.sgd.sgns import gather_skipgram
+
+    rng = np.random.default_rng(L)
+    d, group, N, V_rows = 100, 32, 16, 50
+    w_in = rng.normal(0, 0.4, (V_rows, d)).astype(np.float32)
+    w_out = rng.normal(0, 0.4, (V_rows, d)).astype(np.float32)
+    ids = rng.integers(0, V_rows, L)
+    neg = rng.integers(0, V_rows, (-(-L // group), N))
+    mask = pair_mask(rng.integers(0, 3, L).cumsum() // 20, rng.integers(1, window + 1, L), rng.random(L) < 0.9, window)
+    rows, H, U, V = gather_skipgram(w_in, w_out, ids, neg, window, group)
+    assert H.shape == (len(neg) * group + 2 * window, d) and U.shape == (L + 2 * window, d)
+    assert H[window : window + L].tobytes() == w_in[ids].tobytes() and not H[:window].any() and not H[window + L :].any()
+    assert U[window : window + L].tobytes() == w_out[ids].tobytes() and V.tobytes() == w_out[neg].tobytes()
+    want = _skipgram_reference(w_in[ids], w_out[ids], w_out[neg], mask, 5, group)
+    for got in (skipgram_loss_grad(H, U, V, mask, 5, group, curvature=True, padded=True, rows=rows),
+                skipgram_loss_grad(w_in[ids], w_out[ids], w_out[neg], mask, 5, group, curvature=True)):
+        for a, b in zip(got[2:5] + tuple(got[5]), want):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+        assert got[1] == int(mask.sum())
+
+
+def _apply_reference(W, ids, steps, partner, part, bound):
+    """Trainer.apply_rows as first written: zeros, np.add.at of every step in batch and entry
+    order, the per-row factor on every row, W[rows] += S."""
+    rank, n_parts = part
+    sel = [(i % n_parts) == rank for i in ids]
+    all_ids = np.concatenate([i[s] for i, s in zip(ids, sel)])
+    if len(all_ids) == 0:
+        return
+    G = np.concatenate([g[s] for g, s in zip(steps, sel)])
+    rows, inverse = np.unique(all_ids, return_inverse=True)
+    S = np.zeros((len(rows), W.shape[1]), dtype=np.float32)
+    np.add.at(S, inverse, G)
+    pmax = np.zeros(len(rows), dtype=np.float32)
+    np.maximum.at(pmax, inverse, np.concatenate([c[s] for c, s in zip(partner, sel)]).astype(np.float32))
+    norm = np.sqrt(np.einsum("ij,ij->i", S, S)) * pmax
+    S *= (np.float32(bound) / np.maximum(norm, np.float32(bound)))[:, None]
+    W[rows] += S
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+@pytest.mark.parametrize("adjacent", [True, False])
+def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
+    # first step of each row + np.add.at of the rest, the factor only where it binds, steps
+    # read as one array when the batches' buffers are adjacent: the same bytes as the plain apply,
+    # -0.0 steps and -0.0 weights (an --init file) included
+    from embedcli.sgd.trainer import STEP_BOUND, Trainer
+
+    rng = np.random.default_rng(parts + 10 * adjacent)
+    n_rows, d, sizes = 40, 100, [60, 60, 60, 37]
+    ids = [rng.integers(0, n_rows, n) ** 2 % n_rows for n in sizes]  # repeated rows, some rows never
+    buf = (rng.normal(size=(len(sizes), 60, d)) * 10.0 ** rng.integers(-3, 2, (len(sizes), 60, 1))).astype(np.float32)
+    buf[0, :5] = -0.0
+    steps = [buf[k, :n] for k, n in enumerate(sizes)] if adjacent else [buf[k, :n].copy() for k, n in enumerate(sizes)]
+    partner = [rng.random(n).astype(np.float32) * 3 for n in sizes]
+    W0 = rng.normal(size=(n_rows, d)).astype(np.float32)
+    W0[ids[0][:5]] = -0.0
+    for rank in range(parts):
+        W, ref = W0.copy(), W0.copy()
+        Trainer.apply_rows(None, W, ids, steps, partner, part=(rank, parts))
+        _apply_reference(ref, ids, steps, partner, (rank, parts), STEP_BOUND)
+        assert W.tobytes() == ref.tobytes()

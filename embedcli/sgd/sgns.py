@@ -80,14 +80,32 @@ def _window_view(padded: np.ndarray, L: int, window: int) -> np.ndarray:
                       strides=(padded.strides[0],) + padded.strides)
 
 
-def gather_padded(W: np.ndarray, ids: np.ndarray, window: int) -> np.ndarray:
-    """``W[ids]`` after ``window`` zero rows and before ``window`` more: the buffer whose
+def gather_padded(W: np.ndarray, ids: np.ndarray, window: int, extra: int = 0) -> np.ndarray:
+    """``W[ids]`` after ``window`` zero rows and before ``window + extra`` more: the buffer whose
     windows :func:`_window_view` gives, gathered in place (``ids`` valid rows of ``W``)."""
-    out = np.empty((len(ids) + 2 * window,) + W.shape[1:], dtype=W.dtype)
+    out = np.empty((len(ids) + 2 * window + extra,) + W.shape[1:], dtype=W.dtype)
     out[:window] = 0
-    out[len(out) - window :] = 0
-    np.take(W, ids, axis=0, out=out[window : len(out) - window], mode="clip")  # "raise" buffers: 2x slower
+    out[window + len(ids) :] = 0
+    np.take(W, ids, axis=0, out=out[window : window + len(ids)], mode="clip")  # "raise" buffers: 2x slower
     return out
+
+
+def gather_skipgram(w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, neg: np.ndarray, window: int,
+                    group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A skip-gram batch's rows in one buffer: ``(rows, H, U, V)``, ``H`` and ``U`` the buffers
+    of :func:`gather_padded` (``H`` with zero rows up to whole groups), ``V = w_out[neg]``, all
+    three consecutive parts of ``rows`` (so that their norms are one pass over it)."""
+    L, (n_groups, N), d = len(ids), neg.shape, w_in.shape[1]
+    n_h = n_groups * group + 2 * window
+    n_u = L + 2 * window
+    rows = np.empty((n_h + n_u + n_groups * N, d), dtype=w_in.dtype)
+    H, U, V = rows[:n_h], rows[n_h : n_h + n_u], rows[n_h + n_u :]
+    for buf, W in ((H, w_in), (U, w_out)):
+        buf[:window] = 0
+        buf[window + L :] = 0
+        np.take(W, ids, axis=0, out=buf[window : window + L], mode="clip")
+    np.take(w_out, neg.reshape(-1), axis=0, out=V, mode="clip")
+    return rows, H, U, V.reshape(n_groups, N, d)
 
 
 def _padded_groups(windows: np.ndarray, window: int, n_groups: int, group: int) -> np.ndarray:
@@ -182,52 +200,86 @@ def skipgram_loss_grad(
     group: int,
     *,
     curvature: bool = False,
+    padded: bool = False,
+    rows: np.ndarray | None = None,
 ):
     """Loss (sum over pairs, float64), number of pairs, and gradients dH, dU, dV.
 
     ``H``, ``U``: (L, d); ``V``: (n_groups, N, d) with ``n_groups = ceil(L / group)``;
     ``mask``: (L, 2*window+1) bool from :func:`pair_mask`. With ``curvature`` a sixth item
-    ``(cH, cU, cV)`` follows: for each row, the Gauss-Newton curvature of the loss along that
-    row, ``sum over its terms of sigmoid'(score) * |partner vector|^2`` (see
-    :meth:`embedcli.sgd.trainer.Trainer.row_factors`).
+    ``(cH, cU, cV)`` follows: for each row, the largest norm of the vectors its scores were
+    taken against (see :meth:`embedcli.sgd.trainer.Trainer.apply_rows`). With ``padded``, ``H``
+    and ``U`` are the buffers of :func:`gather_padded`: ``U`` (L + 2*window, d), ``H`` with
+    ``n_groups * group - L`` more zero rows at the end, so that the windows and the groups are
+    views of them instead of padded copies (the same values either way). ``rows``: the buffer
+    of :func:`gather_skipgram` whose consecutive parts ``H``, ``U`` and ``V`` are.
     """
-    L, d = H.shape
     K = mask.shape[1]
     window = (K - 1) // 2
-    dtype = H.dtype
     n_groups, N, _ = V.shape
-    Hw = _windows(H, window, n_groups * group - L)  # (L, K, d): Hw[i, k] = H[i + k - w], the contexts of centre i
+    if padded:
+        Hbuf, Ubuf = H, U
+        L = len(U) - 2 * window
+    else:
+        L = len(H)
+        Hbuf = _windows(H, window, n_groups * group - L).base
+        Ubuf = _windows(U, window).base
+    H = Hbuf[window : window + L]
+    U = Ubuf[window : window + L]
+    d = H.shape[1]
+    dtype = H.dtype
+    Hw = _window_view(Hbuf, L, window)  # (L, K, d): Hw[i, k] = H[i + k - w], the contexts of centre i
     S = np.matmul(Hw, U[:, :, None])[:, :, 0]  # (L, K) scores h_context . u_centre
     g = sigmoid(S)
-    loss = _pos_loss(g, S, mask)
     g -= 1
     g *= mask
+    loss = _pos_loss_m1(g, S)
     dU = np.matmul(g[:, None, :], Hw)[:, 0, :]
     gs = _skew(g)  # gs[j, m]: coefficient of centre j + m - w for context j
-    dH = np.matmul(gs[:, None, :], _windows(U, window))[:, 0, :]
+    dH = np.matmul(gs[:, None, :], _window_view(Ubuf, L, window))[:, 0, :]
     mask_t = np.ascontiguousarray(_skew_t(mask))  # mask_t[m, j]: token j is the context of centre j + m - w
-    n_ctx = mask_t.sum(axis=0, dtype=dtype)  # pairs in which token j is the context
+    n_ctx = np.zeros(n_groups * group, dtype=dtype)  # pairs in which token j is the context (0 past L)
+    mask_t.sum(axis=0, dtype=dtype, out=n_ctx[:L])
     n_pairs = int(np.count_nonzero(mask))
-    Hg = _padded_groups(Hw, window, n_groups, group)  # (ng, G, d)
-    weight = _group(n_ctx * dtype.type(negative / N), n_groups, group)[:, :, None]  # (ng, G, 1)
+    Hg = Hbuf[window : window + n_groups * group].reshape(n_groups, group, d)  # (ng, G, d)
+    weight = (n_ctx * dtype.type(negative / N)).reshape(n_groups, group, 1)
     S = np.matmul(Hg, V.transpose(0, 2, 1))  # (ng, G, N)
     Gm = sigmoid(S)
     loss += _neg_loss(Gm, S, weight)
     if curvature:  # the largest partner norm of each row's scores
-        hn = np.sqrt(_rowdot(H, H))
-        un = np.sqrt(_rowdot(U, U))
-        vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
-        pU = (_windows_t(hn, window) * np.ascontiguousarray(mask.T)).max(axis=0)
-        pH = (mask_t * _windows_t(un, window)).max(axis=0)
+        if rows is None:
+            rows = np.concatenate([Hbuf, Ubuf, V.reshape(-1, d)])
+        norms = np.sqrt(_rowdot(rows, rows))  # zero rows' zero norms too: windows and groups are views
+        hn = norms[: len(Hbuf)]
+        un = norms[len(Hbuf) : len(Hbuf) + len(Ubuf)]
+        vn = norms[len(Hbuf) + len(Ubuf) :].reshape(n_groups, N)
+        pU = (_window_view(hn, L, window).T * np.ascontiguousarray(mask.T)).max(axis=0)
+        pH = (mask_t * _window_view(un, L, window).T).max(axis=0)
         active = n_ctx > 0
-        pH = np.maximum(pH, np.where(active, np.repeat(vn.max(axis=1), group)[:L], 0))
-        pV = np.repeat(_group(hn * active, n_groups, group).max(axis=1)[:, None], N, axis=1)
+        pH = np.maximum(pH, np.where(active[:L], np.repeat(vn.max(axis=1), group)[:L], 0))
+        hg = hn[window : window + n_groups * group] * active
+        pV = np.repeat(hg.reshape(n_groups, group).max(axis=1)[:, None], N, axis=1)
     Gm *= weight
     dH += np.matmul(Gm, V).reshape(-1, d)[:L]
     dV = np.matmul(Gm.transpose(0, 2, 1), Hg)  # (ng, N, d)
     if curvature:
         return loss, n_pairs, dH, dU, dV, (pH, pU, pV)
     return loss, n_pairs, dH, dU, dV
+
+
+def _pos_loss_m1(gm1: np.ndarray, s: np.ndarray) -> float:
+    """Sum of ``softplus(-s)`` where ``gm1 = (sigmoid(s) - 1) * mask`` (0 off the mask): ``-log1p(gm1)``.
+
+    One pass, no masked gather; where ``sigmoid(s)`` is tiny the term is recomputed exactly."""
+    if gm1.min() < EXACT_BELOW - 1:
+        terms = np.zeros(gm1.shape, dtype=gm1.dtype)
+        ok = gm1 >= EXACT_BELOW - 1
+        np.log1p(gm1, out=terms, where=ok)
+        at = np.flatnonzero(~ok)
+        terms.reshape(-1)[at] = -softplus(-s.reshape(-1)[at])
+    else:
+        terms = np.log1p(gm1)
+    return -float(terms.sum(dtype=np.float64))
 
 
 def _pos_loss(g: np.ndarray, s: np.ndarray, mask: np.ndarray) -> float:

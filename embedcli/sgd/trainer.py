@@ -67,6 +67,7 @@ from .workers import ProcessGroup, processes_available
 from .sgns import (
     cbow_loss_grad,
     gather_padded,
+    gather_skipgram,
     keep_probabilities,
     n_groups_for,
     negative_cdf,
@@ -126,6 +127,24 @@ def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
     flat = np.repeat(ids.astype(np.int64) * d, d)  # row starts, then + column: faster than a broadcast add
     flat += _column_offsets(d, len(ids))
     np.add.at(W.reshape(-1), flat, G.reshape(-1))
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(arrays)``, as a view when they lie one after another in memory (the
+    slots of a round's step buffer), else a copy."""
+    arrays = [a for a in arrays if len(a)]
+    if len(arrays) == 1:
+        return arrays[0]
+    a0 = arrays[0]
+    step = a0.strides[0]
+    end = a0.__array_interface__["data"][0]
+    for a in arrays:
+        if (a.dtype != a0.dtype or a.shape[1:] != a0.shape[1:] or not a.flags.c_contiguous
+                or a.__array_interface__["data"][0] != end):
+            return np.concatenate(arrays)
+        end += len(a) * step
+    total = sum(len(a) for a in arrays)
+    return np.lib.stride_tricks.as_strided(a0, shape=(total,) + a0.shape[1:], strides=a0.strides, writeable=False)
 
 
 def _distinct(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -329,18 +348,21 @@ class Trainer:
         (a worker process's shared slot) that the steps are written into, when they fit, instead
         of new arrays (the same values; saves copying them into the slot).
         """
-        padded = self.objective == "cbow" and self.subwords is None
-        if padded:  # the rows in a buffer with the zero margins of their windows (no padded copy)
-            H = gather_padded(state.w_in, batch.ids, self.window)
-        elif self.subwords is None:
-            H = np.take(state.w_in, batch.ids, axis=0)  # np.take: a little faster than W[ids]
+        padded = self.subwords is None
+        skipgram = self.objective == "skipgram"
+        rows = None
+        if padded and skipgram:  # the rows in one buffer, with the zero margins of their windows
+            rows, H, U, V = gather_skipgram(state.w_in, state.w_out, batch.ids, batch.neg, self.window, self.group)
         else:
-            H, composed = self.subwords.compose(state.w_in, batch.ids)
-        U = np.take(state.w_out, batch.ids, axis=0)
-        V = np.take(state.w_out, batch.neg, axis=0)
-        if self.objective == "skipgram":
+            if padded:  # the rows in a buffer with the zero margins of their windows (no padded copy)
+                H = gather_padded(state.w_in, batch.ids, self.window)
+            else:
+                H, composed = self.subwords.compose(state.w_in, batch.ids)
+            U = np.take(state.w_out, batch.ids, axis=0)
+            V = np.take(state.w_out, batch.neg, axis=0)
+        if skipgram:
             loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(
-                H, U, V, batch.mask, self.negative, self.group, curvature=True)
+                H, U, V, batch.mask, self.negative, self.group, curvature=True, padded=padded, rows=rows)
         else:
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True,
@@ -390,31 +412,51 @@ class Trainer:
         process's share); each row's sum is taken in the same order whatever ``n`` is.
         """
         rank, n_parts = part
-        if n_parts > 1:
-            sel = [(i % n_parts) == rank for i in ids]
-            ids = [i[s] for i, s in zip(ids, sel)]
-            steps = [g[s] for g, s in zip(steps, sel)]
-            partner = [c[s] for c, s in zip(partner, sel)]
         if not ids:
             return
         all_ids = np.concatenate(ids)
-        if len(all_ids) == 0:
+        at = None  # this share's entries (positions in the round), when the rows are shared out
+        if n_parts > 1:
+            at = np.flatnonzero(all_ids % n_parts == rank)
+            all_ids = all_ids[at]
+        n = len(all_ids)
+        if n == 0:
             return
+        G = _joined(steps)
         rows, inverse = _distinct(all_ids, W.shape[0])
-        S = np.zeros((len(rows), W.shape[1]), dtype=np.float32)
-        at = 0
-        for g in steps:
-            n = len(g)
-            if n:
-                _scatter_add(S, inverse[at : at + n], g)
-            at += n
+        # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
+        # then np.add.at of the others, in order (the same additions as add.at from zero)
+        first = np.full(len(rows), n, dtype=np.intp)
+        np.minimum.at(first, inverse, np.arange(n))
+        later = np.ones(n, dtype=bool)
+        later[first] = False
+        later = np.flatnonzero(later)
+        S = np.take(G, first if at is None else at[first], axis=0)
+        S += np.float32(0)
+        if len(later):
+            _scatter_add(S, inverse[later], np.take(G, later if at is None else at[later], axis=0))
         pmax = np.zeros(len(rows), dtype=np.float32)
-        np.maximum.at(pmax, inverse, np.concatenate(partner).astype(np.float32))
+        P = np.concatenate(partner)
+        np.maximum.at(pmax, inverse, (P if at is None else P[at]).astype(np.float32, copy=False))
         norm = np.sqrt(np.einsum("ij,ij->i", S, S))
         norm *= pmax
-        factor = np.float32(STEP_BOUND) / np.maximum(norm, np.float32(STEP_BOUND))
-        S *= factor[:, None]
-        W[rows] += S
+        # factor min(1, STEP_BOUND / norm): 1 (no change) unless norm > STEP_BOUND (or NaN)
+        big = np.flatnonzero(~(norm <= np.float32(STEP_BOUND)))
+        if len(big):
+            S[big] *= (np.float32(STEP_BOUND) / norm[big])[:, None]
+        S += np.take(W, rows, axis=0)  # W[rows] + S, as W[rows] += S
+        W[rows] = S
+
+    def _round_out(self, state: TrainState, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Step buffers for a round's batches, one after another in memory (``compute(out=)``), so
+        that :meth:`apply_rows` takes a round's steps as one array without copying them."""
+        L = self.batch_words + 2 * self.window
+        shape = (self.round_batches, L, state.w_in.shape[1])
+        buffers = getattr(self, "_steps", None)
+        if buffers is None or buffers[0].shape != shape or buffers[0].dtype != state.w_in.dtype:
+            buffers = self._steps = (np.empty(shape, dtype=state.w_in.dtype),
+                                     np.empty((shape[0], L + self.neg_rows_for(L), shape[2]), dtype=state.w_in.dtype))
+        return [(buffers[0][k], buffers[1][k]) for k in range(n)]
 
     def _apply(self, state: TrainState, results, pool) -> None:
         def apply_in():
@@ -481,10 +523,11 @@ class Trainer:
             if hasattr(pool, "round"):  # a ProcessGroup or a cluster (embedcli.cluster.train): compute and apply
                 results = pool.round(round_)
             else:
+                outs = self._round_out(state, len(round_))
                 if pool is None:
-                    full = [self.compute(state, b) for b in round_]
+                    full = [self.compute(state, b, out=o) for b, o in zip(round_, outs)]
                 else:
-                    futures = [pool.submit(self.compute, state, b) for b in round_]
+                    futures = [pool.submit(self.compute, state, b, out=o) for b, o in zip(round_, outs)]
                     full = [f.result() for f in futures]
                 self._apply(state, full, pool)
                 results = [(r[0], r[1]) for r in full]

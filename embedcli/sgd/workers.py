@@ -139,23 +139,27 @@ class ProcessGroup:
         weights["w_out"][:] = state.w_out
         state.w_in = weights["w_in"]
         state.w_out = weights["w_out"]
+        # slot k of each array is its row k: a round's steps lie one after another in memory, so
+        # that the apply takes them as one array (Trainer.apply_rows) when the batches are full
         specs: dict[str, tuple[tuple[int, ...], Any]] = {"n_slots": ((1,), np.int64)}
-        for k in range(R):
-            specs.update({
-                f"ids{k}": ((L_max,), np.int32),
-                f"mask{k}": ((L_max, K), np.bool_),
-                f"neg{k}": ((neg_max,), np.int32),
-                f"meta{k}": ((4,), np.float64),  # L, n_groups, lr | loss
-                f"in_ids{k}": ((I_max,), np.int32),
-                f"dH{k}": ((I_max, d), np.float32),
-                f"c_in{k}": ((I_max,), np.float32),
-                f"out_ids{k}": ((O_max,), np.int32),
-                f"dOut{k}": ((O_max, d), np.float32),
-                f"c_out{k}": ((O_max,), np.float32),
-                f"counts{k}": ((3,), np.int64),  # n_in, n_out, pairs
-            })
+        for name, shape, dtype in (
+            ("ids", (L_max,), np.int32),
+            ("mask", (L_max, K), np.bool_),
+            ("neg", (neg_max,), np.int32),
+            ("meta", (4,), np.float64),  # L, n_groups, lr | loss
+            ("in_ids", (I_max,), np.int32),
+            ("dH", (I_max, d), np.float32),
+            ("c_in", (I_max,), np.float32),
+            ("out_ids", (O_max,), np.int32),
+            ("dOut", (O_max, d), np.float32),
+            ("c_out", (O_max,), np.float32),
+            ("counts", (3,), np.int64),  # n_in, n_out, pairs
+        ):
+            specs[name] = ((R,) + shape, dtype)
         self.arena = Arena(specs)
         self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
+        for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out")]:
+            self.arena.arrays.update({f"{name}{k}": self.arena[name][k] for k in range(R)})
         self.state = state
         self.pending = False
         self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
