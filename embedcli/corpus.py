@@ -17,6 +17,10 @@ max_size), the provisional ids are remapped to vocabulary ids.
 from __future__ import annotations
 
 import os
+import pickle
+import signal
+import struct
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
@@ -26,7 +30,7 @@ import numpy as np
 from .errors import EmbedcliError
 from .heap import trim
 from .idstore import IdStore
-from .io import display_name, expand_inputs, iter_chunks
+from .io import display_name, expand_inputs, is_url, iter_chunks
 from .text import TextSettings, normalize
 from .tokenizer import line_token_pattern
 from .vocab import Vocab, build_vocab
@@ -172,31 +176,13 @@ def _scan(
     return tokens, counts, n_tokens, n_entries
 
 
-def encode_corpus(
-    paths: Sequence[str | os.PathLike],
-    settings: TextSettings = TextSettings(),
-    *,
-    min_count: int = 5,
-    max_size: int | None = None,
-    vocab: Vocab | None = None,
-    encoding_errors: str = "strict",
-    progress: Callable[[int], None] | None = None,
-    tmp_dir: str | None = None,
-    order: str = "appearance",
-) -> tuple[Vocab, EncodedCorpus]:
-    """Build the vocabulary (unless ``vocab`` is given) and encode the corpus, in one pass.
-
-    Returns the vocabulary and an :class:`EncodedCorpus` whose store the caller closes with
-    ``close()`` (or a ``with`` block). ``tmp_dir`` is where the id store lives (default:
-    ``TMPDIR`` or the system's temporary directory).
-    """
-    paths = expand_inputs([os.fspath(p) for p in paths])
-    if not paths:
-        raise EmbedcliError("no corpus given: pass CORPUS files or set 'corpus' in the config file")
+def _encode(paths: list[str], settings: TextSettings, ids: IdStore, *, min_count: int, max_size: int | None,
+            vocab: Vocab | None, encoding_errors: str, progress: Callable[[int], None] | None,
+            tmp_dir: str | None, order: str) -> tuple[Vocab, EncodedCorpus]:
+    """:func:`encode_corpus`'s work, in this process: the ids go to ``ids`` (an empty store)."""
     if vocab is not None:
         settings = vocab.settings
     raw = IdStore(np.int32, tmp_dir)
-    ids = None
     try:
         fixed = dict(vocab.index) if vocab is not None else None
         tokens, counts, n_tokens, n_raw = _scan(
@@ -227,7 +213,6 @@ def encode_corpus(
         remap[0] = SENTENCE_BREAK
         # plain reads and writes, block by block (no memory map: touched pages of a map count
         # in the resident size, which would then grow with the corpus)
-        ids = IdStore(np.int32, tmp_dir)
         kept_words = n_sentences = 0
         for block in raw.blocks(BLOCK):
             block = remap[block]
@@ -238,11 +223,174 @@ def encode_corpus(
         raw.close()
         if kept_words == 0:
             raise EmbedcliError(f"{names}: no word of the corpus is in the vocabulary; nothing to train on")
-        del tokens, counts, remap
-        trim()  # the scan's freed chunks go back to the system before training allocates
         return vocab, EncodedCorpus(ids, ids.count, kept_words, n_sentences, n_tokens)
-    except BaseException:
+    finally:
         raw.close()
-        if ids is not None:
-            ids.close()
+
+
+def encode_corpus(
+    paths: Sequence[str | os.PathLike],
+    settings: TextSettings = TextSettings(),
+    *,
+    min_count: int = 5,
+    max_size: int | None = None,
+    vocab: Vocab | None = None,
+    encoding_errors: str = "strict",
+    progress: Callable[[int], None] | None = None,
+    tmp_dir: str | None = None,
+    order: str = "appearance",
+    in_child: bool | None = None,
+) -> tuple[Vocab, EncodedCorpus]:
+    """Build the vocabulary (unless ``vocab`` is given) and encode the corpus, in one pass.
+
+    Returns the vocabulary and an :class:`EncodedCorpus` whose store the caller closes with
+    ``close()`` (or a ``with`` block). ``tmp_dir`` is where the id store lives (default:
+    ``TMPDIR`` or the system's temporary directory).
+
+    ``in_child`` (default: where ``fork`` exists, Linux, for local files): the work runs in a
+    forked child process that writes the ids into this process's store and sends back the
+    vocabulary (see :func:`_encode_in_child`), so that none of the scan's memory (the text
+    chunks' token strings, the provisional index of every distinct token, the heap pages they
+    leave behind) is ever part of this process: the trainer and the worker processes it forks
+    start from the imports and the vocabulary alone. ``False``: in this process.
+    """
+    paths = expand_inputs([os.fspath(p) for p in paths])
+    if not paths:
+        raise EmbedcliError("no corpus given: pass CORPUS files or set 'corpus' in the config file")
+    if in_child is None:
+        in_child = _fork_available() and not any(is_url(p) for p in paths)
+    ids = IdStore(np.int32, tmp_dir)
+    try:
+        kw = dict(min_count=min_count, max_size=max_size, vocab=vocab, encoding_errors=encoding_errors,
+                  tmp_dir=tmp_dir, order=order)
+        if in_child:
+            return _encode_in_child(paths, settings, ids, progress=progress, **kw)
+        result = _encode(paths, settings, ids, progress=progress, **kw)
+        trim()  # the scan's freed chunks go back to the system before training allocates
+        return result
+    except BaseException:
+        ids.close()
         raise
+
+
+def _fork_available() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def _send(fd: int, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(struct.pack("<Q", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _messages(fd: int) -> Iterator:
+    """The objects :func:`_send` wrote to the pipe ``fd``, until it closes."""
+    buf = bytearray()
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return
+        buf += chunk
+        while len(buf) >= 8:
+            (n,) = struct.unpack_from("<Q", buf)
+            if len(buf) < 8 + n:
+                break
+            obj = pickle.loads(bytes(buf[8 : 8 + n]))
+            del buf[: 8 + n]
+            yield obj
+
+
+def _die_with_parent() -> None:
+    """Linux: this (child) process gets SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+def _encode_in_child(paths: list[str], settings: TextSettings, ids: IdStore, *, progress, vocab: Vocab | None,
+                     **kw) -> tuple[Vocab, EncodedCorpus]:
+    """:func:`_encode` in a forked child process.
+
+    The child writes the ids into ``ids`` (an unnamed temporary file this process opened: the
+    child's writes go to the same file) and sends, through a pipe, the progress of its reading
+    (``progress`` is called here, in order) and at the end the vocabulary (unless ``vocab`` was
+    given) and the counts, or the exception it raised, which is raised here. The child ignores
+    Ctrl-C (this process handles it), is killed if this process stops (an exception, Ctrl-C, or
+    this process being killed: ``PR_SET_PDEATHSIG``) and always leaves with ``os._exit``.
+    """
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child (its coverage is not collected)
+        code = 1
+        try:
+            os.close(r)
+            _die_with_parent()
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            except ValueError:  # not the main thread
+                pass
+            try:
+                report = (lambda n: _send(w, ("progress", n))) if progress is not None else None
+                got, corpus = _encode(paths, settings, ids, progress=report, vocab=vocab, **kw)
+                ids.file.flush()
+                _send(w, ("done", None if vocab is not None else got, corpus.n_entries, corpus.n_words,
+                          corpus.n_sentences, corpus.corpus_tokens))
+                code = 0
+            except BrokenPipeError:  # the parent stopped
+                pass
+            except BaseException as exc:
+                try:
+                    pickle.loads(pickle.dumps(exc))
+                except Exception:  # an exception that does not pickle: its text
+                    exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+                _send(w, ("error", exc))
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    result = None
+    try:
+        try:
+            for msg in _messages(r):
+                if msg[0] == "progress":
+                    progress(msg[1])
+                elif msg[0] == "error":
+                    raise msg[1]
+                else:
+                    result = msg
+        finally:
+            os.close(r)
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        if result is None:
+            raise EmbedcliError(f"the corpus encoding process ended without a result ({_exit_text(status)})")
+    except BaseException:
+        if pid:
+            _kill(pid)
+        raise
+    _, got, n_entries, n_words, n_sentences, corpus_tokens = result
+    ids.count = n_entries
+    ids.file.seek(0, os.SEEK_END)  # the child wrote through its own copy of the file object
+    return (vocab if vocab is not None else got), EncodedCorpus(ids, n_entries, n_words, n_sentences, corpus_tokens)
+
+
+def _exit_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return f"killed by {name}" + ("; out of memory?" if sig == signal.SIGKILL else "")
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass

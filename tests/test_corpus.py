@@ -45,11 +45,12 @@ def test_fixed_vocabulary(tmp_path):
         assert enc.n_words == 4 and enc.corpus_tokens == 10
 
 
-def test_min_count_removing_everything_is_one_line(tmp_path):
+@pytest.mark.parametrize("in_child", [True, False])
+def test_min_count_removing_everything_is_one_line(tmp_path, in_child):
     p = tmp_path / "c.txt"
     p.write_text("a b c\n", encoding="utf-8")
-    with pytest.raises(EmbedcliError) as exc:
-        encode_corpus([p], min_count=5)
+    with pytest.raises(EmbedcliError) as exc:  # raised in the encoding process, raised again here
+        encode_corpus([p], min_count=5, in_child=in_child)
     assert str(exc.value).startswith("min_count 5 removes every word") and "\n" not in str(exc.value)
     assert exc.value.cli_message().startswith("--min-count 5 removes every word") and exc.value.exit_code == 1
 
@@ -71,3 +72,46 @@ def test_sentence_breaks_mark_line_ends_and_are_never_token_ids(tmp_path):
     assert breaks == [2, 6, 8]  # after each non-empty line; the empty line adds none
     assert all(0 <= x < len(vocab) for x in ids if x != SENTENCE_BREAK)
     assert not 0 <= SENTENCE_BREAK < len(vocab)
+
+
+def _corpus_text(path, lines=3000):
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(400)]
+    with open(path, "w", encoding="utf-8") as f:
+        for _ in range(lines):
+            f.write(" ".join(words[j] for j in rng.zipf(1.4, rng.integers(1, 30)) % 400) + "\n")
+    return path
+
+
+@pytest.mark.skipif(not corpus_mod._fork_available(), reason="the encoding child process needs fork")
+def test_encoding_in_a_child_process_is_the_same_as_in_this_one(tmp_path, monkeypatch):
+    """The default on Linux encodes in a forked child (none of the scan's memory stays in this
+    process): the same vocabulary, ids, counts and progress calls as encoding here."""
+    monkeypatch.setattr(corpus_mod, "SCAN_CHUNK", 1 << 12)  # many chunks: many progress reports
+    p = _corpus_text(tmp_path / "c.txt")
+    out = {}
+    for in_child in (True, False):
+        seen = []
+        vocab, enc = encode_corpus([p], min_count=2, progress=seen.append, in_child=in_child)
+        with enc:
+            out[in_child] = (vocab.tokens, vocab.counts, enc.ids().tolist(), list(enc.blocks(1000))[-1].tolist(),
+                             enc.n_entries, enc.n_words, enc.n_sentences, enc.corpus_tokens, seen)
+    assert len(out[True][-1]) > 10 and sum(out[True][-1]) == p.stat().st_size
+    assert out[True] == out[False]
+    fixed = Vocab(tokens=["<pad>", "<unk>", "w1", "w2"], counts=[0, 6, 2, 2])
+    v2, enc = encode_corpus([p], vocab=fixed)
+    with enc:
+        assert v2 is fixed and set(enc.ids().tolist()) == {-1, 2, 3}
+
+
+@pytest.mark.skipif(not corpus_mod._fork_available(), reason="the encoding child process needs fork")
+def test_a_killed_encoding_process_is_one_clear_error(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    def die(*a, **k):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(corpus_mod, "_encode", die)  # the forked child runs this
+    with pytest.raises(EmbedcliError, match=r"encoding process ended without a result \(killed by SIGKILL"):
+        encode_corpus([_corpus_text(tmp_path / "c.txt", 10)])

@@ -61,7 +61,7 @@ def _peaks(path: str) -> dict:
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     tracemalloc.reset_peak()
-    vocab, corpus = encode_corpus([path], min_count=1)
+    vocab, corpus = encode_corpus([path], min_count=1, in_child=False)  # here, to trace it
     encoding = tracemalloc.get_traced_memory()[1] - base
     with corpus:
         trainable = trainable_rows(vocab)
@@ -95,6 +95,26 @@ def _block(path: str) -> dict:
         return {"entries": corpus.n_entries, "batches": n, "peak": peak, "read_block": trainer_mod.READ_BLOCK}
 
 
+def _rss(path: str, workers: str) -> dict:
+    """``embedcli.train``'s whole run (encoding, ``workers`` processes, the model): the peak
+    resident size of this process and of the largest child process (the encoding process, a
+    worker), from ``getrusage`` (KiB)."""
+    import resource
+
+    from embedcli.config import merge
+    from embedcli.heap import tune_malloc
+    from embedcli.sgd.run import train_model
+
+    tune_malloc()  # as the train command does: freed heap memory stays resident
+    settings = merge({}, dict(corpus=[path], epochs=1, dim=16, window=5, negative=5, min_count=1,
+                              workers=int(workers), seed=3))
+    settings.output = None
+    result = train_model(settings)
+    return {"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+            "words": result.words_per_epoch}
+
+
 if __name__ == "__main__":
-    case, path = sys.argv[1], sys.argv[2]
-    print(json.dumps({"peaks": _peaks, "block": _block}[case](path)))
+    case, args = sys.argv[1], sys.argv[2:]
+    print(json.dumps({"peaks": _peaks, "block": _block, "rss": _rss}[case](*args)))
