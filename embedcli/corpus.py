@@ -59,6 +59,10 @@ class EncodedCorpus:
         """The ids in blocks of ``size``, read with plain file reads (bounded memory)."""
         return self.store.blocks(size)
 
+    def read(self, start: int, count: int) -> np.ndarray:
+        """Entries ``[start, start + count)`` (a plain positional read into a new array)."""
+        return self.store.read(start, count)
+
     def close(self) -> None:
         self.store.close()
 

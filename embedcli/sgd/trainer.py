@@ -213,6 +213,31 @@ def auto_round_batches(expected_words: float, batch_words: int) -> int:
     return int(min(MAX_ROUND_BATCHES, max(1, expected_words // (batch_words * MIN_ROUNDS))))
 
 
+class _KeptWindow:
+    """A sliding window over a block's kept tokens as they come in chunks (``(ids, sents)``
+    pairs): :meth:`take` returns positions ``[lo, hi)`` and forgets everything before ``lo``
+    (``lo`` never goes back). The arrays handed out are never written to."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+        self.start = 0
+        self.ids = np.zeros(0, dtype=np.int32)
+        self.sents = np.zeros(0, dtype=np.int32)
+
+    def take(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        ids, sents = [self.ids[lo - self.start :]], [self.sents[lo - self.start :]]
+        end = self.start + len(self.ids)
+        while end < hi:
+            i, s = next(self.chunks)
+            ids.append(i)
+            sents.append(s)
+            end += len(i)
+        self.ids = np.concatenate(ids) if len(ids) > 1 else ids[0]
+        self.sents = np.concatenate(sents) if len(sents) > 1 else sents[0]
+        self.start = lo
+        return self.ids[: hi - lo], self.sents[: hi - lo]
+
+
 class Trainer:
     """Trains ``state`` in place on ``corpus`` with the resolved ``settings``."""
 
@@ -257,60 +282,76 @@ class Trainer:
         return self.lr0 - (self.lr0 - self.lr1) * min(1.0, progress)
 
     # -- batches ----------------------------------------------------------------------------
-    def _subsample(self, rng, chunks, words_offset: int):
-        """Pass 1 over one block, read in chunks: subsampling draws (the same stream as one call
-        over the block), the kept tokens' ids and sentence numbers, and the raw words before each
-        batch's first centre. Returns ``(ids, sents, words_before, block_words)``."""
+    def _chunks(self, start: int, count: int):
+        """The corpus entries ``[start, start + count)``, read ``READ_CHUNK`` at a time."""
+        for a in range(start, start + count, READ_CHUNK):
+            yield self.corpus.read(a, min(READ_CHUNK, start + count - a))
+
+    def _kept(self, rng, chunk: np.ndarray) -> np.ndarray:
+        """The positions in ``chunk`` of the words that subsampling keeps (one draw per entry)."""
+        is_word = chunk >= 0
+        draw = rng.random(len(chunk), dtype=np.float32)
+        kept = self.keep[np.where(is_word, chunk, 0)] > draw
+        kept &= is_word
+        return np.flatnonzero(kept)
+
+    def _subsample(self, rng, start: int, count: int, words_offset: int):
+        """Pass 1 over one block: its subsampling draws (the same stream as one call over the
+        block), counting the kept tokens and the raw words before each batch's first centre.
+        Returns ``(kept tokens, words_before, block words)``."""
         B = self.batch_words
-        ids, sents, starts_words = [], [], []
-        n_kept = block_words = n_sent = 0
-        for chunk in chunks:
-            is_word = chunk >= 0
-            draw = rng.random(len(chunk), dtype=np.float32)
-            kept = self.keep[np.where(is_word, chunk, 0)] > draw
-            kept &= is_word
-            kept_at = np.flatnonzero(kept)
-            sent = np.cumsum(chunk == SENTENCE_BREAK, dtype=np.int32)
-            sent += n_sent
-            n_sent = int(sent[-1])
-            ids.append(chunk[kept_at])
-            sents.append(sent[kept_at])
+        starts_words = []
+        n_kept = block_words = 0
+        for chunk in self._chunks(start, count):
+            kept_at = self._kept(rng, chunk)
             # batch starts among this chunk's kept tokens: the raw words before them
             first = -(-n_kept // B) * B - n_kept
             if first < len(kept_at):
-                words = np.cumsum(is_word, dtype=np.int64)
+                words = np.cumsum(chunk >= 0, dtype=np.int64)
                 starts_words.append(words[kept_at[first::B]] - 1 + (words_offset + block_words))
             n_kept += len(kept_at)
-            block_words += int(np.count_nonzero(is_word))
-        if not ids:
-            return None, None, None, 0
+            block_words += int(np.count_nonzero(chunk >= 0))
         words_before = np.concatenate(starts_words) if starts_words else np.zeros(0, dtype=np.int64)
-        return np.concatenate(ids), np.concatenate(sents), words_before, block_words
+        return n_kept, words_before, block_words
+
+    def _kept_tokens(self, rng, start: int, count: int):
+        """Pass 2 over one block: the same subsampling draws again (``rng`` is a copy of the
+        generator as it was before pass 1), yielding each chunk's kept ids and their sentence
+        numbers within the block."""
+        n_sent = 0
+        for chunk in self._chunks(start, count):
+            kept_at = self._kept(rng, chunk)
+            sent = np.cumsum(chunk == SENTENCE_BREAK, dtype=np.int32)
+            sent += n_sent
+            n_sent = int(sent[-1])
+            yield chunk[kept_at], sent[kept_at]
 
     def _batches(self, epoch: int):
-        """The epoch's batches. The corpus is read in blocks of ``READ_BLOCK`` entries, each block
-        in chunks of ``READ_CHUNK`` (so memory holds a block's kept ids, not its arrays of draws);
-        pair masks and negatives are made ``SPAN_BATCHES`` batches at a time. The draws, and so
-        the batches, are those of one call per block: a block's subsampling draws, then its
-        window sizes, then its negatives."""
+        """The epoch's batches. The corpus is read in blocks of ``READ_BLOCK`` entries that share
+        one layout of random draws: the block's subsampling draws, then its window sizes, then its
+        negatives, ``SPAN_BATCHES`` batches at a time. Memory never holds a block's tokens: pass 1
+        reads the block in chunks of ``READ_CHUNK`` and only counts what subsampling keeps; the
+        window sizes (one byte per kept token) are drawn; pass 2 reads the block again with a
+        copy of the generator from before pass 1 (the same draws: the same tokens kept) and
+        makes the batches as the kept tokens come in, holding a span's tokens and one chunk's.
+        Re-reading is cheap: the store's pages are in the page cache, not in this process."""
         rng = np.random.default_rng([self.seed, epoch])
         w = self.window
         B = self.batch_words
         words_offset = 0
-        chunks = self.corpus.blocks(READ_CHUNK)
-        per_block = max(1, READ_BLOCK // READ_CHUNK)
-        while True:
-            ids, sents, words_before, block_words = self._subsample(rng, itertools.islice(chunks, per_block),
-                                                                    words_offset)
-            if ids is None:
-                return
-            n = len(ids)
+        block = max(1, READ_BLOCK // READ_CHUNK) * READ_CHUNK
+        for start in range(0, self.corpus.n_entries, block):
+            count = min(block, self.corpus.n_entries - start)
+            replay = np.random.Generator(type(rng.bit_generator)())
+            replay.bit_generator.state = rng.bit_generator.state
+            n, words_before, block_words = self._subsample(rng, start, count, words_offset)
             if n == 0:
                 words_offset += block_words
                 continue
             reduced = np.empty(n, dtype=np.int8)  # drawn as int32 (the stream), kept as int8 (<= window)
             for a in range(0, n, READ_CHUNK):
                 reduced[a : a + READ_CHUNK] = rng.integers(1, w + 1, size=min(READ_CHUNK, n - a), dtype=np.int32)
+            kept = _KeptWindow(self._kept_tokens(replay, start, count))
             starts = range(0, n, B)
             for i0 in range(0, len(starts), SPAN_BATCHES):
                 span = starts[i0 : i0 + SPAN_BATCHES]
@@ -318,12 +359,13 @@ class Trainer:
                 neg_all = self.sampler(rng.random(sum(self.neg_rows_for(L) for L in lens)))
                 lo = max(0, span[0] - w)
                 hi = min(n, span[-1] + B + w)
-                span_mask = pair_mask(sents[lo:hi], reduced[lo:hi], np.ones(hi - lo, dtype=bool), w)
+                ids, sents = kept.take(lo, hi)
+                span_mask = pair_mask(sents, reduced[lo:hi], np.ones(hi - lo, dtype=bool), w)
                 neg_pos = 0
                 for i, (s, L) in enumerate(zip(span, lens), i0):
                     a0 = max(0, s - w)
                     e = min(n, s + B)
-                    bid = ids[a0 : a0 + L]
+                    bid = ids[a0 - lo : a0 - lo + L]
                     mask = span_mask[a0 - lo : a0 - lo + L].copy()
                     mask[: s - a0] = False
                     mask[e - a0 :] = False
@@ -333,7 +375,7 @@ class Trainer:
                     wb = int(words_before[i])
                     yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb)
             words_offset += block_words
-            del ids, sents, reduced, words_before
+            del kept, reduced, words_before
 
     # -- one batch --------------------------------------------------------------------------
     def compute(self, state: TrainState, batch: _Batch, out: tuple[np.ndarray, np.ndarray] | None = None):

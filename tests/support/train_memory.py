@@ -97,20 +97,30 @@ def _block(path: str) -> dict:
 
 def _rss(path: str, workers: str) -> dict:
     """``embedcli.train``'s whole run (encoding, ``workers`` processes, the model): the peak
-    resident size of this process and of the largest child process (the encoding process, a
-    worker), from ``getrusage`` (KiB)."""
+    resident size (KiB) of this process (``VmHWM``: ``getrusage`` would count the test process
+    that started this one, whose high-water mark an ``exec`` keeps) and of the largest child
+    process (the encoding process, a worker: forked, not exec'd; ``getrusage``)."""
     import resource
 
     from embedcli.config import merge
     from embedcli.heap import tune_malloc
+    from embedcli.sgd import trainer as trainer_mod
     from embedcli.sgd.run import train_model
 
+    from embedcli import corpus as corpus_mod, io
+
+    io.CHUNK_BYTES = corpus_mod.SCAN_CHUNK = 1 << 14  # both corpora span many reads of every kind
+    corpus_mod.BLOCK = 1 << 12
+    trainer_mod.READ_BLOCK = 1 << 14
+    trainer_mod.READ_CHUNK = 1 << 12
     tune_malloc()  # as the train command does: freed heap memory stays resident
     settings = merge({}, dict(corpus=[path], epochs=1, dim=16, window=5, negative=5, min_count=1,
                               workers=int(workers), seed=3))
     settings.output = None
     result = train_model(settings)
-    return {"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    with open("/proc/self/status") as f:
+        hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return {"self": hwm,
             "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
             "words": result.words_per_epoch}
 
