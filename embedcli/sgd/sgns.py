@@ -301,8 +301,12 @@ def _pos_loss(g: np.ndarray, s: np.ndarray, mask: np.ndarray) -> float:
 def _neg_loss(Gm: np.ndarray, S: np.ndarray, weight: np.ndarray) -> float:
     """Sum of ``weight * softplus(S)`` (negatives), from ``Gm = sigmoid(S)``: ``-log(1 - Gm)``."""
     n = S.shape[-1]
-    terms = _neg_log(1 - Gm, S, -1.0).reshape(-1, n)  # (ng * G, N)
-    return float(np.dot(weight.reshape(-1), terms).sum(dtype=np.float64))
+    if Gm.max() > 1 - 2 * EXACT_BELOW:  # some 1 - Gm may be tiny: those terms recomputed exactly
+        terms = _neg_log(1 - Gm, S, -1.0).reshape(-1, n)  # (ng * G, N)
+        return float(np.dot(weight.reshape(-1), terms).sum(dtype=np.float64))
+    terms = np.subtract(1, Gm)  # >= 2 * EXACT_BELOW everywhere: the plain logs, negated once at the end
+    np.log(terms, out=terms)
+    return -float(np.dot(weight.reshape(-1), terms.reshape(-1, n)).sum(dtype=np.float64))
 
 
 def cbow_loss_grad(
