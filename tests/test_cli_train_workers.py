@@ -205,3 +205,21 @@ def test_extreme_shapes_at_high_lr_stay_finite(runner, tmp_path, args):
     assert res.exit_code == 0, res.output
     loss, top = _loss_and_norms(out)
     assert np.isfinite(loss) and top < 50
+
+
+def test_rounds_in_the_parent_alone_give_the_same_bytes(runner, corpus, tmp_path, monkeypatch, forked):
+    """The group runs a round in the parent alone when that has been faster (workers.Pacer): any
+    mix of such rounds and shared rounds gives the bytes of one process."""
+    ref, mixed = tmp_path / "w1", tmp_path / "mixed"
+    train(runner, corpus, ref, "--workers", "1", "--round-batches", "4")
+    calls = []
+
+    def alternate(self, now):
+        calls.append(len(calls) % 3 == 1)  # shared, alone, shared, shared, alone, ...
+        return calls[-1]
+
+    monkeypatch.setattr(workers_mod.Pacer, "solo", alternate)
+    train(runner, corpus, mixed, "--workers", "3", "--round-batches", "4")
+    assert True in calls and False in calls
+    assert table_bytes(mixed) == table_bytes(ref)
+    assert all_waited_for(forked)

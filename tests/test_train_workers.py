@@ -23,3 +23,23 @@ def test_negative_sampler_equals_searchsorted(vocab):
     edges = np.arange(sampler.M, dtype=np.float64) / sampler.M
     u = np.concatenate([u, edges, np.nextafter(edges[1:], 0), cdf[cdf < 1], [0.0, np.nextafter(1.0, 0)]])
     assert np.array_equal(sampler(u), np.searchsorted(cdf, u))
+
+
+@pytest.mark.parametrize("faster", ["group", "alone"])
+def test_pacer_keeps_the_faster_way_and_tries_the_other_now_and_then(faster):
+    from embedcli.sgd.workers import Pacer
+
+    pacer = Pacer()
+    cost = {False: 0.004 if faster == "group" else 0.010, True: 0.010 if faster == "group" else 0.004}
+    now, modes = 0.0, []
+    for _ in range(Pacer.WINDOW * Pacer.PROBE_EVERY * 4):
+        mode = pacer.solo(now)
+        modes.append(mode)
+        now += cost[mode]
+        if len(modes) % 500 == 0:
+            now += 5.0  # an epoch's end (a checkpoint): not a round, not counted
+    want = faster == "alone"
+    share = sum(m == want for m in modes) / len(modes)
+    assert 0.85 < share < 0.97  # the faster way, but the other one is timed again now and then
+    assert modes[: Pacer.WINDOW] == [False] * Pacer.WINDOW  # the group first
+    assert pacer.seconds[want] == pytest.approx(0.004) and pacer.seconds[not want] == pytest.approx(0.010)

@@ -103,6 +103,50 @@ class Arena:
         return self.arrays[name]
 
 
+class Pacer:
+    """Whether the next round runs on the whole process group or in this process alone.
+
+    A round of the defaults is a few milliseconds of work: its batches, shared out, and its
+    rows, applied by their owners, cost two synchronisations and move every step and every
+    updated row between cores. On a machine whose cores are busy with other work the
+    processes wait for each other at every round and one process alone is faster, in wall
+    time and in CPU; on idle cores the group is faster. So the rounds are timed (wall clock,
+    start to start) in windows of ``WINDOW`` rounds, the faster way is kept, and the other is
+    tried again for one window in every ``PROBE_EVERY``. Only who computes changes: the bytes
+    are the same either way.
+    """
+
+    WINDOW = 32
+    PROBE_EVERY = 16
+    LONGEST = 1.0  # seconds: an interval this long is an epoch's end or a checkpoint, not a round
+
+    def __init__(self):
+        self.mode = False  # True: this process alone
+        self.seconds = {False: math.inf, True: math.inf}  # per round, the last window of each way
+        self.last = None
+        self.n = 0
+        self.total = 0.0
+        self.windows = 0
+
+    def solo(self, now: float) -> bool:
+        """Record the round that just ended (it started at the previous call) and say how to run
+        the next one: True for this process alone."""
+        known = min(self.seconds.values())
+        longest = min(self.LONGEST, 20 * known) if math.isfinite(known) else self.LONGEST
+        if self.last is not None and now - self.last < longest:  # else an epoch's end, a checkpoint
+            self.n += 1
+            self.total += now - self.last
+            if self.n == self.WINDOW:
+                self.seconds[self.mode] = self.total / self.n
+                self.windows += 1
+                self.n, self.total = 0, 0.0
+                best = min((False, True), key=lambda m: self.seconds[m])
+                probe = self.windows % self.PROBE_EVERY == 0 or math.isinf(self.seconds[not best])
+                self.mode = (not best) if probe else best
+        self.last = now
+        return self.mode
+
+
 class ProcessGroup:
     """``workers`` processes (this one and ``workers - 1`` forked children) sharing both matrices.
 
@@ -162,6 +206,7 @@ class ProcessGroup:
             self.arena.arrays.update({f"{name}{k}": self.arena[name][k] for k in range(R)})
         self.state = state
         self.pending = False
+        self.pacer = Pacer()
         self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
         try:
             with before_fork():  # the children share this process' pages: keep copies of them few
@@ -273,9 +318,16 @@ class ProcessGroup:
                 raise EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
 
     def round(self, batches: list["_Batch"]) -> list[tuple[float, int]]:
-        """Compute and apply one round; returns (loss, pairs) per batch, in batch order."""
-        a = self.arena
+        """Compute and apply one round; returns (loss, pairs) per batch, in batch order.
+
+        The whole group, or this process alone when that has been faster lately (see
+        :class:`Pacer`); the arithmetic and its order are the same either way."""
         self.sync()
+        if self.pacer.solo(time.perf_counter()):
+            full = [self.trainer.compute(self.state, b, out=self._out(k)) for k, b in enumerate(batches)]
+            self.trainer._apply(self.state, full, None)
+            return [(r[0], r[1]) for r in full]
+        a = self.arena
         for k, b in enumerate(batches):
             if k % self.P == 0:
                 continue  # the parent computes these from its own arrays
