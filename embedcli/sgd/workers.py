@@ -158,7 +158,9 @@ class ProcessGroup:
     written by one process, in batch order and entry order: exactly the additions of the
     one-process apply, so the bytes depend on the seed and the settings only, not on
     ``workers``. Two pipe round trips per round synchronise the processes; the parent prepares
-    the next round's batches while the children are still applying.
+    the next round's batches while the children are still applying. When the parent alone has
+    been faster lately (a machine busy with other work), it runs the rounds by itself
+    (:class:`Pacer`) and the children wait.
 
     The children ignore SIGINT (the parent handles Ctrl-C), exit when their pipe closes, and
     always leave with ``os._exit`` (never running the parent's cleanup code).
