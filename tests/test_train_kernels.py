@@ -212,3 +212,7 @@ def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
         Trainer.apply_rows(None, W, ids, steps, partner, part=(rank, parts))
         _apply_reference(ref, ids, steps, partner, (rank, parts), STEP_BOUND)
         assert W.tobytes() == ref.tobytes()
+        joined = W0.copy()  # the round's entries given as one array each (full slots of a round buffer)
+        Trainer.apply_rows(None, joined, np.concatenate(ids), np.concatenate(steps), np.concatenate(partner),
+                           part=(rank, parts))
+        assert joined.tobytes() == ref.tobytes()

@@ -468,9 +468,9 @@ class Trainer:
         process's share); each row's sum is taken in the same order whatever ``n`` is.
         """
         rank, n_parts = part
-        if not ids:
+        if len(ids) == 0:
             return
-        all_ids = np.concatenate(ids)
+        all_ids = ids if isinstance(ids, np.ndarray) else np.concatenate(ids)
         at = None  # this share's entries (positions in the round), when the rows are shared out
         if n_parts > 1:
             at = np.flatnonzero(all_ids % n_parts == rank)
@@ -478,7 +478,7 @@ class Trainer:
         n = len(all_ids)
         if n == 0:
             return
-        G = _joined(steps)
+        G = steps if isinstance(steps, np.ndarray) else _joined(steps)
         rows, inverse = _distinct(all_ids, W.shape[0])
         # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
         # then np.add.at of the others, in order (the same additions as add.at from zero)
@@ -492,7 +492,7 @@ class Trainer:
         if len(later):
             _scatter_add(S, inverse[later], np.take(G, later if at is None else at[later], axis=0))
         pmax = np.zeros(len(rows), dtype=np.float32)
-        P = np.concatenate(partner)
+        P = partner if isinstance(partner, np.ndarray) else np.concatenate(partner)
         np.maximum.at(pmax, inverse, (P if at is None else P[at]).astype(np.float32, copy=False))
         norm = np.sqrt(np.einsum("ij,ij->i", S, S))
         norm *= pmax
@@ -515,11 +515,20 @@ class Trainer:
         return [(buffers[0][k], buffers[1][k]) for k in range(n)]
 
     def _apply(self, state: TrainState, results, pool) -> None:
+        def steps(at: int, which: int):
+            # the round buffer's first rows as one array when every batch filled its row of it
+            # (compute(out=) wrote there, see _round_out), else the list of the batches' steps
+            buf = getattr(self, "_steps", (None, None))[which]
+            if buf is not None and len(results) <= len(buf) and all(
+                    r[at].base is buf and r[at].shape == buf.shape[1:] for r in results):
+                return buf[: len(results)].reshape(-1, buf.shape[2])
+            return [r[at] for r in results]
+
         def apply_in():
-            self.apply_rows(state.w_in, [r[5] for r in results], [r[2] for r in results], [r[6] for r in results])
+            self.apply_rows(state.w_in, [r[5] for r in results], steps(2, 0), [r[6] for r in results])
 
         def apply_out():
-            self.apply_rows(state.w_out, [r[3] for r in results], [r[4] for r in results], [r[7] for r in results])
+            self.apply_rows(state.w_out, [r[3] for r in results], steps(4, 1), [r[7] for r in results])
 
         if pool is None:
             apply_in()

@@ -301,11 +301,14 @@ class ProcessGroup:
         a = self.arena
         n = int(a["n_slots"][0])
         for name, side, n_at, part in self.shares[rank]:
-            sizes = [int(a[f"counts{k}"][n_at]) for k in range(n)]
             G = "dH" if side == "in" else "dOut"
-            ids = [a[f"{side}_ids{k}"][:m] for k, m in enumerate(sizes)]
-            grads = [a[f"{G}{k}"][:m] for k, m in enumerate(sizes)]
-            curv = [a[f"c_{side}{k}"][:m] for k, m in enumerate(sizes)]
+            sizes = a["counts"][:n, n_at]
+            if (sizes == a[G].shape[1]).all():  # full slots: the round's entries are one array each
+                ids, grads, curv = (a[key][:n].reshape((-1,) + a[key].shape[2:]) for key in (f"{side}_ids", G, f"c_{side}"))
+            else:
+                ids = [a[f"{side}_ids{k}"][:m] for k, m in enumerate(sizes.tolist())]
+                grads = [a[f"{G}{k}"][:m] for k, m in enumerate(sizes.tolist())]
+                curv = [a[f"c_{side}{k}"][:m] for k, m in enumerate(sizes.tolist())]
             self.trainer.apply_rows(a[name], ids, grads, curv, part=part)
 
     # -- parent side ----------------------------------------------------------------------
@@ -326,7 +329,8 @@ class ProcessGroup:
         :class:`Pacer`); the arithmetic and its order are the same either way."""
         self.sync()
         if self.pacer.solo(time.perf_counter()):
-            full = [self.trainer.compute(self.state, b, out=self._out(k)) for k, b in enumerate(batches)]
+            outs = self.trainer._round_out(self.state, len(batches))
+            full = [self.trainer.compute(self.state, b, out=o) for b, o in zip(batches, outs)]
             self.trainer._apply(self.state, full, None)
             return [(r[0], r[1]) for r in full]
         a = self.arena
