@@ -1,22 +1,29 @@
-"""embedcli --subwords 3-6 vs `fasttext skipgram` (defaults), side by side in one run.
+"""embedcli --subwords 3-6 vs fastText (defaults), side by side in one run, per corpus.
 
     python benchmarks/subwords_vs_fasttext.py --corpus-dir /work/shared/corpora
+    python benchmarks/subwords_vs_fasttext.py --corpus-dir /work/shared/corpora --corpora kjv enwiki both
+    python benchmarks/subwords_vs_fasttext.py --corpus-dir /work/shared/corpora --objective cbow
 
-Both corpora (kjv.txt, enwiki.txt) go through the preprocessing of ``train_vs_gensim.py``
-(``gensim.utils.simple_preprocess``, lines of at most 1,000 tokens) into one temporary file that
-both tools read. Both run as whole processes (reading, vocabulary, training, saving), timed by
-wall clock: ``fasttext skipgram -dim 100 -ws 5 -neg 5 -minCount 5 -epoch 5 -thread 2`` (its
-defaults otherwise: character n-grams 3-6, 2,000,000 buckets, lr 0.05, t 1e-4) and ``embedcli
-train --subwords 3-6 --dim 100 --window 5 --negative 5 --min-count 5 --epochs 5 --workers 2``
-plus ``--embedcli-args`` (default: none).
+Each corpus (``kjv``, ``enwiki`` or ``both`` = kjv then enwiki) goes through the preprocessing of
+``train_vs_gensim.py`` (``gensim.utils.simple_preprocess``, lines of at most 1,000 tokens) into a
+temporary file that both tools read. Both run as whole processes (reading, vocabulary, training,
+saving), timed by wall clock and by CPU (user + system of the process and its children):
+``fasttext skipgram`` (or ``cbow``) ``-dim 100 -ws 5 -neg 5 -minCount 5 -epoch 5 -thread 2``
+(its defaults otherwise: character n-grams 3-6, 2,000,000 buckets, lr 0.05, t 1e-4) and ``embedcli train --subwords 3-6 --objective skipgram|cbow --dim 100 --window 5
+--negative 5 --min-count 5 --epochs 5 --workers 2`` plus ``--embedcli-args`` (default: none).
+fastText with two threads differs from run to run, so it runs ``--fasttext-runs`` times (seeds
+1, 2, ...; default 2) around the embedcli run (fastText, embedcli, fastText, ...), and the
+ratios and differences are against the mean of its runs; embedcli's table depends on the seed
+and settings only.
 
 Quality is computed the same way for both, by gensim's ``KeyedVectors`` holding each tool's
 vectors of its vocabulary words (fastText's ``.vec``, embedcli's ``table.npy``, both composed
 from word and n-gram rows): WordSim-353 Spearman (``evaluate_word_pairs``), SimLex-999 Spearman
 and the analogy accuracy on ``questions-words.txt`` (``evaluate_word_analogies``, 3CosAdd over the
 300,000 most frequent words), files from gensim's test data. Pairs and questions with a word
-outside a tool's vocabulary are skipped by gensim (the share is printed). The machine is shared:
-only the ratios of one run mean something.
+outside a tool's vocabulary are skipped by gensim (the share is printed). The machine may be
+shared: only the ratios of one run mean something, and CPU seconds are less sensitive to load
+than wall seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import resource
 import tempfile
 import time
 
@@ -38,30 +46,40 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_vs_gensim import embedcli_vectors, prepare  # noqa: E402
 
 
-def run_fasttext(path: str, out: str, args) -> float:
+CORPORA = {"kjv": ("kjv.txt",), "enwiki": ("enwiki.txt",), "both": ("kjv.txt", "enwiki.txt")}
+
+
+def timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run ``cmd``: (wall seconds, CPU seconds of it and its children, result)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, res
+
+
+def run_fasttext(path: str, out: str, args, seed: int) -> tuple[float, float]:
     exe = shutil.which("fasttext")
     if exe is None:
         sys.exit("fasttext is not installed (apt-get install fasttext)")
-    cmd = [exe, "skipgram", "-input", path, "-output", out, "-dim", str(args.dim), "-ws", "5", "-neg", "5",
-           "-minCount", "5", "-epoch", str(args.epochs), "-thread", str(args.workers), "-seed", "1"]
-    start = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    cmd = [exe, args.objective, "-input", path, "-output", out, "-dim", str(args.dim), "-ws", "5", "-neg", "5",
+           "-minCount", "5", "-epoch", str(args.epochs), "-thread", str(args.workers), "-seed", str(seed)]
+    wall, cpu, res = timed(cmd)
     if res.returncode != 0:
         sys.exit(f"fasttext failed: {res.stderr[-2000:]}")
-    return seconds
+    return wall, cpu
 
 
-def run_embedcli(path: str, out: str, args) -> tuple[float, dict]:
-    cmd = ["embedcli", "train", path, "-o", out, "--subwords", "3-6", "--dim", str(args.dim), "--window", "5",
-           "--negative", "5", "--min-count", "5", "--epochs", str(args.epochs), "--workers", str(args.workers),
-           "--json"] + shlex.split(args.embedcli_args)
-    start = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+def run_embedcli(path: str, out: str, args) -> tuple[float, float, dict]:
+    cmd = ["embedcli", "train", path, "-o", out, "--objective", args.objective, "--subwords", "3-6",
+           "--dim", str(args.dim), "--window", "5", "--negative", "5", "--min-count", "5",
+           "--epochs", str(args.epochs), "--workers", str(args.workers), "--json"] + shlex.split(args.embedcli_args)
+    wall, cpu, res = timed(cmd)
     if res.returncode != 0:
         sys.exit(f"embedcli failed: {res.stderr[-2000:]}")
-    return seconds, json.loads(res.stdout)
+    return wall, cpu, json.loads(res.stdout)
 
 
 def fasttext_vectors(vec_path: str):
@@ -99,47 +117,78 @@ def quality(kv, sim_path: str, simlex_path: str, analogy_path: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus-dir", required=True)
+    ap.add_argument("--corpora", nargs="+", default=["both"], choices=sorted(CORPORA),
+                    help="kjv, enwiki and/or both (kjv then enwiki) [default: both]")
+    ap.add_argument("--objective", default="skipgram", choices=["skipgram", "cbow"])
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2, help="embedcli --workers and fasttext -thread")
+    ap.add_argument("--fasttext-runs", type=int, default=2, help="fastText runs per corpus (seeds 1..N)")
     ap.add_argument("--max-tokens", type=int, default=None, help="use a slice of the corpus (quick iterations)")
-    ap.add_argument("--embedcli-args", default="", help="extra embedcli train flags, e.g. '--lr 0.05'")
+    ap.add_argument("--embedcli-args", default="", help="extra embedcli train flags, e.g. '--buckets 2000000'")
     ap.add_argument("--skip-fasttext", action="store_true", help="embedcli only (tuning runs; no ratio)")
+    ap.add_argument("--json", metavar="FILE", help="also write every run's figures to FILE")
     args = ap.parse_args()
     from gensim.test.utils import datapath
 
     sim_path = os.path.join(args.corpus_dir, "wordsim353.tsv")
     simlex_path = datapath("simlex999.txt")
     analogy_path = datapath("questions-words.txt")
-    with tempfile.TemporaryDirectory(prefix="subwords-bench-") as tmp:
-        path = os.path.join(tmp, "corpus.txt")
-        n = prepare(args.corpus_dir, path, args.max_tokens)
-        print(f"prepared corpus: {n:,} tokens", flush=True)
-        rows = []
-        if not args.skip_fasttext:
-            ft_sec = run_fasttext(path, os.path.join(tmp, "ft"), args)
-            ft = quality(fasttext_vectors(os.path.join(tmp, "ft.vec")), sim_path, simlex_path, analogy_path)
-            rows.append(("fasttext skipgram (defaults, -thread %d)" % args.workers, ft_sec, ft))
-            print(f"fasttext: {ft_sec:.1f}s {ft}", flush=True)
-        out = os.path.join(tmp, "embedcli")
-        e_sec, summary = run_embedcli(path, out, args)
-        e = quality(embedcli_vectors(out), sim_path, simlex_path, analogy_path)
-        label = f"embedcli --subwords 3-6 --workers {args.workers} {args.embedcli_args}".strip()
-        rows.append((label, e_sec, e))
-        print(f"embedcli: {e_sec:.1f}s {e} buckets {summary['subwords']['buckets']:,}", flush=True)
+    runs = []  # (corpus, tool, seed, wall, cpu, quality)
+    ft_label = f"fasttext {args.objective}"
+    e_label = f"embedcli {args.objective} --subwords 3-6 {args.embedcli_args}".strip()
+    for corpus in args.corpora:
+        with tempfile.TemporaryDirectory(prefix="subwords-bench-") as tmp:
+            path = os.path.join(tmp, "corpus.txt")
+            n = prepare(args.corpus_dir, path, args.max_tokens, names=CORPORA[corpus])
+            print(f"{corpus}: {n:,} tokens", flush=True)
+            seeds = [] if args.skip_fasttext else list(range(1, args.fasttext_runs + 1))
+            # fastText, embedcli, fastText, ...: both sides see the machine's load of the same minutes
+            order = [("fasttext", s) for s in seeds[:1]] + [("embedcli", None)] + [("fasttext", s) for s in seeds[1:]]
+            for tool, seed in order:
+                if tool == "fasttext":
+                    wall, cpu = run_fasttext(path, os.path.join(tmp, "ft"), args, seed)
+                    q = quality(fasttext_vectors(os.path.join(tmp, "ft.vec")), sim_path, simlex_path, analogy_path)
+                else:
+                    out = os.path.join(tmp, "embedcli")
+                    wall, cpu, summary = run_embedcli(path, out, args)
+                    q = quality(embedcli_vectors(out), sim_path, simlex_path, analogy_path)
+                    q["buckets"] = summary["subwords"]["buckets"]
+                    shutil.rmtree(out)
+                runs.append({"corpus": corpus, "tokens": n, "tool": tool, "seed": seed, "wall": wall, "cpu": cpu, **q})
+                print(f"  {tool}{'' if seed is None else f' seed {seed}'}: {wall:.1f} s wall, {cpu:.1f} s CPU, "
+                      f"WordSim {q['wordsim']:.4f}, SimLex {q['simlex']:.4f}, analogy {q['analogy']:.1%}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"objective": args.objective, "embedcli_args": args.embedcli_args, "runs": runs}, f, indent=1)
 
     print()
-    print("| tool | seconds | WordSim-353 rho | SimLex-999 rho | analogy accuracy (semantic / syntactic) | "
-          "analogies answered |")
-    print("|---|---|---|---|---|---|")
-    for label, sec, q in rows:
-        print(f"| {label} | {sec:.1f} | {q['wordsim']:.4f} | {q['simlex']:.4f} | {q['analogy']:.1%} "
-              f"({q['analogy_semantic']:.1%} / {q['analogy_syntactic']:.1%}) | {q['analogy_answered']:,} |")
-    if len(rows) == 2:
-        (_, ft_sec, ft), (_, e_sec, e) = rows
-        print(f"\nembedcli time / fastText time = {e_sec / ft_sec:.2f} (target <= 0.5); "
-              f"WordSim {e['wordsim'] - ft['wordsim']:+.4f}, SimLex {e['simlex'] - ft['simlex']:+.4f}, "
-              f"analogy {e['analogy'] - ft['analogy']:+.1%} (embedcli - fastText; target >= 0)")
+    print("| corpus | tool | seconds (CPU) | WordSim-353 rho | SimLex-999 rho | analogy accuracy (semantic / syntactic) "
+          "| analogies answered |")
+    print("|---|---|---|---|---|---|---|")
+    for r in runs:
+        label = f"{ft_label} seed {r['seed']}" if r["tool"] == "fasttext" else e_label
+        print(f"| {r['corpus']} | {label} | {r['wall']:.1f} ({r['cpu']:.1f}) | {r['wordsim']:.4f} | {r['simlex']:.4f} | "
+              f"{r['analogy']:.1%} ({r['analogy_semantic']:.1%} / {r['analogy_syntactic']:.1%}) | "
+              f"{r['analogy_answered']:,} |")
+    print()
+    for corpus in args.corpora:
+        ft = [r for r in runs if r["corpus"] == corpus and r["tool"] == "fasttext"]
+        e = next(r for r in runs if r["corpus"] == corpus and r["tool"] == "embedcli")
+        if not ft:
+            continue
+
+        def mean(key):
+            return float(np.mean([r[key] for r in ft]))
+
+        def diff(name, key, scale, unit, fmt):
+            lo, hi = min(r[key] for r in ft) * scale, max(r[key] for r in ft) * scale
+            return f"{name} {(e[key] - mean(key)) * scale:+{fmt}}{unit} (fastText {lo:{fmt}} to {hi:{fmt}})"
+
+        diffs = ", ".join([diff("WordSim", "wordsim", 1, "", ".4f"), diff("SimLex", "simlex", 1, "", ".4f"),
+                           diff("analogy", "analogy", 100, " points", ".1f")])
+        print(f"{corpus}: embedcli / fastText time = {e['wall'] / mean('wall'):.2f} wall, {e['cpu'] / mean('cpu'):.2f} CPU "
+              f"(target <= 0.5); embedcli - fastText mean: {diffs} (target >= 0)")
 
 
 if __name__ == "__main__":
