@@ -21,7 +21,8 @@ the batch size: on enwiki (5 epochs, lr 0.05) the final loss was 2.395 with 512 
 on kjv and on both corpora the same order. So the defaults are batches of 256 centre words
 (1,024 for CBOW) in rounds of at most ``MAX_ROUND_BATCHES`` = 4: four processes stay busy, a
 round holds 1,024 words (fresh enough to beat fastText's defaults on WordSim-353 on three
-corpora, about level on analogies, below on SimLex-999), and a batch is still large enough for NumPy to run near full speed. More
+corpora; over three seeds, SimLex-999 level with fastText on two corpora and below on kjv,
+analogies above on two and below on enwiki: benchmarks/README.md), and a batch is still large enough for NumPy to run near full speed. More
 cores can be used with ``--round-batches N`` (and smaller ``--batch-words`` to keep a round's
 words), at the price in quality measured above.
 
