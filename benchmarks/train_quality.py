@@ -22,7 +22,7 @@ accuracy of ``questions-words.txt`` (both from gensim's test data; 30,000 most f
 On these small corpora every figure moves between seeds: ``--seeds N`` runs each tool N times.
 
 ``--grid`` adds embedcli's lr x epochs grid; ``--memory`` one epoch over kjv+enwiki repeated
-``--scale`` times (the x10 corpus of issue 10: 12.2M tokens), embedcli (default, 1 and 2
+``--scale`` times (the x10 corpus of issue 10: 12.2M tokens), embedcli (default, 1, 2 and 4
 workers) and gensim (2 workers) side by side: peak RSS and PSS of the whole process tree,
 CPU seconds (see :func:`memory_case`). ``--no-compare --memory`` runs only that case.
 
@@ -175,7 +175,7 @@ def memory_case(args, tmp: str) -> None:
     """One epoch of skip-gram over the corpus x scale, embedcli and gensim side by side.
 
     Same job for both (dim 100, window 5, negative 5, min count 5, one epoch, the vectors
-    saved): ``embedcli train`` with its default ``--workers`` (the machine's cores), 1 and 2, and
+    saved): ``embedcli train`` with its default ``--workers`` (the machine's cores), 1, 2 and 4, and
     gensim ``Word2Vec(workers=2)``. Each a whole process, sampled every 10 ms by
     ``run.measure``: peak RSS of the process tree, peak PSS of the tree (a page shared by the
     parent and its forked workers counts once: what the OS has to provide) and peak "own"
@@ -194,6 +194,8 @@ def memory_case(args, tmp: str) -> None:
                                   "--workers", "1"]),
         ("embedcli --workers 2", [EMBEDCLI, "train", big, "-o", os.path.join(tmp, "mem-e2"), *common,
                                   "--workers", "2"]),
+        ("embedcli --workers 4", [EMBEDCLI, "train", big, "-o", os.path.join(tmp, "mem-e4"), *common,
+                                  "--workers", "4"]),
         ("gensim workers=2", [PY, PEERS, "gensim-train", big, os.path.join(tmp, "mem-g"), "--epochs", "1",
                               "--workers", "2", "--dim", "100", "--window", "5", "--negative", "5",
                               "--min-count", "5"]),

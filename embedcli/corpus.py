@@ -12,6 +12,14 @@ chunks and the ids are appended to a file, then remapped block by block.
 Counting and encoding share one tokenisation pass: tokens get provisional ids in order of
 first appearance while the counts are collected; once the vocabulary is known (min_count,
 max_size), the provisional ids are remapped to vocabulary ids.
+
+On Linux the pass runs in a forked child process (:func:`encode_corpus`'s ``in_child``): the
+trainer gets the vocabulary and the ids and never holds the scan's memory (each chunk's token
+strings, the index of every distinct token and the heap pages they leave), nor do the worker
+processes it forks later (a forked process counts every anonymous page of its parent in its
+resident size). Readers take entries with plain positional reads (:meth:`EncodedCorpus.read`,
+:meth:`EncodedCorpus.blocks`), never a memory map: the store's pages stay in the page cache,
+outside every process.
 """
 
 from __future__ import annotations
