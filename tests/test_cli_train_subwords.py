@@ -72,6 +72,7 @@ def test_training_with_subwords_is_deterministic_and_learns(runner, corpus, tmp_
     train(runner, corpus, w2a, "--workers", "2")
     train(runner, corpus, w2b, "--workers", "2")
     assert files(w2a)["table.npy"] == files(w2b)["table.npy"]
+    assert files(w2a)["table.npy"] == files(a)["table.npy"]  # the table does not depend on --workers
     # the trained table separates animals from vehicles (shared contexts are nearer)
     long = tmp_path / "long"
     train(runner, corpus, long, "--epochs", "8", "--sample", "0")

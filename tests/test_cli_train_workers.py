@@ -223,3 +223,25 @@ def test_rounds_in_the_parent_alone_give_the_same_bytes(runner, corpus, tmp_path
     assert True in calls and False in calls
     assert table_bytes(mixed) == table_bytes(ref)
     assert all_waited_for(forked)
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_subword_rows_applied_by_every_process_give_the_same_bytes(runner, corpus, tmp_path, monkeypatch,
+                                                                   forked, workers):
+    """With subwords a batch brings far more input rows than output rows, so with two processes
+    both apply a share of the input matrix and one also the output matrix (workers.apply_shares);
+    every round on the whole group gives the bytes of one process."""
+    ref, group = tmp_path / "w1", tmp_path / f"w{workers}"
+    extra = ("--subwords", "3-6", "--buckets", "2000")
+    train(runner, corpus, ref, "--workers", "1", *extra)
+    made = []
+    real_shares = workers_mod.apply_shares
+    monkeypatch.setattr(workers_mod, "apply_shares", lambda *a: made.append(real_shares(*a)) or made[-1])
+    monkeypatch.setattr(workers_mod.Pacer, "solo", lambda self, now: False)  # every round on the group
+    train(runner, corpus, group, "--workers", str(workers), *extra)
+    assert made and len(made[0]) == workers
+    if workers == 2:
+        assert [[item[1] for item in items] for items in made[0]] == [["in"], ["in", "out"]]
+    assert table_bytes(group) == table_bytes(ref)
+    assert (group / "input_rows.npy").read_bytes() == (ref / "input_rows.npy").read_bytes()
+    assert all_waited_for(forked)

@@ -92,6 +92,31 @@ def test_apply_shares_cover_every_row_once(workers):
         assert [items[0][3][1] for items in shares] == [1, 1]
 
 
+@pytest.mark.parametrize("workers", [2, 3, 4, 7, 16, 64])
+def test_apply_shares_split_many_input_entries_over_every_process(workers):
+    # subwords: a token brings its word and n-gram rows, far more input entries than output
+    # ones; the busiest process's entries decide the layout, and every row keeps one writer
+    from embedcli.sgd.workers import apply_shares
+
+    shares = apply_shares(workers, 266 * 9, 794)
+    owners = {}
+    for rank, items in enumerate(shares):
+        for name, side, _, (r, parts) in items:
+            for row in range(200):
+                if row % parts == r:
+                    assert (name, row) not in owners
+                    owners[name, row] = rank
+    assert len(owners) == 400
+    load = [sum(266 * 9 / parts if side == "in" else 794 / parts for _, side, _, (_, parts) in items)
+            for items in shares]
+    if workers == 2:  # both share the input rows (1197 entries each), one adds the output matrix
+        assert [[it[1] for it in items] for items in shares] == [["in"], ["in", "out"]]
+        assert max(load) < 266 * 9  # instead of one process applying all 2,394 input entries
+    else:  # enough processes: the sides apart, and no process far above an even share
+        assert all(len(items) == 1 for items in shares)
+        assert max(load) <= 1.5 * (266 * 9 + 794) / workers
+
+
 @pytest.mark.parametrize("window", [1, 3, 5])
 def test_cbow_on_rows_gathered_with_margins_is_the_same(window):
     # the trainer gathers CBOW's input rows into a buffer with their windows' zero margins

@@ -274,6 +274,10 @@ class Trainer:
         # more processes than batches in a round would have nothing to do
         self.workers = max(1, min(int(workers), self.round_batches))
         self.cdf = negative_cdf(counts)
+        # input rows a kept token brings on average (1; with subwords its word and n-gram rows)
+        kept = counts * self.keep
+        self.input_rows_per_token = 1.0 if subwords is None else (
+            float(np.dot(kept, subwords.lengths[: len(kept)])) / max(1.0, float(kept.sum())) or 1.0)
         self._sampler: _CdfSampler | None = None  # made when batches are: worker processes never hold it
         self.group = NEG_GROUP
         self.n_neg = max(self.negative, NEG_SHARED)

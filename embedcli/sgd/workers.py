@@ -72,6 +72,14 @@ def apply_shares(workers: int, in_entries: int, out_entries: int) -> list[list[t
         return [[("w_in", "in", 0, (0, 1)), ("w_out", "out", 1, (0, 1))]]
     n_in = min(workers - 1, max(1, round(workers * in_entries / max(1, in_entries + out_entries))))
     n_out = workers - n_in
+    apart = max(in_entries / n_in, out_entries / n_out)  # the busiest process's entries
+    if in_entries / workers + out_entries < apart:
+        # far more input entries than output ones (subwords: a word's n-gram rows; with two
+        # processes one would apply nearly everything): every process takes a share of the input
+        # rows and the last one also applies the whole output matrix
+        shares = [[("w_in", "in", 0, (r, workers))] for r in range(workers)]
+        shares[-1].append(("w_out", "out", 1, (0, 1)))
+        return shares
     return ([[("w_in", "in", 0, (r, n_in))] for r in range(n_in)]
             + [[("w_out", "out", 1, (r, n_out))] for r in range(n_out)])
 
@@ -177,7 +185,9 @@ class ProcessGroup:
         O_max = L_max + neg_max
         # input rows of a batch: its tokens, or with subwords their distinct word and n-gram rows
         I_max = L_max if trainer.subwords is None else min(L_max * trainer.subwords.max_rows, state.w_in.shape[0])
-        self.shares = apply_shares(P, I_max, O_max)
+        # the split of the apply follows the entries a batch brings on average (a token's rows
+        # with subwords), not the buffers' bound (the longest word's rows for every token)
+        self.shares = apply_shares(P, L_max * trainer.input_rows_per_token, O_max)
         # the matrices get their own mapping: they stay the state's arrays after training
         # (no copy back, so the private originals can be freed), the slots are dropped
         weights = Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32)})
