@@ -232,8 +232,8 @@ class Composed:
     n_tokens: int  # distinct tokens
     lens: np.ndarray  # (U,) rows per distinct token
     flat: np.ndarray  # the rows of the distinct tokens, concatenated
-    by_token: np.ndarray | None = None  # (L,) batch positions, stably sorted by token
-    token_starts: np.ndarray | None = None  # (U,) where each distinct token starts in ``by_token``
+    by_token: np.ndarray  # (L,) batch positions, stably sorted by token
+    token_starts: np.ndarray  # (U,) where each distinct token starts in ``by_token``
 
 
 class Scattered(NamedTuple):
@@ -315,9 +315,6 @@ class SubwordRows:
         d = dH.shape[1]
         U = ctx.n_tokens
         by_token, tstarts = ctx.by_token, ctx.token_starts
-        if by_token is None:
-            by_token = np.argsort(ctx.inverse, kind="stable")
-            tstarts = np.searchsorted(ctx.inverse[by_token], np.arange(U))
         dHu = np.add.reduceat(np.take(dH, by_token, axis=0), tstarts, axis=0)  # (U, d): each distinct token's sum
         mult = np.diff(np.append(tstarts, len(by_token)))  # occurrences of each distinct token
         if exact:
