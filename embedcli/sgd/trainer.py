@@ -279,6 +279,7 @@ class Trainer:
         self.input_rows_per_token = 1.0 if subwords is None else (
             float(np.dot(kept, subwords.lengths[: len(kept)])) / max(1.0, float(kept.sum())) or 1.0)
         self._sampler: _CdfSampler | None = None  # made when batches are: worker processes never hold it
+        self._steps: tuple[np.ndarray, np.ndarray] | None = None  # a round's step buffers (_round_out)
         self.group = NEG_GROUP
         self.n_neg = max(self.negative, NEG_SHARED)
         self.total_words = corpus.n_words * self.epochs
@@ -513,17 +514,29 @@ class Trainer:
         that :meth:`apply_rows` takes a round's steps as one array without copying them."""
         L = self.batch_words + 2 * self.window
         shape = (self.round_batches, L, state.w_in.shape[1])
-        buffers = getattr(self, "_steps", None)
+        buffers = self._steps
         if buffers is None or buffers[0].shape != shape or buffers[0].dtype != state.w_in.dtype:
             buffers = self._steps = (np.empty(shape, dtype=state.w_in.dtype),
                                      np.empty((shape[0], L + self.neg_rows_for(L), shape[2]), dtype=state.w_in.dtype))
         return [(buffers[0][k], buffers[1][k]) for k in range(n)]
 
+    def round_here(self, state: TrainState, batches: list[_Batch], pool=None) -> list[tuple[float, int]]:
+        """Compute a round's batches in this process (or on a thread ``pool``) into the round's
+        step buffers, then apply them; returns (loss, pairs) per batch, in batch order."""
+        outs = self._round_out(state, len(batches))
+        if pool is None:
+            full = [self.compute(state, b, out=o) for b, o in zip(batches, outs)]
+        else:
+            futures = [pool.submit(self.compute, state, b, out=o) for b, o in zip(batches, outs)]
+            full = [f.result() for f in futures]
+        self._apply(state, full, pool)
+        return [(r[0], r[1]) for r in full]
+
     def _apply(self, state: TrainState, results, pool) -> None:
         def steps(at: int, which: int):
             # the round buffer's first rows as one array when every batch filled its row of it
             # (compute(out=) wrote there, see _round_out), else the list of the batches' steps
-            buf = getattr(self, "_steps", (None, None))[which]
+            buf = None if self._steps is None else self._steps[which]
             if buf is not None and len(results) <= len(buf) and all(
                     r[at].base is buf and r[at].shape == buf.shape[1:] for r in results):
                 return buf[: len(results)].reshape(-1, buf.shape[2])
@@ -593,15 +606,7 @@ class Trainer:
             if hasattr(pool, "round"):  # a ProcessGroup or a cluster (embedcli.cluster.train): compute and apply
                 results = pool.round(round_)
             else:
-                outs = self._round_out(state, len(round_))
-                if pool is None:
-                    full = [self.compute(state, b, out=o) for b, o in zip(round_, outs)]
-                else:
-                    futures = [pool.submit(self.compute, state, b, out=o) for b, o in zip(round_, outs)]
-                    full = [f.result() for f in futures]
-                self._apply(state, full, pool)
-                results = [(r[0], r[1]) for r in full]
-                del full
+                results = self.round_here(state, round_, pool)
             for loss, n in results:
                 loss_sum += loss
                 pairs += n

@@ -339,10 +339,7 @@ class ProcessGroup:
         :class:`Pacer`); the arithmetic and its order are the same either way."""
         self.sync()
         if self.pacer.solo(time.perf_counter()):
-            outs = self.trainer._round_out(self.state, len(batches))
-            full = [self.trainer.compute(self.state, b, out=o) for b, o in zip(batches, outs)]
-            self.trainer._apply(self.state, full, None)
-            return [(r[0], r[1]) for r in full]
+            return self.trainer.round_here(self.state, batches)
         a = self.arena
         for k, b in enumerate(batches):
             if k % self.P == 0:
