@@ -36,7 +36,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .errors import EmbedcliError
-from .heap import trim
+from .heap import glibc, trim
 from .idstore import IdStore
 from .io import display_name, expand_inputs, is_url, iter_chunks
 from .text import TextSettings, normalize
@@ -315,11 +315,11 @@ def _messages(fd: int) -> Iterator:
 
 def _die_with_parent() -> None:
     """Linux: this (child) process gets SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``)."""
+    libc = glibc()
     try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        if libc is not None:
+            libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except AttributeError:  # pragma: no cover - a libc.so.6 without prctl
         pass
 
 

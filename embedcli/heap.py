@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 
-def _glibc():
-    """glibc (``libc.so.6``) on Linux, else None."""
+def glibc():
+    """glibc (``libc.so.6``) on Linux, else None: the one place embedcli loads the C library."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -38,7 +38,7 @@ def _glibc():
 
 def trim() -> bool:
     """Return the heap's free memory to the system (glibc ``malloc_trim(0)``); False when not glibc."""
-    libc = _glibc()
+    libc = glibc()
     try:
         return libc is not None and bool(libc.malloc_trim(0))
     except AttributeError:
@@ -54,7 +54,7 @@ def tune_malloc() -> bool:
     Not a library side effect: ``embedcli train`` calls it, and library users opt in by calling
     it or by setting ``EMBEDCLI_TUNE_MALLOC=1`` (see :func:`tune_malloc_if_asked`).
     """
-    libc = _glibc()
+    libc = glibc()
     if libc is None:
         return False
     try:
