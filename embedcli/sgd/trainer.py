@@ -130,24 +130,6 @@ def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
     np.add.at(W.reshape(-1), flat, G.reshape(-1))
 
 
-def _joined(arrays: list[np.ndarray]) -> np.ndarray:
-    """``np.concatenate(arrays)``, as a view when they lie one after another in memory (the
-    slots of a round's step buffer), else a copy."""
-    arrays = [a for a in arrays if len(a)]
-    if len(arrays) == 1:
-        return arrays[0]
-    a0 = arrays[0]
-    step = a0.strides[0]
-    end = a0.__array_interface__["data"][0]
-    for a in arrays:
-        if (a.dtype != a0.dtype or a.shape[1:] != a0.shape[1:] or not a.flags.c_contiguous
-                or a.__array_interface__["data"][0] != end):
-            return np.concatenate(arrays)
-        end += len(a) * step
-    total = sum(len(a) for a in arrays)
-    return np.lib.stride_tricks.as_strided(a0, shape=(total,) + a0.shape[1:], strides=a0.strides, writeable=False)
-
-
 def _distinct(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(ids, return_inverse=True)`` for ids in ``[0, size)``: through a table of
     ``size`` flags instead of a sort when that is cheaper (a round's ids against a vocabulary
@@ -484,7 +466,7 @@ class Trainer:
         n = len(all_ids)
         if n == 0:
             return
-        G = steps if isinstance(steps, np.ndarray) else _joined(steps)
+        G = steps if isinstance(steps, np.ndarray) else np.concatenate(steps)
         rows, inverse = _distinct(all_ids, W.shape[0])
         # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
         # then np.add.at of the others, in order (the same additions as add.at from zero)
