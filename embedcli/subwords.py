@@ -217,6 +217,20 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - seg, lens)
 
 
+def _stable_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``order = np.argsort(x, kind="stable")`` and ``x[order]`` for int32 ``x``: one sort of
+    ``x << 32 | position`` (distinct keys, so any sort is stable; ~6x faster than a stable argsort
+    of 2,000 ids)."""
+    if x.dtype != np.int32 or len(x) >= 2**32:
+        order = np.argsort(x, kind="stable")
+        return order, x[order]
+    keys = x.astype(np.int64)
+    keys <<= 32
+    keys |= np.arange(len(x), dtype=np.int64)
+    keys.sort()
+    return keys & 0xFFFFFFFF, (keys >> 32).astype(np.int32)
+
+
 def _segments(lens: np.ndarray) -> np.ndarray:
     seg = np.zeros(len(lens), dtype=np.int64)
     if len(lens) > 1:
@@ -279,8 +293,7 @@ class SubwordRows:
         Each distinct token of the batch is composed once (a frequent word occurs many times).
         """
         ids = np.asarray(ids)
-        by_token = np.argsort(ids, kind="stable")  # one sort gives the distinct tokens and their groups
-        s = ids[by_token]
+        by_token, s = _stable_sort(ids)  # one sort gives the distinct tokens and their groups
         first = np.empty(len(s), dtype=bool)
         first[:1] = True
         np.not_equal(s[1:], s[:-1], out=first[1:])
@@ -306,8 +319,9 @@ class SubwordRows:
         largest partner norm): its maximum over the tokens using each row.
 
         Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here): the
-        occurrences of each distinct token are summed by one ``reduceat`` over the (few)
-        distinct tokens; rows used by one distinct token (most n-grams) take its gradient
+        occurrences of each repeated token are summed by one ``reduceat`` over those tokens'
+        occurrences only (most tokens of a batch occur once); the entries are grouped by row
+        with one sort (:func:`_stable_sort`); rows used by one distinct token (most n-grams) take its gradient
         directly; the rows shared by several (``<th``, ``ing>`` ...) are summed in float64, in
         token order, one token rank at a time (a dozen vectorised additions: no row is shared
         by more tokens than a batch has).
@@ -315,14 +329,17 @@ class SubwordRows:
         d = dH.shape[1]
         U = ctx.n_tokens
         by_token, tstarts = ctx.by_token, ctx.token_starts
-        dHu = np.add.reduceat(np.take(dH, by_token, axis=0), tstarts, axis=0)  # (U, d): each distinct token's sum
         mult = np.diff(np.append(tstarts, len(by_token)))  # occurrences of each distinct token
+        dHu = np.take(dH, by_token[tstarts], axis=0)  # (U, d): each distinct token's sum (one occurrence: its row)
+        rep = np.flatnonzero(mult > 1)
+        if len(rep):  # the repeated tokens' sums: one reduceat over their occurrences only (the same sums)
+            dHu[rep] = np.add.reduceat(np.take(dH, by_token[_ranges(tstarts[rep], mult[rep])], axis=0),
+                                       _segments(mult[rep]), axis=0)
         if exact:
             dHu /= ctx.lens[:, None].astype(dHu.dtype)
         flat = ctx.flat
         N = len(flat)
-        order = np.argsort(flat, kind="stable")  # entries by row, in token order within a row
-        fs = flat[order]
+        order, fs = _stable_sort(flat)  # entries by row, in token order within a row
         first = np.empty(N, dtype=bool)
         first[:1] = True
         np.not_equal(fs[1:], fs[:-1], out=first[1:])
@@ -331,9 +348,7 @@ class SubwordRows:
         tok = np.repeat(np.arange(U), ctx.lens)[order]  # the token of each sorted entry
         cnt = np.diff(np.append(starts, N))
         occ = np.add.reduceat(mult[tok], starts) if N else np.zeros(0, dtype=np.int64)
-        G = np.empty((len(rows), d), dtype=dH.dtype)
-        once = np.flatnonzero(cnt == 1)
-        G[once] = np.take(dHu, tok[starts[once]], axis=0)
+        G = np.take(dHu, tok[starts], axis=0)  # each row's first token's gradient: the sum of a row of one token
         multi = np.flatnonzero(cnt > 1)
         if len(multi):
             c = cnt[multi]

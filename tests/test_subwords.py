@@ -96,6 +96,64 @@ def test_compose_and_scatter_match_dense_reference():
         assert np.array_equal(g, acc.astype(np.float32))
 
 
+def test_stable_sort_is_numpys_stable_argsort():
+    from embedcli.subwords import _stable_sort
+
+    rng = np.random.default_rng(5)
+    for x in (rng.integers(-3, 40, 2000).astype(np.int32), rng.integers(0, 2**31 - 1, 500).astype(np.int32),
+              np.zeros(0, np.int32), np.array([7], np.int32), rng.integers(0, 9, 300)):  # int64: argsort itself
+        order, s = _stable_sort(x)
+        want = np.argsort(x, kind="stable")
+        assert np.array_equal(order, want) and s.dtype == x.dtype and np.array_equal(s, x[want])
+
+
+def _scatter_reference(table, ids, dH, exact):
+    """SubwordRows.scatter's documented sums, one row at a time: each distinct token's
+    occurrences summed by np.add.reduceat (batch order), divided by its rows when ``exact``,
+    then the tokens using a row summed in float64 from 0.0 in token order (a token using the row
+    twice counts twice)."""
+    uniq = np.unique(ids)
+    per_token = {}
+    for t in uniq:
+        at = np.flatnonzero(ids == t)
+        g = np.add.reduceat(dH[at], [0], axis=0)[0]
+        per_token[int(t)] = g / np.float32(len(table.word_rows(t))) if exact else g
+    users: dict[int, list[int]] = {}
+    for t in uniq:
+        for r in table.word_rows(t):
+            users.setdefault(int(r), []).append(int(t))
+    rows = np.array(sorted(users), dtype=np.int64)
+    G = np.empty((len(rows), dH.shape[1]), dtype=dH.dtype)
+    for k, r in enumerate(rows):
+        ts = users[int(r)]
+        if len(ts) == 1:
+            G[k] = per_token[ts[0]]
+        else:
+            acc = np.zeros(dH.shape[1], dtype=np.float64)
+            for t in ts:
+                acc += per_token[t]
+            G[k] = acc
+    return rows, G
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_scatter_is_its_documented_sums_bytes(exact):
+    # many repeated tokens and few buckets (rows shared by several tokens), tiny and -0.0 steps
+    rng = np.random.default_rng(11 + exact)
+    tokens = ["<pad>", "<unk>"] + ["".join(rng.choice(list("abcé"), rng.integers(1, 9))) for _ in range(60)]
+    table, _ = vocab_rows(tokens, 2, 5, buckets=17, skip=[0, 1])
+    W = rng.standard_normal((table.n_rows, 6)).astype(np.float32)
+    for _ in range(5):
+        ids = rng.integers(2, len(tokens), 200).astype(np.int32)
+        ids[:40] = ids[40]
+        _, ctx = table.compose(W, ids)
+        dH = (rng.standard_normal((len(ids), 6)) * 10.0 ** rng.integers(-9, 1, (len(ids), 1))).astype(np.float32)
+        dH[:3] = -0.0
+        rows, G, _, _ = table.scatter(ctx, dH, exact=exact)
+        want_rows, want = _scatter_reference(table, ids, dH, exact)
+        assert np.array_equal(rows, want_rows) and G.tobytes() == want.tobytes()
+
+
 def test_oov_vector_is_the_exact_mean_of_its_ngram_rows():
     spec = SubwordSpec(3, 6, 101)
     rows = np.random.default_rng(5).standard_normal((101, 7)).astype(np.float32)
