@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from itertools import islice
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -23,7 +22,7 @@ import numpy as np
 from .errors import EmbedcliError, ParameterError
 from .idstore import IdStore
 from .io import expand_inputs, open_binary
-from .tokenizer import PieceTokenizer, token_pattern
+from .tokenizer import PieceIds, PieceTokenizer, token_pattern
 from .text import normalize
 from .vocab import Vocab
 
@@ -199,101 +198,31 @@ def spool_lines(
 
 
 # -- fast path for files ---------------------------------------------------------------------
-_LINE = b"\xff"  # never valid UTF-8, so it cannot be a piece of the text: marks a line end
-_MISSING = -(1 << 62)  # code of a piece not seen yet
-
-
 class PieceEncoder:
-    """Ids of whitespace-separated pieces of raw text, each distinct piece tokenised once.
+    """Ids of the lines of raw text, each distinct whitespace-separated piece tokenised once.
 
-    The byte-level path of :class:`embedcli.tokenizer.PieceTokenizer`: ASCII punctuation becomes
-    spaces, line ends become a marker piece, ``bytes.split`` cuts the chunk and every distinct
-    piece is normalised, tokenised and looked up once; the ids of the whole chunk are then
-    gathered with NumPy. A piece gives one id (the usual case), none (``--oov skip``,
-    punctuation) or several (``well--known``); those are expanded with ``numpy.repeat``.
+    The byte-level path (:class:`embedcli.tokenizer.PieceIds` over
+    :class:`~embedcli.tokenizer.PieceTokenizer`): ASCII punctuation becomes spaces, line ends
+    become a marker piece, ``bytes.split`` cuts the chunk and every distinct piece is normalised,
+    tokenised and looked up once (``Vocab.lookup`` with ``oov``); the ids of the whole chunk are
+    then gathered with NumPy.
     """
 
     def __init__(self, vocab: Vocab, oov: str = "unk", encoding_errors: str = "strict"):
         vocab.lookup([], oov)  # the usual error for an unknown --oov or a missing <unk>
         self.vocab, self.oov, self.encoding_errors = vocab, oov, encoding_errors
-        self.index = vocab.index
         self.settings = vocab.settings
         self.tokenizer = PieceTokenizer(self.settings, encoding_errors)
-        self.codes: dict[bytes, int] = {_LINE: -1}
-        self.several: list[list[int]] = []  # code -(k + 2) → ids of the k-th irregular piece
-        self._flat = np.zeros(0, dtype=np.int64)
-        self._starts = np.zeros(1, dtype=np.int64)
-
-    def _code(self, piece: bytes) -> int:
-        token = self.tokenizer.ascii_token(piece)
-        if token is not None:
-            known = self.index.get(token)
-            if known is not None:  # the usual case, without building a list for lookup()
-                return known
-            tokens = [token]
-        else:
-            tokens = self.tokenizer.tokens(piece)
-        ids = self.vocab.lookup(tokens, self.oov)
-        if len(ids) == 1:
-            return ids[0]
-        self.several.append(ids)
-        return -(len(self.several) + 1)
-
-    def _several_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if len(self._starts) - 1 != len(self.several):
-            lens = np.fromiter((len(x) for x in self.several), dtype=np.int64, count=len(self.several))
-            self._starts = np.concatenate([[0], np.cumsum(lens)])
-            self._flat = np.fromiter((i for x in self.several for i in x), dtype=np.int64,
-                                     count=int(self._starts[-1]))
-        return self._flat, self._starts
+        self.ids = PieceIds(self.tokenizer, lambda tokens: vocab.lookup(tokens, oov), line=-1)
 
     def encode_chunk(self, raw: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Flat int32 ids and int64 lengths of the lines of ``raw`` (whole lines; a last line
-        without newline counts as a line)."""
-        open_line = raw and not raw.endswith(b"\n")
-        raw = raw.replace(b"\n", b" \xff ")  # before the translation, which turns \n into a space
-        pieces = self.tokenizer.pieces(raw)
-        if open_line:
-            pieces.append(_LINE)
-        codes = self.codes
-        arr = np.array(list(map(codes.get, pieces, repeat(_MISSING, len(pieces)))), dtype=np.int64)
-        missing = np.flatnonzero(arr == _MISSING)
-        if len(missing):
-            if self.oov == "error":  # the first unknown word in reading order is the one reported
-                for i in missing.tolist():
-                    piece = pieces[i]
-                    code = codes.get(piece)
-                    if code is None:
-                        code = codes[piece] = self._code(piece)
-                    arr[i] = code
-            elif len(missing) > len(pieces) // 8:  # many new pieces (the first chunks): all in C
-                for piece in set(pieces).difference(codes):
-                    codes[piece] = self._code(piece)
-                arr = np.array(list(map(codes.__getitem__, pieces)), dtype=np.int64)
-            else:
-                for piece in {pieces[i] for i in missing.tolist()}:
-                    codes[piece] = self._code(piece)
-                arr[missing] = list(map(codes.__getitem__, [pieces[i] for i in missing.tolist()]))
+        without newline counts as a line). With ``oov="error"`` the first unknown word in reading
+        order is the one reported."""
+        arr = self.ids.chunk(raw, end_open_line=True)
         ends = np.flatnonzero(arr == -1)
-        if self.several and (arr <= -2).any():
-            flat_several, starts = self._several_arrays()
-            sizes = np.ones(len(arr), dtype=np.int64)
-            sizes[ends] = 0
-            irregular = np.flatnonzero(arr <= -2)
-            k = -arr[irregular] - 2
-            sizes[irregular] = starts[k + 1] - starts[k]
-            cum = np.cumsum(sizes)
-            lengths = np.diff(np.concatenate([[0], cum[ends]]))
-            index = np.repeat(np.arange(len(arr)), sizes)
-            flat = arr[index]
-            bad = np.flatnonzero(flat <= -2)
-            if len(bad):
-                within = bad - (cum - sizes)[index[bad]]
-                flat[bad] = flat_several[starts[-flat[bad] - 2] + within]
-        else:
-            flat = arr[arr != -1]
-            lengths = np.diff(np.concatenate([[-1], ends])) - 1
-        return flat.astype(np.int32), lengths
+        lengths = np.diff(np.concatenate([[-1], ends])) - 1
+        return arr[arr != -1], lengths
 
 
 def iter_encoded_file(
@@ -331,10 +260,6 @@ def _names(path) -> str:
 
 
 def _encode_checked(encoder, chunks, raw: bytes, progress):
-    if b"\xff" in raw:  # never in UTF-8: an error, or replaced before it can pass for a line end
-        if encoder.encoding_errors == "strict":
-            chunks.fail_decode(raw)
-        raw = raw.decode("utf-8", encoder.encoding_errors).encode("utf-8")
     try:
         flat, lengths = encoder.encode_chunk(raw)
     except UnicodeDecodeError:

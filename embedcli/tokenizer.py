@@ -10,8 +10,10 @@
   punctuation turned into spaces (``bytes.translate``) and are split at ASCII whitespace
   (``bytes.split``), all in C; only each *distinct* piece goes through Python, once: a pure
   ASCII letter/digit piece is a token as it is (lower-cased), anything else is decoded,
-  normalised and tokenised with the reference path. Counting (:mod:`embedcli.counting`) and
-  encoding (:class:`embedcli.encode.PieceEncoder`) use it.
+  normalised and tokenised with the reference path. Counting (:mod:`embedcli.counting`) uses
+  it; :class:`PieceIds` turns chunks into ids through it (a piece's ids looked up once), for
+  encoding phrases (:class:`embedcli.encode.PieceEncoder`) and training's corpus encoder
+  (:func:`embedcli.corpus.encode_corpus`).
 
 The two paths give the same tokens for any text (``tests/test_tokenizer.py`` checks it with
 hypothesis): a token never contains whitespace, and NFKC, lower-casing (final sigma included)
@@ -23,7 +25,10 @@ the only ASCII non-alphanumerics that NFKC composes with a following character (
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from itertools import chain, compress, groupby, repeat
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
 
 from .text import TextSettings, normalize
 
@@ -134,3 +139,124 @@ class PieceTokenizer:
                 toks = cache[piece] = self.tokens(piece)
             out.extend(toks)
         return out
+
+
+LINE_MARK = b"\xff"  # never valid UTF-8, so it cannot be a piece of the text: marks a line end
+_MISSING = -(1 << 31)  # code of a piece not seen yet
+
+
+class PieceIds:
+    """The ids of the tokens of raw UTF-8 chunks through :class:`PieceTokenizer`, each distinct
+    piece tokenised and looked up once (a dict keyed by the piece's bytes).
+
+    ``ids_of(tokens)`` gives the ids (``>= 0``) of a list of tokens, one id per token: a
+    vocabulary lookup, or training's provisional ids, which it makes in the order it is asked for
+    them (new pieces are looked up in the order of their first appearance in the text). The
+    tokens of one piece are asked for alone, those of a run of new plain pieces (ASCII letters
+    and digits: one token each) together; an ``ids_of`` giving fewer ids than tokens (a lookup
+    that skips unknown words, without side effects) is then asked piece by piece.
+
+    :meth:`chunk` gives one id per token and ``line`` (``-1``, or an id ``ids_of`` never gives)
+    at every line end. A piece giving one id (the usual case) is a single code; one giving none
+    (punctuation, skipped unknown words) or several (``well--known``, ``word,`` with
+    ``keep_punct``) is expanded with ``numpy.repeat``. Memory grows with the distinct pieces, not
+    with the text.
+    """
+
+    def __init__(self, tokenizer: PieceTokenizer, ids_of: Callable[[list[str]], list[int]], line: int = -1):
+        self.tokenizer = tokenizer
+        self.ids_of = ids_of
+        self.codes: dict[bytes, int] = {LINE_MARK: line}
+        self.several: list[list[int]] = []  # code -(k + 2) -> ids of the k-th irregular piece
+        self._flat = np.zeros(0, dtype=np.int32)  # the irregular pieces' ids back to back
+        self._starts = np.zeros(1, dtype=np.int64)  # where each one starts in _flat (and the end)
+        self._n_several = 0  # irregular pieces in those arrays
+
+    def _code(self, piece: bytes) -> int:
+        ids = self.ids_of(self.tokenizer.tokens(piece))
+        if len(ids) == 1:
+            return ids[0]
+        self.several.append(ids)
+        return -(len(self.several) + 1)
+
+    def _add(self, pieces: list[bytes]) -> None:
+        """Codes for new distinct ``pieces``, in their order. Runs of plain pieces (the usual
+        case) are decoded, lower-cased and looked up together (``ascii_token``'s rule at once)."""
+        codes = self.codes
+        lower = self.tokenizer.lower
+        for plain, run in groupby(pieces, bytes.isalnum):
+            run = list(run)
+            if plain:
+                text = b" ".join(run).decode("ascii")
+                tokens = (text.lower() if lower else text).split(" ")
+                ids = self.ids_of(tokens)
+                if len(ids) == len(tokens):
+                    codes.update(zip(run, ids))
+                    continue
+            for piece in run:
+                codes[piece] = self._code(piece)
+
+    def _several_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``self.several`` as flat arrays (irregular piece k: ``flat[starts[k]:starts[k + 1]]``),
+        grown by the pieces added since the last call into buffers of doubling capacity, so that
+        a chunk costs its new irregular pieces, not all of them."""
+        done = self._n_several
+        if done != len(self.several):
+            new = self.several[done:]
+            lens = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
+            used = int(self._starts[done])
+            ends = used + np.cumsum(lens)
+            self._flat = _put(self._flat, used, np.fromiter(chain.from_iterable(new), dtype=np.int32,
+                                                            count=int(lens.sum())))
+            self._starts = _put(self._starts, done + 1, ends)
+            self._n_several = len(self.several)
+        return self._flat, self._starts
+
+    def chunk(self, raw: bytes, end_open_line: bool = False) -> np.ndarray:
+        """int32 ids of the tokens of ``raw`` and ``line`` for each ``\\n`` (with
+        ``end_open_line``, also after a last line without one), in the order of the text.
+
+        Raises :class:`UnicodeDecodeError` for invalid UTF-8 under ``encoding_errors="strict"``
+        (the caller reports it with its line: ``CheckedChunks.fail_decode``)."""
+        if LINE_MARK in raw:  # never in UTF-8: an error, or replaced before it can pass for a line end
+            raw = raw.decode("utf-8", self.tokenizer.encoding_errors).encode("utf-8")
+        open_line = end_open_line and raw and not raw.endswith(b"\n")
+        # line ends become a piece of their own (before the translation, which turns \n into a space)
+        pieces = self.tokenizer.pieces(raw.replace(b"\n", b" \xff "))
+        if open_line:
+            pieces.append(LINE_MARK)
+        codes = self.codes
+        n = len(pieces)
+        arr = np.fromiter(map(codes.get, pieces, repeat(_MISSING, n)), dtype=np.int32, count=n)
+        is_new = arr == _MISSING
+        if is_new.any():
+            new = list(compress(pieces, is_new.tolist()))
+            self._add(list(dict.fromkeys(new)))  # in order of first appearance
+            arr[is_new] = np.fromiter(map(codes.__getitem__, new), dtype=np.int32, count=len(new))
+        if not self.several:
+            return arr
+        irregular = np.flatnonzero(arr <= -2)
+        if not len(irregular):
+            return arr
+        flat_several, starts = self._several_arrays()
+        k = -arr[irregular].astype(np.int64) - 2
+        sizes = np.ones(n, dtype=np.int64)
+        sizes[irregular] = starts[k + 1] - starts[k]
+        index = np.repeat(np.arange(n), sizes)
+        out = arr[index]
+        bad = np.flatnonzero(out <= -2)
+        if len(bad):
+            within = bad - (np.cumsum(sizes) - sizes)[index[bad]]
+            out[bad] = flat_several[starts[-out[bad].astype(np.int64) - 2] + within]
+        return out
+
+
+def _put(buf: np.ndarray, at: int, values: np.ndarray) -> np.ndarray:
+    """``buf[at:at + len(values)] = values``, in ``buf`` or in a copy of at least twice its size."""
+    end = at + len(values)
+    if end > len(buf):
+        grown = np.empty(max(end, 2 * len(buf)), dtype=buf.dtype)
+        grown[:at] = buf[:at]
+        buf = grown
+    buf[at:end] = values
+    return buf
