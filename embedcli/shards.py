@@ -52,8 +52,10 @@ class CheckedChunks:
         *,
         progress: Callable[[int], None] | None = None,
         split_long_lines: bool = True,
+        chunk_bytes: int | None = None,
     ):
         self.path, self.start, self.end = path, start, end
+        self.chunk_bytes = chunk_bytes  # None: io.CHUNK_BYTES
         self.name = display_name(path)
         self.progress = progress
         self.split_long_lines = split_long_lines
@@ -73,11 +75,10 @@ class CheckedChunks:
         try:
             if self.start:
                 f.seek(self.start)
-            first_chunk = self.start == 0
-            for raw, offset in eio.iter_raw_chunks(f, self.start, self.end, self.progress, self.split_long_lines):
+            for raw, offset in eio.iter_raw_chunks(f, self.start, self.end, self.progress, self.split_long_lines,
+                                                     self.chunk_bytes):
                 self.offset = offset
-                if first_chunk:
-                    first_chunk = False
+                if offset == 0:  # the file's start (as in iter_chunks: a first chunk may be empty)
                     if raw.startswith(b"\xef\xbb\xbf"):
                         raw = raw[3:]
                         self.offset += 3
