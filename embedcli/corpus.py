@@ -31,6 +31,7 @@ import struct
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from itertools import count, filterfalse, repeat
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -38,9 +39,10 @@ import numpy as np
 from .errors import EmbedcliError
 from .heap import glibc, trim
 from .idstore import IdStore
-from .io import display_name, expand_inputs, is_url, iter_chunks
-from .text import TextSettings, normalize
-from .tokenizer import line_token_pattern
+from .io import display_name, expand_inputs, is_url
+from .shards import CheckedChunks
+from .text import TextSettings
+from .tokenizer import PieceIds, PieceTokenizer
 from .vocab import Vocab, build_vocab
 
 SENTENCE_BREAK = -1
@@ -81,26 +83,23 @@ class EncodedCorpus:
         self.close()
 
 
-class _Index(dict):
-    """token -> provisional id (order of first appearance); ``"\n"`` -> -1 (line end)."""
+def _provisional_ids(fixed: dict[str, int] | None) -> tuple[dict[str, int], Callable[[list[str]], list[int]]]:
+    """The index ``token -> provisional id + 1`` (0 is the line end) and the ``ids_of`` of
+    :class:`PieceIds` that fills it, in order of first appearance; with a ``fixed`` index
+    (token -> id), its ids and ``len(fixed)`` for every unknown token (plus one)."""
+    if fixed is not None:
+        shifted = {t: i + 1 for t, i in fixed.items()}
+        get, unknown = shifted.get, repeat(len(fixed) + 1)
+        return fixed, lambda tokens: list(map(get, tokens, unknown))
+    index: dict[str, int] = {}
 
-    def __init__(self, fixed: dict[str, int] | None = None):
-        super().__init__()
-        self.growing = fixed is None
-        self.unknown = 0
-        if fixed is not None:
-            self.update(fixed)
-            self.unknown = len(fixed)  # fixed vocabulary: unknown tokens get len(fixed)
-        self["\n"] = -1
+    def ids_of(tokens: list[str]) -> list[int]:
+        new = list(filterfalse(index.__contains__, tokens))
+        if new:
+            index.update(zip(dict.fromkeys(new), count(len(index) + 1)))
+        return list(map(index.__getitem__, tokens))
 
-    def __missing__(self, token: str) -> int:
-        if not self.growing:
-            return self.unknown
-        value = self[token] = len(self) - 1
-        return value
-
-    def tokens(self) -> list[str]:
-        return [t for t in self if t != "\n"]
+    return index, ids_of
 
 
 def _cut_long_lines(arr: np.ndarray, run: int) -> tuple[np.ndarray, int]:
@@ -140,24 +139,28 @@ def _scan(
 ) -> tuple[list[str], np.ndarray, int, int]:
     """Tokenise ``paths``; append ``provisional id + 1`` per token and 0 per line end to ``out``.
 
-    One regular-expression pass per chunk finds the words and the line ends together. With a
-    fixed ``index`` (token -> id), unknown tokens are written as ``len(index) + 1`` and no new
-    ids are made. Returns the tokens by provisional id, their counts, tokens read, entries.
+    The byte-level path (:class:`~embedcli.tokenizer.PieceIds`): each chunk of raw bytes is cut
+    into pieces in C and each distinct piece is tokenised once, the same tokens as the reference
+    path (:func:`~embedcli.tokenizer.line_token_pattern` over the decoded, normalised chunk).
+    With a fixed ``index`` (token -> id), unknown tokens are written as ``len(index) + 1`` and no
+    new ids are made. Returns the tokens by provisional id, their counts, tokens read, entries.
     """
-    ids_of = _Index(index)
-    pattern = line_token_pattern(settings)
+    provisional, ids_of = _provisional_ids(index)
+    pieces = PieceIds(PieceTokenizer(settings, encoding_errors), ids_of, line=0)
     n_tokens = 0
     n_entries = 0
     counts = np.zeros(0, dtype=np.int64)
     for path in paths:
         run = 0
         last = 0
-        for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress, chunk_bytes=SCAN_CHUNK):
-            found = pattern.findall(normalize(chunk, settings))
-            if not found:
+        chunks = CheckedChunks(path, progress=progress, chunk_bytes=SCAN_CHUNK)
+        for raw in chunks:
+            try:
+                arr = pieces.chunk(raw)
+            except UnicodeDecodeError:
+                chunks.fail_decode(raw)
+            if not len(arr):
                 continue
-            arr = np.array([ids_of[t] for t in found], dtype=np.int32)
-            arr += 1
             is_end = arr == 0
             repeated = np.empty_like(is_end)  # empty lines: a line end right after another
             repeated[0] = is_end[0] and last == 0
@@ -179,10 +182,11 @@ def _scan(
         if last != 0:  # the file does not end with a newline: end its last line
             out.append(np.zeros(1, dtype=np.int32))
             n_entries += 1
+    growing = index is None
     # fresh copies of the distinct tokens: the originals were made among each chunk's transient
-    # strings and would keep most of those strings' memory pages from being freed
-    tokens = [t.encode().decode() for t in ids_of.tokens()] if ids_of.growing else []
-    size = len(tokens) if ids_of.growing else len(index or {}) + 1
+    # pieces and would keep most of those pieces' memory pages from being freed
+    tokens = [t.encode().decode() for t in provisional] if growing else []
+    size = len(tokens) if growing else len(index) + 1
     if len(counts) < size:
         counts = np.concatenate([counts, np.zeros(size - len(counts), np.int64)])
     return tokens, counts, n_tokens, n_entries

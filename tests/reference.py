@@ -35,3 +35,78 @@ def count_tokens_simple(
 def encode_phrases(phrases: Iterable[str], vocab: Vocab, oov: str = "unk") -> list[list[int]]:
     """Id lists of phrases, one regex tokenisation per phrase (what the fast file path must give)."""
     return list(encode_tokens_lines(phrases, vocab, oov))
+
+
+class _RegexIndex(dict):
+    """token -> provisional id (order of first appearance); ``"\n"`` -> -1 (line end)."""
+
+    def __init__(self, fixed: dict[str, int] | None = None):
+        super().__init__()
+        self.growing = fixed is None
+        self.unknown = 0
+        if fixed is not None:
+            self.update(fixed)
+            self.unknown = len(fixed)  # fixed vocabulary: unknown tokens get len(fixed)
+        self["\n"] = -1
+
+    def __missing__(self, token: str) -> int:
+        if not self.growing:
+            return self.unknown
+        value = self[token] = len(self) - 1
+        return value
+
+    def tokens(self) -> list[str]:
+        return [t for t in self if t != "\n"]
+
+
+def scan_regex(paths, settings, out, *, encoding_errors, progress, index=None):
+    """What :func:`embedcli.corpus._scan` computes (the same arguments and result), through the
+    reference regex path: each chunk of :func:`~embedcli.io.iter_chunks` decoded, normalised and
+    matched with :func:`~embedcli.tokenizer.line_token_pattern` (tokens and line ends in one pass).
+    This was the library's scan until the byte-level one replaced it."""
+    import numpy as np
+
+    from embedcli import corpus
+    from embedcli.text import normalize
+    from embedcli.tokenizer import line_token_pattern
+
+    ids_of = _RegexIndex(index)
+    pattern = line_token_pattern(settings)
+    n_tokens = n_entries = 0
+    counts = np.zeros(0, dtype=np.int64)
+    for path in paths:
+        run = 0
+        last = 0
+        for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress,
+                                 chunk_bytes=corpus.SCAN_CHUNK):
+            found = pattern.findall(normalize(chunk, settings))
+            if not found:
+                continue
+            arr = np.array([ids_of[t] for t in found], dtype=np.int32)
+            arr += 1
+            is_end = arr == 0
+            repeated = np.empty_like(is_end)  # empty lines: a line end right after another
+            repeated[0] = is_end[0] and last == 0
+            np.logical_and(is_end[1:], is_end[:-1], out=repeated[1:])
+            if repeated.any():
+                arr = arr[~repeated]
+                if not len(arr):
+                    continue
+            arr, run = corpus._cut_long_lines(arr, run)
+            words = arr[arr > 0]
+            n_tokens += len(words)
+            out.append(arr)
+            n_entries += len(arr)
+            last = int(arr[-1])
+            chunk_counts = np.bincount(words, minlength=len(counts) + 1)[1:]
+            if len(counts) < len(chunk_counts):
+                counts = np.concatenate([counts, np.zeros(len(chunk_counts) - len(counts), np.int64)])
+            counts[: len(chunk_counts)] += chunk_counts
+        if last != 0:  # the file does not end with a newline: end its last line
+            out.append(np.zeros(1, dtype=np.int32))
+            n_entries += 1
+    tokens = ids_of.tokens() if ids_of.growing else []
+    size = len(tokens) if ids_of.growing else len(index or {}) + 1
+    if len(counts) < size:
+        counts = np.concatenate([counts, np.zeros(size - len(counts), np.int64)])
+    return tokens, counts, n_tokens, n_entries
