@@ -5,7 +5,9 @@ skip-gram/CBOW table digests were re-recorded once on purpose, for the trainer's
 number of batches, its per-row trust region and its default lr 0.05 (issue 10): the same run
 gives new bytes there. The skip-gram default batch then went from 512 to 256 centre words (rounds
 of at most 4 batches): the old digest stays, pinned with ``--batch-words 512``, and the new default
-has its own."""
+has its own. The CBOW digest changed again when its kernel began writing the steps (-lr folded into
+the per-centre coefficients, issue 10): rounding-level changes, quality measured unchanged over 3 seeds
+on three corpora."""
 
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ def test_vocab_and_encode_bytes(runner, tmp_path):
     (["--dim", "16", "--epochs", "2", "--workers", "1"],
      "bf482a3ff6bce64caa5c5dadd3bdebdf3af3c6d8af6711153f6fa7f4b73a6ed3"),
     (["--objective", "cbow", "--dim", "16", "--epochs", "1", "--workers", "2"],
-     "d67550db20ecb8af9ead366f6ec9f8c51772f776a48e975b6332fc37cb0d69a1"),
+     "267d58e33865478345f584752542362597f81095aef296c415b18b5264ef86ba"),
 ])
 def test_train_table_bytes(runner, tmp_path, args, expected):
     run(runner, "train", os.path.join(SAMPLE, "corpus.txt"), "-o", tmp_path / "m", *args)

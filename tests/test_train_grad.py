@@ -48,6 +48,15 @@ def test_gradient_matches_finite_differences(objective, seed):
     for analytic, x in ((dH, H), (dU, U), (dV, V)):
         numeric = _numeric(loss, x)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)
+    if objective == "cbow":  # the trainer's call: the steps (-lr times the gradient), written into its buffers
+        L, d = H.shape
+        n_neg = V.shape[0] * V.shape[1]
+        dH_out, dUV_out = np.full((L, d), np.nan), np.full((L + n_neg, d), np.nan)
+        _, _, sH, sU, sV = fn(H, U, V, mask, negative, group, scale=-0.05, out=(dH_out, dUV_out))
+        assert np.shares_memory(sH, dH_out) and np.shares_memory(sU, dUV_out) and np.shares_memory(sV, dUV_out)
+        np.testing.assert_array_equal(dUV_out, np.concatenate([sU, sV.reshape(-1, d)]))
+        for analytic, x in ((sH, H), (sU, U), (sV, V)):
+            np.testing.assert_allclose(analytic, -0.05 * _numeric(loss, x), rtol=1e-5, atol=1e-9)
 
 
 def _reference_skipgram(H, U, V, sent, reduced, centre, window, negative, group):
@@ -90,6 +99,64 @@ def test_skipgram_matches_pair_loop():
     assert loss == pytest.approx(ref, rel=1e-10)
     np.testing.assert_allclose(dH, rdH, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(dU, rdU, rtol=1e-9, atol=1e-12)
+
+
+def _reference_cbow(H, U, V, sent, reduced, centre, window, negative, group, word2vec_update):
+    """Centre-by-centre, context-by-context loops: what the vectorised CBOW kernel must match.
+
+    Returns loss, centres, dH, dU, dV and the partner norms (pH, pU, pV) of the trust region:
+    a centre's output row and negatives met the context mean ``h``; a context row met, through
+    its centres, their output rows and their group's negatives."""
+    L, d = H.shape
+    n_groups, N, _ = V.shape
+    loss, centres = 0.0, 0
+    dH, dU, dV = np.zeros_like(H), np.zeros_like(U), np.zeros_like(V)
+    pH, pU, pV = np.zeros(L), np.zeros(L), np.zeros((n_groups, N))
+    for i in range(L):
+        ctx = [j for j in range(max(0, i - reduced[i]), min(L, i + reduced[i] + 1)) if j != i and sent[j] == sent[i]]
+        if not centre[i] or not ctx:
+            continue
+        centres += 1
+        h = sum(H[j] for j in ctx) / len(ctx)
+        v = V[i // group]
+        loss += np.log1p(np.exp(-h @ U[i])) + negative / N * np.log1p(np.exp(v @ h)).sum()
+        g = 1 / (1 + np.exp(-h @ U[i])) - 1
+        gn = negative / N / (1 + np.exp(-v @ h))
+        dh = g * U[i] + gn @ v
+        dU[i] += g * h
+        dV[i // group] += gn[:, None] * h
+        partner = max(np.linalg.norm(U[i]), np.linalg.norm(v, axis=1).max())
+        for j in ctx:
+            dH[j] += dh if word2vec_update else dh / len(ctx)
+            pH[j] = max(pH[j], partner)
+        pU[i] = np.linalg.norm(h)
+        pV[i // group] = np.maximum(pV[i // group], np.linalg.norm(h))
+    return loss, centres, dH, dU, dV, (pH, pU, pV)
+
+
+@pytest.mark.parametrize("window", range(1, 11))
+def test_cbow_matches_centre_loop(window):
+    # random sentences (some of one token), reduced windows, untrained centres, a ragged last group
+    rng = np.random.default_rng(window)
+    L, d, group, N = 47, 5, 8, 6
+    H, U = rng.normal(0, 0.5, (L, d)), rng.normal(0, 0.5, (L, d))
+    V = rng.normal(0, 0.5, (-(-L // group), N, d))
+    sent = np.cumsum(rng.random(L) < 0.15)
+    sent[20] = sent[19] + 1  # a one-token sentence: its centre has no context
+    sent[21:] += 2
+    reduced = rng.integers(1, window + 1, L)
+    centre = rng.random(L) < 0.85
+    mask = pair_mask(sent, reduced, centre, window)
+    for w2v in (False, True):
+        want = _reference_cbow(H, U, V, sent, reduced, centre, window, 5, group, w2v)
+        for scale in (1.0, -0.025):
+            got = cbow_loss_grad(H, U, V, mask, 5, group, word2vec_update=w2v, curvature=True, scale=scale)
+            assert got[1] == want[1] > 0
+            assert got[0] == pytest.approx(want[0], rel=1e-10)
+            for a, b in zip(got[2:5], want[2:5]):
+                np.testing.assert_allclose(a, scale * b, rtol=1e-9, atol=1e-12)
+            for a, b in zip(got[5], want[5]):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 def test_pair_mask():

@@ -323,6 +323,8 @@ def cbow_loss_grad(
     word2vec_update: bool = False,
     curvature: bool = False,
     padded: bool = False,
+    scale: float = 1.0,
+    out: tuple[np.ndarray | None, np.ndarray | None] | None = None,
 ):
     """CBOW (mean of the context input vectors predicts the centre), like gensim's cbow_mean=1.
 
@@ -333,6 +335,12 @@ def cbow_loss_grad(
     (for the context rows, the curvature that matches the update convention). With ``padded``,
     ``H`` is (L + 2*window, d): the rows after ``window`` zero rows and before ``window`` more
     (:func:`gather_padded`), so the windows are a view of it instead of a padded copy.
+
+    ``scale``: dH, dU and dV come multiplied by it (the trainer's ``-lr``: its steps), folded
+    into the per-centre coefficients before the products instead of a pass over each result.
+    ``out = (dH, dUV)``: buffers to write into (either may be None): ``dH`` (L, d), ``dUV``
+    (L + n_groups * N, d) holding dU then dV (the trainer's step slots, the output rows' steps
+    in the order of its ``out_ids``); dU and dV are then views of it.
     """
     K = mask.shape[1]
     window = (K - 1) // 2
@@ -341,12 +349,13 @@ def cbow_loss_grad(
         H = H[window : len(H) - window]
     L, d = H.shape
     dtype = H.dtype
+    n_groups, N, _ = V.shape
     m = mask.astype(dtype)
-    cnt = np.ascontiguousarray(mask.T).sum(axis=0, dtype=dtype)
+    cnt = m @ np.ones(K, dtype=dtype)  # contexts per centre (exact small integers)
     has = cnt > 0
     n_centres = int(np.count_nonzero(has))
-    inv = np.where(has, 1 / np.maximum(cnt, 1), 0).astype(dtype)
-    n_groups, N, _ = V.shape
+    inv = np.zeros(L, dtype=dtype)
+    np.divide(1, cnt, out=inv, where=has)
     hg = np.empty((n_groups * group, d), dtype=dtype)  # h, then zero rows up to whole groups
     hg[L:] = 0
     h = hg[:L]
@@ -356,31 +365,43 @@ def cbow_loss_grad(
     hg = hg.reshape(n_groups, group, d)
     s = _rowdot(h, U)
     g = sigmoid(s)
-    loss = _pos_loss(g, s, has)
     g -= 1
     g *= has
+    loss = _pos_loss_m1(g, s)
+    if scale != 1:
+        g *= dtype.type(scale)
     dh_padded = np.empty((L + 2 * window, d), dtype=dtype)  # dh with the zero margins of its windows
     dh_padded[:window] = 0
     dh_padded[window + L :] = 0
     dh = dh_padded[window : window + L]
-    np.multiply(g[:, None], U, out=dh)
-    dU = g[:, None] * h
-    weight = _group(has.astype(dtype) * dtype.type(negative / N), n_groups, group)[:, :, None]
+    np.einsum("ij,i->ij", U, g, out=dh)  # the row scalings: einsum is faster than a broadcast multiply
+    dUV = None if out is None else out[1]
+    if dUV is None:
+        dUV = np.empty((L + n_groups * N, d), dtype=dtype)
+    dU = np.einsum("ij,i->ij", h, g, out=dUV[:L])
+    weight = np.zeros((n_groups * group, 1), dtype=dtype)
+    np.multiply(has, dtype.type(negative / N), out=weight[:L, 0])
     S = np.matmul(hg, V.transpose(0, 2, 1))
     Gm = sigmoid(S)
-    loss += _neg_loss(Gm, S, weight)
+    loss += _neg_loss(Gm, S, weight.reshape(n_groups, group, 1))
     if curvature:  # the largest partner norm of each row's scores
-        hn = np.sqrt(_rowdot(h, h)) * has
+        hn = np.zeros(n_groups * group, dtype=dtype)  # zero past L: the group maxima below
+        np.sqrt(_rowdot(h, h), out=hn[:L])  # 0 where no context: h is 0 there
         un = np.sqrt(_rowdot(U, U))
         vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
-        pU = hn
-        pV = np.repeat(_group(hn, n_groups, group).max(axis=1)[:, None], N, axis=1)
+        pU = hn[:L]
+        pV = np.repeat(hn.reshape(n_groups, group).max(axis=1), N).reshape(n_groups, N)
         c_h = np.maximum(un, np.repeat(vn.max(axis=1), group)[:L]) * has
-    Gm *= weight
+    if scale != 1:
+        weight *= dtype.type(scale)
+    Gm *= weight.reshape(n_groups, group, 1)
     dh += np.matmul(Gm, V).reshape(-1, d)[:L]
-    dV = np.matmul(Gm.transpose(0, 2, 1), hg)
+    dV = np.matmul(Gm.transpose(0, 2, 1), hg, out=dUV[L:].reshape(n_groups, N, d))
     coef = m if word2vec_update else m * inv[:, None]
-    dH = np.matmul(_skew(coef)[:, None, :], _window_view(dh_padded, L, window))[:, 0, :]
+    dH = None if out is None else out[0]
+    if dH is None:
+        dH = np.empty((L, d), dtype=dtype)
+    np.matmul(_skew(coef)[:, None, :], _window_view(dh_padded, L, window), out=dH[:, None, :])
     if curvature:
         pH = (np.ascontiguousarray(_skew_t(mask)) * _windows_t(c_h, window)).max(axis=0)
         return loss, n_centres, dH, dU, dV, (pH, pU, pV)

@@ -404,18 +404,26 @@ class Trainer:
                 H, composed = self.subwords.compose(state.w_in, batch.ids)
             U = np.take(state.w_out, batch.ids, axis=0)
             V = np.take(state.w_out, batch.neg, axis=0)
+        lr = np.float32(batch.lr)
+        out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
+        dOut = out[1][: len(out_ids)] if out is not None and len(out_ids) <= len(out[1]) else None
         if skipgram:
             loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, curvature=True, padded=padded, rows=rows)
-        else:
+            if out is not None and self.subwords is None and len(dH) <= len(out[0]):
+                dH = np.multiply(dH, -lr, out=out[0][: len(dH)])
+            else:
+                dH *= -lr
+            if dOut is None:
+                dOut = np.empty((len(out_ids), dU.shape[1]), dtype=dU.dtype)  # the steps, in one pass each
+            np.multiply(dU, -lr, out=dOut[: len(dU)])
+            np.multiply(dV.reshape(-1, dV.shape[-1]), -lr, out=dOut[len(dU) :])
+        else:  # the kernel writes the steps (times -lr) into the slots itself
+            dH_out = out[0][: len(batch.ids)] if out is not None and padded and len(batch.ids) <= len(out[0]) else None
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True,
-                padded=padded)
-        lr = np.float32(batch.lr)
-        if out is not None and self.subwords is None and len(dH) <= len(out[0]):
-            dH = np.multiply(dH, -lr, out=out[0][: len(dH)])
-        else:
-            dH *= -lr
+                padded=padded, scale=-lr, out=(dH_out, dOut))
+            dOut = dU.base if dOut is None else dOut
         in_ids = batch.ids
         if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
             in_ids, dH, _, cH = self.subwords.scatter(composed, dH, exact=False, partner=cH)
@@ -423,13 +431,6 @@ class Trainer:
             free = ~state.frozen[np.minimum(in_ids, len(state.frozen) - 1)] | (in_ids >= len(state.frozen))
             if not free.all():
                 in_ids, dH, cH = in_ids[free], dH[free], cH[free]
-        out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
-        if out is not None and len(out_ids) <= len(out[1]):
-            dOut = out[1][: len(out_ids)]
-        else:
-            dOut = np.empty((len(out_ids), dU.shape[1]), dtype=dU.dtype)  # the steps, in one pass each
-        np.multiply(dU, -lr, out=dOut[: len(dU)])
-        np.multiply(dV.reshape(-1, dV.shape[-1]), -lr, out=dOut[len(dU) :])
         c_out = np.concatenate([cU, cV.reshape(-1)])
         return loss, pairs, dH, out_ids, dOut, in_ids, cH, c_out
 
