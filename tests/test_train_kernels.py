@@ -140,42 +140,79 @@ def test_cbow_on_rows_gathered_with_margins_is_the_same(window):
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
-def _skipgram_reference(H, U, V, mask, negative, group):
-    """The skip-gram kernel as written before the padded buffers: every window and group a padded copy."""
-    from embedcli.sgd.sgns import _group, _padded_groups, sigmoid
+def _skipgram_pairs(H, U, V, mask, negative, group):
+    """Skip-gram pair by pair from the definition (float64): every (centre i, context i + k - w)
+    with mask[i, k], scored against U[i] and the context's group's negatives. Also the largest
+    partner norms: of a centre, its contexts' H rows; of a context, its centres' U rows and its
+    group's negatives; of a negative, the contexts of its group that trained."""
+    H, U, V = (np.asarray(x, dtype=np.float64) for x in (H, U, V))
+    L, K = mask.shape
+    window = (K - 1) // 2
+    N = V.shape[1]
+    c = negative / N
+    loss, pairs = 0.0, 0
+    dH, dU, dV = np.zeros_like(H), np.zeros_like(U), np.zeros_like(V)
+    pH, pU, pV = np.zeros(L), np.zeros(L), np.zeros(V.shape[:2])
+    norm = np.linalg.norm
+    for i, k in zip(*np.nonzero(mask)):
+        j = i + k - window
+        h, u, negs = H[j], U[i], V[j // group]
+        s = h @ u
+        loss += np.logaddexp(0, -s)
+        gp = 1 / (1 + np.exp(-s)) - 1
+        dH[j] += gp * u
+        dU[i] += gp * h
+        sn = negs @ h
+        loss += c * np.logaddexp(0, sn).sum()
+        gn = c / (1 + np.exp(-sn))
+        dH[j] += gn @ negs
+        dV[j // group] += gn[:, None] * h
+        pairs += 1
+        pU[i] = max(pU[i], norm(h))
+        pH[j] = max(pH[j], norm(u), norm(negs, axis=1).max())
+        pV[j // group] = np.maximum(pV[j // group], norm(h))
+    return loss, pairs, dH, dU, dV, (pH, pU, pV)
 
-    L, d = H.shape
-    window = (mask.shape[1] - 1) // 2
-    n_groups, N, _ = V.shape
-    Hw = _windows(H, window, n_groups * group - L)
-    S = np.matmul(Hw, U[:, :, None])[:, :, 0]
-    g = sigmoid(S) - 1
-    g *= mask
-    dU = np.matmul(g[:, None, :], Hw)[:, 0, :]
-    dH = np.matmul(_skew(g)[:, None, :], _windows(U, window))[:, 0, :]
-    mask_t = np.ascontiguousarray(_skew_t(mask))
-    n_ctx = mask_t.sum(axis=0, dtype=H.dtype)
-    Hg = _padded_groups(Hw, window, n_groups, group)
-    weight = _group(n_ctx * H.dtype.type(negative / N), n_groups, group)[:, :, None]
-    Gm = sigmoid(np.matmul(Hg, V.transpose(0, 2, 1))) * weight
-    dH += np.matmul(Gm, V).reshape(-1, d)[:L]
-    dV = np.matmul(Gm.transpose(0, 2, 1), Hg)
-    hn = np.sqrt(np.einsum("ij,ij->i", H, H))
-    un = np.sqrt(np.einsum("ij,ij->i", U, U))
-    vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
-    pU = (_windows_t(hn, window) * mask.T).max(axis=0)
-    pH = (mask_t * _windows_t(un, window)).max(axis=0)
-    active = n_ctx > 0
-    pH = np.maximum(pH, np.where(active, np.repeat(vn.max(axis=1), group)[:L], 0))
-    pV = np.repeat(_group(hn * active, n_groups, group).max(axis=1)[:, None], N, axis=1)
-    return dH, dU, dV, pH, pU, pV
+
+def _skipgram_case(seed, L, window, d=6, group=8, N=5, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    H, U = rng.normal(0, 0.6, (L, d)).astype(dtype), rng.normal(0, 0.6, (L, d)).astype(dtype)
+    V = rng.normal(0, 0.6, (-(-L // group), N, d)).astype(dtype)
+    sent = np.cumsum(rng.random(L) < 0.08)  # sentences of ~12 tokens
+    mask = pair_mask(sent, rng.integers(1, window + 1, L), rng.random(L) < 0.85, window)
+    return H, U, V, mask, group
 
 
-@pytest.mark.parametrize("window,L", [(1, 9), (3, 70), (5, 266)])
+@pytest.mark.parametrize("window", range(1, 11))
+@pytest.mark.parametrize("L", [1, 7, 45, 267])
+def test_skipgram_kernel_is_the_pair_loop(window, L):
+    # the blocked kernel (blocks of SG_BLOCK centres, band buffers) against the pair loop: sentence
+    # bounds, reduced windows, non-centres, batches shorter than a block and not whole blocks
+    from embedcli.sgd.sgns import SG_BLOCK
+
+    assert L % SG_BLOCK or L < SG_BLOCK
+    H, U, V, mask, group = _skipgram_case(L * 11 + window, L, window)
+    want = _skipgram_pairs(H, U, V, mask, 4, group)
+    got = skipgram_loss_grad(H, U, V, mask, 4, group, curvature=True)
+    assert got[1] == want[1] == int(mask.sum())
+    assert got[0] == pytest.approx(want[0], rel=1e-12, abs=1e-12)
+    for a, b in zip(got[2:5] + tuple(got[5]), want[2:5] + tuple(want[5])):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    H32, U32, V32 = H.astype(np.float32), U.astype(np.float32), V.astype(np.float32)  # float32 within rounding
+    got = skipgram_loss_grad(H32, U32, V32, mask, 4, group, curvature=True)
+    assert got[0] == pytest.approx(want[0], rel=1e-5, abs=1e-5)
+    for a, b in zip(got[2:5] + tuple(got[5]), want[2:5] + tuple(want[5])):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("window,L", [(1, 9), (3, 70), (5, 266), (10, 263)])
 def test_skipgram_on_rows_gathered_in_one_buffer_is_the_same(window, L):
     # the trainer gathers a skip-gram batch's rows into one buffer with the zero margins of the
-    # windows and groups (gather_skipgram, padded=True, rows=): the bytes of padded copies
-    from embedcli.sgd.sgns import gather_skipgram
+    # windows, blocks and groups (gather_skipgram, padded=True, rows=): the bytes of the kernel
+    # padding copies of the rows itself (and of too short padded buffers, copied again)
+    from embedcli.sgd.sgns import gather_padded, gather_skipgram
 
     rng = np.random.default_rng(L)
     d, group, N, V_rows = 100, 32, 16, 50
@@ -185,15 +222,19 @@ def test_skipgram_on_rows_gathered_in_one_buffer_is_the_same(window, L):
     neg = rng.integers(0, V_rows, (-(-L // group), N))
     mask = pair_mask(rng.integers(0, 3, L).cumsum() // 20, rng.integers(1, window + 1, L), rng.random(L) < 0.9, window)
     rows, H, U, V = gather_skipgram(w_in, w_out, ids, neg, window, group)
-    assert H.shape == (len(neg) * group + 2 * window, d) and U.shape == (L + 2 * window, d)
     assert H[window : window + L].tobytes() == w_in[ids].tobytes() and not H[:window].any() and not H[window + L :].any()
-    assert U[window : window + L].tobytes() == w_out[ids].tobytes() and V.tobytes() == w_out[neg].tobytes()
-    want = _skipgram_reference(w_in[ids], w_out[ids], w_out[neg], mask, 5, group)
+    assert U[window : window + L].tobytes() == w_out[ids].tobytes() and not U[:window].any() and not U[window + L :].any()
+    assert V.tobytes() == w_out[neg].tobytes() and rows.shape[0] == len(H) + len(U) + V.shape[0] * N
+    want = skipgram_loss_grad(w_in[ids], w_out[ids], w_out[neg], mask, 5, group, curvature=True)
+    short = (gather_padded(w_in, ids, window), gather_padded(w_out, ids, window))
     for got in (skipgram_loss_grad(H, U, V, mask, 5, group, curvature=True, padded=True, rows=rows),
-                skipgram_loss_grad(w_in[ids], w_out[ids], w_out[neg], mask, 5, group, curvature=True)):
-        for a, b in zip(got[2:5] + tuple(got[5]), want):
+                skipgram_loss_grad(*short, w_out[neg], mask, 5, group, curvature=True, padded=True)):
+        assert got[:2] == want[:2] and got[1] == int(mask.sum())
+        for a, b in zip(got[2:5] + tuple(got[5]), want[2:5] + tuple(want[5])):
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
-        assert got[1] == int(mask.sum())
+    pairs = _skipgram_pairs(w_in[ids], w_out[ids], w_out[neg], mask, 5, group)
+    for a, b in zip(want[2:5] + tuple(want[5]), pairs[2:5] + tuple(pairs[5])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 def _apply_reference(W, ids, steps, partner, part, bound):

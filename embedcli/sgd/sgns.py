@@ -22,6 +22,8 @@ summed here (float64); the trainer divides by the number of pairs for the mean.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 
@@ -46,6 +48,12 @@ def softplus(x: np.ndarray) -> np.ndarray:
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
+
+
+def _row_norms(a: np.ndarray) -> np.ndarray:
+    """The Euclidean norm of each row of ``a`` (a dot product per row: twice as fast as einsum)."""
+    vecdot = getattr(np, "vecdot", None)  # NumPy >= 2.0
+    return np.sqrt(vecdot(a, a) if vecdot is not None else _rowdot(a, a))
 
 
 def _group(x: np.ndarray, n_groups: int, group: int) -> np.ndarray:
@@ -95,14 +103,25 @@ def _fill_padded(out: np.ndarray, W: np.ndarray, ids: np.ndarray, window: int) -
     np.take(W, ids, axis=0, out=out[window : window + len(ids)], mode="clip")  # "raise" buffers: 2x slower
 
 
+SG_BLOCK = 8  # centres per block of the skip-gram kernel's dense products (see skipgram_loss_grad)
+
+
+def _sg_rows(L: int, window: int, n_groups: int, group: int) -> tuple[int, int]:
+    """Rows of a skip-gram batch's ``H`` and ``U`` buffers: each row ``window`` zero rows, the
+    ``L`` rows, then zero rows up to whole blocks of ``SG_BLOCK`` centres (and, for ``H``, whole
+    negative groups) plus the last block's ``window`` rows of context."""
+    blocks = -(-L // SG_BLOCK) * SG_BLOCK
+    return max(n_groups * group, blocks) + 2 * window, blocks + 2 * window
+
+
 def gather_skipgram(w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, neg: np.ndarray, window: int,
                     group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A skip-gram batch's rows in one buffer: ``(rows, H, U, V)``, ``H`` and ``U`` the buffers
-    of :func:`gather_padded` (``H`` with zero rows up to whole groups), ``V = w_out[neg]``, all
-    three consecutive parts of ``rows`` (so that their norms are one pass over it)."""
+    """A skip-gram batch's rows in one buffer: ``(rows, H, U, V)``, ``H`` and ``U`` the padded
+    buffers :func:`skipgram_loss_grad` takes (``window`` zero rows, ``W[ids]``, zero rows up to
+    the sizes of :func:`_sg_rows`), ``V = w_out[neg]``, all three consecutive parts of ``rows``
+    (so that their norms are one pass over it)."""
     L, (n_groups, N), d = len(ids), neg.shape, w_in.shape[1]
-    n_h = n_groups * group + 2 * window
-    n_u = L + 2 * window
+    n_h, n_u = _sg_rows(L, window, n_groups, group)
     rows = np.empty((n_h + n_u + n_groups * N, d), dtype=w_in.dtype)
     H, U, V = rows[:n_h], rows[n_h : n_h + n_u], rows[n_h + n_u :]
     _fill_padded(H, w_in, ids, window)
@@ -194,6 +213,53 @@ def pair_mask(sent: np.ndarray, reduced: np.ndarray, centre: np.ndarray, window:
     return mask
 
 
+_scratch = threading.local()  # each thread's skip-gram scratch buffers (see _sg_scratch)
+
+
+def _sg_scratch(dtype: np.dtype, L: int, K: int):
+    """The skip-gram kernel's scratch buffers for batches of ``L`` tokens and windows of ``K``, kept
+    per thread (made once: their zero parts stay zero, and their strided views cost more to make
+    than the arithmetic on them). ``(SG, blocks, ctx, mask_pad, mask_c, mask_t)``:
+
+    * ``SG`` (2, n, P): the band buffers, the scores and then their coefficients; row
+      ``i + window`` is centre ``i``'s: its scores by window offset (``K``), then ``B`` entries
+      (``P = K + B``) that take the block's scores outside the window; ``window`` zero rows
+      before and after the ``L`` rows and up to whole blocks.
+    * ``blocks[x][b, c, r]``: ``SG[x]``, band row ``bB + c`` at offset ``r - c``: the pair (centre
+      ``bB + c``, context ``bB + r - w``): block ``b``'s ``(B, B + 2w)`` dense matrix, row stride ``P - 1``.
+    * ``ctx[b, c, r]``: the coefficient of the pair (centre ``bB + r - w``, context ``bB + c``)
+      (the same band entries by context; a transposed strided matrix).
+    * ``mask_pad`` (K, L + 2w): the pair mask by offset and centre with zero columns around;
+      ``mask_c`` its middle (``mask.T``), ``mask_t[m, j]``: token ``j`` is the context of centre
+      ``j + m - w`` (a view of it, ``_skew_t(mask)``).
+    """
+    key = (np.dtype(dtype), L, K)
+    cache = getattr(_scratch, "sg", None)
+    if cache is None:
+        cache = _scratch.sg = {}
+    got = cache.get(key)
+    if got is not None:
+        return got
+    if len(cache) > 8:
+        cache.clear()
+    window = (K - 1) // 2
+    B = SG_BLOCK
+    nb = -(-L // B)
+    Lb = nb * B
+    E = B + 2 * window
+    P = K + B
+    n = Lb + 2 * window + 1
+    it = np.dtype(dtype).itemsize
+    SG = np.zeros((2, n, P), dtype=dtype)  # (zero: the products never write the last row of a block's extra entries)
+    blocks = np.ndarray((2, nb, B, E), dtype, SG, window * P * it, (n * P * it, B * P * it, (P - 1) * it, it))
+    ctx = np.ndarray((nb, B, E), dtype, SG, (n * P + 2 * window) * it, (B * P * it, it, (P - 1) * it))
+    mask_pad = np.zeros((K, L + 2 * window), dtype=dtype)
+    mask_c = mask_pad[:, window : window + L]
+    mask_t = np.ndarray((K, L), dtype, mask_pad, 2 * window * (L + 2 * window) * it, ((1 - (L + 2 * window)) * it, it))
+    got = cache[key] = (SG, blocks, ctx, mask_pad, mask_c, mask_t)
+    return got
+
+
 def skipgram_loss_grad(
     H: np.ndarray,
     U: np.ndarray,
@@ -205,6 +271,8 @@ def skipgram_loss_grad(
     curvature: bool = False,
     padded: bool = False,
     rows: np.ndarray | None = None,
+    scale: float = 1.0,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ):
     """Loss (sum over pairs, float64), number of pairs, and gradients dH, dU, dV.
 
@@ -212,62 +280,141 @@ def skipgram_loss_grad(
     ``mask``: (L, 2*window+1) bool from :func:`pair_mask`. With ``curvature`` a sixth item
     ``(cH, cU, cV)`` follows: for each row, the largest norm of the vectors its scores were
     taken against (see :meth:`embedcli.sgd.trainer.Trainer.apply_rows`). With ``padded``, ``H``
-    and ``U`` are the buffers of :func:`gather_padded`: ``U`` (L + 2*window, d), ``H`` with
-    ``n_groups * group - L`` more zero rows at the end, so that the windows and the groups are
-    views of them instead of padded copies (the same values either way). ``rows``: the buffer
-    of :func:`gather_skipgram` whose consecutive parts ``H``, ``U`` and ``V`` are.
+    and ``U`` are the buffers of :func:`gather_skipgram` (``window`` zero rows, the ``L`` rows,
+    zero rows up to the sizes of :func:`_sg_rows`), so that the windows and the groups are views
+    of them instead of padded copies (the same values either way). ``rows``: the buffer of
+    :func:`gather_skipgram` whose consecutive parts ``H``, ``U`` and ``V`` are.
+
+    ``scale`` multiplies the gradients (the trainer's ``-lr``: they come back as steps; the
+    loss is not scaled). ``out = (dH_buf, dOut_buf)``: buffers the gradients are written into
+    and returned as views of, ``dH`` into the first ``L`` rows of ``dH_buf``, ``dU`` then ``dV``
+    into ``dOut_buf`` (``L + n_groups * N`` rows) when they fit, instead of new arrays.
+
+    The pairs' sums are dense products over blocks of ``B = SG_BLOCK`` consecutive centres:
+    block ``b``'s centres ``U[bB : bB + B]`` against the ``B + 2*window`` rows of ``H`` their
+    windows reach (an overlapping view of ``H``'s buffer, no copy), one matrix product per
+    block instead of one matrix-vector product per centre. The scores land in a band buffer of
+    row pitch ``P = 2*window + 1 + B``: row ``i`` holds the scores of centre ``i`` by window
+    offset, then ``B`` entries that take the block's scores outside the window (zeroed in the
+    coefficients). In that layout block ``b``'s coefficient matrix is a plain strided view (row
+    stride ``P - 1``), for the centres (``dU``) and, transposed, for the contexts (``dH``).
     """
     K = mask.shape[1]
     window = (K - 1) // 2
-    n_groups, N, _ = V.shape
-    if padded:
+    n_groups, N, d = V.shape
+    L = len(mask)
+    n_h, n_u = _sg_rows(L, window, n_groups, group)
+    if padded and len(H) >= n_h and len(U) >= n_u and H.flags.c_contiguous and U.flags.c_contiguous:
         Hbuf, Ubuf = H, U
-        L = len(U) - 2 * window
-    else:
-        L = len(H)
-        Hbuf = _windows(H, window, n_groups * group - L).base
-        Ubuf = _windows(U, window).base
-    H = Hbuf[window : window + L]
-    U = Ubuf[window : window + L]
-    d = H.shape[1]
-    dtype = H.dtype
-    Hw = _window_view(Hbuf, L, window)  # (L, K, d): Hw[i, k] = H[i + k - w], the contexts of centre i
-    S = np.matmul(Hw, U[:, :, None])[:, :, 0]  # (L, K) scores h_context . u_centre
-    g = sigmoid(S)
+    else:  # the buffers gather_skipgram gives
+        Hbuf, Ubuf = np.zeros((n_h, d), dtype=H.dtype), np.zeros((n_u, d), dtype=U.dtype)
+        Hbuf[window : window + L] = H[window : window + L] if padded else H
+        Ubuf[window : window + L] = U[window : window + L] if padded else U
+        rows = None
+    dtype = Hbuf.dtype
+    it = dtype.itemsize
+    B = SG_BLOCK
+    nb = -(-L // B)
+    Lb = nb * B
+    E = B + 2 * window  # the contexts a block's centres reach
+    P = K + B  # row pitch of the band buffers (see _sg_scratch)
+    sh, su = Hbuf.strides[0], Ubuf.strides[0]
+    Hs = np.ndarray((nb, E, d), dtype, Hbuf, 0, (B * sh, sh, it))  # Hs[b, r] = H[bB + r - w]
+    Us = np.ndarray((nb, E, d), dtype, Ubuf, 0, (B * su, su, it))  # Us[b, r] = U[bB + r - w]
+    SG, blocks, ctx, mask_pad, mask_c, mask_t = _sg_scratch(dtype, L, K)
+    np.matmul(Ubuf[window : window + Lb].reshape(nb, B, d), Hs.transpose(0, 2, 1), out=blocks[0])
+    S = SG[0, window : window + L]  # (L, P): [:, :K] the scores by window offset
+    g = SG[1, window : window + L]
+    mf = mask.astype(dtype)  # (floats: products with bools take a slow casting loop)
+    np.multiply(S, 0.5, out=g)
+    np.tanh(g, out=g)
     g -= 1
-    g *= mask
-    loss = _pos_loss_m1(g, S)
-    dU = np.matmul(g[:, None, :], Hw)[:, 0, :]
-    gs = _skew(g)  # gs[j, m]: coefficient of centre j + m - w for context j
-    dH = np.matmul(gs[:, None, :], _window_view(Ubuf, L, window))[:, 0, :]
-    mask_t = np.ascontiguousarray(_skew_t(mask))  # mask_t[m, j]: token j is the context of centre j + m - w
+    g *= 0.5
+    g[:, K:] = 0
+    g[:, :K] *= mf  # (sigmoid(S) - 1) * mask = (tanh(S / 2) - 1) / 2 * mask
+    n_pos = L * P
+    z = np.empty(n_pos + n_groups * group * N, dtype=dtype)  # the loss terms' probabilities (_skipgram_loss)
+    np.add(g, 1, out=z[:n_pos].reshape(L, P))  # sigmoid(S) on the mask, 1 off it
+    if scale != 1:
+        g *= dtype.type(scale)
+    mask_c[...] = mf.T
     n_ctx = np.zeros(n_groups * group, dtype=dtype)  # pairs in which token j is the context (0 past L)
-    mask_t.sum(axis=0, dtype=dtype, out=n_ctx[:L])
-    n_pairs = int(np.count_nonzero(mask))
+    mask_t.sum(axis=0, out=n_ctx[:L])
+    n_pairs = int(n_ctx.sum())
     Hg = Hbuf[window : window + n_groups * group].reshape(n_groups, group, d)  # (ng, G, d)
     weight = (n_ctx * dtype.type(negative / N)).reshape(n_groups, group, 1)
-    S = np.matmul(Hg, V.transpose(0, 2, 1))  # (ng, G, N)
-    Gm = sigmoid(S)
-    loss += _neg_loss(Gm, S, weight)
+    Sn = np.matmul(Hg, V.transpose(0, 2, 1))  # (ng, G, N)
+    Gm = np.multiply(Sn, 0.5)
+    np.tanh(Gm, out=Gm)  # sigmoid(Sn) = (1 + tanh(Sn / 2)) / 2
+    zn = np.subtract(1, Gm, out=z[n_pos:].reshape(Gm.shape))
+    zn *= 0.5  # 1 - sigmoid(Sn)
+    loss = _skipgram_loss(z, n_pos, S, Sn, weight)
+    Gm += 1
+    Gm *= weight * dtype.type(0.5 * scale)  # sigmoid(Sn) * weight * scale
     if curvature:  # the largest partner norm of each row's scores
         if rows is None:
             rows = np.concatenate([Hbuf, Ubuf, V.reshape(-1, d)])
-        norms = np.sqrt(_rowdot(rows, rows))  # zero rows' zero norms too: windows and groups are views
+        norms = _row_norms(rows)  # zero rows' zero norms too: windows and groups are views
         hn = norms[: len(Hbuf)]
-        un = norms[len(Hbuf) : len(Hbuf) + len(Ubuf)]
         vn = norms[len(Hbuf) + len(Ubuf) :].reshape(n_groups, N)
-        pU = (_window_view(hn, L, window).T * np.ascontiguousarray(mask.T)).max(axis=0)
-        pH = (mask_t * _window_view(un, L, window).T).max(axis=0)
-        active = n_ctx > 0
-        pH = np.maximum(pH, np.where(active[:L], np.repeat(vn.max(axis=1), group)[:L], 0))
-        hg = hn[window : window + n_groups * group] * active
-        pV = np.repeat(hg.reshape(n_groups, group).max(axis=1)[:, None], N, axis=1)
-    Gm *= weight
-    dH += np.matmul(Gm, V).reshape(-1, d)[:L]
-    dV = np.matmul(Gm.transpose(0, 2, 1), Hg)  # (ng, N, d)
+        # the windows of the input and output norms, by offset: win[0][k, i] = hn[i + k - w], win[1] of un
+        win = np.ndarray((2, K, L), norms.dtype, norms, 0, (len(Hbuf) * it, it, it))
+        pU = (win[0] * mask_c).max(axis=0)
+        pH = (win[1] * mask_t).max(axis=0)
+        active = np.minimum(n_ctx, 1).reshape(n_groups, group)  # 1 where token j is a context, else 0
+        vmax = active * vn.max(axis=1)[:, None]  # a context's negatives' largest norm
+        np.maximum(pH, vmax.reshape(-1)[:L], out=pH)
+        hg = hn[window : window + n_groups * group].reshape(n_groups, group) * active
+        pV = np.empty((n_groups, N), dtype=dtype)
+        pV[...] = hg.max(axis=1)[:, None]
+    dH_buf, dOut = (None, None) if out is None else out
+    if dOut is None or len(dOut) < max(Lb, L + n_groups * N):
+        dOut = np.empty((max(Lb, L + n_groups * N), d), dtype=dtype)
+    # dU then dV: dU's rows past L (whole blocks) are overwritten by dV
+    np.matmul(blocks[1], Hs, out=dOut[:Lb].reshape(nb, B, d))
+    dU = dOut[:L]
+    dV = np.matmul(Gm.transpose(0, 2, 1), Hg, out=dOut[L : L + n_groups * N].reshape(n_groups, N, d))
+    if dH_buf is None or len(dH_buf) < L:
+        dH_buf = None
+    dH = np.add(np.matmul(ctx, Us).reshape(Lb, d)[:L], np.matmul(Gm, V).reshape(-1, d)[:L],
+                out=None if dH_buf is None else dH_buf[:L])
     if curvature:
         return loss, n_pairs, dH, dU, dV, (pH, pU, pV)
     return loss, n_pairs, dH, dU, dV
+
+
+def _skipgram_loss(z: np.ndarray, n_pos: int, S: np.ndarray, Sn: np.ndarray, weight: np.ndarray) -> float:
+    """The skip-gram batch's loss from ``z`` (overwritten), the probabilities of its terms: first
+    ``n_pos`` entries ``sigmoid(S)`` of the positive pairs in ``S``'s layout (1 off the mask), then
+    ``1 - sigmoid(Sn)`` of the negatives' scores ``Sn`` (ng, G, N) in its layout, weighted by ``weight`` (ng, G, 1). Sum of ``-log z`` (``softplus(-S)``, ``weight *
+    softplus(Sn)``): one ``log`` for both, float32 sums (the loss is only reported). Where ``z`` is
+    tiny (below ``EXACT_BELOW``: a badly wrong score, rare) the term is computed exactly from the
+    score instead."""
+    N = Sn.shape[-1]
+    w = weight.reshape(-1)
+    R = len(w)
+    if z.min() < EXACT_BELOW:
+        at = np.flatnonzero(z < EXACT_BELOW)
+        with np.errstate(divide="ignore"):
+            np.log(z, out=z)
+        pos = at[at < n_pos]
+        z[pos] = -softplus(-S.reshape(-1)[pos])
+        neg = at[at >= n_pos]
+        z[neg] = -softplus(Sn.reshape(-1)[neg - n_pos])
+    else:  # no zeros: no divide warnings to silence (the errstate context costs more than the log)
+        np.log(z, out=z)
+    pos_sum = np.dot(z[:n_pos], _ones(n_pos, z.dtype))
+    neg_sum = np.dot(w, z[n_pos:].reshape(R, N)).sum()
+    return -(float(pos_sum) + float(neg_sum))
+
+
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of ``n`` ones (kept per thread: sums as dot products)."""
+    cache = getattr(_scratch, "ones", None)
+    if cache is None or len(cache) < n or cache.dtype != dtype:
+        cache = _scratch.ones = np.ones(max(n, 4096), dtype=dtype)
+        cache.flags.writeable = False
+    return cache[:n]
 
 
 def _pos_loss_m1(gm1: np.ndarray, s: np.ndarray) -> float:

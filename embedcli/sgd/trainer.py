@@ -407,19 +407,14 @@ class Trainer:
         lr = np.float32(batch.lr)
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
         dOut = out[1][: len(out_ids)] if out is not None and len(out_ids) <= len(out[1]) else None
-        if skipgram:
+        dH_out = out[0][: len(batch.ids)] if out is not None and padded and len(batch.ids) <= len(out[0]) else None
+        if skipgram:  # the kernel writes the steps (times -lr) into the slots itself
             loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(
-                H, U, V, batch.mask, self.negative, self.group, curvature=True, padded=padded, rows=rows)
-            if out is not None and self.subwords is None and len(dH) <= len(out[0]):
-                dH = np.multiply(dH, -lr, out=out[0][: len(dH)])
-            else:
-                dH *= -lr
-            if dOut is None:
-                dOut = np.empty((len(out_ids), dU.shape[1]), dtype=dU.dtype)  # the steps, in one pass each
-            np.multiply(dU, -lr, out=dOut[: len(dU)])
-            np.multiply(dV.reshape(-1, dV.shape[-1]), -lr, out=dOut[len(dU) :])
+                H, U, V, batch.mask, self.negative, self.group, curvature=True, padded=padded, rows=rows,
+                scale=-lr, out=(dH_out, dOut))
+            if dOut is None or not np.may_share_memory(dU, dOut):  # its own buffer: dU, then dV
+                dOut = dU.base[: len(out_ids)]
         else:  # the kernel writes the steps (times -lr) into the slots itself
-            dH_out = out[0][: len(batch.ids)] if out is not None and padded and len(batch.ids) <= len(out[0]) else None
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True,
                 padded=padded, scale=-lr, out=(dH_out, dOut))
