@@ -13,7 +13,7 @@ grow with the input.
 from __future__ import annotations
 
 import os
-from itertools import islice
+from itertools import islice, repeat
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -22,7 +22,7 @@ import numpy as np
 from .errors import EmbedcliError, ParameterError
 from .idstore import IdStore
 from .io import expand_inputs, open_binary
-from .tokenizer import PieceIds, PieceTokenizer, token_pattern
+from .tokenizer import NO_ID, PieceIds, PieceTokenizer, token_pattern
 from .text import normalize
 from .vocab import Vocab
 
@@ -213,7 +213,12 @@ class PieceEncoder:
         self.vocab, self.oov, self.encoding_errors = vocab, oov, encoding_errors
         self.settings = vocab.settings
         self.tokenizer = PieceTokenizer(self.settings, encoding_errors)
-        self.ids = PieceIds(self.tokenizer, lambda tokens: vocab.lookup(tokens, oov), line=-1)
+        if oov == "skip":
+            index, no_id = vocab.index, repeat(NO_ID)
+            ids_of = lambda tokens: list(map(index.get, tokens, no_id))  # noqa: E731
+        else:
+            ids_of = lambda tokens: vocab.lookup(tokens, oov)  # noqa: E731
+        self.ids = PieceIds(self.tokenizer, ids_of, line=-1)
 
     def encode_chunk(self, raw: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Flat int32 ids and int64 lengths of the lines of ``raw`` (whole lines; a last line

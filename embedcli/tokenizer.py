@@ -143,18 +143,18 @@ class PieceTokenizer:
 
 LINE_MARK = b"\xff"  # never valid UTF-8, so it cannot be a piece of the text: marks a line end
 _MISSING = -(1 << 31)  # code of a piece not seen yet
+NO_ID = -(1 << 30)  # what an ``ids_of`` of PieceIds gives for a token without id (a skipped word)
 
 
 class PieceIds:
     """The ids of the tokens of raw UTF-8 chunks through :class:`PieceTokenizer`, each distinct
     piece tokenised and looked up once (a dict keyed by the piece's bytes).
 
-    ``ids_of(tokens)`` gives the ids (``>= 0``) of a list of tokens, one id per token: a
-    vocabulary lookup, or training's provisional ids, which it makes in the order it is asked for
-    them (new pieces are looked up in the order of their first appearance in the text). The
-    tokens of one piece are asked for alone, those of a run of new plain pieces (ASCII letters
-    and digits: one token each) together; an ``ids_of`` giving fewer ids than tokens (a lookup
-    that skips unknown words, without side effects) is then asked piece by piece.
+    ``ids_of(tokens)`` gives one id per token (``>= 0``, or :data:`NO_ID` for a token that has
+    none, such as an unknown word to skip): a vocabulary lookup, or training's provisional ids,
+    which it makes in the order it is asked for them (new pieces are looked up in the order of
+    their first appearance in the text). The tokens of one piece are asked for alone, those of a
+    run of new plain pieces (ASCII letters and digits: one token each) together.
 
     :meth:`chunk` gives one id per token and ``line`` (``-1``, or an id ``ids_of`` never gives)
     at every line end. A piece giving one id (the usual case) is a single code; one giving none
@@ -171,13 +171,24 @@ class PieceIds:
         self._flat = np.zeros(0, dtype=np.int32)  # the irregular pieces' ids back to back
         self._starts = np.zeros(1, dtype=np.int64)  # where each one starts in _flat (and the end)
         self._n_several = 0  # irregular pieces in those arrays
+        self._none: int | None = None  # the code of the pieces without ids
 
     def _code(self, piece: bytes) -> int:
-        ids = self.ids_of(self.tokenizer.tokens(piece))
+        return self._code_of(self.ids_of(self.tokenizer.tokens(piece)))
+
+    def _code_of(self, ids: list[int]) -> int:
+        """The code of a piece whose tokens have ``ids``: its one id, else an irregular code."""
+        if NO_ID in ids:
+            ids = [i for i in ids if i != NO_ID]
         if len(ids) == 1:
             return ids[0]
+        if not ids and self._none is not None:
+            return self._none
         self.several.append(ids)
-        return -(len(self.several) + 1)
+        code = -(len(self.several) + 1)
+        if not ids:
+            self._none = code
+        return code
 
     def _add(self, pieces: list[bytes]) -> None:
         """Codes for new distinct ``pieces``, in their order. Runs of plain pieces (the usual
@@ -190,9 +201,10 @@ class PieceIds:
                 text = b" ".join(run).decode("ascii")
                 tokens = (text.lower() if lower else text).split(" ")
                 ids = self.ids_of(tokens)
-                if len(ids) == len(tokens):
-                    codes.update(zip(run, ids))
-                    continue
+                if NO_ID in ids:
+                    ids = [self._code_of([i]) for i in ids]
+                codes.update(zip(run, ids))
+                continue
             for piece in run:
                 codes[piece] = self._code(piece)
 
