@@ -157,3 +157,13 @@ def test_invalid_utf8_is_the_same_error_naming_the_file_and_line(tmp_path, monke
     byte = next(b for b in bad if b >= 0x80)
     assert messages[0] == (f"{p}: line 4: invalid UTF-8 (byte 0x{byte:02x}); use encoding_errors replace to go on",
                            f"{p}: line 4: invalid UTF-8 (byte 0x{byte:02x}); use --encoding-errors replace to go on")
+
+
+def test_a_nul_byte_anywhere_is_an_error_naming_its_line_as_for_the_vocabulary(tmp_path):
+    """The scan reads with CheckedChunks, like counting and encoding: a NUL byte after the first
+    8 KiB of the first chunk is reported too (the regex scan's reader let it through)."""
+    p = tmp_path / "nul.txt"
+    p.write_bytes(b"word " * 2000 + b"\n" + b"more text\n" * 2000 + b"bad \x00 here\ntail\n")
+    with pytest.raises(EmbedcliError) as exc:
+        encode_corpus([p], min_count=1, in_child=False)
+    assert str(exc.value) == f"{p}: line 2002: NUL byte, this looks like a binary file"
