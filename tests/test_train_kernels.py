@@ -282,3 +282,19 @@ def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
         Trainer.apply_rows(None, joined, np.concatenate(ids), np.concatenate(steps), np.concatenate(partner),
                            part=(rank, parts))
         assert joined.tobytes() == ref.tobytes()
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 10])
+@pytest.mark.parametrize("L", [1, 7, 8, 9, 64, 131])
+def test_window_products_are_the_products_per_centre(window, L):
+    # blocks of WINDOW_BLOCK centres as one banded product each, the last centres one product each
+    from embedcli.sgd.sgns import _window_products, _window_view, gather_padded
+
+    rng = np.random.default_rng(L * 100 + window)
+    for dtype in (np.float32, np.float64):
+        W = rng.normal(size=(50, 6)).astype(dtype)
+        padded = gather_padded(W, rng.integers(0, 50, L), window)
+        C = (rng.normal(size=(L, 2 * window + 1)) * (rng.random((L, 2 * window + 1)) < 0.6)).astype(dtype)
+        want = np.matmul(C[:, None, :], _window_view(padded, L, window))[:, 0, :]
+        got = _window_products(C, padded, L, window, np.full((L, 6), np.nan, dtype=dtype))
+        np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == np.float32 else 1e-13, atol=1e-6 if dtype == np.float32 else 1e-13)
