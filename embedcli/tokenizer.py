@@ -4,8 +4,9 @@
   normalised text (:func:`embedcli.text.normalize`). Tokens are runs of letters and digits; an
   apostrophe or hyphen *between* two such runs is kept (``don't``, ``well-known``); other
   punctuation is dropped, or kept as one-character tokens with ``keep_punct=True``.
-  :func:`line_token_pattern` is the same pattern that also matches line ends (``"\\n"``), for
-  readers that need the line structure in the same pass (training's corpus encoder).
+  :func:`line_token_pattern` is the same pattern that also matches line ends (``"\\n"``): the
+  reference for readers that need the line structure (``tests/reference.scan_regex``, what
+  training's corpus encoder must give).
 * **Fast byte-level path** (:class:`PieceTokenizer`): raw UTF-8 bytes have their ASCII
   punctuation turned into spaces (``bytes.translate``) and are split at ASCII whitespace
   (``bytes.split``), all in C; only each *distinct* piece goes through Python, once: a pure
