@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -142,6 +143,85 @@ def _distinct(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     where = np.empty(size, dtype=np.intp)
     where[rows] = np.arange(len(rows))
     return rows, where[ids]
+
+
+def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndarray) -> None:
+    """``W[rows] += S`` with each row's step scaled by ``min(1, STEP_BOUND / (|S| * pmax))``
+    (rows distinct; :meth:`Trainer.apply_rows`)."""
+    norm = np.sqrt(np.einsum("ij,ij->i", S, S))
+    norm *= pmax
+    # factor min(1, STEP_BOUND / norm): 1 (no change) unless norm > STEP_BOUND (or NaN)
+    big = np.flatnonzero(~(norm <= np.float32(STEP_BOUND)))
+    if len(big):
+        S[big] *= (np.float32(STEP_BOUND) / norm[big])[:, None]
+    S += np.take(W, rows, axis=0)  # W[rows] + S, as W[rows] += S
+    W[rows] = S
+
+
+_SLOTS: list[np.ndarray] = []  # spare tables row -> slot (all -1) for _apply_distinct
+_SLOTS_LOCK = threading.Lock()
+
+
+def _apply_distinct(W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray], partner: list[np.ndarray],
+                    part: tuple[int, int]) -> None:
+    """:meth:`Trainer.apply_rows` for batches that each have distinct rows, batch by batch.
+
+    A table ``row -> slot`` (kept between calls, all -1 outside them) places each row of the
+    round in the order it first appears: a batch's new rows take the next slots (their step
+    + 0, as from zero), its rows seen before add their step to their slot (distinct within the
+    batch: a plain vectorised addition). So each row's sum is its steps added in batch order,
+    the additions of ``np.add.at`` over the joined entries, without joining the round's steps
+    or sorting its rows; partners' maxima likewise."""
+    rank, n_parts = part
+    size = W.shape[0]
+    with _SLOTS_LOCK:  # a table in use is out of the list: another thread's apply takes or makes another
+        spare = [k for k, t in enumerate(_SLOTS) if len(t) == size]
+        slots = _SLOTS.pop(spare[0]) if spare else None
+    if slots is None:
+        slots = np.full(size, -1, dtype=np.int32 if size < 2**31 else np.int64)
+    batches = list(zip(ids, steps, partner))
+    if n_parts > 1:  # this share's rows of each batch, and where their entries are
+        batches = [(i[at], g, p, at) for i, g, p in batches for at in [np.flatnonzero(i % n_parts == rank)]]
+    else:
+        batches = [(i, g, p, None) for i, g, p in batches]
+    total = sum(len(b[0]) for b in batches)
+    S = np.empty((total, W.shape[1]), dtype=np.float32)
+    pmax = np.empty(total, dtype=np.float32)
+    new_rows = []
+    n = 0
+    try:
+        for rows, G, P, at in batches:
+            if len(rows) == 0:
+                continue
+            slot = slots[rows]
+            seen = slot >= 0
+            if n == 0 or not seen.any():  # new rows only
+                new, m = rows, len(rows)
+                if at is not None:
+                    G, P = np.take(G, at, axis=0), P[at]
+                np.add(G, np.float32(0), out=S[n : n + m])
+                np.maximum(np.float32(0), P, out=pmax[n : n + m])
+            else:
+                fresh, old = np.flatnonzero(~seen), np.flatnonzero(seen)
+                new, m = rows[fresh], len(fresh)
+                at_slot = slot[old]
+                if at is not None:
+                    fresh, old = at[fresh], at[old]
+                np.add(np.take(G, fresh, axis=0), np.float32(0), out=S[n : n + m])
+                np.maximum(np.float32(0), P[fresh], out=pmax[n : n + m])
+                S[at_slot] += np.take(G, old, axis=0)
+                pmax[at_slot] = np.maximum(pmax[at_slot], P[old])
+            slots[new] = np.arange(n, n + m, dtype=slots.dtype)
+            new_rows.append(new)
+            n += m
+    finally:
+        for rows in new_rows:
+            slots[rows] = -1
+        with _SLOTS_LOCK:
+            if len(_SLOTS) < 2:
+                _SLOTS.append(slots)
+    if n:
+        _bounded_write(W, np.concatenate(new_rows), S[:n], pmax[:n])
 
 
 _COLUMNS: dict[int, np.ndarray] = {}
@@ -431,7 +511,7 @@ class Trainer:
 
     # -- the per-row rule and the apply ----------------------------------------------------
     def apply_rows(self, W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray],
-                   partner: list[np.ndarray], part: tuple[int, int] = (0, 1)) -> None:
+                   partner: list[np.ndarray], part: tuple[int, int] = (0, 1), distinct: bool = False) -> None:
         """Add a round's steps to ``W`` under the per-row trust region.
 
         All the steps of a round are computed at the same point and added up per row. For a
@@ -450,9 +530,15 @@ class Trainer:
 
         ``part = (rank, n)`` restricts the apply to the rows ``id % n == rank`` (a worker
         process's share); each row's sum is taken in the same order whatever ``n`` is.
+        ``distinct``: no batch of ``ids`` (a list, one array per batch) has a row twice (the
+        input side with subwords: a batch's distinct word and n-gram rows); the sums are then
+        taken batch by batch (:func:`_apply_distinct`), the same additions in the same order.
         """
         rank, n_parts = part
         if len(ids) == 0:
+            return
+        if distinct and not isinstance(ids, np.ndarray):
+            _apply_distinct(W, ids, steps, partner, part)
             return
         all_ids = ids if isinstance(ids, np.ndarray) else np.concatenate(ids)
         at = None  # this share's entries (positions in the round), when the rows are shared out
@@ -478,14 +564,7 @@ class Trainer:
         pmax = np.zeros(len(rows), dtype=np.float32)
         P = partner if isinstance(partner, np.ndarray) else np.concatenate(partner)
         np.maximum.at(pmax, inverse, (P if at is None else P[at]).astype(np.float32, copy=False))
-        norm = np.sqrt(np.einsum("ij,ij->i", S, S))
-        norm *= pmax
-        # factor min(1, STEP_BOUND / norm): 1 (no change) unless norm > STEP_BOUND (or NaN)
-        big = np.flatnonzero(~(norm <= np.float32(STEP_BOUND)))
-        if len(big):
-            S[big] *= (np.float32(STEP_BOUND) / norm[big])[:, None]
-        S += np.take(W, rows, axis=0)  # W[rows] + S, as W[rows] += S
-        W[rows] = S
+        _bounded_write(W, rows, S, pmax)
 
     def _round_out(self, state: TrainState, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Step buffers for a round's batches, one after another in memory (``compute(out=)``), so
@@ -521,7 +600,8 @@ class Trainer:
             return [r[at] for r in results]
 
         def apply_in():
-            self.apply_rows(state.w_in, [r[5] for r in results], steps(2, 0), [r[6] for r in results])
+            self.apply_rows(state.w_in, [r[5] for r in results], steps(2, 0), [r[6] for r in results],
+                            distinct=self.subwords is not None)
 
         def apply_out():
             self.apply_rows(state.w_out, [r[3] for r in results], steps(4, 1), [r[7] for r in results])

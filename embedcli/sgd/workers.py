@@ -319,7 +319,8 @@ class ProcessGroup:
                 ids = [a[f"{side}_ids{k}"][:m] for k, m in enumerate(sizes.tolist())]
                 grads = [a[f"{G}{k}"][:m] for k, m in enumerate(sizes.tolist())]
                 curv = [a[f"c_{side}{k}"][:m] for k, m in enumerate(sizes.tolist())]
-            self.trainer.apply_rows(a[name], ids, grads, curv, part=part)
+            self.trainer.apply_rows(a[name], ids, grads, curv, part=part,
+                                    distinct=side == "in" and self.trainer.subwords is not None)
 
     # -- parent side ----------------------------------------------------------------------
     def _signal_all(self, cmd: bytes) -> None:
