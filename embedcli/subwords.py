@@ -287,10 +287,11 @@ class SubwordRows:
     def word_rows(self, i: int) -> np.ndarray:
         return self.rows[self.offsets[i] : self.offsets[i + 1]]
 
-    def compose(self, W: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, Composed]:
+    def compose(self, W: np.ndarray, ids: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, Composed]:
         """``H[k]`` = mean of ``W``'s rows of token ``ids[k]``; and what :meth:`scatter` needs.
 
         Each distinct token of the batch is composed once (a frequent word occurs many times).
+        ``out``: a (len(ids), d) array to write ``H`` into (the trainer's padded kernel buffer).
         """
         ids = np.asarray(ids)
         by_token, s = _stable_sort(ids)  # one sort gives the distinct tokens and their groups
@@ -305,7 +306,8 @@ class SubwordRows:
         flat = self.rows[_ranges(self.offsets[uniq], lens)]
         Hu = np.add.reduceat(np.take(W, flat, axis=0), _segments(lens), axis=0)
         Hu /= lens[:, None].astype(Hu.dtype)
-        return np.take(Hu, inverse, axis=0), Composed(inverse, len(uniq), lens, flat, by_token, token_starts)
+        H = np.take(Hu, inverse, axis=0, out=out, mode="clip")
+        return H, Composed(inverse, len(uniq), lens, flat, by_token, token_starts)
 
     def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True,
                 partner: np.ndarray | None = None) -> Scattered:

@@ -78,3 +78,48 @@ def _pairs(tmp_path):
     p = tmp_path / "p.tsv"
     p.write_text("cats\tdog\t1\ncat\tdog\t2\nbus\tcar\t3\n", encoding="utf-8")
     return p
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_trainer_composes_into_the_kernels_padded_buffers_bytes(objective):
+    """Trainer.compute with subwords composes each token's vector straight into the kernel's
+    padded buffer (padded=True): the same bytes as composing into a new array and letting the
+    kernel make padded copies (padded=False), then the scatter."""
+    from embedcli import config as cfg
+    from embedcli.sgd.trainer import _Batch, Trainer, init_state
+
+    rng = np.random.default_rng(7)
+    tokens = ["<pad>", "<unk>"] + ["".join(rng.choice(list("abcdeé"), rng.integers(1, 9))) for _ in range(30)]
+    table, _ = vocab_rows(tokens, 3, 6, buckets=40, skip=[0, 1])
+    counts = np.array([0, 0] + list(rng.integers(5, 100, 30)))
+    s = cfg.merge({}, {"objective": objective, "dim": 10, "window": 3, "round_batches": 1, "batch_words": 40,
+                       "subwords": "3-6", "buckets": 40})
+    trainer = Trainer(type("C", (), {"n_words": 1000})(), counts, counts > 0, s, 1, table)
+    state = init_state(len(tokens), 10, 1, counts > 0, table.n_rows)
+    state.w_out[:] = rng.normal(0, 0.1, state.w_out.shape)
+    L = 46
+    ids = rng.integers(2, len(tokens), L).astype(np.int32)
+    ids[5:9] = ids[20]  # repeated tokens
+    mask = pair_mask(rng.integers(0, 3, L).astype(np.int32), rng.integers(1, 4, L).astype(np.int32),
+                     rng.random(L) < 0.9, 3)
+    neg = rng.integers(2, len(tokens), (2, trainer.n_neg)).astype(np.int32)
+    got = trainer.compute(state, _Batch(ids, mask, neg, 0.05, 0))
+
+    H, ctx = table.compose(state.w_in, ids)  # the reference: a new array, the kernel's padded copies
+    U, V = state.w_out[ids], state.w_out[neg]
+    lr = np.float32(0.05)
+    if objective == "skipgram":  # the kernels fold -lr in themselves
+        loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(H, U, V, mask, s.negative, trainer.group,
+                                                                   curvature=True, scale=-lr)
+    else:
+        loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(H, U, V, mask, s.negative, trainer.group,
+                                                               word2vec_update=True, curvature=True, scale=-lr)
+    rows, G, _, c_in = table.scatter(ctx, dH, exact=False, partner=cH)
+    dOut = np.concatenate([dU, dV.reshape(-1, 10)])
+    want = (loss, pairs, G, np.concatenate([ids, neg.reshape(-1)]), dOut, rows, c_in, np.concatenate([cU, cV.reshape(-1)]))
+    assert got[:2] == want[:2]
+    for a, b in zip(got[2:], want[2:]):
+        assert a.tobytes() == b.tobytes()
+    out = np.full((L, 10), np.nan, dtype=np.float32)  # compose(out=) writes H there and returns it
+    H2, _ = table.compose(state.w_in, ids, out=out)
+    assert H2 is out and out.tobytes() == H.tobytes()

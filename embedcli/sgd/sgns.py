@@ -125,11 +125,13 @@ def gather_padded(W: np.ndarray, ids: np.ndarray, window: int, extra: int = 0) -
     return out
 
 
-def _fill_padded(out: np.ndarray, W: np.ndarray, ids: np.ndarray, window: int) -> None:
-    """``out`` = ``window`` zero rows, ``W[ids]``, then zero rows to its end."""
+def _fill_padded(out: np.ndarray, W: np.ndarray | None, ids: np.ndarray, window: int) -> None:
+    """``out`` = ``window`` zero rows, ``W[ids]``, then zero rows to its end (``W`` None: the
+    margins only, the rows are the caller's to fill)."""
     out[:window] = 0
     out[window + len(ids) :] = 0
-    np.take(W, ids, axis=0, out=out[window : window + len(ids)], mode="clip")  # "raise" buffers: 2x slower
+    if W is not None:
+        np.take(W, ids, axis=0, out=out[window : window + len(ids)], mode="clip")  # "raise" buffers: 2x slower
 
 
 SG_BLOCK = 8  # centres per block of the skip-gram kernel's dense products (see skipgram_loss_grad)
@@ -148,10 +150,11 @@ def gather_skipgram(w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, neg: n
     """A skip-gram batch's rows in one buffer: ``(rows, H, U, V)``, ``H`` and ``U`` the padded
     buffers :func:`skipgram_loss_grad` takes (``window`` zero rows, ``W[ids]``, zero rows up to
     the sizes of :func:`_sg_rows`), ``V = w_out[neg]``, all three consecutive parts of ``rows``
-    (so that their norms are one pass over it)."""
-    L, (n_groups, N), d = len(ids), neg.shape, w_in.shape[1]
+    (so that their norms are one pass over it). ``w_in`` None: ``H``'s rows are left for the
+    caller to fill (composed subword vectors)."""
+    L, (n_groups, N), d = len(ids), neg.shape, w_out.shape[1]
     n_h, n_u = _sg_rows(L, window, n_groups, group)
-    rows = np.empty((n_h + n_u + n_groups * N, d), dtype=w_in.dtype)
+    rows = np.empty((n_h + n_u + n_groups * N, d), dtype=w_out.dtype)
     H, U, V = rows[:n_h], rows[n_h : n_h + n_u], rows[n_h + n_u :]
     _fill_padded(H, w_in, ids, window)
     _fill_padded(U, w_out, ids, window)

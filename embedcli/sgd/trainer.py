@@ -472,32 +472,34 @@ class Trainer:
         (a worker process's shared slot) that the steps are written into, when they fit, instead
         of new arrays (the same values; saves copying them into the slot).
         """
-        padded = self.subwords is None
+        sub = self.subwords
         skipgram = self.objective == "skipgram"
         rows = None
-        if padded and skipgram:  # the rows in one buffer, with the zero margins of their windows
-            rows, H, U, V = gather_skipgram(state.w_in, state.w_out, batch.ids, batch.neg, self.window, self.group)
-        else:
-            if padded:  # the rows in a buffer with the zero margins of their windows (no padded copy)
-                H = gather_padded(state.w_in, batch.ids, self.window)
-            else:
-                H, composed = self.subwords.compose(state.w_in, batch.ids)
+        w, L = self.window, len(batch.ids)
+        if skipgram:  # the rows in one buffer, with the zero margins of their windows
+            rows, H, U, V = gather_skipgram(state.w_in if sub is None else None, state.w_out, batch.ids, batch.neg,
+                                            w, self.group)
+        else:  # the rows in a buffer with the zero margins of their windows (no padded copy)
+            H = gather_padded(state.w_in, batch.ids, w) if sub is None else np.zeros(
+                (L + 2 * w, state.w_in.shape[1]), dtype=state.w_in.dtype)
             U = np.take(state.w_out, batch.ids, axis=0)
             V = np.take(state.w_out, batch.neg, axis=0)
+        if sub is not None:  # each token's input vector: the mean of its rows, composed into H's buffer
+            _, composed = sub.compose(state.w_in, batch.ids, out=H[w : w + L])
         lr = np.float32(batch.lr)
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
         dOut = out[1][: len(out_ids)] if out is not None and len(out_ids) <= len(out[1]) else None
-        dH_out = out[0][: len(batch.ids)] if out is not None and padded and len(batch.ids) <= len(out[0]) else None
+        dH_out = out[0][:L] if out is not None and sub is None and L <= len(out[0]) else None
         if skipgram:  # the kernel writes the steps (times -lr) into the slots itself
             loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(
-                H, U, V, batch.mask, self.negative, self.group, curvature=True, padded=padded, rows=rows,
+                H, U, V, batch.mask, self.negative, self.group, curvature=True, padded=True, rows=rows,
                 scale=-lr, out=(dH_out, dOut))
             if dOut is None or not np.may_share_memory(dU, dOut):  # its own buffer: dU, then dV
                 dOut = dU.base[: len(out_ids)]
         else:  # the kernel writes the steps (times -lr) into the slots itself
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True,
-                padded=padded, scale=-lr, out=(dH_out, dOut))
+                padded=True, scale=-lr, out=(dH_out, dOut))
             dOut = dU.base if dOut is None else dOut
         in_ids = batch.ids
         if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
