@@ -356,12 +356,13 @@ class SubwordRows:
             c = cnt[multi]
             by_count = np.argsort(-c, kind="stable")  # most shared first: rank j is a prefix
             c, at = c[by_count], starts[multi[by_count]]
-            acc = np.take(dHu, tok[at], axis=0).astype(np.float64)
+            dHu64 = dHu.astype(np.float64)  # once (exact), not in every addition
+            acc = np.take(dHu64, tok[at], axis=0)
             acc += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
             has = np.searchsorted(-c, -np.arange(2, int(c[0]) + 1), side="right")  # rows with more than j tokens
             for j in range(1, int(c[0])):
                 n = has[j - 1]
-                acc[:n] += np.take(dHu, tok[at[:n] + j], axis=0)
+                acc[:n] += np.take(dHu64, tok[at[:n] + j], axis=0)
             G[multi[by_count]] = acc
         pmax = None
         if partner is not None:
