@@ -310,7 +310,7 @@ class SubwordRows:
         return H, Composed(inverse, len(uniq), lens, flat, by_token, token_starts)
 
     def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True,
-                partner: np.ndarray | None = None) -> Scattered:
+                partner: np.ndarray | None = None, out: np.ndarray | None = None) -> Scattered:
         """The batch's gradient on the rows: distinct rows, their summed gradient, occurrences.
 
         ``exact``: row ``r`` gets ``dH[k] / len(rows of token k)`` for each batch token ``k``
@@ -318,7 +318,9 @@ class SubwordRows:
         each row undivided, which is what fastText's skip-gram and CBOW do (so a word's vector
         moves by the full step whatever its number of n-grams). ``occurrences`` counts, per row,
         the batch tokens using it. ``partner`` (one value per batch token, e.g. the trainer's
-        largest partner norm): its maximum over the tokens using each row.
+        largest partner norm): its maximum over the tokens using each row. ``out``: an array
+        of at least as many rows as the batch has distinct rows (a worker process's shared slot)
+        that the steps are written into, when they fit (the same values, one copy less).
 
         Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here): the
         occurrences of each repeated token are summed by one ``reduceat`` over those tokens'
@@ -350,7 +352,8 @@ class SubwordRows:
         tok = np.repeat(np.arange(U), ctx.lens)[order]  # the token of each sorted entry
         cnt = np.diff(np.append(starts, N))
         occ = np.add.reduceat(mult[tok], starts) if N else np.zeros(0, dtype=np.int64)
-        G = np.take(dHu, tok[starts], axis=0)  # each row's first token's gradient: the sum of a row of one token
+        # each row's first token's gradient: the sum of a row of one token
+        G = np.take(dHu, tok[starts], axis=0, out=None if out is None or len(out) < len(rows) else out[: len(rows)])
         multi = np.flatnonzero(cnt > 1)
         if len(multi):
             c = cnt[multi]

@@ -152,6 +152,11 @@ def test_scatter_is_its_documented_sums_bytes(exact):
         rows, G, _, _ = table.scatter(ctx, dH, exact=exact)
         want_rows, want = _scatter_reference(table, ids, dH, exact)
         assert np.array_equal(rows, want_rows) and G.tobytes() == want.tobytes()
+        slot = np.full((len(rows) + 3, 6), np.nan, dtype=np.float32)  # out=: written there when it fits
+        _, G2, _, _ = table.scatter(ctx, dH, exact=exact, out=slot)
+        assert G2.base is slot and G2.tobytes() == want.tobytes()
+        _, G3, _, _ = table.scatter(ctx, dH, exact=exact, out=slot[: len(rows) - 1])  # too short: a new array
+        assert G3.base is None and G3.tobytes() == want.tobytes()
 
 
 def test_oov_vector_is_the_exact_mean_of_its_ngram_rows():

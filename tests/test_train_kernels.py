@@ -281,6 +281,14 @@ def test_apply_rows_of_distinct_batches_is_the_plain_apply_bytes(parts):
             _apply_reference(ref, ids, steps, partner, (rank, parts), T.STEP_BOUND)
             assert W.tobytes() == ref.tobytes()
             assert all((t == -1).all() for t in T._SLOTS)
+    # full slots of a round buffer reach the apply as one array of steps: the plain path
+    same = [ids[0], ids[2][:30], ids[4][:30]]
+    joined = np.concatenate([steps[0], steps[2][:30], steps[4][:30]])
+    part_ = [partner[0], partner[2][:30], partner[4][:30]]
+    W, ref = W0.copy(), W0.copy()
+    T.Trainer.apply_rows(None, W, same, joined, part_, part=(0, parts), distinct=True)
+    _apply_reference(ref, same, [steps[0], steps[2][:30], steps[4][:30]], part_, (0, parts), T.STEP_BOUND)
+    assert W.tobytes() == ref.tobytes()
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3])

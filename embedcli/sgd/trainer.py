@@ -503,7 +503,8 @@ class Trainer:
             dOut = dU.base if dOut is None else dOut
         in_ids = batch.ids
         if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
-            in_ids, dH, _, cH = self.subwords.scatter(composed, dH, exact=False, partner=cH)
+            in_ids, dH, _, cH = self.subwords.scatter(composed, dH, exact=False, partner=cH,
+                                                      out=None if out is None else out[0])
         if state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
             free = ~state.frozen[np.minimum(in_ids, len(state.frozen) - 1)] | (in_ids >= len(state.frozen))
             if not free.all():
@@ -532,14 +533,14 @@ class Trainer:
 
         ``part = (rank, n)`` restricts the apply to the rows ``id % n == rank`` (a worker
         process's share); each row's sum is taken in the same order whatever ``n`` is.
-        ``distinct``: no batch of ``ids`` (a list, one array per batch) has a row twice (the
+        ``distinct``: no batch of ``ids`` (lists, one array per batch) has a row twice (the
         input side with subwords: a batch's distinct word and n-gram rows); the sums are then
         taken batch by batch (:func:`_apply_distinct`), the same additions in the same order.
         """
         rank, n_parts = part
         if len(ids) == 0:
             return
-        if distinct and not isinstance(ids, np.ndarray):
+        if distinct and not isinstance(ids, np.ndarray) and not isinstance(steps, np.ndarray):
             _apply_distinct(W, ids, steps, partner, part)
             return
         all_ids = ids if isinstance(ids, np.ndarray) else np.concatenate(ids)
