@@ -14,7 +14,8 @@ saving), timed by wall clock and by CPU (user + system of the process and its ch
 fastText with two threads differs from run to run, so it runs ``--fasttext-runs`` times (seeds
 1, 2, ...; default 2) around the embedcli run (fastText, embedcli, fastText, ...), and the
 ratios and differences are against the mean of its runs; embedcli's table depends on the seed
-and settings only.
+and settings only. ``--baseline CHECKOUT`` also runs the embedcli of another source tree (put
+first on PYTHONPATH) just before this one, for a change's before/after in the same run.
 
 Quality is computed the same way for both, by gensim's ``KeyedVectors`` holding each tool's
 vectors of its vocabulary words (fastText's ``.vec``, embedcli's ``table.npy``, both composed
@@ -49,11 +50,11 @@ from train_vs_gensim import embedcli_vectors, prepare  # noqa: E402
 CORPORA = {"kjv": ("kjv.txt",), "enwiki": ("enwiki.txt",), "both": ("kjv.txt", "enwiki.txt")}
 
 
-def timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
     """Run ``cmd``: (wall seconds, CPU seconds of it and its children, result)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -72,11 +73,16 @@ def run_fasttext(path: str, out: str, args, seed: int) -> tuple[float, float]:
     return wall, cpu
 
 
-def run_embedcli(path: str, out: str, args) -> tuple[float, float, dict]:
-    cmd = ["embedcli", "train", path, "-o", out, "--objective", args.objective, "--subwords", "3-6",
-           "--dim", str(args.dim), "--window", "5", "--negative", "5", "--min-count", "5",
+def run_embedcli(path: str, out: str, args, checkout: str | None = None) -> tuple[float, float, dict]:
+    """``embedcli train``; ``checkout``: the embedcli of that source tree (first on PYTHONPATH)."""
+    cmd = [sys.executable, "-m", "embedcli", "train", path, "-o", out, "--objective", args.objective,
+           "--subwords", "3-6", "--dim", str(args.dim), "--window", "5", "--negative", "5", "--min-count", "5",
            "--epochs", str(args.epochs), "--workers", str(args.workers), "--json"] + shlex.split(args.embedcli_args)
-    wall, cpu, res = timed(cmd)
+    env = None
+    if checkout is not None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.abspath(checkout)] + [
+            p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    wall, cpu, res = timed(cmd, env)
     if res.returncode != 0:
         sys.exit(f"embedcli failed: {res.stderr[-2000:]}")
     return wall, cpu, json.loads(res.stdout)
@@ -128,6 +134,8 @@ def main() -> None:
     ap.add_argument("--embedcli-args", default="", help="extra embedcli train flags, e.g. '--buckets 2000000'")
     ap.add_argument("--skip-fasttext", action="store_true", help="embedcli only (tuning runs; no ratio)")
     ap.add_argument("--json", metavar="FILE", help="also write every run's figures to FILE")
+    ap.add_argument("--baseline", metavar="CHECKOUT", help="also run the embedcli of another source tree (e.g. an "
+                    "older commit's `git archive`), right before this one: a before/after in the same run")
     args = ap.parse_args()
     from gensim.test.utils import datapath
 
@@ -144,14 +152,15 @@ def main() -> None:
             print(f"{corpus}: {n:,} tokens", flush=True)
             seeds = [] if args.skip_fasttext else list(range(1, args.fasttext_runs + 1))
             # fastText, embedcli, fastText, ...: both sides see the machine's load of the same minutes
-            order = [("fasttext", s) for s in seeds[:1]] + [("embedcli", None)] + [("fasttext", s) for s in seeds[1:]]
+            mine = [("baseline", None)] * bool(args.baseline) + [("embedcli", None)]
+            order = [("fasttext", s) for s in seeds[:1]] + mine + [("fasttext", s) for s in seeds[1:]]
             for tool, seed in order:
                 if tool == "fasttext":
                     wall, cpu = run_fasttext(path, os.path.join(tmp, "ft"), args, seed)
                     q = quality(fasttext_vectors(os.path.join(tmp, "ft.vec")), sim_path, simlex_path, analogy_path)
                 else:
                     out = os.path.join(tmp, "embedcli")
-                    wall, cpu, summary = run_embedcli(path, out, args)
+                    wall, cpu, summary = run_embedcli(path, out, args, args.baseline if tool == "baseline" else None)
                     q = quality(embedcli_vectors(out), sim_path, simlex_path, analogy_path)
                     q["buckets"] = summary["subwords"]["buckets"]
                     shutil.rmtree(out)
@@ -167,7 +176,8 @@ def main() -> None:
           "| analogies answered |")
     print("|---|---|---|---|---|---|---|")
     for r in runs:
-        label = f"{ft_label} seed {r['seed']}" if r["tool"] == "fasttext" else e_label
+        label = {"fasttext": f"{ft_label} seed {r['seed']}", "embedcli": e_label,
+                 "baseline": f"{e_label} ({args.baseline})"}[r["tool"]]
         print(f"| {r['corpus']} | {label} | {r['wall']:.1f} ({r['cpu']:.1f}) | {r['wordsim']:.4f} | {r['simlex']:.4f} | "
               f"{r['analogy']:.1%} ({r['analogy_semantic']:.1%} / {r['analogy_syntactic']:.1%}) | "
               f"{r['analogy_answered']:,} |")
@@ -189,6 +199,12 @@ def main() -> None:
                            diff("analogy", "analogy", 100, " points", ".1f")])
         print(f"{corpus}: embedcli / fastText time = {e['wall'] / mean('wall'):.2f} wall, {e['cpu'] / mean('cpu'):.2f} CPU "
               f"(target <= 0.5); embedcli - fastText mean: {diffs} (target >= 0)")
+        b = next((r for r in runs if r["corpus"] == corpus and r["tool"] == "baseline"), None)
+        if b is not None:
+            same = all(b[k] == e[k] for k in ("wordsim", "simlex", "analogy"))
+            print(f"{corpus}: baseline / fastText time = {b['wall'] / mean('wall'):.2f} wall, "
+                  f"{b['cpu'] / mean('cpu'):.2f} CPU; embedcli / baseline = {e['wall'] / b['wall']:.2f} wall, "
+                  f"{e['cpu'] / b['cpu']:.2f} CPU; quality {'the same' if same else 'differs'}")
 
 
 if __name__ == "__main__":
