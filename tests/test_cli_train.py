@@ -160,6 +160,23 @@ def test_json_summary_and_dry_run(runner, corpus, tmp_path):
     assert res.exit_code == 0 and "estimated time" in res.output
 
 
+def test_summary_neighbours_only_when_shown(runner, corpus, tmp_path, monkeypatch):
+    # the summary's neighbours (a nearest-neighbour search per candidate word) are found only when
+    # the summary is printed: a --quiet run does not pay for them
+    from embedcli.sgd import run as runmod
+
+    real, calls = runmod.sample_neighbours, []
+    monkeypatch.setattr(runmod, "sample_neighbours", lambda *a, **k: calls.append(1) or real(*a, **k))
+    train(runner, corpus, tmp_path / "quiet")
+    assert calls == []
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "j"), "--json", *FAST])
+    assert res.exit_code == 0, res.output
+    assert calls == [1] and "neighbours" in json.loads(res.output)
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "shown"), *FAST])
+    assert res.exit_code == 0, res.output
+    assert calls == [1, 1]
+
+
 def test_min_count_removing_every_word(runner, corpus, tmp_path):
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--min-count", "100000"])
     assert res.exit_code == 1

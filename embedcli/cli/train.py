@@ -432,9 +432,8 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
             # the default config's models/default may not exist yet in a fresh checkout
             result = run_training(settings, callback=bar, corpus_progress=bar.read,
                                   make_parent=True, init_progress=bar.init_read)
-    summary = result.summary()
     if as_json:
-        print_json(summary)
+        print_json(result.summary())
     elif not quiet:
-        _render_summary(summary)
+        _render_summary(result.summary())
 

@@ -56,8 +56,16 @@ class TrainResult:
     corpus_tokens: int
     words_per_epoch: int
     resumed_from_epoch: int = 0
-    neighbours: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     init: dict[str, Any] | None = None
+    _neighbours: dict[str, list[tuple[str, float]]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def neighbours(self) -> dict[str, list[tuple[str, float]]]:
+        """A few settled words and their nearest neighbours (:func:`sample_neighbours`), found on
+        first use: a run whose summary nobody reads (``--quiet``, the API) does not pay for it."""
+        if self._neighbours is None:
+            self._neighbours = sample_neighbours(self.model, float(self.model.config.get("sample") or 0))
+        return self._neighbours
 
     def summary(self) -> dict[str, Any]:
         h = self.model.history
@@ -303,9 +311,8 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from, 
     model = build_model(vocab, state, settings, corpus, subwords, copy=False)
     if output is not None:
         model.save(output)
-    neighbours = sample_neighbours(model, float(settings.sample))
     return TrainResult(model, output, time.perf_counter() - start, corpus.corpus_tokens, corpus.n_words,
-                       resumed_from, neighbours, state.init)
+                       resumed_from, state.init)
 
 
 def train_model(
