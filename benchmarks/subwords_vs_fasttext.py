@@ -44,6 +44,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import compile_embedcli  # noqa: E402
 from train_vs_gensim import embedcli_vectors, prepare  # noqa: E402
 
 
@@ -52,6 +53,7 @@ CORPORA = {"kjv": ("kjv.txt",), "enwiki": ("enwiki.txt",), "both": ("kjv.txt", "
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
     """Run ``cmd``: (wall seconds, CPU seconds of it and its children, result)."""
+    compile_embedcli()  # as installed: from bytecode (see run.compile_embedcli)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
