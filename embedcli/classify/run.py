@@ -87,8 +87,8 @@ def train_run(
         model.save(settings.output)
     facts = model.config[RUN_FACTS]
     return ClassifierResult(model, settings.output, time.perf_counter() - start, facts["corpus_tokens"],
-                            model.history[-1]["words"] if model.history else 0, 0, {},
-                            model.objects.get("init"))
+                            model.history[-1]["words"] if model.history else 0, 0,
+                            init=model.objects.get("init"), _neighbours={})  # no word neighbours for a classifier
 
 
 def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds: float = 1.0) -> dict[str, Any]:
