@@ -128,6 +128,56 @@ def _cut_long_lines(arr: np.ndarray, run: int) -> tuple[np.ndarray, int]:
     return np.asarray(out, dtype=np.int32), run
 
 
+class ScanEntries:
+    """What a corpus scan stores, chunk by chunk: ``provisional id + 1`` per token and 0 per line
+    end (:meth:`add`), without empty lines, with lines cut at ``MAX_SENTENCE`` tokens, and every
+    file ended by a line end (:meth:`end_file`); counts the tokens of each provisional id."""
+
+    def __init__(self, out: IdStore):
+        self.out = out
+        self.n_tokens = 0
+        self.n_entries = 0
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.run = 0  # tokens of the current line already stored
+        self.last = 0  # the last entry stored for this file
+
+    def start_file(self) -> None:
+        self.run = 0
+        self.last = 0
+
+    def add(self, arr: np.ndarray) -> None:
+        if not len(arr):
+            return
+        is_end = arr == 0
+        repeated = np.empty_like(is_end)  # empty lines: a line end right after another
+        repeated[0] = is_end[0] and self.last == 0
+        np.logical_and(is_end[1:], is_end[:-1], out=repeated[1:])
+        if repeated.any():
+            arr = arr[~repeated]
+            if not len(arr):
+                return
+        arr, self.run = _cut_long_lines(arr, self.run)
+        words = arr[arr > 0]
+        self.n_tokens += len(words)
+        self.out.append(arr)
+        self.n_entries += len(arr)
+        self.last = int(arr[-1])
+        chunk_counts = np.bincount(words, minlength=len(self.counts) + 1)[1:]
+        self.counts = self.counts_of(len(chunk_counts))
+        self.counts[: len(chunk_counts)] += chunk_counts
+
+    def end_file(self) -> None:
+        if self.last != 0:  # the file does not end with a newline: end its last line
+            self.out.append(np.zeros(1, dtype=np.int32))
+            self.n_entries += 1
+
+    def counts_of(self, size: int) -> np.ndarray:
+        """The counts, at least ``size`` long (ids never seen count 0)."""
+        if len(self.counts) < size:
+            return np.concatenate([self.counts, np.zeros(size - len(self.counts), np.int64)])
+        return self.counts
+
+
 def _scan(
     paths: Sequence[str],
     settings: TextSettings,
@@ -147,49 +197,23 @@ def _scan(
     """
     provisional, ids_of = _provisional_ids(index)
     pieces = PieceIds(PieceTokenizer(settings, encoding_errors), ids_of, line=0)
-    n_tokens = 0
-    n_entries = 0
-    counts = np.zeros(0, dtype=np.int64)
+    entries = ScanEntries(out)
     for path in paths:
-        run = 0
-        last = 0
+        entries.start_file()
         chunks = CheckedChunks(path, progress=progress, chunk_bytes=SCAN_CHUNK)
         for raw in chunks:
             try:
                 arr = pieces.chunk(raw)
             except UnicodeDecodeError:
                 chunks.fail_decode(raw)
-            if not len(arr):
-                continue
-            is_end = arr == 0
-            repeated = np.empty_like(is_end)  # empty lines: a line end right after another
-            repeated[0] = is_end[0] and last == 0
-            np.logical_and(is_end[1:], is_end[:-1], out=repeated[1:])
-            if repeated.any():
-                arr = arr[~repeated]
-                if not len(arr):
-                    continue
-            arr, run = _cut_long_lines(arr, run)
-            words = arr[arr > 0]
-            n_tokens += len(words)
-            out.append(arr)
-            n_entries += len(arr)
-            last = int(arr[-1])
-            chunk_counts = np.bincount(words, minlength=len(counts) + 1)[1:]
-            if len(counts) < len(chunk_counts):
-                counts = np.concatenate([counts, np.zeros(len(chunk_counts) - len(counts), np.int64)])
-            counts[: len(chunk_counts)] += chunk_counts
-        if last != 0:  # the file does not end with a newline: end its last line
-            out.append(np.zeros(1, dtype=np.int32))
-            n_entries += 1
+            entries.add(arr)
+        entries.end_file()
     growing = index is None
     # fresh copies of the distinct tokens: the originals were made among each chunk's transient
     # pieces and would keep most of those pieces' memory pages from being freed
     tokens = [t.encode().decode() for t in provisional] if growing else []
     size = len(tokens) if growing else len(index) + 1
-    if len(counts) < size:
-        counts = np.concatenate([counts, np.zeros(size - len(counts), np.int64)])
-    return tokens, counts, n_tokens, n_entries
+    return tokens, entries.counts_of(size), entries.n_tokens, entries.n_entries
 
 
 def _encode(paths: list[str], settings: TextSettings, ids: IdStore, *, min_count: int, max_size: int | None,

@@ -72,41 +72,15 @@ def scan_regex(paths, settings, out, *, encoding_errors, progress, index=None):
 
     ids_of = _RegexIndex(index)
     pattern = line_token_pattern(settings)
-    n_tokens = n_entries = 0
-    counts = np.zeros(0, dtype=np.int64)
+    entries = corpus.ScanEntries(out)  # what the scan stores of the ids (empty lines, long lines, counts)
     for path in paths:
-        run = 0
-        last = 0
+        entries.start_file()
         for chunk in iter_chunks(path, encoding_errors=encoding_errors, progress=progress,
                                  chunk_bytes=corpus.SCAN_CHUNK):
             found = pattern.findall(normalize(chunk, settings))
-            if not found:
-                continue
-            arr = np.array([ids_of[t] for t in found], dtype=np.int32)
-            arr += 1
-            is_end = arr == 0
-            repeated = np.empty_like(is_end)  # empty lines: a line end right after another
-            repeated[0] = is_end[0] and last == 0
-            np.logical_and(is_end[1:], is_end[:-1], out=repeated[1:])
-            if repeated.any():
-                arr = arr[~repeated]
-                if not len(arr):
-                    continue
-            arr, run = corpus._cut_long_lines(arr, run)
-            words = arr[arr > 0]
-            n_tokens += len(words)
-            out.append(arr)
-            n_entries += len(arr)
-            last = int(arr[-1])
-            chunk_counts = np.bincount(words, minlength=len(counts) + 1)[1:]
-            if len(counts) < len(chunk_counts):
-                counts = np.concatenate([counts, np.zeros(len(chunk_counts) - len(counts), np.int64)])
-            counts[: len(chunk_counts)] += chunk_counts
-        if last != 0:  # the file does not end with a newline: end its last line
-            out.append(np.zeros(1, dtype=np.int32))
-            n_entries += 1
+            if found:
+                entries.add(np.array([ids_of[t] for t in found], dtype=np.int32) + 1)
+        entries.end_file()
     tokens = ids_of.tokens() if ids_of.growing else []
     size = len(tokens) if ids_of.growing else len(index or {}) + 1
-    if len(counts) < size:
-        counts = np.concatenate([counts, np.zeros(size - len(counts), np.int64)])
-    return tokens, counts, n_tokens, n_entries
+    return tokens, entries.counts_of(size), entries.n_tokens, entries.n_entries
