@@ -14,8 +14,9 @@ saving), timed by wall clock and by CPU (user + system of the process and its ch
 fastText with two threads differs from run to run, so it runs ``--fasttext-runs`` times (seeds
 1, 2, ...; default 2) around the embedcli run (fastText, embedcli, fastText, ...), and the
 ratios and differences are against the mean of its runs; embedcli's table depends on the seed
-and settings only. ``--baseline CHECKOUT`` also runs the embedcli of another source tree (put
-first on PYTHONPATH) just before this one, for a change's before/after in the same run.
+and settings only. ``--baseline CHECKOUT`` also runs the embedcli of another source tree
+(``python -m embedcli`` in that directory) just before this one, for a change's before/after in
+the same run.
 
 Quality is computed the same way for both, by gensim's ``KeyedVectors`` holding each tool's
 vectors of its vocabulary words (fastText's ``.vec``, embedcli's ``table.npy``, both composed
@@ -51,12 +52,12 @@ from train_vs_gensim import embedcli_vectors, prepare  # noqa: E402
 CORPORA = {"kjv": ("kjv.txt",), "enwiki": ("enwiki.txt",), "both": ("kjv.txt", "enwiki.txt")}
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run ``cmd``: (wall seconds, CPU seconds of it and its children, result)."""
+def timed(cmd: list[str], cwd: str | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run ``cmd`` (in ``cwd``): (wall seconds, CPU seconds of it and its children, result)."""
     compile_embedcli()  # as installed: from bytecode (see run.compile_embedcli)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -76,15 +77,13 @@ def run_fasttext(path: str, out: str, args, seed: int) -> tuple[float, float]:
 
 
 def run_embedcli(path: str, out: str, args, checkout: str | None = None) -> tuple[float, float, dict]:
-    """``embedcli train``; ``checkout``: the embedcli of that source tree (first on PYTHONPATH)."""
-    cmd = [sys.executable, "-m", "embedcli", "train", path, "-o", out, "--objective", args.objective,
-           "--subwords", "3-6", "--dim", str(args.dim), "--window", "5", "--negative", "5", "--min-count", "5",
-           "--epochs", str(args.epochs), "--workers", str(args.workers), "--json"] + shlex.split(args.embedcli_args)
-    env = None
-    if checkout is not None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.abspath(checkout)] + [
-            p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    wall, cpu, res = timed(cmd, env)
+    """``embedcli train``; ``checkout``: the embedcli of that source tree (``python -m embedcli`` run
+    in it, so that its package comes first, before PYTHONPATH's)."""
+    cmd = ["embedcli"] if checkout is None else [sys.executable, "-m", "embedcli"]
+    cmd += ["train", path, "-o", out, "--objective", args.objective, "--subwords", "3-6", "--dim", str(args.dim),
+            "--window", "5", "--negative", "5", "--min-count", "5", "--epochs", str(args.epochs),
+            "--workers", str(args.workers), "--json"] + shlex.split(args.embedcli_args)
+    wall, cpu, res = timed(cmd, None if checkout is None else os.path.abspath(checkout))
     if res.returncode != 0:
         sys.exit(f"embedcli failed: {res.stderr[-2000:]}")
     return wall, cpu, json.loads(res.stdout)
