@@ -56,27 +56,16 @@ def _row_norms(a: np.ndarray) -> np.ndarray:
     return np.sqrt(vecdot(a, a) if vecdot is not None else _rowdot(a, a))
 
 
-def _group(x: np.ndarray, n_groups: int, group: int) -> np.ndarray:
-    """Pad ``x`` (L, ...) with zeros to ``n_groups * group`` rows and reshape to groups."""
-    L = x.shape[0]
-    total = n_groups * group
-    if total != L:
-        pad = np.zeros((total - L,) + x.shape[1:], dtype=x.dtype)
-        x = np.concatenate([x, pad])
-    return x.reshape((n_groups, group) + x.shape[1:])
-
-
 def n_groups_for(L: int, group: int) -> int:
     return max(1, -(-L // group))
 
 
-def _windows(x: np.ndarray, window: int, extra: int = 0) -> np.ndarray:
+def _windows(x: np.ndarray, window: int) -> np.ndarray:
     """(L, 2w+1, ...) view: ``out[i, k] = x[i + k - w]`` (zero rows outside ``x``).
 
-    The view's buffer (``out.base``) holds ``x`` after ``window`` zero rows and before
-    ``window + extra`` zero rows (see :func:`_padded_groups`)."""
+    The view's buffer (``out.base``) holds ``x`` between ``window`` zero rows on each side."""
     L = x.shape[0]
-    padded = np.zeros((L + 2 * window + extra,) + x.shape[1:], dtype=x.dtype)
+    padded = np.zeros((L + 2 * window,) + x.shape[1:], dtype=x.dtype)
     padded[window : window + L] = x
     return _window_view(padded, L, window)
 
@@ -117,10 +106,10 @@ def _window_products(C: np.ndarray, padded: np.ndarray, L: int, window: int, out
     return out
 
 
-def gather_padded(W: np.ndarray, ids: np.ndarray, window: int, extra: int = 0) -> np.ndarray:
-    """``W[ids]`` after ``window`` zero rows and before ``window + extra`` more: the buffer whose
-    windows :func:`_window_view` gives, gathered in place (``ids`` valid rows of ``W``)."""
-    out = np.empty((len(ids) + 2 * window + extra,) + W.shape[1:], dtype=W.dtype)
+def gather_padded(W: np.ndarray, ids: np.ndarray, window: int) -> np.ndarray:
+    """``W[ids]`` between ``window`` zero rows on each side: the buffer whose windows
+    :func:`_window_view` gives, gathered in place (``ids`` valid rows of ``W``)."""
+    out = np.empty((len(ids) + 2 * window,) + W.shape[1:], dtype=W.dtype)
     _fill_padded(out, W, ids, window)
     return out
 
@@ -160,13 +149,6 @@ def gather_skipgram(w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, neg: n
     _fill_padded(U, w_out, ids, window)
     np.take(w_out, neg.reshape(-1), axis=0, out=V, mode="clip")
     return rows, H, U, V.reshape(n_groups, N, d)
-
-
-def _padded_groups(windows: np.ndarray, window: int, n_groups: int, group: int) -> np.ndarray:
-    """``_group(x, n_groups, group)`` as a view of the buffer of ``windows = _windows(x, window,
-    extra)`` (``extra`` at least the group padding ``n_groups * group - L``): no copy of ``x``."""
-    buf = windows.base
-    return buf[window : window + n_groups * group].reshape((n_groups, group) + buf.shape[1:])
 
 
 def _skew(c: np.ndarray) -> np.ndarray:
@@ -461,22 +443,6 @@ def _pos_loss_m1(gm1: np.ndarray, s: np.ndarray) -> float:
         terms.reshape(-1)[at] = -softplus(-s.reshape(-1)[at])
     else:
         terms = np.log1p(gm1)
-    return -float(terms.sum(dtype=np.float64))
-
-
-def _pos_loss(g: np.ndarray, s: np.ndarray, mask: np.ndarray) -> float:
-    """Sum of ``softplus(-s)`` over ``mask``, from ``g = sigmoid(s)`` (float64 sum).
-
-    ``log`` only where ``mask`` is set (no gather of the masked values); where ``g`` is tiny the
-    term is recomputed exactly (see :func:`_neg_log`)."""
-    terms = np.zeros(g.shape, dtype=g.dtype)
-    with np.errstate(divide="ignore"):
-        np.log(g, out=terms, where=mask)
-    small = g < EXACT_BELOW
-    small &= mask
-    if small.any():
-        at = np.flatnonzero(small)
-        terms.reshape(-1)[at] = -softplus(-s.reshape(-1)[at])
     return -float(terms.sum(dtype=np.float64))
 
 
