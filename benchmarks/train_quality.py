@@ -19,7 +19,11 @@ min count 5 and 5 epochs set (``--epochs``), every other setting the tool's defa
 Quality, all computed by gensim's ``KeyedVectors`` on each tool's vectors: WordSim-353
 Spearman (``wordsim353.tsv`` of the corpus directory), SimLex-999 Spearman and the analogy
 accuracy of ``questions-words.txt`` (both from gensim's test data; 30,000 most frequent words).
-On these small corpora every figure moves between seeds: ``--seeds N`` runs each tool N times.
+On these small corpora every figure moves between seeds: ``--seeds N`` runs each tool N times,
+seed by seed (every tool once per seed, so that a change in the machine's speed during the run falls
+on all of them), and reports the median wall and CPU seconds and the mean quality. Timing runs
+sample memory every 0.1 s (``run.TIMING_POLL``: sampling every 10 ms took ~18% of a core from a
+3-process job on a 2-core machine); the memory case samples every 10 ms.
 
 ``--grid`` adds embedcli's lr x epochs grid; ``--memory`` one epoch over kjv+enwiki repeated
 ``--scale`` times (the x10 corpus of issue 10: 12.2M tokens), embedcli (default, 1, 2 and 4
@@ -47,7 +51,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from run import EMBEDCLI, PEERS, PY, concat, measure  # noqa: E402
+from run import EMBEDCLI, PEERS, PY, TIMING_POLL, concat, measure  # noqa: E402
 from train_vs_gensim import embedcli_vectors as embedcli_kv, prepare  # noqa: E402
 
 FIXED = dict(dim=100, window=5, negative=5, min_count=5)
@@ -68,7 +72,7 @@ def run_embedcli(path, out, objective, epochs, seed, extra=()):
     cmd = [EMBEDCLI, "train", path, "-o", out, "--objective", objective, "--dim", "100", "--window", "5",
            "--negative", "5", "--min-count", "5", "--epochs", str(epochs), "--workers", "2",
            "--seed", str(seed), "--quiet", *extra]
-    r = measure(cmd)
+    r = measure(cmd, poll=TIMING_POLL)
     return r, embedcli_kv(out)
 
 
@@ -81,7 +85,7 @@ def run_gensim(path, out, objective, epochs, seed, alpha=None, sample=None):
         cmd += ["--alpha", str(alpha)]
     if sample is not None:
         cmd += ["--sample", str(sample)]
-    r = measure(cmd)
+    r = measure(cmd, poll=TIMING_POLL)
     return r, KeyedVectors.load(out)
 
 
@@ -92,12 +96,16 @@ def run_fasttext(path, out, objective, epochs, seed, lr=None):
            "-dim", "100", "-ws", "5", "-neg", "5", "-minCount", "5", "-epoch", str(epochs), "-verbose", "0"]
     if lr is not None:
         cmd += ["-lr", str(lr)]
-    r = measure(cmd)
+    r = measure(cmd, poll=TIMING_POLL)
     return r, KeyedVectors.load_word2vec_format(out + ".vec")
 
 
 def mean(xs):
     return statistics.mean(xs) if xs else float("nan")
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
 
 
 def main() -> None:
@@ -141,17 +149,25 @@ def main() -> None:
                         runs.append(("skipgram", f"embedcli lr {lr:g} epochs {ep}",
                                      lambda o, s, lr=lr, ep=ep: run_embedcli(path, o, "skipgram", ep, s,
                                                                              ["--lr", str(lr)])))
-            for objective, label, fn in runs:
-                res = []
-                for seed in range(1, args.seeds + 1):
-                    out = os.path.join(tmp, f"out-{len(rows)}-{seed}")
+            # seed by seed, every tool once per seed: a drift of the machine's speed during the run
+            # falls on every tool alike (not on whichever ran its repetitions then)
+            res: dict[int, list] = {k: [] for k in range(len(runs))}
+            for seed in range(1, args.seeds + 1):
+                for k, (objective, label, fn) in enumerate(runs):
+                    out = os.path.join(tmp, f"out-{len(rows) + k}-{seed}")
                     r, kv = fn(out, seed)
                     q = quality(kv, args.corpus_dir)
-                    res.append((r["seconds"], r["rss_tree"], q, r["cpu_seconds"]))
+                    res[k].append((r["seconds"], r["rss_tree"], q, r["cpu_seconds"]))
+                    if args.seeds > 1:
+                        print(f"{name:6} {objective:8} {label:28} seed {seed}  {r['seconds']:6.2f}s  "
+                              f"cpu {r['cpu_seconds']:6.2f}s  WS353 {q['ws353']:.3f}  SimLex {q['simlex']:.3f}  "
+                              f"analogy {q['analogy']:.3f}", flush=True)
                     if os.path.isdir(out):
                         shutil.rmtree(out)
-                row = (name, objective, label, mean([x[0] for x in res]), max(x[1] for x in res),
-                       {k: mean([x[2][k] for x in res]) for k in res[0][2]}, mean([x[3] for x in res]))
+            for k, (objective, label, fn) in enumerate(runs):
+                got = res[k]
+                row = (name, objective, label, median([x[0] for x in got]), max(x[1] for x in got),
+                       {q: mean([x[2][q] for x in got]) for q in got[0][2]}, median([x[3] for x in got]))
                 rows.append(row)
                 print(f"{name:6} {objective:8} {label:28} {row[3]:7.2f}s  cpu {row[6]:7.2f}s  WS353 {row[5]['ws353']:.3f}  "
                       f"SimLex {row[5]['simlex']:.3f}  analogy {row[5]['analogy']:.3f}", flush=True)
