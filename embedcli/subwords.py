@@ -250,6 +250,13 @@ class Composed:
     token_starts: np.ndarray  # (U,) where each distinct token starts in ``by_token``
 
 
+class ComposedVectors(NamedTuple):
+    """Composed vectors of several batches' tokens (:meth:`SubwordRows.compose_many`)."""
+
+    ids: np.ndarray  # distinct token ids, ascending
+    H: np.ndarray  # (len(ids), d) the mean of each token's rows
+
+
 class Scattered(NamedTuple):
     """A batch's gradient on the input rows (:meth:`SubwordRows.scatter`)."""
 
@@ -287,11 +294,25 @@ class SubwordRows:
     def word_rows(self, i: int) -> np.ndarray:
         return self.rows[self.offsets[i] : self.offsets[i + 1]]
 
-    def compose(self, W: np.ndarray, ids: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, Composed]:
+    def compose_many(self, W: np.ndarray, batches: Sequence[np.ndarray]) -> "ComposedVectors":
+        """The composed vectors of every distinct token of several batches at once (a round's
+        batches, computed against the same ``W``), for :meth:`compose` ``(vectors=)``: each token
+        is composed once for all of them. A token's vector is the same bytes however many tokens
+        are composed together (``reduceat`` sums each token's rows on its own)."""
+        uniq = np.unique(np.concatenate([np.asarray(b) for b in batches]))
+        lens = self.lengths[uniq]
+        Hu = np.add.reduceat(W.take(self.rows[_ranges(self.offsets[uniq], lens)], axis=0), _segments(lens), axis=0)
+        Hu /= lens[:, None].astype(Hu.dtype)
+        return ComposedVectors(uniq, Hu)
+
+    def compose(self, W: np.ndarray, ids: np.ndarray, out: np.ndarray | None = None,
+                vectors: "ComposedVectors | None" = None) -> tuple[np.ndarray, Composed]:
         """``H[k]`` = mean of ``W``'s rows of token ``ids[k]``; and what :meth:`scatter` needs.
 
         Each distinct token of the batch is composed once (a frequent word occurs many times).
         ``out``: a (len(ids), d) array to write ``H`` into (the trainer's padded kernel buffer).
+        ``vectors``: the tokens' vectors already composed from the same ``W``
+        (:meth:`compose_many` over a round's batches, which share many tokens); taken from there.
         """
         ids = np.asarray(ids)
         by_token, s = _stable_sort(ids)  # one sort gives the distinct tokens and their groups
@@ -304,9 +325,13 @@ class SubwordRows:
         inverse[by_token] = np.cumsum(first) - 1
         lens = self.lengths[uniq]
         flat = self.rows[_ranges(self.offsets[uniq], lens)]
-        Hu = np.add.reduceat(np.take(W, flat, axis=0), _segments(lens), axis=0)
-        Hu /= lens[:, None].astype(Hu.dtype)
-        H = np.take(Hu, inverse, axis=0, out=out, mode="clip")
+        if vectors is None:
+            Hu = np.add.reduceat(W.take(flat, axis=0), _segments(lens), axis=0)
+            Hu /= lens[:, None].astype(Hu.dtype)
+        else:  # the batch's tokens among the vectors' (sorted) tokens
+            Hu = vectors.H
+            inverse = np.searchsorted(vectors.ids, uniq)[inverse]
+        H = Hu.take(inverse, axis=0, out=out, mode="clip")
         return H, Composed(inverse, len(uniq), lens, flat, by_token, token_starts)
 
     def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True,

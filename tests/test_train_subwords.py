@@ -123,3 +123,49 @@ def test_trainer_composes_into_the_kernels_padded_buffers_bytes(objective):
     out = np.full((L, 10), np.nan, dtype=np.float32)  # compose(out=) writes H there and returns it
     H2, _ = table.compose(state.w_in, ids, out=out)
     assert H2 is out and out.tobytes() == H.tobytes()
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_round_vectors_compose_each_token_once_same_bytes(objective):
+    """Trainer.round_vectors composes a round's distinct tokens once (SubwordRows.compose_many);
+    compute(vectors=) takes each batch's vectors from there: the same bytes as composing batch by
+    batch (compose, scatter, kernels), and a round trained with them equals one trained without."""
+    from embedcli import config as cfg
+    from embedcli.sgd.trainer import _Batch, Trainer, init_state
+
+    rng = np.random.default_rng(9)
+    tokens = ["<pad>", "<unk>"] + ["".join(rng.choice(list("abcdeé"), rng.integers(1, 12))) for _ in range(40)]
+    tokens[5] = "x" * 40  # more than 128 rows: reduceat's recursive pairwise sum
+    table, _ = vocab_rows(tokens, 3, 6, buckets=50, skip=[0, 1])
+    counts = np.array([0, 0] + list(rng.integers(5, 100, 40)))
+    s = cfg.merge({}, {"objective": objective, "dim": 10, "window": 3, "round_batches": 3, "batch_words": 40,
+                       "subwords": "3-6", "buckets": 50})
+    trainer = Trainer(type("C", (), {"n_words": 1000})(), counts, counts > 0, s, 1, table)
+    state = init_state(len(tokens), 10, 1, counts > 0, table.n_rows)
+    state.w_out[:] = rng.normal(0, 0.1, state.w_out.shape)
+    state.w_in[3, :2] = -0.0
+    batches = []
+    for L in (46, 30, 46):
+        ids = rng.integers(2, len(tokens), L).astype(np.int32)
+        ids[5:9] = ids[20 % L]
+        mask = pair_mask(rng.integers(0, 3, L).astype(np.int32), rng.integers(1, 4, L).astype(np.int32),
+                         rng.random(L) < 0.9, 3)
+        batches.append(_Batch(ids, mask, rng.integers(2, len(tokens), (2, trainer.n_neg)).astype(np.int32), 0.05, 0))
+    vectors = trainer.round_vectors(state, batches)
+    assert np.array_equal(vectors.ids, np.unique(np.concatenate([b.ids for b in batches])))
+    assert trainer.round_vectors(state, batches[:1]) is None  # one batch: composed on its own
+    for b in batches:
+        H, ctx = table.compose(state.w_in, b.ids)
+        H2, ctx2 = table.compose(state.w_in, b.ids, vectors=vectors)
+        assert H2.tobytes() == H.tobytes()
+        assert all(np.array_equal(getattr(ctx, f), getattr(ctx2, f)) for f in ("n_tokens", "lens", "flat", "by_token"))
+        got, want = trainer.compute(state, b, vectors=vectors), trainer.compute(state, b)
+        assert got[:2] == want[:2]
+        for x, y in zip(got[2:], want[2:]):
+            assert x.tobytes() == y.tobytes()
+    plain = init_state(len(tokens), 10, 1, counts > 0, table.n_rows)
+    plain.w_in[:], plain.w_out[:] = state.w_in, state.w_out
+    trainer.round_here(state, batches)
+    trainer.round_vectors = lambda st, bs: None
+    trainer.round_here(plain, batches)
+    assert state.w_in.tobytes() == plain.w_in.tobytes() and state.w_out.tobytes() == plain.w_out.tobytes()

@@ -460,7 +460,8 @@ class Trainer:
             del kept, reduced, words_before
 
     # -- one batch --------------------------------------------------------------------------
-    def compute(self, state: TrainState, batch: _Batch, out: tuple[np.ndarray, np.ndarray] | None = None):
+    def compute(self, state: TrainState, batch: _Batch, out: tuple[np.ndarray, np.ndarray] | None = None,
+                vectors=None):
         """Loss, pairs and the batch's steps (gradients times ``-lr``), before the per-row rule.
 
         Returns ``(loss, pairs, dH, out_ids, dOut, in_ids, c_in, c_out)``: ``dH`` holds the
@@ -470,7 +471,8 @@ class Trainer:
         :meth:`apply_rows`). With subwords, ``in_ids`` are the distinct word and n-gram rows of
         the batch's tokens. ``out``: buffers ``(dH, dOut)`` at least as long as the batch's steps
         (a worker process's shared slot) that the steps are written into, when they fit, instead
-        of new arrays (the same values; saves copying them into the slot).
+        of new arrays (the same values; saves copying them into the slot). ``vectors``: with
+        subwords, the batch's composed input vectors from :meth:`round_vectors` (the same bytes).
         """
         sub = self.subwords
         skipgram = self.objective == "skipgram"
@@ -485,7 +487,7 @@ class Trainer:
             U = np.take(state.w_out, batch.ids, axis=0)
             V = np.take(state.w_out, batch.neg, axis=0)
         if sub is not None:  # each token's input vector: the mean of its rows, composed into H's buffer
-            _, composed = sub.compose(state.w_in, batch.ids, out=H[w : w + L])
+            _, composed = sub.compose(state.w_in, batch.ids, out=H[w : w + L], vectors=vectors)
         lr = np.float32(batch.lr)
         out_ids = np.concatenate([batch.ids, batch.neg.reshape(-1)])
         dOut = out[1][: len(out_ids)] if out is not None and len(out_ids) <= len(out[1]) else None
@@ -511,6 +513,15 @@ class Trainer:
                 in_ids, dH, cH = in_ids[free], dH[free], cH[free]
         c_out = np.concatenate([cU, cV.reshape(-1)])
         return loss, pairs, dH, out_ids, dOut, in_ids, cH, c_out
+
+    def round_vectors(self, state: TrainState, batches: list[_Batch]):
+        """With subwords, the composed input vectors of several batches computed against the same
+        weights (a round, or a worker's share of it), each distinct token composed once for all
+        of them (a round's batches share about a third of their tokens); for :meth:`compute`
+        ``(vectors=)``. None without subwords or for a single batch."""
+        if self.subwords is None or len(batches) < 2:
+            return None
+        return self.subwords.compose_many(state.w_in, [b.ids for b in batches])
 
     # -- the per-row rule and the apply ----------------------------------------------------
     def apply_rows(self, W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray],
@@ -584,10 +595,11 @@ class Trainer:
         """Compute a round's batches in this process (or on a thread ``pool``) into the round's
         step buffers, then apply them; returns (loss, pairs) per batch, in batch order."""
         outs = self._round_out(state, len(batches))
+        vectors = self.round_vectors(state, batches)
         if pool is None:
-            full = [self.compute(state, b, out=o) for b, o in zip(batches, outs)]
+            full = [self.compute(state, b, out=o, vectors=vectors) for b, o in zip(batches, outs)]
         else:
-            futures = [pool.submit(self.compute, state, b, out=o) for b, o in zip(batches, outs)]
+            futures = [pool.submit(self.compute, state, b, out=o, vectors=vectors) for b, o in zip(batches, outs)]
             full = [f.result() for f in futures]
         self._apply(state, full, pool)
         return [(r[0], r[1]) for r in full]
