@@ -231,6 +231,40 @@ def _stable_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys & 0xFFFFFFFF, (keys >> 32).astype(np.int32)
 
 
+def _occurrence_sums(X: np.ndarray, positions: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``np.add.reduceat(X[positions[ranges]], _segments(counts), axis=0)`` for the ranges
+    ``positions[s:s + c]`` of each ``(s, c)``, the same bytes: numpy sums each segment as its
+    first row plus the pairwise sum of the rest, and a rest of fewer than 8 rows is summed one
+    row after another (from -0.0, which adds nothing). So segments of at most 8 rows (a repeated
+    token's occurrences in a batch, nearly always) are summed rank by rank, most occurrences first
+    (rank ``j`` of the segments with more than ``j`` rows is one vectorised addition, a prefix);
+    the longer ones go through ``reduceat``."""
+    d = X.shape[1]
+    out = np.empty((len(counts), d), dtype=X.dtype)
+    short = counts <= 8
+    if not short.all():
+        long_ = np.flatnonzero(~short)
+        out[long_] = np.add.reduceat(X.take(positions[_ranges(starts[long_], counts[long_])], axis=0),
+                                     _segments(counts[long_]), axis=0)
+    s = np.flatnonzero(short)
+    if len(s):
+        by_count = s[np.argsort(-counts[s], kind="stable")]
+        c = counts[by_count]
+        has = np.searchsorted(-c, -np.arange(1, int(c[0]) + 1), side="right")  # segments with more than j rows
+        rank = np.repeat(np.arange(len(has)), has)
+        rows = X.take(positions[starts[by_count][_ranges(np.zeros(len(has), dtype=np.int64), has)] + rank], axis=0)
+        x0 = rows[: has[0]]
+        if len(has) > 1:
+            acc = rows[has[0] : has[0] + has[1]]  # -0.0 + x1 is x1
+            o = has[0] + has[1]
+            for n in has[2:].tolist():
+                acc[:n] += rows[o : o + n]
+                o += n
+            x0[: has[1]] += acc  # x0 + (the rest's sum): IEEE addition commutes
+        out[by_count] = x0
+    return out
+
+
 def _segments(lens: np.ndarray) -> np.ndarray:
     seg = np.zeros(len(lens), dtype=np.int64)
     if len(lens) > 1:
@@ -361,9 +395,8 @@ class SubwordRows:
         mult = np.diff(np.append(tstarts, len(by_token)))  # occurrences of each distinct token
         dHu = np.take(dH, by_token[tstarts], axis=0)  # (U, d): each distinct token's sum (one occurrence: its row)
         rep = np.flatnonzero(mult > 1)
-        if len(rep):  # the repeated tokens' sums: one reduceat over their occurrences only (the same sums)
-            dHu[rep] = np.add.reduceat(np.take(dH, by_token[_ranges(tstarts[rep], mult[rep])], axis=0),
-                                       _segments(mult[rep]), axis=0)
+        if len(rep):  # the repeated tokens' sums, in np.add.reduceat's order (see _occurrence_sums)
+            dHu[rep] = _occurrence_sums(dH, by_token, tstarts[rep], mult[rep])
         if exact:
             dHu /= ctx.lens[:, None].astype(dHu.dtype)
         flat = ctx.flat
@@ -384,13 +417,16 @@ class SubwordRows:
             c = cnt[multi]
             by_count = np.argsort(-c, kind="stable")  # most shared first: rank j is a prefix
             c, at = c[by_count], starts[multi[by_count]]
-            dHu64 = dHu.astype(np.float64)  # once (exact), not in every addition
-            acc = np.take(dHu64, tok[at], axis=0)
+            has = np.searchsorted(-c, -np.arange(1, int(c[0]) + 1), side="right")  # rows with more than j tokens
+            # every entry of these rows, rank by rank (rank j: the rows' (j+1)-th token), in float64
+            X = dHu.astype(np.float64).take(tok[at[_ranges(np.zeros(len(has), dtype=np.int64), has)]
+                                               + np.repeat(np.arange(len(has)), has)], axis=0)
+            acc = X[: has[0]]
             acc += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
-            has = np.searchsorted(-c, -np.arange(2, int(c[0]) + 1), side="right")  # rows with more than j tokens
-            for j in range(1, int(c[0])):
-                n = has[j - 1]
-                acc[:n] += np.take(dHu64, tok[at[:n] + j], axis=0)
+            o = has[0]
+            for n in has[1:].tolist():
+                acc[:n] += X[o : o + n]
+                o += n
             G[multi[by_count]] = acc
         pmax = None
         if partner is not None:

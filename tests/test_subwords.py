@@ -107,6 +107,28 @@ def test_stable_sort_is_numpys_stable_argsort():
         assert np.array_equal(order, want) and s.dtype == x.dtype and np.array_equal(s, x[want])
 
 
+def test_occurrence_sums_are_reduceats_bytes():
+    """scatter's sums of a repeated token's occurrences, rank by rank for segments of at most 8
+    rows: byte for byte np.add.reduceat (its first row + the pairwise sum of the rest), with
+    -0.0 rows, tiny and large values, and segments long enough for the pairwise blocks (> 8)
+    and its recursion (> 129)."""
+    from embedcli.subwords import _occurrence_sums, _ranges, _segments
+
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n = int(rng.integers(1, 400))
+        X = (rng.standard_normal((n, 5)) * 10.0 ** rng.integers(-8, 4, (n, 1))).astype(np.float32)
+        X[rng.random(n) < 0.1] = -0.0
+        positions = rng.permutation(n)
+        counts = rng.integers(1, [3, 10, 12, 200][trial % 4], 60)
+        counts = counts[: np.searchsorted(np.cumsum(counts), n, side="right")]
+        if not len(counts):
+            continue
+        starts = _segments(counts)
+        want = np.add.reduceat(X.take(positions[_ranges(starts, counts)], axis=0), _segments(counts), axis=0)
+        assert _occurrence_sums(X, positions, starts, counts).tobytes() == want.tobytes()
+
+
 def _scatter_reference(table, ids, dH, exact):
     """SubwordRows.scatter's documented sums, one row at a time: each distinct token's
     occurrences summed by np.add.reduceat (batch order), divided by its rows when ``exact``,
