@@ -134,10 +134,14 @@ def test_dry_run_with_workers(runner, corpus, tmp_path):
 
 
 def test_failing_worker_process_is_one_clear_error(runner, corpus, tmp_path, monkeypatch, forked):
-    def broken(self, k):
-        raise RuntimeError("simulated failure in a worker process")
+    real_work = workers_mod.ProcessGroup._work
 
-    monkeypatch.setattr(workers_mod.ProcessGroup, "_compute_slot", broken)  # inherited by the fork
+    def broken(self, rank, batches=None):  # the child fails at its first look for tasks
+        if rank:
+            raise RuntimeError("simulated failure in a worker process")
+        return real_work(self, rank, batches)
+
+    monkeypatch.setattr(workers_mod.ProcessGroup, "_work", broken)  # inherited by the fork
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "--quiet", "--dim", "8",
                                "--epochs", "1", "--min-count", "1", "--batch-words", "64", "--workers", "2",
                                "--round-batches", "2"])
@@ -244,4 +248,36 @@ def test_subword_rows_applied_by_every_process_give_the_same_bytes(runner, corpu
         assert [[item[1] for item in items] for items in made[0]] == [["in"], ["in", "out"]]
     assert table_bytes(group) == table_bytes(ref)
     assert (group / "input_rows.npy").read_bytes() == (ref / "input_rows.npy").read_bytes()
+    assert all_waited_for(forked)
+
+
+def test_children_take_the_work_while_the_parent_makes_the_next_round(runner, corpus, tmp_path, monkeypatch,
+                                                                     forked):
+    """A round's tasks go to whichever process takes them: while the parent makes the next
+    round's batches (slow here), the child computes the batches (with static shares it would
+    compute half of them); the bytes are those of one process."""
+    import time
+
+    ref, group = tmp_path / "w1", tmp_path / "w2"
+    train(runner, corpus, ref, "--workers", "1")
+    log = tmp_path / "computed"
+    real_compute, real_prepare = trainer_mod.Trainer.compute, trainer_mod._Rounds.prepare
+
+    def compute(self, *args, **kwargs):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real_compute(self, *args, **kwargs)
+
+    def slow_prepare(self):
+        time.sleep(0.02)
+        return real_prepare(self)
+
+    monkeypatch.setattr(trainer_mod.Trainer, "compute", compute)
+    monkeypatch.setattr(trainer_mod._Rounds, "prepare", slow_prepare)
+    monkeypatch.setattr(workers_mod.Pacer, "solo", lambda self, now: False)  # every round on the group
+    train(runner, corpus, group, "--workers", "2")
+    assert table_bytes(group) == table_bytes(ref)
+    pids = [int(p) for p in log.read_text().split()]
+    assert set(pids) <= {os.getpid(), *forked} and len(forked) == 1
+    assert pids.count(forked[0]) > 0.75 * len(pids)
     assert all_waited_for(forked)

@@ -308,6 +308,24 @@ class _KeptWindow:
         return self.ids[: hi - lo], self.sents[: hi - lo]
 
 
+class _Rounds:
+    """An epoch's batches, a round at a time; the next round can be made early (:meth:`prepare`)."""
+
+    def __init__(self, batches, size: int):
+        self.batches = batches
+        self.size = size
+        self.ahead: list[_Batch] | None = None
+
+    def prepare(self) -> None:
+        if self.ahead is None:
+            self.ahead = list(itertools.islice(self.batches, self.size))
+
+    def next(self) -> list[_Batch]:
+        self.prepare()
+        round_, self.ahead = self.ahead, None
+        return round_
+
+
 class Trainer:
     """Trains ``state`` in place on ``corpus`` with the resolved ``settings``."""
 
@@ -666,17 +684,19 @@ class Trainer:
         pairs = 0
         last_lr = self.lr0
         words_done = 0
-        batches = self._batches(epoch)
+        rounds = _Rounds(self._batches(epoch), self.round_batches)
         last_report = 0.0
         while True:
-            round_ = list(itertools.islice(batches, self.round_batches))
+            round_ = rounds.next()
             if not round_:
                 words_done = self.corpus.n_words
                 break
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 words_done = round_[0].words_before
                 break
-            if hasattr(pool, "round"):  # a ProcessGroup or a cluster (embedcli.cluster.train): compute and apply
+            if isinstance(pool, ProcessGroup):  # it makes the next round while its children compute
+                results = pool.round(round_, prepare=rounds.prepare)
+            elif hasattr(pool, "round"):  # a cluster (embedcli.cluster.train): compute and apply
                 results = pool.round(round_)
             else:
                 results = self.round_here(state, round_, pool)

@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -41,22 +41,77 @@ def processes_available() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def read_byte(fd: int) -> bytes:
-    """One byte from a non-blocking pipe: poll for up to ``SPIN_SECONDS``, then sleep on it.
+TASK_LIMIT = 2048  # at most this many tasks a phase (2 bytes each: 4 KB, one atomic pipe write)
 
-    The processes wait for each other twice per round (a few milliseconds of work); waking a
-    process that sleeps in ``read`` costs tens of microseconds each time, so a short poll (the
-    other process is busy on another core) is cheaper. The poll yields the core at each turn,
-    so on a busy machine it gives way to other processes.
-    """
+
+def post_tasks(fd: int, tasks: list[int]) -> None:
+    """Put a phase's tasks (numbers below ``TASK_LIMIT``) into the group's task pipe, in the order
+    they should be taken: one write, before any process is told to take them."""
+    os.write(fd, np.asarray(tasks, dtype="<u2").tobytes())
+
+
+def take_tasks(fd: int):
+    """The tasks of the current phase that no other process has taken, one at a time, until the
+    pipe is empty (every task was posted before the phase began, so empty means all are taken).
+
+    Every process reads the same non-blocking pipe; a read of two bytes is one task, and the
+    kernel gives each task to exactly one reader. So a process that runs more (a core shared
+    with other work, less to do besides) takes more, and a process that is slow takes fewer."""
+    while True:
+        try:
+            got = os.read(fd, 2)
+        except BlockingIOError:
+            return
+        if len(got) < 2:  # b"": the parent is gone
+            return
+        yield int.from_bytes(got, "little")
+
+
+def last_token(fd: int) -> bool:
+    """Take one token from a countdown pipe; True when there was none left."""
+    try:
+        return not os.read(fd, 1)
+    except BlockingIOError:
+        return True
+
+
+def wake(fd: int) -> None:
+    """Write a wake-up byte into a non-blocking inbox; a full inbox has enough of them."""
+    try:
+        os.write(fd, b"w")
+    except BlockingIOError:
+        pass
+
+
+def drain(fd: int) -> None:
+    """Read a non-blocking pipe empty."""
+    try:
+        while os.read(fd, 65536):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def wait_bytes(fd: int, watch: list[int]) -> bytes | None:
+    """The bytes waiting in the non-blocking pipe ``fd`` (all of them), once there are some;
+    None when one of the pipes in ``watch`` has something to read first (a message, or its other
+    end closed: the other process is gone).
+
+    The processes wait for each other a few times per round (a few milliseconds of work);
+    waking a process that sleeps in ``select`` costs tens of microseconds each time, so the
+    pipe is polled first for up to ``SPIN_SECONDS`` (the other process is busy on another core),
+    then slept on. The poll yields the core at each turn, so on a busy machine it gives way to
+    other processes. ``watch`` is looked at only when sleeping."""
     deadline = time.perf_counter() + SPIN_SECONDS
     while True:
         try:
-            return os.read(fd, 1)
+            return os.read(fd, 4096) or None
         except BlockingIOError:
             os.sched_yield()
             if time.perf_counter() > deadline:
-                select.select([fd], [], [])
+                ready, _, _ = select.select([fd, *watch], [], [])
+                if fd not in ready:
+                    return None
                 deadline = math.inf
 
 
@@ -158,23 +213,32 @@ class Pacer:
 class ProcessGroup:
     """``workers`` processes (this one and ``workers - 1`` forked children) sharing both matrices.
 
-    A round of ``R`` batches has ``R`` shared slots. Batch ``k`` is computed by process
-    ``k % workers`` (the parent copies the children's inputs into their slots first), and its
-    scaled-free gradients go into slot ``k``. Then every process applies all slots, in batch
-    order, to the rows it owns (:func:`apply_shares`: one matrix's rows ``id % parts == rank``), with the
-    per-row step normalisation of the whole round (:meth:`Trainer.apply_rows`). Each row is
-    written by one process, in batch order and entry order: exactly the additions of the
-    one-process apply, so the bytes depend on the seed and the settings only, not on
-    ``workers``. Two pipe round trips per round synchronise the processes; the parent prepares
-    the next round's batches while the children are still applying. When the parent alone has
-    been faster lately (a machine busy with other work), it runs the rounds by itself
-    (:class:`Pacer`) and the children wait.
+    A round of ``R`` batches has ``R`` shared slots: the parent copies the batches into them,
+    and the steps of batch ``k`` go into slot ``k``. The work of a round is a list of tasks that
+    any process may take (:func:`take_tasks`): first one per batch (compute it), then one per
+    apply share (:func:`apply_shares`: apply every slot, in batch order, to one matrix's rows
+    ``id % parts == rank``, with the per-row step normalisation of the whole round,
+    :meth:`Trainer.apply_rows`). Each row is written by one task, in batch order and entry
+    order: exactly the additions of the one-process apply, so the bytes depend on the seed and
+    the settings only, not on ``workers`` nor on who took which task.
 
-    The children ignore SIGINT (the parent handles Ctrl-C), exit when their pipe closes, and
-    always leave with ``os._exit`` (never running the parent's cleanup code).
+    Whoever finishes a phase's last task (a countdown pipe tells) starts the next phase: the
+    last compute task posts the apply tasks and wakes the others, the last apply task tells the
+    parent the round is done. So nobody waits for a coordinator: while the parent makes the next
+    round's batches (now and then a new block or span of the corpus: several milliseconds), the
+    children take its share of the computing, and of the applying if it takes that long. A
+    process that gets less of the machine (a core shared with other work) takes fewer tasks.
+    When the parent alone has been faster lately (a machine busy with other work), it runs the
+    rounds by itself (:class:`Pacer`) and the children wait.
+
+    The children ignore SIGINT (the parent handles Ctrl-C), exit when the parent closes their
+    pipe (or is gone), and always leave with ``os._exit`` (never running the parent's cleanup code).
     """
 
     def __init__(self, trainer: "Trainer", state: "TrainState", workers: int):
+        if workers > TASK_LIMIT:  # the apply's tasks: one per process
+            raise EmbedcliError("{workers} must be at most {limit} (got {value})", "workers", limit=TASK_LIMIT,
+                                value=workers)
         self.trainer = trainer
         self.P = P = workers
         self.R = R = trainer.round_batches
@@ -187,7 +251,11 @@ class ProcessGroup:
         I_max = L_max if trainer.subwords is None else min(L_max * trainer.subwords.max_rows, state.w_in.shape[0])
         # the split of the apply follows the entries a batch brings on average (a token's rows
         # with subwords), not the buffers' bound (the longest word's rows for every token)
-        self.shares = apply_shares(P, L_max * trainer.input_rows_per_token, O_max)
+        in_entries = L_max * trainer.input_rows_per_token
+        self.shares = apply_shares(P, in_entries, O_max)
+        # the apply's tasks, largest first: whoever comes later takes a smaller one
+        self.apply_order = sorted(range(len(self.shares)), key=lambda i: -sum(
+            (in_entries if side == "in" else O_max) / parts for _, side, _, (_, parts) in self.shares[i]))
         # the matrices get their own mapping: they stay the state's arrays after training
         # (no copy back, so the private originals can be freed), the slots are dropped
         weights = Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32)})
@@ -217,9 +285,16 @@ class ProcessGroup:
         for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out")]:
             self.arena.arrays.update({f"{name}{k}": self.arena[name][k] for k in range(R)})
         self.state = state
-        self.pending = False
         self.pacer = Pacer()
-        self.children: list[tuple[int, int, int]] = []  # (pid, write fd, read fd)
+        self.children: list[tuple[int, int, int]] = []  # (pid, fd to it: closed = stop, fd from it: failed)
+        # pipes every process holds (made before the forks): the compute and the apply tasks
+        # (take_tasks), their countdowns (a token for every task but one: the process that finds
+        # none left has finished the phase's last task) and one inbox per rank for wake-ups
+        self.fds: list[int] = []
+        self.tasks_c, self.tasks_a, self.count_c, self.count_a = (self._pipe() for _ in range(4))
+        self.inbox = [self._pipe() for _ in range(P)]
+        for _, w in self.inbox[1:]:  # a wake-up into a full inbox is not needed (see wake)
+            os.set_blocking(w, False)
         try:
             with before_fork():  # the children share this process' pages: keep copies of them few
                 for rank in range(1, P):
@@ -228,11 +303,15 @@ class ProcessGroup:
             self.close()
             raise
 
+    def _pipe(self) -> tuple[int, int]:
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        self.fds += [r, w]
+        return r, w
+
     def _spawn(self, rank: int) -> None:
         to_child_r, to_child_w = os.pipe()
         to_parent_r, to_parent_w = os.pipe()
-        os.set_blocking(to_child_r, False)
-        os.set_blocking(to_parent_r, False)
         pid = os.fork()
         if pid == 0:  # child
             code = 1
@@ -242,12 +321,17 @@ class ProcessGroup:
                 for _, w, r in self.children:  # the earlier children's pipes are not ours
                     os.close(w)
                     os.close(r)
+                for fd in (self.count_c[1], self.count_a[1], self.tasks_c[1]):  # the parent's to write
+                    os.close(fd)
+                for other, (r, _) in enumerate(self.inbox):
+                    if other != rank:
+                        os.close(r)
                 try:
                     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
                     signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 except ValueError:  # pragma: no cover - not the main thread
                     pass
-                self._serve(rank, to_child_r, to_parent_w)
+                self._serve(rank, to_child_r)
                 code = 0
             except BaseException:
                 try:  # os.write: another thread of the parent may have held sys.stderr's lock at fork
@@ -261,21 +345,38 @@ class ProcessGroup:
         os.close(to_parent_w)
         self.children.append((pid, to_child_w, to_parent_r))
 
+    # -- every process ----------------------------------------------------------------------
+    def _work(self, rank: int, batches: list["_Batch"] | None = None) -> bool:
+        """Run the tasks there are now: compute (the parent from its own ``batches``), then
+        apply. Whoever finishes the last compute task posts the apply tasks and wakes the
+        others; True when this process finished the round's last apply task."""
+        for task in take_tasks(self.tasks_c[0]):
+            n = int(self.arena["n_slots"][0])  # read after the task: its round's
+            for k in self._task_batches(task, n):
+                if batches is None:
+                    self._compute_slot(k)
+                else:
+                    self._store(k, self.trainer.compute(self.state, batches[k], out=self._out(k)))
+            if last_token(self.count_c[0]):  # every batch computed: the apply can begin
+                post_tasks(self.tasks_a[1], self.apply_order)
+                for other, (_, w) in enumerate(self.inbox):
+                    if other != rank:
+                        wake(w)
+        for share in take_tasks(self.tasks_a[0]):
+            self._apply_part(share)
+            if last_token(self.count_a[0]):  # the round is applied
+                if rank:
+                    os.write(self.inbox[0][1], b"d")
+                return True
+        return False
+
     # -- child side -----------------------------------------------------------------------
-    def _serve(self, rank: int, r: int, w: int) -> None:
+    def _serve(self, rank: int, parent: int) -> None:
+        """Take tasks whenever there are some; leave when the parent closes its pipe."""
         with np.errstate(over="ignore", invalid="ignore"):
             while True:
-                cmd = read_byte(r)
-                if cmd == b"c":
-                    for k in range(rank, int(self.arena["n_slots"][0]), self.P):
-                        self._compute_slot(k)
-                elif cmd == b"a":
-                    self._apply_part(rank)
-                else:  # b"" (parent gone or closing) or b"q"
-                    return
-                try:
-                    os.write(w, b"d")
-                except BrokenPipeError:  # the parent stopped (Ctrl-C, an error): nothing to report
+                self._work(rank)
+                if wait_bytes(self.inbox[rank][0], [parent]) is None:
                     return
 
     def _compute_slot(self, k: int) -> None:
@@ -306,11 +407,19 @@ class ProcessGroup:
         a[f"counts{k}"][:] = (n_in, n_out, pairs)
         a[f"meta{k}"][3] = loss
 
-    def _apply_part(self, rank: int) -> None:
-        """Apply every slot, in batch order, to this process's rows (see :meth:`apply_shares`)."""
+    @staticmethod
+    def _task_batches(task: int, n: int) -> range:
+        """The batches of compute task ``task`` in a round of ``n``: one each (at most
+        ``TASK_LIMIT`` tasks: consecutive batches share a task beyond that)."""
+        size = -(-n // TASK_LIMIT)
+        return range(task * size, min(n, (task + 1) * size))
+
+    def _apply_part(self, share: int) -> None:
+        """Apply every slot, in batch order, to the rows of apply share ``share`` (see
+        :func:`apply_shares`); whichever process takes the share, it writes the same rows."""
         a = self.arena
         n = int(a["n_slots"][0])
-        for name, side, n_at, part in self.shares[rank]:
+        for name, side, n_at, part in self.shares[share]:
             G = "dH" if side == "in" else "dOut"
             sizes = a["counts"][:n, n_at]
             if (sizes == a[G].shape[1]).all():  # full slots: the round's entries are one array each
@@ -323,56 +432,48 @@ class ProcessGroup:
                                     distinct=side == "in" and self.trainer.subwords is not None)
 
     # -- parent side ----------------------------------------------------------------------
-    def _signal_all(self, cmd: bytes) -> None:
-        for _, w, _ in self.children:
-            os.write(w, cmd)
-
-    def _wait_all(self) -> None:
-        for _, _, r in self.children:
-            reply = read_byte(r)
-            if reply != b"d":
-                raise EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
-
-    def round(self, batches: list["_Batch"]) -> list[tuple[float, int]]:
+    def round(self, batches: list["_Batch"], prepare: Callable[[], Any] | None = None) -> list[tuple[float, int]]:
         """Compute and apply one round; returns (loss, pairs) per batch, in batch order.
 
         The whole group, or this process alone when that has been faster lately (see
-        :class:`Pacer`); the arithmetic and its order are the same either way."""
-        self.sync()
+        :class:`Pacer`); the arithmetic and its order are the same either way. ``prepare``
+        makes the next round's batches: called once the children have work."""
+        reports = [r for _, _, r in self.children]
+        if select.select(reports, [], [], 0)[0]:  # a child failed (or was killed) since the last round
+            raise EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
         if self.pacer.solo(time.perf_counter()):
             return self.trainer.round_here(self.state, batches)
+        drain(self.inbox[0][0])  # wake-ups of past rounds (this process ended them itself)
         a = self.arena
-        for k, b in enumerate(batches):
-            if k % self.P == 0:
-                continue  # the parent computes these from its own arrays
+        n = len(batches)
+        for k, b in enumerate(batches):  # every batch in its slot: any process may take it
             L = len(b.ids)
             a[f"ids{k}"][:L] = b.ids
             a[f"mask{k}"][:L] = b.mask
             a[f"neg{k}"][: b.neg.size] = b.neg.reshape(-1)
             a[f"meta{k}"][:3] = (L, b.neg.shape[0], b.lr)
-        a["n_slots"][0] = len(batches)
-        self._signal_all(b"c")
-        for k in range(0, len(batches), self.P):
-            self._store(k, self.trainer.compute(self.state, batches[k], out=self._out(k)))
-        self._wait_all()
-        results = [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(len(batches))]
-        self._signal_all(b"a")
-        self._apply_part(0)
-        self.pending = True  # the children are still applying: sync() before reading the weights
-        return results
+        a["n_slots"][0] = n
+        tasks = -(-n // len(self._task_batches(0, n)))
+        os.write(self.count_c[1], b"t" * (tasks - 1))
+        os.write(self.count_a[1], b"t" * (len(self.apply_order) - 1))
+        post_tasks(self.tasks_c[1], list(range(tasks)))
+        for _, w in self.inbox[1:]:
+            wake(w)
+        if prepare is not None:  # while the children compute (and apply, when this takes long)
+            prepare()
+        while not self._work(0, batches):
+            got = wait_bytes(self.inbox[0][0], reports)
+            if got is None:
+                raise EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
+            if b"d" in got:  # a child finished the last apply task
+                break
+        return [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(n)]
 
     def sync(self) -> None:
-        """Wait until the children have applied the last round."""
-        if self.pending:
-            self.pending = False
-            self._wait_all()
+        """Nothing to wait for: :meth:`round` returns once its round is applied."""
 
     def close(self) -> None:
         """Stop the children (the state keeps the matrices; only this process maps them now)."""
-        try:
-            self.sync()
-        except EmbedcliError:
-            pass
         for pid, w, r in self.children:
             for fd in (w, r):
                 try:
@@ -394,4 +495,7 @@ class ProcessGroup:
                     break
                 time.sleep(0.001)
         self.children = []
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
         self.arena = None  # the slots; state.w_in / w_out keep their (now private) mapping
