@@ -43,3 +43,19 @@ def test_pacer_keeps_the_faster_way_and_tries_the_other_now_and_then(faster):
     assert 0.85 < share < 0.97  # the faster way, but the other one is timed again now and then
     assert modes[: Pacer.WINDOW] == [False] * Pacer.WINDOW  # the group first
     assert pacer.seconds[want] == pytest.approx(0.004) and pacer.seconds[not want] == pytest.approx(0.010)
+
+
+def test_pacer_is_not_swayed_by_a_few_slow_rounds():
+    """A few slow rounds a window (a new block of the corpus, the group's first rounds) do not
+    decide: the group's usual 4 ms rounds beat 6 ms alone although three 40 ms rounds a window
+    bring its plain mean to 7.4 ms."""
+    from embedcli.sgd.workers import Pacer
+
+    pacer = Pacer()
+    now, modes = 0.0, []
+    for i in range(Pacer.WINDOW * Pacer.PROBE_EVERY * 2):
+        mode = pacer.solo(now)
+        modes.append(mode)
+        now += 0.006 if mode else (0.040 if i % Pacer.WINDOW < 3 else 0.004)
+    assert pacer.seconds[False] == pytest.approx(0.004) and pacer.seconds[True] == pytest.approx(0.006)
+    assert sum(modes) / len(modes) < 0.1  # the group, but for the probes
