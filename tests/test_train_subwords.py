@@ -80,23 +80,32 @@ def _pairs(tmp_path):
     return p
 
 
+
+def _subword_trainer(rng, tokens, objective, *, buckets, round_batches):
+    """A subword Trainer over ``tokens`` (random counts; dim 10, window 3, batches of 40 words)
+    and its initial state with random output rows: ``(table, counts, settings, trainer, state)``."""
+    from embedcli import config as cfg
+    from embedcli.sgd.trainer import Trainer, init_state
+
+    table, _ = vocab_rows(tokens, 3, 6, buckets=buckets, skip=[0, 1])
+    counts = np.array([0, 0] + list(rng.integers(5, 100, len(tokens) - 2)))
+    s = cfg.merge({}, {"objective": objective, "dim": 10, "window": 3, "round_batches": round_batches,
+                       "batch_words": 40, "subwords": "3-6", "buckets": buckets})
+    trainer = Trainer(type("C", (), {"n_words": 1000})(), counts, counts > 0, s, 1, table)
+    state = init_state(len(tokens), 10, 1, counts > 0, table.n_rows)
+    state.w_out[:] = rng.normal(0, 0.1, state.w_out.shape)
+    return table, counts, s, trainer, state
+
 @pytest.mark.parametrize("objective", ["skipgram", "cbow"])
 def test_trainer_composes_into_the_kernels_padded_buffers_bytes(objective):
     """Trainer.compute with subwords composes each token's vector straight into the kernel's
     padded buffer (padded=True): the same bytes as composing into a new array and letting the
     kernel make padded copies (padded=False), then the scatter."""
-    from embedcli import config as cfg
-    from embedcli.sgd.trainer import _Batch, Trainer, init_state
+    from embedcli.sgd.trainer import _Batch
 
     rng = np.random.default_rng(7)
     tokens = ["<pad>", "<unk>"] + ["".join(rng.choice(list("abcdeé"), rng.integers(1, 9))) for _ in range(30)]
-    table, _ = vocab_rows(tokens, 3, 6, buckets=40, skip=[0, 1])
-    counts = np.array([0, 0] + list(rng.integers(5, 100, 30)))
-    s = cfg.merge({}, {"objective": objective, "dim": 10, "window": 3, "round_batches": 1, "batch_words": 40,
-                       "subwords": "3-6", "buckets": 40})
-    trainer = Trainer(type("C", (), {"n_words": 1000})(), counts, counts > 0, s, 1, table)
-    state = init_state(len(tokens), 10, 1, counts > 0, table.n_rows)
-    state.w_out[:] = rng.normal(0, 0.1, state.w_out.shape)
+    table, counts, s, trainer, state = _subword_trainer(rng, tokens, objective, buckets=40, round_batches=1)
     L = 46
     ids = rng.integers(2, len(tokens), L).astype(np.int32)
     ids[5:9] = ids[20]  # repeated tokens
@@ -130,19 +139,12 @@ def test_round_vectors_compose_each_token_once_same_bytes(objective):
     """Trainer.round_vectors composes a round's distinct tokens once (SubwordRows.compose_many);
     compute(vectors=) takes each batch's vectors from there: the same bytes as composing batch by
     batch (compose, scatter, kernels), and a round trained with them equals one trained without."""
-    from embedcli import config as cfg
-    from embedcli.sgd.trainer import _Batch, Trainer, init_state
+    from embedcli.sgd.trainer import _Batch, init_state
 
     rng = np.random.default_rng(9)
     tokens = ["<pad>", "<unk>"] + ["".join(rng.choice(list("abcdeé"), rng.integers(1, 12))) for _ in range(40)]
     tokens[5] = "x" * 40  # more than 128 rows: reduceat's recursive pairwise sum
-    table, _ = vocab_rows(tokens, 3, 6, buckets=50, skip=[0, 1])
-    counts = np.array([0, 0] + list(rng.integers(5, 100, 40)))
-    s = cfg.merge({}, {"objective": objective, "dim": 10, "window": 3, "round_batches": 3, "batch_words": 40,
-                       "subwords": "3-6", "buckets": 50})
-    trainer = Trainer(type("C", (), {"n_words": 1000})(), counts, counts > 0, s, 1, table)
-    state = init_state(len(tokens), 10, 1, counts > 0, table.n_rows)
-    state.w_out[:] = rng.normal(0, 0.1, state.w_out.shape)
+    table, counts, s, trainer, state = _subword_trainer(rng, tokens, objective, buckets=50, round_batches=3)
     state.w_in[3, :2] = -0.0
     batches = []
     for L in (46, 30, 46):
