@@ -36,32 +36,17 @@ import logging
 import os
 import shlex
 import shutil
-import subprocess
 import sys
-import resource
 import tempfile
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import compile_embedcli  # noqa: E402
+from run import EMBEDCLI, TIMING_POLL, measure  # noqa: E402
 from train_vs_gensim import embedcli_vectors, prepare  # noqa: E402
 
 
 CORPORA = {"kjv": ("kjv.txt",), "enwiki": ("enwiki.txt",), "both": ("kjv.txt", "enwiki.txt")}
-
-
-def timed(cmd: list[str], cwd: str | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run ``cmd`` (in ``cwd``): (wall seconds, CPU seconds of it and its children, result)."""
-    compile_embedcli()  # as installed: from bytecode (see run.compile_embedcli)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, res
 
 
 def run_fasttext(path: str, out: str, args, seed: int) -> tuple[float, float]:
@@ -70,23 +55,19 @@ def run_fasttext(path: str, out: str, args, seed: int) -> tuple[float, float]:
         sys.exit("fasttext is not installed (apt-get install fasttext)")
     cmd = [exe, args.objective, "-input", path, "-output", out, "-dim", str(args.dim), "-ws", "5", "-neg", "5",
            "-minCount", "5", "-epoch", str(args.epochs), "-thread", str(args.workers), "-seed", str(seed)]
-    wall, cpu, res = timed(cmd)
-    if res.returncode != 0:
-        sys.exit(f"fasttext failed: {res.stderr[-2000:]}")
-    return wall, cpu
+    r = measure(cmd, poll=TIMING_POLL)
+    return r["seconds"], r["cpu_seconds"]
 
 
 def run_embedcli(path: str, out: str, args, checkout: str | None = None) -> tuple[float, float, dict]:
     """``embedcli train``; ``checkout``: the embedcli of that source tree (``python -m embedcli`` run
     in it, so that its package comes first, before PYTHONPATH's)."""
-    cmd = ["embedcli"] if checkout is None else [sys.executable, "-m", "embedcli"]
+    cmd = [EMBEDCLI] if checkout is None else [sys.executable, "-m", "embedcli"]
     cmd += ["train", path, "-o", out, "--objective", args.objective, "--subwords", "3-6", "--dim", str(args.dim),
             "--window", "5", "--negative", "5", "--min-count", "5", "--epochs", str(args.epochs),
             "--workers", str(args.workers), "--json"] + shlex.split(args.embedcli_args)
-    wall, cpu, res = timed(cmd, None if checkout is None else os.path.abspath(checkout))
-    if res.returncode != 0:
-        sys.exit(f"embedcli failed: {res.stderr[-2000:]}")
-    return wall, cpu, json.loads(res.stdout)
+    r = measure(cmd, cwd=None if checkout is None else os.path.abspath(checkout), poll=TIMING_POLL)
+    return r["seconds"], r["cpu_seconds"], json.loads(r["stdout"])
 
 
 def fasttext_vectors(vec_path: str):
