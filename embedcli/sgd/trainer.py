@@ -598,6 +598,12 @@ class Trainer:
         np.maximum.at(pmax, inverse, (P if at is None else P[at]).astype(np.float32, copy=False))
         _bounded_write(W, rows, S, pmax)
 
+    def apply_side(self, side: str, W: np.ndarray, ids, steps, partner, part: tuple[int, int] = (0, 1)) -> None:
+        """:meth:`apply_rows` for one side of a round (``"in"``: the input matrix, ``"out"``: the
+        output one): with subwords a batch's input rows are distinct (its word and n-gram rows),
+        which the input side's apply uses (``distinct``)."""
+        self.apply_rows(W, ids, steps, partner, part=part, distinct=side == "in" and self.subwords is not None)
+
     def _round_out(self, state: TrainState, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Step buffers for a round's batches, one after another in memory (``compute(out=)``), so
         that :meth:`apply_rows` takes a round's steps as one array without copying them."""
@@ -633,11 +639,10 @@ class Trainer:
             return [r[at] for r in results]
 
         def apply_in():
-            self.apply_rows(state.w_in, [r[5] for r in results], steps(2, 0), [r[6] for r in results],
-                            distinct=self.subwords is not None)
+            self.apply_side("in", state.w_in, [r[5] for r in results], steps(2, 0), [r[6] for r in results])
 
         def apply_out():
-            self.apply_rows(state.w_out, [r[3] for r in results], steps(4, 1), [r[7] for r in results])
+            self.apply_side("out", state.w_out, [r[3] for r in results], steps(4, 1), [r[7] for r in results])
 
         if pool is None:
             apply_in()

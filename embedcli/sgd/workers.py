@@ -437,8 +437,7 @@ class ProcessGroup:
                 ids = [a[f"{side}_ids{k}"][:m] for k, m in enumerate(sizes.tolist())]
                 grads = [a[f"{G}{k}"][:m] for k, m in enumerate(sizes.tolist())]
                 curv = [a[f"c_{side}{k}"][:m] for k, m in enumerate(sizes.tolist())]
-            self.trainer.apply_rows(a[name], ids, grads, curv, part=part,
-                                    distinct=side == "in" and self.trainer.subwords is not None)
+            self.trainer.apply_side(side, a[name], ids, grads, curv, part=part)
 
     # -- parent side ----------------------------------------------------------------------
     def round(self, batches: list["_Batch"], prepare: Callable[[], Any] | None = None) -> list[tuple[float, int]]:
