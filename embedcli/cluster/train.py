@@ -240,9 +240,6 @@ class ClusterRounds:
         self.changed.pop(self.version - KEEP_CHANGES, None)
         return [(r[0], r[1]) for r in full]
 
-    def sync(self) -> None:
-        pass
-
     def close(self) -> None:
         try:
             self.client.run(_drop_replica, self.run_key)

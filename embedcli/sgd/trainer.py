@@ -726,8 +726,6 @@ class Trainer:
                     "loss": loss_sum / max(1, pairs),
                     "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
                 })
-        if hasattr(pool, "round"):
-            pool.sync()
         return loss_sum, pairs, last_lr, words_done, time.perf_counter() - start
 
     def calibrate(self, state: TrainState, seconds: float) -> tuple[int, float]:

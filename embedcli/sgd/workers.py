@@ -115,6 +115,11 @@ def wait_bytes(fd: int, watch: list[int]) -> bytes | None:
                 deadline = math.inf
 
 
+def _worker_failed() -> EmbedcliError:
+    """The error when a child process failed or was killed (it wrote its traceback to stderr)."""
+    return EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
+
+
 def apply_shares(workers: int, in_entries: int, out_entries: int) -> list[list[tuple[str, str, int, tuple[int, int]]]]:
     """Who applies what: per process, ``(matrix, side, count index, (rank, parts))`` items.
 
@@ -448,7 +453,7 @@ class ProcessGroup:
         makes the next round's batches: called once the children have work."""
         reports = [r for _, _, r in self.children]
         if select.select(reports, [], [], 0)[0]:  # a child failed (or was killed) since the last round
-            raise EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
+            raise _worker_failed()
         if self.pacer.solo(time.perf_counter()):
             return self.trainer.round_here(self.state, batches)
         drain(self.inbox[0][0])  # wake-ups of past rounds (this process ended them itself)
@@ -472,13 +477,10 @@ class ProcessGroup:
         while not self._work(0, batches):
             got = wait_bytes(self.inbox[0][0], reports)
             if got is None:
-                raise EmbedcliError("a training worker process failed (see the message above); try {workers} 1", "workers")
+                raise _worker_failed()
             if b"d" in got:  # a child finished the last apply task
                 break
         return [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(n)]
-
-    def sync(self) -> None:
-        """Nothing to wait for: :meth:`round` returns once its round is applied."""
 
     def close(self) -> None:
         """Stop the children (the state keeps the matrices; only this process maps them now)."""
