@@ -231,6 +231,23 @@ def _stable_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys & 0xFFFFFFFF, (keys >> 32).astype(np.int32)
 
 
+def _rank_major(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For segments ``[s, s + c)`` sorted by ``counts`` descending: ``has[j]``, how many segments
+    have more than ``j`` entries (so rank ``j``'s segments are a prefix), and the positions of
+    all entries rank by rank (each segment's first entry, then each one's second, ...)."""
+    has = np.searchsorted(-counts, -np.arange(1, int(counts[0]) + 1), side="right")
+    return has, starts[_ranges(np.zeros(len(has), dtype=np.int64), has)] + np.repeat(np.arange(len(has)), has)
+
+
+def _training_means(W: np.ndarray, flat: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Training's composed vectors: the float32 mean of ``W[flat]`` over consecutive segments of
+    ``lens`` rows (``reduceat``: each segment summed on its own, so a token's vector has the same
+    bytes however many tokens are composed together). Models give out :func:`mean_rows`."""
+    Hu = np.add.reduceat(W.take(flat, axis=0), _segments(lens), axis=0)
+    Hu /= lens[:, None].astype(Hu.dtype)
+    return Hu
+
+
 def _occurrence_sums(X: np.ndarray, positions: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``np.add.reduceat(X[positions[ranges]], _segments(counts), axis=0)`` for the ranges
     ``positions[s:s + c]`` of each ``(s, c)``, the same bytes: numpy sums each segment as its
@@ -249,10 +266,8 @@ def _occurrence_sums(X: np.ndarray, positions: np.ndarray, starts: np.ndarray, c
     s = np.flatnonzero(short)
     if len(s):
         by_count = s[np.argsort(-counts[s], kind="stable")]
-        c = counts[by_count]
-        has = np.searchsorted(-c, -np.arange(1, int(c[0]) + 1), side="right")  # segments with more than j rows
-        rank = np.repeat(np.arange(len(has)), has)
-        rows = X.take(positions[starts[by_count][_ranges(np.zeros(len(has), dtype=np.int64), has)] + rank], axis=0)
+        has, at = _rank_major(starts[by_count], counts[by_count])
+        rows = X.take(positions[at], axis=0)
         x0 = rows[: has[0]]
         if len(has) > 1:
             acc = rows[has[0] : has[0] + has[1]]  # -0.0 + x1 is x1
@@ -335,9 +350,7 @@ class SubwordRows:
         are composed together (``reduceat`` sums each token's rows on its own)."""
         uniq = np.unique(np.concatenate([np.asarray(b) for b in batches]))
         lens = self.lengths[uniq]
-        Hu = np.add.reduceat(W.take(self.rows[_ranges(self.offsets[uniq], lens)], axis=0), _segments(lens), axis=0)
-        Hu /= lens[:, None].astype(Hu.dtype)
-        return ComposedVectors(uniq, Hu)
+        return ComposedVectors(uniq, _training_means(W, self.rows[_ranges(self.offsets[uniq], lens)], lens))
 
     def compose(self, W: np.ndarray, ids: np.ndarray, out: np.ndarray | None = None,
                 vectors: "ComposedVectors | None" = None) -> tuple[np.ndarray, Composed]:
@@ -360,8 +373,7 @@ class SubwordRows:
         lens = self.lengths[uniq]
         flat = self.rows[_ranges(self.offsets[uniq], lens)]
         if vectors is None:
-            Hu = np.add.reduceat(W.take(flat, axis=0), _segments(lens), axis=0)
-            Hu /= lens[:, None].astype(Hu.dtype)
+            Hu = _training_means(W, flat, lens)
         else:  # the batch's tokens among the vectors' (sorted) tokens
             Hu = vectors.H
             inverse = np.searchsorted(vectors.ids, uniq)[inverse]
@@ -417,10 +429,8 @@ class SubwordRows:
             c = cnt[multi]
             by_count = np.argsort(-c, kind="stable")  # most shared first: rank j is a prefix
             c, at = c[by_count], starts[multi[by_count]]
-            has = np.searchsorted(-c, -np.arange(1, int(c[0]) + 1), side="right")  # rows with more than j tokens
-            # every entry of these rows, rank by rank (rank j: the rows' (j+1)-th token), in float64
-            X = dHu.astype(np.float64).take(tok[at[_ranges(np.zeros(len(has), dtype=np.int64), has)]
-                                               + np.repeat(np.arange(len(has)), has)], axis=0)
+            has, rank_at = _rank_major(at, c)
+            X = dHu.astype(np.float64).take(tok[rank_at], axis=0)  # every entry of these rows, rank by rank, in float64
             acc = X[: has[0]]
             acc += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
             o = has[0]
