@@ -309,16 +309,23 @@ class _KeptWindow:
 
 
 class _Rounds:
-    """An epoch's batches, a round at a time; the next round can be made early (:meth:`prepare`)."""
+    """An epoch's batches, a round at a time; the next round can be made early (:meth:`prepare`).
 
-    def __init__(self, batches, size: int):
+    ``then``: called once, when :meth:`prepare` finds the batches used up (the epoch's last round
+    is out): the trainer makes the next epoch's first round there, while the last one is computed."""
+
+    def __init__(self, batches, size: int, then: Callable[[], None] | None = None):
         self.batches = batches
         self.size = size
         self.ahead: list[_Batch] | None = None
+        self.then = then
 
     def prepare(self) -> None:
         if self.ahead is None:
             self.ahead = list(itertools.islice(self.batches, self.size))
+            if not self.ahead and self.then is not None:
+                then, self.then = self.then, None
+                then()
 
     def next(self) -> list[_Batch]:
         self.prepare()
@@ -360,6 +367,7 @@ class Trainer:
             float(np.dot(kept, subwords.lengths[: len(kept)])) / max(1.0, float(kept.sum())) or 1.0)
         self._sampler: _CdfSampler | None = None  # made when batches are: worker processes never hold it
         self._steps: tuple[np.ndarray, np.ndarray] | None = None  # a round's step buffers (_round_out)
+        self._early: tuple[int, _Rounds] | None = None  # the next epoch's rounds, its first one made (_rounds)
         self.group = NEG_GROUP
         self.n_neg = max(self.negative, NEG_SHARED)
         self.total_words = corpus.n_words * self.epochs
@@ -382,6 +390,24 @@ class Trainer:
         return self.lr0 - (self.lr0 - self.lr1) * min(1.0, progress)
 
     # -- batches ----------------------------------------------------------------------------
+    def _rounds(self, epoch: int) -> _Rounds:
+        """The epoch's rounds. Its first round needs the first block's pass over the corpus
+        (subsampling draws, window sizes: 25-35 ms on kjv), so when an epoch's last round goes
+        out (:meth:`_Rounds.prepare`, called by a process group while its processes compute that
+        round) the next epoch's first round is made there: the processes do not stand idle at
+        every epoch's start. The batches depend on (seed, epoch) only, so this changes nothing."""
+        early, self._early = self._early, None
+        if early is not None and early[0] == epoch:
+            return early[1]
+
+        def then() -> None:
+            if epoch + 1 < self.epochs:
+                rounds = self._rounds(epoch + 1)
+                rounds.prepare()
+                self._early = (epoch + 1, rounds)
+
+        return _Rounds(self._batches(epoch), self.round_batches, then)
+
     def _chunks(self, start: int, count: int):
         """The corpus entries ``[start, start + count)``, read ``READ_CHUNK`` at a time."""
         for a in range(start, start + count, READ_CHUNK):
@@ -689,7 +715,7 @@ class Trainer:
         pairs = 0
         last_lr = self.lr0
         words_done = 0
-        rounds = _Rounds(self._batches(epoch), self.round_batches)
+        rounds = self._rounds(epoch)
         last_report = 0.0
         while True:
             round_ = rounds.next()
