@@ -4,6 +4,7 @@ library; the command-line tests are in test_cli_train.py."""
 import itertools
 
 import numpy as np
+import pytest
 
 from embedcli.model import Model
 
@@ -29,6 +30,19 @@ def test_sample_neighbours_pick_settled_words():
     assert shown["alpha"][0][0] in {"beta", "xy"}
 
 
+def test_the_loss_is_taken_on_every_fourth_batch_at_every_place_in_a_round():
+    from embedcli.sgd.trainer import LOSS_EVERY, _loss_taken
+
+    taken = np.flatnonzero([_loss_taken(k) for k in range(64 * LOSS_EVERY)])
+    assert len(taken) == 64 and (np.diff(taken // LOSS_EVERY) == 1).all()  # one in each run of LOSS_EVERY
+    assert taken[0] == 0  # an epoch of one batch has its loss
+    # not always the same place in a round: the first batch of a round follows (in the text) the
+    # round just applied and has a lower loss than the others
+    for round_batches in (2, 4):
+        places = np.bincount(taken % round_batches, minlength=round_batches)
+        assert places.min() == places.max()
+
+
 def _trainer(corpus, objective, epochs, tmp_path):
     from embedcli import config as cfg
     from embedcli.sgd.run import _prepare, trainable_rows
@@ -39,6 +53,26 @@ def _trainer(corpus, objective, epochs, tmp_path):
     vocab, enc = _prepare(settings, None, None)
     trainer = Trainer(enc, np.array(vocab.counts), trainable_rows(vocab), settings, 1)
     return trainer, init_state(len(vocab), 16, 1, trainable_rows(vocab)), enc
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_the_epoch_loss_from_a_sample_of_batches(big_corpus, tmp_path, monkeypatch, objective):
+    """The epoch's loss is the mean per pair over the batches whose loss is taken (one in
+    LOSS_EVERY): within 1% of the mean over every batch, and the weights are the same bytes."""
+    from embedcli.sgd import trainer as trainer_mod
+
+    runs = {}
+    for every in (1, trainer_mod.LOSS_EVERY):
+        monkeypatch.setattr(trainer_mod, "LOSS_EVERY", every)
+        trainer, state, enc = _trainer(big_corpus, objective, 2, tmp_path)
+        with enc:
+            trainer.run(state)
+        runs[every] = state
+    every_batch, sampled = runs[1], runs[trainer_mod.LOSS_EVERY]
+    assert sampled.w_in.tobytes() == every_batch.w_in.tobytes()
+    assert sampled.w_out.tobytes() == every_batch.w_out.tobytes()
+    for a, b in zip(sampled.history, every_batch.history):
+        assert a["pairs"] == b["pairs"] and a["loss"] == pytest.approx(b["loss"], rel=0.01)
 
 
 def test_the_next_epochs_first_round_is_made_as_the_last_one_goes_out(big_corpus, tmp_path):

@@ -333,3 +333,17 @@ def test_window_products_are_the_products_per_centre(window, L):
         want = np.matmul(C[:, None, :], _window_view(padded, L, window))[:, 0, :]
         got = _window_products(C, padded, L, window, np.full((L, 6), np.nan, dtype=dtype))
         np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == np.float32 else 1e-13, atol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_kernels_without_the_loss_give_the_same_steps(objective):
+    # loss=False (the batches whose loss the trainer does not take, trainer.LOSS_EVERY): 0.0 for
+    # the loss, the same bytes for everything else
+    H, U, V, mask, group = _skipgram_case(7, 70, 3, d=12, dtype=np.float32)
+    V = V[:, :4] * 30  # large scores too: the loss's exact paths would run
+    kernel = skipgram_loss_grad if objective == "skipgram" else cbow_loss_grad
+    want = kernel(H, U, V, mask, 5, group, curvature=True, scale=-0.05)
+    got = kernel(H, U, V, mask, 5, group, curvature=True, scale=-0.05, loss=False)
+    assert got[0] == 0.0 and want[0] > 0 and got[1] == want[1]
+    for a, b in zip(got[2:5] + tuple(got[5]), want[2:5] + tuple(want[5])):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()

@@ -287,6 +287,7 @@ def skipgram_loss_grad(
     rows: np.ndarray | None = None,
     scale: float = 1.0,
     out: tuple[np.ndarray, np.ndarray] | None = None,
+    loss: bool = True,
 ):
     """Loss (sum over pairs, float64), number of pairs, and gradients dH, dU, dV.
 
@@ -303,6 +304,7 @@ def skipgram_loss_grad(
     loss is not scaled). ``out = (dH_buf, dOut_buf)``: buffers the gradients are written into
     and returned as views of, ``dH`` into the first ``L`` rows of ``dH_buf``, ``dU`` then ``dV``
     into ``dOut_buf`` (``L + n_groups * N`` rows) when they fit, instead of new arrays.
+    ``loss`` False: the loss is not computed (0.0 is returned in its place; the gradients are the same).
 
     The pairs' sums are dense products over blocks of ``B = SG_BLOCK`` consecutive centres:
     block ``b``'s centres ``U[bB : bB + B]`` against the ``B + 2*window`` rows of ``H`` their
@@ -347,8 +349,9 @@ def skipgram_loss_grad(
     g[:, K:] = 0
     g[:, :K] *= mf  # (sigmoid(S) - 1) * mask = (tanh(S / 2) - 1) / 2 * mask
     n_pos = L * P
-    z = np.empty(n_pos + n_groups * group * N, dtype=dtype)  # the loss terms' probabilities (_skipgram_loss)
-    np.add(g, 1, out=z[:n_pos].reshape(L, P))  # sigmoid(S) on the mask, 1 off it
+    if loss:
+        z = np.empty(n_pos + n_groups * group * N, dtype=dtype)  # the loss terms' probabilities (_skipgram_loss)
+        np.add(g, 1, out=z[:n_pos].reshape(L, P))  # sigmoid(S) on the mask, 1 off it
     if scale != 1:
         g *= dtype.type(scale)
     mask_c[...] = mf.T
@@ -360,9 +363,12 @@ def skipgram_loss_grad(
     Sn = np.matmul(Hg, V.transpose(0, 2, 1))  # (ng, G, N)
     Gm = np.multiply(Sn, 0.5)
     np.tanh(Gm, out=Gm)  # sigmoid(Sn) = (1 + tanh(Sn / 2)) / 2
-    zn = np.subtract(1, Gm, out=z[n_pos:].reshape(Gm.shape))
-    zn *= 0.5  # 1 - sigmoid(Sn)
-    loss = _skipgram_loss(z, n_pos, S, Sn, weight)
+    if loss:
+        zn = np.subtract(1, Gm, out=z[n_pos:].reshape(Gm.shape))
+        zn *= 0.5  # 1 - sigmoid(Sn)
+        total = _skipgram_loss(z, n_pos, S, Sn, weight)
+    else:
+        total = 0.0
     Gm += 1
     Gm *= weight * dtype.type(0.5 * scale)  # sigmoid(Sn) * weight * scale
     if curvature:  # the largest partner norm of each row's scores
@@ -393,8 +399,8 @@ def skipgram_loss_grad(
     dH = np.add(np.matmul(ctx, Us).reshape(Lb, d)[:L], np.matmul(Gm, V).reshape(-1, d)[:L],
                 out=None if dH_buf is None else dH_buf[:L])
     if curvature:
-        return loss, n_pairs, dH, dU, dV, (pH, pU, pV)
-    return loss, n_pairs, dH, dU, dV
+        return total, n_pairs, dH, dU, dV, (pH, pU, pV)
+    return total, n_pairs, dH, dU, dV
 
 
 def _skipgram_loss(z: np.ndarray, n_pos: int, S: np.ndarray, Sn: np.ndarray, weight: np.ndarray) -> float:
@@ -470,6 +476,7 @@ def cbow_loss_grad(
     padded: bool = False,
     scale: float = 1.0,
     out: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+    loss: bool = True,
 ):
     """CBOW (mean of the context input vectors predicts the centre), like gensim's cbow_mean=1.
 
@@ -485,7 +492,8 @@ def cbow_loss_grad(
     into the per-centre coefficients before the products instead of a pass over each result.
     ``out = (dH, dUV)``: buffers to write into (either may be None): ``dH`` (L, d), ``dUV``
     (L + n_groups * N, d) holding dU then dV (the trainer's step slots, the output rows' steps
-    in the order of its ``out_ids``); dU and dV are then views of it.
+    in the order of its ``out_ids``); dU and dV are then views of it. ``loss`` False: the loss is
+    not computed (0.0 is returned in its place; the gradients are the same).
     """
     K = mask.shape[1]
     window = (K - 1) // 2
@@ -512,7 +520,7 @@ def cbow_loss_grad(
     g = sigmoid(s)
     g -= 1
     g *= has
-    loss = _pos_loss_m1(g, s)
+    total = _pos_loss_m1(g, s) if loss else 0.0
     if scale != 1:
         g *= dtype.type(scale)
     dh_padded = np.empty((L + 2 * window, d), dtype=dtype)  # dh with the zero margins of its windows
@@ -528,7 +536,8 @@ def cbow_loss_grad(
     np.multiply(has, dtype.type(negative / N), out=weight[:L, 0])
     S = np.matmul(hg, V.transpose(0, 2, 1))
     Gm = sigmoid(S)
-    loss += _neg_loss(Gm, S, weight.reshape(n_groups, group, 1))
+    if loss:
+        total += _neg_loss(Gm, S, weight.reshape(n_groups, group, 1))
     if curvature:  # the largest partner norm of each row's scores
         hn = np.zeros(n_groups * group, dtype=dtype)  # zero past L: the group maxima below
         np.sqrt(_rowdot(h, h), out=hn[:L])  # 0 where no context: h is 0 there
@@ -549,8 +558,8 @@ def cbow_loss_grad(
     _window_products(_skew(coef), dh_padded, L, window, dH)
     if curvature:
         pH = (np.ascontiguousarray(_skew_t(mask)) * _windows_t(c_h, window)).max(axis=0)
-        return loss, n_centres, dH, dU, dV, (pH, pU, pV)
-    return loss, n_centres, dH, dU, dV
+        return total, n_centres, dH, dU, dV, (pH, pU, pV)
+    return total, n_centres, dH, dU, dV
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:

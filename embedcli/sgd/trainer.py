@@ -85,6 +85,7 @@ NEG_SHARED = 16  # negatives per group (each pair is scored against all, weighte
 MAX_ROUND_BATCHES = 4  # the default round: at most 4 batches (4 worker processes busy; see the module docstring)
 MIN_ROUNDS = 64  # ... and at least this many rounds per epoch (a small corpus gets smaller rounds)
 STEP_BOUND = 4.0  # a row's summed step in a round moves none of its scores by more than this (in logits)
+LOSS_EVERY = 4  # the loss is taken on every LOSS_EVERY-th batch of an epoch (see _Batch.loss)
 
 
 @dataclass
@@ -274,6 +275,19 @@ class _Batch:
     neg: np.ndarray  # (n_groups, N) negative ids
     lr: float
     words_before: int  # raw words of the epoch before this batch (for progress)
+    # whether compute() takes the batch's loss: on every LOSS_EVERY-th batch of an epoch (the
+    # epoch's loss is their mean per pair; it is only reported and watched for divergence, and it
+    # costs 6-8% of a batch's computing); the steps are the same either way
+    loss: bool = True
+
+
+def _loss_taken(k: int) -> bool:
+    """Whether batch ``k`` of an epoch has its loss taken: one in each run of ``LOSS_EVERY``
+    consecutive batches, at a place that moves back by one from run to run (0, 3, 2, 1 with 4).
+    Not always the first of a round: that batch follows, in the text, the round just applied,
+    and its loss is lower than the others' (kjv skip-gram: by 2-4%)."""
+    run, at = divmod(k, LOSS_EVERY)
+    return (at + run) % LOSS_EVERY == 0
 
 
 def auto_round_batches(expected_words: float, batch_words: int) -> int:
@@ -466,6 +480,7 @@ class Trainer:
         B = self.batch_words
         words_offset = 0
         block = max(1, READ_BLOCK // READ_CHUNK) * READ_CHUNK
+        number = itertools.count()  # the batch's number in the epoch
         for start in range(0, self.corpus.n_entries, block):
             count = min(block, self.corpus.n_entries - start)
             replay = np.random.Generator(type(rng.bit_generator)())
@@ -499,7 +514,7 @@ class Trainer:
                     neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
                     neg_pos += ng * self.n_neg
                     wb = int(words_before[i])
-                    yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb)
+                    yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb, _loss_taken(next(number)))
             words_offset += block_words
             del kept, reduced, words_before
 
@@ -539,13 +554,13 @@ class Trainer:
         if skipgram:  # the kernel writes the steps (times -lr) into the slots itself
             loss, pairs, dH, dU, dV, (cH, cU, cV) = skipgram_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, curvature=True, padded=True, rows=rows,
-                scale=-lr, out=(dH_out, dOut))
+                scale=-lr, out=(dH_out, dOut), loss=batch.loss)
             if dOut is None or not np.may_share_memory(dU, dOut):  # its own buffer: dU, then dV
                 dOut = dU.base[: len(out_ids)]
         else:  # the kernel writes the steps (times -lr) into the slots itself
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True,
-                padded=True, scale=-lr, out=(dH_out, dOut))
+                padded=True, scale=-lr, out=(dH_out, dOut), loss=batch.loss)
             dOut = dU.base if dOut is None else dOut
         in_ids = batch.ids
         if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
@@ -709,10 +724,13 @@ class Trainer:
             group.shutdown(wait=True, cancel_futures=True)
 
     def _loop(self, state: TrainState, epoch: int, pool, callback, time_limit: float | None = None):
-        """Train one epoch (or until ``time_limit`` seconds). Returns loss sum, pairs, lr, words."""
+        """Train one epoch (or until ``time_limit`` seconds). Returns loss sum, pairs, lr, words.
+
+        The loss is taken on a sample of the batches (:attr:`_Batch.loss`): the sum returned is
+        their mean per pair times all the pairs."""
         start = time.perf_counter()
         loss_sum = 0.0
-        pairs = 0
+        pairs = loss_pairs = 0
         last_lr = self.lr0
         words_done = 0
         rounds = self._rounds(epoch)
@@ -731,9 +749,11 @@ class Trainer:
                 results = pool.round(round_)
             else:
                 results = self.round_here(state, round_, pool)
-            for loss, n in results:
-                loss_sum += loss
+            for batch, (loss, n) in zip(round_, results):
                 pairs += n
+                if batch.loss:
+                    loss_sum += loss
+                    loss_pairs += n
             if not math.isfinite(loss_sum):
                 raise EmbedcliError("training diverged (loss is {loss}) in epoch {epoch}; try a lower {lr} (now {now:g})",
                                     "lr", loss=loss_sum, epoch=epoch + 1, now=self.lr0)
@@ -749,10 +769,11 @@ class Trainer:
                     "words": words_done,
                     "words_total": self.corpus.n_words,
                     "lr": last_lr,
-                    "loss": loss_sum / max(1, pairs),
+                    "loss": loss_sum / max(1, loss_pairs),
                     "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
                 })
-        return loss_sum, pairs, last_lr, words_done, time.perf_counter() - start
+        mean = loss_sum / loss_pairs if loss_pairs else 0.0
+        return mean * pairs, pairs, last_lr, words_done, time.perf_counter() - start
 
     def calibrate(self, state: TrainState, seconds: float) -> tuple[int, float]:
         """Train a copy of ``state`` for about ``seconds``; return (corpus words done, seconds)."""

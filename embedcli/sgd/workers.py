@@ -284,7 +284,7 @@ class ProcessGroup:
             ("ids", (L_max,), np.int32),
             ("mask", (L_max, K), np.bool_),
             ("neg", (neg_max,), np.int32),
-            ("meta", (4,), np.float64),  # L, n_groups, lr | loss
+            ("meta", (5,), np.float64),  # L, n_groups, lr, whether to take the loss | loss
             ("in_ids", (I_max,), np.int32),
             ("dH", (I_max, d), np.float32),
             ("c_in", (I_max,), np.float32),
@@ -401,7 +401,7 @@ class ProcessGroup:
         L, ng = int(meta[0]), int(meta[1])
         n_neg = self.trainer.n_neg
         batch = _Batch(a[f"ids{k}"][:L], a[f"mask{k}"][:L], a[f"neg{k}"][: ng * n_neg].reshape(ng, n_neg),
-                       float(meta[2]), 0)
+                       float(meta[2]), 0, bool(meta[3]))
         self._store(k, self.trainer.compute(self.state, batch, out=self._out(k)))
 
     def _out(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -419,7 +419,7 @@ class ProcessGroup:
         _put(a[f"dOut{k}"], dOut)
         a[f"c_out{k}"][:n_out] = c_out
         a[f"counts{k}"][:] = (n_in, n_out, pairs)
-        a[f"meta{k}"][3] = loss
+        a[f"meta{k}"][4] = loss
 
     @staticmethod
     def _task_batches(task: int, n: int) -> range:
@@ -464,7 +464,7 @@ class ProcessGroup:
             a[f"ids{k}"][:L] = b.ids
             a[f"mask{k}"][:L] = b.mask
             a[f"neg{k}"][: b.neg.size] = b.neg.reshape(-1)
-            a[f"meta{k}"][:3] = (L, b.neg.shape[0], b.lr)
+            a[f"meta{k}"][:4] = (L, b.neg.shape[0], b.lr, b.loss)
         a["n_slots"][0] = n
         tasks = -(-n // len(self._task_batches(0, n)))
         os.write(self.count_c[1], b"t" * (tasks - 1))
@@ -480,7 +480,7 @@ class ProcessGroup:
                 raise _worker_failed()
             if b"d" in got:  # a child finished the last apply task
                 break
-        return [(float(a[f"meta{k}"][3]), int(a[f"counts{k}"][2])) for k in range(n)]
+        return [(float(a[f"meta{k}"][4]), int(a[f"counts{k}"][2])) for k in range(n)]
 
     def close(self) -> None:
         """Stop the children (the state keeps the matrices; only this process maps them now)."""
