@@ -13,7 +13,7 @@ grow with the input.
 from __future__ import annotations
 
 import os
-from itertools import islice, repeat
+from itertools import islice
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -213,9 +213,8 @@ class PieceEncoder:
         self.vocab, self.oov, self.encoding_errors = vocab, oov, encoding_errors
         self.settings = vocab.settings
         self.tokenizer = PieceTokenizer(self.settings, encoding_errors)
-        if oov == "skip":
-            index, no_id = vocab.index, repeat(NO_ID)
-            ids_of = lambda tokens: list(map(index.get, tokens, no_id))  # noqa: E731
+        if oov == "skip":  # a placeholder per dropped word, removed after the gather (PieceIds)
+            ids_of = lambda tokens: vocab.ids_or(tokens, NO_ID)  # noqa: E731
         else:
             ids_of = lambda tokens: vocab.lookup(tokens, oov)  # noqa: E731
         self.ids = PieceIds(self.tokenizer, ids_of, line=-1)

@@ -15,6 +15,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 from . import __version__
@@ -309,7 +310,7 @@ class Vocab:
             unk = self.unk_id
             if unk is None:
                 raise ParameterError("this vocabulary has no <unk> token: use {oov} error or {oov} skip", "oov")
-            return [index.get(t, unk) for t in tokens]
+            return self.ids_or(tokens, unk)
         if oov == "skip":
             return [index[t] for t in tokens if t in index]
         if oov == "error":
@@ -322,6 +323,12 @@ class Vocab:
                 out.append(i)
             return out
         raise ParameterError("unknown {oov} value {value!r} (use unk, skip or error)", "oov", value=oov)
+
+    def ids_or(self, tokens: Iterable[str], missing: int) -> list[int]:
+        """One index per token, ``missing`` for a token not in the vocabulary (``lookup`` with
+        ``oov="unk"`` is ``ids_or(tokens, unk_id)``; the encoder's skip path marks the words it
+        drops with a placeholder and removes them after its gather)."""
+        return list(map(self.index.get, tokens, repeat(missing)))
 
     def default_oov(self) -> str:
         return "unk" if self.unk_id is not None else "error"

@@ -28,6 +28,12 @@ def test_seed_example_with_specials():
     assert v.lookup(["zebra"]) == [1]
 
 
+def test_ids_or_marks_unknown_words_in_place():
+    v = build("Hope to see you soon\nNice to see you again", specials=False)
+    assert v.ids_or(["see", "zebra", "you"], -7) == [2, -7, 3]
+    assert v.lookup(["see", "zebra", "you"], "skip") == [2, 3]  # skip drops it, ids_or keeps its place
+
+
 def test_frequency_order_ties_by_first_appearance():
     v = build("b a c a b d c c", specials=False, order="frequency")
     # counts: b=2 a=2 c=3 d=1 ; ties (a, b) by first appearance: b before a
