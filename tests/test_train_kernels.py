@@ -17,20 +17,22 @@ def test_distinct_is_np_unique(size):
     np.testing.assert_array_equal(inverse, ref_inverse)
 
 
+@pytest.mark.parametrize("rows", [6, 5000])  # 5000: more rows than the flat-index table first has
 @pytest.mark.parametrize("d", [1, 7, 100])
-def test_scatter_add_is_add_at_bytes(d):
+def test_scatter_add_is_add_at_bytes(d, rows):
     # the same float32 additions in the same order as a plain np.add.at, repeated rows included
     rng = np.random.default_rng(d)
-    ids = rng.integers(0, 6, 300)
+    ids = rng.integers(0, rows, 300)
+    ids[-1] = rows - 1
     G = (rng.normal(size=(300, d)) * 1e3 ** rng.integers(-2, 3, (300, 1))).astype(np.float32)
-    W = np.zeros((6, d), np.float32)
+    W = np.zeros((rows, d), np.float32)
     _scatter_add(W, ids, G)
-    ref = np.zeros((6, d), np.float32)
+    ref = np.zeros((rows, d), np.float32)
     np.add.at(ref, ids, G)
     assert W.tobytes() == ref.tobytes()
     strided = np.zeros((600, d), np.float32)[::2]  # a strided gradient takes the plain path's values too
     strided[:] = G[:300]
-    W2 = np.zeros((6, d), np.float32)
+    W2 = np.zeros((rows, d), np.float32)
     _scatter_add(W2, ids, strided)
     assert W2.tobytes() == ref.tobytes()
 

@@ -122,14 +122,15 @@ def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
 
     ``np.add.at`` costs per index, so with an even row length the rows are viewed as pairs of
     float32 (``complex64``: its addition is the two float32 additions), which halves the
-    indices; the sums, and their order, are the same bytes as the float32 scatter."""
+    indices; the sums, and their order, are the same bytes as the float32 scatter. The flat
+    indices are the rows ``ids`` of a cached table of every element's flat index (one gather: a
+    third of the time of ``np.repeat`` of the row starts plus the column offsets)."""
     d = W.shape[1]
     if d % 2 == 0 and W.flags.c_contiguous:
         G = np.ascontiguousarray(G, dtype=np.float32)
         W, G, d = W.view(np.complex64), G.view(np.complex64), d // 2
-    flat = np.repeat(ids.astype(np.int64) * d, d)  # row starts, then + column: faster than a broadcast add
-    flat += _column_offsets(d, len(ids))
-    np.add.at(W.reshape(-1), flat, G.reshape(-1))
+    flat = np.take(_flat_index(d, W.shape[0]), ids, axis=0)
+    np.add.at(W.reshape(-1), flat.reshape(-1), G.reshape(-1))
 
 
 def _distinct(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -225,16 +226,17 @@ def _apply_distinct(W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray
         _bounded_write(W, np.concatenate(new_rows), S[:n], pmax[:n])
 
 
-_COLUMNS: dict[int, np.ndarray] = {}
+_FLAT_INDEX: dict[int, np.ndarray] = {}
 
 
-def _column_offsets(d: int, n: int) -> np.ndarray:
-    """``np.tile(np.arange(d), n)``, from a cached, growing array."""
-    cols = _COLUMNS.get(d)
-    if cols is None or len(cols) < n * d:
-        cols = np.tile(np.arange(d, dtype=np.int64), max(n, 1024))
-        _COLUMNS[d] = cols
-    return cols[: n * d]
+def _flat_index(d: int, rows: int) -> np.ndarray:
+    """``np.arange(rows * d).reshape(rows, d)`` (int64): row ``r`` holds the flat indices of row
+    ``r`` of a C-contiguous ``(rows, d)`` array; from a cached table, grown as needed."""
+    table = _FLAT_INDEX.get(d)
+    if table is None or len(table) < rows:
+        table = np.arange(max(2 * rows, 1024) * d, dtype=np.int64).reshape(-1, d)
+        _FLAT_INDEX[d] = table
+    return table[:rows]
 
 
 class _CdfSampler:
