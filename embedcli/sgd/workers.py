@@ -45,14 +45,17 @@ TASK_LIMIT = 2048  # at most this many tasks a phase (2 bytes each: 4 KB, one at
 
 
 def post_tasks(fd: int, tasks: list[int]) -> None:
-    """Put a phase's tasks (numbers below ``TASK_LIMIT``) into the group's task pipe, in the order
-    they should be taken: one write, before any process is told to take them."""
+    """Put tasks (numbers below ``TASK_LIMIT``) into the group's task pipe, in the order they
+    should be taken, in one write (so a reader never sees part of one)."""
     os.write(fd, np.asarray(tasks, dtype="<u2").tobytes())
 
 
 def take_tasks(fd: int):
     """The tasks of the current phase that no other process has taken, one at a time, until the
-    pipe is empty (every task was posted before the phase began, so empty means all are taken).
+    pipe is empty. Empty means all are taken, or (compute tasks, which the parent posts one by
+    one as it fills the slots) the others are not posted yet: the parent, having posted them
+    all before it takes any, computes those; a child that found none sleeps until the apply
+    phase (whoever finishes the last compute task wakes everybody).
 
     Every process reads the same non-blocking pipe; a read of two bytes is one task, and the
     kernel gives each task to exactly one reader. So a process that runs more (a core shared
@@ -468,19 +471,23 @@ class ProcessGroup:
         drain(self.inbox[0][0])  # wake-ups of past rounds (this process ended them itself)
         a = self.arena
         n = len(batches)
-        for k, b in enumerate(batches):  # every batch in its slot: any process may take it
-            L = len(b.ids)
-            a[f"ids{k}"][:L] = b.ids
-            a[f"mask{k}"][:L] = b.mask
-            a[f"neg{k}"][: b.neg.size] = b.neg.reshape(-1)
-            a[f"meta{k}"][:4] = (L, b.neg.shape[0], b.lr, b.loss)
         a["n_slots"][0] = n
         tasks = -(-n // len(self._task_batches(0, n)))
         os.write(self.count_c[1], b"t" * (tasks - 1))
         os.write(self.count_a[1], b"t" * (len(self.apply_order) - 1))
-        post_tasks(self.tasks_c[1], list(range(tasks)))
-        for _, w in self.inbox[1:]:
-            wake(w)
+        # every batch in its slot (any process may take it); each task is posted as soon as its
+        # batches are there, and a child woken for it: the children start while later slots fill
+        for task in range(tasks):
+            for k in self._task_batches(task, n):
+                b = batches[k]
+                L = len(b.ids)
+                a[f"ids{k}"][:L] = b.ids
+                a[f"mask{k}"][:L] = b.mask
+                a[f"neg{k}"][: b.neg.size] = b.neg.reshape(-1)
+                a[f"meta{k}"][:4] = (L, b.neg.shape[0], b.lr, b.loss)
+            post_tasks(self.tasks_c[1], [task])
+            if task + 1 < len(self.inbox):
+                wake(self.inbox[task + 1][1])
         if prepare is not None:  # while the children compute (and apply, when this takes long)
             prepare()
         while not self._work(0, batches):
