@@ -75,6 +75,30 @@ def test_the_epoch_loss_from_a_sample_of_batches(big_corpus, tmp_path, monkeypat
         assert a["pairs"] == b["pairs"] and a["loss"] == pytest.approx(b["loss"], rel=0.01)
 
 
+def test_an_epoch_whose_sampled_batches_have_no_pairs_still_reports_its_loss(tmp_path, monkeypatch):
+    """Batches are sampled for the loss until one with pairs has been: a first batch of one-word
+    lines (no pairs) does not leave the epoch's loss at 0."""
+    from embedcli import config as cfg
+    from embedcli.sgd import trainer as trainer_mod
+    from embedcli.sgd.run import _prepare, trainable_rows
+
+    corpus = tmp_path / "c.txt"
+    words = [f"w{i}" for i in range(12)]
+    corpus.write_text("".join(f"{w}\n" for w in words * 4)  # 48 one-word lines: no pairs
+                      + "".join(" ".join(words[i % 5 : i % 5 + 7]) + "\n" for i in range(60)))
+    monkeypatch.setattr(trainer_mod, "_loss_taken", lambda k: k == 0)  # only the first batch
+    settings = cfg.merge({}, {"corpus": [str(corpus)], "dim": 8, "epochs": 1, "min_count": 1, "sample": 0,
+                              "batch_words": 16, "output": str(tmp_path / "m")})
+    vocab, enc = _prepare(settings, None, None)
+    trainer = trainer_mod.Trainer(enc, np.array(vocab.counts), trainable_rows(vocab), settings, 1)
+    state = trainer_mod.init_state(len(vocab), 8, 1, trainable_rows(vocab))
+    with enc:
+        first = next(trainer._batches(0))
+        assert not first.mask.any() and first.loss
+        trainer.run(state)
+    assert state.history[0]["pairs"] > 0 and state.history[0]["loss"] == pytest.approx(np.log(2) * 6, rel=0.05)
+
+
 def test_the_next_epochs_first_round_is_made_as_the_last_one_goes_out(big_corpus, tmp_path):
     """When an epoch's batches run out (the last round is being computed), the next epoch's first
     round is made: the worker processes do not wait for its pass over the corpus. The same batches

@@ -483,6 +483,7 @@ class Trainer:
         words_offset = 0
         block = max(1, READ_BLOCK // READ_CHUNK) * READ_CHUNK
         number = itertools.count()  # the batch's number in the epoch
+        sampled = False  # whether a batch with pairs has had its loss taken
         for start in range(0, self.corpus.n_entries, block):
             count = min(block, self.corpus.n_entries - start)
             replay = np.random.Generator(type(rng.bit_generator)())
@@ -516,7 +517,11 @@ class Trainer:
                     neg = neg_all[neg_pos : neg_pos + ng * self.n_neg].reshape(ng, self.n_neg)
                     neg_pos += ng * self.n_neg
                     wb = int(words_before[i])
-                    yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb, _loss_taken(next(number)))
+                    # until a batch with pairs has had its loss taken, every batch has (an epoch
+                    # whose sampled batches had no pairs would report a loss of 0)
+                    take = _loss_taken(next(number)) or not sampled
+                    sampled = sampled or (take and bool(mask.any()))
+                    yield _Batch(bid, mask, neg, self.lr_at(epoch, wb), wb, take)
             words_offset += block_words
             del kept, reduced, words_before
 
