@@ -117,7 +117,7 @@ def train(
     ``corpus``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one
     sentence per string: a list, a generator, a pandas Series; see :mod:`embedcli.sources`). The
     settings are those of ``embedcli train`` (``None``: its default for the objective, e.g.
-    ``lr`` 0.05 for skip-gram and CBOW, as fastText); ``workers=None`` uses every core. The result is
+    ``lr`` 0.05 for skip-gram and CBOW, as fastText; ``sample`` 1e-3, for skip-gram with ``subwords`` 4e-4); ``workers=None`` uses every core. The result is
     kept in memory; with ``output`` it is also saved there as a model directory. For the same
     text, settings, ``seed`` and ``workers`` the table has the same bytes as
     ``embedcli train FILE``. ``progress`` receives the trainer's per-batch events (dicts with

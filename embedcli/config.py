@@ -38,7 +38,7 @@ class TrainSettings:
     dim: int = 100
     window: int = 5
     negative: int = 5
-    sample: float = 1e-3
+    sample: float | None = None  # None: the default for the run (default_sample: 1e-3; skip-gram with subwords 4e-4)
     epochs: int = 5
     lr: float = 0.05
     min_lr: float = 0.0001
@@ -68,8 +68,33 @@ class TrainSettings:
     #: where the temporary id store lives (None: $TMPDIR or the system's); where, not what: never saved
     tmp_dir: str | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.sample is None:  # not set: resolved here, so the saved config.yaml holds the value used
+            self.sample = default_sample(self.objective, self.subwords)
+
     def replace(self, **changes: Any) -> "TrainSettings":
         return dataclasses.replace(self, **changes)
+
+
+#: frequent-word subsampling threshold when ``sample`` is not set: word2vec's and gensim's 1e-3, and for
+#: skip-gram with character n-grams (``subwords``) 4e-4, nearer fastText's t 1e-4: fewer kept tokens is
+#: less time, and SimLex-999 rises on every corpus measured while WordSim-353 and the analogies stay
+#: above fastText's (CBOW with subwords lost analogies on enwiki at 3e-4: it keeps 1e-3); three seeds,
+#: three corpora in benchmarks/README.md, "Subword-only subsampling defaults"
+SAMPLE = 1e-3
+SUBWORD_SAMPLE = 4e-4
+
+
+def default_sample(objective: str, subwords: int | str) -> float:
+    """The ``sample`` of a run that does not set it: :data:`SUBWORD_SAMPLE` for skip-gram with
+    subwords, else :data:`SAMPLE`."""
+    from .subwords import parse_range
+
+    try:
+        on = parse_range(subwords) is not None
+    except UsageError:  # not a valid setting: validation says so, not this
+        on = False
+    return SUBWORD_SAMPLE if on and objective == "skipgram" else SAMPLE
 
 
 #: fields of TrainSettings that are not settings of the run (not config keys, never saved)
@@ -224,6 +249,8 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
             raise bad("an integer")
         return value
     if key in FLOAT_KEYS:
+        if value is None and key == "sample":  # not set: the default for the run (default_sample)
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("a number")
         return float(value)
@@ -276,7 +303,7 @@ def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> TrainSett
     values = dict(DEFAULTS)
     values["corpus"] = []
     values.update(file_settings)
-    explicit = set(file_settings)
+    explicit = {k for k, v in file_settings.items() if not (k == "sample" and v is None)}  # null: not set
     for key, value in overrides.items():
         if key not in DEFAULTS:
             raise KeyError(key)

@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+from embedcli import config as cfg
 from embedcli.cli import main
 from embedcli.model import Model
 from embedcli.subwords import char_ngrams, ngram_buckets, word_vectors
@@ -111,6 +112,36 @@ def test_buckets_flag_and_dry_run(runner, corpus, tmp_path):
                      (["--buckets", "0"], "--buckets")):
         res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "e"), *bad])
         assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output
+
+
+def test_sample_default_with_subwords_is_shown_and_saved(runner, corpus, tmp_path):
+    """Not set, --sample is SUBWORD_SAMPLE for skip-gram with --subwords (1e-3 without, and for CBOW):
+    --dry-run and the summary show it, config.yaml saves it, and setting it to that value is the same run."""
+    sub = cfg.SUBWORD_SAMPLE
+
+    def dry(*extra):
+        res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run", *extra])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    info = json.loads(dry("--json", *FAST))
+    assert info["sample"] == sub and info["sample_set"] is False
+    assert 0 < info["kept_words_per_epoch"] < info["words_per_epoch"]
+    assert f"sample {sub:g} (the default with subwords)" in dry(*FAST)
+    info = json.loads(dry("--json", *FAST, "--sample", "1e-3"))
+    assert info["sample"] == 1e-3 and info["sample_set"] is True
+    assert "sample 0.001 (set)" in dry(*FAST, "--sample", "1e-3")
+    assert "sample 0.001 (the default)" in dry("--dim", "8", "--min-count", "1")
+    assert json.loads(dry("--json", *FAST, "--objective", "cbow"))["sample"] == 1e-3
+    out = tmp_path / "m"
+    res = train(runner, corpus, out, "--json")
+    assert json.loads(res.output)["sample"] == sub
+    assert Model.load(out).config["sample"] == sub
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "t"), *FAST])
+    assert res.exit_code == 0 and "subsampling" in res.output and f"sample {sub:g}" in res.output, res.output
+    train(runner, corpus, tmp_path / "set", "--sample", str(sub))
+    for name in ("table.npy", "input_rows.npy", "output.npy"):
+        assert files(tmp_path / "set")[name] == files(out)[name], name
 
 
 def test_version_1_model_still_loads_and_answers(runner, tmp_path):

@@ -110,3 +110,36 @@ def test_objective_defaults_unless_set():
     assert s.lr == 0.1 and s.min_count == 1 and s.min_lr == 0.0
     s = cfg.merge({}, {})
     assert s.lr == 0.05 and s.batch_words == 256 and s.min_count == 5
+
+
+def test_sample_default_follows_subwords_unless_set(tmp_path):
+    """Not set, ``sample`` is 1e-3 (word2vec's), for skip-gram with subwords SUBWORD_SAMPLE; a value from a
+    file or a parameter is kept; the resolved value is what config.yaml saves and a resume reads."""
+    sub = cfg.SUBWORD_SAMPLE
+    assert cfg.DEFAULTS["sample"] is None  # "not set"
+    assert cfg.SAMPLE == 1e-3 and 0 < sub < 1e-3
+    assert cfg.merge({}, {}).sample == 1e-3
+    assert cfg.merge({}, {"subwords": "3-6"}).sample == sub
+    assert cfg.merge({"subwords": "2-4"}, {"objective": "skipgram"}).sample == sub
+    assert cfg.merge({}, {"subwords": 0}).sample == 1e-3
+    for objective in ("cbow", "classify"):  # CBOW keeps 1e-3 with subwords; classify does not subsample
+        assert cfg.merge({}, {"subwords": "3-6", "objective": objective}).sample == 1e-3
+    for file, flags in (({}, {"subwords": "3-6", "sample": 1e-3}), ({"sample": 0.001}, {"subwords": "3-6"}),
+                        ({"sample": 1e-3, "subwords": "3-6"}, {})):
+        s = cfg.merge(file, flags)
+        assert s.sample == 1e-3 and "sample" in s.explicit
+    assert cfg.merge({}, {"subwords": "3-6", "sample": 0}).sample == 0.0
+    # a config file may leave it unset with null (as the default config does by leaving it out)
+    f = write(tmp_path / "c.yaml", "subwords: 3-6\nsample: null\n")
+    s = cfg.merge(cfg.load_config_file(f), {})
+    assert s.sample == sub and "sample" not in s.explicit
+    # the settings object resolves it too, once: a saved config.yaml holds the value and keeps it
+    assert cfg.TrainSettings(subwords="3-6").sample == sub and cfg.TrainSettings().sample == 1e-3
+    s = cfg.merge({}, {"subwords": "3-6"})
+    saved = write(tmp_path / "config.yaml", yaml.safe_dump(cfg.saved_settings(s)))
+    assert yaml.safe_load(open(saved))["sample"] == sub
+    again = cfg.merge(cfg.load_config_file(saved), {})
+    assert again.sample == sub and "sample" in again.explicit and again.subwords == "3-6"
+    # an older model saved 1e-3 with subwords: its resume keeps 1e-3
+    old = write(tmp_path / "old.yaml", yaml.safe_dump({**cfg.saved_settings(s), "sample": 0.001}))
+    assert cfg.merge(cfg.load_config_file(old), {}).sample == 1e-3

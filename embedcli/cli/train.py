@@ -170,6 +170,8 @@ def _render_summary(summary: dict, console=out_console) -> None:
         rows.append(("examples", f"{summary['examples']:,}" + _skipped(summary)))
         if summary.get("ngram_rows"):
             rows.append(("word n-grams", _ngrams_line(summary)))
+    if summary.get("sample") is not None:
+        rows.append(("subsampling", f"sample {summary['sample']:g}"))
     if summary.get("subwords"):
         rows.append(("subwords", subwords_line(summary["subwords"])))
     if summary.get("init"):
@@ -194,6 +196,14 @@ def _render_summary(summary: dict, console=out_console) -> None:
         console.print(f"  embedcli show-table {out}")
         probe = next(iter(summary.get("neighbours") or {}), "WORD")
         console.print(f"  embedcli similar {out} {escape(probe)}")
+
+
+def _sample_line(info: dict) -> str:
+    """``sample 0.0004 (the default with subwords): ~432,710 words kept per epoch (53.5%)``."""
+    how = "set" if info["sample_set"] else "the default" + (" with subwords" if info.get("subwords") else "")
+    share = info["kept_words_per_epoch"] / max(1, info["words_per_epoch"])
+    return (f"sample {info['sample']:g} ({how}): ~{info['kept_words_per_epoch']:,} words kept per epoch "
+            f"({100 * share:.1f}%)")
 
 
 def _ngrams_line(info: dict) -> str:
@@ -261,6 +271,8 @@ def _render_dry_run(info: dict, console=out_console) -> None:
                       f"{info['table_bytes'] / 2**20:,.1f} MiB (input + output)")
     table.add_row("corpus", f"{info['corpus_tokens']:,} tokens, {info['words_per_epoch']:,} in the vocabulary")
     table.add_row("training words", f"{info['words_per_epoch']:,} per epoch x {info['epochs']} epochs")
+    if info.get("sample") is not None:
+        table.add_row("subsampling", _sample_line(info))
     if info["estimated_seconds"] is not None:
         table.add_row("speed", f"{info['calibration_words_per_sec']:,.0f} words/s with {info['workers']} worker(s) "
                       "(short calibration run)")
@@ -287,7 +299,8 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--dim", type=int, help="Vector size [default: 100].")
 @click.option("--window", type=int, help="Largest context window; each centre word uses U[1, window] [default: 5].")
 @click.option("--negative", type=int, help="Negative samples per pair, from unigram^0.75 [default: 5].")
-@click.option("--sample", type=float, help="Frequent-word subsampling threshold, 0 = off [default: 1e-3].")
+@click.option("--sample", type=float,
+              help="Frequent-word subsampling threshold, 0 = off [default: 1e-3; skip-gram with --subwords 4e-4].")
 @click.option("--epochs", type=int, help="Passes over the corpus [default: 5].")
 @click.option("--lr", type=float, help="Start learning rate [default: 0.05; classify 0.1].")
 @click.option("--min-lr", type=float, help="Learning rate at the end (linear decay) [default: 0.0001; classify 0].")

@@ -81,6 +81,7 @@ class TrainResult:
             "resumed_from_epoch": self.resumed_from_epoch,
             "init": self.init,
             "subwords": self.model.objects.get(SUBWORDS),
+            "sample": None if self.model.config.get("objective") == "classify" else self.model.config.get("sample"),
             "final_loss": h[-1]["loss"] if h else None,
             "words_per_sec": h[-1].get("words_per_sec") if h else None,
             "model_bytes": None if self.output is None else directory_bytes(self.output),
@@ -408,6 +409,8 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
         elapsed = words[1]
         wps = words[0] / elapsed if elapsed > 0 and words[0] > 0 else None
         total_words = corpus.n_words * int(settings.epochs)
+        counts = np.asarray(vocab.counts, dtype=np.float64) * trainable
+        kept = float(np.dot(counts, trainer.keep)) / max(1.0, float(counts.sum()))
         return {
             "vocab_size": len(vocab),
             "dim": dim,
@@ -417,6 +420,9 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "words_per_epoch": corpus.n_words,
             "sentences": corpus.n_sentences,
             "epochs": int(settings.epochs),
+            "sample": float(settings.sample),
+            "sample_set": "sample" in settings.explicit,
+            "kept_words_per_epoch": round(kept * corpus.n_words),
             "workers": workers,
             "calibration_words_per_sec": wps,
             "estimated_seconds": total_words / wps if wps else None,
