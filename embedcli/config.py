@@ -73,6 +73,11 @@ class TrainSettings:
             self.sample = default_sample(self.objective, self.subwords)
 
     def replace(self, **changes: Any) -> "TrainSettings":
+        """A copy with ``changes``. A ``sample`` that was the default for the run (not among
+        ``explicit``) is resolved again when the objective or the subwords change."""
+        if ("sample" not in changes and "sample" not in self.explicit and {"objective", "subwords"} & changes.keys()
+                and self.sample == default_sample(self.objective, self.subwords)):
+            changes["sample"] = None
         return dataclasses.replace(self, **changes)
 
 

@@ -143,3 +143,17 @@ def test_sample_default_follows_subwords_unless_set(tmp_path):
     # an older model saved 1e-3 with subwords: its resume keeps 1e-3
     old = write(tmp_path / "old.yaml", yaml.safe_dump({**cfg.saved_settings(s), "sample": 0.001}))
     assert cfg.merge(cfg.load_config_file(old), {}).sample == 1e-3
+
+
+def test_replace_resolves_a_default_sample_again():
+    """settings.replace(subwords=...) or (objective=...) gives the sample the new run would have had,
+    unless the sample was set."""
+    sub = cfg.SUBWORD_SAMPLE
+    plain = cfg.merge({}, {})
+    assert plain.replace(subwords="3-6").sample == sub
+    assert plain.replace(subwords="3-6").replace(objective="cbow").sample == 1e-3
+    assert cfg.merge({}, {"subwords": "3-6"}).replace(subwords=0).sample == 1e-3
+    assert cfg.merge({}, {"sample": 1e-3}).replace(subwords="3-6").sample == 1e-3  # set: kept
+    assert cfg.merge({}, {"sample": 2e-4}).replace(subwords="3-6").sample == 2e-4
+    assert plain.replace(subwords="3-6", sample=1e-3).sample == 1e-3
+    assert plain.replace(dim=8).sample == 1e-3
