@@ -409,8 +409,6 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
         elapsed = words[1]
         wps = words[0] / elapsed if elapsed > 0 and words[0] > 0 else None
         total_words = corpus.n_words * int(settings.epochs)
-        counts = np.asarray(vocab.counts, dtype=np.float64) * trainable
-        kept = float(np.dot(counts, trainer.keep)) / max(1.0, float(counts.sum()))
         return {
             "vocab_size": len(vocab),
             "dim": dim,
@@ -422,7 +420,7 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "epochs": int(settings.epochs),
             "sample": float(settings.sample),
             "sample_set": "sample" in settings.explicit,
-            "kept_words_per_epoch": round(kept * corpus.n_words),
+            "kept_words_per_epoch": round(trainer.kept_words_per_epoch),
             "workers": workers,
             "calibration_words_per_sec": wps,
             "estimated_seconds": total_words / wps if wps else None,

@@ -366,9 +366,10 @@ class Trainer:
         counts = np.asarray(counts, dtype=np.float64) * trainable
         self.keep = keep_probabilities(counts, float(settings.sample)).astype(np.float32)
         self.keep[~trainable] = 0
+        # the tokens an epoch keeps after subsampling, expected (--dry-run shows it)
+        self.kept_words_per_epoch = float(np.dot(counts, self.keep)) * corpus.n_words / max(1.0, float(counts.sum()))
         if settings.round_batches is None:  # resolved here, saved with the model's settings
-            expected = float(np.dot(counts, self.keep)) * corpus.n_words / max(1.0, float(counts.sum()))
-            settings.round_batches = auto_round_batches(expected, self.batch_words)
+            settings.round_batches = auto_round_batches(self.kept_words_per_epoch, self.batch_words)
         self.round_batches = int(settings.round_batches)
         self.epochs = int(settings.epochs)
         self.lr0 = float(settings.lr)
