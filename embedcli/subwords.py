@@ -239,6 +239,18 @@ def _rank_major(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.
     return has, starts[_ranges(np.zeros(len(has), dtype=np.int64), has)] + np.repeat(np.arange(len(has)), has)
 
 
+def _rank_sums(rows: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Rows laid out rank by rank (:func:`_rank_major`: rank ``j`` is ``has[j]`` rows, a prefix
+    of rank ``j - 1``'s segments), each segment's rows added one after another in rank order, in
+    place into ``rows[:has[0]]``, which is returned."""
+    acc = rows[: has[0]]
+    o = has[0]
+    for n in has[1:].tolist():
+        acc[:n] += rows[o : o + n]
+        o += n
+    return acc
+
+
 def _training_means(W: np.ndarray, flat: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Training's composed vectors: the float32 mean of ``W[flat]`` over consecutive segments of
     ``lens`` rows (``reduceat``: each segment summed on its own, so a token's vector has the same
@@ -269,13 +281,8 @@ def _occurrence_sums(X: np.ndarray, positions: np.ndarray, starts: np.ndarray, c
         has, at = _rank_major(starts[by_count], counts[by_count])
         rows = X.take(positions[at], axis=0)
         x0 = rows[: has[0]]
-        if len(has) > 1:
-            acc = rows[has[0] : has[0] + has[1]]  # -0.0 + x1 is x1
-            o = has[0] + has[1]
-            for n in has[2:].tolist():
-                acc[:n] += rows[o : o + n]
-                o += n
-            x0[: has[1]] += acc  # x0 + (the rest's sum): IEEE addition commutes
+        if len(has) > 1:  # the rest's sum from x1 (-0.0 + x1 is x1), then x0 + it: IEEE addition commutes
+            x0[: has[1]] += _rank_sums(rows[has[0] :], has[1:])
         out[by_count] = x0
     return out
 
@@ -431,13 +438,8 @@ class SubwordRows:
             c, at = c[by_count], starts[multi[by_count]]
             has, rank_at = _rank_major(at, c)
             X = dHu.astype(np.float64).take(tok[rank_at], axis=0)  # every entry of these rows, rank by rank, in float64
-            acc = X[: has[0]]
-            acc += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
-            o = has[0]
-            for n in has[1:].tolist():
-                acc[:n] += X[o : o + n]
-                o += n
-            G[multi[by_count]] = acc
+            X[: has[0]] += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
+            G[multi[by_count]] = _rank_sums(X, has)
         pmax = None
         if partner is not None:
             per_token = np.maximum.reduceat(np.take(np.asarray(partner, dtype=np.float32), by_token), tstarts)
