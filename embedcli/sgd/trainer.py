@@ -732,10 +732,10 @@ class Trainer:
             group.shutdown(wait=True, cancel_futures=True)
 
     def _loop(self, state: TrainState, epoch: int, pool, callback, time_limit: float | None = None):
-        """Train one epoch (or until ``time_limit`` seconds). Returns loss sum, pairs, lr, words.
+        """Train one epoch (or until ``time_limit`` seconds). Returns the mean loss per pair, pairs,
+        lr, words and seconds.
 
-        The loss is taken on a sample of the batches (:attr:`_Batch.loss`): the sum returned is
-        their mean per pair times all the pairs."""
+        The loss is taken on a sample of the batches (:attr:`_Batch.loss`): the mean is theirs."""
         start = time.perf_counter()
         loss_sum = 0.0
         pairs = loss_pairs = 0
@@ -781,7 +781,7 @@ class Trainer:
                     "words_per_sec": words_done / elapsed if elapsed > 0 else 0.0,
                 })
         mean = loss_sum / loss_pairs if loss_pairs else 0.0
-        return mean * pairs, pairs, last_lr, words_done, time.perf_counter() - start
+        return mean, pairs, last_lr, words_done, time.perf_counter() - start
 
     def calibrate(self, state: TrainState, seconds: float) -> tuple[int, float]:
         """Train a copy of ``state`` for about ``seconds``; return (corpus words done, seconds)."""
@@ -797,13 +797,13 @@ class Trainer:
 
     def _run_epoch(self, state: TrainState, epoch: int, pool, callback) -> None:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            loss_sum, pairs, last_lr, _, seconds = self._loop(state, epoch, pool, callback)
+            loss, pairs, last_lr, _, seconds = self._loop(state, epoch, pool, callback)
         if not np.isfinite(state.w_in).all() or not np.isfinite(state.w_out).all():
             raise EmbedcliError("training diverged (non-finite weights) in epoch {epoch}; try a lower {lr} (now {now:g})",
                                 "lr", epoch=epoch + 1, now=self.lr0)
         entry = {
             "epoch": epoch + 1,
-            "loss": loss_sum / max(1, pairs),
+            "loss": loss,
             "pairs": pairs,
             "words": self.corpus.n_words,
             "words_per_sec": self.corpus.n_words / seconds if seconds > 0 else None,
