@@ -251,6 +251,32 @@ def _rank_sums(rows: np.ndarray, has: np.ndarray) -> np.ndarray:
     return acc
 
 
+def _group_sums(D: np.ndarray, tok: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """For groups of at least 2 consecutive entries ``tok[s:s + c]`` (``starts``, ``counts``), the
+    float32 rounding of the sum of their rows of ``D`` (float32) taken in float64 from 0.0, in
+    entry order. A group of 2 is summed in float32 as ``(a + 0) + b``, the same bytes: ``0.0 + a``
+    is ``a`` (``-0.0`` becomes ``0.0`` either way); the float64 sum of two float32 values is exact
+    unless their exponents differ by more than 28, and then both roundings give the larger one;
+    float32 addition is the exact sum rounded. Longer groups are summed in float64 rank by rank
+    (:func:`_rank_sums`), most entries first."""
+    out = np.empty((len(starts), D.shape[1]), dtype=D.dtype)
+    two = np.flatnonzero(counts == 2)
+    if len(two):
+        s2 = starts[two]
+        x = np.take(D, tok[s2], axis=0)
+        x += D.dtype.type(0)
+        x += np.take(D, tok[s2 + 1], axis=0)
+        out[two] = x
+    more = np.flatnonzero(counts > 2)
+    if len(more):
+        by_count = more[np.argsort(-counts[more], kind="stable")]
+        has, at = _rank_major(starts[by_count], counts[by_count])
+        X = np.take(D, tok[at], axis=0).astype(np.float64)  # every entry of these groups, rank by rank
+        X[: has[0]] += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
+        out[by_count] = _rank_sums(X, has)
+    return out
+
+
 def _training_means(W: np.ndarray, flat: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Training's composed vectors: the float32 mean of ``W[flat]`` over consecutive segments of
     ``lens`` rows (``reduceat``: each segment summed on its own, so a token's vector has the same
@@ -304,6 +330,7 @@ class Composed:
     flat: np.ndarray  # the rows of the distinct tokens, concatenated
     by_token: np.ndarray  # (L,) batch positions, stably sorted by token
     token_starts: np.ndarray  # (U,) where each distinct token starts in ``by_token``
+    ids: np.ndarray | None = None  # (U,) the distinct tokens, ascending
 
 
 class ComposedVectors(NamedTuple):
@@ -311,6 +338,16 @@ class ComposedVectors(NamedTuple):
 
     ids: np.ndarray  # distinct token ids, ascending
     H: np.ndarray  # (len(ids), d) the mean of each token's rows
+
+
+class TokenSteps(NamedTuple):
+    """A batch's gradient per distinct token (:meth:`SubwordRows.token_steps`): each of the
+    token's rows takes its step (:meth:`SubwordRows.round_steps` adds them up per row)."""
+
+    ids: np.ndarray  # (U,) distinct tokens, ascending
+    steps: np.ndarray  # (U, d) the sum of each token's occurrences' gradients
+    partner: np.ndarray | None  # (U,) the largest ``partner`` value of each token's occurrences
+    counts: np.ndarray  # (U,) occurrences of each token in the batch
 
 
 class Scattered(NamedTuple):
@@ -385,11 +422,36 @@ class SubwordRows:
             Hu = vectors.H
             inverse = np.searchsorted(vectors.ids, uniq)[inverse]
         H = Hu.take(inverse, axis=0, out=out, mode="clip")
-        return H, Composed(inverse, len(uniq), lens, flat, by_token, token_starts)
+        return H, Composed(inverse, len(uniq), lens, flat, by_token, token_starts, uniq)
+
+    def token_steps(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True,
+                    partner: np.ndarray | None = None, out: np.ndarray | None = None) -> TokenSteps:
+        """The batch's gradient per distinct token: the sum of its occurrences' rows of ``dH``
+        (one occurrence, nearly all tokens: its row; a repeated token's: :func:`_occurrence_sums`,
+        ``np.add.reduceat``'s bytes), divided by the token's number of rows when ``exact``.
+        ``partner`` (one value per batch token): its maximum over each token's occurrences.
+        ``out``: an array of at least ``U`` rows to write the steps into (a worker's shared slot).
+        Each of the token's rows takes this step: :meth:`scatter` sums them per row for one
+        batch, :meth:`round_steps` for a round's batches."""
+        by_token, tstarts = ctx.by_token, ctx.token_starts
+        mult = np.diff(np.append(tstarts, len(by_token)))  # occurrences of each distinct token
+        U = ctx.n_tokens
+        buf = None if out is None or len(out) < U else out[:U]
+        dHu = np.take(dH, by_token[tstarts], axis=0, out=buf)  # one occurrence: its row
+        rep = np.flatnonzero(mult > 1)
+        if len(rep):  # the repeated tokens' sums, in np.add.reduceat's order (see _occurrence_sums)
+            dHu[rep] = _occurrence_sums(dH, by_token, tstarts[rep], mult[rep])
+        if exact:
+            dHu /= ctx.lens[:, None].astype(dHu.dtype)
+        pmax = None
+        if partner is not None:
+            pmax = np.maximum.reduceat(np.take(np.asarray(partner, dtype=np.float32), by_token), tstarts)
+        ids = ctx.ids if ctx.ids is not None else ctx.flat[_segments(ctx.lens)]  # a word's own row is its id
+        return TokenSteps(ids, dHu, pmax, mult)
 
     def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True,
                 partner: np.ndarray | None = None, out: np.ndarray | None = None) -> Scattered:
-        """The batch's gradient on the rows: distinct rows, their summed gradient, occurrences.
+        """One batch's gradient on the rows: distinct rows, their summed gradient, occurrences.
 
         ``exact``: row ``r`` gets ``dH[k] / len(rows of token k)`` for each batch token ``k``
         using it (the gradient of the mean). Without it the gradient of the mean is passed to
@@ -397,27 +459,18 @@ class SubwordRows:
         moves by the full step whatever its number of n-grams). ``occurrences`` counts, per row,
         the batch tokens using it. ``partner`` (one value per batch token, e.g. the trainer's
         largest partner norm): its maximum over the tokens using each row. ``out``: an array
-        of at least as many rows as the batch has distinct rows (a worker process's shared slot)
-        that the steps are written into, when they fit (the same values, one copy less).
+        of at least as many rows as the batch has distinct rows that the steps are written
+        into, when they fit (the same values, one copy less). The trainer sums a whole round's
+        steps per row at once (:meth:`round_steps`, the same sums).
 
-        Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here): the
-        occurrences of each repeated token are summed by one ``reduceat`` over those tokens'
-        occurrences only (most tokens of a batch occur once); the entries are grouped by row
-        with one sort (:func:`_stable_sort`); rows used by one distinct token (most n-grams) take its gradient
+        Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here): each
+        distinct token's step (:meth:`token_steps`); the entries are grouped by row with one sort
+        (:func:`_stable_sort`); rows used by one distinct token (most n-grams) take its step
         directly; the rows shared by several (``<th``, ``ing>`` ...) are summed in float64, in
-        token order, one token rank at a time (a dozen vectorised additions: no row is shared
-        by more tokens than a batch has).
+        token order (:func:`_group_sums`).
         """
-        d = dH.shape[1]
-        U = ctx.n_tokens
-        by_token, tstarts = ctx.by_token, ctx.token_starts
-        mult = np.diff(np.append(tstarts, len(by_token)))  # occurrences of each distinct token
-        dHu = np.take(dH, by_token[tstarts], axis=0)  # (U, d): each distinct token's sum (one occurrence: its row)
-        rep = np.flatnonzero(mult > 1)
-        if len(rep):  # the repeated tokens' sums, in np.add.reduceat's order (see _occurrence_sums)
-            dHu[rep] = _occurrence_sums(dH, by_token, tstarts[rep], mult[rep])
-        if exact:
-            dHu /= ctx.lens[:, None].astype(dHu.dtype)
+        t = self.token_steps(ctx, dH, exact=exact, partner=partner)
+        dHu = t.steps
         flat = ctx.flat
         N = len(flat)
         order, fs = _stable_sort(flat)  # entries by row, in token order within a row
@@ -426,25 +479,76 @@ class SubwordRows:
         np.not_equal(fs[1:], fs[:-1], out=first[1:])
         starts = np.flatnonzero(first)
         rows = fs[starts]
-        tok = np.repeat(np.arange(U), ctx.lens)[order]  # the token of each sorted entry
+        tok = np.repeat(np.arange(ctx.n_tokens), ctx.lens)[order]  # the token of each sorted entry
         cnt = np.diff(np.append(starts, N))
-        occ = np.add.reduceat(mult[tok], starts) if N else np.zeros(0, dtype=np.int64)
+        occ = np.add.reduceat(t.counts[tok], starts) if N else np.zeros(0, dtype=np.int64)
         # each row's first token's gradient: the sum of a row of one token
         G = np.take(dHu, tok[starts], axis=0, out=None if out is None or len(out) < len(rows) else out[: len(rows)])
         multi = np.flatnonzero(cnt > 1)
         if len(multi):
-            c = cnt[multi]
-            by_count = np.argsort(-c, kind="stable")  # most shared first: rank j is a prefix
-            c, at = c[by_count], starts[multi[by_count]]
-            has, rank_at = _rank_major(at, c)
-            X = dHu.astype(np.float64).take(tok[rank_at], axis=0)  # every entry of these rows, rank by rank, in float64
-            X[: has[0]] += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
-            G[multi[by_count]] = _rank_sums(X, has)
+            G[multi] = _group_sums(dHu, tok, starts[multi], cnt[multi])
         pmax = None
         if partner is not None:
-            per_token = np.maximum.reduceat(np.take(np.asarray(partner, dtype=np.float32), by_token), tstarts)
-            pmax = np.maximum.reduceat(per_token[tok], starts) if N else np.zeros(0, dtype=np.float32)
+            pmax = np.maximum.reduceat(t.partner[tok], starts) if N else np.zeros(0, dtype=np.float32)
         return Scattered(rows, G, occ, pmax)
+
+    def round_steps(self, ids: Sequence[np.ndarray], steps: Sequence[np.ndarray], partner: Sequence[np.ndarray],
+                    part: tuple[int, int] = (0, 1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A round's summed step on each input row, from its batches' :meth:`token_steps`
+        (``ids``, ``steps``, ``partner``: one array per batch, in batch order): ``(rows, S,
+        pmax)``, the distinct rows (in no particular order), their summed steps and the largest
+        partner of the tokens using each row (at least 0).
+
+        The same sums as :meth:`scatter` batch by batch, then each row's steps added in batch
+        order from its first one plus 0 (``Trainer.apply_rows``): within a batch, a row's tokens'
+        steps in float64 in token order (:func:`_group_sums`); across batches, in float32 in
+        batch order. Done for the whole round at once: one sort of the round's (token, row)
+        entries by row, the batches' sums of each row rank by rank (a row is in at most as many
+        batches as the round has), and no per-batch array of row steps. ``part = (rank, n)``:
+        only the rows ``row % n == rank`` (a worker process's share of the apply)."""
+        rank, n_parts = part
+        nb = len(ids)
+        ub = np.array([len(i) for i in ids], dtype=np.int64)
+        tokens = np.concatenate(ids) if nb > 1 else np.asarray(ids[0])
+        D = np.concatenate(steps) if nb > 1 else steps[0]
+        P = np.concatenate(partner) if nb > 1 else np.asarray(partner[0])
+        lens = self.lengths[tokens]
+        flat = self.rows[_ranges(self.offsets[tokens], lens)]  # (batch, token, n-gram) order
+        etok = np.repeat(np.arange(len(tokens), dtype=np.intp), lens)
+        if n_parts > 1:
+            keep = np.flatnonzero(flat % n_parts == rank)
+            flat, etok = flat[keep], etok[keep]
+        N = len(flat)
+        if N == 0:
+            return flat[:0], np.zeros((0, D.shape[1]), dtype=np.float32), np.zeros(0, dtype=np.float32)
+        order, fs = _stable_sort(flat)  # by row; within a row in batch order, then token order
+        tok = etok[order]
+        batch = np.repeat(np.arange(nb, dtype=np.int32), ub)[tok]
+        new_row = np.empty(N, dtype=bool)
+        new_row[0] = True
+        np.not_equal(fs[1:], fs[:-1], out=new_row[1:])
+        new_group = new_row.copy()  # a group: one row's entries from one batch
+        np.not_equal(batch[1:], batch[:-1], out=new_group[1:])
+        new_group |= new_row
+        gstart = np.flatnonzero(new_group)
+        gcount = np.diff(np.append(gstart, N))
+        rstart = np.flatnonzero(new_row)
+        rows = fs[rstart]
+        first_group = (np.cumsum(new_group) - 1)[rstart]  # each row's first group
+        groups = np.diff(np.append(first_group, len(gstart)))  # batches using each row
+        by_groups = np.argsort(-groups, kind="stable")  # rank j (j-th batch of a row) is a prefix
+        has, at = _rank_major(first_group[by_groups], groups[by_groups])
+        X = D.take(tok[gstart[at]], axis=0)  # each group's first token's step, rank by rank
+        multi = np.flatnonzero(gcount > 1)
+        if len(multi):  # the groups of several tokens (rows shared within a batch): their sums
+            where = np.empty(len(gstart), dtype=np.intp)
+            where[at] = np.arange(len(at))
+            X[where[multi]] = _group_sums(D, tok, gstart[multi], gcount[multi])
+        X[: has[0]] += np.float32(0)  # each row's first step plus 0 (-0.0 becomes 0.0)
+        S = _rank_sums(X, has)
+        pmax = np.maximum.reduceat(P[tok], rstart)
+        np.maximum(np.float32(0), pmax, out=pmax)
+        return rows[by_groups], S, pmax[by_groups]
 
     def vectors(self, W: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Composed vectors (mean of the rows) of ``ids`` (default: every word), in batches."""

@@ -129,6 +129,38 @@ def test_occurrence_sums_are_reduceats_bytes():
         assert _occurrence_sums(X, positions, starts, counts).tobytes() == want.tobytes()
 
 
+def test_group_sums_are_float64_sums_bytes():
+    """_group_sums: each group's rows summed in float64 from 0.0 in order, rounded to float32;
+    groups of 2 are summed in float32 as (a + 0) + b, which must give the same bytes: -0.0,
+    zeros, subnormals, exponents 0 to 60 apart, sums that cancel, round to a tie or overflow."""
+    from embedcli.subwords import _group_sums
+
+    rng = np.random.default_rng(11)
+    tiny = np.float32(1e-45)  # the smallest subnormal
+    special = np.array([0.0, -0.0, tiny, -tiny, 3e38, -3e38, 3.4e38, 1.0, 1 + 2**-23, 2**-24, 2**-25, -1.0,
+                        1e-38, 2**-60, 2**30], dtype=np.float32)
+    for trial in range(200):
+        n = 400
+        D = (rng.standard_normal((n, 6)) * 2.0 ** rng.integers(-70, 70, (n, 6))).astype(np.float32)
+        D[rng.random((n, 6)) < 0.1] = rng.choice(special, int((rng.random((n, 6)) < 0.1).sum()) or 1)[0]
+        pick = rng.random((n, 6)) < 0.2
+        D[pick] = rng.choice(special, int(pick.sum()))
+        counts = rng.integers(2, [3, 3, 5, 40][trial % 4], 50)
+        total = int(counts.sum())
+        tok = rng.integers(0, n, total)
+        starts = np.zeros(len(counts), dtype=np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        want = np.empty((len(counts), 6), dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for g, (s_, c) in enumerate(zip(starts, counts)):
+                acc = np.zeros(6, dtype=np.float64)
+                for k in range(s_, s_ + c):
+                    acc = acc + D[tok[k]].astype(np.float64)
+                want[g] = acc.astype(np.float32)
+            got = _group_sums(D, tok, starts, counts)
+        assert got.tobytes() == want.tobytes()
+
+
 def _scatter_reference(table, ids, dH, exact):
     """SubwordRows.scatter's documented sums, one row at a time: each distinct token's
     occurrences summed by np.add.reduceat (batch order), divided by its rows when ``exact``,

@@ -259,41 +259,6 @@ def _apply_reference(W, ids, steps, partner, part, bound):
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3])
-def test_apply_rows_of_distinct_batches_is_the_plain_apply_bytes(parts):
-    # distinct=True (subwords' input rows: no row twice in a batch): batch by batch through a
-    # row -> slot table, the same bytes as the plain apply; rows in 1, 2 or all batches, a batch
-    # with no row of this share, -0.0 steps and weights, steps that hit the bound; the table is
-    # left all -1 (reused by the next call)
-    from embedcli.sgd import trainer as T
-
-    rng = np.random.default_rng(parts)
-    n_rows, d = 50, 8
-    sizes = [30, 0, 45, 12, 50]
-    ids = [rng.permutation(n_rows)[:n] for n in sizes]
-    ids[3] = ids[3] * 0 + np.arange(12) * 3  # rows % 3 == 0 only
-    steps = [(rng.normal(size=(n, d)) * 10.0 ** rng.integers(-3, 3, (n, 1))).astype(np.float32) for n in sizes]
-    steps[0][:4] = -0.0
-    partner = [rng.random(n).astype(np.float32) * 3 for n in sizes]
-    W0 = rng.normal(size=(n_rows, d)).astype(np.float32)
-    W0[ids[0][:3]] = -0.0
-    for rank in range(parts):
-        for _ in range(2):
-            W, ref = W0.copy(), W0.copy()
-            T.Trainer.apply_rows(None, W, ids, steps, partner, part=(rank, parts), distinct=True)
-            _apply_reference(ref, ids, steps, partner, (rank, parts), T.STEP_BOUND)
-            assert W.tobytes() == ref.tobytes()
-            assert all((t == -1).all() for t in T._SLOTS)
-    # full slots of a round buffer reach the apply as one array of steps: the plain path
-    same = [ids[0], ids[2][:30], ids[4][:30]]
-    joined = np.concatenate([steps[0], steps[2][:30], steps[4][:30]])
-    part_ = [partner[0], partner[2][:30], partner[4][:30]]
-    W, ref = W0.copy(), W0.copy()
-    T.Trainer.apply_rows(None, W, same, joined, part_, part=(0, parts), distinct=True)
-    _apply_reference(ref, same, [steps[0], steps[2][:30], steps[4][:30]], part_, (0, parts), T.STEP_BOUND)
-    assert W.tobytes() == ref.tobytes()
-
-
-@pytest.mark.parametrize("parts", [1, 2, 3])
 @pytest.mark.parametrize("adjacent", [True, False])
 def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
     # first step of each row + np.add.at of the rest, the factor only where it binds, steps

@@ -100,7 +100,8 @@ def _subword_trainer(rng, tokens, objective, *, buckets, round_batches):
 def test_trainer_composes_into_the_kernels_padded_buffers_bytes(objective):
     """Trainer.compute with subwords composes each token's vector straight into the kernel's
     padded buffer (padded=True): the same bytes as composing into a new array and letting the
-    kernel make padded copies (padded=False), then the scatter."""
+    kernel make padded copies (padded=False); its input steps are per distinct token
+    (SubwordRows.token_steps)."""
     from embedcli.sgd.trainer import _Batch
 
     rng = np.random.default_rng(7)
@@ -123,9 +124,11 @@ def test_trainer_composes_into_the_kernels_padded_buffers_bytes(objective):
     else:
         loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(H, U, V, mask, s.negative, trainer.group,
                                                                word2vec_update=True, curvature=True, scale=-lr)
-    rows, G, _, c_in = table.scatter(ctx, dH, exact=False, partner=cH)
+    steps = table.token_steps(ctx, dH, exact=False, partner=cH)  # per distinct token: the apply sums them per row
+    assert np.array_equal(steps.ids, np.unique(ids))
     dOut = np.concatenate([dU, dV.reshape(-1, 10)])
-    want = (loss, pairs, G, np.concatenate([ids, neg.reshape(-1)]), dOut, rows, c_in, np.concatenate([cU, cV.reshape(-1)]))
+    want = (loss, pairs, steps.steps, np.concatenate([ids, neg.reshape(-1)]), dOut, steps.ids, steps.partner,
+            np.concatenate([cU, cV.reshape(-1)]))
     assert got[:2] == want[:2]
     for a, b in zip(got[2:], want[2:]):
         assert a.tobytes() == b.tobytes()
@@ -171,3 +174,72 @@ def test_round_vectors_compose_each_token_once_same_bytes(objective):
     trainer.round_vectors = lambda st, bs: None
     trainer.round_here(plain, batches)
     assert state.w_in.tobytes() == plain.w_in.tobytes() and state.w_out.tobytes() == plain.w_out.tobytes()
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_round_apply_of_token_steps_is_batch_scatters_then_plain_apply_bytes(objective, parts):
+    """The input side's apply with subwords (Trainer.apply_side -> SubwordRows.round_steps: the
+    round's (token, row) entries sorted by row once, summed within a batch in float64 and across
+    batches in float32) gives the bytes of scattering each batch onto its rows
+    (SubwordRows.scatter) and then the plain apply of those rows (np.add.at from zeros in batch
+    order, the per-row bound), for each share of the rows; frozen word rows are left as they
+    were. Rows shared within a batch by 2 and by many tokens, in 1 to 4 batches, repeated
+    tokens, -0.0 steps, steps that hit the bound, a round buffer passed as one array."""
+    from embedcli.sgd import trainer as T
+
+    rng = np.random.default_rng(parts + (10 if objective == "cbow" else 0))
+    tokens = ["<pad>", "<unk>"] + ["".join(rng.choice(list("abcé"), rng.integers(1, 8))) for _ in range(40)]
+    table, counts, s, trainer, state = _subword_trainer(rng, tokens, objective, buckets=30, round_batches=4)
+    W0 = rng.normal(0, 0.1, state.w_in.shape).astype(np.float32)
+    W0[3, :3] = -0.0
+    batches = []
+    for L in (46, 20, 46, 33):
+        ids = rng.integers(2, len(tokens), L).astype(np.int32)
+        ids[4:9] = ids[11]  # a repeated token
+        H, ctx = table.compose(W0, ids)
+        dH = (rng.standard_normal((L, 10)) * 10.0 ** rng.integers(-3, 2, (L, 1))).astype(np.float32)
+        dH[:3] = -0.0
+        batches.append((ctx, dH, (rng.random(L) * 4).astype(np.float32)))
+    frozen = np.zeros(len(tokens), dtype=bool)
+    frozen[rng.integers(2, len(tokens), 6)] = True
+    for rank in range(parts):
+        for freeze in (None, frozen):
+            sc = [table.scatter(ctx, dH, exact=False, partner=p) for ctx, dH, p in batches]
+            if freeze is not None:
+                sc = [(r[keep], G[keep], p[keep]) for r, G, _, p in sc
+                      for keep in [~freeze[np.minimum(r, len(freeze) - 1)] | (r >= len(freeze))]]
+            else:
+                sc = [(r, G, p) for r, G, _, p in sc]
+            want = W0.copy()
+            _plain_apply(want, [x[0] for x in sc], [x[1] for x in sc], [x[2] for x in sc], (rank, parts), T.STEP_BOUND)
+            ts = [table.token_steps(ctx, dH, exact=False, partner=p) for ctx, dH, p in batches]
+            got = W0.copy()
+            trainer.apply_side("in", got, [t.ids for t in ts], [t.steps for t in ts], [t.partner for t in ts],
+                               part=(rank, parts), frozen=freeze)
+            assert got.tobytes() == want.tobytes()
+            if freeze is not None:
+                assert got[:len(tokens)][freeze].tobytes() == W0[:len(tokens)][freeze].tobytes()
+            got = W0.copy()  # the round's steps as one array (compute wrote them into the round buffer)
+            trainer.apply_side("in", got, [t.ids for t in ts], np.concatenate([t.steps for t in ts]),
+                               [t.partner for t in ts], part=(rank, parts), frozen=freeze)
+            assert got.tobytes() == want.tobytes()
+
+
+def _plain_apply(W, ids, steps, partner, part, bound):
+    """The apply as first written: zeros, np.add.at of every step in batch and entry order, the
+    per-row factor on every row, W[rows] += S."""
+    rank, n_parts = part
+    sel = [(i % n_parts) == rank for i in ids]
+    all_ids = np.concatenate([i[s] for i, s in zip(ids, sel)])
+    if len(all_ids) == 0:
+        return
+    G = np.concatenate([g[s] for g, s in zip(steps, sel)])
+    rows, inverse = np.unique(all_ids, return_inverse=True)
+    S = np.zeros((len(rows), W.shape[1]), dtype=np.float32)
+    np.add.at(S, inverse, G)
+    pmax = np.zeros(len(rows), dtype=np.float32)
+    np.maximum.at(pmax, inverse, np.concatenate([c[s] for c, s in zip(partner, sel)]).astype(np.float32))
+    norm = np.sqrt(np.einsum("ij,ij->i", S, S)) * pmax
+    S *= (np.float32(bound) / np.maximum(norm, np.float32(bound)))[:, None]
+    W[rows] += S

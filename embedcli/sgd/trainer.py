@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -158,72 +157,6 @@ def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndar
         S[big] *= (np.float32(STEP_BOUND) / norm[big])[:, None]
     S += np.take(W, rows, axis=0)  # W[rows] + S, as W[rows] += S
     W[rows] = S
-
-
-_SLOTS: list[np.ndarray] = []  # spare tables row -> slot (all -1) for _apply_distinct
-_SLOTS_LOCK = threading.Lock()
-
-
-def _apply_distinct(W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray], partner: list[np.ndarray],
-                    part: tuple[int, int]) -> None:
-    """:meth:`Trainer.apply_rows` for batches that each have distinct rows, batch by batch.
-
-    A table ``row -> slot`` (kept between calls, all -1 outside them) places each row of the
-    round in the order it first appears: a batch's new rows take the next slots (their step
-    + 0, as from zero), its rows seen before add their step to their slot (distinct within the
-    batch: a plain vectorised addition). So each row's sum is its steps added in batch order,
-    the additions of ``np.add.at`` over the joined entries, without joining the round's steps
-    or sorting its rows; partners' maxima likewise."""
-    rank, n_parts = part
-    size = W.shape[0]
-    with _SLOTS_LOCK:  # a table in use is out of the list: another thread's apply takes or makes another
-        spare = [k for k, t in enumerate(_SLOTS) if len(t) == size]
-        slots = _SLOTS.pop(spare[0]) if spare else None
-    if slots is None:
-        slots = np.full(size, -1, dtype=np.int32 if size < 2**31 else np.int64)
-    batches = list(zip(ids, steps, partner))
-    if n_parts > 1:  # this share's rows of each batch, and where their entries are
-        batches = [(i[at], g, p, at) for i, g, p in batches for at in [np.flatnonzero(i % n_parts == rank)]]
-    else:
-        batches = [(i, g, p, None) for i, g, p in batches]
-    total = sum(len(b[0]) for b in batches)
-    S = np.empty((total, W.shape[1]), dtype=np.float32)
-    pmax = np.empty(total, dtype=np.float32)
-    new_rows = []
-    n = 0
-    try:
-        for rows, G, P, at in batches:
-            if len(rows) == 0:
-                continue
-            slot = slots[rows]
-            seen = slot >= 0
-            if n == 0 or not seen.any():  # new rows only
-                new, m = rows, len(rows)
-                if at is not None:
-                    G, P = np.take(G, at, axis=0), P[at]
-                np.add(G, np.float32(0), out=S[n : n + m])
-                np.maximum(np.float32(0), P, out=pmax[n : n + m])
-            else:
-                fresh, old = np.flatnonzero(~seen), np.flatnonzero(seen)
-                new, m = rows[fresh], len(fresh)
-                at_slot = slot[old]
-                if at is not None:
-                    fresh, old = at[fresh], at[old]
-                np.add(np.take(G, fresh, axis=0), np.float32(0), out=S[n : n + m])
-                np.maximum(np.float32(0), P[fresh], out=pmax[n : n + m])
-                S[at_slot] += np.take(G, old, axis=0)
-                pmax[at_slot] = np.maximum(pmax[at_slot], P[old])
-            slots[new] = np.arange(n, n + m, dtype=slots.dtype)
-            new_rows.append(new)
-            n += m
-    finally:
-        for rows in new_rows:
-            slots[rows] = -1
-        with _SLOTS_LOCK:
-            if len(_SLOTS) < 2:
-                _SLOTS.append(slots)
-    if n:
-        _bounded_write(W, np.concatenate(new_rows), S[:n], pmax[:n])
 
 
 _FLAT_INDEX: dict[int, np.ndarray] = {}
@@ -535,8 +468,9 @@ class Trainer:
         steps of the input rows ``in_ids`` (the batch's tokens less frozen rows), ``dOut`` those
         of the output rows ``out_ids`` (the batch's tokens, then its negatives); ``c_in`` and
         ``c_out`` the largest norm of the vectors each entry's scores were taken against (see
-        :meth:`apply_rows`). With subwords, ``in_ids`` are the distinct word and n-gram rows of
-        the batch's tokens. ``out``: buffers ``(dH, dOut)`` at least as long as the batch's steps
+        :meth:`apply_rows`). With subwords, ``in_ids`` are the batch's distinct tokens and ``dH``
+        the step each of their rows takes (:meth:`SubwordRows.token_steps`): the apply sums them
+        onto the word and n-gram rows (:meth:`apply_side`), where frozen rows are left out. ``out``: buffers ``(dH, dOut)`` at least as long as the batch's steps
         (a worker process's shared slot) that the steps are written into, when they fit, instead
         of new arrays (the same values; saves copying them into the slot). ``vectors``: with
         subwords, the batch's composed input vectors from :meth:`round_vectors` (the same bytes).
@@ -571,10 +505,11 @@ class Trainer:
                 padded=True, scale=-lr, out=(dH_out, dOut), loss=batch.loss)
             dOut = dU.base if dOut is None else dOut
         in_ids = batch.ids
-        if self.subwords is not None:  # fastText's update: each of a word's rows gets the step of its mean
-            in_ids, dH, _, cH = self.subwords.scatter(composed, dH, exact=False, partner=cH,
-                                                      out=None if out is None else out[0])
-        if state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
+        if sub is not None:  # fastText's update: each of a word's rows gets the step of its mean; the
+            # steps per distinct token, summed onto the rows by the apply (SubwordRows.round_steps)
+            in_ids, dH, cH, _ = sub.token_steps(composed, dH, exact=False, partner=cH,
+                                                out=None if out is None else out[0])
+        elif state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
             free = ~state.frozen[np.minimum(in_ids, len(state.frozen) - 1)] | (in_ids >= len(state.frozen))
             if not free.all():
                 in_ids, dH, cH = in_ids[free], dH[free], cH[free]
@@ -592,7 +527,7 @@ class Trainer:
 
     # -- the per-row rule and the apply ----------------------------------------------------
     def apply_rows(self, W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray],
-                   partner: list[np.ndarray], part: tuple[int, int] = (0, 1), distinct: bool = False) -> None:
+                   partner: list[np.ndarray], part: tuple[int, int] = (0, 1)) -> None:
         """Add a round's steps to ``W`` under the per-row trust region.
 
         All the steps of a round are computed at the same point and added up per row. For a
@@ -611,15 +546,9 @@ class Trainer:
 
         ``part = (rank, n)`` restricts the apply to the rows ``id % n == rank`` (a worker
         process's share); each row's sum is taken in the same order whatever ``n`` is.
-        ``distinct``: no batch of ``ids`` (lists, one array per batch) has a row twice (the
-        input side with subwords: a batch's distinct word and n-gram rows); the sums are then
-        taken batch by batch (:func:`_apply_distinct`), the same additions in the same order.
         """
         rank, n_parts = part
         if len(ids) == 0:
-            return
-        if distinct and not isinstance(ids, np.ndarray) and not isinstance(steps, np.ndarray):
-            _apply_distinct(W, ids, steps, partner, part)
             return
         all_ids = ids if isinstance(ids, np.ndarray) else np.concatenate(ids)
         at = None  # this share's entries (positions in the round), when the rows are shared out
@@ -647,11 +576,29 @@ class Trainer:
         np.maximum.at(pmax, inverse, (P if at is None else P[at]).astype(np.float32, copy=False))
         _bounded_write(W, rows, S, pmax)
 
-    def apply_side(self, side: str, W: np.ndarray, ids, steps, partner, part: tuple[int, int] = (0, 1)) -> None:
+    def apply_side(self, side: str, W: np.ndarray, ids, steps, partner, part: tuple[int, int] = (0, 1),
+                   frozen: np.ndarray | None = None) -> None:
         """:meth:`apply_rows` for one side of a round (``"in"``: the input matrix, ``"out"``: the
-        output one): with subwords a batch's input rows are distinct (its word and n-gram rows),
-        which the input side's apply uses (``distinct``)."""
-        self.apply_rows(W, ids, steps, partner, part=part, distinct=side == "in" and self.subwords is not None)
+        output one). With subwords the input side gets each batch's steps per token
+        (:meth:`compute`): :meth:`SubwordRows.round_steps` sums them onto the rows, the rows in
+        ``frozen`` (bool per word row, ``TrainState.frozen``) are left out, and the per-row rule
+        is applied as in :meth:`apply_rows`."""
+        if side != "in" or self.subwords is None:
+            self.apply_rows(W, ids, steps, partner, part=part)
+            return
+        if isinstance(ids, np.ndarray):
+            ids = [ids]
+        if isinstance(steps, np.ndarray):  # the round's step buffer as one array (_round_out)
+            steps = np.split(steps, np.cumsum([len(i) for i in ids])[:-1])
+        if isinstance(partner, np.ndarray):
+            partner = [partner]
+        rows, S, pmax = self.subwords.round_steps(ids, steps, partner, part)
+        if frozen is not None:
+            free = np.flatnonzero(~frozen[np.minimum(rows, len(frozen) - 1)] | (rows >= len(frozen)))
+            if len(free) < len(rows):
+                rows, S, pmax = rows[free], S[free], pmax[free]
+        if len(rows):
+            _bounded_write(W, rows, S, pmax)
 
     def _round_out(self, state: TrainState, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Step buffers for a round's batches, one after another in memory (``compute(out=)``), so
@@ -688,7 +635,8 @@ class Trainer:
             return [r[at] for r in results]
 
         def apply_in():
-            self.apply_side("in", state.w_in, [r[5] for r in results], steps(2, 0), [r[6] for r in results])
+            self.apply_side("in", state.w_in, [r[5] for r in results], steps(2, 0), [r[6] for r in results],
+                            frozen=state.frozen)
 
         def apply_out():
             self.apply_side("out", state.w_out, [r[3] for r in results], steps(4, 1), [r[7] for r in results])

@@ -448,13 +448,14 @@ class ProcessGroup:
         for name, side, n_at, part in self.shares[share]:
             G = "dH" if side == "in" else "dOut"
             sizes = a["counts"][:n, n_at]
-            if (sizes == a[G].shape[1]).all():  # full slots: the round's entries are one array each
+            per_token = side == "in" and self.trainer.subwords is not None  # steps per token: batch by batch
+            if (sizes == a[G].shape[1]).all() and not per_token:  # full slots: the round's entries are one array each
                 ids, grads, curv = (a[key][:n].reshape((-1,) + a[key].shape[2:]) for key in (f"{side}_ids", G, f"c_{side}"))
             else:
                 ids = [a[f"{side}_ids{k}"][:m] for k, m in enumerate(sizes.tolist())]
                 grads = [a[f"{G}{k}"][:m] for k, m in enumerate(sizes.tolist())]
                 curv = [a[f"c_{side}{k}"][:m] for k, m in enumerate(sizes.tolist())]
-            self.trainer.apply_side(side, a[name], ids, grads, curv, part=part)
+            self.trainer.apply_side(side, a[name], ids, grads, curv, part=part, frozen=self.state.frozen)
 
     # -- parent side ----------------------------------------------------------------------
     def round(self, batches: list["_Batch"], prepare: Callable[[], Any] | None = None) -> list[tuple[float, int]]:
