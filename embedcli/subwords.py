@@ -387,6 +387,11 @@ class SubwordRows:
     def word_rows(self, i: int) -> np.ndarray:
         return self.rows[self.offsets[i] : self.offsets[i + 1]]
 
+    def rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of the tokens ``ids``, concatenated (token by token, each in its order)."""
+        ids = np.asarray(ids)
+        return self.rows[_ranges(self.offsets[ids], self.lengths[ids])]
+
     def compose_many(self, W: np.ndarray, batches: Sequence[np.ndarray]) -> "ComposedVectors":
         """The composed vectors of every distinct token of several batches at once (a round's
         batches, computed against the same ``W``), for :meth:`compose` ``(vectors=)``: each token
@@ -513,7 +518,7 @@ class SubwordRows:
         D = np.concatenate(steps) if nb > 1 else steps[0]
         P = np.concatenate(partner) if nb > 1 else np.asarray(partner[0])
         lens = self.lengths[tokens]
-        flat = self.rows[_ranges(self.offsets[tokens], lens)]  # (batch, token, n-gram) order
+        flat = self.rows_of(tokens)  # (batch, token, n-gram) order
         etok = np.repeat(np.arange(len(tokens), dtype=np.intp), lens)
         if n_parts > 1:
             keep = np.flatnonzero(flat % n_parts == rank)

@@ -235,8 +235,10 @@ class ClusterRounds:
         self.trainer._apply(self.state, full, None)
         self.version += 1
         self.rounds += 1
-        self.changed[self.version] = (np.unique(np.concatenate([r[5] for r in full])),
-                                      np.unique(np.concatenate([r[3] for r in full])))
+        ins = np.concatenate([r[5] for r in full])
+        if self.trainer.subwords is not None:  # compute's input ids are tokens: their word and n-gram rows changed
+            ins = self.trainer.subwords.rows_of(np.unique(ins))
+        self.changed[self.version] = (np.unique(ins), np.unique(np.concatenate([r[3] for r in full])))
         self.changed.pop(self.version - KEEP_CHANGES, None)
         return [(r[0], r[1]) for r in full]
 
