@@ -7,6 +7,8 @@ import os
 from collections import Counter
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from embedcli.encode import encode_tokens_lines
 from embedcli.io import iter_chunks
 from embedcli.text import TextSettings
@@ -84,3 +86,19 @@ def scan_regex(paths, settings, out, *, encoding_errors, progress, index=None):
     tokens = ids_of.tokens() if ids_of.growing else []
     size = len(tokens) if ids_of.growing else len(index or {}) + 1
     return tokens, entries.counts_of(size), entries.n_tokens, entries.n_entries
+
+
+def pair_mask_simple(sent, reduced, centre, window: int):
+    """What :func:`embedcli.sgd.sgns.pair_mask` computes, for any sentence ids: each token's id
+    compared with those of its whole window (0 outside the tokens), the reduced window, not the
+    centre itself, ``centre`` (None: all)."""
+    K = 2 * window + 1
+    sent1 = np.asarray(sent).astype(np.int64) + 1
+    padded = np.concatenate([np.zeros(window, np.int64), sent1, np.zeros(window, np.int64)])
+    around = np.stack([padded[k : k + len(sent1)] for k in range(K)], axis=1)
+    mask = around == sent1[:, None]
+    mask &= np.asarray(reduced)[:, None] >= np.abs(np.arange(K) - window)[None, :]
+    mask[:, window] = False
+    if centre is not None:
+        mask &= np.asarray(centre, dtype=bool)[:, None]
+    return mask

@@ -173,6 +173,26 @@ def test_pair_mask():
     ]
 
 
+def test_pair_mask_is_the_window_comparison():
+    # sentence ids that never decrease (the trainer's: a run of equal ids is a sentence) take the
+    # per-side reach path, others the comparison over every window: both the plain comparison's
+    # mask, for windows 1-12, reduced windows out of range (below 1, above the window), sentences
+    # of one token, batches shorter than the window, with and without centres
+    from reference import pair_mask_simple
+
+    rng = np.random.default_rng(7)
+    for _ in range(2000):
+        L, window = int(rng.integers(1, 50)), int(rng.integers(1, 13))
+        sent = np.cumsum(rng.random(L) < rng.random()).astype(rng.choice([np.int32, np.int64]))
+        if rng.random() < 0.2:
+            sent = rng.integers(0, 3, L)
+        reduced = rng.integers(-1, window + 3, L).astype(rng.choice([np.int8, np.int32, np.int64]))
+        centre = rng.random(L) < 0.8 if rng.random() < 0.5 else None
+        got = pair_mask(sent, reduced, centre, window)
+        want = pair_mask_simple(sent, reduced, centre, window)
+        assert got.dtype == bool and got.shape == want.shape and (got == want).all()
+
+
 def test_untrained_loss_is_log2_times_one_plus_negatives():
     # all-zero vectors: every score is 0, so each pair costs (1 + negative) * log 2
     L, d = 20, 3

@@ -207,24 +207,71 @@ def _neg_log(p: np.ndarray, x: np.ndarray, sign: float, where=None) -> np.ndarra
     return out
 
 
-def pair_mask(sent: np.ndarray, reduced: np.ndarray, centre: np.ndarray, window: int) -> np.ndarray:
+def pair_mask(sent: np.ndarray, reduced: np.ndarray, centre: np.ndarray | None, window: int) -> np.ndarray:
     """(L, 2w+1) bool: ``mask[i, k]`` = train the pair (centre ``i``, context ``i + k - w``).
 
     A pair is trained when the context is within the centre's reduced window, in the same
-    sentence (``sent`` ids are >= 0), is not the centre itself, and ``centre[i]`` is set.
+    sentence (``sent`` ids are >= 0), is not the centre itself, and ``centre[i]`` is set
+    (``centre`` None: every token is a centre).
+
+    When the sentence ids never decrease (a corpus's running sentence count, as the trainer
+    gives them) a sentence is a run of equal ids, and the mask comes from how far each token's
+    reduced window reaches inside its run on each side: two small comparisons instead of
+    comparing every token's id with those of its whole window (the same mask).
     """
     K = 2 * window + 1
     sent = np.asarray(sent)
-    if sent.dtype != np.int32:  # int32 ids (the trainer's, a block's sentence count) stay int32
-        sent = sent.astype(np.int64)
-    sent1 = sent + 1  # 0 outside the batch
-    sw = _windows(sent1, window)
-    dist = np.abs(np.arange(K, dtype=np.int32) - window)
-    mask = sw == sent1[:, None]
-    mask &= np.asarray(reduced)[:, None] >= dist[None, :]
-    mask[:, window] = False
-    mask &= np.asarray(centre, dtype=bool)[:, None]
+    L = len(sent)
+    if L > 1 and window <= 64 and bool((sent[1:] >= sent[:-1]).all()):
+        first = np.empty(L, dtype=bool)  # a sentence starts here
+        first[0] = True
+        np.not_equal(sent[1:], sent[:-1], out=first[1:])
+        last = np.empty(L, dtype=bool)  # ... ends here
+        last[:-1] = first[1:]
+        last[-1] = True
+        # how many contexts each token's window reaches before it and after it (0..window): capped
+        # by its reduced window and by its sentence's first and last token
+        left = np.full(L, window, dtype=np.int16)
+        right = np.full(L, window, dtype=np.int16)
+        for j in range(min(window, L) - 1, -1, -1):  # a start j tokens back, an end j tokens on: at most j
+            np.copyto(left[j:], j, where=first[: L - j])
+            np.copyto(right[: L - j], j, where=last[j:])
+        r = np.clip(np.asarray(reduced), 0, window).astype(np.int16)
+        np.minimum(left, r, out=left)
+        np.minimum(right, r, out=right)
+        code = left
+        code *= window + 1
+        code += right  # a row of the mask is one of (window + 1)^2
+        mask = np.take(_mask_rows(window), code, axis=0)
+    else:
+        if sent.dtype != np.int32:  # int32 ids (the trainer's, a block's sentence count) stay int32
+            sent = sent.astype(np.int64)
+        sent1 = sent + 1  # 0 outside the batch
+        sw = _windows(sent1, window)
+        dist = np.abs(np.arange(K, dtype=np.int32) - window)
+        mask = sw == sent1[:, None]
+        mask &= np.asarray(reduced)[:, None] >= dist[None, :]
+        mask[:, window] = False
+    if centre is not None:
+        mask &= np.asarray(centre, dtype=bool)[:, None]
     return mask
+
+
+_MASK_ROWS: dict[int, np.ndarray] = {}
+
+
+def _mask_rows(window: int) -> np.ndarray:
+    """Row ``left * (window + 1) + right`` of the table: a centre's pairs when its window reaches
+    ``left`` contexts before it and ``right`` after it."""
+    rows = _MASK_ROWS.get(window)
+    if rows is None:
+        reach = np.arange(window + 1)
+        left, right = np.repeat(reach, window + 1), np.tile(reach, window + 1)
+        offset = np.arange(-window, window + 1)
+        rows = ((offset < 0) & (-offset <= left[:, None])) | ((offset > 0) & (offset <= right[:, None]))
+        rows.flags.writeable = False
+        _MASK_ROWS[window] = rows
+    return rows
 
 
 _scratch = threading.local()  # each thread's skip-gram scratch buffers (see _sg_scratch)

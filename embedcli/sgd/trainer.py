@@ -438,7 +438,7 @@ class Trainer:
                 lo = max(0, span[0] - w)
                 hi = min(n, span[-1] + B + w)
                 ids, sents = kept.take(lo, hi)
-                span_mask = pair_mask(sents, reduced[lo:hi], np.ones(hi - lo, dtype=bool), w)
+                span_mask = pair_mask(sents, reduced[lo:hi], None, w)
                 neg_pos = 0
                 for i, (s, L) in enumerate(zip(span, lens), i0):
                     a0 = max(0, s - w)
