@@ -269,7 +269,8 @@ def _group_sums(D: np.ndarray, tok: np.ndarray, starts: np.ndarray, counts: np.n
         out[two] = x
     more = np.flatnonzero(counts > 2)
     if len(more):
-        by_count = more[np.argsort(-counts[more], kind="stable")]
+        c = counts[more]
+        by_count = more[np.argsort((c.max() - c).astype(np.uint16 if c.max() < 2**16 else np.int64), kind="stable")]
         has, at = _rank_major(starts[by_count], counts[by_count])
         X = np.take(D, tok[at], axis=0).astype(np.float64)  # every entry of these groups, rank by rank
         X[: has[0]] += 0.0  # a sum from 0.0 (-0.0 + 0.0 is 0.0)
@@ -373,6 +374,7 @@ class SubwordRows:
         self.rows = rows
         self.lengths = np.diff(offsets)
         self.distinct: int | None = None  # distinct n-grams of the vocabulary (when known)
+        self._shares: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # _share's
 
     @property
     def n_rows(self) -> int:
@@ -386,6 +388,21 @@ class SubwordRows:
 
     def word_rows(self, i: int) -> np.ndarray:
         return self.rows[self.offsets[i] : self.offsets[i + 1]]
+
+    def _share(self, part: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(offsets, lengths, rows)`` of every word's rows ``row % n == rank`` (``part = (rank,
+        n)``), in their order: a worker process's share of the apply, made once per process."""
+        rank, n = part
+        if n <= 1:
+            return self.offsets, self.lengths, self.rows
+        cached = self._shares.get(part)
+        if cached is None:
+            mine = self.rows % n == rank
+            lengths = np.add.reduceat(mine, self.offsets[:-1], dtype=np.int64) if len(self.lengths) else self.lengths
+            offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            cached = self._shares[part] = (offsets, lengths, self.rows[mine])
+        return cached
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """The rows of the tokens ``ids``, concatenated (token by token, each in its order)."""
@@ -511,18 +528,15 @@ class SubwordRows:
         entries by row, the batches' sums of each row rank by rank (a row is in at most as many
         batches as the round has), and no per-batch array of row steps. ``part = (rank, n)``:
         only the rows ``row % n == rank`` (a worker process's share of the apply)."""
-        rank, n_parts = part
         nb = len(ids)
         ub = np.array([len(i) for i in ids], dtype=np.int64)
         tokens = np.concatenate(ids) if nb > 1 else np.asarray(ids[0])
         D = np.concatenate(steps) if nb > 1 else steps[0]
         P = np.concatenate(partner) if nb > 1 else np.asarray(partner[0])
-        lens = self.lengths[tokens]
-        flat = self.rows_of(tokens)  # (batch, token, n-gram) order
+        offsets, lengths, share = self._share(part)
+        lens = lengths[tokens]
+        flat = share[_ranges(offsets[tokens], lens)]  # (batch, token, n-gram) order
         etok = np.repeat(np.arange(len(tokens), dtype=np.intp), lens)
-        if n_parts > 1:
-            keep = np.flatnonzero(flat % n_parts == rank)
-            flat, etok = flat[keep], etok[keep]
         N = len(flat)
         if N == 0:
             return flat[:0], np.zeros((0, D.shape[1]), dtype=np.float32), np.zeros(0, dtype=np.float32)
@@ -541,14 +555,15 @@ class SubwordRows:
         rows = fs[rstart]
         first_group = (np.cumsum(new_group) - 1)[rstart]  # each row's first group
         groups = np.diff(np.append(first_group, len(gstart)))  # batches using each row
-        by_groups = np.argsort(-groups, kind="stable")  # rank j (j-th batch of a row) is a prefix
+        # rank j (each row's j-th batch) is a prefix: rows by batches, most first (a radix sort)
+        by_groups = np.argsort((nb - groups).astype(np.uint8 if nb < 256 else np.int64), kind="stable")
         has, at = _rank_major(first_group[by_groups], groups[by_groups])
-        X = D.take(tok[gstart[at]], axis=0)  # each group's first token's step, rank by rank
+        source = tok[gstart]  # each group's step: its token's, or (several tokens) their sum
         multi = np.flatnonzero(gcount > 1)
-        if len(multi):  # the groups of several tokens (rows shared within a batch): their sums
-            where = np.empty(len(gstart), dtype=np.intp)
-            where[at] = np.arange(len(at))
-            X[where[multi]] = _group_sums(D, tok, gstart[multi], gcount[multi])
+        if len(multi):  # the groups of several tokens (rows shared within a batch): their sums after D
+            D = np.concatenate([D, _group_sums(D, tok, gstart[multi], gcount[multi])])
+            source[multi] = np.arange(len(D) - len(multi), len(D))
+        X = D.take(source[at], axis=0)  # the groups' steps, rank by rank
         X[: has[0]] += np.float32(0)  # each row's first step plus 0 (-0.0 becomes 0.0)
         S = _rank_sums(X, has)
         pmax = np.maximum.reduceat(P[tok], rstart)
