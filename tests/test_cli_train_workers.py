@@ -281,3 +281,31 @@ def test_children_take_the_work_while_the_parent_makes_the_next_round(runner, co
     assert set(pids) <= {os.getpid(), *forked} and len(forked) == 1
     assert pids.count(forked[0]) > 0.75 * len(pids)
     assert all_waited_for(forked)
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_output_rows_indexed_while_the_batches_are_computed_give_the_same_bytes(runner, corpus, tmp_path,
+                                                                                 monkeypatch, forked, objective):
+    """With two processes one task applies the whole output matrix; its row index (which rows,
+    in which order: from the batches' tokens and negatives alone) is made by a task of the
+    compute phase (ProcessGroup._index_out), for full rounds and for the short ones (an epoch's
+    or a block's last batches); the bytes are those of one process."""
+    if not workers_mod.processes_available():
+        pytest.skip("no worker processes here")
+    ref, group = tmp_path / "w1", tmp_path / "w2"
+    train(runner, corpus, ref, "--objective", objective, "--workers", "1")
+    log = tmp_path / "indexed"
+    real_index = workers_mod.ProcessGroup._index_out
+
+    def index_out(self, n):
+        with open(log, "a") as f:
+            f.write(f"{n}\n")
+        return real_index(self, n)
+
+    monkeypatch.setattr(workers_mod.ProcessGroup, "_index_out", index_out)
+    monkeypatch.setattr(workers_mod.Pacer, "solo", lambda self, now: False)  # every round on the group
+    train(runner, corpus, group, "--objective", objective, "--workers", "2")
+    rounds = [int(n) for n in log.read_text().split()]
+    assert len(rounds) >= 4 and 4 in rounds and min(rounds) < 4  # one index per round, short rounds too
+    assert table_bytes(group) == table_bytes(ref)
+    assert all_waited_for(forked)

@@ -159,6 +159,36 @@ def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndar
     W[rows] = S
 
 
+def row_index(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where the entries ``ids`` (rows of a matrix of ``size`` rows) go in :meth:`Trainer.apply_rows`,
+    from the ids alone (a process group makes it while the batches are computed): ``(rows,
+    first, later, at_later)``, the distinct rows (ascending), each row's first entry, every
+    other entry in entry order and the place in ``rows`` of each."""
+    rows, inverse = _distinct(ids, size)
+    first = np.full(len(rows), len(ids), dtype=np.intp)
+    np.minimum.at(first, inverse, np.arange(len(ids)))
+    later = np.ones(len(ids), dtype=bool)
+    later[first] = False
+    later = np.flatnonzero(later)
+    return rows, first, later, inverse[later]
+
+
+def apply_indexed(W: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.ndarray, at_later: np.ndarray,
+                  G: np.ndarray, P: np.ndarray) -> None:
+    """The apply of :meth:`Trainer.apply_rows` from a :func:`row_index`: row ``i``'s steps are
+    ``G[first[i]]``, then ``G[later]`` where ``at_later == i``, in that order (``P``: the
+    entries' partner norms, positions as in ``G``)."""
+    # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
+    # then np.add.at of the others, in order (the same additions as add.at from zero)
+    S = np.take(G, first, axis=0)
+    S += np.float32(0)
+    pmax = np.maximum(np.float32(0), np.take(P, first).astype(np.float32, copy=False))
+    if len(later):
+        _scatter_add(S, at_later, np.take(G, later, axis=0))
+        np.maximum.at(pmax, at_later, np.take(P, later).astype(np.float32, copy=False))
+    _bounded_write(W, rows, S, pmax)
+
+
 _FLAT_INDEX: dict[int, np.ndarray] = {}
 
 
@@ -555,26 +585,14 @@ class Trainer:
         if n_parts > 1:
             at = np.flatnonzero(all_ids % n_parts == rank)
             all_ids = all_ids[at]
-        n = len(all_ids)
-        if n == 0:
+        if len(all_ids) == 0:
             return
         G = steps if isinstance(steps, np.ndarray) else np.concatenate(steps)
-        rows, inverse = _distinct(all_ids, W.shape[0])
-        # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
-        # then np.add.at of the others, in order (the same additions as add.at from zero)
-        first = np.full(len(rows), n, dtype=np.intp)
-        np.minimum.at(first, inverse, np.arange(n))
-        later = np.ones(n, dtype=bool)
-        later[first] = False
-        later = np.flatnonzero(later)
-        S = np.take(G, first if at is None else at[first], axis=0)
-        S += np.float32(0)
-        if len(later):
-            _scatter_add(S, inverse[later], np.take(G, later if at is None else at[later], axis=0))
-        pmax = np.zeros(len(rows), dtype=np.float32)
         P = partner if isinstance(partner, np.ndarray) else np.concatenate(partner)
-        np.maximum.at(pmax, inverse, (P if at is None else P[at]).astype(np.float32, copy=False))
-        _bounded_write(W, rows, S, pmax)
+        rows, first, later, at_later = row_index(all_ids, W.shape[0])
+        if at is not None:  # positions in the round
+            first, later = at[first], at[later]
+        apply_indexed(W, rows, first, later, at_later, G, P)
 
     def apply_side(self, side: str, W: np.ndarray, ids, steps, partner, part: tuple[int, int] = (0, 1),
                    frozen: np.ndarray | None = None) -> None:

@@ -279,6 +279,12 @@ class ProcessGroup:
         # with subwords), not the buffers' bound (the longest word's rows for every token)
         in_entries = L_max * trainer.input_rows_per_token
         self.shares = apply_shares(P, in_entries, O_max)
+        # the output side's entries (a batch's tokens, then its negatives) are known before the
+        # batches are computed: when one task applies the whole output side, the row index of
+        # its apply is made by a task of the compute phase (taken last: it fills the gap while
+        # the last batches are computed) instead of at the start of the apply (_index_out)
+        self.indexed = [item[:2] for share in self.shares for item in share if item[1] == "out"] == [("w_out", "out")] \
+            and all(item[3] == (0, 1) for share in self.shares for item in share if item[1] == "out")
         # the apply's tasks, largest first: whoever comes later takes a smaller one
         self.apply_order = sorted(range(len(self.shares)), key=lambda i: -sum(
             (in_entries if side == "in" else O_max) / parts for _, side, _, (_, parts) in self.shares[i]))
@@ -306,9 +312,12 @@ class ProcessGroup:
             ("counts", (3,), np.int64),  # n_in, n_out, pairs
         ):
             specs[name] = ((R,) + shape, dtype)
+        if self.indexed:  # the output side's row_index (positions in the round's slots)
+            specs.update(ix_rows=((R * O_max,), np.int32), ix_first=((R * O_max,), np.intp),
+                         ix_later=((R * O_max,), np.intp), ix_at=((R * O_max,), np.intp), ix_n=((2,), np.int64))
         self.arena = Arena(specs)
         self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
-        for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out")]:
+        for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out") and not n.startswith("ix_")]:
             self.arena.arrays.update({f"{name}{k}": self.arena[name][k] for k in range(R)})
         self.state = state
         self.pacer = Pacer()
@@ -378,7 +387,10 @@ class ProcessGroup:
         others; True when this process finished the round's last apply task."""
         for task in take_tasks(self.tasks_c[0]):
             n = int(self.arena["n_slots"][0])  # read after the task: its round's
-            for k in self._task_batches(task, n):
+            tasks = self._batch_tasks(n)
+            if task == tasks:
+                self._index_out(n)
+            for k in self._task_batches(task, n) if task < tasks else ():
                 if batches is None:
                     self._compute_slot(k)
                 else:
@@ -440,12 +452,46 @@ class ProcessGroup:
         size = -(-n // TASK_LIMIT)
         return range(task * size, min(n, (task + 1) * size))
 
+    @staticmethod
+    def _batch_tasks(n: int) -> int:
+        """The compute tasks of a round of ``n`` batches (the output side's index task follows them)."""
+        return -(-n // len(ProcessGroup._task_batches(0, n)))
+
+    def _index_out(self, n: int) -> None:
+        """The output side's :func:`~embedcli.sgd.trainer.row_index` for the round, from the slots'
+        tokens and negatives, into the arena; positions counted in the slots (entry ``i`` of slot
+        ``k`` is ``k * O_max + i``, the rows of ``dOut`` and ``c_out``)."""
+        from .trainer import row_index
+
+        a = self.arena
+        height = a["dOut"].shape[1]
+        L = a["meta"][:n, 0].astype(np.intp)
+        lengths = L + a["meta"][:n, 1].astype(np.intp) * self.trainer.n_neg
+        ids = np.concatenate([x for k in range(n) for x in (a[f"ids{k}"][: L[k]], a[f"neg{k}"][: lengths[k] - L[k]])])
+        rows, first, later, at_later = row_index(ids, self.state.w_out.shape[0])
+        if not (lengths == height).all():  # entry positions -> slot positions
+            at = np.concatenate([np.arange(k * height, k * height + m) for k, m in enumerate(lengths.tolist())])
+            first, later = at[first], at[later]
+        a["ix_rows"][: len(rows)] = rows
+        a["ix_first"][: len(rows)] = first
+        a["ix_later"][: len(later)] = later
+        a["ix_at"][: len(later)] = at_later
+        a["ix_n"][:] = (len(rows), len(later))
+
     def _apply_part(self, share: int) -> None:
         """Apply every slot, in batch order, to the rows of apply share ``share`` (see
         :func:`apply_shares`); whichever process takes the share, it writes the same rows."""
         a = self.arena
         n = int(a["n_slots"][0])
         for name, side, n_at, part in self.shares[share]:
+            if side == "out" and self.indexed:  # the round's index is there (_index_out)
+                from .trainer import apply_indexed
+
+                m, n_later = (int(x) for x in a["ix_n"])
+                apply_indexed(a[name], a["ix_rows"][:m], a["ix_first"][:m], a["ix_later"][:n_later],
+                              a["ix_at"][:n_later], a["dOut"][:n].reshape(-1, a["dOut"].shape[2]),
+                              a["c_out"][:n].reshape(-1))
+                continue
             G = "dH" if side == "in" else "dOut"
             sizes = a["counts"][:n, n_at]
             per_token = side == "in" and self.trainer.subwords is not None  # steps per token: batch by batch
@@ -473,8 +519,8 @@ class ProcessGroup:
         a = self.arena
         n = len(batches)
         a["n_slots"][0] = n
-        tasks = -(-n // len(self._task_batches(0, n)))
-        os.write(self.count_c[1], b"t" * (tasks - 1))
+        tasks = self._batch_tasks(n)
+        os.write(self.count_c[1], b"t" * (tasks + self.indexed - 1))
         os.write(self.count_a[1], b"t" * (len(self.apply_order) - 1))
         # every batch in its slot (any process may take it); each task is posted as soon as its
         # batches are there, and a child woken for it: the children start while later slots fill
@@ -489,6 +535,8 @@ class ProcessGroup:
             post_tasks(self.tasks_c[1], [task])
             if task + 1 < len(self.inbox):
                 wake(self.inbox[task + 1][1])
+        if self.indexed:  # the output side's index (every slot's ids are there now)
+            post_tasks(self.tasks_c[1], [tasks])
         if prepare is not None:  # while the children compute (and apply, when this takes long)
             prepare()
         while not self._work(0, batches):
