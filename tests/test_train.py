@@ -117,3 +117,45 @@ def test_the_next_epochs_first_round_is_made_as_the_last_one_goes_out(big_corpus
         while early.next():
             pass
         assert trainer._early is None  # epoch 2 is the last
+
+
+@pytest.mark.parametrize("engine", ["one", "processes", "threads"])
+def test_cbow_keeps_every_output_rows_norm_as_the_kernel_computes_it(big_corpus, tmp_path, monkeypatch, engine):
+    """CBOW keeps the norms of the output rows (Trainer.keep_out_norms) for the kernel's partner
+    norms, and the apply updates the rows it writes: after training they are the bytes of the
+    row norms computed afresh, whichever engine applied the rounds, and they were used (the
+    kernel got them); the table is the one trained without them."""
+    from embedcli.sgd import trainer as trainer_mod
+    from embedcli.sgd import workers as workers_mod
+
+    tables = []
+    for keep in (True, False):
+        trainer, state, enc = _trainer(big_corpus, "cbow", 2, tmp_path)
+        trainer.workers = 1 if engine == "one" else 2
+        if engine == "threads":
+            monkeypatch.setattr(trainer_mod, "processes_available", lambda: False)
+        monkeypatch.setattr(workers_mod.Pacer, "solo", lambda self, now: False)  # every round on the group
+        if not keep:
+            monkeypatch.setattr(trainer_mod.Trainer, "keep_out_norms", lambda self, state, norms=None: None)
+        given = []
+        real_kernel = trainer_mod.cbow_loss_grad
+
+        def kernel(*args, **kwargs):
+            given.append(kwargs.get("out_norms") is not None)
+            return real_kernel(*args, **kwargs)
+
+        monkeypatch.setattr(trainer_mod, "cbow_loss_grad", kernel)
+        with enc:
+            trainer.run(state)
+        monkeypatch.undo()
+        tables.append((state.w_in.tobytes(), state.w_out.tobytes()))
+        if keep:
+            kept = trainer.out_norms_of(state.w_out)
+            fresh = np.sqrt(np.einsum("ij,ij->i", state.w_out, state.w_out))
+            assert kept is not None and kept.tobytes() == fresh.tobytes()
+            assert np.count_nonzero(kept) > len(kept) // 2  # rows trained
+            # (the children's batches are not seen here)
+            assert (all(given) and given) if engine != "processes" else all(given)
+        else:
+            assert given and not any(given)
+    assert tables[0] == tables[1]

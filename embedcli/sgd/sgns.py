@@ -524,6 +524,7 @@ def cbow_loss_grad(
     scale: float = 1.0,
     out: tuple[np.ndarray | None, np.ndarray | None] | None = None,
     loss: bool = True,
+    out_norms: tuple[np.ndarray, np.ndarray] | None = None,
 ):
     """CBOW (mean of the context input vectors predicts the centre), like gensim's cbow_mean=1.
 
@@ -540,7 +541,9 @@ def cbow_loss_grad(
     ``out = (dH, dUV)``: buffers to write into (either may be None): ``dH`` (L, d), ``dUV``
     (L + n_groups * N, d) holding dU then dV (the trainer's step slots, the output rows' steps
     in the order of its ``out_ids``); dU and dV are then views of it. ``loss`` False: the loss is
-    not computed (0.0 is returned in its place; the gradients are the same).
+    not computed (0.0 is returned in its place; the gradients are the same). ``out_norms``: the
+    norms of ``U``'s and ``V``'s rows (``np.sqrt`` of their row dot products, as computed here;
+    the trainer keeps them per output row), for ``curvature``.
     """
     K = mask.shape[1]
     window = (K - 1) // 2
@@ -588,8 +591,11 @@ def cbow_loss_grad(
     if curvature:  # the largest partner norm of each row's scores
         hn = np.zeros(n_groups * group, dtype=dtype)  # zero past L: the group maxima below
         np.sqrt(_rowdot(h, h), out=hn[:L])  # 0 where no context: h is 0 there
-        un = np.sqrt(_rowdot(U, U))
-        vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
+        if out_norms is None:
+            un = np.sqrt(_rowdot(U, U))
+            vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
+        else:
+            un, vn = out_norms
         pU = hn[:L]
         pV = np.repeat(hn.reshape(n_groups, group).max(axis=1), N).reshape(n_groups, N)
         c_h = np.maximum(un, np.repeat(vn.max(axis=1), group)[:L]) * has

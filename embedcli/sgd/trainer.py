@@ -146,9 +146,11 @@ def _distinct(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, where[ids]
 
 
-def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndarray) -> None:
+def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndarray,
+                   norms: np.ndarray | None = None) -> None:
     """``W[rows] += S`` with each row's step scaled by ``min(1, STEP_BOUND / (|S| * pmax))``
-    (rows distinct; :meth:`Trainer.apply_rows`)."""
+    (rows distinct; :meth:`Trainer.apply_rows`). ``norms``: each row's norm, kept up to date
+    (:meth:`Trainer.keep_out_norms`)."""
     norm = np.sqrt(np.einsum("ij,ij->i", S, S))
     norm *= pmax
     # factor min(1, STEP_BOUND / norm): 1 (no change) unless norm > STEP_BOUND (or NaN)
@@ -157,6 +159,8 @@ def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndar
         S[big] *= (np.float32(STEP_BOUND) / norm[big])[:, None]
     S += np.take(W, rows, axis=0)  # W[rows] + S, as W[rows] += S
     W[rows] = S
+    if norms is not None:  # the new rows' norms, as the kernel computes them (sgns.cbow_loss_grad)
+        norms[rows] = np.sqrt(np.einsum("ij,ij->i", S, S))
 
 
 def row_index(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -174,10 +178,10 @@ def row_index(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def apply_indexed(W: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.ndarray, at_later: np.ndarray,
-                  G: np.ndarray, P: np.ndarray) -> None:
+                  G: np.ndarray, P: np.ndarray, norms: np.ndarray | None = None) -> None:
     """The apply of :meth:`Trainer.apply_rows` from a :func:`row_index`: row ``i``'s steps are
     ``G[first[i]]``, then ``G[later]`` where ``at_later == i``, in that order (``P``: the
-    entries' partner norms, positions as in ``G``)."""
+    entries' partner norms, positions as in ``G``; ``norms``: see :func:`_bounded_write`)."""
     # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
     # then np.add.at of the others, in order (the same additions as add.at from zero)
     S = np.take(G, first, axis=0)
@@ -186,7 +190,7 @@ def apply_indexed(W: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.
     if len(later):
         _scatter_add(S, at_later, np.take(G, later, axis=0))
         np.maximum.at(pmax, at_later, np.take(P, later).astype(np.float32, copy=False))
-    _bounded_write(W, rows, S, pmax)
+    _bounded_write(W, rows, S, pmax, norms)
 
 
 _FLAT_INDEX: dict[int, np.ndarray] = {}
@@ -348,6 +352,7 @@ class Trainer:
         self._sampler: _CdfSampler | None = None  # made when batches are: worker processes never hold it
         self._steps: tuple[np.ndarray, np.ndarray] | None = None  # a round's step buffers (_round_out)
         self._early: tuple[int, _Rounds] | None = None  # the next epoch's rounds, its first one made (_rounds)
+        self._out_norms: tuple[np.ndarray, np.ndarray] | None = None  # (w_out, its row norms): keep_out_norms
         self.group = NEG_GROUP
         self.n_neg = max(self.negative, NEG_SHARED)
         self.total_words = corpus.n_words * self.epochs
@@ -530,9 +535,12 @@ class Trainer:
             if dOut is None or not np.may_share_memory(dU, dOut):  # its own buffer: dU, then dV
                 dOut = dU.base[: len(out_ids)]
         else:  # the kernel writes the steps (times -lr) into the slots itself
+            norms = self.out_norms_of(state.w_out)
+            if norms is not None:  # U's and V's row norms, kept by the apply
+                norms = (np.take(norms, batch.ids), np.take(norms, batch.neg))
             loss, pairs, dH, dU, dV, (cH, cU, cV) = cbow_loss_grad(
                 H, U, V, batch.mask, self.negative, self.group, word2vec_update=True, curvature=True,
-                padded=True, scale=-lr, out=(dH_out, dOut), loss=batch.loss)
+                padded=True, scale=-lr, out=(dH_out, dOut), loss=batch.loss, out_norms=norms)
             dOut = dU.base if dOut is None else dOut
         in_ids = batch.ids
         if sub is not None:  # fastText's update: each of a word's rows gets the step of its mean; the
@@ -592,7 +600,7 @@ class Trainer:
         rows, first, later, at_later = row_index(all_ids, W.shape[0])
         if at is not None:  # positions in the round
             first, later = at[first], at[later]
-        apply_indexed(W, rows, first, later, at_later, G, P)
+        apply_indexed(W, rows, first, later, at_later, G, P, Trainer.out_norms_of(self, W))
 
     def apply_side(self, side: str, W: np.ndarray, ids, steps, partner, part: tuple[int, int] = (0, 1),
                    frozen: np.ndarray | None = None) -> None:
@@ -684,11 +692,34 @@ class Trainer:
 
     def _open_group(self, state: TrainState):
         """None (one worker), a :class:`ProcessGroup` (Linux) or a thread pool."""
+        if self.workers > 1 and processes_available():
+            return ProcessGroup(self, state, self.workers)  # (it keeps the norms in its shared memory)
+        self.keep_out_norms(state)
         if self.workers <= 1:
             return None
-        if processes_available():
-            return ProcessGroup(self, state, self.workers)
         return ThreadPoolExecutor(max_workers=max(2, self.workers))
+
+    def keep_out_norms(self, state: TrainState, norms: np.ndarray | None = None) -> None:
+        """CBOW: keep the norm of every output row in ``norms`` (a new array by default), for the
+        kernel's partner norms (:func:`~embedcli.sgd.sgns.cbow_loss_grad`'s ``out_norms``: two row
+        dot products per batch fewer); the apply updates the norms of the rows it writes
+        (:func:`_bounded_write`), with the same arithmetic, so they are the bytes the kernel would
+        compute. Only for ``state.w_out`` (this array: :meth:`out_norms_of`) and the engines of
+        :meth:`_open_group`."""
+        self._out_norms = None
+        if self.objective != "cbow":
+            return
+        if norms is None:
+            norms = np.empty(len(state.w_out), dtype=np.float32)
+        for a in range(0, len(norms), 1 << 16):
+            rows = state.w_out[a : a + (1 << 16)]
+            norms[a : a + len(rows)] = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+        self._out_norms = (state.w_out, norms)
+
+    def out_norms_of(self, W: np.ndarray) -> np.ndarray | None:
+        """The kept row norms of ``W`` (:meth:`keep_out_norms`), or None."""
+        known = getattr(self, "_out_norms", None)
+        return known[1] if known is not None and known[0] is W else None
 
     @staticmethod
     def _close_group(group) -> None:

@@ -290,11 +290,13 @@ class ProcessGroup:
             (in_entries if side == "in" else O_max) / parts for _, side, _, (_, parts) in self.shares[i]))
         # the matrices get their own mapping: they stay the state's arrays after training
         # (no copy back, so the private originals can be freed), the slots are dropped
-        weights = Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32)})
+        weights = Arena({"w_in": (state.w_in.shape, np.float32), "w_out": (state.w_out.shape, np.float32),
+                         "out_norms": ((len(state.w_out),), np.float32)})
         weights["w_in"][:] = state.w_in
         weights["w_out"][:] = state.w_out
         state.w_in = weights["w_in"]
         state.w_out = weights["w_out"]
+        trainer.keep_out_norms(state, weights["out_norms"])  # (CBOW) shared: the apply writes them
         # slot k of each array is its row k: a round's steps lie one after another in memory, so
         # that the apply takes them as one array (Trainer.apply_rows) when the batches are full
         specs: dict[str, tuple[tuple[int, ...], Any]] = {"n_slots": ((1,), np.int64)}
@@ -490,7 +492,7 @@ class ProcessGroup:
                 m, n_later = (int(x) for x in a["ix_n"])
                 apply_indexed(a[name], a["ix_rows"][:m], a["ix_first"][:m], a["ix_later"][:n_later],
                               a["ix_at"][:n_later], a["dOut"][:n].reshape(-1, a["dOut"].shape[2]),
-                              a["c_out"][:n].reshape(-1))
+                              a["c_out"][:n].reshape(-1), self.trainer.out_norms_of(a[name]))
                 continue
             G = "dH" if side == "in" else "dOut"
             sizes = a["counts"][:n, n_at]
