@@ -560,11 +560,13 @@ class SubwordRows:
         has, at = _rank_major(first_group[by_groups], groups[by_groups])
         source = tok[gstart]  # each group's step: its token's, or (several tokens) their sum
         multi = np.flatnonzero(gcount > 1)
-        if len(multi):  # the groups of several tokens (rows shared within a batch): their sums after D
-            D = np.concatenate([D, _group_sums(D, tok, gstart[multi], gcount[multi])])
-            source[multi] = np.arange(len(D) - len(multi), len(D))
+        sums = _group_sums(D, tok, gstart[multi], gcount[multi]) if len(multi) else D[:0]
+        # the steps plus 0 (-0.0 becomes 0.0), so each row's first step is its first step plus 0;
+        # the later ones add the same (a sum from x + 0 is never -0.0, and s + -0.0 is s + 0.0)
+        D = np.concatenate([D, sums])
+        D += np.float32(0)
+        source[multi] = np.arange(len(D) - len(multi), len(D))  # the groups' sums after the tokens'
         X = D.take(source[at], axis=0)  # the groups' steps, rank by rank
-        X[: has[0]] += np.float32(0)  # each row's first step plus 0 (-0.0 becomes 0.0)
         S = _rank_sums(X, has)
         pmax = np.maximum.reduceat(P[tok], rstart)
         np.maximum(np.float32(0), pmax, out=pmax)
