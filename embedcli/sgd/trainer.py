@@ -116,20 +116,33 @@ def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray, inpu
     return TrainState(w_in, w_out)
 
 
-def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray) -> None:
+def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray, flat: np.ndarray | None = None) -> None:
     """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path).
 
     ``np.add.at`` costs per index, so with an even row length the rows are viewed as pairs of
     float32 (``complex64``: its addition is the two float32 additions), which halves the
     indices; the sums, and their order, are the same bytes as the float32 scatter. The flat
     indices are the rows ``ids`` of a cached table of every element's flat index (one gather: a
-    third of the time of ``np.repeat`` of the row starts plus the column offsets)."""
+    third of the time of ``np.repeat`` of the row starts plus the column offsets); ``flat``:
+    those indices, made beforehand (:func:`scatter_index`)."""
     d = W.shape[1]
     if d % 2 == 0 and W.flags.c_contiguous:
         G = np.ascontiguousarray(G, dtype=np.float32)
         W, G, d = W.view(np.complex64), G.view(np.complex64), d // 2
-    flat = np.take(_flat_index(d, W.shape[0]), ids, axis=0)
+    if flat is None:
+        flat = np.take(_flat_index(d, W.shape[0]), ids, axis=0)
     np.add.at(W.reshape(-1), flat.reshape(-1), G.reshape(-1))
+
+
+def scatter_index(ids: np.ndarray, rows: int, d: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The flat indices :func:`_scatter_add` takes for adding to rows ``ids`` of a C-contiguous
+    ``(rows, d)`` float32 array (``out``: a buffer at least that long, filled and returned)."""
+    width = d // 2 if d % 2 == 0 else d
+    if out is None:
+        return np.take(_flat_index(width, rows), ids, axis=0)
+    # mode="clip" (the ids are rows): with out= the default "raise" buffers the result (2x slower)
+    return np.take(_flat_index(width, rows), ids, axis=0, out=out[: len(ids) * width].reshape(len(ids), width),
+                   mode="clip")
 
 
 def _distinct(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -178,17 +191,18 @@ def row_index(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def apply_indexed(W: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.ndarray, at_later: np.ndarray,
-                  G: np.ndarray, P: np.ndarray, norms: np.ndarray | None = None) -> None:
+                  G: np.ndarray, P: np.ndarray, norms: np.ndarray | None = None, flat: np.ndarray | None = None) -> None:
     """The apply of :meth:`Trainer.apply_rows` from a :func:`row_index`: row ``i``'s steps are
     ``G[first[i]]``, then ``G[later]`` where ``at_later == i``, in that order (``P``: the
-    entries' partner norms, positions as in ``G``; ``norms``: see :func:`_bounded_write`)."""
+    entries' partner norms, positions as in ``G``; ``norms``: see :func:`_bounded_write`;
+    ``flat``: ``scatter_index(at_later, len(rows), W.shape[1])``, made beforehand)."""
     # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
     # then np.add.at of the others, in order (the same additions as add.at from zero)
     S = np.take(G, first, axis=0)
     S += np.float32(0)
     pmax = np.maximum(np.float32(0), np.take(P, first).astype(np.float32, copy=False))
     if len(later):
-        _scatter_add(S, at_later, np.take(G, later, axis=0))
+        _scatter_add(S, at_later, np.take(G, later, axis=0), flat)
         np.maximum.at(pmax, at_later, np.take(P, later).astype(np.float32, copy=False))
     _bounded_write(W, rows, S, pmax, norms)
 

@@ -316,7 +316,8 @@ class ProcessGroup:
             specs[name] = ((R,) + shape, dtype)
         if self.indexed:  # the output side's row_index (positions in the round's slots)
             specs.update(ix_rows=((R * O_max,), np.int32), ix_first=((R * O_max,), np.intp),
-                         ix_later=((R * O_max,), np.intp), ix_at=((R * O_max,), np.intp), ix_n=((2,), np.int64))
+                         ix_later=((R * O_max,), np.intp), ix_at=((R * O_max,), np.intp), ix_n=((2,), np.int64),
+                         ix_flat=((R * O_max * d,), np.intp))  # the scatter's flat indices (scatter_index)
         self.arena = Arena(specs)
         self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
         for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out") and not n.startswith("ix_")]:
@@ -463,7 +464,7 @@ class ProcessGroup:
         """The output side's :func:`~embedcli.sgd.trainer.row_index` for the round, from the slots'
         tokens and negatives, into the arena; positions counted in the slots (entry ``i`` of slot
         ``k`` is ``k * O_max + i``, the rows of ``dOut`` and ``c_out``)."""
-        from .trainer import row_index
+        from .trainer import row_index, scatter_index
 
         a = self.arena
         height = a["dOut"].shape[1]
@@ -478,6 +479,7 @@ class ProcessGroup:
         a["ix_first"][: len(rows)] = first
         a["ix_later"][: len(later)] = later
         a["ix_at"][: len(later)] = at_later
+        scatter_index(at_later, len(rows), a["dOut"].shape[2], out=a["ix_flat"])
         a["ix_n"][:] = (len(rows), len(later))
 
     def _apply_part(self, share: int) -> None:
@@ -490,9 +492,11 @@ class ProcessGroup:
                 from .trainer import apply_indexed
 
                 m, n_later = (int(x) for x in a["ix_n"])
+                d = a["dOut"].shape[2]
+                width = d // 2 if d % 2 == 0 else d
                 apply_indexed(a[name], a["ix_rows"][:m], a["ix_first"][:m], a["ix_later"][:n_later],
-                              a["ix_at"][:n_later], a["dOut"][:n].reshape(-1, a["dOut"].shape[2]),
-                              a["c_out"][:n].reshape(-1), self.trainer.out_norms_of(a[name]))
+                              a["ix_at"][:n_later], a["dOut"][:n].reshape(-1, d), a["c_out"][:n].reshape(-1),
+                              self.trainer.out_norms_of(a[name]), a["ix_flat"][: n_later * width])
                 continue
             G = "dH" if side == "in" else "dOut"
             sizes = a["counts"][:n, n_at]
