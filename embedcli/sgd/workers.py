@@ -317,7 +317,7 @@ class ProcessGroup:
         if self.indexed:  # the output side's row_index (positions in the round's slots)
             specs.update(ix_rows=((R * O_max,), np.int32), ix_first=((R * O_max,), np.intp),
                          ix_later=((R * O_max,), np.intp), ix_at=((R * O_max,), np.intp), ix_n=((2,), np.int64),
-                         ix_flat=((R * O_max * d,), np.intp))  # the scatter's flat indices (scatter_index)
+                         ix_flat=((R * O_max * (d // 2 if d % 2 == 0 else d),), np.intp))  # (scatter_index)
         self.arena = Arena(specs)
         self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
         for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out") and not n.startswith("ix_")]:
