@@ -102,3 +102,22 @@ def pair_mask_simple(sent, reduced, centre, window: int):
     if centre is not None:
         mask &= np.asarray(centre, dtype=bool)[:, None]
     return mask
+
+
+def apply_rows_simple(W, ids, steps, partner, part, bound):
+    """Trainer.apply_rows as first written: zeros, np.add.at of every step in batch and entry
+    order, the per-row factor on every row, W[rows] += S."""
+    rank, n_parts = part
+    sel = [(i % n_parts) == rank for i in ids]
+    all_ids = np.concatenate([i[s] for i, s in zip(ids, sel)])
+    if len(all_ids) == 0:
+        return
+    G = np.concatenate([g[s] for g, s in zip(steps, sel)])
+    rows, inverse = np.unique(all_ids, return_inverse=True)
+    S = np.zeros((len(rows), W.shape[1]), dtype=np.float32)
+    np.add.at(S, inverse, G)
+    pmax = np.zeros(len(rows), dtype=np.float32)
+    np.maximum.at(pmax, inverse, np.concatenate([c[s] for c, s in zip(partner, sel)]).astype(np.float32))
+    norm = np.sqrt(np.einsum("ij,ij->i", S, S)) * pmax
+    S *= (np.float32(bound) / np.maximum(norm, np.float32(bound)))[:, None]
+    W[rows] += S

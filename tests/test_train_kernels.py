@@ -5,6 +5,7 @@ import pytest
 
 from embedcli.sgd.sgns import _neg_log, _skew, _skew_t, _windows, _windows_t, cbow_loss_grad, pair_mask, skipgram_loss_grad, softplus
 from embedcli.sgd.trainer import _distinct, _scatter_add
+from reference import apply_rows_simple
 
 
 @pytest.mark.parametrize("size", [5, 50, 100_000])
@@ -239,25 +240,6 @@ def test_skipgram_on_rows_gathered_in_one_buffer_is_the_same(window, L):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def _apply_reference(W, ids, steps, partner, part, bound):
-    """Trainer.apply_rows as first written: zeros, np.add.at of every step in batch and entry
-    order, the per-row factor on every row, W[rows] += S."""
-    rank, n_parts = part
-    sel = [(i % n_parts) == rank for i in ids]
-    all_ids = np.concatenate([i[s] for i, s in zip(ids, sel)])
-    if len(all_ids) == 0:
-        return
-    G = np.concatenate([g[s] for g, s in zip(steps, sel)])
-    rows, inverse = np.unique(all_ids, return_inverse=True)
-    S = np.zeros((len(rows), W.shape[1]), dtype=np.float32)
-    np.add.at(S, inverse, G)
-    pmax = np.zeros(len(rows), dtype=np.float32)
-    np.maximum.at(pmax, inverse, np.concatenate([c[s] for c, s in zip(partner, sel)]).astype(np.float32))
-    norm = np.sqrt(np.einsum("ij,ij->i", S, S)) * pmax
-    S *= (np.float32(bound) / np.maximum(norm, np.float32(bound)))[:, None]
-    W[rows] += S
-
-
 @pytest.mark.parametrize("parts", [1, 2, 3])
 @pytest.mark.parametrize("adjacent", [True, False])
 def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
@@ -278,7 +260,7 @@ def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
     for rank in range(parts):
         W, ref = W0.copy(), W0.copy()
         Trainer.apply_rows(None, W, ids, steps, partner, part=(rank, parts))
-        _apply_reference(ref, ids, steps, partner, (rank, parts), STEP_BOUND)
+        apply_rows_simple(ref, ids, steps, partner, (rank, parts), STEP_BOUND)
         assert W.tobytes() == ref.tobytes()
         joined = W0.copy()  # the round's entries given as one array each (full slots of a round buffer)
         Trainer.apply_rows(None, joined, np.concatenate(ids), np.concatenate(steps), np.concatenate(partner),

@@ -11,6 +11,7 @@ from embedcli.subwords import vocab_rows, word_vectors
 from embedcli.sgd.sgns import cbow_loss_grad, pair_mask, skipgram_loss_grad
 
 from support.train_subwords import corpus
+from reference import apply_rows_simple
 
 
 # -- gradients ---------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def test_round_apply_of_token_steps_is_batch_scatters_then_plain_apply_bytes(obj
             else:
                 sc = [(r, G, p) for r, G, _, p in sc]
             want = W0.copy()
-            _plain_apply(want, [x[0] for x in sc], [x[1] for x in sc], [x[2] for x in sc], (rank, parts), T.STEP_BOUND)
+            apply_rows_simple(want, [x[0] for x in sc], [x[1] for x in sc], [x[2] for x in sc], (rank, parts), T.STEP_BOUND)
             ts = [table.token_steps(ctx, dH, exact=False, partner=p) for ctx, dH, p in batches]
             got = W0.copy()
             trainer.apply_side("in", got, [t.ids for t in ts], [t.steps for t in ts], [t.partner for t in ts],
@@ -225,21 +226,3 @@ def test_round_apply_of_token_steps_is_batch_scatters_then_plain_apply_bytes(obj
                                [t.partner for t in ts], part=(rank, parts), frozen=freeze)
             assert got.tobytes() == want.tobytes()
 
-
-def _plain_apply(W, ids, steps, partner, part, bound):
-    """The apply as first written: zeros, np.add.at of every step in batch and entry order, the
-    per-row factor on every row, W[rows] += S."""
-    rank, n_parts = part
-    sel = [(i % n_parts) == rank for i in ids]
-    all_ids = np.concatenate([i[s] for i, s in zip(ids, sel)])
-    if len(all_ids) == 0:
-        return
-    G = np.concatenate([g[s] for g, s in zip(steps, sel)])
-    rows, inverse = np.unique(all_ids, return_inverse=True)
-    S = np.zeros((len(rows), W.shape[1]), dtype=np.float32)
-    np.add.at(S, inverse, G)
-    pmax = np.zeros(len(rows), dtype=np.float32)
-    np.maximum.at(pmax, inverse, np.concatenate([c[s] for c, s in zip(partner, sel)]).astype(np.float32))
-    norm = np.sqrt(np.einsum("ij,ij->i", S, S)) * pmax
-    S *= (np.float32(bound) / np.maximum(norm, np.float32(bound)))[:, None]
-    W[rows] += S
