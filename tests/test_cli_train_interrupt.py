@@ -22,9 +22,15 @@ def snapshot(directory):
     return {name: (directory / name).read_bytes() for name in sorted(os.listdir(directory))}
 
 
+def _default_sigint():
+    # as from a terminal: a test run started in the background by a non-interactive shell (`cmd &`)
+    # inherits SIGINT ignored, which Python then keeps ignored, and Ctrl-C would never arrive
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(args, **kw):
     return subprocess.Popen([sys.executable, "-m", "embedcli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint, **kw)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
