@@ -323,7 +323,7 @@ def _segments(lens: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Composed:
-    """What :meth:`SubwordRows.compose` keeps for :meth:`SubwordRows.scatter` (one batch)."""
+    """What :meth:`SubwordRows.compose` keeps for :meth:`SubwordRows.token_steps` and :meth:`SubwordRows.scatter` (one batch)."""
 
     inverse: np.ndarray  # (L,) position of each batch token among the distinct tokens
     n_tokens: int  # distinct tokens
@@ -331,7 +331,7 @@ class Composed:
     flat: np.ndarray  # the rows of the distinct tokens, concatenated
     by_token: np.ndarray  # (L,) batch positions, stably sorted by token
     token_starts: np.ndarray  # (U,) where each distinct token starts in ``by_token``
-    ids: np.ndarray | None = None  # (U,) the distinct tokens, ascending
+    ids: np.ndarray  # (U,) the distinct tokens, ascending
 
 
 class ComposedVectors(NamedTuple):
@@ -468,8 +468,7 @@ class SubwordRows:
         pmax = None
         if partner is not None:
             pmax = np.maximum.reduceat(np.take(np.asarray(partner, dtype=np.float32), by_token), tstarts)
-        ids = ctx.ids if ctx.ids is not None else ctx.flat[_segments(ctx.lens)]  # a word's own row is its id
-        return TokenSteps(ids, dHu, pmax, mult)
+        return TokenSteps(ctx.ids, dHu, pmax, mult)
 
     def scatter(self, ctx: Composed, dH: np.ndarray, *, exact: bool = True,
                 partner: np.ndarray | None = None, out: np.ndarray | None = None) -> Scattered:

@@ -246,7 +246,7 @@ def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
     # first step of each row + np.add.at of the rest, the factor only where it binds, steps
     # read as one array when the batches' buffers are adjacent: the same bytes as the plain apply,
     # -0.0 steps and -0.0 weights (an --init file) included
-    from embedcli.sgd.trainer import STEP_BOUND, Trainer
+    from embedcli.sgd.trainer import STEP_BOUND, apply_rows
 
     rng = np.random.default_rng(parts + 10 * adjacent)
     n_rows, d, sizes = 40, 100, [60, 60, 60, 37]
@@ -259,12 +259,11 @@ def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
     W0[ids[0][:5]] = -0.0
     for rank in range(parts):
         W, ref = W0.copy(), W0.copy()
-        Trainer.apply_rows(None, W, ids, steps, partner, part=(rank, parts))
+        apply_rows(W, ids, steps, partner, part=(rank, parts))
         apply_rows_simple(ref, ids, steps, partner, (rank, parts), STEP_BOUND)
         assert W.tobytes() == ref.tobytes()
         joined = W0.copy()  # the round's entries given as one array each (full slots of a round buffer)
-        Trainer.apply_rows(None, joined, np.concatenate(ids), np.concatenate(steps), np.concatenate(partner),
-                           part=(rank, parts))
+        apply_rows(joined, np.concatenate(ids), np.concatenate(steps), np.concatenate(partner), part=(rank, parts))
         assert joined.tobytes() == ref.tobytes()
 
 

@@ -176,6 +176,12 @@ def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndar
         norms[rows] = np.sqrt(np.einsum("ij,ij->i", S, S))
 
 
+def _unfrozen(frozen: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` training may change: ``frozen`` is a flag per word row
+    (``TrainState.frozen``); the rows past it (subwords' n-gram buckets) are never frozen."""
+    return ~frozen[np.minimum(rows, len(frozen) - 1)] | (rows >= len(frozen))
+
+
 def row_index(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Where the entries ``ids`` (rows of a matrix of ``size`` rows) go in :meth:`Trainer.apply_rows`,
     from the ids alone (a process group makes it while the batches are computed): ``(rows,
@@ -205,6 +211,47 @@ def apply_indexed(W: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.
         _scatter_add(S, at_later, np.take(G, later, axis=0), flat)
         np.maximum.at(pmax, at_later, np.take(P, later).astype(np.float32, copy=False))
     _bounded_write(W, rows, S, pmax, norms)
+
+
+def apply_rows(W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray], partner: list[np.ndarray],
+               part: tuple[int, int] = (0, 1), norms: np.ndarray | None = None) -> None:
+    """Add a round's steps to ``W`` under the per-row trust region.
+
+    All the steps of a round are computed at the same point and added up per row. For a
+    rare row that is plain SGD. A frequent row (``the``, a common negative) collects
+    hundreds of steps that sequential SGD would have damped as it went: each of its
+    scores saturates after a few steps and stops pushing. Added up at one point they
+    overshoot, scores jump by hundreds of logits and training diverges, the more so the
+    larger the learning rate, the batches and the rounds.
+
+    So a row's summed step ``S`` is scaled to move none of its scores by more than
+    ``STEP_BOUND`` logits: a score with partner ``p`` moves by ``S . p <= |S| |p|``, so
+    the factor is ``min(1, STEP_BOUND / (|S| * max |p|))``, ``max |p|`` over the partners
+    the row met in the round. Rows whose steps are small (rare words, settled words,
+    steps that cancel out) keep plain SGD; the bound does not depend on the learning
+    rate, the batch or round size, or a corpus.
+
+    ``part = (rank, n)`` restricts the apply to the rows ``id % n == rank`` (a worker
+    process's share); each row's sum is taken in the same order whatever ``n`` is.
+    ``norms``: the kept norm of every row of ``W``, updated for the rows written
+    (:meth:`Trainer.keep_out_norms`).
+    """
+    rank, n_parts = part
+    if len(ids) == 0:
+        return
+    all_ids = ids if isinstance(ids, np.ndarray) else np.concatenate(ids)
+    at = None  # this share's entries (positions in the round), when the rows are shared out
+    if n_parts > 1:
+        at = np.flatnonzero(all_ids % n_parts == rank)
+        all_ids = all_ids[at]
+    if len(all_ids) == 0:
+        return
+    G = steps if isinstance(steps, np.ndarray) else np.concatenate(steps)
+    P = partner if isinstance(partner, np.ndarray) else np.concatenate(partner)
+    rows, first, later, at_later = row_index(all_ids, W.shape[0])
+    if at is not None:  # positions in the round
+        first, later = at[first], at[later]
+    apply_indexed(W, rows, first, later, at_later, G, P, norms)
 
 
 _FLAT_INDEX: dict[int, np.ndarray] = {}
@@ -562,7 +609,7 @@ class Trainer:
             in_ids, dH, cH, _ = sub.token_steps(composed, dH, exact=False, partner=cH,
                                                 out=None if out is None else out[0])
         elif state.frozen is not None:  # drop the frozen rows' entries: the scatter never touches them
-            free = ~state.frozen[np.minimum(in_ids, len(state.frozen) - 1)] | (in_ids >= len(state.frozen))
+            free = _unfrozen(state.frozen, in_ids)
             if not free.all():
                 in_ids, dH, cH = in_ids[free], dH[free], cH[free]
         c_out = np.concatenate([cU, cV.reshape(-1)])
@@ -580,41 +627,9 @@ class Trainer:
     # -- the per-row rule and the apply ----------------------------------------------------
     def apply_rows(self, W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray],
                    partner: list[np.ndarray], part: tuple[int, int] = (0, 1)) -> None:
-        """Add a round's steps to ``W`` under the per-row trust region.
-
-        All the steps of a round are computed at the same point and added up per row. For a
-        rare row that is plain SGD. A frequent row (``the``, a common negative) collects
-        hundreds of steps that sequential SGD would have damped as it went: each of its
-        scores saturates after a few steps and stops pushing. Added up at one point they
-        overshoot, scores jump by hundreds of logits and training diverges, the more so the
-        larger the learning rate, the batches and the rounds.
-
-        So a row's summed step ``S`` is scaled to move none of its scores by more than
-        ``STEP_BOUND`` logits: a score with partner ``p`` moves by ``S . p <= |S| |p|``, so
-        the factor is ``min(1, STEP_BOUND / (|S| * max |p|))``, ``max |p|`` over the partners
-        the row met in the round. Rows whose steps are small (rare words, settled words,
-        steps that cancel out) keep plain SGD; the bound does not depend on the learning
-        rate, the batch or round size, or a corpus.
-
-        ``part = (rank, n)`` restricts the apply to the rows ``id % n == rank`` (a worker
-        process's share); each row's sum is taken in the same order whatever ``n`` is.
-        """
-        rank, n_parts = part
-        if len(ids) == 0:
-            return
-        all_ids = ids if isinstance(ids, np.ndarray) else np.concatenate(ids)
-        at = None  # this share's entries (positions in the round), when the rows are shared out
-        if n_parts > 1:
-            at = np.flatnonzero(all_ids % n_parts == rank)
-            all_ids = all_ids[at]
-        if len(all_ids) == 0:
-            return
-        G = steps if isinstance(steps, np.ndarray) else np.concatenate(steps)
-        P = partner if isinstance(partner, np.ndarray) else np.concatenate(partner)
-        rows, first, later, at_later = row_index(all_ids, W.shape[0])
-        if at is not None:  # positions in the round
-            first, later = at[first], at[later]
-        apply_indexed(W, rows, first, later, at_later, G, P, Trainer.out_norms_of(self, W))
+        """:func:`apply_rows` with the row norms this trainer keeps for ``W``, if any
+        (:meth:`keep_out_norms`)."""
+        apply_rows(W, ids, steps, partner, part, self.out_norms_of(W))
 
     def apply_side(self, side: str, W: np.ndarray, ids, steps, partner, part: tuple[int, int] = (0, 1),
                    frozen: np.ndarray | None = None) -> None:
@@ -634,7 +649,7 @@ class Trainer:
             partner = [partner]
         rows, S, pmax = self.subwords.round_steps(ids, steps, partner, part)
         if frozen is not None:
-            free = np.flatnonzero(~frozen[np.minimum(rows, len(frozen) - 1)] | (rows >= len(frozen)))
+            free = np.flatnonzero(_unfrozen(frozen, rows))
             if len(free) < len(rows):
                 rows, S, pmax = rows[free], S[free], pmax[free]
         if len(rows):
@@ -732,7 +747,7 @@ class Trainer:
 
     def out_norms_of(self, W: np.ndarray) -> np.ndarray | None:
         """The kept row norms of ``W`` (:meth:`keep_out_norms`), or None."""
-        known = getattr(self, "_out_norms", None)
+        known = self._out_norms
         return known[1] if known is not None and known[0] is W else None
 
     @staticmethod
