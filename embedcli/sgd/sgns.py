@@ -50,6 +50,12 @@ def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
+def dot_norms(a: np.ndarray) -> np.ndarray:
+    """``sqrt`` of each row's dot product with itself, by :func:`_rowdot`: the partner norms the
+    CBOW kernel takes (and the trainer keeps per output row, so they must be these bytes)."""
+    return np.sqrt(_rowdot(a, a))
+
+
 def _row_norms(a: np.ndarray) -> np.ndarray:
     """The Euclidean norm of each row of ``a`` (a dot product per row: twice as fast as einsum)."""
     vecdot = getattr(np, "vecdot", None)  # NumPy >= 2.0
@@ -592,7 +598,7 @@ def cbow_loss_grad(
         hn = np.zeros(n_groups * group, dtype=dtype)  # zero past L: the group maxima below
         np.sqrt(_rowdot(h, h), out=hn[:L])  # 0 where no context: h is 0 there
         if out_norms is None:
-            un = np.sqrt(_rowdot(U, U))
+            un = dot_norms(U)
             vn = np.sqrt(np.einsum("gnd,gnd->gn", V, V))
         else:
             un, vn = out_norms

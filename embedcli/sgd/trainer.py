@@ -67,6 +67,7 @@ from ..subwords import SubwordRows
 from .workers import ProcessGroup, processes_available
 from .sgns import (
     cbow_loss_grad,
+    dot_norms,
     gather_padded,
     gather_skipgram,
     keep_probabilities,
@@ -134,10 +135,16 @@ def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray, flat: np.ndarray
     np.add.at(W.reshape(-1), flat.reshape(-1), G.reshape(-1))
 
 
+def scatter_width(d: int) -> int:
+    """Elements per row of a C-contiguous ``(rows, d)`` float32 array as :func:`_scatter_add`
+    indexes it: ``d / 2`` complex64 pairs when ``d`` is even, else ``d``."""
+    return d // 2 if d % 2 == 0 else d
+
+
 def scatter_index(ids: np.ndarray, rows: int, d: int, out: np.ndarray | None = None) -> np.ndarray:
     """The flat indices :func:`_scatter_add` takes for adding to rows ``ids`` of a C-contiguous
     ``(rows, d)`` float32 array (``out``: a buffer at least that long, filled and returned)."""
-    width = d // 2 if d % 2 == 0 else d
+    width = scatter_width(d)
     if out is None:
         return np.take(_flat_index(width, rows), ids, axis=0)
     # mode="clip" (the ids are rows): with out= the default "raise" buffers the result (2x slower)
@@ -164,7 +171,7 @@ def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndar
     """``W[rows] += S`` with each row's step scaled by ``min(1, STEP_BOUND / (|S| * pmax))``
     (rows distinct; :meth:`Trainer.apply_rows`). ``norms``: each row's norm, kept up to date
     (:meth:`Trainer.keep_out_norms`)."""
-    norm = np.sqrt(np.einsum("ij,ij->i", S, S))
+    norm = dot_norms(S)
     norm *= pmax
     # factor min(1, STEP_BOUND / norm): 1 (no change) unless norm > STEP_BOUND (or NaN)
     big = np.flatnonzero(~(norm <= np.float32(STEP_BOUND)))
@@ -173,7 +180,7 @@ def _bounded_write(W: np.ndarray, rows: np.ndarray, S: np.ndarray, pmax: np.ndar
     S += np.take(W, rows, axis=0)  # W[rows] + S, as W[rows] += S
     W[rows] = S
     if norms is not None:  # the new rows' norms, as the kernel computes them (sgns.cbow_loss_grad)
-        norms[rows] = np.sqrt(np.einsum("ij,ij->i", S, S))
+        norms[rows] = dot_norms(S)
 
 
 def _unfrozen(frozen: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -742,7 +749,7 @@ class Trainer:
             norms = np.empty(len(state.w_out), dtype=np.float32)
         for a in range(0, len(norms), 1 << 16):
             rows = state.w_out[a : a + (1 << 16)]
-            norms[a : a + len(rows)] = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+            norms[a : a + len(rows)] = dot_norms(rows)
         self._out_norms = (state.w_out, norms)
 
     def out_norms_of(self, W: np.ndarray) -> np.ndarray | None:

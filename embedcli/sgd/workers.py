@@ -262,6 +262,8 @@ class ProcessGroup:
     """
 
     def __init__(self, trainer: "Trainer", state: "TrainState", workers: int):
+        from .trainer import scatter_width
+
         if workers > TASK_LIMIT:  # the apply's tasks: one per process
             raise EmbedcliError("{workers} must be at most {limit} (got {value})", "workers", limit=TASK_LIMIT,
                                 value=workers)
@@ -317,7 +319,7 @@ class ProcessGroup:
         if self.indexed:  # the output side's row_index (positions in the round's slots)
             specs.update(ix_rows=((R * O_max,), np.int32), ix_first=((R * O_max,), np.intp),
                          ix_later=((R * O_max,), np.intp), ix_at=((R * O_max,), np.intp), ix_n=((2,), np.int64),
-                         ix_flat=((R * O_max * (d // 2 if d % 2 == 0 else d),), np.intp))  # (scatter_index)
+                         ix_flat=((R * O_max * scatter_width(d),), np.intp))  # (scatter_index)
         self.arena = Arena(specs)
         self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
         for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out") and not n.startswith("ix_")]:
@@ -489,11 +491,11 @@ class ProcessGroup:
         n = int(a["n_slots"][0])
         for name, side, n_at, part in self.shares[share]:
             if side == "out" and self.indexed:  # the round's index is there (_index_out)
-                from .trainer import apply_indexed
+                from .trainer import apply_indexed, scatter_width
 
                 m, n_later = (int(x) for x in a["ix_n"])
                 d = a["dOut"].shape[2]
-                width = d // 2 if d % 2 == 0 else d
+                width = scatter_width(d)
                 apply_indexed(a[name], a["ix_rows"][:m], a["ix_first"][:m], a["ix_later"][:n_later],
                               a["ix_at"][:n_later], a["dOut"][:n].reshape(-1, d), a["c_out"][:n].reshape(-1),
                               self.trainer.out_norms_of(a[name]), a["ix_flat"][: n_later * width])
