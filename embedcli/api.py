@@ -81,6 +81,7 @@ def train(
     *,
     window: int | None = None,
     negative: int | None = None,
+    ns_exponent: float | None = None,
     sample: float | None = None,
     epochs: int | None = None,
     lr: float | None = None,
@@ -117,7 +118,8 @@ def train(
     ``corpus``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one
     sentence per string: a list, a generator, a pandas Series; see :mod:`embedcli.sources`). The
     settings are those of ``embedcli train`` (``None``: its default for the objective, e.g.
-    ``lr`` 0.05 for skip-gram and CBOW, as fastText; ``sample`` 1e-3, for skip-gram with ``subwords`` 4e-4); ``workers=None`` uses every core. The result is
+    ``lr`` 0.05 for skip-gram and CBOW, as fastText; ``sample`` 1e-3, for skip-gram with ``subwords`` 4e-4; ``ns_exponent``, the negatives'
+    unigram^x, 0.75 as word2vec, for skip-gram with ``subwords`` fastText's 0.5); ``workers=None`` uses every core. The result is
     kept in memory; with ``output`` it is also saved there as a model directory. For the same
     text, settings, ``seed`` and ``workers`` the table has the same bytes as
     ``embedcli train FILE``. ``progress`` receives the trainer's per-batch events (dicts with
@@ -131,7 +133,8 @@ def train(
     """
     vocab_obj = vocab if isinstance(vocab, Vocab) else None
     overrides = {
-        "objective": objective, "dim": dim, "window": window, "negative": negative, "sample": sample,
+        "objective": objective, "dim": dim, "window": window, "negative": negative, "ns_exponent": ns_exponent,
+        "sample": sample,
         "epochs": epochs, "lr": lr, "min_lr": min_lr, "min_count": min_count, "max_size": max_size,
         "seed": seed, "workers": workers, "batch_words": batch_words, "round_batches": round_batches,
         "order": order, "input_format": input_format, "text_column": text_column, "label_column": label_column,

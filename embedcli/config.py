@@ -38,7 +38,8 @@ class TrainSettings:
     dim: int = 100
     window: int = 5
     negative: int = 5
-    sample: float | None = None  # None: the default for the run (default_sample: 1e-3; skip-gram with subwords 4e-4)
+    ns_exponent: float | None = None  # negatives from unigram^ns_exponent; None: the default for the run (0.75; skip-gram with subwords 0.5)
+    sample: float | None = None  # None: the default for the run (run_default: 1e-3; skip-gram with subwords 4e-4)
     epochs: int = 5
     lr: float = 0.05
     min_lr: float = 0.0001
@@ -69,15 +70,18 @@ class TrainSettings:
     tmp_dir: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.sample is None:  # not set: resolved here, so the saved config.yaml holds the value used
-            self.sample = default_sample(self.objective, self.subwords)
+        for key in RUN_DEFAULTS:  # not set: resolved here, so the saved config.yaml holds the value used
+            if getattr(self, key) is None:
+                setattr(self, key, run_default(key, self.objective, self.subwords))
 
     def replace(self, **changes: Any) -> "TrainSettings":
-        """A copy with ``changes``. A ``sample`` that was the default for the run (not among
-        ``explicit``) is resolved again when the objective or the subwords change."""
-        if ("sample" not in changes and "sample" not in self.explicit and {"objective", "subwords"} & changes.keys()
-                and self.sample == default_sample(self.objective, self.subwords)):
-            changes["sample"] = None
+        """A copy with ``changes``. A setting of :data:`RUN_DEFAULTS` that was the default for the
+        run (not among ``explicit``) is resolved again when the objective or the subwords change."""
+        if {"objective", "subwords"} & changes.keys():
+            for key in RUN_DEFAULTS:
+                if (key not in changes and key not in self.explicit
+                        and getattr(self, key) == run_default(key, self.objective, self.subwords)):
+                    changes[key] = None
         return dataclasses.replace(self, **changes)
 
 
@@ -89,17 +93,48 @@ class TrainSettings:
 SAMPLE = 1e-3
 SUBWORD_SAMPLE = 4e-4
 
+#: the exponent of the unigram distribution the negatives are drawn from when ``ns_exponent`` is not
+#: set: word2vec's and gensim's 0.75, and for skip-gram with character n-grams (``subwords``)
+#: fastText's 0.5 (its negatives table takes sqrt(count)). A flatter distribution draws rarer words as
+#: negatives more often; for skip-gram with subwords it raised SimLex-999 on kjv from below fastText's
+#: to above it and kept every measure on three corpora above fastText's (CBOW with subwords lost on
+#: enwiki at 0.5: it keeps 0.75); three seeds, three corpora in benchmarks/README.md, "The negatives'
+#: exponent with subwords"
+NS_EXPONENT = 0.75
+SUBWORD_NS_EXPONENT = 0.5
+#: a model's config.yaml written before ``ns_exponent`` was a setting: its runs drew from unigram^0.75
+LEGACY_NS_EXPONENT = 0.75
+
+
+def _subwords_on(subwords: int | str) -> bool:
+    from .subwords import parse_range
+
+    try:
+        return parse_range(subwords) is not None
+    except UsageError:  # not a valid setting: validation says so, not this
+        return False
+
 
 def default_sample(objective: str, subwords: int | str) -> float:
     """The ``sample`` of a run that does not set it: :data:`SUBWORD_SAMPLE` for skip-gram with
     subwords, else :data:`SAMPLE`."""
-    from .subwords import parse_range
+    return SUBWORD_SAMPLE if _subwords_on(subwords) and objective == "skipgram" else SAMPLE
 
-    try:
-        on = parse_range(subwords) is not None
-    except UsageError:  # not a valid setting: validation says so, not this
-        on = False
-    return SUBWORD_SAMPLE if on and objective == "skipgram" else SAMPLE
+
+def default_ns_exponent(objective: str, subwords: int | str) -> float:
+    """The ``ns_exponent`` of a run that does not set it: :data:`SUBWORD_NS_EXPONENT` for skip-gram
+    with subwords, else :data:`NS_EXPONENT`."""
+    return SUBWORD_NS_EXPONENT if _subwords_on(subwords) and objective == "skipgram" else NS_EXPONENT
+
+
+#: settings whose default depends on the objective and the subwords: ``None`` (in a file, a flag or
+#: a field) means "the default for the run", resolved when the settings are made
+RUN_DEFAULTS = {"sample": default_sample, "ns_exponent": default_ns_exponent}
+
+
+def run_default(key: str, objective: str, subwords: int | str) -> float:
+    """The value of the :data:`RUN_DEFAULTS` setting ``key`` for a run that does not set it."""
+    return RUN_DEFAULTS[key](objective, subwords)
 
 
 #: fields of TrainSettings that are not settings of the run (not config keys, never saved)
@@ -115,7 +150,7 @@ DEFAULTS: dict[str, Any] = {
 PATH_KEYS = ("output", "vocab", "init")
 INT_KEYS = ("dim", "window", "negative", "epochs", "min_count", "max_size", "seed", "workers",
             "batch_words", "round_batches", "checkpoint_every", "word_ngrams", "buckets")
-FLOAT_KEYS = ("sample", "lr", "min_lr")
+FLOAT_KEYS = ("sample", "ns_exponent", "lr", "min_lr")
 BOOL_KEYS = ("lower", "keep_punct", "freeze")
 
 #: defaults that depend on the objective (used when neither the file nor a flag sets the key):
@@ -173,6 +208,8 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
             known = ", ".join(sorted(DEFAULTS))
             raise UsageError(f"{p}: unknown key {key!r} (known keys: {known})")
         out[key] = check_value(key, value, source=p)
+    if "format" in data and "ns_exponent" not in data:  # a model's settings from before the key: what it used
+        out["ns_exponent"] = LEGACY_NS_EXPONENT
     for key in PATH_KEYS:
         if out.get(key):
             out[key] = _resolve(out[key], base)
@@ -254,7 +291,7 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
             raise bad("an integer")
         return value
     if key in FLOAT_KEYS:
-        if value is None and key == "sample":  # not set: the default for the run (default_sample)
+        if value is None and key in RUN_DEFAULTS:  # not set: the default for the run (run_default)
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("a number")
@@ -288,7 +325,7 @@ def validate(s: TrainSettings) -> None:
         raise ParameterError("{label_column} is for {objective} classify", "label_column", "objective")
     need(s.checkpoint_every >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
     need(s.seed >= 0, "seed", "must be a non-negative integer")
-    for key in ("lr", "min_lr", "sample"):
+    for key in ("lr", "min_lr", "sample", "ns_exponent"):
         need(math.isfinite(getattr(s, key)), key, "must be a finite number")
     need(s.lr > 0, "lr", "must be greater than 0 (try 0.05)")
     need(s.min_lr >= 0, "min_lr", "must be 0 or more")
@@ -308,7 +345,7 @@ def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> TrainSett
     values = dict(DEFAULTS)
     values["corpus"] = []
     values.update(file_settings)
-    explicit = {k for k, v in file_settings.items() if not (k == "sample" and v is None)}  # null: not set
+    explicit = {k for k, v in file_settings.items() if not (k in RUN_DEFAULTS and v is None)}  # null: not set
     for key, value in overrides.items():
         if key not in DEFAULTS:
             raise KeyError(key)

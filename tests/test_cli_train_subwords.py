@@ -96,6 +96,76 @@ def test_subwords_resume_equals_uninterrupted_run(runner, corpus, tmp_path, monk
         assert files(out)[name] == files(full)[name], name
 
 
+def test_ns_exponent_default_with_subwords_is_shown_saved_and_used(runner, corpus, tmp_path):
+    """Skip-gram with --subwords draws negatives from unigram^0.5 (fastText's), else 0.75 (word2vec's): --dry-run
+    and the summary say so, config.yaml saves it, the trainer draws by it, and --ns-exponent sets it."""
+    from embedcli.sgd.sgns import negative_cdf
+    from embedcli.sgd.trainer import Trainer
+
+    def dry(*extra):
+        res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run", *extra])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    info = json.loads(dry("--json", *FAST))
+    assert (info["negative"], info["ns_exponent"], info["ns_exponent_set"]) == (5, 0.5, False)
+    assert "5 per pair from unigram^0.5 (the default with subwords)" in dry(*FAST)
+    assert "5 per pair from unigram^0.75 (the default)" in dry("--dim", "8", "--min-count", "1")
+    assert "3 per pair from unigram^1 (set)" in dry(*FAST, "--negative", "3", "--ns-exponent", "1")
+    assert json.loads(dry("--json", *FAST, "--objective", "cbow"))["ns_exponent"] == 0.75
+    out = tmp_path / "m"
+    res = train(runner, corpus, out, "--json")
+    assert json.loads(res.output)["ns_exponent"] == 0.5 and Model.load(out).config["ns_exponent"] == 0.5
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "t"), *FAST])
+    assert res.exit_code == 0 and "from unigram^0.5" in res.output, res.output
+    # the trainer's negatives: the trainable words' counts to that power
+    m = Model.load(out)
+    counts = np.array(m.vocab.counts, dtype=np.float64)
+    trainable = np.ones(len(counts), dtype=bool)
+    trainable[list(m.vocab.special_ids())] = False
+    for x in (0.5, 0.75, 0.0, -1.0):
+        settings = cfg.merge({}, {"corpus": [str(corpus)], "ns_exponent": x, "subwords": "3-6"})
+        t = Trainer(_FakeCorpus(), counts, trainable, settings, 1)
+        w = np.array([c ** x if c > 0 and keep else 0.0 for c, keep in zip(counts, trainable)])
+        assert w[list(m.vocab.special_ids())].sum() == 0 and np.isfinite(w).all()
+        assert np.allclose(np.diff(t.cdf, prepend=0), w / w.sum()) and np.array_equal(t.cdf, negative_cdf(counts * trainable, x))
+    # the same run when the default is given; another exponent, another table
+    train(runner, corpus, tmp_path / "set", "--ns-exponent", "0.5")
+    train(runner, corpus, tmp_path / "w2v", "--ns-exponent", "0.75")
+    assert files(tmp_path / "set")["table.npy"] == files(out)["table.npy"]
+    assert files(tmp_path / "w2v")["table.npy"] != files(out)["table.npy"]
+    for bad in ("nan", "x"):
+        res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "e"), *FAST, "--ns-exponent", bad])
+        assert res.exit_code == 2 and "--ns-exponent" in res.output and "Traceback" not in res.output
+
+
+class _FakeCorpus:
+    n_words = 1000
+
+
+def test_resume_of_a_model_from_before_ns_exponent_keeps_its_negatives(runner, corpus, tmp_path, monkeypatch):
+    """A subword model saved before ``ns_exponent`` was a setting drew its negatives from unigram^0.75:
+    its config.yaml has no such key, and its resume goes on with 0.75 (not today's default 0.5), giving
+    the bytes of the uninterrupted run."""
+    import yaml
+
+    full = tmp_path / "full"
+    train(runner, corpus, full, "--epochs", "3", "--ns-exponent", "0.75")
+
+    def as_before_the_key(model_dir):
+        path = model_dir / "config.yaml"
+        config = yaml.safe_load(path.read_text())
+        del config["ns_exponent"]
+        path.write_text(yaml.safe_dump(config))
+
+    out = tmp_path / "ck"
+    checkpoint_interrupt_and_resume(runner, monkeypatch, corpus, out, *FAST, "--ns-exponent", "0.75",
+                                    before_resume=as_before_the_key)
+    assert Model.load(out).config["ns_exponent"] == 0.75
+    for name in ("table.npy", "input_rows.npy", "output.npy"):
+        assert files(out)[name] == files(full)[name], name
+
+
 def test_buckets_flag_and_dry_run(runner, corpus, tmp_path):
     out = tmp_path / "m"
     train(runner, corpus, out, "--buckets", "97")

@@ -59,7 +59,7 @@ def test_metadata_keys_of_model_config_are_ignored(tmp_path):
         "format": "embedcli-model", "version": 1, "embedcli_version": "0.1.0", "numpy_version": "2.0",
         "vocab_size": 10, "dim": 8, "arrays": ["output"], "objects": ["train_state"], "epochs": 3}))
     s = cfg.load_config_file(f)
-    assert s == {"dim": 8, "epochs": 3}
+    assert s == {"dim": 8, "epochs": 3, "ns_exponent": cfg.LEGACY_NS_EXPONENT}  # a model from before the key
 
 
 def test_flags_override_file_and_defaults_fill_the_rest(tmp_path):
@@ -73,6 +73,7 @@ def test_flags_override_file_and_defaults_fill_the_rest(tmp_path):
     ("dim", 0, "--dim"), ("epochs", -1, "--epochs"), ("lr", float("nan"), "--lr"), ("lr", 0.0, "--lr"),
     ("lr", -0.1, "--lr"), ("window", 0, "--window"), ("negative", 0, "--negative"), ("sample", -1.0, "--sample"),
     ("min_lr", 1.0, "--min-lr"), ("min_count", 0, "--min-count"), ("workers", 0, "--workers"),
+    ("ns_exponent", float("inf"), "--ns-exponent"),
 ])
 def test_validate_names_the_parameter_and_the_cli_the_flag(key, value, fragment):
     s = cfg.merge({}, {}).replace(**{key: value})
@@ -143,6 +144,47 @@ def test_sample_default_follows_subwords_unless_set(tmp_path):
     # an older model saved 1e-3 with subwords: its resume keeps 1e-3
     old = write(tmp_path / "old.yaml", yaml.safe_dump({**cfg.saved_settings(s), "sample": 0.001}))
     assert cfg.merge(cfg.load_config_file(old), {}).sample == 1e-3
+
+
+def test_ns_exponent_default_follows_subwords_unless_set(tmp_path):
+    """Not set, ``ns_exponent`` is word2vec's 0.75, for skip-gram with subwords fastText's 0.5; a
+    value from a file or a parameter is kept; config.yaml saves the value used; a model's config.yaml
+    from before the setting existed gives 0.75, what that run used."""
+    assert cfg.DEFAULTS["ns_exponent"] is None  # "not set"
+    assert (cfg.NS_EXPONENT, cfg.SUBWORD_NS_EXPONENT, cfg.LEGACY_NS_EXPONENT) == (0.75, 0.5, 0.75)
+    assert cfg.merge({}, {}).ns_exponent == 0.75 and cfg.TrainSettings().ns_exponent == 0.75
+    assert cfg.merge({}, {"subwords": "3-6", "objective": "skipgram"}).ns_exponent == 0.5
+    for objective in ("cbow", "classify"):  # CBOW keeps 0.75 with subwords; classify has no negatives
+        assert cfg.merge({}, {"subwords": "3-6", "objective": objective}).ns_exponent == 0.75
+    assert cfg.merge({"subwords": "2-4"}, {}).ns_exponent == 0.5 and cfg.TrainSettings(subwords="3-6").ns_exponent == 0.5
+    assert cfg.merge({}, {"subwords": 0}).ns_exponent == 0.75
+    for file, flags, want in (("", {"subwords": "3-6", "ns_exponent": 0.75}, 0.75), ("ns_exponent: 1\n", {}, 1.0),
+                              ("ns_exponent: 0\n", {"subwords": "3-6"}, 0.0), ("", {"ns_exponent": -0.5}, -0.5)):
+        s = cfg.merge(cfg.load_config_file(write(tmp_path / "f.yaml", file)), flags)
+        assert s.ns_exponent == want and isinstance(s.ns_exponent, float) and "ns_exponent" in s.explicit
+    f = write(tmp_path / "c.yaml", "subwords: 3-6\nns_exponent: null\n")
+    s = cfg.merge(cfg.load_config_file(f), {})
+    assert s.ns_exponent == 0.5 and "ns_exponent" not in s.explicit
+    saved = write(tmp_path / "config.yaml", yaml.safe_dump({"format": "embedcli-model", "version": 3,
+                                                            **cfg.saved_settings(s)}))
+    assert yaml.safe_load(open(saved))["ns_exponent"] == 0.5
+    assert cfg.merge(cfg.load_config_file(saved), {}).ns_exponent == 0.5
+    old = {k: v for k, v in yaml.safe_load(open(saved)).items() if k != "ns_exponent"}
+    old_file = write(tmp_path / "old.yaml", yaml.safe_dump(old))
+    assert cfg.merge(cfg.load_config_file(old_file), {}).ns_exponent == cfg.LEGACY_NS_EXPONENT
+    # a user's config file (no "format" key) without the key: the default for the run
+    assert cfg.merge(cfg.load_config_file(write(tmp_path / "u.yaml", "subwords: 3-6\n")), {}).ns_exponent == 0.5
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ParameterError, match="ns_exponent"):
+            cfg.validate(cfg.merge({}, {"ns_exponent": bad}))
+    with pytest.raises(ParameterError, match="ns_exponent"):
+        cfg.merge({}, {"ns_exponent": "x"})
+    # replace() resolves a default exponent again, keeps a set one
+    plain = cfg.merge({}, {})
+    assert plain.replace(subwords="3-6").ns_exponent == 0.5
+    assert plain.replace(subwords="3-6").replace(subwords=0).ns_exponent == 0.75
+    assert plain.replace(subwords="3-6").replace(objective="cbow").ns_exponent == 0.75
+    assert cfg.merge({}, {"ns_exponent": 0.75}).replace(subwords="3-6").ns_exponent == 0.75
 
 
 def test_replace_resolves_a_default_sample_again():

@@ -221,3 +221,17 @@ def test_subsampling_matches_word2vec_formula():
     assert np.all(keep_probabilities(counts, 0) == 1)
     cdf = negative_cdf(counts)
     assert cdf[-1] == 1.0 and cdf[0] == 0.0 and cdf[1] == 0.0
+
+
+@pytest.mark.parametrize("power, weights", [
+    (0.75, [0, 0, 1, 8, 64]), (0.5, [0, 0, 1, 4, 16]), (1.0, [0, 0, 1, 16, 256]), (0.0, [0, 0, 1, 1, 1]),
+    (-0.5, [0, 0, 1, 1 / 4, 1 / 16]),
+])
+def test_negatives_follow_the_power_and_never_draw_a_word_of_count_zero(power, weights):
+    """unigram^power, known answers; the words of count 0 (specials, frozen rows) get no share at any
+    power (0 ** 0 is 1, 0 ** -0.5 is inf: both would draw them)."""
+    counts = np.array([0, 0, 1, 16, 256])
+    cdf = negative_cdf(counts, power)
+    want = np.cumsum(weights) / np.sum(weights)
+    assert np.allclose(cdf, want, rtol=1e-15, atol=0) and cdf[-1] == 1.0
+    assert np.all(np.searchsorted(cdf, np.random.default_rng(0).random(10_000)) >= 2)

@@ -32,7 +32,7 @@ from .common import (
 DEFAULT_OUTPUT = os.path.join("models", "default")
 
 # flag name -> settings key (the keys of a config file)
-FLAG_KEYS = ("objective", "dim", "window", "negative", "sample", "epochs", "lr", "min_lr", "min_count",
+FLAG_KEYS = ("objective", "dim", "window", "negative", "ns_exponent", "sample", "epochs", "lr", "min_lr", "min_count",
              "max_size", "seed", "workers", "batch_words", "round_batches", "checkpoint_every", "vocab", "word_ngrams", "buckets",
              "label_prefix",
              "encoding_errors", "init", "freeze", "subwords", "lower", "keep_punct", "order", "input_format", "text_column", "label_column")
@@ -172,6 +172,8 @@ def _render_summary(summary: dict, console=out_console) -> None:
             rows.append(("word n-grams", _ngrams_line(summary)))
     if summary.get("sample") is not None:
         rows.append(("subsampling", f"sample {summary['sample']:g}"))
+    if summary.get("ns_exponent") is not None:
+        rows.append(("negatives", f"from unigram^{summary['ns_exponent']:g}"))
     if summary.get("subwords"):
         rows.append(("subwords", subwords_line(summary["subwords"])))
     if summary.get("init"):
@@ -200,10 +202,20 @@ def _render_summary(summary: dict, console=out_console) -> None:
 
 def _sample_line(info: dict) -> str:
     """``sample 0.0004 (the default with subwords): ~432,710 words kept per epoch (53.5%)``."""
-    how = "set" if info["sample_set"] else "the default" + (" with subwords" if info.get("subwords") else "")
+    how = _how_set(info, "sample")
     share = info["kept_words_per_epoch"] / max(1, info["words_per_epoch"])
     return (f"sample {info['sample']:g} ({how}): ~{info['kept_words_per_epoch']:,} words kept per epoch "
             f"({100 * share:.1f}%)")
+
+
+def _negatives_line(info: dict) -> str:
+    """``5 per pair from unigram^0.5 (the default with subwords)``."""
+    return f"{info['negative']} per pair from unigram^{info['ns_exponent']:g} ({_how_set(info, 'ns_exponent')})"
+
+
+def _how_set(info: dict, key: str) -> str:
+    """Where a setting whose default depends on the run (config.RUN_DEFAULTS) came from."""
+    return "set" if info[f"{key}_set"] else "the default" + (" with subwords" if info.get("subwords") else "")
 
 
 def _ngrams_line(info: dict) -> str:
@@ -273,6 +285,8 @@ def _render_dry_run(info: dict, console=out_console) -> None:
     table.add_row("training words", f"{info['words_per_epoch']:,} per epoch x {info['epochs']} epochs")
     if info.get("sample") is not None:
         table.add_row("subsampling", _sample_line(info))
+    if info.get("ns_exponent") is not None:
+        table.add_row("negatives", _negatives_line(info))
     if info["estimated_seconds"] is not None:
         table.add_row("speed", f"{info['calibration_words_per_sec']:,.0f} words/s with {info['workers']} worker(s) "
                       "(short calibration run)")
@@ -298,7 +312,10 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--objective", type=click.Choice(cfg.OBJECTIVES), help="skipgram (default), cbow or classify.")
 @click.option("--dim", type=int, help="Vector size [default: 100].")
 @click.option("--window", type=int, help="Largest context window; each centre word uses U[1, window] [default: 5].")
-@click.option("--negative", type=int, help="Negative samples per pair, from unigram^0.75 [default: 5].")
+@click.option("--negative", type=int, help="Negative samples per pair, from unigram^--ns-exponent [default: 5].")
+@click.option("--ns-exponent", type=float,
+              help="Exponent of the word counts the negatives are drawn by: 1 = by frequency, 0 = uniform, "
+                   "below 0 rare words first [default: 0.75 as word2vec; skip-gram with --subwords 0.5 as fastText].")
 @click.option("--sample", type=float,
               help="Frequent-word subsampling threshold, 0 = off [default: 1e-3; skip-gram with --subwords 4e-4].")
 @click.option("--epochs", type=int, help="Passes over the corpus [default: 5].")

@@ -82,6 +82,8 @@ class TrainResult:
             "init": self.init,
             "subwords": self.model.objects.get(SUBWORDS),
             "sample": None if self.model.config.get("objective") == "classify" else self.model.config.get("sample"),
+            "ns_exponent": (None if self.model.config.get("objective") == "classify"
+                            else self.model.config.get("ns_exponent")),
             "final_loss": h[-1]["loss"] if h else None,
             "words_per_sec": h[-1].get("words_per_sec") if h else None,
             "model_bytes": None if self.output is None else directory_bytes(self.output),
@@ -423,6 +425,9 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "epochs": int(settings.epochs),
             "sample": float(settings.sample),
             "sample_set": "sample" in settings.explicit,
+            "negative": int(settings.negative),
+            "ns_exponent": float(settings.ns_exponent),
+            "ns_exponent_set": "ns_exponent" in settings.explicit,
             "kept_words_per_epoch": round(trainer.kept_words_per_epoch),
             "workers": workers,
             "calibration_words_per_sec": wps,

@@ -638,8 +638,12 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 
 def negative_cdf(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
-    """Cumulative distribution of unigram^power (for ``np.searchsorted`` sampling)."""
-    weights = np.asarray(counts, dtype=np.float64) ** power
+    """Cumulative distribution of unigram^power (for ``np.searchsorted`` sampling). A word of count
+    0 (``<pad>``, ``<unk>``, frozen rows) is never drawn, whatever the power (0 gives uniform over the
+    others, below 0 rarer words first)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    weights = np.zeros_like(counts)
+    np.power(counts, power, out=weights, where=counts > 0)
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
     return cdf

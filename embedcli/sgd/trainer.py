@@ -412,7 +412,7 @@ class Trainer:
         self.seed = int(settings.seed)
         # more processes than batches in a round would have nothing to do
         self.workers = max(1, min(int(workers), self.round_batches))
-        self.cdf = negative_cdf(counts)
+        self.cdf = negative_cdf(counts, float(settings.ns_exponent))
         # input rows a kept token brings on average (1; with subwords its word and n-gram rows)
         kept = counts * self.keep
         self.input_rows_per_token = 1.0 if subwords is None else (
