@@ -96,9 +96,9 @@ SUBWORD_SAMPLE = 4e-4
 #: the exponent of the unigram distribution the negatives are drawn from when ``ns_exponent`` is not
 #: set: word2vec's and gensim's 0.75, and for skip-gram with character n-grams (``subwords``)
 #: fastText's 0.5 (its negatives table takes sqrt(count)). A flatter distribution draws rarer words as
-#: negatives more often; for skip-gram with subwords it raised SimLex-999 on kjv from below fastText's
-#: to above it and kept every measure on three corpora above fastText's (CBOW with subwords lost on
-#: enwiki at 0.5: it keeps 0.75); three seeds, three corpora in benchmarks/README.md, "The negatives'
+#: negatives more often; for skip-gram with subwords it raised SimLex-999 on kjv from 0.080 to 0.101
+#: (fastText's 0.106; six seeds) and kept every measure on enwiki and kjv + enwiki above fastText's
+#: (CBOW with subwords lost on enwiki at 0.5: it keeps 0.75); benchmarks/README.md, "The negatives'
 #: exponent with subwords"
 NS_EXPONENT = 0.75
 SUBWORD_NS_EXPONENT = 0.5

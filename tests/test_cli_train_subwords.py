@@ -113,6 +113,7 @@ def test_ns_exponent_default_with_subwords_is_shown_saved_and_used(runner, corpu
     assert "5 per pair from unigram^0.75 (the default)" in dry("--dim", "8", "--min-count", "1")
     assert "3 per pair from unigram^1 (set)" in dry(*FAST, "--negative", "3", "--ns-exponent", "1")
     assert json.loads(dry("--json", *FAST, "--objective", "cbow"))["ns_exponent"] == 0.75
+    assert "5 per pair from unigram^0.75 (the default)" in dry(*FAST, "--objective", "cbow")
     out = tmp_path / "m"
     res = train(runner, corpus, out, "--json")
     assert json.loads(res.output)["ns_exponent"] == 0.5 and Model.load(out).config["ns_exponent"] == 0.5

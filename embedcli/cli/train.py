@@ -215,7 +215,10 @@ def _negatives_line(info: dict) -> str:
 
 def _how_set(info: dict, key: str) -> str:
     """Where a setting whose default depends on the run (config.RUN_DEFAULTS) came from."""
-    return "set" if info[f"{key}_set"] else "the default" + (" with subwords" if info.get("subwords") else "")
+    if info[f"{key}_set"]:
+        return "set"
+    plain = info[key] == cfg.run_default(key, "skipgram", 0)
+    return "the default" + ("" if plain or not info.get("subwords") else " with subwords")
 
 
 def _ngrams_line(info: dict) -> str:
