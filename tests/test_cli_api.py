@@ -39,6 +39,17 @@ def test_train_on_strings_equals_cli_train_file(runner, tmp_path, objective, wor
     assert emb.vocab.tokens == json.loads((out / "vocab.json").read_text())["tokens"]
 
 
+def test_train_ns_exponent_equals_the_flag_and_names_the_parameter(runner, tmp_path):
+    """``embedcli.train(ns_exponent=)`` is ``--ns-exponent``: the same bytes, and a bad value names the
+    parameter as the flag names itself."""
+    out = cli_train(runner, CORPUS, tmp_path / "cli", "--ns-exponent", "0.25", "--workers", "1", *FAST_FLAGS)
+    emb = embedcli.train(lines(CORPUS), ns_exponent=0.25, workers=1, **FAST)
+    assert emb.table.tobytes() == np.load(out / "table.npy").tobytes()
+    assert emb.table.tobytes() != embedcli.train(lines(CORPUS), workers=1, **FAST).table.tobytes()
+    with pytest.raises(ParameterError, match="ns_exponent"):
+        embedcli.train(lines(CORPUS), ns_exponent=float("nan"), **FAST)
+
+
 def test_train_classifier_equals_cli_and_loads_as_classifier(runner, tmp_path):
     out = cli_train(runner, LABELED, tmp_path / "cli", "--objective", "classify", "--epochs", "2", "--dim", "8")
     clf = embedcli.train(lines(LABELED), "classify", dim=8, epochs=2)
