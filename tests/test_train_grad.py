@@ -235,3 +235,15 @@ def test_negatives_follow_the_power_and_never_draw_a_word_of_count_zero(power, w
     want = np.cumsum(weights) / np.sum(weights)
     assert np.allclose(cdf, want, rtol=1e-15, atol=0) and cdf[-1] == 1.0
     assert np.all(np.searchsorted(cdf, np.random.default_rng(0).random(10_000)) >= 2)
+
+
+def test_negatives_at_an_extreme_power_are_still_a_distribution():
+    """counts ** 50 overflows float64 for a count of 1e7: the weights are then taken relative to the
+    largest count, the same distribution, finite (a negative power cannot overflow on counts of 1 or
+    more; it underflows, harmlessly)."""
+    counts = np.array([0, 1, 3, 1e7])
+    high = negative_cdf(counts, 50)
+    assert np.isfinite(high).all() and high[-1] == 1.0 and high[2] < 1e-300  # all but surely the most frequent
+    low = negative_cdf(counts, -50)
+    assert np.isfinite(low).all() and low[0] == 0.0 and low[1] == 1.0  # all but surely the rarest (count 1)
+    assert np.array_equal(negative_cdf(counts[:3], 50), np.cumsum([0, 1, 3.0**50]) / (1 + 3.0**50))

@@ -642,8 +642,16 @@ def negative_cdf(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     0 (``<pad>``, ``<unk>``, frozen rows) is never drawn, whatever the power (0 gives uniform over the
     others, below 0 rarer words first)."""
     counts = np.asarray(counts, dtype=np.float64)
+    drawn = counts > 0
     weights = np.zeros_like(counts)
-    np.power(counts, power, out=weights, where=counts > 0)
+    with np.errstate(over="ignore"):
+        np.power(counts, power, out=weights, where=drawn)
+    if not np.isfinite(weights.sum()) and drawn.any():
+        # an extreme power overflows: the same distribution from counts relative to the largest
+        # (power > 0) or the smallest (power < 0) count, so that the biggest weight is 1
+        ref = counts[drawn].max() if power > 0 else counts[drawn].min()
+        weights[:] = 0
+        np.power(counts / ref, power, out=weights, where=drawn)
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
     return cdf
