@@ -115,26 +115,17 @@ def _subwords_on(subwords: int | str) -> bool:
         return False
 
 
-def default_sample(objective: str, subwords: int | str) -> float:
-    """The ``sample`` of a run that does not set it: :data:`SUBWORD_SAMPLE` for skip-gram with
-    subwords, else :data:`SAMPLE`."""
-    return SUBWORD_SAMPLE if _subwords_on(subwords) and objective == "skipgram" else SAMPLE
-
-
-def default_ns_exponent(objective: str, subwords: int | str) -> float:
-    """The ``ns_exponent`` of a run that does not set it: :data:`SUBWORD_NS_EXPONENT` for skip-gram
-    with subwords, else :data:`NS_EXPONENT`."""
-    return SUBWORD_NS_EXPONENT if _subwords_on(subwords) and objective == "skipgram" else NS_EXPONENT
-
-
-#: settings whose default depends on the objective and the subwords: ``None`` (in a file, a flag or
-#: a field) means "the default for the run", resolved when the settings are made
-RUN_DEFAULTS = {"sample": default_sample, "ns_exponent": default_ns_exponent}
+#: settings whose default depends on the run: key -> (the default, the default of skip-gram with
+#: subwords). ``None`` (in a file, a flag or a field) means "the default for the run", resolved when
+#: the settings are made
+RUN_DEFAULTS = {"sample": (SAMPLE, SUBWORD_SAMPLE), "ns_exponent": (NS_EXPONENT, SUBWORD_NS_EXPONENT)}
 
 
 def run_default(key: str, objective: str, subwords: int | str) -> float:
-    """The value of the :data:`RUN_DEFAULTS` setting ``key`` for a run that does not set it."""
-    return RUN_DEFAULTS[key](objective, subwords)
+    """The value of the :data:`RUN_DEFAULTS` setting ``key`` for a run that does not set it: its
+    subword value for skip-gram with subwords, else its plain one."""
+    plain, with_subwords = RUN_DEFAULTS[key]
+    return with_subwords if objective == "skipgram" and _subwords_on(subwords) else plain
 
 
 #: fields of TrainSettings that are not settings of the run (not config keys, never saved)

@@ -81,9 +81,9 @@ class TrainResult:
             "resumed_from_epoch": self.resumed_from_epoch,
             "init": self.init,
             "subwords": self.model.objects.get(SUBWORDS),
-            "sample": None if self.model.config.get("objective") == "classify" else self.model.config.get("sample"),
-            "ns_exponent": (None if self.model.config.get("objective") == "classify"
-                            else self.model.config.get("ns_exponent")),
+            # the word-vector objectives' sampling settings (a classifier has neither)
+            **{key: None if self.model.config.get("objective") == "classify" else self.model.config.get(key)
+               for key in ("sample", "ns_exponent")},
             "final_loss": h[-1]["loss"] if h else None,
             "words_per_sec": h[-1].get("words_per_sec") if h else None,
             "model_bytes": None if self.output is None else directory_bytes(self.output),
