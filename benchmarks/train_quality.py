@@ -16,6 +16,11 @@ min count 5 and 5 epochs set (``--epochs``), every other setting the tool's defa
   t 1e-4), when the ``fasttext`` program exists (Debian package ``fasttext``);
 * the same three for CBOW (``--objectives``).
 
+Each line also shows the training phase alone, measured inside the process: embedcli's epochs
+(the ``seconds`` of its ``history.json``), gensim's ``train`` from begin to end (its callbacks);
+the rest of a run is the start (the interpreter, the imports, the vocabulary scan, encoding) and
+the save. fastText, a binary, has no such figure.
+
 Quality, all computed by gensim's ``KeyedVectors`` on each tool's vectors: WordSim-353
 Spearman (``wordsim353.tsv`` of the corpus directory), SimLex-999 Spearman and the analogy
 accuracy of ``questions-words.txt`` (both from gensim's test data; 30,000 most frequent words).
@@ -41,6 +46,7 @@ so the tree's summed PSS counts a shared page once: what the OS has to provide f
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -73,6 +79,8 @@ def run_embedcli(path, out, objective, epochs, seed, extra=()):
            "--negative", "5", "--min-count", "5", "--epochs", str(epochs), "--workers", "2",
            "--seed", str(seed), "--quiet", *extra]
     r = measure(cmd, poll=TIMING_POLL)
+    with open(os.path.join(out, "history.json")) as f:  # the epochs' seconds: the training phase
+        r["train_seconds"] = sum(e["seconds"] for e in json.load(f))
     return r, embedcli_kv(out)
 
 
@@ -86,6 +94,7 @@ def run_gensim(path, out, objective, epochs, seed, alpha=None, sample=None):
     if sample is not None:
         cmd += ["--sample", str(sample)]
     r = measure(cmd, poll=TIMING_POLL)
+    r["train_seconds"] = json.loads(r["stdout"])["train_seconds"]
     return r, KeyedVectors.load(out)
 
 
@@ -98,6 +107,11 @@ def run_fasttext(path, out, objective, epochs, seed, lr=None):
         cmd += ["-lr", str(lr)]
     r = measure(cmd, poll=TIMING_POLL)
     return r, KeyedVectors.load_word2vec_format(out + ".vec")
+
+
+def _phase(seconds) -> str:
+    """The training phase's seconds for a log line (fastText, a binary, has none)."""
+    return f"train {seconds:6.2f}s" if seconds is not None else "train      -"
 
 
 def mean(xs):
@@ -157,33 +171,38 @@ def main() -> None:
                     out = os.path.join(tmp, f"out-{len(rows) + k}-{seed}")
                     r, kv = fn(out, seed)
                     q = quality(kv, args.corpus_dir)
-                    res[k].append((r["seconds"], r["rss_tree"], q, r["cpu_seconds"]))
+                    res[k].append((r["seconds"], r["rss_tree"], q, r["cpu_seconds"], r.get("train_seconds")))
                     if args.seeds > 1:
                         print(f"{name:6} {objective:8} {label:28} seed {seed}  {r['seconds']:6.2f}s  "
-                              f"cpu {r['cpu_seconds']:6.2f}s  WS353 {q['ws353']:.3f}  SimLex {q['simlex']:.3f}  "
-                              f"analogy {q['analogy']:.3f}", flush=True)
+                              f"cpu {r['cpu_seconds']:6.2f}s  {_phase(r.get('train_seconds'))}  WS353 {q['ws353']:.3f}  "
+                              f"SimLex {q['simlex']:.3f}  analogy {q['analogy']:.3f}", flush=True)
                     if os.path.isdir(out):
                         shutil.rmtree(out)
             for k, (objective, label, fn) in enumerate(runs):
                 got = res[k]
+                phases = [x[4] for x in got if x[4] is not None]
                 row = (name, objective, label, median([x[0] for x in got]), max(x[1] for x in got),
-                       {q: mean([x[2][q] for x in got]) for q in got[0][2]}, median([x[3] for x in got]))
+                       {q: mean([x[2][q] for x in got]) for q in got[0][2]}, median([x[3] for x in got]),
+                       median(phases) if phases else None)
                 rows.append(row)
-                print(f"{name:6} {objective:8} {label:28} {row[3]:7.2f}s  cpu {row[6]:7.2f}s  WS353 {row[5]['ws353']:.3f}  "
-                      f"SimLex {row[5]['simlex']:.3f}  analogy {row[5]['analogy']:.3f}", flush=True)
+                print(f"{name:6} {objective:8} {label:28} {row[3]:7.2f}s  cpu {row[6]:7.2f}s  {_phase(row[7])}  "
+                      f"WS353 {row[5]['ws353']:.3f}  SimLex {row[5]['simlex']:.3f}  analogy {row[5]['analogy']:.3f}",
+                      flush=True)
             os.unlink(path)
         if args.memory:
             memory_case(args, tmp)
     print(f"\nload average {os.getloadavg()}")
     print("\n| corpus | objective | run | seconds | time vs embedcli defaults | CPU seconds | CPU vs embedcli defaults "
-          "| WordSim-353 | SimLex-999 | analogy |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    base = {(r[0], r[1]): (r[3], r[6]) for r in rows if r[2] == "embedcli defaults"}
-    for name, objective, label, sec, _, q, cpu in rows:
+          "| training phase s | vs embedcli defaults | WordSim-353 | SimLex-999 | analogy |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    base = {(r[0], r[1]): (r[3], r[6], r[7]) for r in rows if r[2] == "embedcli defaults"}
+    for name, objective, label, sec, _, q, cpu, phase in rows:
         b = base.get((name, objective))
         ratio = f"{sec / b[0]:.2f}x" if b else "-"
         cpu_ratio = f"{cpu / b[1]:.2f}x" if b else "-"
-        print(f"| {name} | {objective} | {label} | {sec:.2f} | {ratio} | {cpu:.2f} | {cpu_ratio} | {q['ws353']:.3f} | "
+        phase_ratio = f"{phase / b[2]:.2f}x" if b and phase is not None and b[2] else "-"
+        print(f"| {name} | {objective} | {label} | {sec:.2f} | {ratio} | {cpu:.2f} | {cpu_ratio} | "
+              f"{'-' if phase is None else f'{phase:.2f}'} | {phase_ratio} | {q['ws353']:.3f} | "
               f"{q['simlex']:.3f} | {q['analogy']:.3f} |")
 
 
