@@ -460,8 +460,9 @@ def build_vocab(
     if source is not None and not chosen:
         top = max(counts.values(), default=0)
         raise ParameterError(
-            "{min_count} {value} removes every word of {source} (the most frequent word occurs {top} times); "
-            "lower {min_count}", "min_count", value=min_count, source=source, top=top, exit_code=1
+            "{min_count} {value} removes every word of {source} (the most frequent word occurs {top}); "
+            "lower {min_count}", "min_count", value=min_count, source=source,
+            top="once" if top == 1 else f"{top} times", exit_code=1
         )
     return Vocab(
         tokens=tokens,

@@ -70,8 +70,9 @@ def test_predict_ignores_labels_in_input_and_reads_stdin(runner, sample_model, t
                "What this dad found __label__news will blow your mind\n"
     plain = runner.invoke(main, ["predict", sample_model, "--prob"], input=text)
     tagged = runner.invoke(main, ["predict", sample_model, "--prob", "-i", "-"], input=labelled)
-    assert plain.exit_code == 0 and tagged.exit_code == 0, tagged.output
-    assert plain.stdout == tagged.stdout
+    dash = runner.invoke(main, ["predict", sample_model, "--prob", "-"], input=labelled)  # a lone '-' PHRASE
+    assert plain.exit_code == 0 and tagged.exit_code == 0 and dash.exit_code == 0, tagged.output + dash.output
+    assert plain.stdout == tagged.stdout == dash.stdout
     assert plain.stdout.splitlines()[0].startswith("__label__news")
     out = tmp_path / "pred.txt"
     r = runner.invoke(main, ["predict", sample_model, "-o", str(out), "-q"], input=text)

@@ -91,3 +91,12 @@ def test_embed_prints_a_table_by_default(model, runner):
 def test_embed_usage_errors(model, runner, args, fragment):
     res = runner.invoke(main, ["embed", model, *args])
     assert res.exit_code == 2 and fragment in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_embed_lone_dash_reads_stdin(model, runner):
+    dash = runner.invoke(main, ["embed", model, "-", "--json"], input="The cat sat\nqqq\n")
+    assert dash.exit_code == 0, dash.output
+    assert dash.stdout == runner.invoke(main, ["embed", model, "-i", "-", "--json"], input="The cat sat\nqqq\n").stdout
+    assert [d["text"] for d in json.loads(dash.stdout)] == ["The cat sat", "qqq"]
+    r = runner.invoke(main, ["embed", model, "-", "cat"])
+    assert r.exit_code == 2 and "cannot be mixed with PHRASE arguments" in r.stderr

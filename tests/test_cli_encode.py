@@ -129,3 +129,45 @@ def test_cli_bad_vocab_file(runner, tmp_path, content, message):
     bad.write_text(content)
     r = runner.invoke(main, ["encode", "-v", str(bad), "hi"])
     assert r.exit_code == 1 and message in r.output and str(bad) in r.output
+
+
+def test_cli_lone_dash_reads_the_phrases_from_stdin(runner, vocab_files):
+    plain, _ = vocab_files
+    text = "Hope to see you soon\nNice to see you again\n"
+    dash = runner.invoke(main, ["encode", "-v", str(plain), "-"], input=text)
+    assert dash.exit_code == 0, dash.output
+    assert dash.stdout.strip() == "[[0, 1, 2, 3, 4], [5, 1, 2, 3, 6]]"
+    assert dash.stdout == runner.invoke(main, ["encode", "-v", str(plain)], input=text).stdout
+    # '-' inside a phrase is text, not stdin
+    r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "skip", "see - you"])
+    assert r.exit_code == 0 and r.stdout.strip() == "[[2, 3]]"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-", "Hope to see you soon"], "'-' (the phrases from stdin) cannot be mixed with PHRASE arguments"),
+    (["-", "-i", "x.txt"], "give phrases as arguments ('-' for stdin) or with -i/--input, not both"),
+])
+def test_cli_dash_with_other_inputs_is_a_usage_error(runner, vocab_files, args, message):
+    plain, _ = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(plain), *args], input="Hope\n")
+    assert r.exit_code == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt,expected", [("print", "[[], []]"), ("json", "[[], []]"), ("jsonl", "[]\n[]"),
+                                          ("csv", "")])
+def test_cli_phrases_without_ids_give_rows_of_width_zero(runner, vocab_files, fmt, expected):
+    """Keras pads sequences that are all empty to width 0; every phrase here loses its only word
+    (--oov skip) or has none, so the longest phrase has no id (and --maxlen was not given)."""
+    plain, _ = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "skip", "--format", fmt, "zzz qqq", ""])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == expected
+    assert keras_pad_sequences([[], []]).shape == (2, 0)
+
+
+def test_cli_phrases_without_ids_to_npy(runner, vocab_files, tmp_path):
+    plain, _ = vocab_files
+    out = tmp_path / "ids.npy"
+    r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "skip", "zzz", "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    assert np.load(out).shape == (1, 0) and json.loads(r.stdout)["maxlen"] == 0

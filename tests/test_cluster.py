@@ -11,9 +11,10 @@ from embedcli.cluster import sources
 from embedcli.cluster.count import count_on_cluster, count_partial_on_cluster, count_tokens_on_cluster
 from embedcli.cluster.encode import encode_on_cluster
 from embedcli.cluster.parts import load_parts, read_index
-from embedcli.encode import encode_file_to_npy
+from embedcli.encode import encode_file_to_npy, encode_to
 from embedcli.errors import EmbedcliError, UsageError
 from embedcli.pool import count_partial
+from embedcli.sources import Files
 from embedcli.text import TextSettings
 from embedcli.vocab import build_vocab, count_tokens
 
@@ -120,6 +121,20 @@ def test_encode_npy_identical(client, tmp_path, small_ranges, maxlen, padding, t
     index = read_index(str(tmp_path / "parts"))
     assert index["rows"] == summary["rows"] and index["maxlen"] == width
     assert np.array_equal(load_parts(str(tmp_path / "parts")), np.load(tmp_path / "one.npy"))
+
+
+def test_encode_lines_without_ids_give_width_zero_everywhere(client, tmp_path, small_ranges):
+    """Every line loses its words (--oov skip, none in the vocabulary): one machine, the cluster's
+    .npy and its parts all give rows of width 0, as Keras pads empty sequences."""
+    path = tmp_path / "unknown.txt"
+    path.write_text("qqq zzz\n\nxxx\n" * 300)
+    vocab = build_vocab(*count_tokens([_corpus(tmp_path)[1]]), TextSettings(), min_count=3)
+    one = encode_to(vocab, tmp_path / "one.npy", Files([str(path)]), oov="skip")
+    many = encode_on_cluster(client, str(path), str(tmp_path / "many.npy"), vocab, None, oov="skip")
+    assert one["maxlen"] == many["maxlen"] == 0 and many["ranges"] > 1
+    assert np.load(tmp_path / "one.npy").shape == np.load(tmp_path / "many.npy").shape == (900, 0)
+    encode_on_cluster(client, str(path), str(tmp_path / "parts"), vocab, None, oov="skip", parts=True)
+    assert load_parts(str(tmp_path / "parts")).shape == (900, 0)
 
 
 def test_encode_parts_replace_directory_only_when_complete(client, tmp_path, small_ranges):

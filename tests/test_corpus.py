@@ -53,6 +53,14 @@ def test_min_count_removing_everything_is_one_line(tmp_path, in_child):
         encode_corpus([p], min_count=5, in_child=in_child)
     assert str(exc.value).startswith("min_count 5 removes every word") and "\n" not in str(exc.value)
     assert exc.value.cli_message().startswith("--min-count 5 removes every word") and exc.value.exit_code == 1
+    assert "(the most frequent word occurs once)" in str(exc.value)
+
+
+def test_min_count_message_counts_the_most_frequent_word(tmp_path):
+    p = tmp_path / "c.txt"
+    p.write_text("a a a b\n", encoding="utf-8")
+    with pytest.raises(EmbedcliError, match=r"\(the most frequent word occurs 3 times\); lower min_count$"):
+        encode_corpus([p], min_count=5, in_child=False)
 
 
 def test_empty_corpus(tmp_path):

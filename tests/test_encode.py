@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from embedcli.encode import pad_flat, pad_sequences, spool_lines
+from embedcli.encode import check_pad_args, pad_flat, pad_sequences, spool_lines
 from embedcli.errors import UsageError
 
 from support.encode import keras_pad_sequences
@@ -48,11 +48,20 @@ def test_property_equals_keras_and_keeps_length_and_order(seqs, maxlen, padding,
         assert body.tolist() == kept  # order is kept
 
 
-@pytest.mark.parametrize("bad", [dict(maxlen=0), dict(maxlen=-3), dict(padding="middle"), dict(truncating="x")])
+@pytest.mark.parametrize("bad", [dict(maxlen=-3), dict(padding="middle"), dict(truncating="x")])
 def test_bad_pad_arguments(bad):
     args = dict(maxlen=3, padding="pre", truncating="pre") | bad
     with pytest.raises(UsageError):
         pad_flat(np.array([1, 2]), np.array([2]), **args)
+
+
+def test_width_zero_is_found_never_asked_for():
+    """Keras pads sequences that are all empty to rows of width 0, and so do we; a maxlen a user
+    gives must still be at least 1."""
+    assert pad_sequences([[], []]).shape == (2, 0) == keras_pad_sequences([[], []]).shape
+    assert pad_flat(np.zeros(0, dtype=np.int32), np.array([0, 0]), 0).shape == (2, 0)
+    with pytest.raises(UsageError, match=r"maxlen must be a positive number \(got 0\)"):
+        check_pad_args(0, "pre", "pre")
 
 
 def test_large_input_streams_through_spool(tmp_path):

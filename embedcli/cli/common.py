@@ -30,6 +30,7 @@ from rich.progress import (
 )
 
 from ..errors import EmbedcliError, UsageError
+from ..io import STDIO
 
 class _Console(Console):
     """A rich console that, when its stream is not a terminal (a log file, a pipe), writes plain
@@ -220,6 +221,20 @@ def tabular_options(labels: bool = False) -> Callable:
         return fn
 
     return decorate
+
+
+def phrases_or_stdin(phrases: tuple[str, ...], input_given: bool) -> tuple[str, ...]:
+    """The PHRASE arguments, or none when the only one is ``-``: like ``cat -``, a lone ``-``
+    means "read the phrases from stdin" (the commands read stdin when no PHRASE is given; a
+    phrase ``-`` would have no word anyway). ``-`` among other phrases, or with ``-i``, is a
+    usage error."""
+    if STDIO not in phrases:
+        return phrases
+    if len(phrases) > 1:
+        raise UsageError("'-' (the phrases from stdin) cannot be mixed with PHRASE arguments")
+    if input_given:
+        raise UsageError("give phrases as arguments ('-' for stdin) or with -i/--input, not both")
+    return ()
 
 
 def positive_int(name: str, value: int | None, minimum: int = 1) -> None:

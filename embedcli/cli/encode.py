@@ -17,7 +17,7 @@ from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
 from .common import (encoding_errors_option, err_console, escape, handle_errors, json_option, out_console,
-                     progress_bar, quiet_option, tabular_options)
+                     phrases_or_stdin, progress_bar, quiet_option, tabular_options)
 
 FORMATS = ("auto", "print", "npy", "csv", "jsonl", "json")
 
@@ -40,8 +40,9 @@ def _format_for(output: str | None, fmt: str) -> str:
 @click.option("-v", "--vocab", "vocab_path", required=True, metavar="VOCAB",
               help="A vocabulary file, or a model directory (its vocab.json).")
 @click.option("-i", "--input", "input_paths", metavar="FILE", multiple=True,
-              help="Read phrases from FILE, one per line ('-' for stdin; the default without PHRASE). gzip, bzip2 "
-                   "and xz files are read as they are; a directory means every file in it; repeat -i for more.")
+              help="Read phrases from FILE, one per line ('-' for stdin, as is a lone PHRASE '-'; the default "
+                   "without PHRASE). gzip, bzip2 and xz files are read as they are; a directory means every file "
+                   "in it; repeat -i for more.")
 @click.option("-o", "--output", metavar="FILE",
               help="Write to FILE: .npy (int32), .csv, .jsonl or .json ('-' for stdout).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
@@ -79,6 +80,7 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
       embedcli encode -v vocab.json "Hope to see you soon" "Nice to see you again"
       embedcli encode -v vocab.json --maxlen 8 --padding post -i sample_data/phrases.txt -o ids.npy
       cat phrases.txt | embedcli encode -v models/default --maxlen 64 -o - --format csv
+      echo "Hope to see you soon" | embedcli encode -v vocab.json -
 
     \b
     On a Dask cluster (same .npy as one machine, or a directory of parts):
@@ -86,6 +88,7 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
       embedcli encode -v vocab.json -i s3://b/big.txt --maxlen 64 --parts -o s3://b/ids/ --dask tcp://10.0.0.5:8786
     """
     check_pad_args(maxlen, padding, truncating)
+    phrases = phrases_or_stdin(phrases, bool(input_paths))
     if input_paths:  # tables (csv, tsv, jsonl) are read as their text column
         input_paths = tuple(resolve_inputs(input_paths, input_format, text_column))
     input_path = list(input_paths) if len(input_paths) > 1 else (input_paths[0] if input_paths else None)

@@ -18,6 +18,7 @@ from .common import (
     handle_errors,
     json_option,
     out_console,
+    phrases_or_stdin,
     progress_bar,
     quiet_option,
     tabular_options,
@@ -46,8 +47,8 @@ def _format(pred: list[tuple[str, float]], prob: bool, as_json: bool) -> str:
 @click.argument("model_path", metavar="MODEL")
 @click.argument("phrases", nargs=-1, metavar="[PHRASE...]")
 @click.option("-i", "--input", "input_path", metavar="FILE",
-              help="Read phrases from FILE, one per line ('-' for stdin; the default without PHRASE); "
-                   "gzip/bzip2/xz or a directory of files are read as they are.")
+              help="Read phrases from FILE, one per line ('-' for stdin, as is a lone PHRASE '-'; the default "
+                   "without PHRASE); gzip/bzip2/xz or a directory of files are read as they are.")
 @click.option("-o", "--output", default=STDIO, show_default=True, metavar="FILE",
               help="Write the predictions to FILE ('-' for stdout).")
 @click.option("-k", "k", type=int, default=1, show_default=True, help="Number of labels per phrase.")
@@ -75,6 +76,7 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
       cat headlines.txt | embedcli predict models/clickbait --json -o predictions.jsonl
     """
     _check_k_threshold(k, threshold)
+    phrases = phrases_or_stdin(phrases, input_path is not None)
     if phrases and input_path:
         raise UsageError("give phrases as arguments or with -i/--input, not both")
     check_writable(output)

@@ -22,6 +22,7 @@ from .common import (
     handle_errors,
     json_option,
     out_console,
+    phrases_or_stdin,
     print_json,
     progress_bar,
     quiet_option,
@@ -172,7 +173,7 @@ def _embed_target(output: str | None) -> str | None:
 @main.command("embed")
 @click.argument("model", metavar="MODEL")
 @click.argument("phrases", nargs=-1, metavar="[PHRASE...]")
-@click.option("-i", "--input", "input_path", metavar="FILE", help="Phrases, one per line ('-' = stdin).")
+@click.option("-i", "--input", "input_path", metavar="FILE", help="Phrases, one per line ('-' = stdin, as is a lone PHRASE '-').")
 @click.option("-o", "--output", metavar="OUT.npy|OUT.jsonl",
               help="Write the vectors: .npy = float32 array (phrases x dim), .jsonl = one JSON object per "
                    "phrase ('-' = stdout). Default: print them.")
@@ -194,7 +195,12 @@ def embed_command(model, phrases, input_path, output, normalize, encoding_errors
       embedcli embed models/default "the cat sat on the mat" "a dog"
       embedcli embed models/default -i sample_data/phrases.txt -o phrases.npy --normalize
       embedcli embed models/default -i phrases.txt -o - | head -1
+      cat phrases.txt | embedcli embed models/default - --json
     """
+    listed = phrases_or_stdin(phrases, input_path is not None)
+    if phrases and not listed:  # a lone '-': the phrases come from stdin
+        input_path = STDIO
+    phrases = listed
     if phrases and input_path:
         raise UsageError("give PHRASE arguments or -i FILE, not both")
     if not phrases and not input_path:

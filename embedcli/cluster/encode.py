@@ -111,9 +111,7 @@ def encode_on_cluster(
             if isinstance(s, EmbedcliError):
                 raise s
         n_rows = sum(s[0] for s in stats)
-        width = maxlen if maxlen is not None else max((s[1] for s in stats), default=0)
-        if maxlen is None:
-            check_pad_args(width, padding, truncating)  # all lines empty: as on one machine
+        width = maxlen if maxlen is not None else max((s[1] for s in stats), default=0)  # 0: all lines empty
         unknown = sum(s[2] for s in stats)
         summary = {"rows": n_rows, "maxlen": width, "unknown_tokens": unknown, "ranges": len(jobs)}
         if parts:
