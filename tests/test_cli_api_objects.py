@@ -78,6 +78,12 @@ def test_show_table_and_vectors_render_the_embeddings_methods(runner, tmp_path):
     r = ok(runner, "vectors", model, "Cat", "dog", "--format", "json")
     assert [(v["token"], v["index"]) for v in json.loads(r.stdout)["vectors"]] == \
         [(v.token, v.index) for v in emb.word_vectors(["Cat", "dog"])]
+    # --json is --format json; a lone '-' reads the words from stdin
+    assert ok(runner, "vectors", model, "Cat", "dog", "--json").stdout == r.stdout
+    piped = runner.invoke(main, ["vectors", str(model), "-", "--json"], input="Cat\ndog\n")
+    assert piped.exit_code == 0 and piped.stdout == r.stdout, piped.output
+    bad = runner.invoke(main, ["vectors", str(model), "cat", "--json", "--format", "npy"])
+    assert bad.exit_code == 2 and "--json is --format json" in bad.stderr
 
 
 def test_tables_are_read_as_their_text_column_by_the_library_too(runner, tmp_path):

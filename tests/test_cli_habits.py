@@ -73,3 +73,28 @@ def test_peer_flag_names_suggest_embedclis(runner, flag, ours):
     name = flag.split("=")[0]
     assert r.output.strip() == f"Error: No such option: {name} (embedcli calls it {ours}) (see 'embedcli train --help')"
     assert "--max-size" not in r.output
+
+
+def _commands(group, path=()):
+    import click
+
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            yield path + (name,), command
+            yield from _commands(command, path + (name,))
+        else:
+            yield path + (name,), command
+
+
+def test_every_command_has_help_with_an_example_and_json(runner):
+    names = []
+    for path, _ in _commands(main):
+        r = runner.invoke(main, [*path, "--help"])
+        assert r.exit_code == 0, (path, r.output)
+        assert "Example" in r.stdout, path
+        assert "--json" in r.stdout, path
+        names.append(" ".join(path))
+    assert {"vocab", "vocab merge", "encode", "train", "show-table", "similar", "embed", "predict", "test",
+            "vectors", "evaluate", "explore"} <= set(names)

@@ -10,9 +10,9 @@ import numpy as np
 from ..embeddings import Embeddings
 from ..errors import EmbedcliError, UsageError
 from ..export import fmt_value, json_vector
-from ..io import atomic_write, iter_lines
+from ..io import STDIO, atomic_write, iter_lines
 from . import main
-from .common import handle_errors, print_json
+from .common import handle_errors, json_option, print_json
 
 FORMATS = ("word2vec", "json", "npy")
 
@@ -28,13 +28,15 @@ def _read_words(path: str) -> list[str]:
 @click.argument("model", metavar="MODEL")
 @click.argument("words", nargs=-1, metavar="[WORD...]")
 @click.option("-i", "--input", "input_path", metavar="FILE",
-              help="Read words from FILE (whitespace-separated, any number per line; - = stdin).")
+              help="Read words from FILE (whitespace-separated, any number per line; - = stdin, as is a lone "
+                   "WORD '-').")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="word2vec", show_default=True,
               help="word2vec text ('N DIM' header, then 'word v1 v2 ...'), json, or npy (float32, N x DIM).")
 @click.option("-o", "--output", metavar="OUT", default="-", show_default=True,
               help="Write here (- = stdout; npy needs a file or a pipe).")
+@json_option
 @handle_errors
-def vectors_command(model, words, input_path, fmt, output):
+def vectors_command(model, words, input_path, fmt, output, as_json):
     """Print the vectors of WORDs, in the order given, like fastText's print-word-vectors.
 
     A word of the vocabulary gets its table row. With a model trained with --subwords, any
@@ -47,7 +49,14 @@ def vectors_command(model, words, input_path, fmt, output):
       embedcli vectors models/sub king kingliness
       embedcli vectors models/sub -i words.txt --format json -o vectors.json
       echo "unseenword" | embedcli vectors models/sub -i - --format npy -o vecs.npy
+      cat words.txt | embedcli vectors models/default - --json
     """
+    if as_json:  # the same as --format json
+        if fmt not in ("word2vec", "json"):  # word2vec: --format's default, i.e. not given
+            raise UsageError(f"--json is --format json; it cannot go with --format {fmt}")
+        fmt = "json"
+    if words == (STDIO,) and input_path is None:  # a lone '-': the words come from stdin
+        words, input_path = (), STDIO
     asked = list(words)
     if input_path is not None:
         asked += _read_words(input_path)
