@@ -294,19 +294,21 @@ class Embeddings:
         """Write the table in another format: ``word2vec`` (gensim's ``load_word2vec_format``
         reads it), ``word2vec-binary``, ``tsv`` (TensorBoard projector: ``path`` is a directory
         or a prefix of two files), ``csv``, ``json``, ``npy``; ``"-"`` is stdout (not for tsv).
-        ``limit`` keeps the first ``limit`` rows; word2vec, tsv and csv leave out ``<pad>``/``<unk>``
-        unless ``include_specials``. ``progress(n)`` gets the rows written. Returns an
-        :class:`~embedcli.export.ExportResult` (``format``, ``paths``, ``rows``, ``dim``).
+        word2vec, tsv and csv leave out ``<pad>``/``<unk>`` unless ``include_specials``; ``limit``
+        keeps the first ``limit`` rows written (for those formats: the first ``limit`` words, as
+        gensim's ``save_word2vec_format(limit=)``). ``progress(n)`` gets the rows written. Returns
+        an :class:`~embedcli.export.ExportResult` (``format``, ``paths``, ``rows``, ``dim``).
 
-        >>> emb.export("projector/", format="tsv", limit=100)   # rows 0-99 without <pad>, <unk>
-        ExportResult(format='tsv', paths=['projector/vectors.tsv', 'projector/metadata.tsv'], rows=98, dim=50)
+        >>> emb.export("projector/", format="tsv", limit=100)   # the first 100 words
+        ExportResult(format='tsv', paths=['projector/vectors.tsv', 'projector/metadata.tsv'], rows=100, dim=50)
         """
-        from .export import export
+        from .export import WORDS_ONLY_FORMATS, export
         from .inspect import row_order
 
         if limit is not None and limit < 1:
             raise ParameterError("{limit} must be at least 1 (got {value})", "limit", value=limit)
-        indices = None if limit is None else row_order(self.vocab, limit)
+        words_only = format in WORDS_ONLY_FORMATS and not include_specials
+        indices = None if limit is None else row_order(self.vocab, limit, words_only=words_only)
         return export(format, os.fspath(path), self.vocab, self.table, indices=indices, progress=progress,
                       include_specials=include_specials)
 

@@ -116,7 +116,8 @@ def test_explain_is_one_hot_times_the_table(emb):  # noqa: F811
 def test_export_limit_to_dict_and_word_vectors(emb, tmp_path):  # noqa: F811
     res = emb.export(tmp_path / "v.txt", limit=10)
     lines = (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()
-    assert res.rows == 8 and lines[0] == f"8 {emb.dim}" and [l.split()[0] for l in lines[1:]] == emb.vocab.tokens[2:10]
+    # the first 10 words (<pad> and <unk> are left out, and limit counts the rows written, as gensim's)
+    assert res.rows == 10 and lines[0] == f"10 {emb.dim}" and [l.split()[0] for l in lines[1:]] == emb.vocab.tokens[2:12]
     emb.export(tmp_path / "all.npy", format="npy", limit=4)
     assert np.array_equal(np.load(tmp_path / "all.npy"), emb.table[:4])
     doc = emb.to_dict(limit=3)

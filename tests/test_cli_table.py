@@ -141,6 +141,13 @@ def test_csv_json_npy(tmp_path, runner):
     # --limit selects rows for an export
     res = runner.invoke(main, ["show-table", path, "--format", "npy", "--limit", "3", "-o", str(tmp_path / "3.npy")])
     assert np.array_equal(np.load(tmp_path / "3.npy"), table[:3])
+    # ... and counts the rows written: the first N words where <pad>/<unk> are left out (gensim's limit)
+    for extra, first in (([], 2), (["--include-specials"], 0)):
+        res = runner.invoke(main, ["show-table", path, "--format", "csv", "-n", "2", "-o", "-", *extra])
+        rows = list(csv.reader(res.stdout.splitlines()))[1:]
+        assert res.exit_code == 0 and [r[1] for r in rows] == vocab.tokens[first : first + 2], res.output
+    res = runner.invoke(main, ["show-table", path, "--format", "word2vec", "-n", "1", "-o", "-"])
+    assert res.stdout.splitlines()[0] == "1 4" and res.stdout.splitlines()[1].startswith(vocab.tokens[2] + " ")
 
 
 def test_export_guards_tokens_with_spaces(tmp_path, runner):

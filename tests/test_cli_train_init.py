@@ -83,12 +83,12 @@ def test_binary_export_of_a_model_initialises_another(runner, tmp_path, corpus):
     out = tmp_path / "m"
     res = train(runner, corpus, out, "--init", str(vec_file), "--freeze", "--json")
     summary = json.loads(res.stdout)
-    # the 12 exported rows are <pad>, <unk> and the first 10 words; the specials are not taken
-    assert summary["init"]["format"] == "word2vec-binary" and summary["init"]["found"] == 10
+    # the 12 exported rows are the first 12 words (<pad> and <unk> are left out)
+    assert summary["init"]["format"] == "word2vec-binary" and summary["init"]["found"] == 12
     m = Model.load(out)
     assert m.vocab.tokens == source.vocab.tokens
-    assert m.table[2:12].tobytes() == source.table[2:12].tobytes()
-    assert not np.array_equal(m.table[12:], source.table[12:])
+    assert m.table[2:14].tobytes() == source.table[2:14].tobytes()
+    assert not np.array_equal(m.table[14:], source.table[14:])
     assert not m.table[0].any()  # <pad> stays zero, <unk> is the mean of the word rows as usual
     assert np.allclose(m.table[1], m.table[2:].mean(axis=0), atol=1e-6)
 
