@@ -171,3 +171,12 @@ def test_cli_phrases_without_ids_to_npy(runner, vocab_files, tmp_path):
     r = runner.invoke(main, ["encode", "-v", str(plain), "--oov", "skip", "zzz", "-o", str(out), "--json"])
     assert r.exit_code == 0, r.output
     assert np.load(out).shape == (1, 0) and json.loads(r.stdout)["maxlen"] == 0
+
+
+def test_cli_summary_counts_in_words(runner, vocab_files, tmp_path):
+    plain, full = vocab_files
+    out = str(tmp_path / "ids.csv")
+    r = runner.invoke(main, ["encode", "-v", str(full), "Hope to see you zzz", "-o", out])
+    assert r.exit_code == 0 and r.stdout.startswith("1 row × 5 ids written to") and "; 1 unknown token;" in r.stdout
+    r = runner.invoke(main, ["encode", "-v", str(full), "--oov", "skip", "Hope zzz", "to see", "-o", out])
+    assert r.stdout.startswith("2 rows × 2 ids written to") and "unknown words left out (--oov skip)" in r.stdout

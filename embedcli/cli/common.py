@@ -237,6 +237,11 @@ def phrases_or_stdin(phrases: tuple[str, ...], input_given: bool) -> tuple[str, 
     return ()
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 row``, ``2,000 rows``: a count and its noun (plural by an ``s``)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def positive_int(name: str, value: int | None, minimum: int = 1) -> None:
     if value is not None and value < minimum:
         raise UsageError(f"{name} must be at least {minimum} (got {value})")

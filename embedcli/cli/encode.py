@@ -16,8 +16,8 @@ from ..vocab import Vocab
 from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
-from .common import (encoding_errors_option, err_console, escape, handle_errors, json_option, out_console,
-                     phrases_or_stdin, progress_bar, quiet_option, tabular_options)
+from .common import (counted, encoding_errors_option, err_console, escape, handle_errors, json_option,
+                     out_console, phrases_or_stdin, progress_bar, quiet_option, tabular_options)
 
 FORMATS = ("auto", "print", "npy", "csv", "jsonl", "json")
 
@@ -132,7 +132,7 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
     if to_file and not quiet:
         _report({"output": output, "rows": summary["rows"], "maxlen": summary["maxlen"], "format": fmt,
                  "unknown_tokens": summary["unknown_tokens"], "truncated": summary["truncated"],
-                 "longest": summary["longest"]}, as_json)
+                 "longest": summary["longest"]}, as_json, oov)
     elif summary["truncated"] and not quiet:  # rows went to stdout: the note goes to stderr
         err_console.print(_cut_note(summary["truncated"], summary["rows"], summary["maxlen"], summary["longest"],
                                     truncating))
@@ -140,19 +140,22 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
 
 def _cut_note(truncated: int, rows: int, maxlen: int, longest: int, truncating: str) -> str:
     side = "first" if truncating == "pre" else "last"
-    return (f"{truncated:,} of {rows:,} phrases were longer than --maxlen {maxlen} and lost their {side} words "
-            f"(longest: {longest} ids)")
+    return (f"{truncated:,} of {counted(rows, 'phrase')} {'was' if truncated == 1 else 'were'} longer than --maxlen "
+            f"{maxlen} and lost their {side} words (longest: {longest} ids)")
 
 
-def _report(summary: dict, as_json: bool) -> None:
+def _report(summary: dict, as_json: bool, oov: str) -> None:
     """The summary of a written output: JSON on stdout, or one line on stdout (and the cut note)."""
     if as_json:
         click.echo(json.dumps(summary))
         return
-    line = (f"{summary['rows']:,} rows × {summary['maxlen']} ids written to [cyan]{escape(summary['output'])}[/] "
-            f"({summary['format']}); {summary['unknown_tokens']:,} unknown tokens")
+    unknown = ("unknown words left out (--oov skip)" if oov == "skip"
+               else counted(summary["unknown_tokens"], "unknown token"))
+    line = (f"{counted(summary['rows'], 'row')} × {summary['maxlen']} ids written to "
+            f"[cyan]{escape(summary['output'])}[/] ({summary['format']}); {unknown}")
     if summary["truncated"]:
-        line += f"; {summary['truncated']:,} phrases cut to {summary['maxlen']} ids (longest: {summary['longest']})"
+        line += (f"; {counted(summary['truncated'], 'phrase')} cut to {summary['maxlen']} ids "
+                 f"(longest: {summary['longest']})")
     else:
         line += f"; none cut (longest: {summary['longest']})"
     out_console.print(line)
