@@ -1,14 +1,16 @@
 """Pretrained vectors: reading word2vec text, word2vec binary and GloVe files, and ``--init``.
 
 :func:`open_vectors` streams word2vec text, word2vec binary and GloVe text (no header; detected)
-files; :func:`init_rows` copies the rows of a vocabulary's words from such a file into an
-initial table.
+files, and the word rows of an embedcli model directory; :func:`init_rows` copies the rows of a
+vocabulary's words from such a source into an initial table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator
+
+import os
 
 import numpy as np
 
@@ -55,13 +57,16 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
     ``(word, float32 vector, line or entry number)``, streaming (one record at a time).
 
     ``fmt="auto"`` detects: a first line of two integers is a word2vec header (text or binary,
-    told apart by whether the first record parses as text), otherwise GloVe text (no header).
+    told apart by whether the first record parses as text), otherwise GloVe text (no header);
+    a directory is an embedcli model (:func:`_model_vectors`: its word rows).
     """
     if fmt not in PRETRAINED_FORMATS:
         raise UsageError(f"unknown vector file format {fmt!r} (use {', '.join(PRETRAINED_FORMATS)})")
     name = display_name(path)
     if path == STDIO:
         raise UsageError("pretrained vectors must be a file, not standard input")
+    if fmt == "auto" and os.path.isdir(path):
+        return _model_vectors(path)
     f = open_binary(path, "a word vector file")
     try:
         first = f.readline(1 << 20)
@@ -97,6 +102,25 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
     except BaseException:
         f.close()
         raise
+
+
+def _model_vectors(path: str) -> tuple[VectorFileInfo, Iterator[tuple[str, np.ndarray, int]]]:
+    """The word rows of an embedcli model directory, as :func:`open_vectors` gives a file's
+    records: ``(token, row, index)`` for every token but ``<pad>``/``<unk>`` (a model trained with
+    subwords: its word rows, not the n-gram rows after them). What starts a new run from a
+    trained model (``--init MODEL_DIR``: on a new corpus, or for a classifier)."""
+    from .model import Model
+
+    model = Model.load(path)  # a directory that is not a model: a one-line error naming it
+    specials = set(model.vocab.special_ids())
+    info = VectorFileInfo(display_name(path), "embedcli-model", model.dim, len(model.vocab) - len(specials))
+
+    def records() -> Iterator[tuple[str, np.ndarray, int]]:
+        for i, token in enumerate(model.vocab.tokens):
+            if i not in specials:
+                yield token, np.asarray(model.table[i], dtype=np.float32), i
+
+    return info, records()
 
 
 def _finish(records: Iterator) -> None:

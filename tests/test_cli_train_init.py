@@ -93,6 +93,35 @@ def test_binary_export_of_a_model_initialises_another(runner, tmp_path, corpus):
     assert np.allclose(m.table[1], m.table[2:].mean(axis=0), atol=1e-6)
 
 
+def test_a_model_directory_initialises_another_and_a_classifier(runner, tmp_path, corpus):
+    """--init MODEL_DIR: every word row of the model, as its word2vec export would give them (a
+    new run from a trained model's vectors: a new corpus, more epochs, or a classifier)."""
+    src = tmp_path / "src"
+    train(runner, corpus, src, "--seed", "9", "--epochs", "2")
+    source = Model.load(src)
+    res = runner.invoke(main, ["train", "--resume", str(src)])
+    assert res.exit_code == 1 and res.stderr.strip().endswith(f"start a new run with --init {src})")
+    exported = tmp_path / "src.txt"
+    assert runner.invoke(main, ["show-table", str(src), "--format", "word2vec", "-o", str(exported)]).exit_code == 0
+    runs = {}
+    for name, init in (("dir", src), ("file", exported)):
+        res = train(runner, corpus, tmp_path / name, "--init", str(init), "--freeze", "--json")
+        runs[name] = json.loads(res.stdout)["init"]
+    assert runs["dir"]["format"] == "embedcli-model" and runs["dir"]["found"] == len(source.vocab) - 2
+    same = {k: v for k, v in files(tmp_path / "dir").items() if k != "init.json"}  # init.json names the source
+    assert same == {k: v for k, v in files(tmp_path / "file").items() if k != "init.json"}  # as through the export
+    assert Model.load(tmp_path / "dir").table[2:].tobytes() == source.table[2:].tobytes()  # frozen: kept
+    labeled = tmp_path / "l.txt"
+    labeled.write_text("__label__a the cat\n__label__b a dog\n" * 50, encoding="utf-8")
+    res = runner.invoke(main, ["train", "--objective", "classify", str(labeled), "-o", str(tmp_path / "clf"),
+                               "--dim", str(DIM), "--epochs", "2", "--init", str(src), "--json", "-q"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["init"]["format"] == "embedcli-model", res.output
+    res = train(runner, corpus, tmp_path / "x", "--init", str(tmp_path), code=1)
+    assert f"{tmp_path}: not an embedcli model (missing vocab.json and table.npy)" in res.stderr
+    res = train(runner, corpus, tmp_path / "x", "--init", str(src), "--dim", str(DIM + 1), code=1)
+    assert f"has {DIM}-dimensional vectors but the table has dim {DIM + 1}; use --dim {DIM}" in res.stderr
+
+
 def test_summary_line_names_file_and_count(runner, tmp_path, corpus, monkeypatch):
     monkeypatch.chdir(tmp_path)  # short relative paths: rich wraps long lines at the terminal width
     write_glove(tmp_path / "glove.txt", file_vectors())

@@ -346,7 +346,8 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--vocab", metavar="FILE", help="Use this vocabulary (from `embedcli vocab`) instead of counting.")
 @click.option("--init", metavar="FILE",
               help="Start the rows of the words found in this pretrained vector file (word2vec text or binary, "
-                   "GloVe; same dimension as --dim) from its vectors; the other rows keep the seeded start.")
+                   "GloVe; same dimension as --dim) or embedcli model directory from its vectors; the other rows "
+                   "keep the seeded start.")
 @click.option("--freeze/--no-freeze", default=None,
               help="With --init: never update the rows found in the file (the output layer still trains).")
 @click.option("--lower/--no-lower", default=None, help="Lower-case the text, as `embedcli vocab` [default: lower].")
@@ -389,6 +390,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
       embedcli train big.txt -o models/big --checkpoint-every 1
       embedcli train --resume models/big
       embedcli train corpus.txt -o models/ft --init glove.6B.100d.txt --freeze
+      embedcli train new_texts.txt -o models/more --init models/default --dim 50
       embedcli train --objective classify sample_data/labeled.txt -o models/classifier
       embedcli train --objective classify labeled.txt -o models/clf --word-ngrams 2 --dry-run
       embedcli train corpus.txt -o models/big --dask tcp://10.0.0.5:8786 --workers 8

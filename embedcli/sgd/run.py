@@ -369,8 +369,8 @@ def resume_model(
     info = model.objects[STATE]
     if state.epochs_done >= int(settings.epochs):
         raise EmbedcliError(
-            f"{model_dir}: already trained for all {state.epochs_done} epochs; nothing to resume"
-        )
+            "{model_dir}: already trained for all {n} epochs; nothing to resume (to train on from its vectors, "
+            "start a new run with {init} {model_dir})", "init", model_dir=model_dir, n=state.epochs_done)
     if settings.freeze:
         if state.init_found is None:
             raise EmbedcliError("{model_dir}: its settings freeze the {init} rows but it has no {found}.npy; cannot resume",
