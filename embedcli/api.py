@@ -116,7 +116,8 @@ def train(
     :class:`~embedcli.Embeddings` or :class:`~embedcli.Classifier`.
 
     ``corpus``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one
-    sentence per string: a list, a generator, a pandas Series; see :mod:`embedcli.sources`). The
+    sentence per string: a list, a generator, a pandas Series) or of token lists (gensim's
+    ``[["hope", "to", "see"], ...]``; see :mod:`embedcli.sources`). The
     settings are those of ``embedcli train`` (``None``: its default for the objective, e.g.
     ``lr`` 0.05 for skip-gram and CBOW, as fastText; ``sample`` 1e-3, for skip-gram with ``subwords`` 4e-4; ``ns_exponent``, the negatives'
     unigram^x, 0.75 as word2vec, for skip-gram with ``subwords`` fastText's 0.5); ``workers=None`` uses every core. The result is

@@ -7,9 +7,12 @@ code (and gives exactly the bytes) of ``embedcli train FILE`` / ``embedcli vocab
 * a ``str`` or ``os.PathLike`` is one file path;
 * a list or tuple of ``os.PathLike`` (``pathlib.Path``) objects is several file paths;
 * anything else is an iterable of strings (a list, a generator, a pandas Series ...), one line
-  (sentence, document) each. It is written once, streaming, to a temporary file with a
-  newline after each string that does not end with one, and that file is removed afterwards;
-  error messages call it "the texts given".
+  (sentence, document) each, or of token lists (gensim's corpus: ``[["hope", "to", "see"], ...]``),
+  a line each with its tokens joined by spaces, then normalised and split as any text (so
+  ``simple_preprocess`` tokens come out as they went in; a token holding a space or punctuation is
+  split as the text would be). It is written once, streaming, to a temporary file with a newline
+  after each line that does not end with one, and that file is removed afterwards; error messages
+  call it "the texts given".
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ import contextlib
 import os
 import shutil
 import tempfile
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Iterator, Sequence, Union
 
 from .errors import EmbedcliError, ParameterError
 
 #: how messages name text passed as strings (instead of the temporary file's path)
 STRINGS = "the texts given"
 
-Texts = Union[str, "os.PathLike[str]", Iterable[str]]
+Texts = Union[str, "os.PathLike[str]", Iterable[str], Iterable[Sequence[str]]]
 
 
 class Files(tuple):
@@ -67,9 +70,11 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
         path = os.path.join(directory, "texts.txt")
         with open(path, "w", encoding="utf-8", newline="") as f:
             for n, line in enumerate(texts):
-                if not isinstance(line, str):
-                    raise ParameterError("{%s}: item {n} is {kind}, not a string" % param, param, n=n,
-                                         kind=type(line).__name__)
+                if isinstance(line, (list, tuple)):  # a token list (gensim's corpus): one line
+                    line = _joined(line, param, n)
+                elif not isinstance(line, str):
+                    raise ParameterError("{%s}: item {n} is {kind}, not a string or a list of tokens" % param, param,
+                                         n=n, kind=type(line).__name__)
                 f.write(line if line.endswith("\n") else line + "\n")
         try:
             yield [path]
@@ -77,6 +82,18 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
             raise _renamed(exc, path) from None
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _joined(tokens: list | tuple, param: str, n: int) -> str:
+    """A token list as one line of text (tokens joined by spaces)."""
+    for token in tokens:
+        if not isinstance(token, str):
+            raise ParameterError("{%s}: item {n} is a list holding {kind}, not only strings (tokens)" % param, param,
+                                 n=n, kind=type(token).__name__)
+        if "\n" in token or "\r" in token:
+            raise ParameterError("{%s}: item {n} has a token with a line break ({token!r})" % param, param, n=n,
+                                 token=token)
+    return " ".join(tokens)
 
 
 def _renamed(exc: EmbedcliError, path: str) -> EmbedcliError:

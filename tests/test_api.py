@@ -40,6 +40,18 @@ def test_train_is_in_memory_unless_output_is_given(tmp_path, monkeypatch):
     assert again.model.config["corpus"] == []  # the temporary file of the strings is not recorded
 
 
+def test_token_lists_are_gensim_corpora_with_the_bytes_of_their_sentences():
+    """gensim's corpus shape (an iterable of token lists) trains as the sentences the tokens join."""
+    sentences = ["hope to see you soon", "nice to see you again", "see you"] * 40
+    tokens = [s.split() for s in sentences]
+    kw = dict(dim=8, epochs=2, min_count=1, workers=1, seed=4)
+    a = embedcli.train(tokens, **kw)
+    b = embedcli.train(sentences, **kw)
+    c = embedcli.train((tuple(t) for t in tokens), **kw)  # a generator of tuples too
+    assert a.table.tobytes() == b.table.tobytes() == c.table.tobytes()
+    assert embedcli.Vocab.build(tokens).tokens == embedcli.Vocab.build(sentences).tokens
+
+
 def test_train_errors_name_parameters_not_flags(tmp_path):
     with pytest.raises(ParameterError, match=r"^dim must be at least 1 \(got 0\)$"):
         embedcli.train(["a b c"], dim=0)
@@ -49,8 +61,12 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
         embedcli.train(["a b c"], epochs="many")
     with pytest.raises(ParameterError, match=r"^corpus: no such file: nowhere.txt"):
         embedcli.train("nowhere.txt")
-    with pytest.raises(ParameterError, match=r"^corpus: item 1 is int, not a string$"):
+    with pytest.raises(ParameterError, match=r"^corpus: item 1 is int, not a string or a list of tokens$"):
         embedcli.train(["a b", 3])
+    with pytest.raises(ParameterError, match=r"^corpus: item 0 is a list holding int, not only strings \(tokens\)$"):
+        embedcli.train([["a", 3]])
+    with pytest.raises(ParameterError, match=r"^corpus: item 1 has a token with a line break \('b\\nc'\)$"):
+        embedcli.train([["a"], ["b\nc"]])
     with pytest.raises(ParameterError, match=r"^min_count 5 removes every word of the texts given"):
         embedcli.train(["a b c"], min_count=5)
     with pytest.raises(EmbedcliError, match=r"^the texts given: no words found"):
