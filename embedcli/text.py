@@ -24,16 +24,20 @@ class TextSettings:
     lower: bool = True
     keep_punct: bool = False
     unicode: str = "NFKC"
+    #: combining marks (U+0301, a Devanagari vowel sign or virama, Arabic harakat ...) stay in the
+    #: word they follow; False: a mark ends a word, as vocabularies written before this setting did
+    #: (a file without the key reads as False, so it splits its phrases as it was built)
+    join_marks: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "TextSettings":
-        unknown = set(data) - {"lower", "keep_punct", "unicode"}
+        unknown = set(data) - {"lower", "keep_punct", "unicode", "join_marks"}
         if unknown:
             raise ValueError(f"unknown normalisation setting(s): {', '.join(sorted(unknown))}")
-        settings = cls(**data)
+        settings = cls(**{"join_marks": False, **data})
         if settings.unicode not in ("NFKC", "NFC", "none"):
             raise ValueError(f"unknown unicode normalisation {settings.unicode!r}")
         return settings

@@ -1,9 +1,11 @@
 """The tokenizer: how normalised text becomes tokens, in two equal paths.
 
 * **Reference path** (:func:`tokenize`, :func:`token_pattern`): one regular expression over
-  normalised text (:func:`embedcli.text.normalize`). Tokens are runs of letters and digits; an
-  apostrophe or hyphen *between* two such runs is kept (``don't``, ``well-known``); other
-  punctuation is dropped, or kept as one-character tokens with ``keep_punct=True``.
+  normalised text (:func:`embedcli.text.normalize`). Tokens are runs of letters and digits, each
+  with the combining marks that follow it (``नमस्ते``, ``i̇stanbul``: :mod:`embedcli.unicode_marks`;
+  vocabularies written before that setting, ``join_marks``, cut words at a mark); an apostrophe
+  or hyphen *between* two such runs is kept (``don't``, ``well-known``); other punctuation is
+  dropped, or kept as one-character tokens with ``keep_punct=True``.
   :func:`line_token_pattern` is the same pattern that also matches line ends (``"\\n"``): the
   reference for readers that need the line structure (``tests/reference.scan_regex``, what
   training's corpus encoder must give).
@@ -32,25 +34,79 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .text import TextSettings, normalize
+from .unicode_marks import MARKS
 
-WORD = r"[^\W_]+(?:['\-][^\W_]+)*"
+def _word(marks: str) -> str:
+    """A word: letters and digits, each with the combining marks (``marks``, a class body) after
+    it, and an apostrophe or hyphen kept between two such runs."""
+    return rf"(?:[^\W_][{marks}]*)+(?:['\-](?:[^\W_][{marks}]*)+)*"
+
+
+#: a word (``join_marks``): its letters and digits keep the combining marks after them
+WORD = _word(MARKS)
+#: a word before ``join_marks`` (vocabularies written without the setting): a mark ends it
+SPLIT_WORD = r"[^\W_]+(?:['\-][^\W_]+)*"
 PUNCT = r"[^\w\s]|_"
 
-_WORD_RE = re.compile(WORD)
-_WORD_PUNCT_RE = re.compile(f"{WORD}|{PUNCT}")
-_WORD_LINE_RE = re.compile(f"(?:{WORD})|\n")
-_WORD_PUNCT_LINE_RE = re.compile(f"(?:{WORD}|{PUNCT})|\n")
+# ``re`` matches a class of BMP characters through a bitmap but tries ranges beyond U+FFFF one by
+# one (a class of every mark: ~0.5 us a character); so the marks are split at U+FFFF and the
+# pattern with every mark is only used on text that has a mark beyond U+FFFF
+_BMP_MARKS = "".join(part for part in re.findall(r".-.|.", MARKS) if ord(part[-1]) <= 0xFFFF)
+_ASTRAL_MARKS = frozenset(chr(c) for part in re.findall(r".-.|.", MARKS) if ord(part[0]) > 0xFFFF
+                          for c in range(ord(part[0]), ord(part[-1]) + 1))
+_MARK_OR_ASTRAL = re.compile(f"[{_BMP_MARKS}\U00010000-\U0010ffff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+class TokenPattern:
+    """The token pattern of a set of :class:`TextSettings`: :meth:`findall` over normalised text.
+
+    With ``join_marks`` each letter takes the combining marks after it. On text without a mark
+    that is the plain pattern (runs of letters and digits), so that one is used there; on text
+    without a mark beyond U+FFFF, the pattern with the BMP's marks only (a faster class)."""
+
+    def __init__(self, keep_punct: bool, join_marks: bool, lines: bool):
+        def compiled(word: str) -> "re.Pattern[str]":
+            body = f"{word}|{PUNCT}" if keep_punct else word
+            return re.compile(f"(?:{body})|\n" if lines else body)
+
+        self.join_marks = join_marks
+        self.compiled = compiled
+        self.plain = compiled(SPLIT_WORD)
+        self.bmp = compiled(_word(_BMP_MARKS)) if join_marks else None
+        self.full: "re.Pattern[str] | None" = None  # every mark: compiled when first needed
+
+    def findall(self, text: str) -> list[str]:
+        if not self.join_marks or not _MARK_OR_ASTRAL.search(text):
+            return self.plain.findall(text)
+        astral = _ASTRAL.findall(text)  # emoji, historic scripts: rarely a mark among them
+        if astral and not _ASTRAL_MARKS.isdisjoint(astral):
+            if self.full is None:
+                self.full = self.compiled(WORD)
+            return self.full.findall(text)
+        return self.bmp.findall(text)
+
+
+_PATTERNS: dict[tuple[bool, bool, bool], TokenPattern] = {}
 
 
 # -- reference path --------------------------------------------------------------------------
-def token_pattern(settings: TextSettings) -> "re.Pattern[str]":
-    """The compiled token pattern for ``settings`` (``findall`` over normalised text)."""
-    return _WORD_PUNCT_RE if settings.keep_punct else _WORD_RE
+def _pattern(keep_punct: bool, join_marks: bool, lines: bool) -> TokenPattern:
+    key = (keep_punct, join_marks, lines)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        pattern = _PATTERNS[key] = TokenPattern(keep_punct, join_marks, lines)
+    return pattern
 
 
-def line_token_pattern(settings: TextSettings) -> "re.Pattern[str]":
+def token_pattern(settings: TextSettings) -> TokenPattern:
+    """The token pattern for ``settings`` (``findall`` over normalised text)."""
+    return _pattern(settings.keep_punct, settings.join_marks, False)
+
+
+def line_token_pattern(settings: TextSettings) -> TokenPattern:
     """:func:`token_pattern` that also matches each line end as ``"\\n"``."""
-    return _WORD_PUNCT_LINE_RE if settings.keep_punct else _WORD_LINE_RE
+    return _pattern(settings.keep_punct, settings.join_marks, True)
 
 
 def tokenize(text: str, settings: TextSettings = TextSettings()) -> list[str]:

@@ -33,6 +33,9 @@ def digest(path) -> str:
 def vocab_digest(path) -> str:
     data = json.load(open(path, encoding="utf-8"))
     data.pop("embedcli_version", None)  # the package version is not the vocabulary
+    # written since combining marks stay in their word (the sample data has none: same tokens and
+    # counts, so the digests recorded before the key still hold without it)
+    assert data["normalization"].pop("join_marks") is True
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

@@ -15,6 +15,8 @@ SETTINGS = [
     TextSettings(keep_punct=True),
     TextSettings(unicode="none"),
     TextSettings(unicode="NFC", lower=False, keep_punct=True),
+    TextSettings(join_marks=False),
+    TextSettings(join_marks=False, keep_punct=True),
 ]
 
 
@@ -27,6 +29,12 @@ ATOMS = [
     "<\u0338", "=\u0338", ">", "<", "a<\u0338b", "\u00a0", "\u3000", "it\u2019s", "\u2019", "42", "3.14",
     "\u00bd", "\u2460", "\u0301", "\x1c", "word,", "(x)", "\u00e9t\u00e9", "\uff28\uff45\uff4c\uff4c\uff4f",
     "\u0664\u0662", "A.B", "x=y", "\r",
+    # combining marks inside words: Devanagari (vowel signs, virama), Thai, Arabic harakat, Hebrew
+    # points, stacked accents, marks after an apostrophe, a hyphen or a space, an acute accent
+    # (NFKC: space + U+0301)
+    "\u0928\u092e\u0938\u094d\u0924\u0947", "\u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35", "\u0645\u064e\u0631\u0652",
+    "\u05e9\u05b8\u05c1\u05dc\u05d5\u05b9\u05dd", "a\u0301\u0302b", "x'\u0301y", "x-\u0301", "\u00b4", "a\u00b4b",
+    "\U00011005\U00011030\U00011044\U00011013", "\U0001f600", "a\U0001d167",  # Brahmi, an emoji, a musical mark
 ]
 
 
@@ -84,3 +92,37 @@ def test_pieces_are_tokenised_once_each_and_invalid_utf8_raises():
     with pytest.raises(UnicodeDecodeError):
         tok.tokens(b"caf\xe9")
     assert PieceTokenizer(TextSettings(), "replace").tokens(b"caf\xe9") == ["caf"]
+
+
+@pytest.mark.parametrize("text,joined,split", [
+    ("नमस्ते दुनिया", ["नमस्ते", "दुनिया"], ["नमस", "त", "द", "न", "य"]),  # Hindi: vowel signs, virama
+    ("สวัสดีครับ", ["สวัสดีครับ"], ["สว", "สด", "คร", "บ"]),  # Thai vowels above the line
+    ("مَرْحَبًا بالعالم", ["مَرْحَبًا", "بالعالم"], ["م", "ر", "ح", "ب", "ا", "بالعالم"]),  # Arabic harakat
+    ("İstanbul", ["i\u0307stanbul"], ["i", "stanbul"]),  # lower() leaves i + U+0307
+    ("cafe\u0301 well-known don't", ["café", "well-known", "don't"], ["café", "well-known", "don't"]),  # NFKC
+    ("\u0301a x-\u0301y", ["a", "x", "y"], ["a", "x", "y"]),  # a mark after no letter joins nothing
+    ("\U00011005\U00011030\U00011044\U00011013 x\U0001f600", ["\U00011005\U00011030\U00011044\U00011013", "x"],
+     ["\U00011005\U00011030", "\U00011013", "x"]),  # Brahmi: a mark beyond U+FFFF; an emoji is no mark
+])
+def test_combining_marks_stay_in_their_word(text, joined, split):
+    assert tokenize(text) == joined
+    assert tokenize(text, TextSettings(join_marks=False)) == split  # vocabularies written before join_marks
+    for settings in (TextSettings(), TextSettings(join_marks=False)):
+        assert PieceTokenizer(settings).tokenize_bytes(text.encode()) == tokenize(text, settings)
+
+
+def test_the_marks_table_matches_this_python():
+    """embedcli.unicode_marks was written from Unicode 15.1; every earlier version's marks are a
+    subset of it and a mark never changes category, so on this Python: every mark is in the table
+    (when this Python's Unicode is not newer), and every table entry is a mark or not yet assigned."""
+    import unicodedata
+
+    from embedcli import unicode_marks
+
+    table = {c for a, b in unicode_marks.table_ranges() for c in range(a, b + 1)}
+    here = {c for a, b in unicode_marks.ranges_from_unicodedata() for c in range(a, b + 1)}
+    version = tuple(int(x) for x in unicodedata.unidata_version.split("."))
+    if version <= tuple(int(x) for x in unicode_marks.UNICODE_VERSION.split(".")):
+        assert here <= table
+    assert all(c in here or unicodedata.category(chr(c)) == "Cn" for c in table)
+    assert len(table) == 2450

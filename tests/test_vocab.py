@@ -70,10 +70,27 @@ def test_round_trip(tmp_path):
     data = json.loads(path.read_text())
     assert data["format"] == "embedcli-vocab" and data["version"] == 1
     assert data["tokens"] == v.tokens and data["counts"] == v.counts
-    assert data["normalization"] == {"lower": True, "keep_punct": False, "unicode": "NFKC"}
+    assert data["normalization"] == {"lower": True, "keep_punct": False, "unicode": "NFKC", "join_marks": True}
     w = Vocab.load(path)
     assert w.tokens == v.tokens and w.counts == v.counts and w.settings == v.settings
     assert w.order == "frequency" and w.corpus_tokens == 5
+
+
+def test_a_vocabulary_written_before_join_marks_splits_as_it_was_built(tmp_path):
+    """A file without "join_marks" in its normalisation (written before the setting) reads as
+    join_marks False: its phrases are cut at combining marks, as its corpus was."""
+    corpus = "नमस्ते दुनिया İstanbul"
+    new = build(corpus, min_count=1)
+    assert new.settings.join_marks and "नमस्ते" in new.tokens and "i\u0307stanbul" in new.tokens
+    path = tmp_path / "v.json"
+    new.save(path)
+    data = json.loads(path.read_text())
+    del data["normalization"]["join_marks"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    loaded = Vocab.load(old)
+    assert loaded.settings.join_marks is False
+    assert loaded.tokenize("नमस्ते") == ["नमस", "त"] and Vocab.load(path).tokenize("नमस्ते") == ["नमस्ते"]
 
 
 @pytest.mark.parametrize(
