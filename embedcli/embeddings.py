@@ -221,12 +221,16 @@ class Embeddings:
         return self.embed_with_counts(phrases, normalize)[0]
 
     def embed_with_counts(self, phrases: str | Iterable[str], normalize: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`embed` and, per phrase, how many of its words were known (0 = a zero vector)."""
+        """:meth:`embed` and, per phrase, how many of its words were known (0 = a zero vector).
+        ``phrases``: one string, or an iterable of strings or of token lists (joined by spaces)."""
+        from .sources import phrase_strings
+
         single = isinstance(phrases, str)
+        phrases = [phrases] if single else list(phrase_strings(phrases))
         sub = self.model.subwords
         if sub is not None:  # every word counts: unknown ones by their n-gram vectors (fastText)
-            return self._embed_subwords([phrases] if single else list(phrases), normalize, single)
-        seqs = self.vocab.encode([phrases] if single else phrases, oov="skip")
+            return self._embed_subwords(phrases, normalize, single)
+        seqs = self.vocab.encode(phrases, oov="skip")
         specials = np.array(self.vocab.special_ids(), dtype=np.int64)
         out = np.zeros((len(seqs), self.dim), dtype=np.float32)
         known = np.zeros(len(seqs), dtype=np.int64)

@@ -69,12 +69,7 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
     try:
         path = os.path.join(directory, "texts.txt")
         with open(path, "w", encoding="utf-8", newline="") as f:
-            for n, line in enumerate(texts):
-                if isinstance(line, (list, tuple)):  # a token list (gensim's corpus): one line
-                    line = _joined(line, param, n)
-                elif not isinstance(line, str):
-                    raise ParameterError("{%s}: item {n} is {kind}, not a string or a list of tokens" % param, param,
-                                         n=n, kind=type(line).__name__)
+            for line in phrase_strings(texts, param):
                 f.write(line if line.endswith("\n") else line + "\n")
         try:
             yield [path]
@@ -82,6 +77,19 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
             raise _renamed(exc, path) from None
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def phrase_strings(items: Iterable, param: str = "phrases") -> Iterator[str]:
+    """Each item as text: a string as it is, a token list (gensim's shape) as its tokens joined by
+    spaces; anything else is a :class:`ParameterError` naming ``param`` and the item."""
+    for n, item in enumerate(items):
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, (list, tuple)):
+            yield _joined(item, param, n)
+        else:
+            raise ParameterError("{%s}: item {n} is {kind}, not a string or a list of tokens" % param, param, n=n,
+                                 kind=type(item).__name__)
 
 
 def _joined(tokens: list | tuple, param: str, n: int) -> str:

@@ -208,7 +208,8 @@ class Vocab:
                oov: str | None = None):
         """Ids of each phrase (tokenised as the vocabulary's text was).
 
-        ``phrases`` is one string or an iterable of strings. Without ``maxlen``: a list of ids per
+        ``phrases`` is one string or an iterable of strings (or of token lists, gensim's shape: each
+        joined by spaces, then tokenised as any text). Without ``maxlen``: a list of ids per
         phrase (one list for one string). With ``maxlen``: an int32 array padded and cut like
         Keras ``pad_sequences`` (shape ``(n, maxlen)``, or ``(maxlen,)`` for one string), padded
         with ``<pad>``'s id. ``oov``: ``"unk"`` (default when there is an ``<unk>``), ``"skip"`` or
@@ -219,7 +220,10 @@ class Vocab:
         single = isinstance(phrases, str)
         if maxlen is not None or padding != "pre" or truncating != "pre":
             check_pad_args(maxlen, padding, truncating)
-        seqs = list(encode_tokens_lines([phrases] if single else phrases, self, oov or self.default_oov()))
+        from .sources import phrase_strings
+
+        lines = [phrases] if single else phrase_strings(phrases)
+        seqs = list(encode_tokens_lines(lines, self, oov or self.default_oov()))
         if maxlen is None:
             return seqs[0] if single else seqs
         value = self.pad_id if self.pad_id is not None else 0

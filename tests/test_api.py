@@ -50,6 +50,15 @@ def test_token_lists_are_gensim_corpora_with_the_bytes_of_their_sentences():
     c = embedcli.train((tuple(t) for t in tokens), **kw)  # a generator of tuples too
     assert a.table.tobytes() == b.table.tobytes() == c.table.tobytes()
     assert embedcli.Vocab.build(tokens).tokens == embedcli.Vocab.build(sentences).tokens
+    # phrases too: encode, embed, a classifier's predict
+    assert a.vocab.encode(tokens[:3]) == a.vocab.encode(sentences[:3])
+    assert (a.vocab.encode(tokens[:2], maxlen=4) == a.vocab.encode(sentences[:2], maxlen=4)).all()
+    assert a.embed(tokens[:3]).tobytes() == a.embed(sentences[:3]).tobytes()
+    labeled = [["__label__greet", *t] for t in tokens]
+    clf = embedcli.train(labeled, objective="classify", dim=8, epochs=2, min_count=1, workers=1)
+    assert clf.predict(tokens[:2]) == clf.predict(sentences[:2])
+    with pytest.raises(ParameterError, match=r"^phrases: item 1 is int, not a string or a list of tokens$"):
+        a.vocab.encode(["hope", 3])
 
 
 def test_train_errors_name_parameters_not_flags(tmp_path):

@@ -11,6 +11,7 @@ from ..errors import EmbedcliError, FormatError, ParameterError
 from ..io import display_name
 from ..labeled import LABEL_PREFIX, iter_labeled, line_tokens, split_labels
 from ..model import Model
+from ..sources import phrase_strings
 from ..tokenizer import token_pattern
 from .model import input_rows, segment_add
 from ..subwords import parse_range
@@ -140,12 +141,13 @@ class Classifier:
         """Probability of every label (columns in :attr:`labels` order): (phrases, labels) float64."""
         if isinstance(texts, str):
             texts = [texts]
-        return self.probabilities([self.tokens(t) for t in texts])
+        return self.probabilities([self.tokens(t) for t in phrase_strings(texts, "texts")])
 
     def predict(self, texts: Iterable[str] | str, k: int = 1, threshold: float = 0.0):
         """The ``k`` most likely labels of each phrase, with their probability, best first.
 
-        ``texts``: one phrase (a ``str``), or an iterable of phrases. Returns for one phrase a
+        ``texts``: one phrase (a ``str``), or an iterable of phrases (strings, or token lists
+        joined by spaces). Returns for one phrase a
         list ``[(label, probability), ...]``, for several a list of such lists, one per phrase,
         in order. ``k=-1`` gives every label (as in fastText); only labels with probability
         ``>= threshold`` are returned, so a list can be shorter than ``k`` (even empty). Ties
@@ -154,7 +156,7 @@ class Classifier:
         k = self._check_k(k, threshold)
         if isinstance(texts, str):
             return self.predict_tokens([self.tokens(texts)], k, threshold)[0]
-        return self.predict_tokens([self.tokens(t) for t in texts], k, threshold)
+        return self.predict_tokens([self.tokens(t) for t in phrase_strings(texts, "texts")], k, threshold)
 
     def predict_tokens(self, token_lists: Sequence[Sequence[str]], k: int = 1,
                        threshold: float = 0.0) -> list[Prediction]:
