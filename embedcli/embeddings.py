@@ -23,6 +23,9 @@ def _words(arg: str | Iterable[str] | None) -> list[str]:
         return []
     if isinstance(arg, str):
         return [arg]
+    if not hasattr(arg, "__iter__"):
+        raise ParameterError("words must be a string or a list of strings, got {kind} ({value!r})",
+                             kind=type(arg).__name__, value=arg)
     return list(arg)
 
 

@@ -37,6 +37,8 @@ def row_order(vocab: Vocab, limit: int | None = None, *, by: str = "index", word
 # -- words, phrases and one-hot vectors ----------------------------------------------------------
 def word_token(vocab: Vocab, word: str) -> str:
     """The vocabulary token for a word typed by the user (normalised with the vocab's settings)."""
+    if not isinstance(word, str):
+        raise ParameterError("a word must be a string, got {kind} ({value!r})", kind=type(word).__name__, value=word)
     if word in vocab:
         return word
     toks = tokenize(word, vocab.settings)

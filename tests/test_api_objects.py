@@ -164,3 +164,13 @@ def test_table_options_are_for_files_and_objective_checks_name_parameters():
     with pytest.raises(ParameterError, match=r"^resume is not available with objective classify") as exc:
         api.resume("nowhere", config.TrainSettings(objective="classify"))
     assert exc.value.cli_message({"resume": "--resume"}).startswith("--resume is not available with --objective")
+
+
+def test_a_word_that_is_not_a_string_is_a_parameter_error(emb):  # noqa: F811
+    """Not unicodedata's TypeError from deep inside: one ParameterError naming what was given."""
+    for call in (lambda: emb[3], lambda: emb.similarity("cat", None), lambda: emb.most_similar(["cat", 3]),
+                 lambda: emb.word_vectors([3]), lambda: emb.vocab[3]):
+        with pytest.raises(ParameterError, match=r"^a word must be a string, got (int \(3\)|NoneType \(None\))$"):
+            call()
+    with pytest.raises(ParameterError, match=r"^words must be a string or a list of strings, got int \(3\)$"):
+        emb.most_similar(3)
