@@ -21,7 +21,12 @@ CLASSIFY = "classify"
 
 def load(path: str | os.PathLike):
     """Load a model directory: :class:`~embedcli.Embeddings` for word vectors (skip-gram, CBOW),
-    :class:`~embedcli.Classifier` for a classifier (``objective: classify``)."""
+    :class:`~embedcli.Classifier` for a classifier (``objective: classify``); or a pretrained
+    vector file (word2vec text or binary, GloVe) as :class:`~embedcli.Embeddings`."""
+    from .embeddings import is_vector_file
+
+    if is_vector_file(path):
+        return Embeddings.from_vector_file(path)
     model = Model.load(path)
     if model.objective == CLASSIFY:
         from .classify import Classifier

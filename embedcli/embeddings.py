@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .errors import EmbedcliError, ParameterError
+from .errors import EmbedcliError, FormatError, ParameterError
 from .model import Model
 from .vocab import Vocab
 
@@ -27,6 +27,13 @@ def _words(arg: str | Iterable[str] | None) -> list[str]:
         raise ParameterError("words must be a string or a list of strings, got {kind} ({value!r})",
                              kind=type(arg).__name__, value=arg)
     return list(arg)
+
+
+def is_vector_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a pretrained vector file rather than a model: a file that is not a
+    ``.npy`` table (a model is a directory, or its ``table.npy`` with ``vocab.json`` beside it)."""
+    p = os.fspath(path)
+    return os.path.isfile(p) and not p.endswith(".npy")
 
 
 def _unitvec(vec: np.ndarray) -> np.ndarray:
@@ -55,9 +62,44 @@ class Embeddings:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Embeddings":
         """A model directory written by ``embedcli train`` / :meth:`save` (or a ``table.npy``
-        with ``vocab.json`` beside it). :func:`embedcli.load` gives a classifier model as a
+        with ``vocab.json`` beside it), or a pretrained vector file: word2vec text or binary,
+        GloVe (:meth:`from_vectors`). :func:`embedcli.load` gives a classifier model as a
         :class:`~embedcli.Classifier` instead."""
+        if is_vector_file(path):
+            return cls.from_vector_file(path)
         return cls.from_model(Model.load(path))
+
+    @classmethod
+    def from_vector_file(cls, path: str | os.PathLike) -> "Embeddings":
+        """:meth:`from_vectors` for a path given where a model is expected: a file that does not
+        read as vectors says what a model can be."""
+        try:
+            return cls.from_vectors(path)
+        except FormatError as exc:
+            raise FormatError(f"{exc} (expected an embedcli model directory or a word2vec/GloVe vector file)") \
+                from None
+
+    @classmethod
+    def from_vectors(cls, path: str | os.PathLike, format: str = "auto",
+                     progress: Callable[[int], None] | None = None) -> "Embeddings":
+        """A pretrained vector file (word2vec text or binary, GloVe; ``format`` ``"auto"``
+        detects it) as embeddings, as gensim's ``KeyedVectors.load_word2vec_format``: its words
+        in file order (a repeated word keeps its first vector), no ``<pad>``/``<unk>``, counts
+        unknown (0, so "most frequent" means file order, which is how such files are sorted).
+
+        Queries are normalised as the file's words were: lower-cased when no word has a capital
+        letter (GloVe) and not otherwise (word2vec's GoogleNews), punctuation kept as tokens
+        when the file has vectors for punctuation marks; an exact spelling always matches."""
+        from .text import TextSettings
+        from .tokenizer import tokenize
+        from .vectors import read_vectors
+
+        info, words, table = read_vectors(os.fspath(path), format, progress)
+        lower = not any(w != w.lower() for w in words)
+        keep_punct = any(not tokenize(w) for w in words[:100_000] if w)  # a word of punctuation only
+        settings = TextSettings(lower=lower, keep_punct=keep_punct)
+        vocab = Vocab(tokens=words, counts=[0] * len(words), settings=settings, specials={})
+        return cls(vocab, table, model=Model(vocab, table, path=os.fspath(path)))
 
     @classmethod
     def from_model(cls, model: Model) -> "Embeddings":

@@ -247,6 +247,38 @@ def _iter_binary(f: IO[bytes], name: str, info: VectorFileInfo, chunk: int = 1 <
         f.close()
 
 
+def read_vectors(path: str, fmt: str = "auto", progress: Callable[[int], None] | None = None
+                 ) -> tuple[VectorFileInfo, list[str], np.ndarray]:
+    """A whole pretrained vector file in memory: its description, its words in file order (a word
+    seen again is left out: the first vector wins, as gensim's ``load_word2vec_format``) and the
+    float32 table, row ``i`` = word ``i``. ``progress(n)`` gets the vectors read."""
+    info, records = open_vectors(path, fmt)
+    words: list[str] = []
+    seen: set[str] = set()
+    block = 1 << 14 if info.count is None else max(1, info.count)
+    blocks: list[np.ndarray] = []
+    rows = np.empty((block, info.dim), dtype=np.float32)
+    n = 0
+    for word, vec, _ in records:
+        if word in seen:
+            continue
+        seen.add(word)
+        if n == len(rows):
+            blocks.append(rows)
+            rows = np.empty((block, info.dim), dtype=np.float32)
+            n = 0
+        rows[n] = vec
+        n += 1
+        words.append(word)
+        if progress is not None and len(words) % 4096 == 0:
+            progress(4096)
+    if not words:
+        raise FormatError(f"{info.path}: no vectors in the file")
+    blocks.append(rows[:n])
+    table = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    return info, words, table
+
+
 def init_rows(
     vocab: Vocab,
     path: str,

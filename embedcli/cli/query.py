@@ -84,12 +84,15 @@ def similar_command(model, words, negative, k, as_json):
     The same list, order and scores as gensim's most_similar(positive=WORDS, negative=NEGATIVE)
     on the word rows. The query words and <pad>/<unk> are never listed. An unknown word among
     several is reported on stderr and left out; the query fails only if no word is known.
+    MODEL is a model directory, or a word2vec (text or binary) or GloVe vector file, as every
+    query command takes it.
 
     \b
     Examples:
       embedcli similar models/default cat
       embedcli similar models/default paris germany --negative france -k 3
       embedcli similar models/default cat dog --json
+      embedcli similar glove.6B.100d.txt king
     """
     _check_k(k)
     emb = Embeddings.load(model)

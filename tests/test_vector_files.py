@@ -1,0 +1,90 @@
+"""Pretrained vector files (word2vec text or binary, GloVe) loaded as embeddings and queried, by the
+library (``embedcli.load``) and the commands, checked against gensim's ``KeyedVectors``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import embedcli
+from embedcli.cli import main
+from embedcli.errors import FormatError
+
+from support.train_init import write_glove, write_word2vec_text
+
+WORDS = ["the", ",", "king", "queen", "man", "woman", "prince", "princess", "boy", "girl", "car", "road", "."]
+
+
+def vectors(words=WORDS, dim=12, seed=5):
+    rng = np.random.default_rng(seed)
+    return {w: rng.standard_normal(dim).astype(np.float32) for w in words}
+
+
+def write_binary(path, vecs):
+    dim = len(next(iter(vecs.values())))
+    with open(path, "wb") as f:
+        f.write(f"{len(vecs)} {dim}\n".encode())
+        for w, v in vecs.items():
+            f.write(w.encode() + b" " + np.asarray(v, dtype="<f4").tobytes() + b"\n")
+    return path
+
+
+@pytest.fixture(params=["glove", "word2vec", "word2vec-binary"])
+def vector_file(request, tmp_path):
+    vecs = vectors()
+    writer = {"glove": write_glove, "word2vec": write_word2vec_text, "word2vec-binary": write_binary}[request.param]
+    return request.param, writer(tmp_path / f"v.{request.param}", vecs), vecs
+
+
+def test_a_vector_file_loads_and_answers_as_gensim_does(vector_file):
+    from gensim.models import KeyedVectors
+
+    fmt, path, vecs = vector_file
+    emb = embedcli.load(path)
+    assert isinstance(emb, embedcli.Embeddings) and emb.vocab.tokens == WORDS and emb.vocab.specials == {}
+    assert np.array_equal(emb.table, np.stack([vecs[w] for w in WORDS]))
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=fmt == "word2vec-binary", no_header=fmt == "glove")
+    for word in ("king", "woman", "car"):
+        ours, theirs = emb.most_similar(word, topn=5), kv.most_similar(word, topn=5)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+        assert np.allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-6)
+    ours = emb.analogy("man", "king", "woman", topn=3)
+    theirs = kv.most_similar(positive=["king", "woman"], negative=["man"], topn=3)
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    assert emb.similarity("king", "queen") == pytest.approx(float(kv.similarity("king", "queen")), abs=1e-6)
+    # all lower-case: queries are lower-cased; punctuation has vectors: phrases keep it as tokens
+    assert emb.vocab.settings.lower and emb.vocab.settings.keep_punct
+    assert np.array_equal(emb["King"], vecs["king"])
+    assert emb.embed_with_counts("The king, the queen.")[1][0] == 6
+
+
+def test_commands_take_a_vector_file(runner, vector_file):
+    fmt, path, vecs = vector_file
+    emb = embedcli.load(path)
+    r = runner.invoke(main, ["similar", str(path), "king", "-k", "3", "--json"])
+    assert r.exit_code == 0, r.output
+    assert [d["token"] for d in json.loads(r.stdout)] == [w for w, _ in emb.most_similar("king", topn=3)]
+    r = runner.invoke(main, ["show-table", str(path), "--json", "-n", "2"])
+    assert r.exit_code == 0 and [row["token"] for row in json.loads(r.stdout)["rows"]] == ["the", ","]
+    r = runner.invoke(main, ["embed", str(path), "king queen", "--json"])
+    assert np.allclose(json.loads(r.stdout)[0]["vector"], (vecs["king"] + vecs["queen"]) / 2, atol=1e-6)
+
+
+def test_cased_files_duplicates_and_bad_files(tmp_path, runner):
+    vecs = vectors(["Paris", "paris", "France", "Paris"])  # a cased file (GoogleNews-like), "Paris" twice
+    lines = [w + " " + " ".join(repr(float(x)) for x in v) for w, v in vecs.items()]
+    lines.append("Paris " + " ".join(["9.0"] * 12))  # a later duplicate: the first vector wins, as in gensim
+    (tmp_path / "cased.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    emb = embedcli.load(tmp_path / "cased.txt")
+    assert emb.vocab.tokens == ["Paris", "paris", "France"] and not emb.vocab.settings.lower
+    assert np.array_equal(emb["Paris"], vecs["Paris"]) and np.array_equal(emb["paris"], vecs["paris"])
+    with pytest.raises(KeyError, match="did you mean France"):
+        emb["france"]
+    (tmp_path / "notes.txt").write_text("just some words\nand more\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"notes.txt: line 1: 'some' is not a number \(expected an embedcli model "
+                                          r"directory or a word2vec/GloVe vector file\)$"):
+        embedcli.load(tmp_path / "notes.txt")
+    r = runner.invoke(main, ["similar", str(tmp_path / "notes.txt"), "words"])
+    assert r.exit_code == 1 and r.stderr.startswith("Error: ") and len(r.stderr.strip().splitlines()) == 1
