@@ -36,6 +36,7 @@ import numpy as np
 from .text import TextSettings, normalize
 from .unicode_marks import MARKS
 
+
 def _word(marks: str) -> str:
     """A word: letters and digits, each with the combining marks (``marks``, a class body) after
     it, and an apostrophe or hyphen kept between two such runs."""
