@@ -66,6 +66,8 @@ class TrainSettings:
     encoding_errors: str = "strict"
     #: which keys were set (by a file, a flag or an argument); not a setting, never saved
     explicit: frozenset = field(default=frozenset(), repr=False, compare=False)
+    #: which keys were given as flags or arguments (not read from a config file); never saved
+    given: frozenset = field(default=frozenset(), repr=False, compare=False)
     #: where the temporary id store lives (None: $TMPDIR or the system's); where, not what: never saved
     tmp_dir: str | None = field(default=None, repr=False, compare=False)
 
@@ -129,7 +131,7 @@ def run_default(key: str, objective: str, subwords: int | str) -> float:
 
 
 #: fields of TrainSettings that are not settings of the run (not config keys, never saved)
-RUNTIME_FIELDS = ("explicit", "tmp_dir")
+RUNTIME_FIELDS = ("explicit", "given", "tmp_dir")
 
 #: key -> default, in the order of the config file
 DEFAULTS: dict[str, Any] = {
@@ -337,17 +339,19 @@ def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> TrainSett
     values["corpus"] = []
     values.update(file_settings)
     explicit = {k for k, v in file_settings.items() if not (k in RUN_DEFAULTS and v is None)}  # null: not set
+    given = set()
     for key, value in overrides.items():
         if key not in DEFAULTS:
             raise KeyError(key)
         if value is None or (key == "corpus" and not value):
             continue
         values[key] = check_value(key, value)
-        explicit.add(key)
+        given.add(key)
+    explicit |= given
     for key, value in OBJECTIVE_DEFAULTS.get(values["objective"], {}).items():
         if key not in explicit:
             values[key] = value
-    return TrainSettings(**values, explicit=frozenset(explicit))
+    return TrainSettings(**values, explicit=frozenset(explicit), given=frozenset(given))
 
 
 def resolve_workers(settings: TrainSettings) -> int:

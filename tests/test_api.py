@@ -61,6 +61,16 @@ def test_token_lists_are_gensim_corpora_with_the_bytes_of_their_sentences():
         a.vocab.encode(["hope", 3])
 
 
+def test_arguments_that_disagree_with_a_given_vocabulary_are_errors():
+    texts = ["Hope to see you soon", "Nice to see you again"] * 30
+    vocab = embedcli.Vocab.build(texts)
+    with pytest.raises(ParameterError, match=r"^order frequency: the vocabulary given was built with order appearance, "
+                                             r"and with vocab its own settings are used; drop order"):
+        embedcli.train(texts, vocab=vocab, order="frequency", dim=8, epochs=1, workers=1)
+    same = embedcli.train(texts, vocab=vocab, min_count=1, lower=True, dim=8, epochs=1, workers=1)  # they agree
+    assert same.vocab.tokens == vocab.tokens
+
+
 def test_train_errors_name_parameters_not_flags(tmp_path):
     with pytest.raises(ParameterError, match=r"^dim must be at least 1 \(got 0\)$"):
         embedcli.train(["a b c"], dim=0)

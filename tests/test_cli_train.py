@@ -232,10 +232,24 @@ def test_train_with_a_given_vocabulary(runner, corpus, tmp_path):
     res = runner.invoke(main, ["vocab", str(corpus), "-o", str(vocab_path), "--max-size", "6", "--quiet"])
     assert res.exit_code == 0, res.output
     out = tmp_path / "m"
-    train(runner, corpus, out, "--vocab", str(vocab_path), "--min-count", "1000")  # min-count unused
+    train(runner, corpus, out, "--vocab", str(vocab_path), "--max-size", "6")  # agrees with the vocabulary
     m = Model.load(out)
     assert m.vocab.tokens == json.loads(vocab_path.read_text())["tokens"]
     assert m.table.shape == (8, 16) and np.all(m.table[0] == 0)
+    # a flag that would shape another vocabulary is not ignored without a word: it is an error
+    for flag, message in ((["--min-count", "1000"], "--min-count 1000: the vocabulary"),
+                          (["--no-lower"], "--lower off: the vocabulary"), (["--keep-punct"], "--keep-punct on:"),
+                          (["--order", "frequency"], "--order frequency:")):
+        res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "x"), "--quiet", *FAST, "--vocab",
+                                   str(vocab_path), *flag])
+        assert res.exit_code == 2 and res.stderr.startswith(f"Error: {message}"), res.output
+        assert "its own settings are used" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+    # a config file's value is no request: the vocabulary's settings are used, as before
+    (tmp_path / "c.yaml").write_text("min_count: 1000\nlower: false\n", encoding="utf-8")
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "y"), "--config", str(tmp_path / "c.yaml"),
+                               "--quiet", "--dim", "16", "--epochs", "2", "--vocab", str(vocab_path)])
+    assert res.exit_code == 0 and Model.load(tmp_path / "y").vocab.tokens == m.vocab.tokens, res.output
 
 
 @pytest.mark.parametrize("flag", [["--checkpoint-every", "1"], ["--vocab", "v.json"]])

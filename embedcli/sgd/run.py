@@ -183,12 +183,41 @@ def subword_rows(vocab: Vocab, settings: TrainSettings) -> tuple[SubwordRows | N
     return rows, distinct
 
 
+#: settings that shape a vocabulary: with a given vocabulary, the vocabulary's own are used
+VOCAB_KEYS = ("lower", "keep_punct", "min_count", "max_size", "order")
+
+
+def check_vocab_flags(settings: TrainSettings, vocab: Vocab) -> None:
+    """With ``vocab`` (``--vocab FILE``) the text is split and the words are chosen as the
+    vocabulary was built; a flag or argument among :data:`VOCAB_KEYS` that says otherwise would
+    be ignored without a word, so it is an error (a value from a config file is not: the
+    default config's ``min_count`` is no request)."""
+    built = {"lower": vocab.settings.lower, "keep_punct": vocab.settings.keep_punct, "min_count": vocab.min_count,
+             "max_size": vocab.max_size, "order": vocab.order}
+    for key in VOCAB_KEYS:
+        if key in settings.given and getattr(settings, key) != built[key]:
+            raise ParameterError(
+                "{%s} %s: the vocabulary {path} was built with %s %s, and with {vocab} its own settings are "
+                "used; drop {%s}, or build the vocabulary with it"
+                % (key, _shown(getattr(settings, key)), key.replace("_", " "), _shown(built[key]), key),
+                key, "vocab", path=settings.vocab or "given")
+
+
+def _shown(value) -> str:
+    """A setting's value in a message: on/off for a switch, none for no limit."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "none" if value is None else str(value)
+
+
 def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vocab, EncodedCorpus]:
     if settings.objective not in ("skipgram", "cbow"):
         raise ParameterError("{objective} {value} is not handled by the word-vector trainer", "objective",
                              value=settings.objective)
     if vocab is None and settings.vocab:
         vocab = Vocab.load(settings.vocab)
+    if vocab is not None:
+        check_vocab_flags(settings, vocab)
     text = TextSettings(lower=settings.lower, keep_punct=settings.keep_punct)
     return encode_corpus(
         settings.corpus,
