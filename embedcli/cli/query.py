@@ -176,7 +176,8 @@ def _embed_target(output: str | None) -> str | None:
 @main.command("embed")
 @click.argument("model", metavar="MODEL")
 @click.argument("phrases", nargs=-1, metavar="[PHRASE...]")
-@click.option("-i", "--input", "input_path", metavar="FILE", help="Phrases, one per line ('-' = stdin, as is a lone PHRASE '-').")
+@click.option("-i", "--input", "input_path", metavar="FILE",
+              help="Phrases, one per line ('-' = stdin, as is a lone PHRASE '-').")
 @click.option("-o", "--output", metavar="OUT.npy|OUT.jsonl",
               help="Write the vectors: .npy = float32 array (phrases x dim), .jsonl = one JSON object per "
                    "phrase ('-' = stdout). Default: print them.")
