@@ -53,9 +53,7 @@ def pad_flat(
     ``maxlen`` may be 0 here (rows of width 0, what Keras gives when every sequence is empty):
     it is then the longest of the sequences, found, not asked for; a user's ``maxlen`` is
     checked by :func:`check_pad_args` (at least 1)."""
-    check_pad_args(None, padding, truncating)
-    if maxlen < 0:
-        raise ParameterError("{maxlen} must be a positive number (got {value})", "maxlen", value=maxlen)
+    check_pad_args(maxlen or None, padding, truncating)  # 0: found, not asked for
     lengths = np.asarray(lengths, dtype=np.int64)
     n = len(lengths)
     if out is None:

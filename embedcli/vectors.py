@@ -7,10 +7,9 @@ vocabulary's words from such a source into an initial table.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator
-
-import os
 
 import numpy as np
 

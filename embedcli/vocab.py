@@ -94,8 +94,8 @@ class Vocab:
 
         ``texts``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one line
         each) or of token lists (gensim's corpus; see :mod:`embedcli.sources`). ``specials`` puts
-        ``<pad>`` = 0 and ``<unk>`` = 1 first; ``order`` is ``"appearance"`` (first appearance) or ``"frequency"``. ``workers``
-        processes count byte ranges of the files (same result for any number); a .csv, .tsv or
+        ``<pad>`` = 0 and ``<unk>`` = 1 first; ``order`` is ``"appearance"`` (first appearance) or
+        ``"frequency"``. ``workers`` processes count byte ranges of the files (same result for any number); a .csv, .tsv or
         .jsonl file (any file with ``input_format``) is a table read as its ``text_column``;
         ``progress(n)`` gets the bytes read; ``dask``: count on a Dask cluster instead (a
         scheduler address or ``local:N``; files may be URLs; needs ``embedcli[dask]``).

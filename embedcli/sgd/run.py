@@ -183,23 +183,20 @@ def subword_rows(vocab: Vocab, settings: TrainSettings) -> tuple[SubwordRows | N
     return rows, distinct
 
 
-#: settings that shape a vocabulary: with a given vocabulary, the vocabulary's own are used
-VOCAB_KEYS = ("lower", "keep_punct", "min_count", "max_size", "order")
-
-
 def check_vocab_flags(settings: TrainSettings, vocab: Vocab) -> None:
     """With ``vocab`` (``--vocab FILE``) the text is split and the words are chosen as the
-    vocabulary was built; a flag or argument among :data:`VOCAB_KEYS` that says otherwise would
-    be ignored without a word, so it is an error (a value from a config file is not: the
-    default config's ``min_count`` is no request)."""
+    vocabulary was built; a flag or argument for one of the settings that shape a vocabulary
+    (text settings, ``min_count``, ``max_size``, ``order``) that says otherwise would be ignored
+    without a word, so it is an error (a value from a config file is not: the default config's
+    ``min_count`` is no request)."""
     built = {"lower": vocab.settings.lower, "keep_punct": vocab.settings.keep_punct, "min_count": vocab.min_count,
              "max_size": vocab.max_size, "order": vocab.order}
-    for key in VOCAB_KEYS:
-        if key in settings.given and getattr(settings, key) != built[key]:
+    for key, value in built.items():
+        if key in settings.given and getattr(settings, key) != value:
             raise ParameterError(
                 "{%s} %s: the vocabulary {path} was built with %s %s, and with {vocab} its own settings are "
                 "used; drop {%s}, or build the vocabulary with it"
-                % (key, _shown(getattr(settings, key)), key.replace("_", " "), _shown(built[key]), key),
+                % (key, _shown(getattr(settings, key)), key.replace("_", " "), _shown(value), key),
                 key, "vocab", path=settings.vocab or "given")
 
 
