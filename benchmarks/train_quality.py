@@ -109,9 +109,12 @@ def run_fasttext(path, out, objective, epochs, seed, lr=None):
     return r, KeyedVectors.load_word2vec_format(out + ".vec")
 
 
-def _phase(seconds) -> str:
-    """The training phase's seconds for a log line (fastText, a binary, has none)."""
-    return f"train {seconds:6.2f}s" if seconds is not None else "train      -"
+def _result_line(head: str, seconds: float, cpu: float, phase: float | None, q: dict, width: int) -> str:
+    """A run's log line: wall and CPU seconds, the training phase (fastText, a binary, has none)
+    and the quality figures."""
+    shown = f"train {phase:6.2f}s" if phase is not None else "train      -"
+    return (f"{head}{seconds:{width}.2f}s  cpu {cpu:{width}.2f}s  {shown}  WS353 {q['ws353']:.3f}  "
+            f"SimLex {q['simlex']:.3f}  analogy {q['analogy']:.3f}")
 
 
 def mean(xs):
@@ -173,9 +176,8 @@ def main() -> None:
                     q = quality(kv, args.corpus_dir)
                     res[k].append((r["seconds"], r["rss_tree"], q, r["cpu_seconds"], r.get("train_seconds")))
                     if args.seeds > 1:
-                        print(f"{name:6} {objective:8} {label:28} seed {seed}  {r['seconds']:6.2f}s  "
-                              f"cpu {r['cpu_seconds']:6.2f}s  {_phase(r.get('train_seconds'))}  WS353 {q['ws353']:.3f}  "
-                              f"SimLex {q['simlex']:.3f}  analogy {q['analogy']:.3f}", flush=True)
+                        print(_result_line(f"{name:6} {objective:8} {label:28} seed {seed}  ", r["seconds"],
+                                           r["cpu_seconds"], r.get("train_seconds"), q, 6), flush=True)
                     if os.path.isdir(out):
                         shutil.rmtree(out)
             for k, (objective, label, fn) in enumerate(runs):
@@ -185,9 +187,7 @@ def main() -> None:
                        {q: mean([x[2][q] for x in got]) for q in got[0][2]}, median([x[3] for x in got]),
                        median(phases) if phases else None)
                 rows.append(row)
-                print(f"{name:6} {objective:8} {label:28} {row[3]:7.2f}s  cpu {row[6]:7.2f}s  {_phase(row[7])}  "
-                      f"WS353 {row[5]['ws353']:.3f}  SimLex {row[5]['simlex']:.3f}  analogy {row[5]['analogy']:.3f}",
-                      flush=True)
+                print(_result_line(f"{name:6} {objective:8} {label:28} ", row[3], row[6], row[7], row[5], 7), flush=True)
             os.unlink(path)
         if args.memory:
             memory_case(args, tmp)
