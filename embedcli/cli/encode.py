@@ -140,8 +140,9 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
 
 def _cut_note(truncated: int, rows: int, maxlen: int, longest: int, truncating: str) -> str:
     side = "first" if truncating == "pre" else "last"
-    return (f"{truncated:,} of {counted(rows, 'phrase')} {'was' if truncated == 1 else 'were'} longer than --maxlen "
-            f"{maxlen} and lost their {side} words (longest: {longest} ids)")
+    one = truncated == 1
+    return (f"{truncated:,} of {counted(rows, 'phrase')} {'was' if one else 'were'} longer than --maxlen {maxlen} and "
+            f"lost {'its' if one else 'their'} {side} words (longest: {longest} ids)")
 
 
 def _report(summary: dict, as_json: bool, oov: str) -> None:
