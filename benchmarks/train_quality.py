@@ -132,7 +132,7 @@ def main() -> None:
     ap.add_argument("--objectives", nargs="+", default=["skipgram", "cbow"], choices=["skipgram", "cbow"])
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--grid", action="store_true", help="embedcli lr x epochs grid (skip-gram)")
+    ap.add_argument("--grid", action="store_true", help="embedcli lr x epochs grid, for each of --objectives")
     ap.add_argument("--grid-lr", nargs="+", type=float, default=[0.025, 0.05, 0.1, 0.2])
     ap.add_argument("--grid-epochs", nargs="+", type=int, default=[5, 10])
     ap.add_argument("--no-compare", action="store_true", help="only the grid / memory cases")
@@ -161,11 +161,12 @@ def main() -> None:
                         tools.append(("fasttext defaults", lambda o, s: run_fasttext(path, o, objective, args.epochs, s)))
                     runs += [(objective, label, fn) for label, fn in tools]
             if args.grid:
-                for lr in args.grid_lr:
-                    for ep in args.grid_epochs:
-                        runs.append(("skipgram", f"embedcli lr {lr:g} epochs {ep}",
-                                     lambda o, s, lr=lr, ep=ep: run_embedcli(path, o, "skipgram", ep, s,
-                                                                             ["--lr", str(lr)])))
+                for objective in args.objectives:
+                    for lr in args.grid_lr:
+                        for ep in args.grid_epochs:
+                            runs.append((objective, f"embedcli lr {lr:g} epochs {ep}",
+                                         lambda o, s, lr=lr, ep=ep, obj=objective: run_embedcli(
+                                             path, o, obj, ep, s, ["--lr", str(lr)])))
             # seed by seed, every tool once per seed: a drift of the machine's speed during the run
             # falls on every tool alike (not on whichever ran its repetitions then)
             res: dict[int, list] = {k: [] for k in range(len(runs))}
