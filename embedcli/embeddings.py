@@ -313,15 +313,19 @@ class Embeddings:
 
     # -- evaluation, saving --------------------------------------------------------------------
     def evaluate(self, similarity: str | Sequence[str] = (), analogies: str | Sequence[str] = (), *,
-                 restrict_vocab: int | None = None, case_insensitive: bool = True,
-                 progress: Callable[[int], None] | None = None) -> dict:
+                 files: str | Sequence[str] = (), restrict_vocab: int | None = None,
+                 case_insensitive: bool = True, progress: Callable[[int], None] | None = None) -> dict:
         """Word-pair correlation and analogy accuracy, as gensim's ``evaluate_word_pairs`` and
         ``evaluate_word_analogies``: ``{"similarity": [PairsResult ...], "analogies": [AnalogyResult ...]}``
-        (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``). ``progress(n)``
-        gets the number of analogy questions answered."""
-        from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs
+        (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``). ``files``: either
+        kind, each read as what it holds (:func:`embedcli.evaluate.file_kind`), after the
+        ``similarity`` and ``analogies`` files. ``progress(n)`` gets the number of analogy questions
+        answered."""
+        from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
 
-        sim, ana = _words(similarity), _words(analogies)
+        sim, ana = list(_words(similarity)), list(_words(analogies))
+        for path in _words(files):
+            (sim if file_kind(path) == "similarity" else ana).append(path)
         if not sim and not ana:
             raise ParameterError("give {similarity} and/or {analogies} files", "similarity", "analogies")
         rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab

@@ -215,6 +215,37 @@ def evaluate_pairs(
     )
 
 
+# -- which kind of file ------------------------------------------------------------------------
+SNIFF_LINES = 50
+
+
+def file_kind(path: str, *, encoding_errors: str = "strict") -> str:
+    """``"similarity"`` or ``"analogies"``: what an evaluation file holds, from its first data line.
+
+    A ``: section`` header or a line of four words is an analogy file (word2vec's
+    questions-words.txt); ``word1<TAB>word2<TAB>score`` with a numeric score is a word-pair file
+    (WordSim-353, SimLex-999). ``#`` comments, blank lines and a header without a numeric score
+    (``Word 1<TAB>Word 2<TAB>Human (mean)``) are passed over, for the first ``SNIFF_LINES`` lines.
+    Raises :class:`FormatError` naming the file when neither fits."""
+    name = display_name(path)
+    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
+        if line_no > SNIFF_LINES:
+            break
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith(": ") or len(line.split()) == 4:
+            return "analogies"
+        parts = line.split("\t")
+        if len(parts) == 3:
+            try:
+                float(parts[2])
+            except ValueError:
+                continue  # a header line
+            return "similarity"
+    raise FormatError(f"{name}: neither word pairs ('word1<TAB>word2<TAB>score' lines) nor analogy questions "
+                      f"(': section' headers, 'a b c d' lines) in its first {SNIFF_LINES} lines")
+
+
 # -- analogies ---------------------------------------------------------------------------------
 @dataclass
 class Section:

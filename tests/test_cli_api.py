@@ -92,6 +92,8 @@ def test_evaluate_equals_the_cli(runner, tmp_path):
     mine = embedcli.load(out).evaluate(similarity=sim, analogies=[ana])
     assert [r.to_dict() for r in mine["similarity"]] == cli["similarity"]
     assert [r.to_dict() for r in mine["analogies"]] == cli["analogies"]
+    either = embedcli.load(out).evaluate(files=[ana, sim])  # each file read as what it holds
+    assert {k: [r.to_dict() for r in v] for k, v in either.items()} == cli
     with pytest.raises(ParameterError, match="give similarity and/or analogies files"):
         embedcli.load(out).evaluate()
 

@@ -40,5 +40,13 @@ def test_evaluate_cli(sample_model, runner):
     assert data["analogies"][0]["oov_questions"] > 0
     res = runner.invoke(main, ["evaluate", path])
     assert res.exit_code == 2 and "--similarity" in res.output
+    # files given without a flag are read as what they hold: the same figures as with the flags
+    flagged = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json"])
+    res = runner.invoke(main, ["evaluate", path, ana, sim, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == json.loads(flagged.stdout)
+    res = runner.invoke(main, ["evaluate", path, os.path.join(SAMPLE, "corpus.txt")])
+    assert res.exit_code == 1 and "corpus.txt: neither word pairs" in res.output
+    assert "Traceback" not in res.output
     res = runner.invoke(main, ["evaluate", path, "--similarity", "missing.tsv"])
     assert res.exit_code == 1 and "missing.tsv" in res.output and "Traceback" not in res.output

@@ -35,6 +35,11 @@ def test_similar_skips_unknown_words_of_a_longer_query(model, runner):
     assert [(d["token"], d["score"]) for d in json.loads(res.stdout)] == ref
     assert res.stderr.splitlines() == ["skipped unknown word 'qqqzzz'; it is not in the vocabulary",
                                        "skipped unknown word 'zzzqqq'; it is not in the vocabulary"]
+    # `-n 3` as in `head -n 3`: the note says where the count goes
+    res = runner.invoke(main, ["similar", path, a, "-n", "3", "--json"])
+    assert res.exit_code == 0 and len(json.loads(res.stdout)) == 10
+    assert res.stderr.strip() == ("skipped unknown word '3'; it is not in the vocabulary (-n/--negative takes a "
+                                  "word to move away from; for 3 neighbours use -k 3)")
     res = runner.invoke(main, ["similar", path, "qqqzzz", "zzzqqq"])
     assert res.exit_code == 1 and res.stdout == ""
     assert res.stderr.strip() == ("Error: no known word to search with: unknown word 'qqqzzz'; it is not in the "

@@ -174,3 +174,25 @@ def test_analogies_errors(tmp_path, sample_model):
     f.write_text(": only a header\n")
     with pytest.raises(EmbedcliError, match="no analogy questions"):
         evaluate_analogies(vocab, table, str(f))
+
+
+def test_file_kind_tells_word_pairs_from_analogies(tmp_path):
+    from gensim.test.utils import datapath
+
+    from embedcli.errors import FormatError
+    from embedcli.evaluate import file_kind
+
+    assert file_kind(os.path.join(SAMPLE, "similarity.tsv")) == "similarity"
+    assert file_kind(os.path.join(SAMPLE, "analogies.txt")) == "analogies"
+    assert file_kind(datapath("wordsim353.tsv")) == "similarity"  # '# Word 1<TAB>Word 2<TAB>Human (mean)'
+    assert file_kind(datapath("simlex999.txt")) == "similarity"
+    assert file_kind(datapath("questions-words.txt")) == "analogies"
+    f = tmp_path / "header.tsv"
+    f.write_text("\nWord 1\tWord 2\tHuman (mean)\ncat\tdog\t7.5\n")  # a header line without a number
+    assert file_kind(str(f)) == "similarity"
+    f.write_text("athens greece baghdad iraq\n")  # questions without a section header
+    assert file_kind(str(f)) == "analogies"
+    for text in ("cat dog\n", "one two three\n", "cat\tdog\tvery\n" * 60, ""):
+        f.write_text(text)
+        with pytest.raises(FormatError, match="header.tsv: neither word pairs"):
+            file_kind(str(f))

@@ -103,7 +103,10 @@ def similar_command(model, words, negative, k, as_json):
             raise skipped[0]
         raise EmbedcliError("no known word to search with: " + "; ".join(e.message for e in skipped))
     for exc in skipped:
-        err_console.print(escape(f"skipped {exc.message}"), soft_wrap=True)
+        hint = ""
+        if exc.word in negative and exc.word.isdigit():  # `-n 3` meant as a count, as in `head -n 3`
+            hint = f" (-n/--negative takes a word to move away from; for {exc.word} neighbours use -k {exc.word})"
+        err_console.print(escape(f"skipped {exc.message}{hint}"), soft_wrap=True)
     res = _neighbours(emb, emb.most_similar(positive=pos, negative=neg, topn=k))
     if as_json:
         print_json(res)
@@ -298,6 +301,7 @@ def _print_vectors(rows: list[tuple[str, np.ndarray, int]], dim: int, precision:
 
 @main.command("evaluate")
 @click.argument("model", metavar="MODEL")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
 @click.option("--similarity", "similarity_files", multiple=True, metavar="FILE",
               help="Word-pair file (WordSim-353/SimLex: word1<TAB>word2<TAB>score, # comments). Repeatable.")
 @click.option("--analogies", "analogy_files", multiple=True, metavar="FILE",
@@ -309,24 +313,28 @@ def _print_vectors(rows: list[tuple[str, np.ndarray, int]], dim: int, precision:
 @json_option
 @quiet_option
 @handle_errors
-def evaluate_command(model, similarity_files, analogy_files, restrict_vocab, case_sensitive, as_json, quiet):
+def evaluate_command(model, files, similarity_files, analogy_files, restrict_vocab, case_sensitive, as_json, quiet):
     """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
 
     Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies: pairs and
-    questions with an unknown word are skipped and counted as out-of-vocabulary.
+    questions with an unknown word are skipped and counted as out-of-vocabulary. A FILE
+    given without --similarity or --analogies is read as whichever it holds: word pairs
+    (word1<TAB>word2<TAB>score) or analogy questions (': section' headers, 'a b c d').
 
     \b
     Examples:
+      embedcli evaluate models/default sample_data/similarity.tsv sample_data/analogies.txt
       embedcli evaluate models/default --similarity sample_data/similarity.tsv
       embedcli evaluate models/default --analogies sample_data/analogies.txt --json
     """
-    if not similarity_files and not analogy_files:
-        raise UsageError("give --similarity FILE and/or --analogies FILE")
+    if not files and not similarity_files and not analogy_files:
+        raise UsageError("give FILE, --similarity FILE or --analogies FILE (word pairs or analogy questions)")
     if restrict_vocab < 1:
         raise UsageError(f"--restrict-vocab must be at least 1 (got {restrict_vocab})")
     emb = Embeddings.load(model)
-    with progress_bar("analogies", None, quiet=quiet or not analogy_files, unit="questions") as adv:
-        res = emb.evaluate(similarity=similarity_files, analogies=analogy_files, restrict_vocab=restrict_vocab,
+    with progress_bar("analogies", None, quiet=quiet or not (analogy_files or files), unit="questions") as adv:
+        res = emb.evaluate(similarity=similarity_files, analogies=analogy_files, files=files,
+                           restrict_vocab=restrict_vocab,
                            case_insensitive=not case_sensitive, progress=adv)
     pairs, analogies = res["similarity"], res["analogies"]
     if as_json:
