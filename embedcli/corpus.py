@@ -253,16 +253,25 @@ def _encode(paths: list[str], settings: TextSettings, ids: IdStore, *, min_count
         remap[0] = SENTENCE_BREAK
         # plain reads and writes, block by block (no memory map: touched pages of a map count
         # in the resident size, which would then grow with the corpus)
-        kept_words = n_sentences = 0
+        kept_words = n_sentences = neighbours = 0
+        last_is_word = False  # the previous block's last entry (a line may go on into the next block)
         for block in raw.blocks(BLOCK):
             block = remap[block]
             block = block[block != -2]
             ids.append(block)
             n_sentences += int(np.count_nonzero(block == SENTENCE_BREAK))
-            kept_words += int(np.count_nonzero(block >= 0))
+            is_word = block >= 0
+            kept_words += int(np.count_nonzero(is_word))
+            if not neighbours and len(block):  # two words side by side on a line: a context exists
+                neighbours = int(np.count_nonzero(is_word[1:] & is_word[:-1])) + int(last_is_word and is_word[0])
+                last_is_word = bool(is_word[-1])
         raw.close()
         if kept_words == 0:
             raise EmbedcliError(f"{names}: no word of the corpus is in the vocabulary; nothing to train on")
+        if not neighbours:
+            raise EmbedcliError(f"{names}: no line has two words in the vocabulary, so no word has a context to "
+                                f"learn from (a line is a sentence: windows stop at its end); a file of one word "
+                                f"per line? Put each sentence on a line")
         return vocab, EncodedCorpus(ids, ids.count, kept_words, n_sentences, n_tokens)
     finally:
         raw.close()

@@ -123,3 +123,33 @@ def test_a_killed_encoding_process_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(corpus_mod, "_encode", die)  # the forked child runs this
     with pytest.raises(EmbedcliError, match=r"encoding process ended without a result \(killed by SIGKILL"):
         encode_corpus([_corpus_text(tmp_path / "c.txt", 10)])
+
+
+@pytest.mark.parametrize("in_child", [True, False])
+def test_lines_of_one_word_are_one_clear_error(tmp_path, in_child):
+    p = tmp_path / "words.txt"
+    p.write_text("hope\nto\nsee\nyou\nsoon\n" * 20, encoding="utf-8")  # a word list, not sentences
+    with pytest.raises(EmbedcliError, match=r"/words.txt: no line has two words in the vocabulary, so no word has a "
+                                            r"context .* one word per line\? Put each sentence on a line$"):
+        encode_corpus([p], min_count=1, in_child=in_child)
+    # words left out by min_count do not separate their neighbours; a rare word between two is no context
+    p.write_text("hope rare1 soon\nsee rare2\n" + "hope\nsee\nsoon\n" * 5, encoding="utf-8")
+    _, enc = encode_corpus([p], min_count=2, in_child=in_child)
+    with enc:
+        assert enc.n_words == 2 + 1 + 15
+    p.write_text("rare1 hope\nsee rare2\n" + "hope\nsee\n" * 5, encoding="utf-8")
+    with pytest.raises(EmbedcliError, match="no line has two words in the vocabulary"):
+        encode_corpus([p], min_count=2, in_child=in_child)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 4, 5, 6, 7])
+def test_two_neighbours_found_across_blocks(tmp_path, monkeypatch, block):
+    monkeypatch.setattr(corpus_mod, "BLOCK", block)
+    p = tmp_path / "c.txt"
+    p.write_text("a\nb\nc d\n\ne\n", encoding="utf-8")  # the only neighbours, c d, fall in any block
+    _, enc = encode_corpus([p], min_count=1, in_child=False)
+    with enc:
+        assert enc.ids().tolist()[4:6] == [4, 5]
+    p.write_text("a\nb\nc\n\nd\ne\n", encoding="utf-8")
+    with pytest.raises(EmbedcliError, match="no line has two words"):
+        encode_corpus([p], min_count=1, in_child=False)
