@@ -44,6 +44,14 @@ def _unitvec(vec: np.ndarray) -> np.ndarray:
     return (d * (1.0 / norm)).astype(np.float32) if norm > 0 else vec
 
 
+def _running_mean(rows) -> np.ndarray:
+    """The mean of float32 rows as gensim's ``get_mean_vector`` sums them: one after the other."""
+    mean = np.zeros(len(rows[0]), dtype=np.float32)
+    for row in rows:
+        mean += row
+    return mean / np.float32(len(rows))
+
+
 class Embeddings:
     """A lookup table (row ``i`` = vector of token ``i``) and its vocabulary.
 
@@ -192,9 +200,61 @@ class Embeddings:
         With subwords, a word outside the vocabulary has its n-gram vector (see ``emb[word]``)."""
         return float(np.dot(_unitvec(self[a]), _unitvec(self[b])))
 
-    def analogy(self, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
-        """A is to B as C is to ?: 3CosAdd, ``most_similar(positive=[b, c], negative=[a])``."""
-        return self.most_similar(positive=[b, c], negative=[a], topn=topn)
+    def most_similar_cosmul(self, positive: str | Iterable[str] | None = None,
+                            negative: str | Iterable[str] | None = None, topn: int = 10) -> list[tuple[str, float]]:
+        """gensim's ``KeyedVectors.most_similar_cosmul``: the ``topn`` words of the highest product
+        of ``(1 + cos) / 2`` with the ``positive`` words over that with the ``negative`` ones
+        (Levy and Goldberg's multiplicative objective; 3CosMul for an analogy); the query words
+        are left out."""
+        from .query import most_similar_cosmul
+
+        if topn < 1:
+            raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
+        res = most_similar_cosmul(self.vocab, self.table, _words(positive), _words(negative), topn,
+                                  index=self._vector_index(), subwords=self.model.subwords)
+        return [(n.token, n.score) for n in res]
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 5, method: str = "3cosadd") -> list[tuple[str, float]]:
+        """A is to B as C is to ?: 3CosAdd, ``most_similar(positive=[b, c], negative=[a])``; with
+        ``method="3cosmul"``, ``most_similar_cosmul(positive=[b, c], negative=[a])``."""
+        from .query import analogy
+
+        if topn < 1:
+            raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
+        res = analogy(self.vocab, self.table, a, b, c, topn, index=self._vector_index(),
+                      subwords=self.model.subwords, method=method)
+        return [(n.token, n.score) for n in res]
+
+    def _known_words(self, words: str | Iterable[str], what: str) -> list[str]:
+        """The words of ``words`` that have a vector, in order; unknown ones are left out with a
+        warning (as gensim does in ``doesnt_match`` and ``n_similarity``)."""
+        import warnings
+
+        words = _words(words)
+        known = [w for w in words if self.model.subwords is not None or w in self]
+        if len(known) < len(words):
+            left = ", ".join(repr(w) for w in words if w not in known)
+            warnings.warn(f"{what}: left out unknown word(s) {left}", UserWarning, stacklevel=3)
+        if not known:
+            raise ParameterError("{words} has no known word (got {value!r})", "words", value=words)
+        return known
+
+    def doesnt_match(self, words: Iterable[str]) -> str:
+        """The word that goes least with the others, as gensim's ``doesnt_match``: the one of
+        lowest cosine with the unit-length mean of the words' unit vectors."""
+        known = self._known_words(words, "doesnt_match")
+        rows = [self[w] for w in known]
+        # gensim's arithmetic step by step (two words are equally far from their mean: the last
+        # bits decide, as they do in gensim): each row over its float32 norm, the running mean
+        units = np.vstack([r / np.linalg.norm(r[None, :], axis=1)[0] for r in rows])
+        dists = units @ _unitvec(_running_mean(units))
+        return sorted(zip(dists, known), reverse=True)[-1][1]
+
+    def n_similarity(self, words1: Iterable[str], words2: Iterable[str]) -> float:
+        """Cosine of the means of two word lists' vectors, as gensim's ``n_similarity``."""
+        mean1 = _running_mean([self[w] for w in self._known_words(words1, "n_similarity")])
+        mean2 = _running_mean([self[w] for w in self._known_words(words2, "n_similarity")])
+        return float(np.dot(_unitvec(mean1), _unitvec(mean2)))
 
     # -- phrases -------------------------------------------------------------------------------
     def encode(self, phrases, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre"):

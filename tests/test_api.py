@@ -129,6 +129,29 @@ def test_most_similar_equals_gensim(emb):
                            kv.most_similar(positive=["poland", "stockholm"], negative=["warsaw"], topn=3))
 
 
+def test_gensim_keyedvectors_methods_equal_gensim(emb):
+    kv = gensim_words(emb)
+    assert_same_neighbours(emb.most_similar_cosmul(positive=["poland", "stockholm"], negative=["warsaw"], topn=5),
+                           kv.most_similar_cosmul(positive=["poland", "stockholm"], negative=["warsaw"], topn=5))
+    assert_same_neighbours(emb.analogy("warsaw", "poland", "stockholm", topn=3, method="3cosmul"),
+                           kv.most_similar_cosmul(positive=["poland", "stockholm"], negative=["warsaw"], topn=3))
+    assert_same_neighbours(emb.most_similar_cosmul("heart", topn=4), kv.most_similar_cosmul("heart", topn=4))
+    rng = np.random.default_rng(3)
+    words = emb.vocab.tokens[2:400]
+    for n in (2, 3, 4, 6):
+        for _ in range(10):
+            group = [str(w) for w in rng.choice(words, n, replace=False)]
+            assert emb.doesnt_match(group) == kv.doesnt_match(group), group
+            other = [str(w) for w in rng.choice(words, 3, replace=False)]
+            assert emb.n_similarity(group, other) == pytest.approx(float(kv.n_similarity(group, other)), abs=1e-6)
+    assert emb.doesnt_match(["stockholm", "warsaw", "Poland", "heart"]) == "heart"  # normalised as the vocabulary
+    with pytest.warns(UserWarning, match=r"doesnt_match: left out unknown word\(s\) 'qqqzzz'"):
+        assert emb.doesnt_match(["stockholm", "qqqzzz", "warsaw", "heart"]) == kv.doesnt_match(
+            ["stockholm", "warsaw", "heart"])
+    with pytest.warns(UserWarning, match="n_similarity"), pytest.raises(ParameterError, match="words has no known"):
+        emb.n_similarity(["qqqzzz"], ["heart"])
+
+
 def assert_same_neighbours(mine, theirs):
     """The same words in the same order; the scores of a mean of several unit vectors may differ
     from gensim's in the last float32 bit (the order of the additions)."""

@@ -3,6 +3,8 @@ command line; the library tests are in test_query.py."""
 
 import json
 
+import pytest
+
 from embedcli.cli import main
 
 from support.query import model, words_kv
@@ -82,3 +84,9 @@ def test_analogy_cli(model, runner):
     assert [d["token"] for d in data] == [r[0] for r in ref]
     res = runner.invoke(main, ["analogy", path, a, b, c, "-k", "2"])
     assert res.exit_code == 0 and data[0]["token"] in res.output and f"{a} : {b} :: {c} : ?" in res.output
+    res = runner.invoke(main, ["analogy", path, a, b, c, "--cosmul", "-k", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    ref = words_kv(vocab, table).most_similar_cosmul(positive=[b, c], negative=[a], topn=3)
+    assert [(d["token"], d["score"]) for d in json.loads(res.stdout)] == [(w, pytest.approx(x, abs=1e-6)) for w, x in ref]
+    res = runner.invoke(main, ["analogy", path, a, b, c, "--cosmul"])
+    assert res.exit_code == 0 and "3CosMul" in res.output and "cosine" not in res.output

@@ -44,12 +44,12 @@ def _neighbours(emb: Embeddings, pairs: list[tuple[str, float]]) -> list[dict]:
     return [{"token": t, "index": emb.vocab.index[t], "score": s} for t, s in pairs]
 
 
-def _neighbours_table(title: str, res: list[dict], precision: int = 4) -> Table:
+def _neighbours_table(title: str, res: list[dict], precision: int = 4, score: str = "cosine") -> Table:
     t = Table(title=title, title_style="bold", min_width=len(title))  # the title on one line
     t.add_column("rank", justify="right")
     t.add_column("token")
     t.add_column("index", justify="right")
-    t.add_column("cosine", justify="right", style="cyan")
+    t.add_column(score, justify="right", style="cyan")
     for r, n in enumerate(res, 1):
         t.add_row(str(r), escape(n["token"]), str(n["index"]), f"{n['score']:.{precision}f}")
     return t
@@ -143,24 +143,29 @@ def similarity_command(model, a, b, as_json):
 @click.argument("b")
 @click.argument("c")
 @topn_option(5, "Answers to list.")
+@click.option("--cosmul", is_flag=True,
+              help="3CosMul (Levy and Goldberg; gensim's most_similar_cosmul) instead of 3CosAdd.")
 @json_option
 @handle_errors
-def analogy_command(model, a, b, c, k, as_json):
+def analogy_command(model, a, b, c, k, cosmul, as_json):
     """A is to B as C is to ?  (3CosAdd: B - A + C on unit vectors, like gensim).
 
     Same result as gensim's most_similar(positive=[B, C], negative=[A]); A, B and C are not answers.
+    With --cosmul, gensim's most_similar_cosmul: each candidate's (1 + cos) / 2 with B times that
+    with C, over that with A, so that one large similarity does not decide alone.
 
     \b
-    Example:
+    Examples:
       embedcli analogy models/default man king woman      # → queen, hopefully
+      embedcli analogy models/default man king woman --cosmul -k 3 --json
     """
     _check_k(k)
     emb = Embeddings.load(model)
-    res = _neighbours(emb, emb.analogy(a, b, c, topn=k))
+    res = _neighbours(emb, emb.analogy(a, b, c, topn=k, method="3cosmul" if cosmul else "3cosadd"))
     if as_json:
         print_json(res)
         return
-    out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res))
+    out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res, score="3CosMul" if cosmul else "cosine"))
 
 
 def _embed_target(output: str | None) -> str | None:
