@@ -182,16 +182,17 @@ class Embeddings:
         return self._index
 
     def most_similar(self, positive: str | Iterable[str] | None = None, negative: str | Iterable[str] | None = None,
-                     topn: int = 10) -> list[tuple[str, float]]:
+                     topn: int = 10, *, cosmul: bool = False) -> list[tuple[str, float]]:
         """The ``topn`` nearest words by cosine to the mean of the unit vectors of ``positive``
         minus ``negative`` words, as gensim's ``KeyedVectors.most_similar`` computes it on the word
-        rows (same order, same float32 numbers); the query words are left out."""
+        rows (same order, same float32 numbers); the query words are left out. ``cosmul``: as
+        :meth:`most_similar_cosmul`."""
         from .query import most_similar
 
         if topn < 1:
             raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
         res = most_similar(self.vocab, self.table, _words(positive), _words(negative), topn,
-                           index=self._vector_index(), subwords=self.model.subwords)
+                           index=self._vector_index(), subwords=self.model.subwords, cosmul=cosmul)
         return [(n.token, n.score) for n in res]
 
     def similarity(self, a: str, b: str) -> float:
@@ -206,24 +207,14 @@ class Embeddings:
         of ``(1 + cos) / 2`` with the ``positive`` words over that with the ``negative`` ones
         (Levy and Goldberg's multiplicative objective; 3CosMul for an analogy); the query words
         are left out."""
-        from .query import most_similar_cosmul
-
-        if topn < 1:
-            raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
-        res = most_similar_cosmul(self.vocab, self.table, _words(positive), _words(negative), topn,
-                                  index=self._vector_index(), subwords=self.model.subwords)
-        return [(n.token, n.score) for n in res]
+        return self.most_similar(positive, negative, topn, cosmul=True)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 5, method: str = "3cosadd") -> list[tuple[str, float]]:
         """A is to B as C is to ?: 3CosAdd, ``most_similar(positive=[b, c], negative=[a])``; with
         ``method="3cosmul"``, ``most_similar_cosmul(positive=[b, c], negative=[a])``."""
-        from .query import analogy
+        from .query import is_cosmul
 
-        if topn < 1:
-            raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
-        res = analogy(self.vocab, self.table, a, b, c, topn, index=self._vector_index(),
-                      subwords=self.model.subwords, method=method)
-        return [(n.token, n.score) for n in res]
+        return self.most_similar(positive=[b, c], negative=[a], topn=topn, cosmul=is_cosmul(method))
 
     def _known_words(self, words: str | Iterable[str], what: str) -> list[str]:
         """The words of ``words`` that have a vector, in order; unknown ones are left out with a

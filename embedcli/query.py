@@ -163,49 +163,42 @@ def most_similar(
     *,
     index: VectorIndex | None = None,
     subwords=None,
+    cosmul: bool = False,
 ) -> list[Neighbour]:
-    """gensim's ``most_similar(positive, negative, topn=k)`` over the words of the vocabulary."""
+    """gensim's ``most_similar(positive, negative, topn=k)`` over the words of the vocabulary.
+
+    ``cosmul``: gensim's ``most_similar_cosmul`` instead, Levy and Goldberg's multiplicative
+    objective (3CosMul for an analogy): each candidate scored by the product of ``(1 + cos) / 2``
+    with the positive words over that product with the negative ones (plus 1e-6), so that one
+    large similarity cannot outweigh the others as it can in a sum."""
     index = index or VectorIndex(vocab, table)
     pos = [_resolve(vocab, w, subwords) for w in positive]
     neg = [_resolve(vocab, w, subwords) for w in negative]
-    if not pos and not neg:
-        raise EmbedcliError("give at least one word")
-    return index.top(index.mean_vector(pos, neg), k, {i for i in pos + neg if not isinstance(i, Query)})
-
-
-def most_similar_cosmul(
-    vocab: Vocab,
-    table: np.ndarray,
-    positive: list[str],
-    negative: list[str] = (),
-    k: int = 10,
-    *,
-    index: VectorIndex | None = None,
-    subwords=None,
-) -> list[Neighbour]:
-    """gensim's ``most_similar_cosmul(positive, negative, topn=k)``: Levy and Goldberg's
-    multiplicative objective (3CosMul for an analogy), each candidate scored by the product of
-    ``(1 + cos) / 2`` with the positive words over that product with the negative ones (plus
-    1e-6), so that one large similarity cannot outweigh the others as it can in a sum."""
-    index = index or VectorIndex(vocab, table)
-    pos = [_resolve(vocab, w, subwords) for w in positive]
-    neg = [_resolve(vocab, w, subwords) for w in negative]
+    exclude = {i for i in pos + neg if not isinstance(i, Query)}
+    if not cosmul:
+        if not pos and not neg:
+            raise EmbedcliError("give at least one word")
+        return index.top(index.mean_vector(pos, neg), k, exclude)
     if not pos:
         raise EmbedcliError("give at least one positive word")
     shifted = lambda i: (1 + index.scores(index.unit(i))) / 2  # noqa: E731 - cosines shifted into [0, 1]
     num = np.prod([shifted(i) for i in pos], axis=0)
     den = np.prod([shifted(i) for i in neg], axis=0) if neg else 1.0
-    return index.best(num / (den + 0.000001), k, {i for i in pos + neg if not isinstance(i, Query)})
+    return index.best(num / (den + 0.000001), k, exclude)
 
 
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
+
+
+def is_cosmul(method: str) -> bool:
+    """Whether an analogy ``method`` (3cosadd or 3cosmul) is 3CosMul; a ParameterError for any other."""
+    if method not in ANALOGY_METHODS:
+        raise ParameterError("{method} must be one of 3cosadd, 3cosmul (got {value!r})", "method", value=method)
+    return method == "3cosmul"
 
 
 def analogy(vocab: Vocab, table: np.ndarray, a: str, b: str, c: str, k: int = 5, *, index: VectorIndex | None = None,
             subwords=None, method: str = "3cosadd") -> list[Neighbour]:
     """A is to B as C is to ? — 3CosAdd, gensim's ``most_similar(positive=[B, C], negative=[A])``;
     ``method="3cosmul"``: gensim's ``most_similar_cosmul(positive=[B, C], negative=[A])``."""
-    if method not in ANALOGY_METHODS:
-        raise ParameterError("{method} must be one of 3cosadd, 3cosmul (got {value!r})", "method", value=method)
-    find = most_similar if method == "3cosadd" else most_similar_cosmul
-    return find(vocab, table, [b, c], [a], k, index=index, subwords=subwords)
+    return most_similar(vocab, table, [b, c], [a], k, index=index, subwords=subwords, cosmul=is_cosmul(method))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from embedcli.errors import EmbedcliError
-from embedcli.query import VectorIndex, analogy, most_similar, most_similar_cosmul, similar
+from embedcli.query import VectorIndex, analogy, most_similar, similar
 
 from support.query import model, words_kv
 
@@ -24,42 +24,34 @@ def test_similar_matches_gensim(model):
         assert all(n.index == vocab.index[n.token] for n in ours)
 
 
-def test_analogy_matches_gensim(model):
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_analogy_matches_gensim(model, method):
     _, vocab, table = model
     kv = words_kv(vocab, table)
+    cosmul = method == "3cosmul"
+    ref_of = kv.most_similar_cosmul if cosmul else kv.most_similar
     rng = np.random.default_rng(0)
     words = vocab.tokens[2:]
     index = VectorIndex(vocab, table)
     for _ in range(30):
         a, b, c = rng.choice(words, 3, replace=False)
-        ours = analogy(vocab, table, a, b, c, 5, index=index)
-        ref = kv.most_similar(positive=[b, c], negative=[a], topn=5)
+        ours = analogy(vocab, table, a, b, c, 5, index=index, method=method)
+        ref = ref_of(positive=[b, c], negative=[a], topn=5)
         assert [n.token for n in ours] == [r[0] for r in ref]
         assert np.allclose([n.score for n in ours], [r[1] for r in ref], atol=1e-6)
         assert not {a, b, c} & {n.token for n in ours}
     a, b, c, d = words[:4]
-    ours = most_similar(vocab, table, [a, b], [c, d], 7)
-    assert [n.token for n in ours] == [r[0] for r in kv.most_similar(positive=[a, b], negative=[c, d], topn=7)]
+    for pos, neg in (([a], []), ([a, b], [c, d]), ([a, b, c], [])):
+        ours = most_similar(vocab, table, pos, neg, 7, index=index, cosmul=cosmul)
+        assert [n.token for n in ours] == [r[0] for r in ref_of(positive=pos, negative=neg, topn=7)]
 
 
-def test_cosmul_matches_gensim(model):
+def test_cosmul_is_another_ranking(model):
     _, vocab, table = model
-    kv = words_kv(vocab, table)
     rng = np.random.default_rng(1)
     words = vocab.tokens[2:]
     index = VectorIndex(vocab, table)
-    for _ in range(30):
-        a, b, c = rng.choice(words, 3, replace=False)
-        ours = analogy(vocab, table, a, b, c, 5, index=index, method="3cosmul")
-        ref = kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=5)
-        assert [n.token for n in ours] == [r[0] for r in ref]
-        assert np.allclose([n.score for n in ours], [r[1] for r in ref], atol=1e-6)
-    a, b, c, d = words[:4]
-    for pos, neg in (([a], []), ([a, b], [c, d]), ([a, b, c], [])):
-        ours = most_similar_cosmul(vocab, table, pos, neg, 7, index=index)
-        assert [n.token for n in ours] == [r[0] for r in kv.most_similar_cosmul(positive=pos, negative=neg, topn=7)]
-    # 3CosMul ranks differently from 3CosAdd somewhere (else the test above would show nothing)
-    differ = 0
+    differ = 0  # 3CosMul ranks differently from 3CosAdd somewhere (else comparing them shows nothing)
     for _ in range(30):
         a, b, c = rng.choice(words, 3, replace=False)
         differ += [n.token for n in analogy(vocab, table, a, b, c, 5, index=index)] != \
@@ -68,7 +60,7 @@ def test_cosmul_matches_gensim(model):
     with pytest.raises(EmbedcliError, match="method must be one of 3cosadd, 3cosmul"):
         analogy(vocab, table, a, b, c, method="3cosdiv")
     with pytest.raises(EmbedcliError, match="at least one positive word"):
-        most_similar_cosmul(vocab, table, [], [a])
+        most_similar(vocab, table, [], [a], cosmul=True)
 
 
 def test_specials_never_returned_and_zero_rows_skipped(tmp_path):
