@@ -441,8 +441,17 @@ def read_json_document(path: str | os.PathLike, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        body = text.strip()
+        if not body:
+            raise FormatError(f"{name}: not {what}: the file is empty") from None
+        if not body.startswith(("{", "[")):  # not JSON at all: say what it looks like instead
+            start = body.splitlines()[0]
+            shown = start[:40] + ("…" if len(start) > 40 else "")
+            raise FormatError(f"{name}: not {what}: it is not JSON (it starts with {shown!r})") from None
+        # the text stops where more JSON was expected, or inside a string
+        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
         raise FormatError(
-            f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?"
+            f"{name}: line {exc.lineno}: not valid JSON ({exc.msg})" + ("; is the file truncated?" if at_end else "")
         ) from None
 
 

@@ -88,3 +88,11 @@ def test_cased_files_duplicates_and_bad_files(tmp_path, runner):
         embedcli.load(tmp_path / "notes.txt")
     r = runner.invoke(main, ["similar", str(tmp_path / "notes.txt"), "words"])
     assert r.exit_code == 1 and r.stderr.startswith("Error: ") and len(r.stderr.strip().splitlines()) == 1
+    # a JSON file given as MODEL (a vocabulary, a model's history.json) is named as such
+    for name, text in (("v.json", '{"format": "embedcli-vocab"}'), ("history.json", '[\n  {"epoch": 1}]'),
+                       ("list.json", '["a", "b"]')):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(FormatError, match=rf"{name}: a JSON file, not a model \(expected an embedcli model"):
+            embedcli.load(tmp_path / name)
+    (tmp_path / "bracket.txt").write_text("[ 0.5 0.5\nab 0.3 0.1\n", encoding="utf-8")  # GloVe, the word "["
+    assert embedcli.load(tmp_path / "bracket.txt").vocab.tokens == ["[", "ab"]

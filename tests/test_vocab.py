@@ -96,7 +96,11 @@ def test_a_vocabulary_written_before_join_marks_splits_as_it_was_built(tmp_path)
 @pytest.mark.parametrize(
     "content, message",
     [
-        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"', "not valid JSON"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"', "not valid JSON .*; is the file truncated"),
+        ('{"format": "embedcli-vocab", "version": 1,, "tokens": []}', r"line 1: not valid JSON \(Expecting .*\)$"),
+        ('Hope to see you soon\nNice to see you again\n',
+         r"v.json: not a vocabulary file: it is not JSON \(it starts with 'Hope to see you soon'\)$"),
+        (' \n', "v.json: not a vocabulary file: the file is empty$"),
         ('{"hello": 1}', "not an embedcli vocabulary"),
         ('[1, 2]', "not an embedcli vocabulary"),
         ('{"format": "embedcli-vocab", "version": 99, "tokens": [], "counts": []}', "newer"),
