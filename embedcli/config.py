@@ -167,6 +167,29 @@ def flag(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
+# gensim's and fastText's names for settings (a config written from a peer's parameters)
+PEER_KEYS = {
+    "vector_size": "dim", "size": "dim", "iter": "epochs", "epoch": "epochs", "alpha": "lr", "learning_rate": "lr",
+    "min_alpha": "min_lr", "mincount": "min_count", "minCount": "min_count", "ws": "window", "neg": "negative",
+    "thread": "workers", "threads": "workers", "wordNgrams": "word_ngrams", "bucket": "buckets",
+    "max_vocab_size": "max_size", "t": "sample", "sg": "objective", "minn": "subwords", "maxn": "subwords",
+}
+_PEER_KEY_VALUES = {"objective": " (skipgram, cbow or classify)", "subwords": " (MIN-MAX, like 3-6)"}
+
+
+def _key_hint(key) -> str:
+    """What an unknown config key probably meant: embedcli's name for a peer's, or a close spelling."""
+    import difflib
+
+    ours = PEER_KEYS.get(key) if isinstance(key, str) else None
+    if ours is not None:
+        return f"; embedcli calls it {ours!r}{_PEER_KEY_VALUES.get(ours, '')}"
+    close = difflib.get_close_matches(str(key).lower(), sorted(DEFAULTS), n=1, cutoff=0.75)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f" (known keys: {', '.join(sorted(DEFAULTS))})"
+
+
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML config file; check keys and types; resolve relative paths.
 
@@ -198,8 +221,7 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
         if key in METADATA_KEYS:
             continue
         if key not in DEFAULTS:
-            known = ", ".join(sorted(DEFAULTS))
-            raise UsageError(f"{p}: unknown key {key!r} (known keys: {known})")
+            raise UsageError(f"{p}: unknown key {key!r}{_key_hint(key)}")
         out[key] = check_value(key, value, source=p)
     if "format" in data and "ns_exponent" not in data:  # a model's settings from before the key: what it used
         out["ns_exponent"] = LEGACY_NS_EXPONENT

@@ -2,6 +2,7 @@
 command-line tests are in test_cli_config.py."""
 
 import os
+import re
 
 import pytest
 import yaml
@@ -33,6 +34,20 @@ def test_unknown_key_names_key_and_file(tmp_path):
         cfg.load_config_file(f)
     msg = str(exc.value)
     assert "learning_rate" in msg and str(f) in msg and "\n" not in msg
+    assert msg.endswith("unknown key 'learning_rate'; embedcli calls it 'lr'")  # gensim's/fastText's names
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("vector_size", "; embedcli calls it 'dim'"), ("alpha", "; embedcli calls it 'lr'"),
+    ("minn", "; embedcli calls it 'subwords' (MIN-MAX, like 3-6)"),
+    ("sg", "; embedcli calls it 'objective' (skipgram, cbow or classify)"),
+    ("dimm", "; did you mean 'dim'?"), ("Min_Cont", "; did you mean 'min_count'?"),
+    ("colour", " (known keys: batch_words, buckets, "),
+])
+def test_unknown_key_says_what_it_probably_meant(tmp_path, key, hint):
+    f = write(tmp_path / "c.yaml", f"{key}: 5\n")
+    with pytest.raises(UsageError, match=f"c.yaml: unknown key '{key}'" + re.escape(hint)):
+        cfg.load_config_file(f)
 
 
 @pytest.mark.parametrize("text,key", [("dim: ten\n", "dim"), ("lr: [1]\n", "lr"), ("epochs: 2.5\n", "epochs"),
