@@ -115,6 +115,7 @@ def train(
     output: str | os.PathLike | None = None,
     tmp_dir: str | os.PathLike | None = None,
     progress: Callable[[dict], None] | None = None,
+    **unknown,
 ):
     """Train word vectors (``objective`` ``"skipgram"`` or ``"cbow"``) or a classifier
     (``"classify"``, fastText-format ``__label__`` lines) and return
@@ -135,8 +136,12 @@ def train(
     vector (see :mod:`embedcli.subwords`). Files ending in .csv, .tsv or .jsonl (or any file,
     with ``input_format``) are tables, read as their ``text_column`` (and for a classifier their
     ``label_column``), as ``embedcli train`` reads them. A bad value raises
-    :class:`~embedcli.errors.ParameterError` naming the parameter.
+    :class:`~embedcli.errors.ParameterError` naming the parameter; a gensim or fastText name
+    (``vector_size``, ``alpha``) a TypeError saying embedcli's.
     """
+    if unknown:
+        key = next(iter(unknown))
+        raise TypeError(f"train() got an unexpected keyword argument {key!r}{cfg.key_hint(key)}")
     vocab_obj = vocab if isinstance(vocab, Vocab) else None
     overrides = {
         "objective": objective, "dim": dim, "window": window, "negative": negative, "ns_exponent": ns_exponent,

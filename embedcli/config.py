@@ -177,7 +177,7 @@ PEER_KEYS = {
 _PEER_KEY_VALUES = {"objective": " (skipgram, cbow or classify)", "subwords": " (MIN-MAX, like 3-6)"}
 
 
-def _key_hint(key) -> str:
+def key_hint(key) -> str:
     """What an unknown config key probably meant: embedcli's name for a peer's, or a close spelling."""
     import difflib
 
@@ -221,7 +221,7 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
         if key in METADATA_KEYS:
             continue
         if key not in DEFAULTS:
-            raise UsageError(f"{p}: unknown key {key!r}{_key_hint(key)}")
+            raise UsageError(f"{p}: unknown key {key!r}{key_hint(key)}")
         out[key] = check_value(key, value, source=p)
     if "format" in data and "ns_exponent" not in data:  # a model's settings from before the key: what it used
         out["ns_exponent"] = LEGACY_NS_EXPONENT

@@ -90,6 +90,16 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
         embedcli.train(["a b c"], min_count=5)
     with pytest.raises(EmbedcliError, match=r"^the texts given: no words found"):
         embedcli.train(["...", "!"])
+    with pytest.raises(EmbedcliError, match=r"^the texts given: no line has two words in the vocabulary"):
+        embedcli.train(["hope", "to", "see"] * 10, min_count=1)  # a word list, not sentences
+    # gensim's and fastText's parameter names: Python's TypeError, saying embedcli's name
+    with pytest.raises(TypeError, match=r"^train\(\) got an unexpected keyword argument 'alpha'; embedcli calls it 'lr'$"):
+        embedcli.train(["a b c"], alpha=0.05)
+    with pytest.raises(TypeError, match=r"^train\(\) got an unexpected keyword argument 'vector_size'; embedcli calls "
+                                        r"it 'dim'$"):
+        embedcli.train(["a b c"], vector_size=50)
+    with pytest.raises(TypeError, match=r"'epoch'; embedcli calls it 'epochs'$"):
+        embedcli.train(["a b c"], epoch=5)
 
 
 def test_library_training_leaves_malloc_alone_unless_asked(monkeypatch):
