@@ -307,13 +307,15 @@ class Embeddings:
             e.ngram_rows = len(sub.ngrams(e.token))
         return e
 
-    def word_vectors(self, words: Iterable[str]) -> list:
+    def word_vectors(self, words: Iterable[str], oov: str = "error") -> list:
         """The vector of each word (``embedcli vectors``), as :class:`~embedcli.subwords.WordVector`
-        (``word``, ``token``, ``index``, ``source``: ``"vocabulary"`` or ``"subwords"``, ``vector``).
-        Without subwords an unknown word raises :class:`KeyError` naming it."""
+        (``word``, ``token``, ``index``, ``source``: ``"vocabulary"``, ``"subwords"`` or
+        ``"unknown"``, ``vector``). Without subwords an unknown word raises :class:`KeyError`
+        naming it; ``oov="skip"`` leaves it out, ``oov="zero"`` gives it a zero vector (as
+        fastText's print-word-vectors does without n-grams)."""
         from .subwords import word_vectors
 
-        return word_vectors(self.model, words)
+        return word_vectors(self.model, _words(words), oov)
 
     def embed(self, phrases: str | Iterable[str], normalize: bool = False) -> np.ndarray:
         """One vector per phrase: the mean of the rows of its known words (with ``normalize``,

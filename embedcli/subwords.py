@@ -33,7 +33,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import ParameterError, UsageError
 
 BOW = "<"
 EOW = ">"
@@ -653,12 +653,15 @@ class SubwordVectors:
 class WordVector:
     word: str  # as asked
     token: str  # after the vocabulary's normalisation
-    index: int | None  # the vocabulary row, None for a word composed from its n-grams
+    index: int | None  # the vocabulary row, None for a word composed from its n-grams (or unknown)
     vector: np.ndarray
+    known: bool = True  # False: an unknown word given zeros (``oov="zero"``)
 
     @property
     def source(self) -> str:
-        return "vocabulary" if self.index is not None else "subwords"
+        if self.index is not None:
+            return "vocabulary"
+        return "subwords" if self.known else "unknown"
 
     def __repr__(self) -> str:  # one line in a notebook: vector=float32[100]
         from .inspect import compact_repr
@@ -666,24 +669,34 @@ class WordVector:
         return compact_repr(self)
 
 
-def word_vectors(model, words: Iterable[str]) -> list[WordVector]:
+WORD_OOV = ("error", "skip", "zero")
+
+
+def word_vectors(model, words: Iterable[str], oov: str = "error") -> list[WordVector]:
     """The vector of each word: its table row, or (a model with subwords) the mean of its n-gram
-    rows for a word outside the vocabulary. Without subwords an unknown word is an error naming it.
+    rows for a word outside the vocabulary. Without subwords an unknown word is, by ``oov``, an
+    error naming it (``"error"``), left out (``"skip"``) or a zero vector (``"zero"``, what
+    fastText's print-word-vectors gives without n-grams).
 
     Words are normalised with the vocabulary's settings first (``Apple`` -> ``apple`` in a
     lower-cased vocabulary); the specials (``<pad>``, ``<unk>``) are their rows.
     """
     from .inspect import word_index, word_token
 
+    if oov not in WORD_OOV:
+        raise ParameterError("{oov} must be one of error, skip, zero (got {value!r})", "oov", value=oov)
     sub = model.subwords
     out = []
     for word in words:
         token = word_token(model.vocab, word)
         i = model.vocab.index.get(token)
         if i is None:
-            if sub is None:
+            if sub is not None:
+                out.append(WordVector(word, token, None, sub.vector(token)))
+            elif oov == "zero":
+                out.append(WordVector(word, token, None, np.zeros(model.table.shape[1], np.float32), known=False))
+            elif oov == "error":
                 word_index(model.vocab, word)  # the unknown-word error, with close spellings
-            out.append(WordVector(word, token, None, sub.vector(token)))
         else:
             out.append(WordVector(word, token, int(i), np.asarray(model.table[i])))
     return out

@@ -1,6 +1,7 @@
 """Each command renders what one method of the public objects returns: the files and the --json
 output of the command equal the method's result (the command adds nothing of its own)."""
 
+import io
 import json
 
 import numpy as np
@@ -84,6 +85,25 @@ def test_show_table_and_vectors_render_the_embeddings_methods(runner, tmp_path):
     assert piped.exit_code == 0 and piped.stdout == r.stdout, piped.output
     bad = runner.invoke(main, ["vectors", str(model), "cat", "--json", "--format", "npy"])
     assert bad.exit_code == 2 and "--json is --format json" in bad.stderr
+    # unknown words: an error (default), left out and named (--oov skip), or zeros (--oov zero, as fastText)
+    r = runner.invoke(main, ["vectors", str(model), "cat", "zyzzx", "dog"])
+    assert r.exit_code == 1 and r.stdout == "" and "unknown word 'zyzzx'" in r.stderr
+    r = runner.invoke(main, ["vectors", str(model), "cat", "zyzzx", "dog", "qqxq", "zyzzx", "--oov", "skip"])
+    assert r.exit_code == 0 and r.stderr == "left out 2 unknown words: 'zyzzx', 'qqxq'\n"
+    assert r.stdout == ok(runner, "vectors", model, "cat", "dog").stdout
+    r = ok(runner, "vectors", model, "cat", "zyzzx", "--oov", "zero", "--json")
+    got = json.loads(r.stdout)["vectors"]
+    assert [(v["word"], v["index"], v["source"]) for v in got] == [("cat", emb.vocab["cat"], "vocabulary"),
+                                                                    ("zyzzx", None, "unknown")]
+    assert got[1]["vector"] == [0.0] * emb.dim
+    assert [(v.word, v.source) for v in emb.word_vectors(["cat", "zyzzx"], oov="skip")] == [("cat", "vocabulary")]
+    np.testing.assert_array_equal(np.load(io.BytesIO(runner.invoke(
+        main, ["vectors", str(model), "zyzzx", "cat", "--oov", "zero", "--format", "npy", "-o", "-"]).stdout_bytes)),
+        np.stack([np.zeros(emb.dim, np.float32), emb["cat"]]))
+    r = runner.invoke(main, ["vectors", str(model), "zyzzx", "--oov", "skip"])
+    assert r.exit_code == 1 and r.stderr == "Error: the word given has no vector ('zyzzx' is not in the vocabulary)\n"
+    r = runner.invoke(main, ["vectors", str(model), "zyzzx", "qqxq", "--oov", "skip"])
+    assert r.exit_code == 1 and "none of the 2 words given has a vector ('zyzzx' is" in r.stderr
 
 
 def test_tables_are_read_as_their_text_column_by_the_library_too(runner, tmp_path):

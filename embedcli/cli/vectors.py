@@ -6,13 +6,15 @@ import sys
 
 import click
 import numpy as np
+from rich.markup import escape
 
 from ..embeddings import Embeddings
 from ..errors import EmbedcliError, UsageError
 from ..export import fmt_value, json_vector
 from ..io import STDIO, atomic_write, iter_lines
+from ..subwords import WORD_OOV
 from . import main
-from .common import handle_errors, json_option, print_json
+from .common import counted, err_console, handle_errors, json_option, print_json
 
 FORMATS = ("word2vec", "json", "npy")
 
@@ -34,22 +36,25 @@ def _read_words(path: str) -> list[str]:
               help="word2vec text ('N DIM' header, then 'word v1 v2 ...'), json, or npy (float32, N x DIM).")
 @click.option("-o", "--output", metavar="OUT", default="-", show_default=True,
               help="Write here (- = stdout; npy needs a file or a pipe).")
+@click.option("--oov", type=click.Choice(WORD_OOV), default="error", show_default=True,
+              help="A word without a vector (no subwords): stop with an error, skip it (named on stderr), or "
+                   "give it zeros (fastText's print-word-vectors without n-grams).")
 @json_option
 @handle_errors
-def vectors_command(model, words, input_path, fmt, output, as_json):
+def vectors_command(model, words, input_path, fmt, output, oov, as_json):
     """Print the vectors of WORDs, in the order given, like fastText's print-word-vectors.
 
     A word of the vocabulary gets its table row. With a model trained with --subwords, any
     other word gets the mean of its character n-gram rows (the word need not be in the
-    corpus); without subwords an unknown word is an error. Words are normalised like the
-    vocabulary (lower-cased by default).
+    corpus); without subwords an unknown word is an error, or with --oov skipped or zeros.
+    Words are normalised like the vocabulary (lower-cased by default).
 
     \b
     Examples:
       embedcli vectors models/sub king kingliness
       embedcli vectors models/sub -i words.txt --format json -o vectors.json
       echo "unseenword" | embedcli vectors models/sub -i - --format npy -o vecs.npy
-      cat words.txt | embedcli vectors models/default - --json
+      cat words.txt | embedcli vectors models/default - --json --oov skip
     """
     if as_json:  # the same as --format json
         if fmt not in ("word2vec", "json"):  # word2vec: --format's default, i.e. not given
@@ -63,7 +68,15 @@ def vectors_command(model, words, input_path, fmt, output, as_json):
     if not asked:
         raise UsageError("give words as arguments or with -i FILE")
     emb = Embeddings.load(model)
-    result = emb.word_vectors(asked)
+    result = emb.word_vectors(asked, oov=oov)
+    if len(result) < len(asked):  # --oov skip
+        if not result:
+            some = "the word given has no" if len(asked) == 1 else f"none of the {len(asked):,} words given has a"
+            raise EmbedcliError(f"{some} vector ({asked[0]!r} is not in the vocabulary)")
+        given = {r.word for r in result}
+        left = list(dict.fromkeys(w for w in asked if w not in given))
+        shown = ", ".join(repr(w) for w in left[:10]) + (", ..." if len(left) > 10 else "")
+        err_console.print(escape(f"left out {counted(len(left), 'unknown word')}: {shown}"), soft_wrap=True)
     if fmt == "json":
         doc = {"model": model, "dim": emb.dim, "subwords": emb.subwords is not None,
                "vectors": [{"word": r.word, "token": r.token, "index": r.index, "source": r.source,
