@@ -79,7 +79,7 @@ def compact_repr(obj) -> str:
             return "[" + ", ".join(map(repr, v[:5])) + f", ... ({len(v)} items)]"
         return repr(v)
 
-    fields = ", ".join(f"{f.name}={show(getattr(obj, f.name))}" for f in dataclasses.fields(obj))
+    fields = ", ".join(f"{f.name}={show(getattr(obj, f.name))}" for f in dataclasses.fields(obj) if f.repr)
     return f"{type(obj).__name__}({fields})"
 
 

@@ -28,7 +28,7 @@ rows (:meth:`SubwordRows.scatter`), vectorised, with no Python loop per word.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
@@ -655,7 +655,7 @@ class WordVector:
     token: str  # after the vocabulary's normalisation
     index: int | None  # the vocabulary row, None for a word composed from its n-grams (or unknown)
     vector: np.ndarray
-    known: bool = True  # False: an unknown word given zeros (``oov="zero"``)
+    known: bool = field(default=True, repr=False)  # False: an unknown word given zeros (``oov="zero"``)
 
     @property
     def source(self) -> str:
