@@ -229,6 +229,9 @@ class Embeddings:
         import warnings
 
         words = _words(words)
+        for w in words:
+            if not isinstance(w, str):
+                self[w]  # the error naming a word that is not a string
         known = [w for w in words if self.model.subwords is not None or w in self]
         if len(known) < len(words):
             left = ", ".join(repr(w) for w in words if w not in known)

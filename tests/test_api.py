@@ -160,6 +160,8 @@ def test_gensim_keyedvectors_methods_equal_gensim(emb):
             ["stockholm", "warsaw", "heart"])
     with pytest.warns(UserWarning, match="n_similarity"), pytest.raises(ParameterError, match="words has no known"):
         emb.n_similarity(["qqqzzz"], ["heart"])
+    with pytest.raises(ParameterError, match=r"a word must be a string, got int \(3\)"):
+        emb.doesnt_match(["heart", 3, "warsaw"])
 
 
 def assert_same_neighbours(mine, theirs):
