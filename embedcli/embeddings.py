@@ -377,13 +377,15 @@ class Embeddings:
     # -- evaluation, saving --------------------------------------------------------------------
     def evaluate(self, similarity: str | Sequence[str] = (), analogies: str | Sequence[str] = (), *,
                  files: str | Sequence[str] = (), restrict_vocab: int | None = None,
-                 case_insensitive: bool = True, progress: Callable[[int], None] | None = None) -> dict:
+                 case_insensitive: bool = True, analogy_method: str = "3cosadd",
+                 progress: Callable[[int], None] | None = None) -> dict:
         """Word-pair correlation and analogy accuracy, as gensim's ``evaluate_word_pairs`` and
         ``evaluate_word_analogies``: ``{"similarity": [PairsResult ...], "analogies": [AnalogyResult ...]}``
         (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``). ``files``: either
         kind, each read as what it holds (:func:`embedcli.evaluate.file_kind`), after the
-        ``similarity`` and ``analogies`` files. ``progress(n)`` gets the number of analogy questions
-        answered."""
+        ``similarity`` and ``analogies`` files. ``analogy_method``: ``"3cosadd"`` (gensim's) or
+        ``"3cosmul"`` (``most_similar_cosmul``). ``progress(n)`` gets the number of analogy
+        questions answered."""
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
 
         sim, ana = list(_words(similarity)), list(_words(analogies))
@@ -398,7 +400,7 @@ class Embeddings:
                            for p in sim],
             "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
                                              case_insensitive=case_insensitive, progress=progress,
-                                             subwords=self.model.subwords) for p in ana],
+                                             subwords=self.model.subwords, method=analogy_method) for p in ana],
         }
 
     def save(self, path: str | os.PathLike) -> None:

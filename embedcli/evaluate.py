@@ -17,7 +17,10 @@ frequency-ordered vocabulary that is simply its first N words):
   ``a b c expected`` lines; a question is answered with 3CosAdd (``most_similar(positive=[b, c],
   negative=[a], topn=5)`` restricted to the ``restrict_vocab`` most frequent words, skipping the input
   words), correct when the best remaining word is ``expected``. Questions with an unknown word are
-  skipped and counted; accuracy per section and overall over the answered questions.
+  skipped and counted; accuracy per section and overall over the answered questions. With
+  ``method="3cosmul"`` the questions are answered with Levy and Goldberg's 3CosMul
+  (``most_similar_cosmul``), which gensim's ``evaluate_word_analogies`` names as a
+  ``similarity_function`` but does not implement (it always uses 3CosAdd).
 
 With ``subwords`` (a model trained with character n-grams) nothing is skipped for an unknown word:
 a word outside the known words gets its vector from the vocabulary's table or, outside the
@@ -35,7 +38,7 @@ import numpy as np
 
 from .errors import EmbedcliError, FormatError
 from .io import display_name, iter_lines
-from .query import VectorIndex
+from .query import VectorIndex, is_cosmul
 from .vocab import Vocab
 
 RESTRICT_VOCAB = 300000
@@ -280,6 +283,7 @@ class AnalogyResult:
     oov_questions: int  # skipped for an unknown word
     invalid_lines: list[int] = field(default_factory=list)
     subword_questions: int = 0  # with a word outside the known words, answered with subword vectors
+    method: str = "3cosadd"  # how the questions were answered: 3cosadd or 3cosmul
 
     @property
     def accuracy(self) -> float:
@@ -292,6 +296,7 @@ class AnalogyResult:
     def to_dict(self) -> dict:
         return {
             "file": self.path,
+            "method": self.method,
             "accuracy": self.accuracy,
             "correct": self.total.correct,
             "answered": self.total.total,
@@ -315,7 +320,9 @@ def evaluate_analogies(
     batch: int = 256,
     progress: Callable[[int], None] | None = None,
     subwords=None,
+    method: str = "3cosadd",
 ) -> AnalogyResult:
+    cosmul = is_cosmul(method)
     known = _Known(vocab, table, restrict_vocab, case_insensitive)
     vi = known.index
     name = display_name(path)
@@ -383,10 +390,14 @@ def evaluate_analogies(
         pa = np.array([q[0] for q in qs])
         pb = np.array([q[1] for q in qs])
         pc = np.array([q[2] for q in qs])
-        mean = (unit[pb] + unit[pc] - unit[pa]).astype(np.float64) / 3.0
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (mean / np.linalg.norm(mean, axis=1, keepdims=True)).astype(np.float32)
-            scores = (mean @ vi.vectors.T) / norms
+            if cosmul:  # gensim's most_similar_cosmul: cosines shifted into [0, 1], b * c / a
+                shifted = lambda p: (1 + (unit[p] @ vi.vectors.T) / norms) / 2  # noqa: E731
+                scores = shifted(pb) * shifted(pc) / (shifted(pa) + 0.000001)
+            else:
+                mean = (unit[pb] + unit[pc] - unit[pa]).astype(np.float64) / 3.0
+                mean = (mean / np.linalg.norm(mean, axis=1, keepdims=True)).astype(np.float32)
+                scores = (mean @ vi.vectors.T) / norms
         scores[:, zero[:n_known]] = -np.inf
         scores[np.isnan(scores)] = -np.inf
         rows = np.arange(len(qs))
@@ -417,4 +428,4 @@ def evaluate_analogies(
         if progress is not None:
             progress(len(qs))
     total = Section("Total accuracy", sum(s.correct for s in sections), sum(s.incorrect for s in sections))
-    return AnalogyResult(name, sections, total, n_questions, oov, invalid, n_subword)
+    return AnalogyResult(name, sections, total, n_questions, oov, invalid, n_subword, method)

@@ -45,6 +45,16 @@ def test_evaluate_cli(sample_model, runner):
     res = runner.invoke(main, ["evaluate", path, ana, sim, "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout) == json.loads(flagged.stdout)
+    # --cosmul: the analogies answered with 3CosMul (gensim's most_similar_cosmul in its evaluation loop)
+    res = runner.invoke(main, ["evaluate", path, ana, "--cosmul", "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)["analogies"][0]
+    score, sections = _gensim_analogies(words_kv(vocab, table), ana, method="3cosmul")
+    assert got["method"] == "3cosmul" and got["accuracy"] == pytest.approx(score, abs=5e-3)
+    assert [(x["section"], x["correct"], x["incorrect"]) for x in got["sections"]] == sections[:-1]
+    assert json.loads(flagged.stdout)["analogies"][0]["method"] == "3cosadd"
+    res = runner.invoke(main, ["evaluate", path, ana, "--cosmul"])
+    assert res.exit_code == 0 and "analogies (3CosMul): " in res.output
     res = runner.invoke(main, ["evaluate", path, os.path.join(SAMPLE, "corpus.txt")])
     assert res.exit_code == 1 and "corpus.txt: neither word pairs" in res.output
     assert "Traceback" not in res.output

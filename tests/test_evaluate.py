@@ -120,17 +120,20 @@ def test_pairs_errors(tmp_path, sample_model):
         evaluate_pairs(vocab, table, str(f))
 
 
-def test_analogies_sample_data_match_gensim(sample_model):
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_analogies_sample_data_match_gensim(sample_model, method):
     _, vocab, table = sample_model
     path = os.path.join(SAMPLE, "analogies.txt")
-    ours = evaluate_analogies(vocab, table, path)
-    score, sections = _gensim_analogies(words_kv(vocab, table), path)
+    ours = evaluate_analogies(vocab, table, path, method=method)
+    assert ours.method == method and ours.to_dict()["method"] == method
+    score, sections = _gensim_analogies(words_kv(vocab, table), path, method=method)
     assert ours.accuracy == pytest.approx(score, abs=5e-3)
     assert [(s.name, s.correct, s.incorrect) for s in ours.sections] == sections[:-1]
     assert 0 < ours.total.correct < ours.total.total  # a test that can fail both ways
 
 
-def test_analogies_case_oov_restrict_match_gensim(tmp_path):
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_analogies_case_oov_restrict_match_gensim(tmp_path, method):
     # a bigger synthetic set with upper case, OOV words, malformed lines, and a small restrict_vocab
     rng = np.random.default_rng(4)
     words = [f"w{i}" for i in range(300)]
@@ -156,13 +159,16 @@ def test_analogies_case_oov_restrict_match_gensim(tmp_path):
         table[idd] = table[ic] + table[ib] - table[ia] + rng.standard_normal(dim).astype(np.float32) * 0.3
     kv = words_kv(vocab, table)
     for kw in ({}, {"case_insensitive": False}, {"restrict_vocab": 200}):
-        ours = evaluate_analogies(vocab, table, str(f), batch=50, **kw)
-        score, sections = _gensim_analogies(kv, str(f), **kw)
+        ours = evaluate_analogies(vocab, table, str(f), batch=50, method=method, **kw)
+        score, sections = _gensim_analogies(kv, str(f), method=method, **kw)
         assert ours.accuracy == pytest.approx(score, abs=5e-3)
         assert [(s.name, s.correct, s.incorrect) for s in ours.sections] == sections[:-1]
         assert ours.total.correct > 0 and ours.total.incorrect > 0
         assert len(ours.invalid_lines) == 3
     assert evaluate_analogies(vocab, table, str(f), restrict_vocab=200).oov_questions > 3
+    if method == "3cosmul":  # the two methods answer some questions differently here
+        other = evaluate_analogies(vocab, table, str(f), batch=50, restrict_vocab=200)  # ours: the last kw
+        assert [(s.correct, s.incorrect) for s in other.sections] != [(s.correct, s.incorrect) for s in ours.sections]
 
 
 def test_analogies_errors(tmp_path, sample_model):

@@ -315,10 +315,13 @@ def _print_vectors(rows: list[tuple[str, np.ndarray, int]], dim: int, precision:
               help="Only the N most frequent words (by the vocabulary's counts) count as known and as "
                    "answers, like gensim's restrict_vocab.")
 @click.option("--case-sensitive", is_flag=True, help="Match words exactly (default: case-insensitive, like gensim).")
+@click.option("--cosmul", is_flag=True, help="Answer the analogies with 3CosMul (Levy and Goldberg; as `analogy "
+                                             "--cosmul`) instead of gensim's 3CosAdd.")
 @json_option
 @quiet_option
 @handle_errors
-def evaluate_command(model, files, similarity_files, analogy_files, restrict_vocab, case_sensitive, as_json, quiet):
+def evaluate_command(model, files, similarity_files, analogy_files, restrict_vocab, case_sensitive, cosmul, as_json,
+                     quiet):
     """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
 
     Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies: pairs and
@@ -339,8 +342,8 @@ def evaluate_command(model, files, similarity_files, analogy_files, restrict_voc
     emb = Embeddings.load(model)
     with progress_bar("analogies", None, quiet=quiet or not (analogy_files or files), unit="questions") as adv:
         res = emb.evaluate(similarity=similarity_files, analogies=analogy_files, files=files,
-                           restrict_vocab=restrict_vocab,
-                           case_insensitive=not case_sensitive, progress=adv)
+                           restrict_vocab=restrict_vocab, case_insensitive=not case_sensitive,
+                           analogy_method="3cosmul" if cosmul else "3cosadd", progress=adv)
     pairs, analogies = res["similarity"], res["analogies"]
     if as_json:
         print_json({"similarity": [r.to_dict() for r in pairs], "analogies": [r.to_dict() for r in analogies]})
@@ -362,7 +365,8 @@ def evaluate_command(model, files, similarity_files, analogy_files, restrict_voc
             if r.oov_examples and not quiet:
                 err_console.print(escape(f"{r.path}: unknown words include {', '.join(r.oov_examples)}"))
     for r in analogies:
-        t = Table(title=f"analogies: {escape(r.path)}", title_style="bold")
+        t = Table(title=f"analogies{' (3CosMul)' if r.method == '3cosmul' else ''}: {escape(r.path)}",
+                  title_style="bold")
         for col in ("section", "correct", "answered", "accuracy"):
             t.add_column(col, justify="left" if col == "section" else "right")
         for s in r.sections:

@@ -1,6 +1,7 @@
 """Helpers and fixtures of the evaluate tests, shared by test_cli_evaluate.py, test_evaluate.py."""
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -54,6 +55,17 @@ def sample_model(tmp_path_factory):
 
 
 # -- analogies ------------------------------------------------------------------------------
-def _gensim_analogies(kv, path, **kw):
-    score, sections = kv.evaluate_word_analogies(path, **kw)
+def _gensim_analogies(kv, path, method="3cosadd", **kw):
+    if method == "3cosmul":
+        # gensim's evaluate_word_analogies answers with self.most_similar whatever its
+        # similarity_function says; its most_similar_cosmul ignores restrict_vocab, so the
+        # reference keeps only the restrict_vocab most frequent words (the candidates)
+        n = min(kw.get("restrict_vocab", 300000), len(kv))
+        kv_n = KeyedVectors(kv.vector_size)
+        kv_n.add_vectors(kv.index_to_key[:n], kv.vectors[:n])
+        kv_n.most_similar = kv_n.most_similar_cosmul
+        kv = kv_n
+    with warnings.catch_warnings():  # most_similar_cosmul calls gensim's deprecated init_sims
+        warnings.simplefilter("ignore", DeprecationWarning)
+        score, sections = kv.evaluate_word_analogies(path, **kw)
     return score, [(s["section"], len(s["correct"]), len(s["incorrect"])) for s in sections]
