@@ -66,7 +66,7 @@ class Embeddings:
         if model is None:
             model = Model(vocab, np.ascontiguousarray(table, dtype=np.float32))
         self.model = model
-        self._index = None
+        self._indexes: dict = {}  # restrict_vocab (None: every word) -> its VectorIndex
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Embeddings":
@@ -181,25 +181,33 @@ class Embeddings:
         return True
 
     # -- queries -------------------------------------------------------------------------------
-    def _vector_index(self):
+    def _vector_index(self, restrict_vocab: int | None = None):
         from .query import VectorIndex
 
-        if self._index is None:
-            self._index = VectorIndex(self.vocab, self.table)
-        return self._index
+        if restrict_vocab is not None and restrict_vocab < 1:
+            raise ParameterError("{restrict_vocab} must be at least 1 (got {value})", "restrict_vocab",
+                                 value=restrict_vocab)
+        index = self._indexes.get(restrict_vocab)
+        if index is None:
+            if restrict_vocab is not None:  # one restricted index kept at a time, beside the full one
+                self._indexes = {k: v for k, v in self._indexes.items() if k is None}
+            index = self._indexes[restrict_vocab] = VectorIndex(self.vocab, self.table, restrict_vocab)
+        return index
 
     def most_similar(self, positive: str | Iterable[str] | None = None, negative: str | Iterable[str] | None = None,
-                     topn: int = 10, *, cosmul: bool = False) -> list[tuple[str, float]]:
+                     topn: int = 10, *, restrict_vocab: int | None = None,
+                     cosmul: bool = False) -> list[tuple[str, float]]:
         """The ``topn`` nearest words by cosine to the mean of the unit vectors of ``positive``
         minus ``negative`` words, as gensim's ``KeyedVectors.most_similar`` computes it on the word
-        rows (same order, same float32 numbers); the query words are left out. ``cosmul``: as
-        :meth:`most_similar_cosmul`."""
+        rows (same order, same float32 numbers); the query words are left out.
+        ``restrict_vocab``: only the N most frequent words are answers, as gensim's (a vector
+        file's words count in file order). ``cosmul``: as :meth:`most_similar_cosmul`."""
         from .query import most_similar
 
         if topn < 1:
             raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
         res = most_similar(self.vocab, self.table, _words(positive), _words(negative), topn,
-                           index=self._vector_index(), subwords=self.model.subwords, cosmul=cosmul)
+                           index=self._vector_index(restrict_vocab), subwords=self.model.subwords, cosmul=cosmul)
         return [(n.token, n.score) for n in res]
 
     def similarity(self, a: str, b: str) -> float:
@@ -209,19 +217,22 @@ class Embeddings:
         return float(np.dot(_unitvec(self[a]), _unitvec(self[b])))
 
     def most_similar_cosmul(self, positive: str | Iterable[str] | None = None,
-                            negative: str | Iterable[str] | None = None, topn: int = 10) -> list[tuple[str, float]]:
+                            negative: str | Iterable[str] | None = None, topn: int = 10, *,
+                            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """gensim's ``KeyedVectors.most_similar_cosmul``: the ``topn`` words of the highest product
         of ``(1 + cos) / 2`` with the ``positive`` words over that with the ``negative`` ones
         (Levy and Goldberg's multiplicative objective; 3CosMul for an analogy); the query words
-        are left out."""
-        return self.most_similar(positive, negative, topn, cosmul=True)
+        are left out. ``restrict_vocab`` is applied (gensim's accepts it and ignores it)."""
+        return self.most_similar(positive, negative, topn, restrict_vocab=restrict_vocab, cosmul=True)
 
-    def analogy(self, a: str, b: str, c: str, topn: int = 5, method: str = "3cosadd") -> list[tuple[str, float]]:
+    def analogy(self, a: str, b: str, c: str, topn: int = 5, method: str = "3cosadd", *,
+                restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """A is to B as C is to ?: 3CosAdd, ``most_similar(positive=[b, c], negative=[a])``; with
         ``method="3cosmul"``, ``most_similar_cosmul(positive=[b, c], negative=[a])``."""
         from .query import is_cosmul
 
-        return self.most_similar(positive=[b, c], negative=[a], topn=topn, cosmul=is_cosmul(method))
+        return self.most_similar(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab,
+                                 cosmul=is_cosmul(method))
 
     def _known_words(self, words: str | Iterable[str], what: str) -> list[str]:
         """The words of ``words`` that have a vector, in order; unknown ones are left out with a

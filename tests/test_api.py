@@ -139,6 +139,24 @@ def test_most_similar_equals_gensim(emb):
                            kv.most_similar(positive=["poland", "stockholm"], negative=["warsaw"], topn=3))
 
 
+def test_restrict_vocab_equals_gensim(emb):
+    from support.evaluate import words_kv as by_frequency
+
+    kv = by_frequency(emb.vocab, emb.table)  # sorted as gensim's own vocabularies: restrict_vocab=N = N most frequent
+    for word in ("stockholm", "president", "heart"):
+        for n in (50, 300, 1000):
+            assert_same_neighbours(emb.most_similar(word, topn=5, restrict_vocab=n),
+                                   kv.most_similar(word, topn=5, restrict_vocab=n))
+    assert emb.most_similar("heart", topn=5, restrict_vocab=50) != emb.most_similar("heart", topn=5)
+    assert_same_neighbours(emb.analogy("warsaw", "poland", "stockholm", topn=3, restrict_vocab=400),
+                           kv.most_similar(positive=["poland", "stockholm"], negative=["warsaw"], topn=3,
+                                           restrict_vocab=400))
+    top = set(kv.index_to_key[:300])  # 3CosMul among the 300 most frequent (gensim's cosmul ignores the argument)
+    assert all(w in top for w, _ in emb.most_similar_cosmul("heart", topn=10, restrict_vocab=300))
+    with pytest.raises(ParameterError, match=r"^restrict_vocab must be at least 1 \(got 0\)$"):
+        emb.most_similar("heart", restrict_vocab=0)
+
+
 def test_gensim_keyedvectors_methods_equal_gensim(emb):
     kv = gensim_words(emb)
     assert_same_neighbours(emb.most_similar_cosmul(positive=["poland", "stockholm"], negative=["warsaw"], topn=5),

@@ -28,6 +28,23 @@ def test_similar_cli(model, runner):
     assert [(d["token"], d["score"]) for d in json.loads(res.stdout)] == ref
 
 
+def test_restrict_vocab_of_similar_and_analogy(model, runner):
+    from support.evaluate import words_kv as by_frequency
+
+    path, vocab, table = model
+    kv = by_frequency(vocab, table)  # sorted as gensim's own vocabularies: restrict_vocab=N = N most frequent
+    a, b, c = vocab.tokens[10:13]
+    res = runner.invoke(main, ["similar", path, a, "-k", "4", "--restrict-vocab", "100", "--json"])
+    assert res.exit_code == 0, res.output
+    ref = kv.most_similar(a, topn=4, restrict_vocab=100)
+    assert [(d["token"], d["score"]) for d in json.loads(res.stdout)] == [(w, pytest.approx(x, abs=1e-6)) for w, x in ref]
+    res = runner.invoke(main, ["analogy", path, a, b, c, "--restrict-vocab", "100", "--json"])
+    ref = kv.most_similar(positive=[b, c], negative=[a], topn=5, restrict_vocab=100)
+    assert [d["token"] for d in json.loads(res.stdout)] == [w for w, _ in ref]
+    res = runner.invoke(main, ["similar", path, a, "--restrict-vocab", "0"])
+    assert res.exit_code == 2 and res.stderr.strip() == "Error: --restrict-vocab must be at least 1 (got 0)"
+
+
 def test_similar_skips_unknown_words_of_a_longer_query(model, runner):
     path, vocab, table = model
     a, b = vocab.tokens[5], vocab.tokens[6]

@@ -70,15 +70,22 @@ def _known(emb: Embeddings, words: tuple[str, ...], skipped: list[UnknownWordErr
     return known
 
 
+_answers_restricted = click.option(
+    "--restrict-vocab", type=int, default=None, metavar="N",
+    help="Only the N most frequent words are answers, as gensim's restrict_vocab (a vector file's words count "
+         "in file order) [default: every word].")
+
+
 @main.command("similar")
 @click.argument("model", metavar="MODEL")
 @click.argument("words", nargs=-1, required=True, metavar="WORD...")
 @click.option("-n", "--negative", "negative", multiple=True, metavar="WORD",
               help="A word to move away from (repeatable), as gensim's negative=[...].")
 @topn_option(10, "Neighbours to list.")
+@_answers_restricted
 @json_option
 @handle_errors
-def similar_command(model, words, negative, k, as_json):
+def similar_command(model, words, negative, k, restrict_vocab, as_json):
     """Nearest words to WORD (or to the mean of several WORDs, minus --negative ones) by cosine.
 
     The same list, order and scores as gensim's most_similar(positive=WORDS, negative=NEGATIVE)
@@ -92,7 +99,7 @@ def similar_command(model, words, negative, k, as_json):
       embedcli similar models/default cat
       embedcli similar models/default paris germany --negative france -k 3
       embedcli similar models/default cat dog --json
-      embedcli similar glove.6B.100d.txt king
+      embedcli similar glove.6B.100d.txt king --restrict-vocab 50000
     """
     _check_k(k)
     emb = Embeddings.load(model)
@@ -107,7 +114,7 @@ def similar_command(model, words, negative, k, as_json):
         if exc.word in negative and exc.word.isdigit():  # `-n 3` meant as a count, as in `head -n 3`
             hint = f" (-n/--negative takes a word to move away from; for {exc.word} neighbours use -k {exc.word})"
         err_console.print(escape(f"skipped {exc.message}{hint}"), soft_wrap=True)
-    res = _neighbours(emb, emb.most_similar(positive=pos, negative=neg, topn=k))
+    res = _neighbours(emb, emb.most_similar(positive=pos, negative=neg, topn=k, restrict_vocab=restrict_vocab))
     if as_json:
         print_json(res)
         return
@@ -145,9 +152,10 @@ def similarity_command(model, a, b, as_json):
 @topn_option(5, "Answers to list.")
 @click.option("--cosmul", is_flag=True,
               help="3CosMul (Levy and Goldberg; gensim's most_similar_cosmul) instead of 3CosAdd.")
+@_answers_restricted
 @json_option
 @handle_errors
-def analogy_command(model, a, b, c, k, cosmul, as_json):
+def analogy_command(model, a, b, c, k, cosmul, restrict_vocab, as_json):
     """A is to B as C is to ?  (3CosAdd: B - A + C on unit vectors, like gensim).
 
     Same result as gensim's most_similar(positive=[B, C], negative=[A]); A, B and C are not answers.
@@ -161,7 +169,8 @@ def analogy_command(model, a, b, c, k, cosmul, as_json):
     """
     _check_k(k)
     emb = Embeddings.load(model)
-    res = _neighbours(emb, emb.analogy(a, b, c, topn=k, method="3cosmul" if cosmul else "3cosadd"))
+    res = _neighbours(emb, emb.analogy(a, b, c, topn=k, method="3cosmul" if cosmul else "3cosadd",
+                                       restrict_vocab=restrict_vocab))
     if as_json:
         print_json(res)
         return
