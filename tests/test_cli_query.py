@@ -45,6 +45,36 @@ def test_restrict_vocab_of_similar_and_analogy(model, runner):
     assert res.exit_code == 2 and res.stderr.strip() == "Error: --restrict-vocab must be at least 1 (got 0)"
 
 
+def test_similar_answers_a_file_of_queries_with_the_model_loaded_once(model, runner, tmp_path):
+    path, vocab, table = model
+    kv = words_kv(vocab, table)
+    a, b, c = vocab.tokens[5], vocab.tokens[6], vocab.tokens[7]
+    queries = tmp_path / "q.txt"
+    queries.write_text(f"{a}\n{b} {c}\n\nqqqzzz\n{a} qqqzzz\n", encoding="utf-8")
+    res = runner.invoke(main, ["similar", path, "-i", str(queries), "-k", "3", "-n", c, "--json"])
+    assert res.exit_code == 0, res.output
+    got = [json.loads(line) for line in res.stdout.splitlines()]  # one JSON line per query, blank lines skipped
+    assert [g["query"] for g in got] == [a, f"{b} {c}", "qqqzzz", f"{a} qqqzzz"]
+    assert [g["unknown"] for g in got] == [[], [], ["qqqzzz"], ["qqqzzz"]]
+    for g, pos in zip(got, ([a], [b, c], [], [a])):  # qqqzzz: only the negative word is left, as for one query
+        want = kv.most_similar(positive=pos, negative=[c], topn=3)
+        assert [(n["token"], n["score"]) for n in g["neighbours"]] == [(w, pytest.approx(x, abs=1e-6)) for w, x in want]
+    # each query alone gives the same neighbours; a lone '-' reads the queries from stdin
+    single = runner.invoke(main, ["similar", path, a, "-k", "3", "-n", c, "--json"])
+    assert json.loads(single.stdout) == got[0]["neighbours"]
+    piped = runner.invoke(main, ["similar", path, "-", "-k", "3", "-n", c, "--json"], input=queries.read_text())
+    assert piped.exit_code == 0 and piped.stdout == res.stdout
+    alone = runner.invoke(main, ["similar", path, "-i", str(queries), "-k", "2", "--json"])  # no -n this time
+    assert [json.loads(line)["neighbours"] for line in alone.stdout.splitlines()][2] == []  # nothing known: no answer
+    table = runner.invoke(main, ["similar", path, "-i", str(queries), "-k", "2"])
+    assert table.exit_code == 0 and table.stdout.count("nearest to") == 3  # none for the query of no known word
+    assert table.stderr.count("skipped unknown word 'qqqzzz'") == 2
+    for args, message in ((["similar", path], "give WORD... or -i/--input FILE"),
+                          (["similar", path, a, "-i", str(queries)], "give WORDs or -i/--input FILE")):
+        bad = runner.invoke(main, args)
+        assert bad.exit_code == 2 and message in bad.stderr
+
+
 def test_similar_skips_unknown_words_of_a_longer_query(model, runner):
     path, vocab, table = model
     a, b = vocab.tokens[5], vocab.tokens[6]

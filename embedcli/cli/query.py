@@ -78,14 +78,17 @@ _answers_restricted = click.option(
 
 @main.command("similar")
 @click.argument("model", metavar="MODEL")
-@click.argument("words", nargs=-1, required=True, metavar="WORD...")
+@click.argument("words", nargs=-1, metavar="WORD...")
 @click.option("-n", "--negative", "negative", multiple=True, metavar="WORD",
               help="A word to move away from (repeatable), as gensim's negative=[...].")
 @topn_option(10, "Neighbours to list.")
 @_answers_restricted
+@click.option("-i", "--input", "input_path", metavar="FILE",
+              help="Many queries: one per line of FILE, its words the WORDs of that query ('-' = stdin, as is a "
+                   "lone WORD '-'), all answered with the model loaded once; with --json one JSON line each.")
 @json_option
 @handle_errors
-def similar_command(model, words, negative, k, restrict_vocab, as_json):
+def similar_command(model, words, negative, k, restrict_vocab, input_path, as_json):
     """Nearest words to WORD (or to the mean of several WORDs, minus --negative ones) by cosine.
 
     The same list, order and scores as gensim's most_similar(positive=WORDS, negative=NEGATIVE)
@@ -100,12 +103,31 @@ def similar_command(model, words, negative, k, restrict_vocab, as_json):
       embedcli similar models/default paris germany --negative france -k 3
       embedcli similar models/default cat dog --json
       embedcli similar glove.6B.100d.txt king --restrict-vocab 50000
+      embedcli similar glove.6B.100d.txt -i words.txt -k 5 --json > neighbours.jsonl
     """
     _check_k(k)
+    if words == (STDIO,) and input_path is None:  # a lone '-': the queries come from stdin
+        words, input_path = (), STDIO
+    if words and input_path is not None:
+        raise UsageError("give WORDs or -i/--input FILE (one query per line), not both")
+    if not words and input_path is None:
+        raise UsageError("give WORD... or -i/--input FILE (one query per line)")
     emb = Embeddings.load(model)
+    if input_path is None:
+        _similar_query(emb, words, negative, k, restrict_vocab, as_json, single=True)
+        return
+    for line in iter_lines(input_path):
+        if line.split():
+            _similar_query(emb, tuple(line.split()), negative, k, restrict_vocab, as_json, single=False)
+
+
+def _similar_query(emb: Embeddings, words: tuple[str, ...], negative: tuple[str, ...], k: int,
+                   restrict_vocab: int | None, as_json: bool, single: bool) -> None:
+    """One query of ``similar``: its table, or its JSON (a JSON line with the query among many).
+    Without a known word, one query is an error; among many it is reported and has no neighbours."""
     skipped: list[UnknownWordError] = []
     pos, neg = _known(emb, words, skipped), _known(emb, negative, skipped)
-    if not pos and not neg:
+    if not pos and not neg and single:
         if len(skipped) == 1:
             raise skipped[0]
         raise EmbedcliError("no known word to search with: " + "; ".join(e.message for e in skipped))
@@ -114,9 +136,13 @@ def similar_command(model, words, negative, k, restrict_vocab, as_json):
         if exc.word in negative and exc.word.isdigit():  # `-n 3` meant as a count, as in `head -n 3`
             hint = f" (-n/--negative takes a word to move away from; for {exc.word} neighbours use -k {exc.word})"
         err_console.print(escape(f"skipped {exc.message}{hint}"), soft_wrap=True)
-    res = _neighbours(emb, emb.most_similar(positive=pos, negative=neg, topn=k, restrict_vocab=restrict_vocab))
+    res = _neighbours(emb, emb.most_similar(positive=pos, negative=neg, topn=k, restrict_vocab=restrict_vocab)) \
+        if pos or neg else []
     if as_json:
-        print_json(res)
+        print_json(res if single else {"query": " ".join(words), "neighbours": res,
+                                       "unknown": [e.word for e in skipped]})
+        return
+    if not pos and not neg:  # reported above; no table
         return
     title = (" + ".join(repr(w) for w in pos) + "".join(f" - {w!r}" for w in neg)).strip()
     out_console.print(_neighbours_table(f"nearest to {escape(title)}", res))
