@@ -137,3 +137,31 @@ def test_analogy_cli(model, runner):
     assert [(d["token"], d["score"]) for d in json.loads(res.stdout)] == [(w, pytest.approx(x, abs=1e-6)) for w, x in ref]
     res = runner.invoke(main, ["analogy", path, a, b, c, "--cosmul"])
     assert res.exit_code == 0 and "3CosMul" in res.output and "cosine" not in res.output
+    res = runner.invoke(main, ["analogy", path, a, b])
+    assert res.exit_code == 2 and "give three words A B C (got 2)" in res.stderr
+
+
+def test_analogy_answers_a_file_of_questions(model, runner, tmp_path):
+    path, vocab, table = model
+    kv = words_kv(vocab, table)
+    a, b, c, d = vocab.tokens[10:14]
+    questions = tmp_path / "q.txt"
+    questions.write_text(f"{a} {b} {c}\n\n{b} {c} {d}\nqqqzzz {b} {c}\n{a} {b}\n", encoding="utf-8")
+    res = runner.invoke(main, ["analogy", path, "-i", str(questions), "-k", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    got = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [(g["question"], g["unknown"]) for g in got] == [(f"{a} {b} {c}", []), (f"{b} {c} {d}", []),
+                                                            (f"qqqzzz {b} {c}", ["qqqzzz"])]
+    for g, (x, y, z) in zip(got, ((a, b, c), (b, c, d))):
+        want = kv.most_similar(positive=[y, z], negative=[x], topn=3)
+        assert [(n["token"], n["score"]) for n in g["answers"]] == [(w, pytest.approx(v, abs=1e-6)) for w, v in want]
+    assert got[2]["answers"] == []
+    assert res.stderr.splitlines() == [f"{questions}: line 4: unknown word 'qqqzzz'; it is not in the vocabulary",
+                                       f"{questions}: line 5: skipped, not three words A B C"]
+    single = runner.invoke(main, ["analogy", path, b, c, d, "-k", "3", "--json", "--cosmul"])
+    many = runner.invoke(main, ["analogy", path, "-", "-k", "3", "--json", "--cosmul"], input=f"{b} {c} {d}\n")
+    assert many.exit_code == 0 and json.loads(many.stdout)["answers"] == json.loads(single.stdout)
+    table = runner.invoke(main, ["analogy", path, "-i", str(questions)])
+    assert table.exit_code == 0 and table.stdout.count(" :: ") == 2
+    bad = runner.invoke(main, ["analogy", path, a, b, c, "-i", str(questions)])
+    assert bad.exit_code == 2 and "not both" in bad.stderr

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..embeddings import Embeddings
 from ..errors import EmbedcliError, UnknownWordError, UsageError
 from ..evaluate import RESTRICT_VOCAB
-from ..io import STDIO, atomic_path, atomic_write, check_writable, iter_lines
+from ..io import STDIO, atomic_path, atomic_write, check_writable, display_name, iter_lines
 from . import main
 from .common import (
     encoding_errors_option,
@@ -172,16 +172,17 @@ def similarity_command(model, a, b, as_json):
 
 @main.command("analogy")
 @click.argument("model", metavar="MODEL")
-@click.argument("a")
-@click.argument("b")
-@click.argument("c")
+@click.argument("words", nargs=-1, metavar="A B C")
 @topn_option(5, "Answers to list.")
 @click.option("--cosmul", is_flag=True,
               help="3CosMul (Levy and Goldberg; gensim's most_similar_cosmul) instead of 3CosAdd.")
 @_answers_restricted
+@click.option("-i", "--input", "input_path", metavar="FILE",
+              help="Many questions: 'A B C' on each line of FILE ('-' = stdin, as is a lone '-'), all answered "
+                   "with the model loaded once; with --json one JSON line each.")
 @json_option
 @handle_errors
-def analogy_command(model, a, b, c, k, cosmul, restrict_vocab, as_json):
+def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json):
     """A is to B as C is to ?  (3CosAdd: B - A + C on unit vectors, like gensim).
 
     Same result as gensim's most_similar(positive=[B, C], negative=[A]); A, B and C are not answers.
@@ -192,15 +193,46 @@ def analogy_command(model, a, b, c, k, cosmul, restrict_vocab, as_json):
     Examples:
       embedcli analogy models/default man king woman      # → queen, hopefully
       embedcli analogy models/default man king woman --cosmul -k 3 --json
+      embedcli analogy glove.6B.100d.txt -i questions.txt -k 1 --json > answers.jsonl
     """
     _check_k(k)
+    if words == (STDIO,) and input_path is None:  # a lone '-': the questions come from stdin
+        words, input_path = (), STDIO
+    if words and input_path is not None:
+        raise UsageError("give A B C or -i/--input FILE (one question per line), not both")
+    if input_path is None and len(words) != 3:
+        raise UsageError(f"give three words A B C (got {len(words)}), or -i/--input FILE (one question per line)")
     emb = Embeddings.load(model)
-    res = _neighbours(emb, emb.analogy(a, b, c, topn=k, method="3cosmul" if cosmul else "3cosadd",
-                                       restrict_vocab=restrict_vocab))
-    if as_json:
-        print_json(res)
+    method = "3cosmul" if cosmul else "3cosadd"
+    if input_path is None:
+        res = _neighbours(emb, emb.analogy(*words, topn=k, method=method, restrict_vocab=restrict_vocab))
+        if as_json:
+            print_json(res)
+            return
+        a, b, c = words
+        out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res,
+                                            score="3CosMul" if cosmul else "cosine"))
         return
-    out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res, score="3CosMul" if cosmul else "cosine"))
+    for line_no, line in enumerate(iter_lines(input_path), 1):
+        question = line.split()
+        if not question:
+            continue
+        if len(question) != 3:
+            err_console.print(escape(f"{display_name(input_path)}: line {line_no}: skipped, not three words A B C"),
+                              soft_wrap=True)
+            continue
+        skipped: list[UnknownWordError] = []
+        known = _known(emb, tuple(question), skipped)
+        for exc in skipped:
+            err_console.print(escape(f"{display_name(input_path)}: line {line_no}: {exc.message}"), soft_wrap=True)
+        res = [] if skipped else _neighbours(emb, emb.analogy(*known, topn=k, method=method,
+                                                              restrict_vocab=restrict_vocab))
+        if as_json:
+            print_json({"question": " ".join(question), "answers": res, "unknown": [e.word for e in skipped]})
+        elif res:
+            a, b, c = question
+            out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res,
+                                                score="3CosMul" if cosmul else "cosine"))
 
 
 def _embed_target(output: str | None) -> str | None:
