@@ -68,7 +68,8 @@ def test_similar_answers_a_file_of_queries_with_the_model_loaded_once(model, run
     assert [json.loads(line)["neighbours"] for line in alone.stdout.splitlines()][2] == []  # nothing known: no answer
     table = runner.invoke(main, ["similar", path, "-i", str(queries), "-k", "2"])
     assert table.exit_code == 0 and table.stdout.count("nearest to") == 3  # none for the query of no known word
-    assert table.stderr.count("skipped unknown word 'qqqzzz'") == 2
+    assert table.stderr.splitlines() == [f"{queries}: line {n}: skipped unknown word 'qqqzzz'; it is not in the "
+                                         "vocabulary" for n in (4, 5)]
     for args, message in ((["similar", path], "give WORD... or -i/--input FILE"),
                           (["similar", path, a, "-i", str(queries)], "give WORDs or -i/--input FILE")):
         bad = runner.invoke(main, args)

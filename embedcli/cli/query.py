@@ -116,15 +116,17 @@ def similar_command(model, words, negative, k, restrict_vocab, input_path, as_js
     if input_path is None:
         _similar_query(emb, words, negative, k, restrict_vocab, as_json, single=True)
         return
-    for line in iter_lines(input_path):
+    for line_no, line in enumerate(iter_lines(input_path), 1):
         if line.split():
-            _similar_query(emb, tuple(line.split()), negative, k, restrict_vocab, as_json, single=False)
+            _similar_query(emb, tuple(line.split()), negative, k, restrict_vocab, as_json, single=False,
+                           where=f"{display_name(input_path)}: line {line_no}: ")
 
 
 def _similar_query(emb: Embeddings, words: tuple[str, ...], negative: tuple[str, ...], k: int,
-                   restrict_vocab: int | None, as_json: bool, single: bool) -> None:
+                   restrict_vocab: int | None, as_json: bool, single: bool, where: str = "") -> None:
     """One query of ``similar``: its table, or its JSON (a JSON line with the query among many).
-    Without a known word, one query is an error; among many it is reported and has no neighbours."""
+    Without a known word, one query is an error; among many it is reported (``where``: its file
+    and line) and has no neighbours."""
     skipped: list[UnknownWordError] = []
     pos, neg = _known(emb, words, skipped), _known(emb, negative, skipped)
     if not pos and not neg and single:
@@ -135,7 +137,7 @@ def _similar_query(emb: Embeddings, words: tuple[str, ...], negative: tuple[str,
         hint = ""
         if exc.word in negative and exc.word.isdigit():  # `-n 3` meant as a count, as in `head -n 3`
             hint = f" (-n/--negative takes a word to move away from; for {exc.word} neighbours use -k {exc.word})"
-        err_console.print(escape(f"skipped {exc.message}{hint}"), soft_wrap=True)
+        err_console.print(escape(f"{where}skipped {exc.message}{hint}"), soft_wrap=True)
     res = _neighbours(emb, emb.most_similar(positive=pos, negative=neg, topn=k, restrict_vocab=restrict_vocab)) \
         if pos or neg else []
     if as_json:
