@@ -21,6 +21,7 @@ import yaml
 
 from .errors import EmbedcliError, ParameterError, UsageError
 from .io import is_url
+from .peer_names import PEER_KEYS, flag
 
 OBJECTIVES = ("skipgram", "cbow", "classify")
 
@@ -163,17 +164,6 @@ METADATA_KEYS = frozenset({"format", "version", "embedcli_version", "numpy_versi
                            "arrays", "objects", "classifier"})
 
 
-def flag(key: str) -> str:
-    return "--" + key.replace("_", "-")
-
-
-# gensim's and fastText's names for settings (a config written from a peer's parameters)
-PEER_KEYS = {
-    "vector_size": "dim", "size": "dim", "iter": "epochs", "epoch": "epochs", "alpha": "lr", "learning_rate": "lr",
-    "min_alpha": "min_lr", "mincount": "min_count", "minCount": "min_count", "ws": "window", "neg": "negative",
-    "thread": "workers", "threads": "workers", "wordNgrams": "word_ngrams", "bucket": "buckets",
-    "max_vocab_size": "max_size", "t": "sample", "sg": "objective", "minn": "subwords", "maxn": "subwords",
-}
 _PEER_KEY_VALUES = {"objective": " (skipgram, cbow or classify)", "subwords": " (MIN-MAX, like 3-6)"}
 
 

@@ -41,7 +41,7 @@ def test_unknown_key_names_key_and_file(tmp_path):
     ("vector_size", "; embedcli calls it 'dim'"), ("alpha", "; embedcli calls it 'lr'"),
     ("minn", "; embedcli calls it 'subwords' (MIN-MAX, like 3-6)"),
     ("sg", "; embedcli calls it 'objective' (skipgram, cbow or classify)"),
-    ("dimm", "; did you mean 'dim'?"), ("Min_Cont", "; did you mean 'min_count'?"),
+    ("label", "; embedcli calls it 'label_prefix'"), ("dimm", "; did you mean 'dim'?"), ("Min_Cont", "; did you mean 'min_count'?"),
     ("colour", " (known keys: batch_words, buckets, "),
 ])
 def test_unknown_key_says_what_it_probably_meant(tmp_path, key, hint):

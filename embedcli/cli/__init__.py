@@ -8,6 +8,7 @@ import sys
 import click
 
 from .. import __version__
+from ..peer_names import PEER_KEYS, flag
 
 # Command modules register their commands on import. They are imported when needed, so that
 # `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the query code: a command
@@ -18,18 +19,17 @@ _ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explor
 
 #: flags of gensim (Word2Vec/FastText keyword arguments as flags) and fastText's command line,
 #: and the embedcli flag that does the same job: an unknown flag from this list is answered with
-#: embedcli's name instead of click's nearest spelling (``--size`` is not ``--max-size``)
+#: embedcli's name instead of click's nearest spelling (``--size`` is not ``--max-size``). The
+#: peers' names come from :data:`embedcli.peer_names.PEER_KEYS` (as ``--name``, ``--na-me`` and
+#: fastText's ``-name``), then fastText's one-dash spelling of embedcli's own flags
 PEER_FLAGS = {
-    "--size": "--dim", "--vector-size": "--dim", "--vector_size": "--dim", "-size": "--dim", "-dim": "--dim",
-    "--iter": "--epochs", "-iter": "--epochs", "--epoch": "--epochs", "-epoch": "--epochs",
-    "--alpha": "--lr", "-alpha": "--lr", "-lr": "--lr", "--min-alpha": "--min-lr", "--min_alpha": "--min-lr",
-    "-minCount": "--min-count", "--min_count": "--min-count", "--mincount": "--min-count",
-    "-ws": "--window", "-window": "--window", "-neg": "--negative", "-negative": "--negative",
-    "-thread": "--workers", "--thread": "--workers", "--threads": "--workers",
-    "-wordNgrams": "--word-ngrams", "--word_ngrams": "--word-ngrams", "-bucket": "--buckets", "--bucket": "--buckets",
-    "--max-vocab-size": "--max-size", "--max_vocab_size": "--max-size", "-seed": "--seed",
-    "-minn": "--minn", "-maxn": "--maxn", "-output": "-o", "-epochs": "--epochs", "-label": "--label-prefix",
+    form: flag(ours)
+    for peer, ours in PEER_KEYS.items()
+    for form in ("--" + peer, "--" + peer.replace("_", "-"), "-" + peer)
 }
+PEER_FLAGS.update({"-dim": "--dim", "-lr": "--lr", "-window": "--window", "-negative": "--negative", "-seed": "--seed",
+                   "-epochs": "--epochs", "--min_count": "--min-count", "--word_ngrams": "--word-ngrams",
+                   "-output": "-o"})
 
 
 class _Command(click.Command):
