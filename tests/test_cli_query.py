@@ -71,7 +71,10 @@ def test_similar_answers_a_file_of_queries_with_the_model_loaded_once(model, run
     assert table.stderr.splitlines() == [f"{queries}: line {n}: skipped unknown word 'qqqzzz'; it is not in the "
                                          "vocabulary" for n in (4, 5)]
     for args, message in ((["similar", path], "give WORD... or -i/--input FILE"),
-                          (["similar", path, a, "-i", str(queries)], "give WORDs or -i/--input FILE")):
+                          (["similar", path, a, "-i", str(queries)], "give WORDs or -i/--input FILE"),
+                          (["similar", path, "-", a], "'-' (the queries from stdin) cannot be mixed with WORD"),
+                          (["similar", path, "-", "-i", str(queries)], "give queries as arguments ('-' for stdin) "
+                                                                       "or with -i/--input, not both")):
         bad = runner.invoke(main, args)
         assert bad.exit_code == 2 and message in bad.stderr
 

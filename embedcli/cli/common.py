@@ -223,18 +223,18 @@ def tabular_options(labels: bool = False) -> Callable:
     return decorate
 
 
-def phrases_or_stdin(phrases: tuple[str, ...], input_given: bool) -> tuple[str, ...]:
-    """The PHRASE arguments, or none when the only one is ``-``: like ``cat -``, a lone ``-``
-    means "read the phrases from stdin" (the commands read stdin when no PHRASE is given; a
-    phrase ``-`` would have no word anyway). ``-`` among other phrases, or with ``-i``, is a
-    usage error."""
-    if STDIO not in phrases:
-        return phrases
-    if len(phrases) > 1:
-        raise UsageError("'-' (the phrases from stdin) cannot be mixed with PHRASE arguments")
-    if input_given:
-        raise UsageError("give phrases as arguments ('-' for stdin) or with -i/--input, not both")
-    return ()
+def args_or_stdin(args: tuple[str, ...], input_path, what: str = "phrases",
+                  metavar: str = "PHRASE") -> tuple[tuple[str, ...], object]:
+    """``(args, input_path)``, where a lone ``-`` argument means ``-i -``: like ``cat -``, read
+    ``what`` from stdin (a phrase or word ``-`` would have no word anyway). ``-`` among other
+    arguments, or with ``-i``, is a usage error. ``input_path``: the ``-i`` value(s) given, if any."""
+    if STDIO not in args:
+        return args, input_path
+    if len(args) > 1:
+        raise UsageError(f"'-' (the {what} from stdin) cannot be mixed with {metavar} arguments")
+    if input_path:
+        raise UsageError(f"give {what} as arguments ('-' for stdin) or with -i/--input, not both")
+    return (), STDIO
 
 
 def counted(n: int, noun: str) -> str:

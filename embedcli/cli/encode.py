@@ -16,8 +16,8 @@ from ..vocab import Vocab
 from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
-from .common import (counted, encoding_errors_option, err_console, escape, handle_errors, json_option,
-                     out_console, phrases_or_stdin, progress_bar, quiet_option, tabular_options)
+from .common import (args_or_stdin, counted, encoding_errors_option, err_console, escape, handle_errors,
+                     json_option, out_console, progress_bar, quiet_option, tabular_options)
 
 FORMATS = ("auto", "print", "npy", "csv", "jsonl", "json")
 
@@ -88,7 +88,7 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
       embedcli encode -v vocab.json -i s3://b/big.txt --maxlen 64 --parts -o s3://b/ids/ --dask tcp://10.0.0.5:8786
     """
     check_pad_args(maxlen, padding, truncating)
-    phrases = phrases_or_stdin(phrases, bool(input_paths))
+    phrases, _ = args_or_stdin(phrases, input_paths)  # a lone '-': stdin, the default without PHRASE
     if input_paths:  # tables (csv, tsv, jsonl) are read as their text column
         input_paths = tuple(resolve_inputs(input_paths, input_format, text_column))
     input_path = list(input_paths) if len(input_paths) > 1 else (input_paths[0] if input_paths else None)

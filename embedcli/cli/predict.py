@@ -13,12 +13,12 @@ from ..io import STDIO, Source, atomic_write, check_writable, input_size, iter_l
 from ..classify import Classifier
 from . import main
 from .common import (
+    args_or_stdin,
     encoding_errors_option,
     err_console,
     handle_errors,
     json_option,
     out_console,
-    phrases_or_stdin,
     progress_bar,
     quiet_option,
     tabular_options,
@@ -76,7 +76,7 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
       cat headlines.txt | embedcli predict models/clickbait --json -o predictions.jsonl
     """
     _check_k_threshold(k, threshold)
-    phrases = phrases_or_stdin(phrases, input_path is not None)
+    phrases, _ = args_or_stdin(phrases, input_path)  # a lone '-': stdin, the default without PHRASE
     if phrases and input_path:
         raise UsageError("give phrases as arguments or with -i/--input, not both")
     check_writable(output)

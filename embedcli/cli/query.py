@@ -16,13 +16,13 @@ from ..evaluate import RESTRICT_VOCAB
 from ..io import STDIO, atomic_path, atomic_write, check_writable, display_name, iter_lines
 from . import main
 from .common import (
+    args_or_stdin,
     encoding_errors_option,
     err_console,
     escape,
     handle_errors,
     json_option,
     out_console,
-    phrases_or_stdin,
     print_json,
     progress_bar,
     quiet_option,
@@ -106,8 +106,7 @@ def similar_command(model, words, negative, k, restrict_vocab, input_path, as_js
       embedcli similar glove.6B.100d.txt -i words.txt -k 5 --json > neighbours.jsonl
     """
     _check_k(k)
-    if words == (STDIO,) and input_path is None:  # a lone '-': the queries come from stdin
-        words, input_path = (), STDIO
+    words, input_path = args_or_stdin(words, input_path, "queries", "WORD")
     if words and input_path is not None:
         raise UsageError("give WORDs or -i/--input FILE (one query per line), not both")
     if not words and input_path is None:
@@ -198,8 +197,7 @@ def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json
       embedcli analogy glove.6B.100d.txt -i questions.txt -k 1 --json > answers.jsonl
     """
     _check_k(k)
-    if words == (STDIO,) and input_path is None:  # a lone '-': the questions come from stdin
-        words, input_path = (), STDIO
+    words, input_path = args_or_stdin(words, input_path, "questions", "A B C")
     if words and input_path is not None:
         raise UsageError("give A B C or -i/--input FILE (one question per line), not both")
     if input_path is None and len(words) != 3:
@@ -278,10 +276,7 @@ def embed_command(model, phrases, input_path, output, normalize, encoding_errors
       embedcli embed models/default -i phrases.txt -o - | head -1
       cat phrases.txt | embedcli embed models/default - --json
     """
-    listed = phrases_or_stdin(phrases, input_path is not None)
-    if phrases and not listed:  # a lone '-': the phrases come from stdin
-        input_path = STDIO
-    phrases = listed
+    phrases, input_path = args_or_stdin(phrases, input_path)
     if phrases and input_path:
         raise UsageError("give PHRASE arguments or -i FILE, not both")
     if not phrases and not input_path:

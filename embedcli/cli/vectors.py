@@ -11,10 +11,10 @@ from rich.markup import escape
 from ..embeddings import Embeddings
 from ..errors import EmbedcliError, UsageError
 from ..export import fmt_value, json_vector
-from ..io import STDIO, atomic_write, iter_lines
+from ..io import atomic_write, iter_lines
 from ..subwords import WORD_OOV
 from . import main
-from .common import counted, err_console, handle_errors, json_option, print_json
+from .common import args_or_stdin, counted, err_console, handle_errors, json_option, print_json
 
 FORMATS = ("word2vec", "json", "npy")
 
@@ -60,8 +60,7 @@ def vectors_command(model, words, input_path, fmt, output, oov, as_json):
         if fmt not in ("word2vec", "json"):  # word2vec: --format's default, i.e. not given
             raise UsageError(f"--json is --format json; it cannot go with --format {fmt}")
         fmt = "json"
-    if words == (STDIO,) and input_path is None:  # a lone '-': the words come from stdin
-        words, input_path = (), STDIO
+    words, input_path = args_or_stdin(words, input_path, "words", "WORD")
     asked = list(words)
     if input_path is not None:
         asked += _read_words(input_path)
