@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .errors import EmbedcliError, FormatError, ParameterError
+from .errors import EmbedcliError, FormatError, ParameterError, UnknownWordError
 from .model import Model
 from .vocab import Vocab
 
@@ -234,18 +234,32 @@ class Embeddings:
         return self.most_similar(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab,
                                  cosmul=is_cosmul(method))
 
+    def split_known(self, words: str | Iterable[str]) -> tuple[list[str], list[UnknownWordError]]:
+        """The words that have a vector, in order, and an :class:`~embedcli.errors.UnknownWordError`
+        (with close spellings) for each other one; with subwords every word has a vector. A word
+        that is not a string is a :class:`ParameterError`."""
+        known, unknown = [], []
+        for w in _words(words):
+            if self.model.subwords is not None and isinstance(w, str):  # its character n-grams
+                known.append(w)
+                continue
+            try:
+                self.index(w)
+            except UnknownWordError as exc:
+                unknown.append(exc)
+                continue
+            known.append(w)
+        return known, unknown
+
     def _known_words(self, words: str | Iterable[str], what: str) -> list[str]:
         """The words of ``words`` that have a vector, in order; unknown ones are left out with a
         warning (as gensim does in ``doesnt_match`` and ``n_similarity``)."""
         import warnings
 
         words = _words(words)
-        for w in words:
-            if not isinstance(w, str):
-                self[w]  # the error naming a word that is not a string
-        known = [w for w in words if self.model.subwords is not None or w in self]
-        if len(known) < len(words):
-            left = ", ".join(repr(w) for w in words if w not in known)
+        known, unknown = self.split_known(words)
+        if unknown:
+            left = ", ".join(repr(e.word) for e in unknown)
             warnings.warn(f"{what}: left out unknown word(s) {left}", UserWarning, stacklevel=3)
         if not known:
             raise ParameterError("{words} has no known word (got {value!r})", "words", value=words)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 import os
+from typing import Sequence
 
 import click
 import numpy as np
 from rich.table import Table
 
 from ..embeddings import Embeddings
-from ..errors import EmbedcliError, UnknownWordError, UsageError
+from ..errors import EmbedcliError, UsageError
 from ..evaluate import RESTRICT_VOCAB
 from ..io import STDIO, atomic_path, atomic_write, check_writable, display_name, iter_lines
 from . import main
@@ -53,21 +54,6 @@ def _neighbours_table(title: str, res: list[dict], precision: int = 4, score: st
     for r, n in enumerate(res, 1):
         t.add_row(str(r), escape(n["token"]), str(n["index"]), f"{n['score']:.{precision}f}")
     return t
-
-
-def _known(emb: Embeddings, words: tuple[str, ...], skipped: list[UnknownWordError]) -> list[str]:
-    known = []
-    for w in words:
-        if emb.subwords is not None:  # any word has a vector (its character n-grams)
-            known.append(w)
-            continue
-        try:
-            emb.index(w)
-        except UnknownWordError as exc:
-            skipped.append(exc)
-            continue
-        known.append(w)
-    return known
 
 
 _answers_restricted = click.option(
@@ -126,8 +112,9 @@ def _similar_query(emb: Embeddings, words: tuple[str, ...], negative: tuple[str,
     """One query of ``similar``: its table, or its JSON (a JSON line with the query among many).
     Without a known word, one query is an error; among many it is reported (``where``: its file
     and line) and has no neighbours."""
-    skipped: list[UnknownWordError] = []
-    pos, neg = _known(emb, words, skipped), _known(emb, negative, skipped)
+    pos, skipped = emb.split_known(words)
+    neg, skipped_neg = emb.split_known(negative)
+    skipped += skipped_neg
     if not pos and not neg and single:
         if len(skipped) == 1:
             raise skipped[0]
@@ -209,9 +196,7 @@ def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json
         if as_json:
             print_json(res)
             return
-        a, b, c = words
-        out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res,
-                                            score="3CosMul" if cosmul else "cosine"))
+        out_console.print(_analogy_table(words, res, cosmul))
         return
     for line_no, line in enumerate(iter_lines(input_path), 1):
         question = line.split()
@@ -221,18 +206,20 @@ def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json
             err_console.print(escape(f"{display_name(input_path)}: line {line_no}: skipped, not three words A B C"),
                               soft_wrap=True)
             continue
-        skipped: list[UnknownWordError] = []
-        known = _known(emb, tuple(question), skipped)
+        _, skipped = emb.split_known(question)
         for exc in skipped:
             err_console.print(escape(f"{display_name(input_path)}: line {line_no}: {exc.message}"), soft_wrap=True)
-        res = [] if skipped else _neighbours(emb, emb.analogy(*known, topn=k, method=method,
+        res = [] if skipped else _neighbours(emb, emb.analogy(*question, topn=k, method=method,
                                                               restrict_vocab=restrict_vocab))
         if as_json:
             print_json({"question": " ".join(question), "answers": res, "unknown": [e.word for e in skipped]})
         elif res:
-            a, b, c = question
-            out_console.print(_neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res,
-                                                score="3CosMul" if cosmul else "cosine"))
+            out_console.print(_analogy_table(question, res, cosmul))
+
+
+def _analogy_table(question: Sequence[str], res: list[dict], cosmul: bool) -> Table:
+    a, b, c = question
+    return _neighbours_table(escape(f"{a} : {b} :: {c} : ?"), res, score="3CosMul" if cosmul else "cosine")
 
 
 def _embed_target(output: str | None) -> str | None:
