@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class TextSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TextSettings":
-        unknown = set(data) - {"lower", "keep_punct", "unicode", "join_marks"}
+        unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown normalisation setting(s): {', '.join(sorted(unknown))}")
         settings = cls(**{"join_marks": False, **data})

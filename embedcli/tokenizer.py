@@ -52,8 +52,9 @@ PUNCT = r"[^\w\s]|_"
 # ``re`` matches a class of BMP characters through a bitmap but tries ranges beyond U+FFFF one by
 # one (a class of every mark: ~0.5 us a character); so the marks are split at U+FFFF and the
 # pattern with every mark is only used on text that has a mark beyond U+FFFF
-_BMP_MARKS = "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in table_ranges() if b <= 0xFFFF)
-_ASTRAL_MARKS = frozenset(chr(c) for a, b in table_ranges() if a > 0xFFFF for c in range(a, b + 1))
+_MARK_RANGES = table_ranges()
+_BMP_MARKS = "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in _MARK_RANGES if b <= 0xFFFF)
+_ASTRAL_MARKS = frozenset(chr(c) for a, b in _MARK_RANGES if a > 0xFFFF for c in range(a, b + 1))
 _MARK_OR_ASTRAL = re.compile(f"[{_BMP_MARKS}\U00010000-\U0010ffff]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
