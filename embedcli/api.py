@@ -81,8 +81,8 @@ def resume(model_dir: str | os.PathLike, settings: cfg.TrainSettings, *,
 
 def train(
     corpus: Texts,
-    objective: str = "skipgram",
-    dim: int = 100,
+    objective: str | None = None,
+    dim: int | None = None,
     *,
     window: int | None = None,
     negative: int | None = None,
@@ -105,6 +105,7 @@ def train(
     vocab: Vocab | str | os.PathLike | None = None,
     init: str | os.PathLike | None = None,
     freeze: bool | None = None,
+    continue_from: str | os.PathLike | None = None,
     lower: bool | None = None,
     keep_punct: bool | None = None,
     encoding_errors: str | None = None,
@@ -117,8 +118,8 @@ def train(
     progress: Callable[[dict], None] | None = None,
     **unknown,
 ):
-    """Train word vectors (``objective`` ``"skipgram"`` or ``"cbow"``) or a classifier
-    (``"classify"``, fastText-format ``__label__`` lines) and return
+    """Train word vectors (``objective`` ``"skipgram"``, the default, or ``"cbow"``) or a classifier
+    (``"classify"``, fastText-format ``__label__`` lines) of ``dim`` (default 100) and return
     :class:`~embedcli.Embeddings` or :class:`~embedcli.Classifier`.
 
     ``corpus``: a file path, a list of ``pathlib.Path``, or any iterable of strings (one
@@ -138,6 +139,14 @@ def train(
     ``label_column``), as ``embedcli train`` reads them. A bad value raises
     :class:`~embedcli.errors.ParameterError` naming the parameter; a gensim or fastText name
     (``vector_size``, ``alpha``) a TypeError saying embedcli's.
+
+    ``continue_from``: a trained model directory to train further on ``corpus`` (gensim's
+    ``build_vocab(update=True)`` and ``train`` on a loaded model): its settings are the defaults,
+    its words keep their ids and both their rows, the corpus's new words are added after them, and
+    ``epochs`` more epochs run with a learning rate from ``lr`` down to ``min_lr``.
+
+    >>> more = embedcli.train("new_texts.txt", continue_from="models/default", epochs=3,
+    ...                       output="models/default")  # doctest: +SKIP
     """
     if unknown:
         key = next(iter(unknown))
@@ -152,7 +161,8 @@ def train(
         "word_ngrams": word_ngrams,
         "subwords": subwords, "buckets": buckets, "label_prefix": label_prefix,
         "vocab": None if vocab is None or vocab_obj is not None else os.fspath(vocab),
-        "init": None if init is None else os.fspath(init), "freeze": freeze, "lower": lower,
+        "init": None if init is None else os.fspath(init), "freeze": freeze,
+        "continue_from": None if continue_from is None else os.fspath(continue_from), "lower": lower,
         "keep_punct": keep_punct, "encoding_errors": encoding_errors, "checkpoint_every": checkpoint_every,
     }
     settings = cfg.merge({}, overrides).replace(output=None if output is None else os.fspath(output),

@@ -58,6 +58,7 @@ class TrainSettings:
     vocab: str | None = None
     init: str | None = None  # pretrained vector file for the initial input rows
     freeze: bool = False  # with init: never update the rows found in the file
+    continue_from: str | None = None  # a trained model directory to continue (its vocabulary, both matrices, its settings)
     lower: bool = True
     keep_punct: bool = False
     order: str = "appearance"  # vocabulary order: appearance (first appearance) or frequency
@@ -141,7 +142,7 @@ DEFAULTS: dict[str, Any] = {
     if f.name not in RUNTIME_FIELDS
 }
 
-PATH_KEYS = ("output", "vocab", "init")
+PATH_KEYS = ("output", "vocab", "init", "continue_from")
 INT_KEYS = ("dim", "window", "negative", "epochs", "min_count", "max_size", "seed", "workers",
             "batch_words", "round_batches", "checkpoint_every", "word_ngrams", "buckets")
 FLOAT_KEYS = ("sample", "ns_exponent", "lr", "min_lr")
@@ -245,7 +246,7 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
             raise bad("a file path or a list of file paths")
         return list(value)
     if key in PATH_KEYS:
-        if value is None and key in ("vocab", "init"):
+        if value is None and key in ("vocab", "init", "continue_from"):
             return None
         if isinstance(value, os.PathLike):
             value = os.fspath(value)
@@ -338,19 +339,61 @@ def validate(s: TrainSettings) -> None:
         raise ParameterError("{min_lr} must not exceed {lr} {lr_value} (got {got!r})", "min_lr", "lr",
                              lr_value=s.lr, got=s.min_lr)
     need(s.sample >= 0, "sample", "must be 0 (no subsampling) or more (e.g. 1e-3)")
-    if s.freeze and not s.init:
+    if s.freeze and not s.init and not s.continue_from:  # a continued model freezes the rows its --init found
         raise ParameterError("{freeze} needs {init} (the frozen rows are the words found in that file)",
                              "freeze", "init")
+    if s.continue_from:
+        if s.objective == "classify":
+            raise ParameterError("{continue_from} continues word vectors (skip-gram, CBOW); a classifier trains in one go",
+                                 "continue_from", "objective")
+        for key in ("init", "vocab"):
+            if getattr(s, key):
+                raise ParameterError("{%s} cannot be used with {continue_from}: the continued model's vocabulary and "
+                                     "rows are the start" % key, key, "continue_from")
 
 
-def merge(file_settings: dict[str, Any], overrides: dict[str, Any]) -> TrainSettings:
+#: what a continued run (``continue_from``) does not take from the model it continues: where it reads
+#: and writes, the start it replaces, and the number of processes (the table does not depend on it)
+NOT_CONTINUED = ("corpus", "output", "continue_from", "vocab", "init", "workers", "checkpoint_every")
+
+
+def continued_settings(model_dir: str | os.PathLike) -> dict[str, Any]:
+    """The settings of the trained model ``model_dir`` that a run continuing it starts from (the
+    layer under its config file and flags: see :func:`merge`); its corpus is ``"corpus"``, used
+    when the run names none."""
+    p = os.fspath(model_dir)
+    config = os.path.join(p, "config.yaml")
+    if os.path.isfile(p):
+        raise ParameterError("{continue_from} {path}: a file, not a model directory (to start from the vectors of "
+                             "a file, use {init})", "continue_from", "init", path=p)
+    if not os.path.isdir(p):
+        raise ParameterError("{continue_from} {path}: no such model directory", "continue_from", path=p)
+    if not os.path.isfile(config):
+        raise ParameterError("{continue_from} {path}: no config.yaml in it (not a model trained by embedcli)",
+                             "continue_from", path=p)
+    saved = load_config_file(config)
+    return {k: v for k, v in saved.items() if k not in NOT_CONTINUED or k == "corpus"}
+
+
+def merge(file_settings: dict[str, Any], overrides: dict[str, Any], *, continued: bool = True) -> TrainSettings:
     """Defaults < config file < overrides (flags or parameters; ``None`` means "not given").
 
+    With ``continue_from`` (in either), the continued model's settings (:func:`continued_settings`)
+    come between the defaults and the file, and its corpus is used when neither names one;
+    ``continued`` False leaves them out (a resumed checkpoint has all its settings).
     An override of the wrong type is a :class:`ParameterError` naming the parameter."""
     values = dict(DEFAULTS)
     values["corpus"] = []
+    base: dict[str, Any] = {}
+    source = overrides.get("continue_from") or file_settings.get("continue_from")
+    if continued and source:
+        base = continued_settings(check_value("continue_from", source))
+        if file_settings.get("corpus") or overrides.get("corpus"):
+            base.pop("corpus")
+    values.update(base)
     values.update(file_settings)
-    explicit = {k for k, v in file_settings.items() if not (k in RUN_DEFAULTS and v is None)}  # null: not set
+    # null: not set; a continued model's settings count as set (they are the values it was trained with)
+    explicit = {k for k, v in {**base, **file_settings}.items() if not (k in RUN_DEFAULTS and v is None)}
     given = set()
     for key, value in overrides.items():
         if key not in DEFAULTS:

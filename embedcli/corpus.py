@@ -43,7 +43,7 @@ from .io import display_name, expand_inputs, is_url
 from .shards import CheckedChunks
 from .text import TextSettings
 from .tokenizer import PieceIds, PieceTokenizer
-from .vocab import Vocab, build_vocab
+from .vocab import Vocab, build_vocab, extend_vocab
 
 SENTENCE_BREAK = -1
 MAX_SENTENCE = 10_000
@@ -218,10 +218,10 @@ def _scan(
 
 def _encode(paths: list[str], settings: TextSettings, ids: IdStore, *, min_count: int, max_size: int | None,
             vocab: Vocab | None, encoding_errors: str, progress: Callable[[int], None] | None,
-            tmp_dir: str | None, order: str) -> tuple[Vocab, EncodedCorpus]:
+            tmp_dir: str | None, order: str, extend: Vocab | None = None) -> tuple[Vocab, EncodedCorpus]:
     """:func:`encode_corpus`'s work, in this process: the ids go to ``ids`` (an empty store)."""
-    if vocab is not None:
-        settings = vocab.settings
+    if vocab is not None or extend is not None:
+        settings = (vocab or extend).settings
     raw = IdStore(np.int32, tmp_dir)
     try:
         fixed = dict(vocab.index) if vocab is not None else None
@@ -233,8 +233,11 @@ def _encode(paths: list[str], settings: TextSettings, ids: IdStore, *, min_count
             raise EmbedcliError(f"{names}: no words found (empty corpus?)")
         if vocab is None:
             counter = Counter(dict(zip(tokens, counts.tolist())))
-            vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size,
-                                source=names, order=order)
+            if extend is not None:
+                vocab = extend_vocab(extend, counter, n_tokens, min_count=min_count, max_size=max_size, order=order)
+            else:
+                vocab = build_vocab(counter, n_tokens, settings, min_count=min_count, max_size=max_size,
+                                    source=names, order=order)
             del counter
         specials = set(vocab.specials.values())
         # remap[raw] -> final id; raw 0 = sentence break -> -1; dropped words -> -2
@@ -289,8 +292,13 @@ def encode_corpus(
     tmp_dir: str | None = None,
     order: str = "appearance",
     in_child: bool | None = None,
+    extend: Vocab | None = None,
 ) -> tuple[Vocab, EncodedCorpus]:
     """Build the vocabulary (unless ``vocab`` is given) and encode the corpus, in one pass.
+
+    ``extend``: the vocabulary is this one grown by the corpus's words
+    (:func:`~embedcli.vocab.extend_vocab`: its tokens keep their ids; ``min_count``, ``max_size``
+    and ``order`` apply to the new words), split as its text was.
 
     Returns the vocabulary and an :class:`EncodedCorpus` whose store the caller closes with
     ``close()`` (or a ``with`` block). ``tmp_dir`` is where the id store lives (default:
@@ -311,7 +319,7 @@ def encode_corpus(
     ids = IdStore(np.int32, tmp_dir)
     try:
         kw = dict(min_count=min_count, max_size=max_size, vocab=vocab, encoding_errors=encoding_errors,
-                  tmp_dir=tmp_dir, order=order)
+                  tmp_dir=tmp_dir, order=order, extend=extend)
         if in_child:
             return _encode_in_child(paths, settings, ids, progress=progress, **kw)
         result = _encode(paths, settings, ids, progress=progress, **kw)

@@ -478,3 +478,49 @@ def build_vocab(
         max_size=max_size,
         corpus_tokens=corpus_tokens,
     )
+
+
+def extend_vocab(
+    base: Vocab,
+    counts: Counter,
+    corpus_tokens: int,
+    *,
+    order: str = "appearance",
+    min_count: int = 1,
+    max_size: int | None = None,
+) -> Vocab:
+    """``base`` grown by a new corpus's first-appearance-ordered ``counts`` (``corpus_tokens`` tokens),
+    as gensim's ``build_vocab(update=True)``: every token keeps its id and adds its new count; the
+    new corpus's words that ``base`` lacks and that occur at least ``min_count`` times in it follow,
+    in ``order`` (first appearance, or highest count first), the most frequent first when
+    ``max_size`` (the words besides the specials, old and new) leaves room for only some of them;
+    ``<unk>`` counts the new corpus's tokens that are in neither."""
+    check_build_args(order, min_count, max_size)
+    specials = set(base.specials.values())
+    tokens, freqs = list(base.tokens), list(base.counts)
+    index = base.index
+    known = 0
+    fresh = []
+    for token, count in counts.items():
+        if token in specials:
+            continue
+        i = index.get(token)
+        if i is not None:
+            freqs[i] += count
+            known += count
+        elif count >= min_count:
+            fresh.append((token, count))
+    by_freq = sorted(fresh, key=lambda tc: -tc[1])  # stable: ties keep first appearance
+    if max_size is not None:
+        room = max(0, max_size - (len(tokens) - len(specials)))
+        if len(fresh) > room:
+            keep = {t for t, _ in by_freq[:room]}
+            fresh = [tc for tc in fresh if tc[0] in keep]
+            by_freq = by_freq[:room]
+    chosen = by_freq if order == "frequency" else fresh
+    tokens += [t for t, _ in chosen]
+    freqs += [c for _, c in chosen]
+    if base.unk_id is not None:
+        freqs[base.unk_id] += max(corpus_tokens - known - sum(c for _, c in chosen), 0)
+    return Vocab(tokens=tokens, counts=freqs, settings=base.settings, specials=dict(base.specials), order=order,
+                 min_count=min_count, max_size=max_size, corpus_tokens=base.corpus_tokens + corpus_tokens)

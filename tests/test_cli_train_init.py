@@ -100,7 +100,7 @@ def test_a_model_directory_initialises_another_and_a_classifier(runner, tmp_path
     train(runner, corpus, src, "--seed", "9", "--epochs", "2")
     source = Model.load(src)
     res = runner.invoke(main, ["train", "--resume", str(src)])
-    assert res.exit_code == 1 and res.stderr.strip().endswith(f"start a new run with --init {src})")
+    assert res.exit_code == 1 and res.stderr.strip().endswith(f"start a new run with --continue-from {src})")
     exported = tmp_path / "src.txt"
     assert runner.invoke(main, ["show-table", str(src), "--format", "word2vec", "-o", str(exported)]).exit_code == 0
     runs = {}

@@ -268,3 +268,18 @@ def test_cbow_with_subwords_same_bytes_as_one_machine(client2, tmp_path):
     ctrain.train_on_cluster(client2, _small(tmp_path, "dask", **kw))
     for name in ("table.npy", "output.npy", "input_rows.npy"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_continued_model_same_bytes_as_one_machine(client2, tmp_path):
+    """--continue-from on a cluster: the continued model's rows and added words train as on one machine."""
+    train_model(_small(tmp_path, "base", workers=1, epochs=1))
+    more = tmp_path / "more.txt"
+    more.write_text("the zorblax met the quintor by the river\nthe quintor and the zorblax crossed the river\n" * 30)
+    kw = {"epochs": 2, "continue_from": str(tmp_path / "base")}
+    train_model(settings([str(more)], tmp_path / "one", workers=1, **kw))
+    ctrain.train_on_cluster(client2, settings([str(more)], tmp_path / "dask", **kw))
+    one, base = Model.load(str(tmp_path / "one")), Model.load(str(tmp_path / "base"))
+    added = one.vocab.tokens[len(base.vocab):]
+    assert {"zorblax", "quintor"} <= set(added) and one.objects["train_state"]["epochs_done"] == 3
+    for name in ("table.npy", "output.npy"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

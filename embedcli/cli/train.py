@@ -35,7 +35,7 @@ DEFAULT_OUTPUT = os.path.join("models", "default")
 FLAG_KEYS = ("objective", "dim", "window", "negative", "ns_exponent", "sample", "epochs", "lr", "min_lr", "min_count",
              "max_size", "seed", "workers", "batch_words", "round_batches", "checkpoint_every", "vocab", "word_ngrams", "buckets",
              "label_prefix",
-             "encoding_errors", "init", "freeze", "subwords", "lower", "keep_punct", "order", "input_format", "text_column", "label_column")
+             "encoding_errors", "init", "freeze", "continue_from", "subwords", "lower", "keep_punct", "order", "input_format", "text_column", "label_column")
 
 
 class _PlainLog:
@@ -141,7 +141,7 @@ class _TrainProgress:
                     self.progress.remove_task(getattr(self, attr))
                     setattr(self, attr, None)
             self.first_epoch = event["epoch"] - 1
-            total = event["words_total"] * (self.epochs - self.first_epoch)
+            total = event["words_total"] * (event["epochs"] - self.first_epoch)
             self.train_task = self.progress.add_task("training", total=total, info="")
         done = (event["epoch"] - 1 - self.first_epoch) * event["words_total"] + event["words"]
         self.progress.update(
@@ -176,6 +176,8 @@ def _render_summary(summary: dict, console=out_console) -> None:
         rows.append(("negatives", f"from unigram^{summary['ns_exponent']:g}"))
     if summary.get("subwords"):
         rows.append(("subwords", subwords_line(summary["subwords"])))
+    if summary.get("continued"):
+        rows.append(("continued", escape(continued_line(summary["continued"]))))
     if summary.get("init"):
         rows.append(("init", escape(init_line(summary["init"]))))
     for entry in summary["history"]:
@@ -266,6 +268,12 @@ def init_line(init: dict) -> str:
             f"{_shown_path(init['file'])} ({how})")
 
 
+def continued_line(cont: dict) -> str:
+    """``models/v1 after 5 epochs; 1,204 words added to its 5,277``."""
+    return (f"{_shown_path(cont['model'])} after {cont['epochs_before']} epochs; {cont['words_added']:,} words "
+            f"added to its {cont['vocab_before']:,}")
+
+
 def _render_dry_run(info: dict, console=out_console) -> None:
     table = Table(show_header=False, box=None, pad_edge=False, title="dry run (nothing trained or written)",
                   title_justify="left")
@@ -296,6 +304,8 @@ def _render_dry_run(info: dict, console=out_console) -> None:
         table.add_row("estimated time", f"{info['estimated_seconds']:,.1f}s")
     if info.get("subwords"):
         table.add_row("subwords", subwords_line(info["subwords"]))
+    if info.get("continued"):
+        table.add_row("continued", escape(continued_line(info["continued"])))
     if info.get("init"):
         i = info["init"]
         table.add_row("init", escape(f"{_shown_path(i['file'])}: {i['format']}, dim {i['dim']}"
@@ -350,6 +360,10 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
                    "keep the seeded start.")
 @click.option("--freeze/--no-freeze", default=None,
               help="With --init: never update the rows found in the file (the output layer still trains).")
+@click.option("--continue-from", metavar="MODEL_DIR",
+              help="Train a trained model further (as gensim's train on a loaded model): its settings, words, ids "
+                   "and both matrices are the start, CORPUS's new words are added after its own, and --epochs more "
+                   "epochs run from --lr down [default CORPUS: its corpus; -o: MODEL_DIR itself, replaced when done].")
 @click.option("--lower/--no-lower", default=None, help="Lower-case the text, as `embedcli vocab` [default: lower].")
 @click.option("--keep-punct/--no-keep-punct", default=None,
               help="Keep punctuation marks as tokens, as `embedcli vocab` [default: dropped].")
@@ -391,6 +405,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
       embedcli train --resume models/big
       embedcli train corpus.txt -o models/ft --init glove.6B.100d.txt --freeze
       embedcli train new_texts.txt -o models/more --init models/default --dim 50
+      embedcli train new_texts.txt --continue-from models/default --epochs 3
       embedcli train --objective classify sample_data/labeled.txt -o models/classifier
       embedcli train --objective classify labeled.txt -o models/clf --word-ngrams 2 --dry-run
       embedcli train corpus.txt -o models/big --dask tcp://10.0.0.5:8786 --workers 8
@@ -407,9 +422,10 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
             raise UsageError(f"--resume {resume_dir}: no such model directory")
         if not os.path.isfile(config_file):
             raise UsageError(f"--resume {resume_dir}: no config.yaml in it (not an embedcli model)")
-        settings = cfg.merge(cfg.load_config_file(config_file), {})
+        settings = cfg.merge(cfg.load_config_file(config_file), {}, continued=False)
     else:
-        use_default = config_path is None and not corpus
+        continuing = values.get("continue_from") is not None
+        use_default = config_path is None and not corpus and not continuing
         if use_default:
             default = cfg.default_config_path()
             if default is None:
@@ -422,6 +438,8 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
             overrides["output"] = output
         elif use_default:  # the sample run writes where the user is, not into the installed package
             overrides["output"] = DEFAULT_OUTPUT
+        elif continuing and "output" not in file_settings:  # the continued model is replaced when done
+            overrides["output"] = values["continue_from"]
         settings = cfg.merge(file_settings, overrides)
     cfg.validate(settings)
     settings = settings.replace(tmp_dir=tmp_dir)

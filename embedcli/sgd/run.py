@@ -42,6 +42,7 @@ STATE = "train_state"
 OUTPUT = "output"
 INIT = "init"  # object: the --init file, its format and how many rows it initialised
 INIT_FOUND = "init_found"  # array: bool (V,), the rows initialised from the file (frozen with --freeze)
+CONTINUED = "continued"  # object: the model a continued run started from, its epochs and the words it added
 SUBWORDS = "subwords"  # object: n-gram lengths and buckets (embedcli.subwords.SubwordSpec)
 INPUT_ROWS = "input_rows"  # array: (V + buckets, dim) the input matrix: word rows, then n-gram rows
 
@@ -80,6 +81,7 @@ class TrainResult:
             "epochs": len(h),
             "resumed_from_epoch": self.resumed_from_epoch,
             "init": self.init,
+            "continued": self.model.objects.get(CONTINUED),
             "subwords": self.model.objects.get(SUBWORDS),
             # the word-vector objectives' sampling settings (a classifier has neither)
             **{key: None if self.model.config.get("objective") == "classify" else self.model.config.get(key)
@@ -207,7 +209,8 @@ def _shown(value) -> str:
     return "none" if value is None else str(value)
 
 
-def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vocab, EncodedCorpus]:
+def _prepare(settings: TrainSettings, vocab: Vocab | None, progress,
+             extend: Vocab | None = None) -> tuple[Vocab, EncodedCorpus]:
     if settings.objective not in ("skipgram", "cbow"):
         raise ParameterError("{objective} {value} is not handled by the word-vector trainer", "objective",
                              value=settings.objective)
@@ -226,6 +229,7 @@ def _prepare(settings: TrainSettings, vocab: Vocab | None, progress) -> tuple[Vo
         progress=progress,
         tmp_dir=settings.tmp_dir,
         order=settings.order,
+        extend=extend,
     )
 
 
@@ -243,13 +247,15 @@ def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus
         table[vocab.unk_id] = table[trainable].mean(axis=0, dtype=np.float64).astype(np.float32)
     config = saved_settings(settings)
     config["workers"] = resolve_workers(settings)
+    epochs = state.first_epoch + int(settings.epochs)  # a continued model's count its earlier epochs
     objects = {
         STATE: {
             "epochs_done": state.epochs_done,
-            "epochs": int(settings.epochs),
-            "complete": state.epochs_done >= int(settings.epochs),
+            "epochs": epochs,
+            "complete": state.epochs_done >= epochs,
             "words_per_epoch": corpus.n_words,
             "corpus_entries": corpus.n_entries,
+            "first_epoch": state.first_epoch,
         }
     }
     arrays = {OUTPUT: keep(state.w_out)}
@@ -257,16 +263,18 @@ def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus
         arrays[INIT_FOUND] = state.init_found.copy()
     if state.init is not None:
         objects[INIT] = dict(state.init)
+    if state.continued is not None:
+        objects[CONTINUED] = dict(state.continued)
     if subwords is not None:
         arrays[INPUT_ROWS] = keep(state.w_in)
         objects[SUBWORDS] = {**subwords.spec.to_dict(), "distinct_ngrams": subwords.distinct}
     return Model(vocab, table, config, list(state.history), arrays, objects)
 
 
-def state_from_model(model: Model) -> TrainState:
+def state_from_model(model: Model, purpose: str = "resumed") -> TrainState:
     if OUTPUT not in model.arrays or STATE not in model.objects:
         raise EmbedcliError(
-            f"{model.path}: has no training state (output.npy, train_state.json); it cannot be resumed"
+            f"{model.path}: has no training state (output.npy, train_state.json); it cannot be {purpose}"
         )
     if SUBWORDS in model.objects:
         spec = SubwordSpec.from_dict(model.objects[SUBWORDS], f"{model.path}: {SUBWORDS}.json")
@@ -281,7 +289,9 @@ def state_from_model(model: Model) -> TrainState:
     w_out = np.array(model.arrays[OUTPUT], dtype=np.float32)
     if w_out.shape != model.table.shape:
         raise EmbedcliError(f"{model.path}: output.npy has shape {w_out.shape}, expected {model.table.shape}")
-    state = TrainState(w_in, w_out, int(model.objects[STATE]["epochs_done"]), list(model.history))
+    info = model.objects[STATE]
+    state = TrainState(w_in, w_out, int(info["epochs_done"]), list(model.history),
+                       first_epoch=int(info.get("first_epoch", 0)))
     if INIT_FOUND in model.arrays:
         found = model.arrays[INIT_FOUND]
         if found.dtype != np.bool_ or found.shape != (len(model.vocab),):
@@ -291,6 +301,7 @@ def state_from_model(model: Model) -> TrainState:
             )
         state.init_found = np.array(found, dtype=bool)
         state.init = model.objects.get(INIT)
+    state.continued = model.objects.get(CONTINUED)
     return state
 
 
@@ -334,7 +345,8 @@ def _run(settings, vocab, corpus, state, output, callback, start, resumed_from, 
     every = int(settings.checkpoint_every)
 
     def on_epoch_end(st: TrainState) -> None:
-        if output is not None and every and st.epochs_done % every == 0 and st.epochs_done < trainer.epochs:
+        done = st.epochs_done - st.first_epoch  # this run's epochs (a continued model had some before)
+        if output is not None and every and done % every == 0 and st.epochs_done < trainer.epochs:
             build_model(vocab, st, settings, corpus, subwords).save(output)
             if callback is not None:
                 callback({"checkpoint": output, "epoch": st.epochs_done})
@@ -366,6 +378,11 @@ def train_model(
     ``models/default`` of a no-argument run). With ``settings.init`` the file's dimension is
     checked before the corpus is read; ``init_progress(n)`` gets the vectors read from it.
     """
+    if settings.continue_from:
+        if vocab is not None:
+            raise ParameterError("{vocab} cannot be used with {continue_from}: the continued model's vocabulary "
+                                 "is the start", "vocab", "continue_from")
+        return continue_model(settings, callback=callback, corpus_progress=corpus_progress, make_trainer=make_trainer)
     start = time.perf_counter()
     output = settings.output
     if output is not None:
@@ -377,6 +394,84 @@ def train_model(
         state = init_state(len(vocab), int(settings.dim), int(settings.seed), trainable_rows(vocab),
                            subwords.n_rows if subwords is not None else None)
         apply_init(settings, vocab, state, info, init_progress)
+        return _run(settings, vocab, corpus, state, output, callback, start, 0, subwords, make_trainer)
+
+
+#: settings a continued model keeps: its rows are these (the text settings: its words are split so)
+KEPT_WHEN_CONTINUED = ("objective", "dim", "subwords", "buckets", "lower", "keep_punct")
+
+
+def continued_state(settings: TrainSettings, vocab: Vocab, base: Model, base_state: TrainState,
+                    subwords: SubwordRows | None) -> TrainState:
+    """The start of a run continuing ``base`` with the vocabulary ``vocab`` (``base``'s tokens
+    first, at their ids, then the words the new corpus added): ``base``'s input and output rows
+    (and n-gram buckets) where it has them; the added words start as a new run's rows do (the
+    seeded draws, output rows 0). Its epochs and history go on from ``base``'s."""
+    V0, V = len(base.vocab), len(vocab)
+    state = init_state(V, int(settings.dim), int(settings.seed), trainable_rows(vocab),
+                       subwords.n_rows if subwords is not None else None)
+    state.w_in[:V0] = base_state.w_in[:V0]
+    if subwords is not None:  # the n-gram buckets, after the word rows in both
+        state.w_in[V:] = base_state.w_in[V0:]
+    state.w_out[:V0] = base_state.w_out
+    state.epochs_done = state.first_epoch = base_state.epochs_done
+    state.history = list(base_state.history)
+    if base_state.init_found is not None:  # rows an --init file gave: frozen still with --freeze
+        state.init_found = np.zeros(V, dtype=bool)
+        state.init_found[:V0] = base_state.init_found
+        state.init = base_state.init
+    if settings.freeze:
+        if state.init_found is None:
+            raise ParameterError("{freeze}: {path} was not started from an {init} file, so no rows are frozen",
+                                 "freeze", "init", path=base.path)
+        state.frozen = state.init_found
+    state.continued = {"model": os.path.abspath(base.path), "epochs_before": base_state.epochs_done,
+                       "vocab_before": V0, "words_added": V - V0}
+    return state
+
+
+def load_continued(settings: TrainSettings) -> tuple[Model, TrainState]:
+    """The model ``settings.continue_from`` names and its training state, checked: a finished word-vector
+    model whose settings are those of the run for :data:`KEPT_WHEN_CONTINUED`."""
+    path = settings.continue_from
+    base = Model.load(path, require_config=True)
+    if base.objective not in ("skipgram", "cbow"):
+        raise ParameterError("{continue_from} {path}: a {objective} model; only word vectors (skip-gram, CBOW) "
+                             "are continued", "continue_from", path=path, objective=base.objective)
+    state = state_from_model(base, "continued")
+    done, planned = state.epochs_done, state.first_epoch + int(base.config.get("epochs", 0))
+    if base.objects[STATE].get("complete") is False or done < planned:
+        raise ParameterError("{continue_from} {path}: a checkpoint ({done} of {planned} epochs); finish it first "
+                             "with {resume} {path}", "continue_from", "resume", path=path, done=done, planned=planned)
+    for key in KEPT_WHEN_CONTINUED:
+        value = base.config.get(key)
+        if key == "buckets" and not parse_range(settings.subwords):
+            continue  # only the n-gram rows need it
+        if value is not None and getattr(settings, key) != value:
+            raise ParameterError("{%s} %s: {path} was trained with %s %s, and a continued model keeps it"
+                                 % (key, _shown(getattr(settings, key)), key.replace("_", " "), _shown(value)),
+                                 key, "continue_from", path=path)
+    return base, state
+
+
+def continue_model(settings: TrainSettings, *, callback: Callback | None = None,
+                   corpus_progress: Callable[[int], None] | None = None,
+                   make_trainer: Callable | None = None) -> TrainResult:
+    """Train the model ``settings.continue_from`` further on ``settings.corpus``, as gensim's
+    ``build_vocab(update=True)`` then ``train``: its words keep their ids and rows (input and
+    output), the corpus's new words (``min_count``, ``max_size``, ``order``) are added after them,
+    and ``settings.epochs`` more epochs run with their own learning-rate schedule. Saved to
+    ``settings.output`` (which may be the continued model: it is replaced when the run is done)."""
+    start = time.perf_counter()
+    base, base_state = load_continued(settings)
+    output = settings.output
+    if output is not None:
+        check_output(output)
+    vocab, corpus = _prepare(settings, None, corpus_progress, extend=base.vocab)
+    with corpus:
+        subwords, _ = subword_rows(vocab, settings)
+        state = continued_state(settings, vocab, base, base_state, subwords)
+        del base, base_state
         return _run(settings, vocab, corpus, state, output, callback, start, 0, subwords, make_trainer)
 
 
@@ -393,10 +488,11 @@ def resume_model(
     model = Model.load(model_dir, require_config=True)
     state = state_from_model(model)
     info = model.objects[STATE]
-    if state.epochs_done >= int(settings.epochs):
+    if state.epochs_done >= state.first_epoch + int(settings.epochs):
         raise EmbedcliError(
-            "{model_dir}: already trained for all {n} epochs; nothing to resume (to train on from its vectors, "
-            "start a new run with {init} {model_dir})", "init", model_dir=model_dir, n=state.epochs_done)
+            "{model_dir}: already trained for all {n} epochs; nothing to resume (to train it further, "
+            "start a new run with {continue_from} {model_dir})", "continue_from", model_dir=model_dir,
+            n=state.epochs_done)
     if settings.freeze:
         if state.init_found is None:
             raise EmbedcliError("{model_dir}: its settings freeze the {init} rows but it has no {found}.npy; cannot resume",
@@ -427,7 +523,8 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
         return classify_dry_run(settings, corpus_progress=corpus_progress, calibrate_seconds=calibrate_seconds)
     start = time.perf_counter()
     info = check_init(settings)
-    vocab, corpus = _prepare(settings, None, corpus_progress)
+    base = load_continued(settings)[0] if settings.continue_from else None
+    vocab, corpus = _prepare(settings, None, corpus_progress, extend=None if base is None else base.vocab)
     with corpus:
         dim = int(settings.dim)
         workers = resolve_workers(settings)
@@ -461,4 +558,7 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "counting_seconds": round(time.perf_counter() - start, 3),
             "init": None if info is None else {"file": os.path.abspath(settings.init), "format": info.format,
                                                "dim": info.dim, "frozen": bool(settings.freeze)},
+            "continued": None if base is None else {
+                "model": os.path.abspath(base.path), "epochs_before": int(base.objects[STATE]["epochs_done"]),
+                "vocab_before": len(base.vocab), "words_added": len(vocab) - len(base.vocab)},
         }

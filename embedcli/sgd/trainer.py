@@ -99,6 +99,10 @@ class TrainState:
     frozen: np.ndarray | None = None  # bool (V,): input rows never updated (--freeze)
     init_found: np.ndarray | None = None  # bool (V,): rows initialised from the --init file
     init: dict[str, Any] | None = None  # about the --init file (path, format, rows found), saved as init.json
+    #: epochs the matrices had when this run began (a continued model, ``continue_from``): this run's
+    #: epochs come after them, with their own learning-rate schedule (see :meth:`Trainer.run`)
+    first_epoch: int = 0
+    continued: dict[str, Any] | None = None  # about the continued model (path, epochs, words added), saved as continued.json
 
 
 def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray, input_rows: int | None = None) -> TrainState:
@@ -424,6 +428,7 @@ class Trainer:
         self.group = NEG_GROUP
         self.n_neg = max(self.negative, NEG_SHARED)
         self.total_words = corpus.n_words * self.epochs
+        self.first_epoch = 0  # the epochs before this run's (TrainState.first_epoch, set by run)
         self.vocab_size = len(counts)
 
     @property
@@ -439,7 +444,7 @@ class Trainer:
 
     # -- schedule ---------------------------------------------------------------------------
     def lr_at(self, epoch: int, words_before: int) -> float:
-        progress = (epoch * self.corpus.n_words + words_before) / max(1, self.total_words)
+        progress = ((epoch - self.first_epoch) * self.corpus.n_words + words_before) / max(1, self.total_words)
         return self.lr0 - (self.lr0 - self.lr1) * min(1.0, progress)
 
     # -- batches ----------------------------------------------------------------------------
@@ -714,6 +719,13 @@ class Trainer:
     # -- epochs -----------------------------------------------------------------------------
     def run(self, state: TrainState, *, callback: Callable[[dict], None] | None = None,
             on_epoch_end: Callable[[TrainState], None] | None = None) -> TrainState:
+        """Train ``state`` from its ``epochs_done`` to the last epoch. A continued model's epochs
+        (``state.first_epoch``: the matrices were trained that long before) are numbered after its
+        earlier ones (which also gives them their own random draws) and have a learning-rate
+        schedule of their own, from ``lr`` down to ``min_lr``, as gensim's ``train`` on a trained
+        model."""
+        self.first_epoch = state.first_epoch
+        self.epochs = state.first_epoch + int(self.settings.epochs)
         tune_malloc_if_asked()
         group = self._open_group(state)
         try:
