@@ -130,6 +130,29 @@ def _check_same_settings(parts: Sequence[PartialCounts], names: Sequence[str]) -
     return settings
 
 
+def check_distinct(parts: Sequence[PartialCounts], names: Sequence[str], files: Sequence[bool]) -> None:
+    """Each shard once: the same partial counts file given twice, or two parts from the same
+    source (its path, and byte range when it has one) with the same counts, would count a shard
+    twice. (Equal counts from different sources are two texts that happen to be the same: they
+    are merged.)"""
+    seen_files: dict[str, str] = {}
+    seen: dict[tuple, str] = {}
+    for part, name, is_file in zip(parts, names, files):
+        if is_file:
+            key = os.path.realpath(name)
+            if key in seen_files:
+                also = "" if seen_files[key] == name else f" (as {seen_files[key]} too)"
+                raise UsageError(f"{name}: given twice{also}; merge each shard once")
+            seen_files[key] = name
+        if not part.source:
+            continue
+        key = (json.dumps(part.source, sort_keys=True), part.total, tuple(part.tokens), tuple(part.counts))
+        if key in seen:
+            raise UsageError(f"{name}: the same shard as {seen[key]} (the same source and the same counts); "
+                             "merging both would count it twice")
+        seen[key] = name
+
+
 def corpus_order(parts: Sequence[PartialCounts], names: Sequence[str]) -> list[int]:
     """Indices of ``parts`` in corpus order: as given, or by offset when every part has one."""
     with_offset = [p.offset is not None for p in parts]

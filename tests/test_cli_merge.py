@@ -174,3 +174,26 @@ def test_workers_give_the_same_vocabulary(runner, tmp_path, monkeypatch):
     a = json.loads((tmp_path / "p1.json").read_text())
     b = json.loads((tmp_path / "p2.json").read_text())
     assert a == b and a["first"][:3] == [0, 1, 2]
+
+
+def test_a_shard_given_twice_is_an_error(runner, shards, tmp_path):
+    """The same partial file twice, or a copy of it (same source, same counts), would count a shard
+    twice; a shard of another file with the same text is another shard, and is merged."""
+    paths, _ = shards
+    for i, p in enumerate(paths[:2]):
+        run(runner, "vocab", p, "--partial", "-o", tmp_path / f"p{i}.json", "-q")
+    (tmp_path / "copy.json").write_bytes((tmp_path / "p0.json").read_bytes())
+    r = run(runner, "vocab", "merge", tmp_path / "p0.json", tmp_path / "p1.json", tmp_path / "p0.json", "-o",
+            tmp_path / "v.json")
+    assert r.exit_code == 2 and r.output.strip() == f"Error: {tmp_path / 'p0.json'}: given twice; merge each shard once"
+    r = run(runner, "vocab", "merge", tmp_path / "p0.json", tmp_path / "p1.json", tmp_path / "copy.json", "--partial",
+            "-o", tmp_path / "v.json")
+    assert r.exit_code == 2 and "copy.json: the same shard as" in r.output and "p0.json" in r.output
+    assert not (tmp_path / "v.json").exists()
+    same_text = tmp_path / "again.txt"
+    same_text.write_text(paths[0].read_text(encoding="utf-8"), encoding="utf-8")
+    run(runner, "vocab", same_text, "--partial", "-o", tmp_path / "again.json", "-q")
+    r = run(runner, "vocab", "merge", tmp_path / "p0.json", tmp_path / "again.json", "-o", tmp_path / "v.json", "--json")
+    assert r.exit_code == 0, r.output
+    hope = json.loads((tmp_path / "v.json").read_text())
+    assert hope["counts"][hope["tokens"].index("hope")] == 2  # two files with the same line: counted twice
