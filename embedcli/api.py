@@ -105,7 +105,7 @@ def train(
     vocab: Vocab | str | os.PathLike | None = None,
     init: str | os.PathLike | None = None,
     freeze: bool | None = None,
-    continue_from: str | os.PathLike | None = None,
+    continue_from: "str | os.PathLike | Embeddings | None" = None,
     lower: bool | None = None,
     keep_punct: bool | None = None,
     encoding_errors: str | None = None,
@@ -140,18 +140,30 @@ def train(
     :class:`~embedcli.errors.ParameterError` naming the parameter; a gensim or fastText name
     (``vector_size``, ``alpha``) a TypeError saying embedcli's.
 
-    ``continue_from``: a trained model directory to train further on ``corpus`` (gensim's
-    ``build_vocab(update=True)`` and ``train`` on a loaded model): its settings are the defaults,
-    its words keep their ids and both their rows, the corpus's new words are added after them, and
+    ``continue_from``: a trained model to train further on ``corpus`` (gensim's
+    ``build_vocab(update=True)`` and ``train`` on a loaded model), as a directory or as the
+    :class:`~embedcli.Embeddings` this function returned: its settings are the defaults, its words
+    keep their ids and both their rows, the corpus's new words are added after them, and
     ``epochs`` more epochs run with a learning rate from ``lr`` down to ``min_lr``.
 
-    >>> more = embedcli.train("new_texts.txt", continue_from="models/default", epochs=3,
-    ...                       output="models/default")  # doctest: +SKIP
+    >>> emb = embedcli.train(sentences, epochs=5)  # doctest: +SKIP
+    >>> emb = embedcli.train(more_sentences, continue_from=emb, epochs=3)  # doctest: +SKIP
     """
     if unknown:
         key = next(iter(unknown))
         raise TypeError(f"train() got an unexpected keyword argument {key!r}{cfg.key_hint(key)}")
     vocab_obj = vocab if isinstance(vocab, Vocab) else None
+    base = None  # the model to continue, when it is in memory (Embeddings that embedcli.train returned)
+    if isinstance(continue_from, Embeddings):
+        base = continue_from.model
+        if base.objective not in ("skipgram", "cbow") or "output" not in base.arrays:
+            raise ParameterError("{continue_from}: these vectors have no training state (output layer, epochs), as "
+                                 "a vector file's; start a new run from them with {init} instead", "continue_from",
+                                 "init")
+        continue_from = base.path  # its directory when it was saved or loaded (saved with the settings)
+    elif continue_from is not None and not isinstance(continue_from, (str, os.PathLike)):
+        raise ParameterError("{continue_from}: expected a model directory or Embeddings, got {got}", "continue_from",
+                             got=type(continue_from).__name__)
     overrides = {
         "objective": objective, "dim": dim, "window": window, "negative": negative, "ns_exponent": ns_exponent,
         "sample": sample,
@@ -165,8 +177,10 @@ def train(
         "continue_from": None if continue_from is None else os.fspath(continue_from), "lower": lower,
         "keep_punct": keep_punct, "encoding_errors": encoding_errors, "checkpoint_every": checkpoint_every,
     }
-    settings = cfg.merge({}, overrides).replace(output=None if output is None else os.fspath(output),
-                                                tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir))
+    # a model in memory: its settings are the layer a model directory's config.yaml would be
+    start = cfg.continued_settings(base) if base is not None and continue_from is None else {}
+    settings = cfg.merge(start, overrides).replace(output=None if output is None else os.fspath(output),
+                                                   tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir))
     cfg.validate(settings)
     from_files = is_paths(corpus)
     if settings.checkpoint_every and (output is None or not from_files):
@@ -183,7 +197,7 @@ def train(
         else:
             from .sgd.run import train_model
 
-            result = train_model(run, vocab=vocab_obj, callback=progress)
+            result = train_model(run, vocab=vocab_obj, callback=progress, continued=base)
     model = result.model
     if not from_files:  # the temporary file is gone: the config does not name it
         model.config["corpus"] = []

@@ -206,14 +206,21 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise EmbedcliError(f"{p}: a config file must be a mapping of keys (like 'dim: 100'), got {type(data).__name__}")
-    base = Path(p).resolve().parent
+    return settings_of(data, p, Path(p).resolve().parent)
+
+
+def settings_of(data: dict, source: str, base: Path) -> dict[str, Any]:
+    """The settings of a config file's mapping (or a model's ``config``): keys and types checked
+    (errors name ``source``), metadata left out, relative paths resolved against ``base``."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in METADATA_KEYS:
             continue
         if key not in DEFAULTS:
-            raise UsageError(f"{p}: unknown key {key!r}{key_hint(key)}")
-        out[key] = check_value(key, value, source=p)
+            raise UsageError(f"{source}: unknown key {key!r}{key_hint(key)}")
+        if key == "output" and value is None:  # a model trained in memory, saved later: not set
+            continue
+        out[key] = check_value(key, value, source=source)
     if "format" in data and "ns_exponent" not in data:  # a model's settings from before the key: what it used
         out["ns_exponent"] = LEGACY_NS_EXPONENT
     for key in PATH_KEYS:
@@ -357,10 +364,14 @@ def validate(s: TrainSettings) -> None:
 NOT_CONTINUED = ("corpus", "output", "continue_from", "vocab", "init", "workers", "checkpoint_every")
 
 
-def continued_settings(model_dir: str | os.PathLike) -> dict[str, Any]:
+def continued_settings(model_dir) -> dict[str, Any]:
     """The settings of the trained model ``model_dir`` that a run continuing it starts from (the
     layer under its config file and flags: see :func:`merge`); its corpus is ``"corpus"``, used
-    when the run names none."""
+    when the run names none. ``model_dir``: a model directory, or a model in memory (an
+    :class:`~embedcli.model.Model`: its ``config``)."""
+    if not isinstance(model_dir, (str, os.PathLike)):
+        kept = {k: v for k, v in model_dir.config.items() if k not in NOT_CONTINUED or k == "corpus"}
+        return settings_of(kept, "the continued model's settings", Path.cwd())
     p = os.fspath(model_dir)
     config = os.path.join(p, "config.yaml")
     if os.path.isfile(p):

@@ -214,3 +214,12 @@ def test_replace_resolves_a_default_sample_again():
     assert cfg.merge({}, {"sample": 2e-4}).replace(subwords="3-6").sample == 2e-4
     assert plain.replace(subwords="3-6", sample=1e-3).sample == 1e-3
     assert plain.replace(dim=8).sample == 1e-3
+
+
+def test_a_saved_in_memory_models_config_repeats(tmp_path):
+    """A model trained in memory (embedcli.train without output) and saved later has 'output: null'
+    in its config.yaml: as a --config file that is "not set", not a bad path."""
+    path = tmp_path / "config.yaml"
+    path.write_text("output: null\ndim: 8\n")
+    settings = cfg.merge(cfg.load_config_file(path), {})
+    assert settings.output == "models/default" and settings.dim == 8

@@ -257,3 +257,25 @@ def test_library_gives_the_command_lines_bytes(runner, tmp_path, base, new_corpu
         Vocab.load(base / "vocab.json").tokens
     with pytest.raises(embedcli.errors.ParameterError, match="dim"):
         embedcli.train(new_corpus, continue_from=base, dim=8)
+
+
+def test_library_continues_a_model_in_memory(tmp_path, corpus, new_corpus):
+    """As gensim's model.train on a model built in the notebook: the Embeddings train() returned."""
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    emb = embedcli.train(lines, dim=16, epochs=2, min_count=1, workers=1)
+    more = embedcli.train(new_corpus, continue_from=emb, epochs=2, workers=1)
+    assert more.vocab.tokens[: len(emb.vocab)] == emb.vocab.tokens and more.vocab.tokens[len(emb.vocab):] == \
+        ["zebra", "llama"]
+    assert more.model.config["dim"] == 16 and more.model.config["min_count"] == 1  # the model's settings
+    assert more.model.objects["continued"] == {"model": None, "epochs_before": 2, "vocab_before": len(emb.vocab),
+                                               "words_added": 2}
+    with pytest.raises(embedcli.errors.ParameterError, match="dim 8: the continued model was trained with dim 16"):
+        embedcli.train(new_corpus, continue_from=emb, dim=8)
+    # the same run from the model saved as a directory (its config says output: null): the same bytes
+    emb.model.save(tmp_path / "saved")
+    again = embedcli.train(new_corpus, continue_from=tmp_path / "saved", epochs=2, workers=4)
+    assert again.table.tobytes() == more.table.tobytes()
+    glove = tmp_path / "g.txt"
+    glove.write_text("cat 0.1 0.2\ndog 0.3 0.4\n")
+    with pytest.raises(embedcli.errors.ParameterError, match="no training state"):
+        embedcli.train(new_corpus, continue_from=embedcli.load(glove))

@@ -368,6 +368,7 @@ def train_model(
     make_parent: bool = False,
     init_progress: Callable[[int], None] | None = None,
     make_trainer: Callable | None = None,
+    continued: Model | None = None,
 ) -> TrainResult:
     """Train skip-gram or CBOW vectors with the resolved ``settings`` and save the model.
 
@@ -378,11 +379,12 @@ def train_model(
     ``models/default`` of a no-argument run). With ``settings.init`` the file's dimension is
     checked before the corpus is read; ``init_progress(n)`` gets the vectors read from it.
     """
-    if settings.continue_from:
+    if settings.continue_from or continued is not None:  # (continued: the model in memory)
         if vocab is not None:
             raise ParameterError("{vocab} cannot be used with {continue_from}: the continued model's vocabulary "
                                  "is the start", "vocab", "continue_from")
-        return continue_model(settings, callback=callback, corpus_progress=corpus_progress, make_trainer=make_trainer)
+        return continue_model(settings, callback=callback, corpus_progress=corpus_progress, make_trainer=make_trainer,
+                              base=continued)
     start = time.perf_counter()
     output = settings.output
     if output is not None:
@@ -425,16 +427,18 @@ def continued_state(settings: TrainSettings, vocab: Vocab, base: Model, base_sta
             raise ParameterError("{freeze}: {path} was not started from an {init} file, so no rows are frozen",
                                  "freeze", "init", path=base.path)
         state.frozen = state.init_found
-    state.continued = {"model": os.path.abspath(base.path), "epochs_before": base_state.epochs_done,
+    state.continued = {"model": base.path and os.path.abspath(base.path), "epochs_before": base_state.epochs_done,
                        "vocab_before": V0, "words_added": V - V0}
     return state
 
 
-def load_continued(settings: TrainSettings) -> tuple[Model, TrainState]:
-    """The model ``settings.continue_from`` names and its training state, checked: a finished word-vector
-    model whose settings are those of the run for :data:`KEPT_WHEN_CONTINUED`."""
-    path = settings.continue_from
-    base = Model.load(path, require_config=True)
+def load_continued(settings: TrainSettings, base: Model | None = None) -> tuple[Model, TrainState]:
+    """The model ``settings.continue_from`` names (or ``base``, a model in memory) and its training
+    state, checked: a finished word-vector model whose settings are those of the run for
+    :data:`KEPT_WHEN_CONTINUED`."""
+    if base is None:
+        base = Model.load(settings.continue_from, require_config=True)
+    path = base.path or "the continued model"
     if base.objective not in ("skipgram", "cbow"):
         raise ParameterError("{continue_from} {path}: a {objective} model; only word vectors (skip-gram, CBOW) "
                              "are continued", "continue_from", path=path, objective=base.objective)
@@ -456,14 +460,16 @@ def load_continued(settings: TrainSettings) -> tuple[Model, TrainState]:
 
 def continue_model(settings: TrainSettings, *, callback: Callback | None = None,
                    corpus_progress: Callable[[int], None] | None = None,
-                   make_trainer: Callable | None = None) -> TrainResult:
+                   make_trainer: Callable | None = None, base: Model | None = None) -> TrainResult:
     """Train the model ``settings.continue_from`` further on ``settings.corpus``, as gensim's
     ``build_vocab(update=True)`` then ``train``: its words keep their ids and rows (input and
     output), the corpus's new words (``min_count``, ``max_size``, ``order``) are added after them,
     and ``settings.epochs`` more epochs run with their own learning-rate schedule. Saved to
-    ``settings.output`` (which may be the continued model: it is replaced when the run is done)."""
+    ``settings.output`` (which may be the continued model: it is replaced when the run is done).
+    ``base``: the model to continue when it is in memory (``settings.continue_from`` is then its
+    directory, or None)."""
     start = time.perf_counter()
-    base, base_state = load_continued(settings)
+    base, base_state = load_continued(settings, base)
     output = settings.output
     if output is not None:
         check_output(output)
