@@ -490,13 +490,15 @@ def write_text_rows(f, blocks, fmt: str) -> None:
             for row in block.tolist():
                 f.write(json.dumps(row))
                 f.write("\n")
-    else:  # print / json: one list of lists, like Keras' output
+    else:  # print / json: one list of lists, like Keras' output; print puts a row on each line, as
+        # NumPy prints an array (still one JSON value), so that head, grep and a terminal can follow it
         f.write("[")
+        sep = ",\n " if fmt == "print" else ", "
         first = True
         for block in blocks:
             for row in block.tolist():
                 if not first:
-                    f.write(", ")
+                    f.write(sep)
                 f.write(json.dumps(row))
                 first = False
         f.write("]\n")

@@ -46,7 +46,8 @@ def _format_for(output: str | None, fmt: str) -> str:
 @click.option("-o", "--output", metavar="FILE",
               help="Write to FILE: .npy (int32), .csv, .jsonl or .json ('-' for stdout).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
-              help="Output format (auto: from the -o extension; print for stdout).")
+              help="Output format (auto: from the -o extension; print for stdout: one list of lists, a row on "
+                   "each line, as NumPy prints an array).")
 @click.option("--maxlen", type=int, default=None, help="Length of every row (default: the longest phrase).")
 @click.option("--padding", type=click.Choice(PADDINGS), default="pre", show_default=True,
               help="Pad before (pre, Keras' default) or after (post) the ids.")
