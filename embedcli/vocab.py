@@ -103,28 +103,45 @@ class Vocab:
         >>> Vocab.build(["Hope to see you soon", "Nice to see you again"]).tokens[:5]
         ['<pad>', '<unk>', 'hope', 'to', 'see']
         """
-        from .sources import is_paths, resolve_tables, text_files
 
         check_build_args(order, min_count, max_size)  # before reading any text
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
-        with text_files(texts) as paths:
-            paths = resolve_tables(texts, paths, input_format, text_column)
-            if dask is not None:
-                from .cluster import connect
-                from .cluster.count import count_tokens_on_cluster
-
-                with connect(dask) as client:
-                    counts, total = count_tokens_on_cluster(client, paths, settings, encoding_errors=encoding_errors,
-                                                            progress=progress)
-            else:
-                counts, total = count_tokens(paths, settings, encoding_errors=encoding_errors, workers=workers,
-                                             progress=progress)
-        source = ", ".join(paths) if is_paths(texts) else "the texts"
-        if total == 0:
-            raise EmbedcliError(f"{source}: no words found (empty corpus?)")
+        counts, total, source = _count(texts, settings, encoding_errors, workers, input_format, text_column,
+                                       progress, dask)
         vocab = build_vocab(counts, total, settings, specials=specials, order=order, min_count=min_count,
                             max_size=max_size, source=source)
         vocab.distinct_words = len(counts)
+        return vocab
+
+    def extend(
+        self,
+        texts,
+        *,
+        order: str = "appearance",
+        min_count: int = 1,
+        max_size: int | None = None,
+        encoding_errors: str = "strict",
+        workers: int = 1,
+        input_format: str = "auto",
+        text_column: str | None = None,
+        progress: Callable[[int], None] | None = None,
+        dask: str | None = None,
+    ) -> "Vocab":
+        """This vocabulary grown by the words of ``texts`` (``embedcli vocab --extend``), as gensim's
+        ``build_vocab(update=True)``: every token keeps its id and adds its count in ``texts``; the
+        words it lacks that occur at least ``min_count`` times there follow in ``order``
+        (``max_size``: the words besides the specials, old and new). The text is split as this
+        vocabulary's was. Arguments otherwise as :meth:`build`.
+
+        >>> v = Vocab.build(["Hope to see you soon"]).extend(["Nice to see you again"])
+        >>> v["hope"], v["nice"], v.tokens[-2:]
+        (2, 7, ['nice', 'again'])
+        """
+        check_build_args(order, min_count, max_size)
+        counts, total, _ = _count(texts, self.settings, encoding_errors, workers, input_format, text_column,
+                                  progress, dask)
+        vocab = extend_vocab(self, counts, total, order=order, min_count=min_count, max_size=max_size)
+        vocab.distinct_words = None
         return vocab
 
     @staticmethod
@@ -415,6 +432,30 @@ class Vocab:
             p, name = inner, inner
         data = read_json_document(p, "a vocabulary file")
         return cls.from_dict(data, name)
+
+
+def _count(texts, settings: TextSettings, encoding_errors: str, workers: int, input_format: str,
+           text_column: str | None, progress, dask: str | None) -> tuple[Counter, int, str]:
+    """The first-appearance-ordered counts of ``texts``, their token total and a name for them
+    (:meth:`Vocab.build`, :meth:`Vocab.extend`); no token at all is an error."""
+    from .sources import is_paths, resolve_tables, text_files
+
+    with text_files(texts) as paths:
+        paths = resolve_tables(texts, paths, input_format, text_column)
+        if dask is not None:
+            from .cluster import connect
+            from .cluster.count import count_tokens_on_cluster
+
+            with connect(dask) as client:
+                counts, total = count_tokens_on_cluster(client, paths, settings, encoding_errors=encoding_errors,
+                                                        progress=progress)
+        else:
+            counts, total = count_tokens(paths, settings, encoding_errors=encoding_errors, workers=workers,
+                                         progress=progress)
+    source = ", ".join(paths) if is_paths(texts) else "the texts"
+    if total == 0:
+        raise EmbedcliError(f"{source}: no words found (empty corpus?)")
+    return counts, total, source
 
 
 def check_build_args(order: str, min_count: int, max_size: int | None) -> None:

@@ -90,3 +90,49 @@ def test_failed_run_leaves_existing_file(runner, tmp_path):
     assert r.exit_code == 1
     assert out.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_extend_keeps_ids_and_appends_new_words(runner, seed_corpus, tmp_path):
+    """vocab --extend: the Keras-style ids of a vocabulary stay valid as it grows with new text."""
+    base = tmp_path / "v.json"
+    assert runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(base), "-q"]).exit_code == 0
+    more = tmp_path / "more.txt"
+    more.write_text("See you at the café\nthe café again, and again\n", encoding="utf-8")
+    out = tmp_path / "v2.json"
+    r = runner.invoke(main, ["vocab", str(more), "--extend", str(base), "-o", str(out), "--min-count", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["extended"] == {"vocab": str(base), "size_before": 9, "words_added": 2}
+    assert summary["added"] == [{"index": 9, "token": "the", "count": 2}, {"index": 10, "token": "café", "count": 2}]
+    old, new = json.loads(base.read_text()), json.loads(out.read_text())
+    assert new["tokens"] == old["tokens"] + ["the", "café"]
+    idx = {t: i for i, t in enumerate(new["tokens"])}
+    assert new["counts"][idx["again"]] == old["counts"][idx["again"]] + 2 and new["counts"][idx["see"]] == 3
+    assert new["counts"][idx[UNK]] == 2  # 'at' and 'and': once each, below --min-count 2
+    r = runner.invoke(main, ["encode", "-v", str(out), "Nice to see you again at the café"])
+    assert json.loads(r.output) == [[7, 3, 4, 5, 8, 1, 9, 10]]  # the seed ids, then the new words
+    r = runner.invoke(main, ["vocab", str(more), "--extend", str(base), "-o", str(out)])
+    assert r.exit_code == 0 and "the 9 of" in r.output and "4 words added" in " ".join(r.output.split())  # min count 1
+
+
+@pytest.mark.parametrize("flag,message", [
+    ("--no-lower", "splits text with --lower, and --extend splits CORPUS as it does"),
+    ("--keep-punct", "splits text with --no-keep-punct"),
+    ("--no-specials", "--extend keeps the specials of"),
+    ("--partial", "--extend writes a vocabulary; --partial writes counts to merge"),
+])
+def test_extend_refuses_flags_that_would_change_the_vocabulary(runner, seed_corpus, tmp_path, flag, message):
+    base = tmp_path / "v.json"
+    runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(base), "-q"])
+    r = runner.invoke(main, ["vocab", str(seed_corpus), "--extend", str(base), "-o", str(tmp_path / "x.json"), flag])
+    assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_extend_in_the_library():
+    from embedcli import Vocab
+
+    v = Vocab.build(["Hope to see you soon"], specials=False).extend(["Nice to see you again"], order="frequency",
+                                                                     max_size=6)
+    assert v.tokens == ["hope", "to", "see", "you", "soon", "nice"]  # room for one more: the first of the ties
+    assert v.counts == [1, 2, 2, 2, 1, 1] and v.encode(["Nice to see you again"], oov="skip") == [[5, 1, 2, 3]]

@@ -127,6 +127,8 @@ def test_new_words_are_added_after_the_old_ones(runner, tmp_path, base, new_corp
     near = [w for w, _ in emb.most_similar("zebra", topn=6)]
     assert len(set(near) & set(ANIMALS + ["llama"])) >= 3, near
     assert json.loads((out / "continued.json").read_text())["words_added"] == 2
+    # one rule for growing a vocabulary: `embedcli vocab NEW --extend` gives the same one
+    assert m.vocab == Vocab.load(base / "vocab.json").extend(new_corpus, min_count=1)
 
 
 def test_same_bytes_on_any_number_of_workers_and_again(runner, tmp_path, base, new_corpus):

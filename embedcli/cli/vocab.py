@@ -6,6 +6,7 @@ import os
 import time
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UsageError
@@ -50,15 +51,28 @@ def vocab_summary(vocab, seconds: float, output: str, first: int = 10) -> dict:
 
 
 def render_vocab_summary(summary: dict, console=out_console) -> None:
-    console.print(
-        f"[bold]{summary['size']:,}[/] entries written to [cyan]{summary['output']}[/] "
-        f"from {summary['corpus_tokens']:,} tokens ({summary['distinct_words']:,} distinct words), "
-        f"coverage {summary['coverage']:.2%}, order {summary['order']}, "
-        f"in {summary['seconds']:.2f}s"
-    )
-    table = Table("index", "token", "count", title="first entries", title_justify="left")
-    for row in summary["first"]:
-        table.add_row(str(row["index"]), row["token"], f"{row['count']:,}")
+    ext = summary.get("extended")
+    if ext is not None:  # vocab --extend: what was added to what
+        console.print(
+            f"[bold]{summary['size']:,}[/] entries written to [cyan]{escape(summary['output'])}[/]: the "
+            f"{ext['size_before']:,} of {escape(ext['vocab'])} at their ids, and {ext['words_added']:,} words "
+            f"added after them; {summary['corpus_tokens']:,} tokens counted in all, coverage "
+            f"{summary['coverage']:.2%}, in {summary['seconds']:.2f}s"
+        )
+    else:
+        console.print(
+            f"[bold]{summary['size']:,}[/] entries written to [cyan]{summary['output']}[/] "
+            f"from {summary['corpus_tokens']:,} tokens ({summary['distinct_words']:,} distinct words), "
+            f"coverage {summary['coverage']:.2%}, order {summary['order']}, "
+            f"in {summary['seconds']:.2f}s"
+        )
+    rows = summary["added"] if ext is not None else summary["first"]
+    if not rows:
+        return
+    table = Table("index", "token", "count", title="words added" if ext is not None else "first entries",
+                  title_justify="left")
+    for row in rows:
+        table.add_row(str(row["index"]), escape(row["token"]), f"{row['count']:,}")
     console.print(table)
 
 
@@ -100,14 +114,18 @@ def vocab_shape_options(fn):
 @click.option("--offset", type=int, default=None,
               help="With --partial: where this shard sits in the corpus (any number growing along the "
                    "corpus: file number, byte offset...); merge sorts shards by it.")
+@click.option("--extend", "extend_path", metavar="VOCAB",
+              help="Grow this vocabulary (a vocabulary file or a model directory) with CORPUS's words instead of "
+                   "building one: its tokens keep their ids and add their counts, the words it lacks are added after "
+                   "them (--min-count, --max-size, --order apply to those); the text is split as it was.")
 @encoding_errors_option
 @tabular_options()
 @dask_option
 @json_option
 @quiet_option
 @handle_errors
-def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count, max_size,
-                  workers, partial, offset, encoding_errors, input_format, text_column, dask_address, as_json, quiet):
+def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count, max_size, workers, partial, offset,
+                  extend_path, encoding_errors, input_format, text_column, dask_address, as_json, quiet):
     """Build a vocabulary from CORPUS files ('-' for stdin), indexing words by first appearance.
 
     CORPUS may be gzip, bzip2 or xz compressed (recognised by its first bytes) or a directory
@@ -121,6 +139,10 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
       embedcli vocab sample_data/corpus.txt -o vocab.json
       embedcli vocab --no-specials --order frequency --min-count 2 a.txt b.txt -o vocab.json
       printf 'Hope to see you soon\\nNice to see you again\\n' | embedcli vocab - --no-specials -o -
+
+    \b
+    Growing a vocabulary with new text (the ids it had stay; new words come after them):
+      embedcli vocab new_texts.txt --extend vocab.json -o vocab2.json --min-count 2
 
     \b
     Counting in shards (on several machines), then merging in corpus order:
@@ -143,6 +165,22 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
             if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT):
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} applies when merging (`embedcli vocab merge ... {flag}`), not with --partial")
+    base = None
+    if extend_path is not None:
+        ctx = click.get_current_context()
+        given = [n for n in ("lower", "keep_punct", "specials", "partial")
+                 if ctx.get_parameter_source(n) not in (None, click.core.ParameterSource.DEFAULT)]
+        base = Vocab.load(extend_path)
+        for name in given:
+            if name == "partial":
+                raise UsageError("--extend writes a vocabulary; --partial writes counts to merge (use one)")
+            if name == "specials":
+                raise UsageError(f"--{'no-' * (not specials)}specials: --extend keeps the specials of {extend_path}")
+            ours = {"lower": base.settings.lower, "keep_punct": base.settings.keep_punct}[name]
+            if (lower if name == "lower" else keep_punct) != ours:
+                flag = "--" + ("" if ours else "no-") + name.replace("_", "-")
+                raise UsageError(f"{extend_path} splits text with {flag}, and --extend splits CORPUS as it does; "
+                                 f"drop the flag")
     check_writable(output)
     corpus = resolve_inputs(corpus, input_format, text_column)  # tables are read as their text column
     sizes = [input_size(p) for p in corpus]
@@ -159,9 +197,18 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
             "merge them with `embedcli vocab merge`"))
         return
     with progress_bar("counting words", total, quiet=quiet or as_json) as advance:
-        vocab = Vocab.build(Files(corpus), specials=specials, order=order, min_count=min_count, max_size=max_size,
-                            progress=advance, **counting)
-    _save_report(vocab, output, start, as_json, quiet)
+        if base is not None:
+            counting.pop("lower"), counting.pop("keep_punct")
+            vocab = base.extend(Files(corpus), order=order, min_count=min_count, max_size=max_size, progress=advance,
+                                **counting)
+        else:
+            vocab = Vocab.build(Files(corpus), specials=specials, order=order, min_count=min_count,
+                                max_size=max_size, progress=advance, **counting)
+    extra = None if base is None else {
+        "extended": {"vocab": extend_path, "size_before": len(base), "words_added": len(vocab) - len(base)},
+        "added": [{"index": i, "token": vocab.tokens[i], "count": vocab.counts[i]}
+                  for i in range(len(base), min(len(vocab), len(base) + 10))]}
+    _save_report(vocab, output, start, as_json, quiet, extra=extra)
 
 
 def _save_report(vocab, output, start, as_json, quiet, *, extra=None) -> None:
