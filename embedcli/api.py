@@ -181,7 +181,7 @@ def train(
     start = cfg.continued_settings(base) if base is not None and continue_from is None else {}
     settings = cfg.merge(start, overrides).replace(output=None if output is None else os.fspath(output),
                                                    tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir))
-    cfg.validate(settings)
+    cfg.validate(settings, continuing=base is not None)
     from_files = is_paths(corpus)
     if settings.checkpoint_every and (output is None or not from_files):
         raise ParameterError("{checkpoint_every} needs {output} and corpus files (a checkpoint is resumed "

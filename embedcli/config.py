@@ -312,9 +312,11 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
     raise bad("a known setting")  # pragma: no cover - every key is handled above
 
 
-def validate(s: TrainSettings) -> None:
+def validate(s: TrainSettings, *, continuing: bool = False) -> None:
     """Check ranges (after merging file and parameters). Raises :class:`ParameterError` naming the
-    parameter (the command line shows it as its flag)."""
+    parameter (the command line shows it as its flag). ``continuing``: the run continues a model
+    in memory (``s.continue_from`` names a directory otherwise)."""
+    continuing = continuing or bool(s.continue_from)
 
     def need(ok: bool, key: str, what: str) -> None:
         if not ok:
@@ -346,10 +348,10 @@ def validate(s: TrainSettings) -> None:
         raise ParameterError("{min_lr} must not exceed {lr} {lr_value} (got {got!r})", "min_lr", "lr",
                              lr_value=s.lr, got=s.min_lr)
     need(s.sample >= 0, "sample", "must be 0 (no subsampling) or more (e.g. 1e-3)")
-    if s.freeze and not s.init and not s.continue_from:  # a continued model freezes the rows its --init found
+    if s.freeze and not s.init and not continuing:  # a continued model freezes the rows its --init found
         raise ParameterError("{freeze} needs {init} (the frozen rows are the words found in that file)",
                              "freeze", "init")
-    if s.continue_from:
+    if continuing:
         if s.objective == "classify":
             raise ParameterError("{continue_from} continues word vectors (skip-gram, CBOW); a classifier trains in one go",
                                  "continue_from", "objective")

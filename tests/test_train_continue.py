@@ -281,3 +281,12 @@ def test_library_continues_a_model_in_memory(tmp_path, corpus, new_corpus):
     glove.write_text("cat 0.1 0.2\ndog 0.3 0.4\n")
     with pytest.raises(embedcli.errors.ParameterError, match="no training state"):
         embedcli.train(new_corpus, continue_from=embedcli.load(glove))
+
+
+def test_library_continues_a_frozen_model_in_memory(tmp_path, corpus, new_corpus):
+    glove = tmp_path / "g.txt"
+    glove.write_text("cat " + " ".join(["0.5"] * 16) + "\n")
+    emb = embedcli.train(corpus, dim=16, epochs=1, min_count=1, workers=1, init=glove, freeze=True)
+    more = embedcli.train(new_corpus, continue_from=emb, epochs=1, workers=1)
+    assert more.model.config["freeze"] is True
+    assert more["cat"].tobytes() == emb["cat"].tobytes() == np.full(16, 0.5, dtype=np.float32).tobytes()
