@@ -265,7 +265,10 @@ def test_library_continues_a_model_in_memory(tmp_path, corpus, new_corpus):
     """As gensim's model.train on a model built in the notebook: the Embeddings train() returned."""
     lines = corpus.read_text(encoding="utf-8").splitlines()
     emb = embedcli.train(lines, dim=16, epochs=2, min_count=1, workers=1)
+    before = (emb.table.copy(), emb.model.arrays["output"].copy())
     more = embedcli.train(new_corpus, continue_from=emb, epochs=2, workers=1)
+    assert np.array_equal(emb.table, before[0]) and np.array_equal(emb.model.arrays["output"], before[1])  # untouched
+    assert emb.table[emb.vocab.unk_id].any() and not more.model.arrays["output"][1].any()  # <unk> never trains
     assert more.vocab.tokens[: len(emb.vocab)] == emb.vocab.tokens and more.vocab.tokens[len(emb.vocab):] == \
         ["zebra", "llama"]
     assert more.model.config["dim"] == 16 and more.model.config["min_count"] == 1  # the model's settings

@@ -271,22 +271,28 @@ def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus
     return Model(vocab, table, config, list(state.history), arrays, objects)
 
 
-def state_from_model(model: Model, purpose: str = "resumed") -> TrainState:
+def state_from_model(model: Model, purpose: str = "resumed", copy: bool = True) -> TrainState:
+    """The training state a model directory holds (both matrices, epochs, history, --init rows),
+    checked. ``copy`` False: the matrices are the model's own arrays where they are float32, and
+    the input rows of ``<pad>`` and ``<unk>`` are the table's, not zeros (a continued run copies
+    the rows into its own, larger matrices and zeroes those: no third copy of the model)."""
+    array = np.array if copy else np.asarray
     if OUTPUT not in model.arrays or STATE not in model.objects:
         raise EmbedcliError(
             f"{model.path}: has no training state (output.npy, train_state.json); it cannot be {purpose}"
         )
     if SUBWORDS in model.objects:
         spec = SubwordSpec.from_dict(model.objects[SUBWORDS], f"{model.path}: {SUBWORDS}.json")
-        w_in = np.array(model.arrays.get(INPUT_ROWS, np.zeros((0, 0), np.float32)), dtype=np.float32)
+        w_in = array(model.arrays.get(INPUT_ROWS, np.zeros((0, 0), np.float32)), dtype=np.float32)
         expected = (len(model.vocab) + spec.buckets, model.dim)
         if w_in.shape != expected:
             raise EmbedcliError(f"{model.path}: {INPUT_ROWS}.npy has shape {w_in.shape}, expected {expected}")
     else:
-        w_in = np.array(model.table, dtype=np.float32)
-    for i in model.vocab.special_ids():  # never trained: they start (and stay) at zero
-        w_in[i] = 0
-    w_out = np.array(model.arrays[OUTPUT], dtype=np.float32)
+        w_in = array(model.table, dtype=np.float32)
+        if copy:
+            for i in model.vocab.special_ids():  # never trained: they start (and stay) at zero
+                w_in[i] = 0
+    w_out = array(model.arrays[OUTPUT], dtype=np.float32)
     if w_out.shape != model.table.shape:
         raise EmbedcliError(f"{model.path}: output.npy has shape {w_out.shape}, expected {model.table.shape}")
     info = model.objects[STATE]
@@ -413,6 +419,7 @@ def continued_state(settings: TrainSettings, vocab: Vocab, base: Model, base_sta
     state = init_state(V, int(settings.dim), int(settings.seed), trainable_rows(vocab),
                        subwords.n_rows if subwords is not None else None)
     state.w_in[:V0] = base_state.w_in[:V0]
+    state.w_in[vocab.special_ids()] = 0  # never trained (the table's <unk> row is the mean of the words)
     if subwords is not None:  # the n-gram buckets, after the word rows in both
         state.w_in[V:] = base_state.w_in[V0:]
     state.w_out[:V0] = base_state.w_out
@@ -442,7 +449,7 @@ def load_continued(settings: TrainSettings, base: Model | None = None) -> tuple[
     if base.objective not in ("skipgram", "cbow"):
         raise ParameterError("{continue_from} {path}: a {objective} model; only word vectors (skip-gram, CBOW) "
                              "are continued", "continue_from", path=path, objective=base.objective)
-    state = state_from_model(base, "continued")
+    state = state_from_model(base, "continued", copy=False)
     done, planned = state.epochs_done, state.first_epoch + int(base.config.get("epochs", 0))
     if base.objects[STATE].get("complete") is False or done < planned:
         raise ParameterError("{continue_from} {path}: a checkpoint ({done} of {planned} epochs); finish it first "
