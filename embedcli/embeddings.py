@@ -30,6 +30,13 @@ def _words(arg: str | Iterable[str] | None) -> list[str]:
     return list(arg)
 
 
+def _queries(arg) -> list:
+    """Query words, where a 1-D array is one query vector (gensim's ``most_similar`` takes both)."""
+    if isinstance(arg, np.ndarray) and arg.ndim == 1:
+        return [arg]
+    return _words(arg)
+
+
 def is_vector_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a pretrained vector file rather than a model: a file that is not a
     ``.npy`` table (a model is a directory, or its ``table.npy`` with ``vocab.json`` beside it)."""
@@ -199,16 +206,48 @@ class Embeddings:
                      cosmul: bool = False) -> list[tuple[str, float]]:
         """The ``topn`` nearest words by cosine to the mean of the unit vectors of ``positive``
         minus ``negative`` words, as gensim's ``KeyedVectors.most_similar`` computes it on the word
-        rows (same order, same float32 numbers); the query words are left out.
+        rows (same order, same float32 numbers); the query words are left out. A query may also be
+        a vector (a 1-D array of ``dim`` numbers), taken as it is, as gensim takes one.
         ``restrict_vocab``: only the N most frequent words are answers, as gensim's (a vector
         file's words count in file order). ``cosmul``: as :meth:`most_similar_cosmul`."""
         from .query import most_similar
 
         if topn < 1:
             raise ParameterError("{topn} must be at least 1 (got {value})", "topn", value=topn)
-        res = most_similar(self.vocab, self.table, _words(positive), _words(negative), topn,
+        res = most_similar(self.vocab, self.table, _queries(positive), _queries(negative), topn,
                            index=self._vector_index(restrict_vocab), subwords=self.model.subwords, cosmul=cosmul)
         return [(n.token, n.score) for n in res]
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int = 10, *,
+                          restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """The ``topn`` words nearest by cosine to ``vector`` (gensim's ``similar_by_vector``):
+        a sentence vector from :meth:`embed`, a row of another table, a sum of rows..."""
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_word(self, word: str, topn: int = 10, *, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """gensim's ``similar_by_word``: :meth:`most_similar` of one word."""
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    def distance(self, a: str, b: str) -> float:
+        """Cosine distance, ``1 - similarity(a, b)`` (gensim's ``distance``)."""
+        return 1.0 - self.similarity(a, b)
+
+    def closer_than(self, a: str, b: str) -> list[str]:
+        """The words nearer to ``a`` than ``b`` is, by cosine, in vocabulary order (gensim's
+        ``closer_than``; ``a`` itself is left out)."""
+        index = self._vector_index(None)
+        i, j = self.index(a), self.index(b)
+        scores = index.scores(index.unit(i))
+        p = index.position.get(j)
+        if p is None:
+            raise ParameterError("{word!r} is a special token, not a word", word=b)
+        closer = np.flatnonzero(scores > scores[p])  # the same arithmetic for every word, b included
+        return [self.vocab.tokens[int(index.ids[k])] for k in closer if index.ids[k] != i]
+
+    def rank(self, a: str, b: str) -> int:
+        """Where ``b`` ranks among ``a``'s neighbours: 1 for the nearest (gensim's ``rank``:
+        ``len(closer_than(a, b)) + 1``)."""
+        return len(self.closer_than(a, b)) + 1
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two words, as gensim's ``similarity`` computes it (each vector

@@ -83,16 +83,23 @@ class VectorIndex:
         mean = np.zeros(self.vectors.shape[1], dtype=np.float32)
         total = 0.0
         for i in positive:
-            mean += self.unit(i)
+            mean += self.query_term(i)
             total += 1.0
         for i in negative:
-            mean -= self.unit(i)
+            mean -= self.query_term(i)
             total += 1.0
         mean64 = mean / np.float64(total) if total > 0 else mean.astype(np.float64)
         norm = np.linalg.norm(mean64)
         if norm == 0:
             raise EmbedcliError("the query vectors cancel out (their mean is zero): no direction to search")
         return (mean64 / norm).astype(np.float32)
+
+    def query_term(self, i) -> np.ndarray:
+        """A query's term of the mean: a word's unit vector; a vector given as such, as it is
+        (gensim's ``get_mean_vector`` normalises keys, not arrays)."""
+        if isinstance(i, Query) and i.raw:
+            return np.asarray(i.vector, dtype=np.float32)
+        return self.unit(i)
 
     def scores(self, mean: np.ndarray) -> np.ndarray:
         """Cosine of every candidate with the unit vector ``mean`` (NaN for zero rows)."""
@@ -130,14 +137,24 @@ class VectorIndex:
 
 @dataclass(frozen=True, eq=False)
 class Query:
-    """A query word outside the vocabulary, with its vector composed from character n-grams."""
+    """A query word outside the vocabulary, with its vector composed from character n-grams; or
+    (``raw``) a vector given as the query, used as it is."""
 
     token: str
     vector: np.ndarray
+    raw: bool = False
 
 
-def _resolve(vocab: Vocab, word: str, subwords=None):
-    """The row of ``word``; with ``subwords`` an unknown word is a :class:`Query` of its n-gram vector."""
+def _resolve(vocab: Vocab, word, subwords=None, dim: int | None = None):
+    """The row of ``word``; with ``subwords`` an unknown word is a :class:`Query` of its n-gram
+    vector; a vector (a 1-D array of ``dim`` numbers) is a raw :class:`Query`."""
+    if isinstance(word, np.ndarray):
+        if word.ndim != 1 or (dim is not None and word.shape[0] != dim) or not np.issubdtype(word.dtype, np.number):
+            raise ParameterError("a query vector must be {dim} numbers, got an array of shape {shape} ({dtype})",
+                                 dim=dim, shape=word.shape, dtype=word.dtype)
+        if not np.isfinite(word).all():
+            raise ParameterError("a query vector must be finite numbers (it holds NaN or infinity)")
+        return Query("vector", np.asarray(word, dtype=np.float32), raw=True)
     if subwords is not None:
         token = word_token(vocab, word)
         if token not in vocab.index:
@@ -172,8 +189,8 @@ def most_similar(
     with the positive words over that product with the negative ones (plus 1e-6), so that one
     large similarity cannot outweigh the others as it can in a sum."""
     index = index or VectorIndex(vocab, table)
-    pos = [_resolve(vocab, w, subwords) for w in positive]
-    neg = [_resolve(vocab, w, subwords) for w in negative]
+    pos = [_resolve(vocab, w, subwords, table.shape[1]) for w in positive]
+    neg = [_resolve(vocab, w, subwords, table.shape[1]) for w in negative]
     exclude = {i for i in pos + neg if not isinstance(i, Query)}
     if not cosmul:
         if not pos and not neg:
@@ -181,7 +198,7 @@ def most_similar(
         return index.top(index.mean_vector(pos, neg), k, exclude)
     if not pos:
         raise EmbedcliError("give at least one positive word")
-    shifted = lambda i: (1 + index.scores(index.unit(i))) / 2  # noqa: E731 - cosines shifted into [0, 1]
+    shifted = lambda i: (1 + index.scores(index.query_term(i))) / 2  # noqa: E731 - cosines shifted into [0, 1]
     num = np.prod([shifted(i) for i in pos], axis=0)
     den = np.prod([shifted(i) for i in neg], axis=0) if neg else 1.0
     return index.best(num / (den + 0.000001), k, exclude)

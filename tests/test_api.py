@@ -261,3 +261,29 @@ def test_train_is_the_function_and_the_trainer_package_imports_normally():
     res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert importlib.util.find_spec("embedcli.train") is None  # no subpackage of that name any more
+
+
+def test_vector_queries_and_ranks_equal_gensim(emb):
+    """Vectors as queries (similar_by_vector, most_similar with arrays among the words), distance,
+    closer_than and rank: gensim's KeyedVectors methods, with gensim's answers."""
+    kv = gensim_words(emb)
+    v = emb["heart"] + emb.embed("the patient examined three stomachs")
+    assert_same_neighbours(emb.similar_by_vector(v, topn=8), kv.similar_by_vector(v, topn=8))
+    from support.evaluate import words_kv as by_frequency  # restrict_vocab=N: the N most frequent
+
+    assert_same_neighbours(emb.similar_by_vector(v, topn=5, restrict_vocab=200),
+                           by_frequency(emb.vocab, emb.table).similar_by_vector(v, topn=5, restrict_vocab=200))
+    for method in ("most_similar", "most_similar_cosmul"):  # an array is taken as it is, not normalised
+        mine = getattr(emb, method)(positive=["poland", v * 3], negative=["warsaw"], topn=5)
+        assert_same_neighbours(mine, getattr(kv, method)(positive=["poland", v * 3], negative=["warsaw"], topn=5))
+    assert_same_neighbours(emb.most_similar(v), kv.most_similar(v))  # one array: one query, not a list of numbers
+    assert emb.similar_by_word("heart", topn=4) == emb.most_similar("heart", topn=4)
+    words = emb.vocab.tokens[2:60]
+    for a, b in zip(words, words[7:]):
+        assert emb.distance(a, b) == pytest.approx(float(kv.distance(a, b)), abs=1e-7)
+        assert emb.closer_than(a, b) == kv.closer_than(a, b), (a, b)
+        assert emb.rank(a, b) == kv.rank(a, b)
+    with pytest.raises(ParameterError, match="a query vector must be 16 numbers, got an array of shape"):
+        emb.similar_by_vector(np.zeros(5))
+    with pytest.raises(ParameterError, match="NaN"):
+        emb.similar_by_vector(np.full(emb.dim, np.nan))
