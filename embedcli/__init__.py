@@ -8,7 +8,7 @@ The Python API (documented in the README, "Python API")::
     emb = embedcli.train(["a sentence", "another one"], dim=50, min_count=1)
     vocab = embedcli.Vocab.build(["Hope to see you soon"])
 
-Public names: :func:`load`, :func:`train`, :class:`Embeddings`, :class:`Vocab`,
+Public names: :func:`load`, :func:`train`, :func:`describe`, :class:`Embeddings`, :class:`Vocab`,
 :class:`Classifier`, :class:`TrainSettings`, and the errors :class:`EmbedcliError`,
 :class:`ParameterError`, :class:`UnknownWordError`. They are imported on first use, so that
 ``import embedcli`` (and the command line, ``embedcli.cli``) stays cheap.
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load": ("api", "load"),
     "train": ("api", "train"),
+    "describe": ("info", "describe"),
     "Embeddings": ("embeddings", "Embeddings"),
     "Vocab": ("vocab", "Vocab"),
     "Classifier": ("classify", "Classifier"),

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -89,12 +88,10 @@ class Embeddings:
     def from_vector_file(cls, path: str | os.PathLike) -> "Embeddings":
         """:meth:`from_vectors` for a path given where a model is expected: a file that does not
         read as vectors says what a model can be."""
+        from .io import looks_like_json
+
         expected = "expected an embedcli model directory or a word2vec/GloVe vector file"
-        with open(path, "rb") as f:
-            head = f.read(64).lstrip()
-        # a JSON object or a list of objects/strings (a vocabulary, a model's history), not a
-        # GloVe line whose word is "[" (its vector follows: "[ 0.1 ...")
-        if head.startswith(b"{") or re.match(rb"\[\s*[\[{\"\]]", head):
+        if looks_like_json(path):  # a vocabulary, a model's history...
             raise FormatError(f"{os.fspath(path)}: a JSON file, not a model ({expected})")
         try:
             return cls.from_vectors(path)

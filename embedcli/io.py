@@ -21,6 +21,7 @@ import io
 import json
 import lzma
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -420,6 +421,15 @@ class _Records(io.RawIOBase):
         if not self.closed and self._close_raw:
             self._raw.close()
         super().close()
+
+
+def looks_like_json(path: str | os.PathLike) -> bool:
+    """Whether a file starts as JSON does: an object, or a list of objects, lists or strings (a
+    vocabulary, a model's history), not a GloVe line whose word is "[" (its vector follows:
+    ``[ 0.1 ...``)."""
+    with open(path, "rb") as f:
+        head = f.read(64).lstrip()
+    return head.startswith(b"{") or re.match(rb"\[\s*[\[{\"\]]", head) is not None
 
 
 def read_json_document(path: str | os.PathLike, what: str) -> Any:

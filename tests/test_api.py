@@ -241,7 +241,7 @@ def test_vocab_encode_decode_getitem():
 
 
 def test_public_names_are_exported():
-    for name in ("load", "train", "Embeddings", "Vocab", "Classifier", "TrainSettings", "ParameterError"):
+    for name in ("load", "train", "describe", "Embeddings", "Vocab", "Classifier", "TrainSettings", "ParameterError"):
         assert name in dir(embedcli) and getattr(embedcli, name) is not None
     with pytest.raises(AttributeError):
         embedcli.Model

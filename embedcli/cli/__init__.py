@@ -14,7 +14,7 @@ from ..peer_names import PEER_KEYS, flag
 # `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the query code: a command
 # listed here imports only its module; any other name (and --help) imports every module.
 _COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore", "vectors": "vectors"}
-_ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explore", "vectors")
+_ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explore", "vectors", "info")
 
 
 #: flags of gensim (Word2Vec/FastText keyword arguments as flags) and fastText's command line,

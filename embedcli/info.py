@@ -1,0 +1,131 @@
+"""What an artifact holds, without loading its matrices: a model directory, a vocabulary file or a
+pretrained vector file (``embedcli info``, :func:`embedcli.describe`).
+
+A model is described from its ``config.yaml``, ``vocab.json``, ``history.json``, its JSON objects
+and the headers of its ``.npy`` files (shapes and types, read without the data); a vocabulary from
+its JSON; a vector file from its header and first vector. The result is a plain dict (JSON-ready).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .errors import EmbedcliError, FormatError
+
+#: config.yaml keys that describe the file rather than the run's settings
+_METADATA = ("format", "version", "embedcli_version", "numpy_version", "vocab_size", "dim", "arrays", "objects",
+             "classifier")
+
+
+def npy_header(path: str) -> tuple[tuple[int, ...], str]:
+    """Shape and dtype of a ``.npy`` file, from its header only (a memory map: no data is read)."""
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise FormatError(f"{path}: not a readable .npy array ({exc})") from None
+    shape, dtype = tuple(int(n) for n in arr.shape), str(arr.dtype)
+    del arr
+    return shape, dtype
+
+
+def describe(path: str | os.PathLike) -> dict[str, Any]:
+    """What ``path`` holds: ``{"kind": "model" | "vocabulary" | "vectors", ...}`` (see the module)."""
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        return describe_model(p)
+    if not os.path.exists(p):
+        raise EmbedcliError(f"{p}: no such file or directory")
+    if p.endswith(".npy"):  # a model's table.npy (vocab.json beside it): the model
+        return describe_model(os.path.dirname(p) or ".")
+    from .io import looks_like_json
+
+    if looks_like_json(p):
+        return describe_vocabulary(p)
+    from .vectors import vector_file_info
+
+    try:
+        info = vector_file_info(p)
+    except FormatError as exc:
+        raise FormatError(f"{p}: not a model, a vocabulary or a vector file ({str(exc).removeprefix(p + ': ')})") \
+            from None
+    return {"kind": "vectors", "path": p, "format": info.format, "dim": info.dim, "words": info.count,
+            "bytes": os.path.getsize(p)}
+
+
+def describe_vocabulary(path: str) -> dict[str, Any]:
+    from .vocab import Vocab
+
+    vocab = Vocab.load(path)
+    return {
+        "kind": "vocabulary",
+        "path": path,
+        "size": len(vocab),
+        "specials": vocab.specials,
+        "order": vocab.order,
+        "min_count": vocab.min_count,
+        "max_size": vocab.max_size,
+        "corpus_tokens": vocab.corpus_tokens,
+        "coverage": round(vocab.coverage(), 6),
+        "normalization": vocab.settings.to_dict(),
+        "first": vocab.tokens[:10],
+    }
+
+
+def describe_model(path: str) -> dict[str, Any]:
+    """A model directory: its settings, vocabulary, matrices (shapes from the headers), training
+    history and state, and what its JSON objects record (subwords, --init, --continue-from, labels)."""
+    from .model import CONFIG_FILE, HISTORY_FILE, TABLE_FILE, VOCAB_FILE, read_config, read_json
+
+    missing = [f for f in (VOCAB_FILE, TABLE_FILE) if not os.path.isfile(os.path.join(path, f))]
+    if missing:
+        raise FormatError(f"{path}: not an embedcli model (missing {' and '.join(missing)})")
+    config_path = os.path.join(path, CONFIG_FILE)
+    config = read_config(config_path) if os.path.isfile(config_path) else {}
+    vocab = describe_vocabulary(os.path.join(path, VOCAB_FILE))
+    files, arrays, objects = {}, {}, {}
+    with os.scandir(path) as entries:
+        for e in sorted(entries, key=lambda e: e.name):
+            if not e.is_file():
+                continue
+            files[e.name] = e.stat().st_size
+            stem, ext = os.path.splitext(e.name)
+            if ext == ".npy":
+                shape, dtype = npy_header(e.path)
+                arrays[stem] = {"shape": list(shape), "dtype": dtype}
+            elif ext == ".json" and e.name not in (VOCAB_FILE, HISTORY_FILE):
+                objects[stem] = read_json(e.path)
+    history_path = os.path.join(path, HISTORY_FILE)
+    history = read_json(history_path) if os.path.isfile(history_path) else []
+    table = arrays.get("table", {}).get("shape", [None, None])
+    if table[0] is not None and table[0] != vocab["size"]:
+        raise FormatError(f"{path}: table.npy has {table[0]:,} rows but vocab.json has {vocab['size']:,} tokens")
+    state = objects.pop("train_state", None)
+    labels = objects.pop("labels", None)
+    label_counts = objects.pop("label_counts", None)
+    out: dict[str, Any] = {
+        "kind": "model",
+        "path": path,
+        "objective": config.get("objective"),
+        "format_version": config.get("version"),
+        "embedcli_version": config.get("embedcli_version"),
+        "vocab_size": vocab["size"],
+        "dim": table[1],
+        "corpus": config.get("corpus"),
+        "settings": {k: v for k, v in config.items() if k not in _METADATA},
+        "vocabulary": {k: vocab[k] for k in ("specials", "order", "min_count", "max_size", "corpus_tokens",
+                                             "coverage", "normalization")},
+        "arrays": arrays,
+        "files": files,
+        "bytes": sum(files.values()),
+        "history": history,
+        "final_loss": history[-1].get("loss") if history else None,
+        "seconds": round(sum(float(h.get("seconds") or 0) for h in history), 3),
+        "training": state,
+        "labels": None if labels is None else {"count": len(labels), "first": labels[:10],
+                                               "counts": label_counts},
+        **objects,  # subwords, init, continued (whatever the run recorded)
+    }
+    return out

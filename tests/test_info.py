@@ -1,0 +1,88 @@
+"""`embedcli info` / embedcli.describe: what a model, a vocabulary or a vector file holds, read
+from its files' headers and JSON without loading the matrices."""
+
+import json
+
+import numpy as np
+import pytest
+
+import embedcli
+from embedcli.cli import main
+from embedcli.errors import FormatError
+
+from support.train import synthetic_corpus
+
+FAST = ["--dim", "16", "--min-count", "1", "--workers", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    d = tmp_path_factory.mktemp("info")
+    corpus = synthetic_corpus(d / "c.txt")
+    more = d / "more.txt"
+    more.write_text("the zebra eats grass near the barn\n" * 40)
+    for args in (["train", str(corpus), "-o", str(d / "m"), *FAST, "--epochs", "2", "--subwords", "3-4"],
+                 ["train", str(more), "--continue-from", str(d / "m"), "-o", str(d / "m2"), "--epochs", "1",
+                  "--quiet"],
+                 ["train", "--objective", "classify", str(d / "l.txt"), "-o", str(d / "clf"), "--quiet"]):
+        if "classify" in args:
+            (d / "l.txt").write_text("__label__a good film\n__label__b bad film\n" * 10)
+        res = runner.invoke(main, args)
+        assert res.exit_code == 0, res.output
+    return d
+
+
+def test_describe_a_model_from_its_files(models):
+    d = embedcli.describe(models / "m2")
+    m = embedcli.load(models / "m2").model
+    assert d["kind"] == "model" and d["objective"] == "skipgram" and d["dim"] == 16
+    assert d["vocab_size"] == len(m.vocab) and d["arrays"]["table"] == {"shape": [len(m.vocab), 16], "dtype": "float32"}
+    assert d["arrays"]["input_rows"]["shape"][0] == len(m.vocab) + d["subwords"]["buckets"]
+    assert d["history"] == m.history and [h["epoch"] for h in d["history"]] == [1, 2, 3]
+    assert d["training"]["epochs_done"] == 3 and d["training"]["first_epoch"] == 2
+    assert d["continued"]["model"] == str(models / "m") and d["continued"]["words_added"] == 1  # zebra
+    assert d["settings"]["subwords"] == "3-4" and d["settings"]["continue_from"] == str(models / "m")
+    assert d["files"]["table.npy"] == (models / "m2" / "table.npy").stat().st_size
+    assert d["bytes"] == sum(d["files"].values()) and d["final_loss"] == m.history[-1]["loss"]
+    assert embedcli.describe(models / "m2" / "table.npy") == d  # its table.npy names the model too
+
+
+def test_info_command_renders_each_kind(runner, models, tmp_path):
+    r = runner.invoke(main, ["info", str(models / "m2")])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    for said in ("skipgram model", "3 of 3 epochs, final loss", "after 2 epochs; 1 words added",
+                 "character 3-4-grams", "input_rows", "float32", "history"):
+        assert said in out, said
+    r = runner.invoke(main, ["info", str(models / "clf")])
+    out = " ".join(r.output.split())
+    assert r.exit_code == 0 and "classifier" in out and "labels 2: __label__a, __label__b" in out
+    assert "accuracy" in out and "window" not in out  # a classifier's settings, not skip-gram's
+    r = runner.invoke(main, ["info", str(models / "m" / "vocab.json"), "--json"])
+    v = json.loads(r.stdout)
+    assert v["kind"] == "vocabulary" and v["first"][:2] == ["<pad>", "<unk>"] and v["normalization"]["lower"]
+    runner.invoke(main, ["show-table", str(models / "m"), "--format", "word2vec", "-o", str(tmp_path / "v.txt")])
+    r = runner.invoke(main, ["info", str(tmp_path / "v.txt"), "--json"])
+    assert json.loads(r.stdout) == {"kind": "vectors", "path": str(tmp_path / "v.txt"), "format": "word2vec",
+                                    "dim": 16, "words": len(embedcli.load(models / "m").vocab) - 2,
+                                    "bytes": (tmp_path / "v.txt").stat().st_size}
+
+
+def test_info_errors_are_one_line(runner, models, tmp_path):
+    (tmp_path / "text.txt").write_text("Hope to see you soon\n")
+    for path, said in ((tmp_path / "nope", "no such file or directory"),
+                       (tmp_path / "text.txt", "not a model, a vocabulary or a vector file (line 1:")):
+        r = runner.invoke(main, ["info", str(path)])
+        assert r.exit_code == 1 and said in r.output and len(r.output.strip().splitlines()) == 1
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("vocab.json", "config.yaml"):
+        (broken / name).write_bytes((models / "m" / name).read_bytes())
+    np.save(broken / "table.npy", np.zeros((3, 16), dtype=np.float32))
+    with pytest.raises(FormatError, match="table.npy has 3 rows but vocab.json has"):
+        embedcli.describe(broken)
+    r = runner.invoke(main, ["info", str(tmp_path)])
+    assert r.exit_code == 1 and "not an embedcli model (missing vocab.json and table.npy)" in r.output
