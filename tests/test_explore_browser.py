@@ -22,6 +22,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from embedcli.cli import main
+from embedcli.embeddings import Embeddings
 from embedcli.model import Model
 from embedcli.query import VectorIndex, similar
 
@@ -274,6 +275,23 @@ def test_analogy_box_answers_like_analogy(browser, skipgram, cli):
         assert_same_ranking([(w, s) for w, _, s in shown], [(n["token"], n["score"]) for n in expected])
         assert [i for w, i, _ in shown] == [m.vocab.index[w] for w, _, _ in shown]
         assert browser.find_element(By.ID, "analogy-q").get_attribute("value") == shown[0][0]
+    # 3CosMul, as `embedcli analogy --cosmul`
+    listed_before = shown
+    browser.find_element(By.ID, "analogy-cosmul").click()
+    browser.find_element(By.ID, "analogy-go").click()
+    WebDriverWait(browser, 10).until(lambda d: "3CosMul" in d.find_element(By.ID, "analogy-status").text)
+    shown = listed(browser, "analogy-result")
+    expected = json.loads(run(cli, "analogy", model, a, b, c, "--cosmul", "--json"))
+    assert_same_ranking([(w, s) for w, _, s in shown], [(n["token"], n["score"]) for n in expected])
+    assert [s for _, _, s in shown] != [s for _, _, s in listed_before]  # 3CosMul's scores, not 3CosAdd's
+    many = browser.execute_script(
+        "var E = window.embedcliExplore, t = E.data.tokens, out = [];"
+        "for (var q = 0; q < 40; q++) out.push([t[q], t[q + 50], t[q + 100], E.analogy(t[q], t[q + 50], t[q + 100], 5, true)"
+        ".map(function (n) { return [n.token, n.score]; })]); return out;")
+    emb = Embeddings.from_model(m)
+    for qa, qb, qc, got in many:
+        assert_same_ranking([tuple(x) for x in got], emb.analogy(qa, qb, qc, topn=5, method="3cosmul"))
+    browser.find_element(By.ID, "analogy-cosmul").click()
     browser.find_element(By.ID, "analogy-a").clear()
     browser.find_element(By.ID, "analogy-a").send_keys("qwxzzy")
     browser.find_element(By.ID, "analogy-go").click()
