@@ -22,7 +22,7 @@ import numpy as np
 from .errors import EmbedcliError, ParameterError
 from .idstore import IdStore
 from .io import expand_inputs, open_binary
-from .tokenizer import NO_ID, PieceIds, PieceTokenizer, token_pattern
+from .tokenizer import PieceIds, PieceTokenizer, token_pattern
 from .text import normalize
 from .vocab import Vocab
 
@@ -92,13 +92,20 @@ def pad_sequences(
 
 
 def encode_tokens_lines(
-    lines: Iterable[str], vocab: Vocab, oov: str = "unk"
+    lines: Iterable[str], vocab: Vocab, oov: str = "unk", unknown: list[int] | None = None
 ) -> Iterator[list[int]]:
-    """Id lists for phrases (one per line), normalised and tokenised with the vocab's settings."""
+    """Id lists for phrases (one per line), normalised and tokenised with the vocab's settings.
+    ``unknown``: a one-item list that counts the tokens not in the vocabulary (written as
+    ``<unk>``, or left out with ``oov="skip"``)."""
     settings = vocab.settings
     pattern = token_pattern(settings)
+    unk = vocab.unk_id if oov == "unk" else None
     for line in lines:
-        yield vocab.lookup(pattern.findall(normalize(line, settings)), oov)
+        tokens = pattern.findall(normalize(line, settings))
+        ids = vocab.lookup(tokens, oov)
+        if unknown is not None:
+            unknown[0] += len(tokens) - len(ids) if oov == "skip" else (ids.count(unk) if unk is not None else 0)
+        yield ids
 
 
 @dataclass
@@ -150,11 +157,11 @@ class Spool:
         self.close()
 
 
-def _spool_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], vocab: Vocab, oov: str,
+def _spool_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], unknown: list[int],
                   tmp_dir: str | None) -> Spool:
-    """Write blocks of (flat int32 ids, int64 lengths) into a temporary on-disk spool."""
-    count_unk = vocab.unk_id is not None and oov == "unk"
-    n_rows = n_ids = longest = n_unknown = 0
+    """Write blocks of (flat int32 ids, int64 lengths) into a temporary on-disk spool
+    (``unknown``: the count of unknown tokens the blocks' encoder keeps, read at the end)."""
+    n_rows = n_ids = longest = 0
     id_store = IdStore(np.int32, tmp_dir)
     length_store = None
     try:
@@ -166,14 +173,12 @@ def _spool_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], vocab: Vocab,
             n_ids += len(flat)
             if len(lengths):
                 longest = max(longest, int(lengths.max()))
-            if count_unk:
-                n_unknown += int(np.count_nonzero(flat == vocab.unk_id))
     except BaseException:
         id_store.close()
         if length_store is not None:
             length_store.close()
         raise
-    return Spool(id_store, length_store, n_rows, n_ids, longest, n_unknown)
+    return Spool(id_store, length_store, n_rows, n_ids, longest, unknown[0])
 
 
 def spool_lines(
@@ -187,8 +192,10 @@ def spool_lines(
 ) -> Spool:
     """Encode phrases into a temporary on-disk spool (bounded memory)."""
 
+    unknown = [0]
+
     def blocks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        encoded = encode_tokens_lines(lines, vocab, oov)
+        encoded = encode_tokens_lines(lines, vocab, oov, unknown)
         while True:
             batch = list(islice(encoded, batch_lines))
             if not batch:
@@ -198,7 +205,7 @@ def spool_lines(
             if progress is not None:
                 progress(len(batch))
 
-    return _spool_blocks(blocks(), vocab, oov, tmp_dir)
+    return _spool_blocks(blocks(), unknown, tmp_dir)
 
 
 # -- fast path for files ---------------------------------------------------------------------
@@ -209,7 +216,8 @@ class PieceEncoder:
     :class:`~embedcli.tokenizer.PieceTokenizer`): ASCII punctuation becomes spaces, line ends
     become a marker piece, ``bytes.split`` cuts the chunk and every distinct piece is normalised,
     tokenised and looked up once (``Vocab.lookup`` with ``oov``); the ids of the whole chunk are
-    then gathered with NumPy.
+    then gathered with NumPy. ``unknown`` counts the tokens not in the vocabulary so far (written
+    as ``<unk>``, or left out with ``oov="skip"``).
     """
 
     def __init__(self, vocab: Vocab, oov: str = "unk", encoding_errors: str = "strict"):
@@ -217,8 +225,12 @@ class PieceEncoder:
         self.vocab, self.oov, self.encoding_errors = vocab, oov, encoding_errors
         self.settings = vocab.settings
         self.tokenizer = PieceTokenizer(self.settings, encoding_errors)
-        if oov == "skip":  # a placeholder per dropped word, removed after the gather (PieceIds)
-            ids_of = lambda tokens: vocab.ids_or(tokens, NO_ID)  # noqa: E731
+        self.unknown = 0
+        # with skip, an unknown word is the id one past the vocabulary through the gather (a
+        # regular id there, so it is counted), and is removed with the line ends
+        self.marker = len(vocab) if oov == "skip" else (vocab.unk_id if oov == "unk" else None)
+        if oov == "skip":
+            ids_of = lambda tokens: vocab.ids_or(tokens, self.marker)  # noqa: E731
         else:
             ids_of = lambda tokens: vocab.lookup(tokens, oov)  # noqa: E731
         self.ids = PieceIds(self.tokenizer, ids_of, line=-1)
@@ -228,6 +240,10 @@ class PieceEncoder:
         without newline counts as a line). With ``oov="error"`` the first unknown word in reading
         order is the one reported."""
         arr = self.ids.chunk(raw, end_open_line=True)
+        if self.marker is not None:
+            self.unknown += int(np.count_nonzero(arr == self.marker))
+        if self.oov == "skip":
+            arr = arr[arr != self.marker]
         ends = np.flatnonzero(arr == -1)
         lengths = np.diff(np.concatenate([[-1], ends])) - 1
         return arr[arr != -1], lengths
@@ -240,13 +256,15 @@ def iter_encoded_file(
     *,
     encoding_errors: str = "strict",
     progress: Callable[[int], None] | None = None,
+    unknown: list[int] | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(flat ids, lengths)`` blocks for the lines of an input ('-' for stdin; compressed, a
     directory or a list of inputs: their files one after the other), streaming.
 
     The same ids as :func:`encode_tokens_lines` over :func:`embedcli.io.iter_lines` (one row
     per line, a final line without newline included, ``\\r\\n`` endings), many times faster.
-    ``progress`` receives the number of lines of each block.
+    ``progress`` receives the number of lines of each block; ``unknown`` (a one-item list), the
+    unknown tokens, as :func:`encode_tokens_lines` counts them.
     """
     from .shards import CheckedChunks
 
@@ -254,7 +272,10 @@ def iter_encoded_file(
     for one in expand_inputs(_as_list(path)):
         chunks = CheckedChunks(one, split_long_lines=False)
         for raw in chunks:  # every chunk ends with a newline, but perhaps the last one
-            yield _encode_checked(encoder, chunks, raw, progress)
+            block = _encode_checked(encoder, chunks, raw, progress)
+            if unknown is not None:
+                unknown[0] = encoder.unknown
+            yield block
 
 
 def _as_list(path) -> list:
@@ -287,8 +308,9 @@ def spool_file(
     progress: Callable[[int], None] | None = None,
 ) -> Spool:
     """:func:`spool_lines` for the lines of a file, through the fast :class:`PieceEncoder`."""
-    blocks = iter_encoded_file(path, vocab, oov, encoding_errors=encoding_errors, progress=progress)
-    return _spool_blocks(blocks, vocab, oov, tmp_dir)
+    unknown = [0]
+    blocks = iter_encoded_file(path, vocab, oov, encoding_errors=encoding_errors, progress=progress, unknown=unknown)
+    return _spool_blocks(blocks, unknown, tmp_dir)
 
 
 def count_lines(path: str | os.PathLike | Sequence[str | os.PathLike]) -> int:
@@ -341,8 +363,7 @@ def encode_file_to_npy(
 
     check_pad_args(maxlen, padding, truncating)
     n_rows = count_lines(path)
-    unk = vocab.unk_id
-    unknown = 0
+    unknown = [0]
     row = 0
     truncated = longest = 0
     with atomic_path(output) as tmp:
@@ -350,7 +371,7 @@ def encode_file_to_npy(
         data_offset = arr.offset
         del arr
         for flat, lengths in iter_encoded_file(path, vocab, oov, encoding_errors=encoding_errors,
-                                               progress=progress):
+                                               progress=progress, unknown=unknown):
             n = len(lengths)
             if row + n > n_rows:
                 raise EmbedcliError(f"{_names(path)}: the file grew while it was read; run again")
@@ -362,15 +383,14 @@ def encode_file_to_npy(
                 pad_flat(flat, lengths, maxlen, padding, truncating, value, out=window)
                 window.flush()
                 del window
-            if unk is not None and oov == "unk":
-                unknown += int(np.count_nonzero(flat == unk))
             if n:
                 longest = max(longest, int(lengths.max()))
                 truncated += int(np.count_nonzero(lengths > maxlen))
             row += n
         if row != n_rows:
             raise EmbedcliError(f"{_names(path)}: the file changed while it was read; run again")
-    return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown, "truncated": truncated, "longest": longest}
+    return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown[0], "truncated": truncated,
+            "longest": longest}
 
 
 #: what :func:`encode_to` writes: ``npy`` (int32), ``csv``, ``jsonl`` (a list of ids per line),

@@ -201,22 +201,18 @@ class PieceTokenizer:
 
 LINE_MARK = b"\xff"  # never valid UTF-8, so it cannot be a piece of the text: marks a line end
 _MISSING = -(1 << 31)  # code of a piece not seen yet
-NO_ID = -(1 << 30)  # what an ``ids_of`` of PieceIds gives for a token without id (a skipped word)
-
-
 class PieceIds:
     """The ids of the tokens of raw UTF-8 chunks through :class:`PieceTokenizer`, each distinct
     piece tokenised and looked up once (a dict keyed by the piece's bytes).
 
-    ``ids_of(tokens)`` gives one id per token (``>= 0``, or :data:`NO_ID` for a token that has
-    none, such as an unknown word to skip): a vocabulary lookup, or training's provisional ids,
+    ``ids_of(tokens)`` gives one id per token (``>= 0``): a vocabulary lookup, or training's provisional ids,
     which it makes in the order it is asked for them (new pieces are looked up in the order of
     their first appearance in the text). The tokens of one piece are asked for alone, those of a
     run of new plain pieces (ASCII letters and digits: one token each) together.
 
     :meth:`chunk` gives one id per token and ``line`` (``-1``, or an id ``ids_of`` never gives)
     at every line end. A piece giving one id (the usual case) is a single code; one giving none
-    (punctuation, skipped unknown words) or several (``well--known``, ``word,`` with
+    (punctuation) or several (``well--known``, ``word,`` with
     ``keep_punct``) is expanded with ``numpy.repeat``. Memory grows with the distinct pieces, not
     with the text.
     """
@@ -236,8 +232,6 @@ class PieceIds:
 
     def _code_of(self, ids: list[int]) -> int:
         """The code of a piece whose tokens have ``ids``: its one id, else an irregular code."""
-        if NO_ID in ids:
-            ids = [i for i in ids if i != NO_ID]
         if len(ids) == 1:
             return ids[0]
         if not ids and self._none is not None:
@@ -258,10 +252,7 @@ class PieceIds:
             if plain:
                 text = b" ".join(run).decode("ascii")
                 tokens = (text.lower() if lower else text).split(" ")
-                ids = self.ids_of(tokens)
-                if NO_ID in ids:
-                    ids = [self._code_of([i]) for i in ids]
-                codes.update(zip(run, ids))
+                codes.update(zip(run, self.ids_of(tokens)))
                 continue
             for piece in run:
                 codes[piece] = self._code(piece)

@@ -349,7 +349,7 @@ class Vocab:
     def ids_or(self, tokens: Iterable[str], missing: int) -> list[int]:
         """One index per token, ``missing`` for a token not in the vocabulary (``lookup`` with
         ``oov="unk"`` is ``ids_or(tokens, unk_id)``; the encoder's skip path marks the words it
-        drops with a placeholder and removes them after its gather)."""
+        drops with ``len(vocab)``, counts and removes them after its gather)."""
         return list(map(self.index.get, tokens, repeat(missing)))
 
     def default_oov(self) -> str:

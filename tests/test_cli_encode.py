@@ -179,4 +179,4 @@ def test_cli_summary_counts_in_words(runner, vocab_files, tmp_path):
     r = runner.invoke(main, ["encode", "-v", str(full), "Hope to see you zzz", "-o", out])
     assert r.exit_code == 0 and r.stdout.startswith("1 row × 5 ids written to") and "; 1 unknown token;" in r.stdout
     r = runner.invoke(main, ["encode", "-v", str(full), "--oov", "skip", "Hope zzz", "to see", "-o", out])
-    assert r.stdout.startswith("2 rows × 2 ids written to") and "unknown words left out (--oov skip)" in r.stdout
+    assert r.stdout.startswith("2 rows × 2 ids written to") and "; 1 unknown token left out (--oov skip);" in r.stdout

@@ -111,9 +111,10 @@ def test_encode_npy_identical(client, tmp_path, small_ranges, maxlen, padding, t
 
         with spool_file(path, vocab, oov) as spool:
             width = spool.longest
-    encode_file_to_npy(path, tmp_path / "one.npy", vocab, width, padding, truncating, 0, oov)
+    one = encode_file_to_npy(path, tmp_path / "one.npy", vocab, width, padding, truncating, 0, oov)
     summary = encode_on_cluster(client, path, str(tmp_path / "many.npy"), vocab, maxlen, padding, truncating, 0, oov)
     assert summary["ranges"] > 5 and summary["maxlen"] == width
+    assert summary["unknown_tokens"] == one["unknown_tokens"] > 0  # left out with skip, and counted
     assert (tmp_path / "many.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()
     parts = encode_on_cluster(client, "file://" + path, str(tmp_path / "parts"), vocab, maxlen, padding, truncating,
                               0, oov, parts=True)

@@ -76,6 +76,12 @@ def test_fast_encoder_matches_the_reference(tmp_path, vocab_text, text, keep_pun
     finally:
         eio.CHUNK_BYTES = old
     assert got == expected
+    # unknown tokens: as many whether written as <unk> or left out, on every path
+    n_unknown = sum(row.count(vocab.unk_id) for row in reference(path, vocab, "unk"))
+    counted = [0]
+    list(encode_tokens_lines(iter_lines(path), vocab, oov, counted))
+    with spool_file(path, vocab, oov) as spool:
+        assert counted[0] == spool.n_unknown == n_unknown
     for padding, truncating in (("pre", "pre"), ("post", "post"), ("pre", "post")):
         out = tmp_path / "o.npy"
         summary = encode_file_to_npy(path, out, vocab, 4, padding, truncating, vocab.pad_id, oov)
@@ -83,7 +89,7 @@ def test_fast_encoder_matches_the_reference(tmp_path, vocab_text, text, keep_pun
         arr = np.load(out)
         assert arr.dtype == np.int32 and arr.shape == (len(expected), 4)
         assert (arr == want).all()
-        assert summary["rows"] == len(expected)
+        assert summary["rows"] == len(expected) and summary["unknown_tokens"] == n_unknown
 
 
 def test_bom_crlf_empty_lines_and_final_line(tmp_path):

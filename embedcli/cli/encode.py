@@ -151,8 +151,7 @@ def _report(summary: dict, as_json: bool, oov: str) -> None:
     if as_json:
         click.echo(json.dumps(summary))
         return
-    unknown = ("unknown words left out (--oov skip)" if oov == "skip"
-               else counted(summary["unknown_tokens"], "unknown token"))
+    unknown = counted(summary["unknown_tokens"], "unknown token") + (" left out (--oov skip)" if oov == "skip" else "")
     line = (f"{counted(summary['rows'], 'row')} × {summary['maxlen']} ids written to "
             f"[cyan]{escape(summary['output'])}[/] ({summary['format']}); {unknown}")
     if summary["truncated"]:

@@ -30,7 +30,8 @@ from . import sources, worker_count
 
 
 def _encode_task(job: tuple, vocab: Vocab, oov: str, encoding_errors: str):
-    """On a worker: (flat int32 ids, int64 lengths) of the lines of one range, or the error."""
+    """On a worker: (flat int32 ids, int64 lengths, unknown tokens) of the lines of one range, or
+    the error."""
     source, start, end = job
     try:
         with sources.local_range(source, start, end) as (path, a, b):
@@ -45,21 +46,20 @@ def _encode_task(job: tuple, vocab: Vocab, oov: str, encoding_errors: str):
         return exc
     flat = np.concatenate(flats) if flats else np.zeros(0, dtype=np.int32)
     lengths = np.concatenate(lens) if lens else np.zeros(0, dtype=np.int64)
-    return flat.astype(np.int32, copy=False), lengths.astype(np.int64, copy=False)
+    return flat.astype(np.int32, copy=False), lengths.astype(np.int64, copy=False), encoder.unknown
 
 
-def _stats(result, unk: int | None):
-    """(rows, longest, unknown ids) of an encoded range, or the error it returned."""
+def _stats(result):
+    """(rows, longest, unknown tokens) of an encoded range, or the error it returned."""
     if isinstance(result, EmbedcliError):
         return result
-    flat, lengths = result
-    return (len(lengths), int(lengths.max()) if len(lengths) else 0,
-            int(np.count_nonzero(flat == unk)) if unk is not None else 0)
+    _, lengths, unknown = result
+    return len(lengths), int(lengths.max()) if len(lengths) else 0, unknown
 
 
 def _write_part(result, directory: str, number: int, maxlen: int, padding: str, truncating: str,
                 value: int) -> tuple[str, int]:
-    flat, lengths = result
+    flat, lengths, _ = result
     rows = pad_flat(flat, lengths, maxlen, padding, truncating, value)
     name = parts_format.part_name(number)
     parts_format.write_array(parts_format.join(directory, name), rows)
@@ -97,8 +97,7 @@ def encode_on_cluster(
     jobs = sources.plan(paths, worker_count(client))
     vocab_f = client.scatter(vocab, broadcast=True, hash=False)
     encoded = client.map(_encode_task, jobs, vocab=vocab_f, oov=oov, encoding_errors=encoding_errors, pure=False)
-    unk = vocab.unk_id if oov == "unk" else None
-    stats_f = client.map(_stats, encoded, unk=unk, pure=False)
+    stats_f = client.map(_stats, encoded, pure=False)
     where = {f.key: i for i, f in enumerate(stats_f)}
     stats: list = [None] * len(jobs)
     try:
@@ -147,7 +146,7 @@ def _assemble_npy(output: str, encoded, rows: list[int], width: int, padding: st
         del arr
         row = 0
         for future, n in zip(encoded, rows):
-            flat, lengths = future.result()
+            flat, lengths, _ = future.result()
             if n and width:
                 window = np.memmap(tmp, dtype=np.int32, mode="r+", offset=offset + row * width * 4, shape=(n, width))
                 pad_flat(flat, lengths, width, padding, truncating, value, out=window)
