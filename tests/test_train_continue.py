@@ -293,3 +293,16 @@ def test_library_continues_a_frozen_model_in_memory(tmp_path, corpus, new_corpus
     more = embedcli.train(new_corpus, continue_from=emb, epochs=1, workers=1)
     assert more.model.config["freeze"] is True
     assert more["cat"].tobytes() == emb["cat"].tobytes() == np.full(16, 0.5, dtype=np.float32).tobytes()
+
+
+def test_continue_from_in_a_config_file(runner, tmp_path, corpus):
+    """continue_from is a setting like any: in a config file (relative to it) it continues that model,
+    whose settings come under the file's, and without -o the model is replaced."""
+    model = tmp_path / "m"
+    run(runner, corpus, "-o", model, *FAST, "--epochs", "1", "--workers", "1")
+    config = tmp_path / "more.yaml"
+    config.write_text("continue_from: m\nepochs: 2\nwindow: 3\n")
+    run(runner, "--config", config, "--quiet")
+    m = Model.load(model)
+    assert m.objects["train_state"]["epochs_done"] == 3 and m.config["window"] == 3 and m.config["dim"] == 16
+    assert m.config["continue_from"] == str(model)

@@ -438,8 +438,8 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
             overrides["output"] = output
         elif use_default:  # the sample run writes where the user is, not into the installed package
             overrides["output"] = DEFAULT_OUTPUT
-        elif continuing and "output" not in file_settings:  # the continued model is replaced when done
-            overrides["output"] = values["continue_from"]
+        elif (continuing or file_settings.get("continue_from")) and "output" not in file_settings:
+            overrides["output"] = values.get("continue_from") or file_settings["continue_from"]  # replaced when done
         settings = cfg.merge(file_settings, overrides)
     cfg.validate(settings)
     settings = settings.replace(tmp_dir=tmp_dir)
