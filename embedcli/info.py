@@ -1,5 +1,5 @@
-"""What an artifact holds, without loading its matrices: a model directory, a vocabulary file or a
-pretrained vector file (``embedcli info``, :func:`embedcli.describe`).
+"""What an artifact holds, without loading its matrices: a model directory, a vocabulary file, partial
+counts or a pretrained vector file (``embedcli info``, :func:`embedcli.describe`).
 
 A model is described from its ``config.yaml``, ``vocab.json``, ``history.json``, its JSON objects
 and the headers of its ``.npy`` files (shapes and types, read without the data); a vocabulary from
@@ -32,7 +32,8 @@ def npy_header(path: str) -> tuple[tuple[int, ...], str]:
 
 
 def describe(path: str | os.PathLike) -> dict[str, Any]:
-    """What ``path`` holds: ``{"kind": "model" | "vocabulary" | "vectors", ...}`` (see the module)."""
+    """What ``path`` holds: ``{"kind": "model" | "vocabulary" | "partial-counts" | "vectors", ...}``
+    (see the module)."""
     p = os.fspath(path)
     if os.path.isdir(p):
         return describe_model(p)
@@ -40,9 +41,20 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
         raise EmbedcliError(f"{p}: no such file or directory")
     if p.endswith(".npy"):  # a model's table.npy (vocab.json beside it): the model
         return describe_model(os.path.dirname(p) or ".")
-    from .io import looks_like_json
+    from .io import looks_like_json, read_json_document
+    from .model import TABLE_FILE, VOCAB_FILE
 
+    folder = os.path.dirname(p) or "."
+    in_model = os.path.isfile(os.path.join(folder, TABLE_FILE)) and os.path.basename(p) != VOCAB_FILE
+    if in_model:  # config.yaml, history.json...: a part of a model, which says more as a whole
+        raise FormatError(f"{p}: a file of the model {folder}; give the model directory")
     if looks_like_json(p):
+        data = read_json_document(p, "a vocabulary or partial counts")
+        kind = data.get("format") if isinstance(data, dict) else None
+        if kind == "embedcli-partial-counts":
+            return describe_partial(p)
+        if kind != "embedcli-vocab":
+            raise FormatError(f"{p}: a JSON file, but not a vocabulary or partial counts of embedcli")
         return describe_vocabulary(p)
     from .vectors import vector_file_info
 
@@ -72,6 +84,16 @@ def describe_vocabulary(path: str) -> dict[str, Any]:
         "normalization": vocab.settings.to_dict(),
         "first": vocab.tokens[:10],
     }
+
+
+def describe_partial(path: str) -> dict[str, Any]:
+    """Partial counts (``embedcli vocab --partial``): their shard, size and text settings."""
+    from .partial import PartialCounts
+
+    part = PartialCounts.load(path)
+    return {"kind": "partial-counts", "path": path, "distinct_words": len(part.tokens), "total": part.total,
+            "source": part.source, "offset": part.offset, "normalization": part.settings.to_dict(),
+            "first": part.tokens[:10]}
 
 
 def describe_model(path: str) -> dict[str, Any]:

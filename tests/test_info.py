@@ -86,3 +86,21 @@ def test_info_errors_are_one_line(runner, models, tmp_path):
         embedcli.describe(broken)
     r = runner.invoke(main, ["info", str(tmp_path)])
     assert r.exit_code == 1 and "not an embedcli model (missing vocab.json and table.npy)" in r.output
+
+
+def test_info_of_partial_counts_and_of_a_models_files(runner, models, tmp_path):
+    part = tmp_path / "p.json"
+    text = tmp_path / "t.txt"
+    text.write_text("Hope to see you soon\nNice to see you again\n")
+    assert runner.invoke(main, ["vocab", str(text), "--partial", "-o", str(part), "-q"]).exit_code == 0
+    d = embedcli.describe(part)
+    assert d["kind"] == "partial-counts" and d["distinct_words"] == 7 and d["total"] == 10
+    assert d["first"][:3] == ["hope", "to", "see"]
+    r = runner.invoke(main, ["info", str(part)])
+    assert r.exit_code == 0 and "partial counts of 7 distinct words, 10 tokens" in r.output
+    for name in ("history.json", "config.yaml"):
+        r = runner.invoke(main, ["info", str(models / "m" / name)])
+        assert r.exit_code == 1 and f"a file of the model {models / 'm'}; give the model directory" in r.output
+    (tmp_path / "x.json").write_text('{"a": 1}')
+    r = runner.invoke(main, ["info", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and "a JSON file, but not a vocabulary or partial counts" in r.output

@@ -93,12 +93,12 @@ def _render_model(d: dict) -> None:
 
 
 @main.command("info")
-@click.argument("path", metavar="MODEL|VOCAB|VECTORS")
+@click.argument("path", metavar="MODEL|VOCAB|VECTORS|PARTIAL")
 @json_option
 @handle_errors
 def info_command(path, as_json):
-    """What a model directory, a vocabulary file or a vector file holds, without loading its
-    matrices: the objective, sizes and settings of a model, how it was trained (epochs, loss, a
+    """What a model directory, a vocabulary file, partial counts or a vector file holds, without
+    loading its matrices: the objective, sizes and settings of a model, how it was trained (epochs, loss, a
     run it continued, --init and subword rows), its vocabulary and its arrays (shapes and types
     from the .npy headers).
 
@@ -107,6 +107,7 @@ def info_command(path, as_json):
       embedcli info models/default
       embedcli info vocab.json
       embedcli info glove.6B.100d.txt
+      embedcli info part1.json                    # vocab --partial counts
       embedcli info models/default --json | jq .history
     """
     d = describe(path)
@@ -115,6 +116,15 @@ def info_command(path, as_json):
         return
     if d["kind"] == "model":
         _render_model(d)
+    elif d["kind"] == "partial-counts":
+        src = d["source"]
+        where = ", ".join(src.get("paths", [])) or src.get("path") or ("merged parts" if "merged" in src else "?")
+        out_console.print(f"[bold]{escape(_shown_path(d['path']))}[/]: partial counts of {d['distinct_words']:,} "
+                          f"distinct words, {d['total']:,} tokens (merge with `embedcli vocab merge`)")
+        rows = [("counted from", escape(where)), ("text", _text_line(d["normalization"]))]
+        if d.get("offset") is not None:
+            rows.append(("offset", str(d["offset"])))
+        print_key_values(out_console, rows + [("first", ", ".join(escape(t) for t in d["first"]))])
     elif d["kind"] == "vocabulary":
         out_console.print(f"[bold]{escape(_shown_path(d['path']))}[/]: vocabulary of {d['size']:,} tokens")
         first = ", ".join(escape(t) for t in d["first"]) + (", ..." if d["size"] > len(d["first"]) else "")
