@@ -375,6 +375,8 @@ def continued_settings(model_dir) -> dict[str, Any]:
         kept = {k: v for k, v in model_dir.config.items() if k not in NOT_CONTINUED or k == "corpus"}
         return settings_of(kept, "the continued model's settings", Path.cwd())
     p = os.fspath(model_dir)
+    if p.endswith(".npy") and os.path.isfile(p):  # a model's table.npy names the model, as for loading
+        p = os.path.dirname(p) or "."
     config = os.path.join(p, "config.yaml")
     if os.path.isfile(p):
         raise ParameterError("{continue_from} {path}: a file, not a model directory (to start from the vectors of "

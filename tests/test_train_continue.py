@@ -306,3 +306,11 @@ def test_continue_from_in_a_config_file(runner, tmp_path, corpus):
     m = Model.load(model)
     assert m.objects["train_state"]["epochs_done"] == 3 and m.config["window"] == 3 and m.config["dim"] == 16
     assert m.config["continue_from"] == str(model)
+
+
+def test_a_models_table_npy_names_it(runner, tmp_path, base, new_corpus):
+    out = tmp_path / "v2"
+    res = run(runner, new_corpus, "--continue-from", base / "table.npy", "-o", out, "--epochs", "1", "--json")
+    assert json.loads(res.stdout)["continued"]["words_added"] == 2
+    emb = embedcli.load(base / "table.npy")  # loaded through its table.npy: continued from its directory
+    assert embedcli.train(new_corpus, continue_from=emb, epochs=1, workers=1).vocab.tokens[-2:] == ["zebra", "llama"]
