@@ -175,6 +175,42 @@ class Embeddings:
                 return sub.vector(token)
         return self.table[self.vocab[word]]
 
+    # -- gensim's KeyedVectors names, for code written against them ----------------------------
+    @property
+    def vectors(self) -> np.ndarray:
+        """gensim's ``KeyedVectors.vectors``: :attr:`table` (its rows include ``<pad>`` and
+        ``<unk>`` where the vocabulary has them: row ``i`` is token ``i``, as in the model)."""
+        return self.table
+
+    @property
+    def index_to_key(self) -> list[str]:
+        """gensim's ``index_to_key``: the tokens by row (``vocab.tokens``)."""
+        return self.vocab.tokens
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """gensim's ``key_to_index``: token -> row (``vocab.index``; tokens as stored, so
+        ``emb.index(word)`` is the lookup that normalises a word as the vocabulary was)."""
+        return self.vocab.index
+
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        """gensim's ``get_vector``: ``emb[word]``, scaled to unit length with ``norm`` (divided by
+        its float32 norm, as gensim divides by its ``norms``: the same bytes)."""
+        vec = self[word]
+        if not norm:
+            return vec
+        n = np.linalg.norm(vec[None, :], axis=1)[0]
+        return vec / n if n else vec
+
+    def get_normed_vectors(self) -> np.ndarray:
+        """gensim's ``get_normed_vectors``: every row scaled to unit length (all-zero rows, such as
+        ``<pad>``'s, stay zeros)."""
+        norms = np.linalg.norm(self.table, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = self.table / norms
+        out[norms[:, 0] == 0] = 0
+        return out.astype(np.float32, copy=False)
+
     def __contains__(self, word: object) -> bool:
         if not isinstance(word, str):
             return False

@@ -287,3 +287,17 @@ def test_vector_queries_and_ranks_equal_gensim(emb):
         emb.similar_by_vector(np.zeros(5))
     with pytest.raises(ParameterError, match="NaN"):
         emb.similar_by_vector(np.full(emb.dim, np.nan))
+
+
+def test_gensim_attribute_names(emb):
+    """Code written against gensim's KeyedVectors finds its names: vectors, index_to_key,
+    key_to_index, get_vector(norm=), get_normed_vectors, with gensim's values (rows are the model's,
+    <pad> and <unk> included)."""
+    kv = gensim_words(emb)
+    assert emb.vectors is emb.table and emb.index_to_key == emb.vocab.tokens
+    assert emb.key_to_index["heart"] == emb.index("Heart") == emb.index_to_key.index("heart")
+    for word in ("heart", "stockholm", "the"):
+        assert emb.get_vector(word).tobytes() == kv.get_vector(word).tobytes()
+        assert emb.get_vector(word, norm=True).tobytes() == kv.get_vector(word, norm=True).tobytes()
+    normed = emb.get_normed_vectors()
+    assert normed[2:].tobytes() == kv.get_normed_vectors().tobytes() and not normed[emb.vocab.pad_id].any()
