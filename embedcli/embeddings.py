@@ -202,6 +202,11 @@ class Embeddings:
         n = np.linalg.norm(vec[None, :], axis=1)[0]
         return vec / n if n else vec
 
+    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False, limit: int | None = None):
+        """gensim's ``save_word2vec_format``: :meth:`export` as ``word2vec`` (``binary``:
+        ``word2vec-binary``), the words only, the first ``limit`` of them."""
+        return self.export(path, format="word2vec-binary" if binary else "word2vec", limit=limit)
+
     def get_normed_vectors(self) -> np.ndarray:
         """gensim's ``get_normed_vectors``: every row scaled to unit length (all-zero rows, such as
         ``<pad>``'s, stay zeros)."""

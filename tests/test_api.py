@@ -301,3 +301,12 @@ def test_gensim_attribute_names(emb):
         assert emb.get_vector(word, norm=True).tobytes() == kv.get_vector(word, norm=True).tobytes()
     normed = emb.get_normed_vectors()
     assert normed[2:].tobytes() == kv.get_normed_vectors().tobytes() and not normed[emb.vocab.pad_id].any()
+
+
+def test_save_word2vec_format_is_read_by_gensim(emb, tmp_path):
+    for binary in (False, True):
+        path = tmp_path / f"v{int(binary)}"
+        emb.save_word2vec_format(path, binary=binary, limit=50)
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+        assert kv.index_to_key == emb.vocab.tokens[2:52]
+        assert kv.vectors.tobytes() == emb.table[2:52].tobytes()
