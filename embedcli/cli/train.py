@@ -363,7 +363,8 @@ def _flag_overrides(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--continue-from", metavar="MODEL_DIR",
               help="Train a trained model further (as gensim's train on a loaded model): its settings, words, ids "
                    "and both matrices are the start, CORPUS's new words are added after its own, and --epochs more "
-                   "epochs run from --lr down [default CORPUS: its corpus; -o: MODEL_DIR itself, replaced when done].")
+                   "epochs run from --lr down [default CORPUS: its corpus; -o: MODEL_DIR itself, replaced when done, and "
+                   "by each checkpoint with --checkpoint-every].")
 @click.option("--lower/--no-lower", default=None, help="Lower-case the text, as `embedcli vocab` [default: lower].")
 @click.option("--keep-punct/--no-keep-punct", default=None,
               help="Keep punctuation marks as tokens, as `embedcli vocab` [default: dropped].")
