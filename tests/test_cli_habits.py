@@ -97,4 +97,4 @@ def test_every_command_has_help_with_an_example_and_json(runner):
         assert "--json" in r.stdout, path
         names.append(" ".join(path))
     assert {"vocab", "vocab merge", "encode", "train", "show-table", "similar", "embed", "predict", "test",
-            "vectors", "evaluate", "explore"} <= set(names)
+            "vectors", "evaluate", "explore", "info"} <= set(names)
