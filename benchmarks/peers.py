@@ -3,7 +3,8 @@
 
     python benchmarks/peers.py tokenizers-vocab CORPUS OUT.json
     python benchmarks/peers.py tokenizers-encode CORPUS VOCAB.json OUT.npy --maxlen 64
-    python benchmarks/peers.py gensim-train CORPUS OUT.json --sg 1 --workers 2 ...
+    python benchmarks/peers.py gensim-train CORPUS OUT.json --sg 1 --workers 2 ... [--full MODEL]
+    python benchmarks/peers.py gensim-continue MODEL NEW_CORPUS OUT --epochs 5
 
 Every sub-command does the whole job a user would run (load, compute, write the result) and
 prints one JSON line with what it produced, so the harness can check the two sides did the
@@ -94,8 +95,27 @@ def gensim_train(args) -> dict:
     )
     seconds = time.perf_counter() - start
     model.wv.save(args.output)  # KeyedVectors, evaluated by the harness outside the timed process
+    if args.full:  # the whole model, to be trained further (gensim-continue)
+        model.save(args.full)
     return {"seconds_in_process": round(seconds, 3), "train_seconds": round(phase.end - phase.begin, 3),
             "words": model.corpus_total_words * args.epochs, "vocab": len(model.wv)}
+
+
+def gensim_continue(args) -> dict:
+    """gensim's online training of a saved ``Word2Vec``: ``build_vocab(update=True)`` on a new
+    corpus (``LineSentence``), then ``train`` for ``epochs`` more epochs (its learning rate from
+    alpha down again), as its documentation shows; the vectors saved as ``gensim-train`` does."""
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    start = time.perf_counter()
+    model = Word2Vec.load(args.model)
+    before = len(model.wv)
+    model.build_vocab(LineSentence(args.corpus), update=True)
+    model.train(LineSentence(args.corpus), total_examples=model.corpus_count, epochs=args.epochs)
+    seconds = time.perf_counter() - start
+    model.wv.save(args.output)
+    return {"seconds_in_process": round(seconds, 3), "vocab": len(model.wv), "words_added": len(model.wv) - before}
 
 
 def main() -> None:
@@ -123,9 +143,15 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--alpha", type=float, default=None, help="learning rate (gensim's default 0.025 when not given)")
     p.add_argument("--sample", type=float, default=None, help="subsampling (gensim's default 1e-3 when not given)")
+    p.add_argument("--full", default=None, help="also save the whole model here (for gensim-continue)")
+    p = sub.add_parser("gensim-continue")
+    p.add_argument("model", help="a model saved by gensim-train --full")
+    p.add_argument("corpus")
+    p.add_argument("output")
+    p.add_argument("--epochs", type=int, default=5)
     args = ap.parse_args()
     fn = {"tokenizers-vocab": tokenizers_vocab, "tokenizers-encode": tokenizers_encode,
-          "gensim-train": gensim_train}[args.cmd]
+          "gensim-train": gensim_train, "gensim-continue": gensim_continue}[args.cmd]
     print(json.dumps(fn(args)))
     sys.stdout.flush()
 
