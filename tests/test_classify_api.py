@@ -71,3 +71,21 @@ def test_save_round_trip(clf, tmp_path):
     again = Classifier.load(tmp_path / "copy")
     texts = ["Storm causes power cuts", "What this dad found will blow your mind"]
     assert again.predict(texts, k=2) == clf.predict(texts, k=2)
+
+
+def test_sentence_vectors_are_what_the_classifier_scores(clf):
+    """fastText's get_sentence_vector of a supervised model: the mean input row (words and word
+    n-grams), the vector whose scores give predict_proba."""
+    texts = ["You won't believe what this cat did", "flooding closes the railway", "qqqzzz"]
+    v = clf.sentence_vectors(texts)
+    assert v.shape == (3, clf.dim) and v.dtype == np.float32
+    logits = v.astype(np.float64) @ clf.output.T.astype(np.float64) + clf.bias.astype(np.float64)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    assert np.allclose(probs / probs.sum(axis=1, keepdims=True), clf.predict_proba(texts), rtol=0, atol=1e-12)
+    assert not v[2].any()  # no known word, no n-gram row: zeros (the label prior is the bias alone)
+    a, b = [w for w in clf.vocab.tokens[2:] if w.isalpha()][:2]  # two known words
+    assert clf.get_sentence_vector(a).tobytes() == clf.model.table[clf.vocab.index[a]].tobytes()
+    # two words: their rows and the bigram's row (word_ngrams 2), not the words' mean alone
+    two = clf.get_sentence_vector(f"{a} {b}")
+    words_only = clf.model.table[[clf.vocab.index[a], clf.vocab.index[b]]].mean(axis=0)
+    assert not np.allclose(two, words_only) and np.array_equal(clf.sentence_vectors([f"{a} {b}"])[0], two)

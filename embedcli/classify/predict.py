@@ -103,8 +103,9 @@ class Classifier:
         _, rest = split_labels(text, self.label_prefix)
         return line_tokens(rest, self.settings, self.pattern)
 
-    def probabilities(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """(phrases, labels) float64 probabilities of tokenised phrases."""
+    def hidden(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(phrases, dim) float32: each tokenised phrase's mean input row (its words, word n-grams and
+        character n-grams: what the output layer scores; zeros for a phrase without one)."""
         batch = len(token_lists)
         lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=batch)
         flat = [t for toks in token_lists for t in toks]
@@ -131,11 +132,29 @@ class Classifier:
         hidden = np.zeros((batch, self.dim), dtype=np.float32)
         segment_add(hidden, rows, lines)
         hidden /= np.maximum(np.bincount(lines, minlength=batch), 1).astype(np.float32)[:, None]
+        return hidden
+
+    def probabilities(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(phrases, labels) float64 probabilities of tokenised phrases."""
+        hidden = self.hidden(token_lists)
         logits = hidden.astype(np.float64) @ self.output.T.astype(np.float64) + self.bias.astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
         return probs
+
+    def sentence_vectors(self, texts: Iterable[str] | str) -> np.ndarray:
+        """The vector the classifier scores for each text (fastText's ``get_sentence_vector`` of a
+        supervised model): the mean of its input rows, words and n-grams, tokenised as at training.
+        ``(dim,)`` float32 for one string, ``(n, dim)`` otherwise; a text with no input row gives
+        zeros. A feature vector for another model, or to compare texts by cosine."""
+        single = isinstance(texts, str)
+        out = self.hidden([self.tokens(t) for t in ([texts] if single else texts)])
+        return out[0] if single else out
+
+    def get_sentence_vector(self, text: str) -> np.ndarray:
+        """fastText's name: :meth:`sentence_vectors` of one text."""
+        return self.sentence_vectors(str(text))
 
     def predict_proba(self, texts: Iterable[str] | str) -> np.ndarray:
         """Probability of every label (columns in :attr:`labels` order): (phrases, labels) float64."""
