@@ -50,3 +50,25 @@ def test_load_refuses_a_word_vector_model(runner, tmp_path):
     assert r.exit_code == 0, r.output
     with pytest.raises(EmbedcliError, match="not a classifier model"):
         Classifier.load(tmp_path / "sg")
+
+
+def test_embed_gives_the_classifiers_sentence_vectors(runner, clf, model_dir):
+    """embed on a classifier: the vector it scores, word n-grams included (fastText's
+    print-sentence-vectors of a supervised model); --normalize: the word rows' mean, as for words."""
+    import json
+
+    import numpy as np
+
+    from embedcli.embeddings import Embeddings
+
+    texts = ["Storm causes power cuts", "These 17 tricks will change your life", "qqqzzz"]
+    r = runner.invoke(main, ["embed", model_dir, *texts, "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    want, rows = clf.sentence_vectors_with_counts(texts)
+    assert np.array_equal(np.array([g["vector"] for g in got], dtype=np.float32), want)
+    assert [g["known"] for g in got] == rows.tolist() and rows[0] > len(texts[0].split())  # bigrams count
+    assert got[2]["known"] == 0 and not any(got[2]["vector"])  # no row: zeros, and counted as such
+    r = runner.invoke(main, ["embed", model_dir, texts[0], "--json", "--normalize"])
+    norm = np.array(json.loads(r.stdout)[0]["vector"], dtype=np.float32)
+    assert np.array_equal(norm, Embeddings.load(model_dir).embed(texts[0], normalize=True))

@@ -103,9 +103,10 @@ class Classifier:
         _, rest = split_labels(text, self.label_prefix)
         return line_tokens(rest, self.settings, self.pattern)
 
-    def hidden(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    def hidden(self, token_lists: Sequence[Sequence[str]], counts: bool = False):
         """(phrases, dim) float32: each tokenised phrase's mean input row (its words, word n-grams and
-        character n-grams: what the output layer scores; zeros for a phrase without one)."""
+        character n-grams: what the output layer scores; zeros for a phrase without one). With
+        ``counts``, also each phrase's number of input rows."""
         batch = len(token_lists)
         lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=batch)
         flat = [t for toks in token_lists for t in toks]
@@ -131,8 +132,9 @@ class Classifier:
             rows[~is_word] = self.ngram_table[ids[~is_word] - n_words]
         hidden = np.zeros((batch, self.dim), dtype=np.float32)
         segment_add(hidden, rows, lines)
-        hidden /= np.maximum(np.bincount(lines, minlength=batch), 1).astype(np.float32)[:, None]
-        return hidden
+        n_rows = np.bincount(lines, minlength=batch)
+        hidden /= np.maximum(n_rows, 1).astype(np.float32)[:, None]
+        return (hidden, n_rows) if counts else hidden
 
     def probabilities(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """(phrases, labels) float64 probabilities of tokenised phrases."""
@@ -151,6 +153,11 @@ class Classifier:
         single = isinstance(texts, str)
         out = self.hidden([self.tokens(t) for t in ([texts] if single else texts)])
         return out[0] if single else out
+
+    def sentence_vectors_with_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`sentence_vectors` of several texts and each one's number of input rows (0: a
+        zero vector), as :meth:`Embeddings.embed_with_counts <embedcli.Embeddings.embed_with_counts>`."""
+        return self.hidden([self.tokens(t) for t in texts], counts=True)
 
     def get_sentence_vector(self, text: str) -> np.ndarray:
         """fastText's name: :meth:`sentence_vectors` of one text."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from typing import Sequence
@@ -254,7 +255,9 @@ def embed_command(model, phrases, input_path, output, normalize, encoding_errors
 
     Words are normalised and split as the vocabulary's text was; unknown words are left out. A
     phrase without any known word (or an empty one) gives a zero vector and is counted in the
-    summary (stderr).
+    summary (stderr). For a classifier, the vector it scores (fastText's print-sentence-vectors
+    of a supervised model): the mean of the phrase's word rows and word/character n-gram rows
+    ("known" counts those rows; --normalize gives the word rows' mean as for word vectors).
 
     \b
     Examples:
@@ -272,6 +275,11 @@ def embed_command(model, phrases, input_path, output, normalize, encoding_errors
         raise UsageError("--json prints the vectors; with -o they go to the file (use .jsonl for JSON lines)")
     target = _embed_target(output)
     emb = Embeddings.load(model)
+    embed_batch = functools.partial(emb.embed_with_counts, normalize=normalize)
+    if emb.objective == "classify" and not normalize:  # what the classifier scores, n-grams included
+        from ..classify import Classifier
+
+        embed_batch = Classifier(emb.model).sentence_vectors_with_counts
     lines = iter(phrases) if phrases else iter_lines(input_path, encoding_errors=encoding_errors)
     counts = {"phrases": 0, "empty": 0}
 
@@ -281,7 +289,7 @@ def embed_command(model, phrases, input_path, output, normalize, encoding_errors
             batch = list(itertools.islice(lines, EMBED_BATCH))
             if not batch:
                 return
-            vecs, known = emb.embed_with_counts(batch, normalize=normalize)
+            vecs, known = embed_batch(batch)
             counts["phrases"] += len(batch)
             counts["empty"] += int(np.count_nonzero(known == 0))
             yield batch, vecs, known
