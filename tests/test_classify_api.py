@@ -89,3 +89,26 @@ def test_sentence_vectors_are_what_the_classifier_scores(clf):
     two = clf.get_sentence_vector(f"{a} {b}")
     words_only = clf.model.table[[clf.vocab.index[a], clf.vocab.index[b]]].mean(axis=0)
     assert not np.allclose(two, words_only) and np.array_equal(clf.sentence_vectors([f"{a} {b}"])[0], two)
+
+
+def test_per_label_scores_add_up_and_match_the_predictions(clf):
+    """evaluate's per_label (fastText's test-label): each label's counts, from the predictions."""
+    pairs = [("Storm causes power cuts", "news"), ("These 17 tricks will change your life", "clickbait"),
+             ("You won't believe what this cat did", "news"), ("flooding closes the railway", ["news", "clickbait"])]
+    for k in (1, 2):
+        result = clf.evaluate(pairs, k=k)
+        per = {row["label"]: row for row in result["per_label"]}
+        assert [row["label"] for row in result["per_label"]] == clf.labels
+        preds = clf.predict([t for t, _ in pairs], k=k)
+        for label in clf.labels:
+            golds = [{clf.label_prefix + x for x in ([g] if isinstance(g, str) else g)} for _, g in pairs]
+            predicted = sum(label in {lab for lab, _ in p} for p in preds)
+            correct = sum(label in {lab for lab, _ in p} and label in g for p, g in zip(preds, golds))
+            n_gold = sum(label in g for g in golds)
+            row = per[label]
+            assert (row["gold"], row["predicted"], row["correct"]) == (n_gold, predicted, correct), (k, label)
+            p, r = correct / predicted, correct / n_gold
+            assert row["precision"] == p and row["recall"] == r and row["f1"] == pytest.approx(2 * p * r / (p + r))
+        assert sum(r["correct"] for r in per.values()) == result["correct"]
+        assert sum(r["gold"] for r in per.values()) == result["gold_labels"]
+        assert sum(r["predicted"] for r in per.values()) == result["predictions"]

@@ -72,3 +72,39 @@ def test_embed_gives_the_classifiers_sentence_vectors(runner, clf, model_dir):
     r = runner.invoke(main, ["embed", model_dir, texts[0], "--json", "--normalize"])
     norm = np.array(json.loads(r.stdout)[0]["vector"], dtype=np.float32)
     assert np.array_equal(norm, Embeddings.load(model_dir).embed(texts[0], normalize=True))
+
+
+def test_test_per_label_prints_fasttexts_test_label_lines(runner, clf, model_dir):
+    import json
+    import math
+
+    result = clf.evaluate(SAMPLE_TEST)
+    out = runner.invoke(main, ["test", model_dir, SAMPLE_TEST, "--per-label"])
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    assert lines[len(clf.labels):] == [f"N\t{result['n']}", f"P@1\t{result['precision']:.3f}",
+                                       f"R@1\t{result['recall']:.3f}"]
+    for line, row in zip(lines, result["per_label"]):
+        assert line == (f"F1-Score : {row['f1']:.6f}  Precision : {row['precision']:.6f}  "
+                        f"Recall : {row['recall']:.6f}   {row['label']}")
+    data = json.loads(runner.invoke(main, ["test", model_dir, SAMPLE_TEST, "--json"]).stdout)
+    assert [r["label"] for r in data["per_label"]] == clf.labels and data["per_label"][0]["gold"] > 0
+
+
+def test_per_label_scores_without_examples_are_undefined(runner, clf, model_dir, tmp_path):
+    """A label neither in the file nor predicted: no precision, recall or F1 (null in JSON,
+    "--------" in the lines, as fastText prints them)."""
+    import json
+
+    news = [t for t, p in ((t, clf.predict(t)[0][0]) for t in ("Storm causes power cuts", "Flooding closes the railway",
+                                                              "Parliament passes the budget"))
+            if p == "__label__news"]
+    assert news
+    path = tmp_path / "news.txt"
+    path.write_text("".join(f"__label__news {t}\n" for t in news))
+    data = json.loads(runner.invoke(main, ["test", model_dir, str(path), "--json"]).stdout)
+    other = {r["label"]: r for r in data["per_label"]}["__label__clickbait"]
+    assert other == {"label": "__label__clickbait", "precision": None, "recall": None, "f1": None, "gold": 0,
+                     "predicted": 0, "correct": 0}
+    lines = runner.invoke(main, ["test", model_dir, str(path), "--per-label"]).stdout.splitlines()
+    assert "F1-Score : --------  Precision : --------  Recall : --------   __label__clickbait" in lines

@@ -21,6 +21,15 @@ from .train import NGRAM_BUCKETS, OBJECTIVE
 Prediction = list[tuple[str, float]]
 
 
+def _label_scores(label: str, gold: int, predicted: int, correct: int) -> dict[str, Any]:
+    """One label's precision, recall and F1 at k (fastText's ``test-label``), with the counts."""
+    p = correct / predicted if predicted else float("nan")
+    r = correct / gold if gold else float("nan")
+    f1 = 2 * p * r / (p + r) if predicted and gold and (p + r) > 0 else (0.0 if predicted and gold else float("nan"))
+    return {"label": label, "precision": p, "recall": r, "f1": f1, "gold": gold, "predicted": predicted,
+            "correct": correct}
+
+
 class Classifier:
     """A trained fastText-style text classifier (a model trained with ``objective: classify``).
 
@@ -238,12 +247,14 @@ class Classifier:
         ``skipped``). Precision = correct predictions / predictions made, recall = correct
         predictions / gold labels (NaN when there is nothing to divide). ``accuracy`` is the
         share of examples whose top label is one of theirs (equal to P@1 for single-label data).
-        ``progress(n)`` gets the bytes read from a file.
+        ``per_label``: each label's precision, recall and F1 at ``k`` with its counts (fastText's
+        ``test-label``), in the model's label order. ``progress(n)`` gets the bytes read from a file.
         """
         k = self._check_k(k, threshold)
         n = n_pred = n_correct = n_gold = n_top = skipped = any_label = 0
         batch_tokens: list[list[str]] = []
         batch_gold: list[set[str]] = []
+        per = {label: [0, 0, 0] for label in self.labels}  # label -> [gold, predicted, correct]
 
         def flush():
             nonlocal n_pred, n_correct, n_top
@@ -252,7 +263,13 @@ class Classifier:
             top1 = self.top(probs, 1, 0.0)
             for gold, pred, first in zip(batch_gold, preds, top1):
                 n_pred += len(pred)
-                n_correct += sum(1 for label, _ in pred if label in gold)
+                for label in gold:
+                    per[label][0] += 1
+                for label, _ in pred:
+                    per[label][1] += 1
+                    if label in gold:
+                        per[label][2] += 1
+                        n_correct += 1
                 n_top += first[0][0] in gold
             batch_tokens.clear()
             batch_gold.clear()
@@ -290,6 +307,7 @@ class Classifier:
             "correct": n_correct,
             "gold_labels": n_gold,
             "skipped": skipped,
+            "per_label": [_label_scores(label, *per[label]) for label in self.labels],
         }
 
     def _examples(self, source, encoding_errors, progress) -> Iterator[tuple[list[str], list[str]]]:

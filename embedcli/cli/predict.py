@@ -125,13 +125,15 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
 @click.option("-k", "k", type=int, default=1, show_default=True, help="Precision and recall at k.")
 @click.option("--threshold", type=float, default=0.0, show_default=True,
               help="Only count predicted labels with at least this probability.")
+@click.option("--per-label", is_flag=True,
+              help="Also each label's F1, precision and recall at k, like `fasttext test-label` (always in --json).")
 @encoding_errors_option
 @tabular_options(labels=True)
 @json_option
 @quiet_option
 @handle_errors
-def test_command(model_path, test_path, k, threshold, encoding_errors, input_format, text_column, label_column,
-                 as_json, quiet):
+def test_command(model_path, test_path, k, threshold, per_label, encoding_errors, input_format, text_column,
+                 label_column, as_json, quiet):
     """Precision and recall at k of a classifier model on a labelled file, like `fasttext test`.
 
     FILE has fastText-format lines (`__label__X some text`, '-' for stdin; gzip/bzip2/xz or a
@@ -143,6 +145,7 @@ def test_command(model_path, test_path, k, threshold, encoding_errors, input_for
     Examples:
       embedcli test models/clickbait sample_data/labeled_test.txt
       embedcli test models/clickbait sample_data/labeled_test.txt -k 2 --json
+      embedcli test models/clickbait sample_data/labeled_test.txt --per-label
     """
     _check_k_threshold(k, threshold)
     classifier = Classifier.load(model_path)
@@ -156,16 +159,35 @@ def test_command(model_path, test_path, k, threshold, encoding_errors, input_for
         result = classifier.evaluate(test_path, k=k, threshold=threshold,
                           encoding_errors=encoding_errors, progress=advance)
     if as_json:
-        click.echo(json.dumps({key: (None if isinstance(v, float) and math.isnan(v) else v)
-                               for key, v in result.items()}))
+        click.echo(json.dumps(_no_nan(result)))
         return
 
     def fmt(v: float) -> str:
         return "nan" if math.isnan(v) else f"{v:.3f}"
 
+    if per_label:  # fastText's test-label lines (its order: the model's labels), then the totals
+        for row in result["per_label"]:
+            click.echo(f"F1-Score : {_six(row['f1'])}  Precision : {_six(row['precision'])}  "
+                       f"Recall : {_six(row['recall'])}   {row['label']}")
     click.echo(f"N\t{result['n']}")
     click.echo(f"P@{k}\t{fmt(result['precision'])}")
     click.echo(f"R@{k}\t{fmt(result['recall'])}")
     if result["skipped"] and not quiet:
         err_console.print(f"{result['skipped']:,} lines skipped: none of their labels is known to the model",
                           highlight=False)
+
+
+def _six(v: float) -> str:
+    """A score as fastText's test-label prints it (six decimals; ``--------`` when undefined)."""
+    return "--------" if math.isnan(v) else f"{v:.6f}"
+
+
+def _no_nan(value):
+    """``value`` with every NaN float as None (JSON has no NaN), in nested dicts and lists too."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return value
