@@ -362,8 +362,10 @@ def validate(s: TrainSettings, *, continuing: bool = False) -> None:
 
 
 #: what a continued run (``continue_from``) does not take from the model it continues: where it reads
-#: and writes, the start it replaces, and the number of processes (the table does not depend on it)
-NOT_CONTINUED = ("corpus", "output", "continue_from", "vocab", "init", "workers", "checkpoint_every")
+#: and writes, the start it replaces, the number of processes (the table does not depend on it) and
+#: the round size, which by default follows the corpus size (resolved again for the new corpus)
+NOT_CONTINUED = ("corpus", "output", "continue_from", "vocab", "init", "workers", "checkpoint_every",
+                 "round_batches")
 
 
 def continued_settings(model_dir) -> dict[str, Any]:

@@ -314,3 +314,27 @@ def test_a_models_table_npy_names_it(runner, tmp_path, base, new_corpus):
     assert json.loads(res.stdout)["continued"]["words_added"] == 2
     emb = embedcli.load(base / "table.npy")  # loaded through its table.npy: continued from its directory
     assert embedcli.train(new_corpus, continue_from=emb, epochs=1, workers=1).vocab.tokens[-2:] == ["zebra", "llama"]
+
+
+def test_the_round_size_follows_the_new_corpus(runner, tmp_path):
+    """round_batches is resolved from the corpus size when not given: a small model continued on a
+    larger corpus gets the larger corpus's rounds (given as a flag, it is kept)."""
+    import os
+
+    from support import REPO
+
+    corpus = os.path.join(REPO, "sample_data", "corpus.txt")  # 73k tokens: rounds of 3 batches
+    small = tmp_path / "small.txt"
+    with open(corpus, encoding="utf-8") as f:
+        small.write_text("".join(f.readlines()[:300]))
+    model = tmp_path / "m"
+    run(runner, small, "-o", model, *FAST, "--epochs", "1", "--workers", "1")
+    before = Model.load(model).config["round_batches"]
+    run(runner, corpus, "--continue-from", model, "-o", tmp_path / "m2", "--epochs", "1", "--quiet")
+    after = Model.load(tmp_path / "m2").config["round_batches"]
+    fresh = tmp_path / "fresh"
+    run(runner, corpus, "-o", fresh, *FAST, "--epochs", "1", "--workers", "1")
+    assert before < after == Model.load(fresh).config["round_batches"]
+    run(runner, corpus, "--continue-from", model, "-o", tmp_path / "m3", "--epochs", "1", "--round-batches", "2",
+        "--quiet")
+    assert Model.load(tmp_path / "m3").config["round_batches"] == 2
