@@ -207,6 +207,30 @@ class Embeddings:
         ``word2vec-binary``), the words only, the first ``limit`` of them."""
         return self.export(path, format="word2vec-binary" if binary else "word2vec", limit=limit)
 
+    # -- fastText's module names -------------------------------------------------------------
+    def get_word_vector(self, word: str) -> np.ndarray:
+        """fastText's ``get_word_vector``: ``emb[word]`` (with subwords, any word's n-gram vector)."""
+        return self[word]
+
+    def get_words(self) -> list[str]:
+        """fastText's ``get_words``: the words of the vocabulary, without ``<pad>`` and ``<unk>``."""
+        specials = set(self.vocab.special_ids())
+        return [t for i, t in enumerate(self.vocab.tokens) if i not in specials]
+
+    def get_dimension(self) -> int:
+        """fastText's ``get_dimension``: :attr:`dim`."""
+        return self.dim
+
+    def get_nearest_neighbors(self, word: str, k: int = 10) -> list[tuple[float, str]]:
+        """fastText's ``get_nearest_neighbors``: :meth:`most_similar` as ``(score, word)`` pairs."""
+        return [(score, w) for w, score in self.most_similar(word, topn=k)]
+
+    def get_analogies(self, word_a: str, word_b: str, word_c: str, k: int = 10) -> list[tuple[float, str]]:
+        """fastText's ``get_analogies``: the words nearest to ``a - b + c`` (its argument order:
+        ``get_analogies("berlin", "germany", "france")`` asks for france's berlin), as
+        ``(score, word)`` pairs; :meth:`analogy` with ``(b, a, c)``."""
+        return [(score, w) for w, score in self.analogy(word_b, word_a, word_c, topn=k)]
+
     def get_normed_vectors(self) -> np.ndarray:
         """gensim's ``get_normed_vectors``: every row scaled to unit length (all-zero rows, such as
         ``<pad>``'s, stay zeros)."""

@@ -310,3 +310,17 @@ def test_save_word2vec_format_is_read_by_gensim(emb, tmp_path):
         kv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
         assert kv.index_to_key == emb.vocab.tokens[2:52]
         assert kv.vectors.tobytes() == emb.table[2:52].tobytes()
+
+
+def test_fasttext_module_names(emb):
+    """fastText's Python module names: get_word_vector, get_words, get_dimension,
+    get_nearest_neighbors and get_analogies ((score, word) pairs; get_analogies(a, b, c) is a - b + c)."""
+    assert emb.get_word_vector("Heart").tobytes() == emb["heart"].tobytes() and emb.get_dimension() == emb.dim
+    assert emb.get_words() == emb.vocab.tokens[2:]
+    assert emb.get_nearest_neighbors("heart", k=4) == [(s, w) for w, s in emb.most_similar("heart", topn=4)]
+    # fastText's order: warsaw - poland + sweden = stockholm; embedcli's analogy(poland, warsaw, sweden)
+    got = emb.get_analogies("warsaw", "poland", "sweden", k=3)
+    assert got == [(s, w) for w, s in emb.analogy("poland", "warsaw", "sweden", topn=3)]
+    kv = gensim_words(emb)
+    assert [w for _, w in got] == [w for w, _ in kv.most_similar(positive=["warsaw", "sweden"], negative=["poland"],
+                                                                  topn=3)]
