@@ -220,8 +220,9 @@ def _encode(paths: list[str], settings: TextSettings, ids: IdStore, *, min_count
             vocab: Vocab | None, encoding_errors: str, progress: Callable[[int], None] | None,
             tmp_dir: str | None, order: str, extend: Vocab | None = None) -> tuple[Vocab, EncodedCorpus]:
     """:func:`encode_corpus`'s work, in this process: the ids go to ``ids`` (an empty store)."""
-    if vocab is not None or extend is not None:
-        settings = (vocab or extend).settings
+    given = vocab if vocab is not None else extend  # a vocabulary's text is split as it was
+    if given is not None:
+        settings = given.settings
     raw = IdStore(np.int32, tmp_dir)
     try:
         fixed = dict(vocab.index) if vocab is not None else None

@@ -103,7 +103,6 @@ class Vocab:
         >>> Vocab.build(["Hope to see you soon", "Nice to see you again"]).tokens[:5]
         ['<pad>', '<unk>', 'hope', 'to', 'see']
         """
-
         check_build_args(order, min_count, max_size)  # before reading any text
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         counts, total, source = _count(texts, settings, encoding_errors, workers, input_format, text_column,
@@ -140,9 +139,7 @@ class Vocab:
         check_build_args(order, min_count, max_size)
         counts, total, _ = _count(texts, self.settings, encoding_errors, workers, input_format, text_column,
                                   progress, dask)
-        vocab = extend_vocab(self, counts, total, order=order, min_count=min_count, max_size=max_size)
-        vocab.distinct_words = None
-        return vocab
+        return extend_vocab(self, counts, total, order=order, min_count=min_count, max_size=max_size)
 
     @staticmethod
     def count_shard(
@@ -488,13 +485,8 @@ def build_vocab(
     """
     check_build_args(order, min_count, max_size)
     special_tokens = {PAD, UNK} if specials else set()
-    items = [(t, c) for t, c in counts.items() if c >= min_count and t not in special_tokens]
-    by_freq = sorted(items, key=lambda tc: -tc[1])  # stable: ties keep first appearance
-    if max_size is not None and len(items) > max_size:
-        keep = {t for t, _ in by_freq[:max_size]}
-        items = [tc for tc in items if tc[0] in keep]
-        by_freq = by_freq[:max_size]
-    chosen = by_freq if order == "frequency" else items
+    chosen = _choose([(t, c) for t, c in counts.items() if c >= min_count and t not in special_tokens],
+                     max_size, order)
     tokens = [t for t, _ in chosen]
     freqs = [c for _, c in chosen]
     kept = sum(freqs)
@@ -520,6 +512,18 @@ def build_vocab(
         max_size=max_size,
         corpus_tokens=corpus_tokens,
     )
+
+
+def _choose(items: list[tuple[str, int]], limit: int | None, order: str) -> list[tuple[str, int]]:
+    """The ``(token, count)`` items a vocabulary takes, from first-appearance-ordered ``items``: all of
+    them, or the ``limit`` most frequent (ties by first appearance), in ``order`` (first appearance
+    or highest count first)."""
+    by_freq = sorted(items, key=lambda tc: -tc[1])  # stable: ties keep first appearance
+    if limit is not None and len(items) > limit:
+        keep = {t for t, _ in by_freq[:limit]}
+        items = [tc for tc in items if tc[0] in keep]
+        by_freq = by_freq[:limit]
+    return by_freq if order == "frequency" else items
 
 
 def extend_vocab(
@@ -552,14 +556,8 @@ def extend_vocab(
             known += count
         elif count >= min_count:
             fresh.append((token, count))
-    by_freq = sorted(fresh, key=lambda tc: -tc[1])  # stable: ties keep first appearance
-    if max_size is not None:
-        room = max(0, max_size - (len(tokens) - len(specials)))
-        if len(fresh) > room:
-            keep = {t for t, _ in by_freq[:room]}
-            fresh = [tc for tc in fresh if tc[0] in keep]
-            by_freq = by_freq[:room]
-    chosen = by_freq if order == "frequency" else fresh
+    room = None if max_size is None else max(0, max_size - (len(tokens) - len(specials)))
+    chosen = _choose(fresh, room, order)
     tokens += [t for t, _ in chosen]
     freqs += [c for _, c in chosen]
     if base.unk_id is not None:
