@@ -154,13 +154,10 @@ def train(
         raise TypeError(f"train() got an unexpected keyword argument {key!r}{cfg.key_hint(key)}")
     vocab_obj = vocab if isinstance(vocab, Vocab) else None
     base = None  # the model to continue, when it is in memory (Embeddings that embedcli.train returned)
-    if isinstance(continue_from, Embeddings):
+    if isinstance(continue_from, Embeddings):  # (sgd.run.load_continued checks it can be continued)
         base = continue_from.model
-        if base.objective not in ("skipgram", "cbow") or "output" not in base.arrays:
-            raise ParameterError("{continue_from}: these vectors have no training state (output layer, epochs), as "
-                                 "a vector file's; start a new run from them with {init} instead", "continue_from",
-                                 "init")
-        continue_from = base.path  # its directory when it was saved or loaded (saved with the settings)
+        # its directory when it was saved or loaded (saved with its settings); not a vector file's path
+        continue_from = base.path if base.objective is not None else None
     elif continue_from is not None and not isinstance(continue_from, (str, os.PathLike)):
         raise ParameterError("{continue_from}: expected a model directory or Embeddings, got {got}", "continue_from",
                              got=type(continue_from).__name__)

@@ -374,8 +374,8 @@ def continued_settings(model_dir) -> dict[str, Any]:
     when the run names none. ``model_dir``: a model directory, or a model in memory (an
     :class:`~embedcli.model.Model`: its ``config``)."""
     if not isinstance(model_dir, (str, os.PathLike)):
-        kept = {k: v for k, v in model_dir.config.items() if k not in NOT_CONTINUED or k == "corpus"}
-        return settings_of(kept, "the continued model's settings", Path.cwd())
+        # (the kept keys only: a model trained in memory has no output, which is no path)
+        return settings_of(_continued_keys(model_dir.config), "the continued model's settings", Path.cwd())
     p = os.fspath(model_dir)
     if p.endswith(".npy") and os.path.isfile(p):  # a model's table.npy names the model, as for loading
         p = os.path.dirname(p) or "."
@@ -388,8 +388,13 @@ def continued_settings(model_dir) -> dict[str, Any]:
     if not os.path.isfile(config):
         raise ParameterError("{continue_from} {path}: no config.yaml in it (not a model trained by embedcli)",
                              "continue_from", path=p)
-    saved = load_config_file(config)
-    return {k: v for k, v in saved.items() if k not in NOT_CONTINUED or k == "corpus"}
+    return _continued_keys(load_config_file(config))
+
+
+def _continued_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a model's config a continued run takes (and its corpus): not
+    :data:`NOT_CONTINUED`."""
+    return {k: v for k, v in config.items() if k not in NOT_CONTINUED or k == "corpus"}
 
 
 def merge(file_settings: dict[str, Any], overrides: dict[str, Any], *, continued: bool = True) -> TrainSettings:

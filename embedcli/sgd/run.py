@@ -434,9 +434,15 @@ def continued_state(settings: TrainSettings, vocab: Vocab, base: Model, base_sta
             raise ParameterError("{freeze}: {path} was not started from an {init} file, so no rows are frozen",
                                  "freeze", "init", path=base.path)
         state.frozen = state.init_found
-    state.continued = {"model": base.path and os.path.abspath(base.path), "epochs_before": base_state.epochs_done,
-                       "vocab_before": V0, "words_added": V - V0}
+    state.continued = continued_record(base, base_state.epochs_done, vocab)
     return state
+
+
+def continued_record(base: Model, epochs_before: int, vocab: Vocab) -> dict[str, Any]:
+    """What a run continuing ``base`` records (``continued.json``, the summary, ``--dry-run``):
+    the model (its absolute path, None in memory), its epochs, its size and the words added."""
+    return {"model": base.path and os.path.abspath(base.path), "epochs_before": epochs_before,
+            "vocab_before": len(base.vocab), "words_added": len(vocab) - len(base.vocab)}
 
 
 def load_continued(settings: TrainSettings, base: Model | None = None) -> tuple[Model, TrainState]:
@@ -446,6 +452,10 @@ def load_continued(settings: TrainSettings, base: Model | None = None) -> tuple[
     if base is None:
         base = Model.load(settings.continue_from, require_config=True)
     path = base.path or "the continued model"
+    if base.objective is None:  # vectors read from a file: a table, no output layer and no epochs
+        raise ParameterError("{continue_from}: these vectors have no training state (output layer, epochs), as "
+                             "a vector file's; start a new run from them with {init} instead", "continue_from",
+                             "init")
     if base.objective not in ("skipgram", "cbow"):
         raise ParameterError("{continue_from} {path}: a {objective} model; only word vectors (skip-gram, CBOW) "
                              "are continued", "continue_from", path=path, objective=base.objective)
@@ -536,7 +546,7 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
         return classify_dry_run(settings, corpus_progress=corpus_progress, calibrate_seconds=calibrate_seconds)
     start = time.perf_counter()
     info = check_init(settings)
-    base = load_continued(settings)[0] if settings.continue_from else None
+    base, base_state = load_continued(settings) if settings.continue_from else (None, None)
     vocab, corpus = _prepare(settings, None, corpus_progress, extend=None if base is None else base.vocab)
     with corpus:
         dim = int(settings.dim)
@@ -571,7 +581,5 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "counting_seconds": round(time.perf_counter() - start, 3),
             "init": None if info is None else {"file": os.path.abspath(settings.init), "format": info.format,
                                                "dim": info.dim, "frozen": bool(settings.freeze)},
-            "continued": None if base is None else {
-                "model": os.path.abspath(base.path), "epochs_before": int(base.objects[STATE]["epochs_done"]),
-                "vocab_before": len(base.vocab), "words_added": len(vocab) - len(base.vocab)},
+            "continued": None if base is None else continued_record(base, base_state.epochs_done, vocab),
         }
