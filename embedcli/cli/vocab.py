@@ -43,11 +43,14 @@ def vocab_summary(vocab, seconds: float, output: str, first: int = 10) -> dict:
         "max_size": vocab.max_size,
         "normalization": vocab.settings.to_dict(),
         "seconds": round(seconds, 3),
-        "first": [
-            {"index": i, "token": t, "count": c}
-            for i, (t, c) in enumerate(zip(vocab.tokens[:first], vocab.counts[:first]))
-        ],
+        "first": _entries(vocab, 0, first),
     }
+
+
+def _entries(vocab, start: int, stop: int) -> list[dict]:
+    """The vocabulary's entries ``[start, stop)`` as ``{"index", "token", "count"}`` rows."""
+    return [{"index": i, "token": vocab.tokens[i], "count": vocab.counts[i]}
+            for i in range(start, min(stop, len(vocab)))]
 
 
 def render_vocab_summary(summary: dict, console=out_console) -> None:
@@ -168,17 +171,17 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
     base = None
     if extend_path is not None:
         ctx = click.get_current_context()
-        given = [n for n in ("lower", "keep_punct", "specials", "partial")
-                 if ctx.get_parameter_source(n) not in (None, click.core.ParameterSource.DEFAULT)]
+        given = {n for n in ("lower", "keep_punct", "specials", "partial")
+                 if ctx.get_parameter_source(n) not in (None, click.core.ParameterSource.DEFAULT)}
+        if "partial" in given:
+            raise UsageError("--extend writes a vocabulary; --partial writes counts to merge (use one)")
+        if "specials" in given:
+            raise UsageError(f"--{'' if specials else 'no-'}specials: --extend keeps the specials of {extend_path}")
         base = Vocab.load(extend_path)
-        for name in given:
-            if name == "partial":
-                raise UsageError("--extend writes a vocabulary; --partial writes counts to merge (use one)")
-            if name == "specials":
-                raise UsageError(f"--{'no-' * (not specials)}specials: --extend keeps the specials of {extend_path}")
-            ours = {"lower": base.settings.lower, "keep_punct": base.settings.keep_punct}[name]
-            if (lower if name == "lower" else keep_punct) != ours:
-                flag = "--" + ("" if ours else "no-") + name.replace("_", "-")
+        for name, asked, theirs in (("lower", lower, base.settings.lower),
+                                    ("keep_punct", keep_punct, base.settings.keep_punct)):
+            if name in given and asked != theirs:
+                flag = "--" + ("" if theirs else "no-") + name.replace("_", "-")
                 raise UsageError(f"{extend_path} splits text with {flag}, and --extend splits CORPUS as it does; "
                                  f"drop the flag")
     check_writable(output)
@@ -206,8 +209,7 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
                                 max_size=max_size, progress=advance, **counting)
     extra = None if base is None else {
         "extended": {"vocab": extend_path, "size_before": len(base), "words_added": len(vocab) - len(base)},
-        "added": [{"index": i, "token": vocab.tokens[i], "count": vocab.counts[i]}
-                  for i in range(len(base), min(len(vocab), len(base) + 10))]}
+        "added": _entries(vocab, len(base), len(base) + 10)}
     _save_report(vocab, output, start, as_json, quiet, extra=extra)
 
 
