@@ -13,7 +13,7 @@ from ..peer_names import PEER_KEYS, flag
 # Command modules register their commands on import. They are imported when needed, so that
 # `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the query code: a command
 # listed here imports only its module; any other name (and --help) imports every module.
-_COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore", "vectors": "vectors"}
+_COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore", "vectors": "vectors", "info": "info"}
 _ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explore", "vectors", "info")
 
 

@@ -292,3 +292,39 @@ def progress_bar(
     ) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+# -- lines shared by the summaries of train, train --dry-run and info ---------------------------
+def human_size(n: int) -> str:
+    """``812.3 kB``, ``4.2 MB``: decimal units, as ``ls -lh --si`` and file managers show."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
+
+
+def shown_path(path: str) -> str:
+    """``path`` relative to the current directory when it is inside it (shorter to copy)."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def subwords_line(sub: dict) -> str:
+    """``character 3-6-grams in 151,234 buckets (151,234 distinct n-grams in the vocabulary)``."""
+    line = f"character {sub['minn']}-{sub['maxn']}-grams in {sub['buckets']:,} hash buckets"
+    if sub.get("distinct_ngrams") is not None:
+        line += f" ({sub['distinct_ngrams']:,} distinct n-grams in the vocabulary)"
+    return line
+
+
+def init_line(init: dict) -> str:
+    """``initialised 1,024 of 1,186 word rows from glove.txt (glove, frozen)``."""
+    how = init["format"] + (", frozen" if init.get("frozen") else "")
+    return (f"initialised {init['found']:,} of {init['rows']:,} word rows from "
+            f"{shown_path(init['file'])} ({how})")
+
+
+def continued_line(cont: dict) -> str:
+    """``models/v1 after 5 epochs; 1,204 words added to its 5,277``."""
+    return (f"{shown_path(cont['model'])} after {cont['epochs_before']} epochs; {cont['words_added']:,} words "
+            f"added to its {cont['vocab_before']:,}")

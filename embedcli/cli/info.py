@@ -8,8 +8,8 @@ from rich.table import Table
 
 from ..info import describe
 from . import main
-from .common import handle_errors, json_option, out_console, print_json, print_key_values
-from .train import _shown_path, _size, continued_line, init_line, subwords_line
+from .common import (continued_line, handle_errors, human_size, init_line, json_option, out_console, print_json,
+                     print_key_values, shown_path, subwords_line)
 
 #: the settings shown on the settings line, in this order (all of them are in --json)
 SHOWN_SETTINGS = ("window", "negative", "ns_exponent", "sample", "epochs", "lr", "min_lr", "min_count", "max_size",
@@ -47,11 +47,11 @@ def _vocabulary_rows(v: dict) -> list[tuple[str, str]]:
 
 def _render_model(d: dict) -> None:
     what = "classifier" if d["objective"] == "classify" else f"{d['objective']} model"
-    out_console.print(f"[bold]{escape(_shown_path(d['path']))}[/]: {what}, {d['vocab_size']:,} tokens x "
-                      f"{d['dim']} dims ({_size(d['bytes'])})")
+    out_console.print(f"[bold]{escape(shown_path(d['path']))}[/]: {what}, {d['vocab_size']:,} tokens x "
+                      f"{d['dim']} dims ({human_size(d['bytes'])})")
     rows = [("format", f"embedcli model version {d['format_version']} (written by embedcli {d['embedcli_version']})")]
     if d.get("corpus"):
-        rows.append(("corpus", escape(", ".join(_shown_path(c) for c in d["corpus"]))))
+        rows.append(("corpus", escape(", ".join(shown_path(c) for c in d["corpus"]))))
     state = d.get("training")
     if state is not None:
         done = f"{state['epochs_done']} of {state['epochs']} epochs" + ("" if state.get("complete") else
@@ -119,17 +119,17 @@ def info_command(path, as_json):
     elif d["kind"] == "partial-counts":
         src = d["source"]
         where = ", ".join(src.get("paths", [])) or src.get("path") or ("merged parts" if "merged" in src else "?")
-        out_console.print(f"[bold]{escape(_shown_path(d['path']))}[/]: partial counts of {d['distinct_words']:,} "
+        out_console.print(f"[bold]{escape(shown_path(d['path']))}[/]: partial counts of {d['distinct_words']:,} "
                           f"distinct words, {d['total']:,} tokens (merge with `embedcli vocab merge`)")
         rows = [("counted from", escape(where)), ("text", _text_line(d["normalization"]))]
         if d.get("offset") is not None:
             rows.append(("offset", str(d["offset"])))
         print_key_values(out_console, rows + [("first", ", ".join(escape(t) for t in d["first"]))])
     elif d["kind"] == "vocabulary":
-        out_console.print(f"[bold]{escape(_shown_path(d['path']))}[/]: vocabulary of {d['size']:,} tokens")
+        out_console.print(f"[bold]{escape(shown_path(d['path']))}[/]: vocabulary of {d['size']:,} tokens")
         first = ", ".join(escape(t) for t in d["first"]) + (", ..." if d["size"] > len(d["first"]) else "")
         print_key_values(out_console, _vocabulary_rows(d) + [("first", first)])
     else:
         words = f"{d['words']:,} words" if d["words"] is not None else "words not counted in a header (GloVe)"
-        out_console.print(f"[bold]{escape(_shown_path(d['path']))}[/]: {d['format']} vector file, {d['dim']} dims, "
-                          f"{words} ({_size(d['bytes'])})")
+        out_console.print(f"[bold]{escape(shown_path(d['path']))}[/]: {d['format']} vector file, {d['dim']} dims, "
+                          f"{words} ({human_size(d['bytes'])})")

@@ -16,16 +16,21 @@ from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
 from .common import (
+    continued_line,
     err_console,
     flags_for,
     escape,
     handle_errors,
+    human_size,
+    init_line,
     json_option,
     out_console,
     print_json,
     print_key_values,
     progress_bar,
     quiet_option,
+    shown_path,
+    subwords_line,
 )
 
 #: where `embedcli train` without arguments writes (relative to the current directory)
@@ -158,7 +163,7 @@ def _render_summary(summary: dict, console=out_console) -> None:
         f"({summary['words_per_epoch']:,} in the vocabulary per epoch) in {summary['seconds']:.2f}s"
     )
     rows: list[tuple[str, str]] = []
-    rows.append(("model", escape(summary["output"]) + f" ({_size(summary['model_bytes'])})"
+    rows.append(("model", escape(summary["output"]) + f" ({human_size(summary['model_bytes'])})"
                  if summary.get("model_bytes") is not None else escape(summary["output"])))
     rows.append(("vocabulary", f"{summary['vocab_size']:,} tokens (<pad>=0, <unk>=1)"))
     rows.append(("table", f"{summary['table_shape'][0]:,} x {summary['table_shape'][1]} float32"))
@@ -191,7 +196,7 @@ def _render_summary(summary: dict, console=out_console) -> None:
     for word, ns in summary.get("neighbours", {}).items():
         rows.append((f"near {escape(word)}", ", ".join(f"{escape(t)} {s:.2f}" for t, s in ns)))
     print_key_values(console, rows)
-    out = escape(_shown_path(summary["output"]))
+    out = escape(shown_path(summary["output"]))
     console.print("next:")
     if labels is not None:
         console.print(f'  embedcli predict {out} "some text"')
@@ -239,41 +244,6 @@ def _skipped(summary: dict) -> str:
     return f" ({', '.join(parts)} lines skipped)" if parts else ""
 
 
-def _size(n: int) -> str:
-    """``812.3 kB``, ``4.2 MB``: decimal units, as ``ls -lh --si`` and file managers show."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n} bytes"
-
-
-def _shown_path(path: str) -> str:
-    """``path`` relative to the current directory when it is inside it (shorter to copy)."""
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
-
-
-def subwords_line(sub: dict) -> str:
-    """``character 3-6-grams in 151,234 buckets (151,234 distinct n-grams in the vocabulary)``."""
-    line = f"character {sub['minn']}-{sub['maxn']}-grams in {sub['buckets']:,} hash buckets"
-    if sub.get("distinct_ngrams") is not None:
-        line += f" ({sub['distinct_ngrams']:,} distinct n-grams in the vocabulary)"
-    return line
-
-
-def init_line(init: dict) -> str:
-    """``initialised 1,024 of 1,186 word rows from glove.txt (glove, frozen)``."""
-    how = init["format"] + (", frozen" if init.get("frozen") else "")
-    return (f"initialised {init['found']:,} of {init['rows']:,} word rows from "
-            f"{_shown_path(init['file'])} ({how})")
-
-
-def continued_line(cont: dict) -> str:
-    """``models/v1 after 5 epochs; 1,204 words added to its 5,277``."""
-    return (f"{_shown_path(cont['model'])} after {cont['epochs_before']} epochs; {cont['words_added']:,} words "
-            f"added to its {cont['vocab_before']:,}")
-
-
 def _render_dry_run(info: dict, console=out_console) -> None:
     table = Table(show_header=False, box=None, pad_edge=False, title="dry run (nothing trained or written)",
                   title_justify="left")
@@ -284,7 +254,7 @@ def _render_dry_run(info: dict, console=out_console) -> None:
         if info["ngram_rows"]:
             table.add_row("word n-grams", _ngrams_line(info))
         table.add_row("tables", f"{rows:,} x {info['dim']} + {info['labels']:,} x {info['dim']} float32 = "
-                      f"{_size(info['table_bytes'])} (input + output)")
+                      f"{human_size(info['table_bytes'])} (input + output)")
     elif info.get("subwords"):
         n_in = info["vocab_size"] + info["subwords"]["buckets"]
         table.add_row("tables", f"{n_in:,} x {info['dim']} + {info['vocab_size']:,} x {info['dim']} float32 = "
@@ -308,7 +278,7 @@ def _render_dry_run(info: dict, console=out_console) -> None:
         table.add_row("continued", escape(continued_line(info["continued"])))
     if info.get("init"):
         i = info["init"]
-        table.add_row("init", escape(f"{_shown_path(i['file'])}: {i['format']}, dim {i['dim']}"
+        table.add_row("init", escape(f"{shown_path(i['file'])}: {i['format']}, dim {i['dim']}"
                                      + (", found rows frozen" if i["frozen"] else "")))
     console.print(table)
 
@@ -451,7 +421,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
         raise UsageError("no corpus: pass CORPUS files or set 'corpus' in the config file")
     show = not (quiet or as_json)
     if use_default and not output and show:
-        err_console.print(f"no CORPUS given: training on the sample data ({escape(_shown_path(config_path))}), "
+        err_console.print(f"no CORPUS given: training on the sample data ({escape(shown_path(config_path))}), "
                           f"writing {escape(os.path.abspath(settings.output))}")
     sizes = [input_size(p) for p in settings.corpus]
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
