@@ -51,6 +51,12 @@ def _unitvec(vec: np.ndarray) -> np.ndarray:
     return (d * (1.0 / norm)).astype(np.float32) if norm > 0 else vec
 
 
+def _norm32(vec: np.ndarray) -> np.float32:
+    """A row's float32 norm as gensim's ``norms`` holds it (``np.linalg.norm`` over axis 1: the
+    bytes gensim divides by in ``get_vector(norm=True)`` and its unit rows)."""
+    return np.linalg.norm(vec[None, :], axis=1)[0]
+
+
 def _running_mean(rows) -> np.ndarray:
     """The mean of float32 rows as gensim's ``get_mean_vector`` sums them: one after the other."""
     mean = np.zeros(len(rows[0]), dtype=np.float32)
@@ -199,7 +205,7 @@ class Embeddings:
         vec = self[word]
         if not norm:
             return vec
-        n = np.linalg.norm(vec[None, :], axis=1)[0]
+        n = _norm32(vec)
         return vec / n if n else vec
 
     def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False, limit: int | None = None):
@@ -373,7 +379,7 @@ class Embeddings:
         rows = [self[w] for w in known]
         # gensim's arithmetic step by step (two words are equally far from their mean: the last
         # bits decide, as they do in gensim): each row over its float32 norm, the running mean
-        units = np.vstack([r / np.linalg.norm(r[None, :], axis=1)[0] for r in rows])
+        units = np.vstack([r / _norm32(r) for r in rows])
         dists = units @ _unitvec(_running_mean(units))
         return sorted(zip(dists, known), reverse=True)[-1][1]
 

@@ -25,7 +25,10 @@ def _label_scores(label: str, gold: int, predicted: int, correct: int) -> dict[s
     """One label's precision, recall and F1 at k (fastText's ``test-label``), with the counts."""
     p = correct / predicted if predicted else float("nan")
     r = correct / gold if gold else float("nan")
-    f1 = 2 * p * r / (p + r) if predicted and gold and (p + r) > 0 else (0.0 if predicted and gold else float("nan"))
+    if not (predicted and gold):
+        f1 = float("nan")
+    else:  # p + r is 0 only when nothing was correct
+        f1 = 2 * p * r / (p + r) if correct else 0.0
     return {"label": label, "precision": p, "recall": r, "f1": f1, "gold": gold, "predicted": predicted,
             "correct": correct}
 
@@ -160,7 +163,7 @@ class Classifier:
         ``(dim,)`` float32 for one string, ``(n, dim)`` otherwise; a text with no input row gives
         zeros. A feature vector for another model, or to compare texts by cosine."""
         single = isinstance(texts, str)
-        out = self.hidden([self.tokens(t) for t in ([texts] if single else texts)])
+        out, _ = self.sentence_vectors_with_counts([texts] if single else texts)
         return out[0] if single else out
 
     def sentence_vectors_with_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
