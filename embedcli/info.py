@@ -41,21 +41,25 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
         raise EmbedcliError(f"{p}: no such file or directory")
     if p.endswith(".npy"):  # a model's table.npy (vocab.json beside it): the model
         return describe_model(os.path.dirname(p) or ".")
-    from .io import looks_like_json, read_json_document
+    from .io import display_name, looks_like_json, read_json_document
     from .model import TABLE_FILE, VOCAB_FILE
 
     folder = os.path.dirname(p) or "."
     in_model = os.path.isfile(os.path.join(folder, TABLE_FILE)) and os.path.basename(p) != VOCAB_FILE
     if in_model:  # config.yaml, history.json...: a part of a model, which says more as a whole
         raise FormatError(f"{p}: a file of the model {folder}; give the model directory")
-    if looks_like_json(p):
+    if looks_like_json(p):  # parsed once here; the vocabulary or the counts are made from it
         data = read_json_document(p, "a vocabulary or partial counts")
         kind = data.get("format") if isinstance(data, dict) else None
         if kind == "embedcli-partial-counts":
-            return describe_partial(p)
+            from .partial import PartialCounts
+
+            return describe_partial(p, PartialCounts.from_dict(data, display_name(p)))
         if kind != "embedcli-vocab":
             raise FormatError(f"{p}: a JSON file, but not a vocabulary or partial counts of embedcli")
-        return describe_vocabulary(p)
+        from .vocab import Vocab
+
+        return describe_vocabulary(p, Vocab.from_dict(data, display_name(p)))
     from .vectors import vector_file_info
 
     try:
@@ -67,10 +71,12 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
             "bytes": os.path.getsize(p)}
 
 
-def describe_vocabulary(path: str) -> dict[str, Any]:
-    from .vocab import Vocab
+def describe_vocabulary(path: str, vocab=None) -> dict[str, Any]:
+    """A vocabulary file (``vocab``: the :class:`~embedcli.vocab.Vocab` read from it, when it is)."""
+    if vocab is None:
+        from .vocab import Vocab
 
-    vocab = Vocab.load(path)
+        vocab = Vocab.load(path)
     return {
         "kind": "vocabulary",
         "path": path,
@@ -86,11 +92,9 @@ def describe_vocabulary(path: str) -> dict[str, Any]:
     }
 
 
-def describe_partial(path: str) -> dict[str, Any]:
-    """Partial counts (``embedcli vocab --partial``): their shard, size and text settings."""
-    from .partial import PartialCounts
-
-    part = PartialCounts.load(path)
+def describe_partial(path: str, part) -> dict[str, Any]:
+    """Partial counts (``embedcli vocab --partial``, read from ``path``): their shard, size and text
+    settings."""
     return {"kind": "partial-counts", "path": path, "distinct_words": len(part.tokens), "total": part.total,
             "source": part.source, "offset": part.offset, "normalization": part.settings.to_dict(),
             "first": part.tokens[:10]}
