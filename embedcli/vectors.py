@@ -7,6 +7,7 @@ vocabulary's words from such a source into an initial table.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator
@@ -14,7 +15,7 @@ from typing import IO, Callable, Iterator
 import numpy as np
 
 from .errors import EmbedcliError, FormatError, ParameterError, UsageError
-from .io import STDIO, display_name, open_binary
+from .io import STDIO, _Prefixed, display_name, open_binary
 from .text import normalize
 from .vocab import Vocab
 
@@ -68,7 +69,7 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
         return _model_vectors(path)
     f = open_binary(path, "a word vector file")
     try:
-        first = f.readline(1 << 20)
+        raw_first = first = f.readline(1 << 20)
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
         if not first.strip():
@@ -82,7 +83,7 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
             if len(parts) < 2:
                 raise FormatError(f"{name}: line 1: expected 'word v1 v2 ...' (GloVe) or 'COUNT DIM' (word2vec)")
             info = VectorFileInfo(name, "glove", len(parts) - 1, None)
-            f.seek(0)
+            f = _rewind(f, raw_first, 0)
             return info, _iter_text(f, name, info, first_line=1)
         if header is None:
             raise FormatError(f"{name}: line 1: expected a word2vec header 'COUNT DIM', got {first[:60]!r}")
@@ -90,17 +91,26 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
         if dim < 1:
             raise FormatError(f"{name}: line 1: dimension must be at least 1 (header says {dim})")
         if fmt == "auto":
-            pos = f.tell()
             peek = f.readline(1 << 20)
-            f.seek(pos)
+            f = _rewind(f, peek, len(raw_first))
             fmt = "word2vec" if (not peek or _looks_like_text_record(peek, dim)) else "word2vec-binary"
         info = VectorFileInfo(name, fmt, dim, count)
         if fmt == "word2vec":
             return info, _iter_text(f, name, info, first_line=2)
-        return info, _iter_binary(f, name, info)
+        return info, _iter_binary(f, name, info, start=len(raw_first))
     except BaseException:
         f.close()
         raise
+
+
+def _rewind(f: IO[bytes], consumed: bytes, pos: int) -> IO[bytes]:
+    """``f`` read again from byte ``pos``, where ``consumed`` (the bytes read since) starts: sought
+    back when it can be, else (a compressed file, decompressed as it is read) ``consumed`` put
+    back in front of the rest of it."""
+    if f.seekable():
+        f.seek(pos)
+        return f
+    return io.BufferedReader(_Prefixed(consumed, f, close_source=True), 1 << 16)
 
 
 def _model_vectors(path: str) -> tuple[VectorFileInfo, Iterator[tuple[str, np.ndarray, int]]]:
@@ -198,12 +208,13 @@ def _is_float(s: str) -> bool:
         return False
 
 
-def _iter_binary(f: IO[bytes], name: str, info: VectorFileInfo, chunk: int = 1 << 20) -> Iterator[tuple[str, np.ndarray, int]]:
+def _iter_binary(f: IO[bytes], name: str, info: VectorFileInfo, chunk: int = 1 << 20, *,
+                 start: int) -> Iterator[tuple[str, np.ndarray, int]]:
     dim, count = info.dim, info.count or 0
     nbytes = 4 * dim
     buf = b""
     pos = 0  # start of the next record in buf
-    base = f.tell()  # file offset of buf[0]
+    base = start  # (uncompressed) file offset of buf[0]
     eof = False
     try:
         for n in range(1, count + 1):

@@ -112,6 +112,22 @@ def test_open_vectors_reads_original_word2vec_c_layout(tmp_path):
         assert np.array_equal(np.stack([g[1] for g in got]), vecs)
 
 
+@pytest.mark.parametrize("compress", ["gzip", "bz2", "lzma"])
+def test_open_vectors_reads_compressed_files(tmp_path, pretrained, compress):
+    # glove.6B.100d.txt.gz, GoogleNews-vectors-negative300.bin.gz: decompressed as they are read
+    import importlib
+
+    words, vecs, paths = pretrained
+    for key, fmt in (("w2v", "word2vec"), ("bin", "word2vec-binary"), ("glove", "glove")):
+        packed = tmp_path / f"{paths[key].name}.{compress}"
+        packed.write_bytes(importlib.import_module(compress).compress(paths[key].read_bytes()))
+        info, it = open_vectors(str(packed))
+        assert info.format == fmt and info.dim == 2
+        got = list(it)
+        assert [g[0] for g in got] == words
+        assert np.array_equal(np.stack([g[1] for g in got]), vecs)
+
+
 @pytest.mark.parametrize("content,message", [
     ("3 2\na 1 2\nb 1 x\nc 1 2\n", "line 3: 'x' is not a number"),
     ("3 2\na 1 2\nb 1\nc 1 2\n", "line 3: expected a word and 2 values, got 1"),
