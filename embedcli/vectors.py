@@ -38,11 +38,28 @@ def _parse_header(line: bytes) -> tuple[int, int] | None:
     return None
 
 
+#: bytes read of a line to tell what a file holds (a binary record may have no newline for long)
+_PEEK = 1 << 20
+
+
+def _cut(line: bytes) -> bool:
+    """Whether a line read with the limit :data:`_PEEK` stopped at the limit (a text record of a
+    very large dimension is longer)."""
+    return len(line) >= _PEEK and not line.endswith(b"\n")
+
+
 def _looks_like_text_record(line: bytes, dim: int) -> bool:
+    """Whether ``line`` reads as ``word v1 ... vdim``; a line cut at :data:`_PEEK` bytes as the
+    start of one: its last complete parts (up to ``dim``) are numbers."""
     try:
         parts = line.decode("utf-8").rstrip().split(" ")
     except UnicodeDecodeError:
         return False
+    if _cut(line):
+        parts = parts[:-1]  # perhaps a number cut short
+        dim = min(dim, len(parts) - 1)
+        if dim < 1:
+            return False
     if len(parts) < dim + 1:
         return False
     try:
@@ -69,9 +86,12 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
         return _model_vectors(path)
     f = open_binary(path, "a word vector file")
     try:
-        raw_first = first = f.readline(1 << 20)
+        raw_first = first = f.readline(_PEEK)
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
+        if _cut(first) and _looks_like_text_record(first, 1):  # a GloVe line of more than 1 MB
+            rest = f.readline()
+            raw_first, first = raw_first + rest, first + rest
         if not first.strip():
             raise FormatError(f"{name}: line 1: empty; expected a word2vec header 'COUNT DIM' or a GloVe line")
         header = _parse_header(first)
@@ -91,7 +111,7 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
         if dim < 1:
             raise FormatError(f"{name}: line 1: dimension must be at least 1 (header says {dim})")
         if fmt == "auto":
-            peek = f.readline(1 << 20)
+            peek = f.readline(_PEEK)
             f = _rewind(f, peek, len(raw_first))
             fmt = "word2vec" if (not peek or _looks_like_text_record(peek, dim)) else "word2vec-binary"
         info = VectorFileInfo(name, fmt, dim, count)

@@ -128,6 +128,23 @@ def test_open_vectors_reads_compressed_files(tmp_path, pretrained, compress):
         assert np.array_equal(np.stack([g[1] for g in got]), vecs)
 
 
+def test_open_vectors_reads_lines_longer_than_a_megabyte(tmp_path):
+    # a text record of a very large dimension is one line of more than 1 MB: it is still text (not
+    # word2vec binary), and a GloVe file's dimension is that of its whole first line
+    words = ["aa", "bb"]
+    vecs = np.random.default_rng(4).standard_normal((2, 120_000)).astype(np.float32)
+    kv = _kv(words, vecs)
+    kv.save_word2vec_format(str(tmp_path / "big.txt"))
+    kv.save_word2vec_format(str(tmp_path / "big.glove"), write_header=False)
+    assert (tmp_path / "big.glove").stat().st_size > 2 * (1 << 20)  # two lines of more than 1 MB
+    for name, fmt in (("big.txt", "word2vec"), ("big.glove", "glove")):
+        info, it = open_vectors(str(tmp_path / name))
+        assert (info.format, info.dim) == (fmt, 120_000)
+        got = list(it)
+        assert [g[0] for g in got] == words
+        assert np.array_equal(np.stack([g[1] for g in got]), vecs)
+
+
 @pytest.mark.parametrize("content,message", [
     ("3 2\na 1 2\nb 1 x\nc 1 2\n", "line 3: 'x' is not a number"),
     ("3 2\na 1 2\nb 1\nc 1 2\n", "line 3: expected a word and 2 values, got 1"),
