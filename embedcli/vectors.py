@@ -198,7 +198,12 @@ def _iter_text(f: IO[bytes], name: str, info: VectorFileInfo, first_line: int) -
                     f"{name}: line {line_no}: expected a word and {dim} values, got {len(parts) - 1} value(s) "
                     f"(dimension mismatch or truncated line)"
                 )
-            word = " ".join(parts[:-dim])  # a word may contain spaces (some GloVe files)
+            if len(parts) > dim + 1 and all(_is_float(p) for p in parts[1:-dim]):  # not a word 'w 0.5'
+                raise FormatError(
+                    f"{name}: line {line_no}: expected a word and {dim} values, got {len(parts) - 1} value(s) "
+                    f"(dimension mismatch)"
+                )
+            word = " ".join(parts[:-dim])  # a word may contain spaces (some GloVe files: ". . .")
             try:
                 vec = np.array(parts[-dim:], dtype=np.float32)
             except ValueError:

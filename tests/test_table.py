@@ -151,6 +151,8 @@ def test_open_vectors_reads_lines_longer_than_a_megabyte(tmp_path):
     ("3 2\na 1 2\nb 1 2\n", "truncated: the header says 3 vectors, the file has 2"),
     ("1 2\na 1 2\nb 1 2\n", "line 3: more vectors than the header's count"),
     ("a 1 2 3\nb 1 2\n", "line 2: expected a word and 3 values, got 2"),
+    ("2 2\na 1 2\nb 1 2 3\n", "line 3: expected a word and 2 values, got 3"),  # not the word 'b 1'
+    ("a 1 2\nb -1 2e-3 3\n", "line 2: expected a word and 2 values, got 3"),
     ("a 1 nan\n", "line 1: NaN"),
 ])
 def test_malformed_vector_files(tmp_path, content, message):
@@ -161,6 +163,14 @@ def test_malformed_vector_files(tmp_path, content, message):
         list(it)
     assert message in str(exc.value) and str(p) in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_glove_words_with_spaces(tmp_path):
+    # glove.840B.300d has tokens such as ". . ." and "at name@domain.com": the values are the last dim parts
+    p = tmp_path / "g.txt"
+    p.write_text("ab 1 2\n. . . 3 4\nat name@domain.com 5 6\n")
+    info, it = open_vectors(str(p))
+    assert [(w, v.tolist()) for w, v, _ in it] == [("ab", [1, 2]), (". . .", [3, 4]), ("at name@domain.com", [5, 6])]
 
 
 def test_truncated_binary(tmp_path, pretrained):
