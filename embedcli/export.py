@@ -1,6 +1,7 @@
 """Writing the lookup table out: word2vec text/binary, TensorBoard projector TSV, CSV, JSON, npy.
 
-Exports (all written atomically, ``-`` = standard output for the text formats):
+Exports (all written atomically, ``-`` = standard output for the text formats; a file name ending
+in ``.gz``, ``.bz2`` or ``.xz`` gets compressed data, as gensim writes and reads such names):
 
 * ``word2vec``        the original word2vec / gensim text format: a header ``V dim``, then one
                       line ``token v1 ... vdim`` per row (values: shortest float32 repr, as
@@ -33,7 +34,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import EmbedcliError, FormatError, ParameterError, UsageError
-from .io import STDIO, atomic_write, display_name
+from .io import STDIO, atomic_write, display_name, open_binary
 from .vocab import Vocab
 
 EXPORT_FORMATS = ("word2vec", "word2vec-binary", "tsv", "csv", "json", "npy")
@@ -113,7 +114,7 @@ def write_word2vec(
         indices = np.arange(len(vocab))
     dim = table.shape[1]
     tokens = vocab.tokens
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb", compress=True) as f:
         f.write(f"{len(indices)} {dim}\n".encode("utf-8"))
         for sel, rows in _rows(table, indices, progress):
             if binary:
@@ -179,7 +180,7 @@ def write_csv(
     if indices is None:
         indices = np.arange(len(vocab))
     dim = table.shape[1]
-    with atomic_write(path) as f:
+    with atomic_write(path, compress=True) as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["index", "token"] + [f"d{j}" for j in range(dim)])
         for sel, rows in _rows(table, indices, progress):
@@ -216,7 +217,7 @@ def write_json_table(
         raise ParameterError("the table contains NaN or infinite values, which JSON cannot hold; use {format} npy",
                              "format", exit_code=1)
     head = {"format": JSON_FORMAT, "version": JSON_VERSION, "vocab_size": len(vocab), "dim": int(table.shape[1])}
-    with atomic_write(path) as f:
+    with atomic_write(path, compress=True) as f:
         f.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
         first = True
         for sel, rows in _rows(table, indices, progress):
@@ -239,7 +240,7 @@ def read_json_table(path: str) -> tuple[list[int], list[str], np.ndarray]:
         if path == STDIO:
             data = json.load(sys.stdin)
         else:
-            with open(path, encoding="utf-8") as f:
+            with open_binary(path, "a JSON table export") as f:  # gzip/bzip2/xz too
                 data = json.load(f)
     except FileNotFoundError:
         raise EmbedcliError(f"{name}: no such file") from None
@@ -260,7 +261,7 @@ def read_json_table(path: str) -> tuple[list[int], list[str], np.ndarray]:
 
 def write_npy(path: str, table: np.ndarray, indices: np.ndarray | None = None) -> None:
     arr = table if indices is None else table[indices]
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb", compress=True) as f:
         np.save(f, np.ascontiguousarray(arr, dtype=np.float32), allow_pickle=False)
 
 

@@ -662,11 +662,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"):
+def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8", *,
+                 compress: bool = False):
     """Open ``path`` for writing through a temporary file renamed over it on success.
 
     ``-`` writes to standard output. On any exception (or Ctrl-C) the temporary file is
-    removed and an existing file at ``path`` is left untouched.
+    removed and an existing file at ``path`` is left untouched. ``compress``: a name ending in
+    ``.gz``, ``.bz2`` or ``.xz`` gets gzip, bzip2 or xz data, as its readers expect (gzip
+    without a time stamp: the same content gives the same bytes).
     """
     p = os.fspath(path)
     binary = "b" in mode
@@ -675,11 +678,36 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         yield stream
         stream.flush()
         return
+    kind = compression_from_name(p) if compress else None
     with atomic_path(p) as tmp:
-        with open(tmp, mode, **({} if binary else {"encoding": encoding, "newline": "\n"})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        if kind is None:
+            with open(tmp, mode, **({} if binary else {"encoding": encoding, "newline": "\n"})) as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            return
+        with open(tmp, "wb") as raw:
+            if kind == "gzip":
+                packed = gzip.GzipFile(filename=p, mode="wb", fileobj=raw, mtime=0)
+            else:
+                packed = (bz2.BZ2File if kind == "bzip2" else lzma.LZMAFile)(raw, "wb")
+            with packed:
+                if binary:
+                    yield packed
+                else:
+                    with io.TextIOWrapper(packed, encoding=encoding, newline="\n") as f:
+                        yield f
+            raw.flush()
+            os.fsync(raw.fileno())
+
+
+def compression_from_name(path: str) -> str | None:
+    """``"gzip"``, ``"bzip2"`` or ``"xz"`` for a name ending in ``.gz``, ``.bz2`` or ``.xz``, else None."""
+    name = path.lower()
+    for suffix, kind in zip(COMPRESSED_SUFFIXES, ("gzip", "bzip2", "xz")):
+        if name.endswith(suffix):
+            return kind
+    return None
 
 
 def _keep_mode(target: str, tmp: str, new_mode: int = 0o666) -> None:

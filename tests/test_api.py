@@ -312,6 +312,37 @@ def test_save_word2vec_format_is_read_by_gensim(emb, tmp_path):
         assert kv.vectors.tobytes() == emb.table[2:52].tobytes()
 
 
+def test_save_word2vec_format_compresses_by_name_as_gensim(emb, tmp_path):
+    # gensim (smart_open) writes v.txt.gz as gzip and reads a file by its name: a plain file named
+    # .gz is "Not a gzipped file" to it, so the name says how the export is written
+    import bz2
+    import gzip
+    import lzma
+
+    for suffix, opener in ((".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)):
+        for binary in (False, True):
+            path = tmp_path / f"v{int(binary)}{suffix}"
+            plain = tmp_path / f"v{int(binary)}"
+            emb.save_word2vec_format(path, binary=binary)
+            emb.save_word2vec_format(plain, binary=binary)
+            with opener(path, "rb") as f:
+                assert f.read() == plain.read_bytes()
+            kv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+            assert kv.index_to_key == emb.vocab.tokens[2:] and kv.vectors.tobytes() == emb.table[2:].tobytes()
+            assert embedcli.load(path).vocab.tokens == emb.vocab.tokens[2:]
+    from embedcli.export import read_json_table
+
+    emb.export(tmp_path / "t.json.gz", format="json")
+    _, tokens, vectors = read_json_table(str(tmp_path / "t.json.gz"))
+    assert tokens == emb.vocab.tokens and vectors.tobytes() == emb.table.tobytes()
+    emb.export(tmp_path / "t.npy.xz", format="npy")
+    with lzma.open(tmp_path / "t.npy.xz") as f:
+        assert np.load(f).tobytes() == emb.table.tobytes()
+    first = (tmp_path / "v0.gz").read_bytes()
+    emb.save_word2vec_format(tmp_path / "v0.gz")
+    assert (tmp_path / "v0.gz").read_bytes() == first  # the same bytes each time (no time stamp)
+
+
 def test_fasttext_module_names(emb):
     """fastText's Python module names: get_word_vector, get_words, get_dimension,
     get_nearest_neighbors and get_analogies ((score, word) pairs; get_analogies(a, b, c) is a - b + c)."""
