@@ -129,7 +129,7 @@ class PairsResult:
     oov_pairs: int  # pairs skipped for an unknown word
     oov_share: float  # oov_pairs / (pairs + oov_pairs)
     invalid_lines: list[int] = field(default_factory=list)
-    oov_examples: list[str] = field(default_factory=list)
+    oov_examples: list[str] = field(default_factory=list)  # the first (up to 5) unknown words, each once
     subword_pairs: int = 0  # pairs with a word outside the known words, answered from subwords
 
     def to_dict(self) -> dict:
@@ -187,8 +187,9 @@ def evaluate_pairs(
             vb = vi.vectors[known.ok[kb]]
         if va is None or vb is None:
             oov += 1
-            if len(oov_examples) < 5:
-                oov_examples.append(a if ka not in known.ok else b)
+            word = a if ka not in known.ok else b
+            if len(oov_examples) < 5 and word not in oov_examples:
+                oov_examples.append(word)
             continue
         na, nb = np.linalg.norm(va), np.linalg.norm(vb)
         with np.errstate(invalid="ignore", divide="ignore"):

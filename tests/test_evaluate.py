@@ -109,6 +109,18 @@ def test_pairs_case_handling_like_gensim(tmp_path):
     assert evaluate_pairs(vocab, table, str(f), case_insensitive=False).oov_pairs == 3
 
 
+def test_pairs_unknown_word_examples_name_each_word_once(tmp_path):
+    # WordSim-353 has 'tiger cat', 'tiger tiger', 'tiger zoo' ...: 'evaluate' prints
+    # "unknown words include tiger, plane", not "tiger, tiger, tiger, plane"
+    vocab = Vocab(tokens=["<pad>", "<unk>", "cat", "zoo", "car"], counts=[0, 0, 3, 2, 1])
+    table = np.random.default_rng(3).standard_normal((len(vocab), 4)).astype(np.float32)
+    f = tmp_path / "p.tsv"
+    f.write_text("tiger\tcat\t7\ntiger\ttiger\t10\ncat\tzoo\t5\ntiger\tzoo\t6\nplane\tcar\t6\n"
+                 "cat\tcar\t2\n", encoding="utf-8")
+    r = evaluate_pairs(vocab, table, str(f))
+    assert r.oov_pairs == 4 and r.oov_examples == ["tiger", "plane"]
+
+
 def test_pairs_errors(tmp_path, sample_model):
     _, vocab, table = sample_model
     f = tmp_path / "oov.tsv"
