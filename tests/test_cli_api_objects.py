@@ -1,8 +1,10 @@
 """Each command renders what one method of the public objects returns: the files and the --json
 output of the command equal the method's result (the command adds nothing of its own)."""
 
+import gzip
 import io
 import json
+import lzma
 
 import numpy as np
 
@@ -104,6 +106,12 @@ def test_show_table_and_vectors_render_the_embeddings_methods(runner, tmp_path):
     assert r.exit_code == 1 and r.stderr == "Error: the word given has no vector ('zyzzx' is not in the vocabulary)\n"
     r = runner.invoke(main, ["vectors", str(model), "zyzzx", "qqxq", "--oov", "skip"])
     assert r.exit_code == 1 and "none of the 2 words given has a vector ('zyzzx' is" in r.stderr
+    # a compressed output name gets compressed data (gensim reads it by its name), as the exports do
+    ok(runner, "vectors", model, "cat", "dog", "-o", tmp_path / "v.txt.gz")
+    assert gzip.decompress((tmp_path / "v.txt.gz").read_bytes()).decode() == ok(runner, "vectors", model, "cat", "dog").stdout
+    ok(runner, "vectors", model, "cat", "dog", "--format", "npy", "-o", tmp_path / "v.npy.xz")
+    np.testing.assert_array_equal(np.load(io.BytesIO(lzma.decompress((tmp_path / "v.npy.xz").read_bytes()))),
+                                  np.stack([emb["cat"], emb["dog"]]))
 
 
 def test_tables_are_read_as_their_text_column_by_the_library_too(runner, tmp_path):

@@ -85,7 +85,7 @@ def vectors_command(model, words, input_path, fmt, output, oov, as_json):
         else:
             import json
 
-            with atomic_write(output) as f:
+            with atomic_write(output, compress=True) as f:
                 json.dump(doc, f, ensure_ascii=False)
                 f.write("\n")
         return
@@ -97,7 +97,7 @@ def vectors_command(model, words, input_path, fmt, output, oov, as_json):
             np.save(sys.stdout.buffer, matrix, allow_pickle=False)
             sys.stdout.buffer.flush()
         else:
-            with atomic_write(output, "wb") as f:
+            with atomic_write(output, "wb", compress=True) as f:
                 np.save(f, matrix, allow_pickle=False)
         return
     for r in result:
@@ -109,5 +109,5 @@ def vectors_command(model, words, input_path, fmt, output, oov, as_json):
         sys.stdout.write("".join(lines))
         sys.stdout.flush()
     else:
-        with atomic_write(output) as f:
+        with atomic_write(output, compress=True) as f:
             f.write("".join(lines))
