@@ -128,7 +128,10 @@ def median(xs):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus-dir", required=True)
-    ap.add_argument("--corpora", nargs="+", default=["kjv", "enwiki", "both"], choices=sorted(CORPORA))
+    ap.add_argument("--corpora", nargs="*", default=["kjv", "enwiki", "both"], choices=sorted(CORPORA))
+    ap.add_argument("--text", nargs="+", default=[], metavar="NAME=PATH",
+                    help="more corpora, each a text file anywhere (prepared as the others), e.g. held-out "
+                         "corpora made by heldout_corpora.py")
     ap.add_argument("--objectives", nargs="+", default=["skipgram", "cbow"], choices=["skipgram", "cbow"])
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=1)
@@ -141,11 +144,17 @@ def main() -> None:
     args = ap.parse_args()
     have_fasttext = shutil.which("fasttext") is not None
     print(f"load average {os.getloadavg()}", flush=True)
+    sources = dict(CORPORA)
+    for spec in args.text:
+        name, sep, text = spec.partition("=")
+        if not sep or not name or not os.path.isfile(text):
+            ap.error(f"--text {spec}: expected NAME=PATH of an existing file")
+        sources[name] = (os.path.abspath(text),)  # os.path.join(corpus_dir, an absolute path) is that path
     rows = []
     with tempfile.TemporaryDirectory(prefix="train-quality-") as tmp:
-        for name in ([] if args.no_compare and not args.grid else args.corpora):
+        for name in ([] if args.no_compare and not args.grid else [*args.corpora, *(t.partition("=")[0] for t in args.text)]):
             path = os.path.join(tmp, f"{name}.txt")
-            n = prepare(args.corpus_dir, path, None, names=CORPORA[name])
+            n = prepare(args.corpus_dir, path, None, names=sources[name])
             print(f"\n== {name}: {n:,} tokens", flush=True)
             runs = []
             if not args.no_compare:
