@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import EmbedcliError, FormatError, ParameterError, UsageError
+from .errors import EmbedcliError, FormatError, ParameterError
 from .io import STDIO, atomic_write, display_name, open_binary
 from .vocab import Vocab
 
@@ -137,12 +137,7 @@ def projector_paths(target: str) -> tuple[str, str]:
     if target == STDIO:
         raise ParameterError("{format} tsv writes two files (vectors.tsv and metadata.tsv): give {path} a DIRECTORY "
                              "or a PREFIX, not stdout", "format", "path")
-    if target.endswith(("/", os.sep)) and not os.path.isdir(target):
-        parent = os.path.dirname(os.path.abspath(target.rstrip("/" + os.sep)))
-        if not os.path.isdir(parent):
-            raise UsageError(f"cannot write {target}: directory {parent} does not exist")
-        os.mkdir(target)
-    if os.path.isdir(target):
+    if target.endswith(("/", os.sep)) or os.path.isdir(target):  # DIR/ (and missing parents) made as files are written
         return os.path.join(target, "vectors.tsv"), os.path.join(target, "metadata.tsv")
     return target + ".vectors.tsv", target + ".metadata.tsv"
 

@@ -80,6 +80,9 @@ CASES = [
     ("read-only location", ["vocab", "corpus.txt", "-o", READ_ONLY], 1, [READ_ONLY, "cannot write"]),
     ("classify without labels", ["train", "nolabels.txt", "--objective", "classify", "-o", "m", "-q"], 1,
      ["nolabels.txt", "__label__"]),
+    ("projector directory in a read-only location",
+     ["show-table", "model", "--format", "tsv", "-o", os.path.dirname(READ_ONLY) + "/embedcli-projector/"], 1,
+     ["embedcli-projector", "cannot write"]),
 ]
 
 

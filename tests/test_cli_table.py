@@ -118,6 +118,16 @@ def test_projector_tsv_directory_and_prefix(tmp_path, runner):
     assert res.exit_code == 2
 
 
+def test_projector_directory_creates_missing_parents(tmp_path, runner):
+    """-o creates missing parent directories, for the projector's DIR/ as for its PREFIX and other formats."""
+    path, vocab, table = make_model(tmp_path, dim=3)
+    res = runner.invoke(main, ["show-table", path, "--format", "tsv", "-o", str(tmp_path / "new" / "proj") + "/"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(np.loadtxt(tmp_path / "new" / "proj" / "vectors.tsv", delimiter="\t", dtype=np.float32),
+                          table[2:])
+    assert (tmp_path / "new" / "proj" / "metadata.tsv").read_text(encoding="utf-8").splitlines() == vocab.tokens[2:]
+
+
 def test_csv_json_npy(tmp_path, runner):
     path, vocab, table = make_model(tmp_path, dim=4)
     for fmt in ("csv", "json", "npy"):
