@@ -83,6 +83,10 @@ CASES = [
     ("projector directory in a read-only location",
      ["show-table", "model", "--format", "tsv", "-o", os.path.dirname(READ_ONLY) + "/embedcli-projector/"], 1,
      ["embedcli-projector", "cannot write"]),
+    ("dim too large for memory", ["train", "corpus.txt", "-o", "m", "--dim", "100000000000", "--dry-run", "-q"], 1,
+     ["memory", "100000000000"]),
+    ("dim too large for memory, training", ["train", "corpus.txt", "-o", "m", "--dim", "100000000000", "-q"], 1,
+     ["memory", "100000000000"]),
 ]
 
 

@@ -129,6 +129,10 @@ def handle_errors(fn: Callable) -> Callable:
             if debug_enabled():
                 raise
             fail("interrupted; nothing was written (existing outputs are unchanged)", 130)
+        except MemoryError as exc:  # e.g. --dim or --buckets far beyond this machine: numpy names the shape
+            if debug_enabled():
+                raise
+            fail(escape(f"not enough memory: {exc or 'an allocation failed'}; nothing was written"), 1)
         except BrokenPipeError:
             with contextlib.suppress(Exception):
                 sys.stdout = open(os.devnull, "w")
