@@ -101,6 +101,23 @@ def test_cli_show_tokens(runner, vocab_files):
     assert "meet" in r.output and "<unk>" in r.output and "nice" in r.output
 
 
+@pytest.mark.parametrize("args, parse", [
+    (["--json"], json.loads),
+    (["-o", "-", "--format", "json"], json.loads),
+    (["-o", "-", "--format", "csv"], lambda text: list(csv.reader(text.splitlines()))),
+    (["-o", "-", "--format", "jsonl"], lambda text: [json.loads(line) for line in text.splitlines()]),
+])
+def test_cli_show_tokens_leaves_data_on_stdout_alone(runner, vocab_files, args, parse):
+    """With the data on stdout, the token tables go to stderr: stdout stays valid JSON/CSV."""
+    _, full = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(full), "--show-tokens", "--maxlen", "3", *args, "Nice to meet you"])
+    assert r.exit_code == 0, r.output
+    data = parse(r.stdout)
+    assert "meet" in r.stderr and "<unk>" in r.stderr
+    plain = runner.invoke(main, ["encode", "-v", str(full), "--maxlen", "3", *args, "Nice to meet you"])
+    assert data == parse(plain.stdout)
+
+
 @pytest.mark.parametrize(
     "args, code, message",
     [

@@ -110,7 +110,8 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
     texts = phrases if phrases else Files(input_paths or (STDIO,))
     if show_tokens:  # shown phrase by phrase, so read once
         texts = list(phrases) if phrases else list(iter_lines(input_path or STDIO, encoding_errors=encoding_errors))
-        _show_tokens(texts, vocab, oov)
+        # beside data on stdout (--json, -o -), the tables go to stderr so the data stays parseable
+        _show_tokens(texts, vocab, oov, err_console if as_json or output == STDIO else out_console)
         if not output and not as_json:
             return
     to_file = bool(output) and output != STDIO
@@ -162,7 +163,7 @@ def _report(summary: dict, as_json: bool, oov: str) -> None:
     out_console.print(line)
 
 
-def _show_tokens(source, vocab, oov) -> None:
+def _show_tokens(source, vocab, oov, console) -> None:
     for n, phrase in enumerate(source, 1):
         tokens = vocab.tokenize(phrase)
         table = Table("position", "token", "index", title=f"phrase {n}: {phrase}", title_justify="left")
@@ -173,4 +174,4 @@ def _show_tokens(source, vocab, oov) -> None:
             else:
                 shown = str(idx)
             table.add_row(str(pos), tok, shown)
-        out_console.print(table)
+        console.print(table)
