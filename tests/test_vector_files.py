@@ -72,6 +72,25 @@ def test_commands_take_a_vector_file(runner, vector_file):
     assert np.allclose(json.loads(r.stdout)[0]["vector"], (vecs["king"] + vecs["queen"]) / 2, atol=1e-6)
 
 
+@pytest.mark.parametrize("compress", ["gzip", "bz2", "lzma"])
+def test_a_compressed_vector_file_reads_as_the_plain_one(runner, vector_file, tmp_path, compress):
+    """A .gz/.bz2/.xz vector file (as fastText's cc.*.vec.gz, which gensim reads as it is) gives the
+    plain file's words and rows, to the library, the query commands and info."""
+    import importlib
+
+    fmt, path, vecs = vector_file
+    packed = tmp_path / f"{path.name}.{compress}"
+    packed.write_bytes(importlib.import_module(compress).compress(path.read_bytes()))
+    plain, emb = embedcli.load(path), embedcli.load(packed)
+    assert emb.vocab.tokens == plain.vocab.tokens and np.array_equal(emb.table, plain.table)
+    r = runner.invoke(main, ["similar", str(packed), "king", "-k", "3", "--json"])
+    assert r.exit_code == 0, r.output
+    assert [d["token"] for d in json.loads(r.stdout)] == [w for w, _ in plain.most_similar("king", topn=3)]
+    r = runner.invoke(main, ["info", str(packed), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["format"] == fmt
+
+
 def test_cased_files_duplicates_and_bad_files(tmp_path, runner):
     vecs = vectors(["Paris", "paris", "France", "Paris"])  # a cased file (GoogleNews-like), "Paris" twice
     lines = [w + " " + " ".join(repr(float(x)) for x in v) for w, v in vecs.items()]
