@@ -519,20 +519,26 @@ class Embeddings:
         ``"3cosmul"`` (``most_similar_cosmul``). ``progress(n)`` gets the number of analogy
         questions answered."""
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
+        from .io import STDIO, iter_lines
 
         sim, ana = list(_words(similarity)), list(_words(analogies))
+        stdin = None  # standard input among files: read once, judged and scored from its lines
         for path in _words(files):
-            (sim if file_kind(path) == "similarity" else ana).append(path)
+            if path == STDIO and stdin is None:
+                stdin = list(iter_lines(STDIO))
+            (sim if file_kind(path, lines=stdin if path == STDIO else None) == "similarity" else ana).append(path)
         if not sim and not ana:
             raise ParameterError("give {similarity} and/or {analogies} files", "similarity", "analogies")
         rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab
         return {
             "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
-                                          case_insensitive=case_insensitive, subwords=self.model.subwords)
+                                          case_insensitive=case_insensitive, subwords=self.model.subwords,
+                                          lines=stdin if p == STDIO else None)
                            for p in sim],
             "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
                                              case_insensitive=case_insensitive, progress=progress,
-                                             subwords=self.model.subwords, method=analogy_method) for p in ana],
+                                             subwords=self.model.subwords, method=analogy_method,
+                                             lines=stdin if p == STDIO else None) for p in ana],
         }
 
     def save(self, path: str | os.PathLike) -> None:

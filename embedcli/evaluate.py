@@ -32,7 +32,7 @@ cannot be answered right (only known words are candidates) and counts as incorre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -155,6 +155,7 @@ def evaluate_pairs(
     delimiter: str = "\t",
     encoding_errors: str = "strict",
     subwords=None,
+    lines: Sequence[str] | None = None,
 ) -> PairsResult:
     known = _Known(vocab, table, restrict_vocab, case_insensitive)
     vi = known.index
@@ -164,7 +165,7 @@ def evaluate_pairs(
     oov = n_subword = 0
     invalid: list[int] = []
     oov_examples: list[str] = []
-    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
+    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors) if lines is None else lines, 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split(delimiter)
@@ -223,16 +224,17 @@ def evaluate_pairs(
 SNIFF_LINES = 50
 
 
-def file_kind(path: str, *, encoding_errors: str = "strict") -> str:
+def file_kind(path: str, *, encoding_errors: str = "strict", lines: Sequence[str] | None = None) -> str:
     """``"similarity"`` or ``"analogies"``: what an evaluation file holds, from its first data line.
 
     A ``: section`` header or a line of four words is an analogy file (word2vec's
     questions-words.txt); ``word1<TAB>word2<TAB>score`` with a numeric score is a word-pair file
     (WordSim-353, SimLex-999). ``#`` comments, blank lines and a header without a numeric score
     (``Word 1<TAB>Word 2<TAB>Human (mean)``) are passed over, for the first ``SNIFF_LINES`` lines.
-    Raises :class:`FormatError` naming the file when neither fits."""
+    Raises :class:`FormatError` naming the file when neither fits. ``lines``: the file's lines,
+    already read (standard input, which can be read only once)."""
     name = display_name(path)
-    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
+    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors) if lines is None else lines, 1):
         if line_no > SNIFF_LINES:
             break
         if not line.strip() or line.startswith("#"):
@@ -322,6 +324,7 @@ def evaluate_analogies(
     progress: Callable[[int], None] | None = None,
     subwords=None,
     method: str = "3cosadd",
+    lines: Sequence[str] | None = None,
 ) -> AnalogyResult:
     cosmul = is_cosmul(method)
     known = _Known(vocab, table, restrict_vocab, case_insensitive)
@@ -335,7 +338,7 @@ def evaluate_analogies(
     extra_keys: list[str] = []
     extra_at: dict[str, int] = {}
     invalid: list[int] = []
-    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors), 1):
+    for line_no, line in enumerate(iter_lines(path, encoding_errors=encoding_errors) if lines is None else lines, 1):
         if line.startswith(": "):
             sections.append(Section(line.lstrip(": ").strip()))
             continue

@@ -60,3 +60,20 @@ def test_evaluate_cli(sample_model, runner):
     assert "Traceback" not in res.output
     res = runner.invoke(main, ["evaluate", path, "--similarity", "missing.tsv"])
     assert res.exit_code == 1 and "missing.tsv" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("name", ["similarity.tsv", "analogies.txt"])
+def test_evaluate_a_file_from_stdin_is_read_as_what_it_holds(sample_model, runner, name):
+    """FILE '-': standard input, judged (word pairs or analogies) and scored from one reading, as
+    the same file given by name."""
+    path, _, _ = sample_model
+    with open(os.path.join(SAMPLE, name), encoding="utf-8") as f:
+        text = f.read()
+    named = runner.invoke(main, ["evaluate", path, os.path.join(SAMPLE, name), "--json"])
+    res = runner.invoke(main, ["evaluate", path, "-", "--json"], input=text)
+    assert res.exit_code == 0, res.output
+    got, expected = json.loads(res.stdout), json.loads(named.stdout)
+    for results in (got["similarity"] + got["analogies"], expected["similarity"] + expected["analogies"]):
+        for r in results:
+            r.pop("file", None), r.pop("path", None)
+    assert got == expected
