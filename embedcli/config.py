@@ -458,7 +458,7 @@ def saved_settings(settings: TrainSettings) -> dict[str, Any]:
     for key in DEFAULTS:
         value = getattr(settings, key)
         if key == "corpus":
-            value = [v if v == "-" or is_url(v) else os.path.abspath(v) for v in value]
+            value = [str(v) if v == "-" or is_url(v) else os.path.abspath(v) for v in value]  # (a Source is a str)
         elif key in PATH_KEYS and value is not None and value != "-":
             value = os.path.abspath(value)
         out[key] = value

@@ -95,3 +95,21 @@ def test_train_reads_the_text_column(runner, tmp_path):
     for src, out in ((tmp_path / "plain.txt", "p"), (tmp_path / "data.csv", "t")):
         ok(runner, "train", src, "-o", tmp_path / out, "--min-count", "1", "--dim", "4", "--epochs", "1", "--workers", "1", "-q")
     assert (tmp_path / "p" / "table.npy").read_bytes() == (tmp_path / "t" / "table.npy").read_bytes()
+
+
+def test_train_reads_a_table_from_stdin(runner, tmp_path):
+    """'-' with --input-format csv: the same model as the named table, and a config.yaml that saves '-'."""
+    write_tables(tmp_path)
+    table = (tmp_path / "data.csv").read_text(encoding="utf-8")
+    args = ["--min-count", "1", "--dim", "4", "--epochs", "1", "--workers", "1", "-q"]
+    ok(runner, "train", tmp_path / "data.csv", "-o", tmp_path / "f", *args)
+    r = runner.invoke(main, ["train", "-", "--input-format", "csv", "-o", str(tmp_path / "s"), *args], input=table)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "s" / "table.npy").read_bytes() == (tmp_path / "f" / "table.npy").read_bytes()
+    assert "- '-'" in (tmp_path / "s" / "config.yaml").read_text()
+    for name in ("fc", "sc"):
+        r = runner.invoke(main, ["train", "-" if name == "sc" else str(tmp_path / "data.csv"), "--input-format", "csv",
+                                 "--objective", "classify", "--label-column", "label", "-o", str(tmp_path / name),
+                                 "--epochs", "3", "-q"], input=table)
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "sc" / "table.npy").read_bytes() == (tmp_path / "fc" / "table.npy").read_bytes()
