@@ -157,7 +157,7 @@ def test_usage_errors(runner, tmp_path, corpus):
     conf = tmp_path / "c.yaml"
     conf.write_text(f"corpus: {corpus}\nfreeze: true\n", encoding="utf-8")
     res = runner.invoke(main, ["train", "--config", str(conf), "-o", str(tmp_path / "m")])
-    assert res.exit_code == 2 and "--freeze needs --init" in res.output
+    assert res.exit_code == 2 and f"freeze (in {conf}) needs --init" in res.output  # named where it was set
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), *FAST, "--init", "nope.txt"])
     assert res.exit_code == 2 and "--init nope.txt: no such file" in res.output
     bad = tmp_path / "bad.txt"

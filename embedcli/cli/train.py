@@ -412,7 +412,11 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
         elif (continuing or file_settings.get("continue_from")) and "output" not in file_settings:
             overrides["output"] = values.get("continue_from") or file_settings["continue_from"]  # replaced when done
         settings = cfg.merge(file_settings, overrides)
-    cfg.validate(settings)
+    # a value out of range that came from the config file is named as its key there, not as a flag
+    from_file = {} if resume_dir is not None else {
+        key: f"{key} (in {config_path})" for key in file_settings if key not in settings.given}
+    with flags_for(**from_file):
+        cfg.validate(settings)
     settings = settings.replace(tmp_dir=tmp_dir)
     if settings.corpus:  # tables (csv, tsv, jsonl) are read as their text (and label) column
         settings = settings.replace(corpus=resolve_inputs(settings.corpus, settings.input_format, settings.text_column,
