@@ -441,6 +441,9 @@ def encode_to(
     oov = oov or vocab.default_oov()
     if pad_value is None:
         pad_value = vocab.pad_id if vocab.pad_id is not None else 0
+    if not -2**31 <= pad_value < 2**31:
+        raise ParameterError("{pad_value} must fit the int32 ids of the rows (got {value})", "pad_value",
+                             value=pad_value)
     files = None
     if is_paths(texts):
         files = [os.fspath(texts)] if isinstance(texts, (str, os.PathLike)) else [os.fspath(t) for t in texts]

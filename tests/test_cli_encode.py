@@ -126,6 +126,9 @@ def test_cli_show_tokens_leaves_data_on_stdout_alone(runner, vocab_files, args, 
         (["--padding", "middle", "hi"], 2, "--padding"),
         (["-o", "x.bin/x.npy", "hi"], 2, "is a file, not a directory"),
         (["-o", "x.bin", "hi"], 2, "format"),
+        (["--pad-value", "3000000000", "hi", "a b c"], 2, "--pad-value"),  # the ids are int32
+        (["--pad-value", "-2147483649", "-o", "ids.npy", "hi", "a b c"], 2, "--pad-value"),
+        (["--pad-value", "2147483648", "--json", "hi", "a b c"], 2, "--pad-value"),
     ],
 )
 def test_cli_bad_flags(runner, vocab_files, tmp_path, monkeypatch, args, code, message):
