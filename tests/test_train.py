@@ -159,3 +159,27 @@ def test_cbow_keeps_every_output_rows_norm_as_the_kernel_computes_it(big_corpus,
         else:
             assert given and not any(given)
     assert tables[0] == tables[1]
+
+
+@pytest.mark.parametrize("window", [127, 128, 200, 300])
+def test_every_reduced_window_up_to_a_wide_window_trains_its_pairs(tmp_path, window):
+    """The reduced window ``b ~ U[1, window]`` of every centre gives it ``2b`` pairs inside a long
+    sentence, for any window: windows above 127 did not fit the int8 they were kept in, so a centre
+    whose draw was 128 or more (wrapped to a negative) trained no pair at all."""
+    from embedcli import config as cfg
+    from embedcli.sgd.run import _prepare, trainable_rows
+    from embedcli.sgd.trainer import Trainer
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(" ".join(f"w{i % 50}" for i in range(6000)) + "\n")  # one sentence of 6,000 tokens
+    settings = cfg.merge({}, {"corpus": [str(corpus)], "dim": 8, "epochs": 1, "min_count": 1, "sample": 0,
+                              "window": window, "batch_words": 1024, "output": str(tmp_path / "m")})
+    vocab, enc = _prepare(settings, None, None)
+    trainer = Trainer(enc, np.array(vocab.counts), trainable_rows(vocab), settings, 1)
+    with enc:
+        batches = list(trainer._batches(0))
+    pairs = np.concatenate([b.mask.sum(axis=1)[window : len(b.mask) - window] for b in batches])
+    centres = pairs[window:-window]  # (not the sentence's first and last `window` tokens: cut at its ends)
+    assert len(centres) > 3000
+    assert centres.min() >= 2 and (centres % 2 == 0).all()
+    assert centres.max() > 2 * (window - window // 4)  # the wide draws are there (~1/4 of them above 3/4 of w)

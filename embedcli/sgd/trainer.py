@@ -534,7 +534,8 @@ class Trainer:
             if n == 0:
                 words_offset += block_words
                 continue
-            reduced = np.empty(n, dtype=np.int8)  # drawn as int32 (the stream), kept as int8 (<= window)
+            # drawn as int32 (the stream), kept as int8 while the window fits it (a wider one: a type that holds it)
+            reduced = np.empty(n, dtype=np.int8 if w <= np.iinfo(np.int8).max else np.min_scalar_type(w))
             for a in range(0, n, READ_CHUNK):
                 reduced[a : a + READ_CHUNK] = rng.integers(1, w + 1, size=min(READ_CHUNK, n - a), dtype=np.int32)
             kept = _KeptWindow(self._kept_tokens(replay, start, count))
