@@ -87,6 +87,14 @@ CASES = [
      ["memory", "100000000000"]),
     ("dim too large for memory, training", ["train", "corpus.txt", "-o", "m", "--dim", "100000000000", "-q"], 1,
      ["memory", "100000000000"]),
+    # settings whose working memory is beyond the machine's fail before anything is allocated (a
+    # tiny corpus with --negative 3000000000 used to fill 24 GB with draws and be killed)
+    ("negatives too many for memory", ["train", "corpus.txt", "-o", "m", "--negative", "3000000000", "--workers", "2",
+                                       "-q"], 1, ["--negative 3000000000", "GB of working memory"]),
+    ("window too wide for memory", ["train", "corpus.txt", "-o", "m", "--window", "3000000000", "-q"], 1,
+     ["--window 3000000000", "GB of working memory"]),
+    ("round too large for memory", ["train", "corpus.txt", "-o", "m", "--round-batches", "3000000000", "--dry-run",
+                                    "-q"], 1, ["--round-batches 3000000000", "GB of working memory"]),
 ]
 
 

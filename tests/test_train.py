@@ -183,3 +183,27 @@ def test_every_reduced_window_up_to_a_wide_window_trains_its_pairs(tmp_path, win
     assert len(centres) > 3000
     assert centres.min() >= 2 and (centres % 2 == 0).all()
     assert centres.max() > 2 * (window - window // 4)  # the wide draws are there (~1/4 of them above 3/4 of w)
+
+
+def test_working_memory_of_real_settings_is_small_and_of_absurd_ones_is_refused(tmp_path):
+    """The estimate behind the one-line refusal of settings beyond the machine: real settings, up to
+    64 processes, stay far below any machine; a negative count in the billions is refused by the
+    library too, naming the parameter, before anything is allocated."""
+    import embedcli
+    from embedcli import config as cfg
+    from embedcli.errors import ParameterError
+    from embedcli.sgd.run import _prepare, trainable_rows
+    from embedcli.sgd.trainer import Trainer
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("".join(" ".join(f"w{(i * 7 + j) % 40}" for j in range(12)) + "\n" for i in range(200)))
+    for extra in ({"objective": "skipgram"}, {"objective": "cbow"}, {"subwords": "3-6"},
+                  {"dim": 300, "window": 10, "negative": 20, "batch_words": 1024, "round_batches": 64}):
+        settings = cfg.merge({}, {"corpus": [str(corpus)], "min_count": 1, "output": str(tmp_path / "m"), **extra})
+        cfg.validate(settings)
+        vocab, enc = _prepare(settings, None, None)
+        trainer = Trainer(enc, np.array(vocab.counts), trainable_rows(vocab), settings, 64)
+        # the defaults (at most 4 busy processes); 64 processes with large settings: ~30 MB each
+        assert trainer.working_bytes(settings.dim) < (4e9 if "round_batches" in extra else 200e6), extra
+    with pytest.raises(ParameterError, match="negative 3000000000, .*GB of working memory"):
+        embedcli.train(corpus, negative=3_000_000_000, workers=1, min_count=1)

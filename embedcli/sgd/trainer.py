@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ import numpy as np
 
 from ..config import TrainSettings
 from ..corpus import SENTENCE_BREAK, EncodedCorpus
-from ..errors import EmbedcliError
+from ..errors import EmbedcliError, ParameterError
 from ..heap import tune_malloc_if_asked
 from ..subwords import SubwordRows
 from .workers import ProcessGroup, processes_available
@@ -430,6 +431,41 @@ class Trainer:
         self.total_words = corpus.n_words * self.epochs
         self.first_epoch = 0  # the epochs before this run's (TrainState.first_epoch, set by run)
         self.vocab_size = len(counts)
+        self._check_memory(int(settings.dim))
+
+    def working_bytes(self, dim: int) -> int:
+        """About the memory training holds beside the two matrices, in bytes, from the settings
+        alone: a span's negatives draws and pair masks (``SPAN_BATCHES`` batches), a round's step
+        slots (the process group's shared buffers) and each process's batch arrays. Only the terms
+        that grow with the window, the negatives, the batch, the round and the dimension: the
+        defaults need a few MB; this is what makes absurd settings fail at once (below)."""
+        w, B, R = self.window, self.batch_words, self.round_batches
+        L, K = B + 2 * w, 2 * w + 1
+        neg = self.neg_rows_for(L)
+        rows_in = L if self.subwords is None else L * self.subwords.max_rows
+        rows = rows_in + L + neg  # a batch's input rows, its tokens' and its negatives' output rows
+        span = SPAN_BATCHES * (16 * neg + 3 * B * K)  # float64 draws + ids; the pair masks and their temporaries (bool)
+        slots = R * (L * K + 4 * rows * dim)
+        # float32: the pair scores, the rows and the steps, each with its temporaries; the shared negatives' scores
+        batch = 4 * (8 * L * K + 8 * rows * dim + 3 * n_groups_for(L, self.group) * self.group * self.n_neg)
+        return span + slots + self.workers * batch
+
+    def _check_memory(self, dim: int) -> None:
+        """Settings whose working memory is beyond the machine's (``--negative`` or ``--window`` in
+        the millions) fail here, in one line, before anything is allocated: otherwise numpy's
+        allocations fail one by one, or succeed and are killed by the out-of-memory killer."""
+        try:
+            physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare with
+            return
+        need = self.working_bytes(dim)
+        if need > physical:
+            raise ParameterError(
+                "training with {window} {w}, {negative} {n}, {batch_words} {b}, {round_batches} {r} and {dim} {d} "
+                "needs about {need:,.0f} GB of working memory, more than this machine's {have:,.1f} GB; lower the "
+                "largest of them", "window", "negative", "batch_words", "round_batches", "dim", exit_code=1,
+                w=self.window, n=self.negative, b=self.batch_words, r=self.round_batches, d=dim, need=need / 1e9,
+                have=physical / 1e9)
 
     @property
     def sampler(self) -> _CdfSampler:

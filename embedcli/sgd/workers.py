@@ -15,6 +15,7 @@ the computation and applies in this process; the arithmetic and its order are th
 
 from __future__ import annotations
 
+import errno
 import math
 import mmap
 import os
@@ -162,10 +163,16 @@ class Arena:
         for name, (shape, dtype) in specs.items():
             size = -(-size // 64) * 64
             offsets[name] = size
-            size += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        self.mm = mmap.mmap(-1, max(size, 1))
+            size += math.prod(int(n) for n in shape) * np.dtype(dtype).itemsize  # Python ints: no overflow
+        try:
+            self.mm = mmap.mmap(-1, max(size, 1))
+        except (OSError, OverflowError) as exc:  # sizes beyond the machine (--negative, --window in billions)
+            if isinstance(exc, OSError) and exc.errno != errno.ENOMEM:
+                raise
+            raise MemoryError(f"Unable to allocate {size / 2**30:,.1f} GiB of memory shared by the worker "
+                              f"processes") from None
         self.arrays = {
-            name: np.frombuffer(self.mm, dtype=dtype, count=int(np.prod(shape, dtype=np.int64)),
+            name: np.frombuffer(self.mm, dtype=dtype, count=math.prod(int(n) for n in shape),
                                 offset=offsets[name]).reshape(shape)
             for name, (shape, dtype) in specs.items()
         }
