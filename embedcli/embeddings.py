@@ -29,6 +29,13 @@ def _words(arg: str | Iterable[str] | None) -> list[str]:
     return list(arg)
 
 
+def _paths(arg: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
+    """File names: one path (a string or a ``pathlib.Path``) or a list of them."""
+    if isinstance(arg, os.PathLike):
+        return [os.fspath(arg)]
+    return [os.fspath(p) if isinstance(p, os.PathLike) else p for p in _words(arg)]
+
+
 def _queries(arg) -> list:
     """Query words, where a 1-D array is one query vector (gensim's ``most_similar`` takes both)."""
     if isinstance(arg, np.ndarray) and arg.ndim == 1:
@@ -507,8 +514,9 @@ class Embeddings:
         return (out[0], known[:1]) if single else (out, known)
 
     # -- evaluation, saving --------------------------------------------------------------------
-    def evaluate(self, similarity: str | Sequence[str] = (), analogies: str | Sequence[str] = (), *,
-                 files: str | Sequence[str] = (), restrict_vocab: int | None = None,
+    def evaluate(self, similarity: str | os.PathLike | Sequence[str] = (),
+                 analogies: str | os.PathLike | Sequence[str] = (), *,
+                 files: str | os.PathLike | Sequence[str] = (), restrict_vocab: int | None = None,
                  case_insensitive: bool = True, analogy_method: str = "3cosadd",
                  progress: Callable[[int], None] | None = None) -> dict:
         """Word-pair correlation and analogy accuracy, as gensim's ``evaluate_word_pairs`` and
@@ -521,9 +529,9 @@ class Embeddings:
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
         from .io import STDIO, iter_lines
 
-        sim, ana = list(_words(similarity)), list(_words(analogies))
+        sim, ana = _paths(similarity), _paths(analogies)
         stdin = None  # standard input among files: read once, judged and scored from its lines
-        for path in _words(files):
+        for path in _paths(files):
             if path == STDIO and stdin is None:
                 stdin = list(iter_lines(STDIO))
             (sim if file_kind(path, lines=stdin if path == STDIO else None) == "similarity" else ana).append(path)

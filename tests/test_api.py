@@ -217,6 +217,20 @@ def test_save_and_export(emb, tmp_path):
         emb.export(tmp_path / "v.xml", format="xml")
 
 
+def test_evaluate_takes_a_pathlib_path_as_it_takes_a_string(emb):
+    """One ``pathlib.Path`` is one file, as one string is (not "words must be a string")."""
+    from support import REPO
+    import pathlib
+
+    sim, ana = pathlib.Path(REPO, "sample_data", "similarity.tsv"), pathlib.Path(REPO, "sample_data", "analogies.txt")
+    want = emb.evaluate(similarity=str(sim), analogies=str(ana))
+    got = emb.evaluate(similarity=sim, analogies=ana)
+    assert [r.to_dict() for r in got["similarity"]] == [r.to_dict() for r in want["similarity"]]
+    assert [r.to_dict() for r in got["analogies"]] == [r.to_dict() for r in want["analogies"]]
+    by_kind = emb.evaluate(files=sim)
+    assert [r.to_dict() for r in by_kind["similarity"]] == [r.to_dict() for r in want["similarity"]]
+
+
 def test_vocab_encode_decode_getitem():
     v = embedcli.Vocab.build(["Hope to see you soon", "Nice to see you again"])
     assert v.tokens == ["<pad>", "<unk>", "hope", "to", "see", "you", "soon", "nice", "again"]
