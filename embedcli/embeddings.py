@@ -177,8 +177,10 @@ class Embeddings:
         return self.vocab[word]
 
     def __getitem__(self, word: str) -> np.ndarray:
-        """The row of ``word``; with subwords (a model trained with ``subwords``) a word outside
-        the vocabulary gets the mean of its character n-gram rows instead of a KeyError."""
+        """The row of ``word``, a read-only view of the table (as gensim's ``get_vector``: writing
+        to it would change the model; ``.copy()`` it to change it); with subwords (a model trained
+        with ``subwords``) a word outside the vocabulary gets the mean of its character n-gram rows
+        instead of a KeyError."""
         sub = self.model.subwords
         if sub is not None:
             from .inspect import word_token
@@ -186,7 +188,9 @@ class Embeddings:
             token = word_token(self.vocab, word)
             if token not in self.vocab.index:
                 return sub.vector(token)
-        return self.table[self.vocab[word]]
+        row = self.table[self.vocab[word]]
+        row.flags.writeable = False  # the view only: the table stays writable
+        return row
 
     # -- gensim's KeyedVectors names, for code written against them ----------------------------
     @property

@@ -128,6 +128,19 @@ def test_getitem_normalises_like_the_vocabulary_and_unknown_words_are_key_errors
         emb["qqqqqq"]
 
 
+def test_a_word_vector_is_read_only_as_gensim_s(emb):
+    """``emb[word]`` is a view of the table's row: writing to it (``v /= norm`` in a notebook)
+    would change the model behind the queries' backs. It is read-only, as gensim's
+    ``KeyedVectors.get_vector`` is; a copy can be changed."""
+    before = emb.table.copy()
+    for vec in (emb["stockholm"], emb.get_vector("stockholm"), emb.get_word_vector("stockholm")):
+        with pytest.raises(ValueError, match="read-only"):
+            vec *= -1
+    copy = emb["stockholm"].copy()
+    copy *= -1
+    assert emb.table.tobytes() == before.tobytes() and emb.table.flags.writeable
+
+
 def test_most_similar_equals_gensim(emb):
     kv = gensim_words(emb)
     for word in ("stockholm", "president", "heart"):
