@@ -176,11 +176,15 @@ class Embeddings:
         """The row of ``word`` (normalised as the vocabulary was); :class:`KeyError` if unknown."""
         return self.vocab[word]
 
-    def __getitem__(self, word: str) -> np.ndarray:
+    def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
         """The row of ``word``, a read-only view of the table (as gensim's ``get_vector``: writing
         to it would change the model; ``.copy()`` it to change it); with subwords (a model trained
         with ``subwords``) a word outside the vocabulary gets the mean of its character n-gram rows
-        instead of a KeyError."""
+        instead of a KeyError. A list (tuple, array) of words gives their ``(n, dim)`` rows, as
+        gensim's ``wv[["a", "b"]]``."""
+        if isinstance(word, (list, tuple, np.ndarray)):
+            rows = [self[w] for w in word]
+            return np.vstack(rows) if rows else np.zeros((0, self.dim), dtype=self.table.dtype)
         sub = self.model.subwords
         if sub is not None:
             from .inspect import word_token

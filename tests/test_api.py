@@ -141,6 +141,23 @@ def test_a_word_vector_is_read_only_as_gensim_s(emb):
     assert emb.table.tobytes() == before.tobytes() and emb.table.flags.writeable
 
 
+def test_a_list_of_words_gives_their_rows_as_gensim(emb):
+    """gensim's ``wv[["a", "b"]]``: the (n, dim) rows of the words, in order (a tuple or an array
+    of strings too); each word as ``emb[word]``, an unknown one a KeyError naming it."""
+    kv = gensim_words(emb)
+    words = ["stockholm", "sweden", "stockholm"]
+    rows = emb[words]
+    assert rows.dtype == np.float32 and rows.shape == (3, emb.dim)
+    assert rows.tobytes() == kv[words].tobytes() == emb.table[[emb.index(w) for w in words]].tobytes()
+    assert emb[("Stockholm", "Sweden")].tobytes() == rows[:2].tobytes()
+    assert emb[np.array(words)].tobytes() == rows.tobytes()
+    assert emb[[]].shape == (0, emb.dim)
+    with pytest.raises(KeyError, match="unknown word 'qqqzzz'"):
+        emb[["stockholm", "qqqzzz"]]
+    with pytest.raises(ParameterError, match=r"^a word must be a string, got int \(3\)$"):
+        emb[["stockholm", 3]]
+
+
 def test_most_similar_equals_gensim(emb):
     kv = gensim_words(emb)
     for word in ("stockholm", "president", "heart"):
