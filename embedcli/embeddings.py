@@ -169,6 +169,10 @@ class Embeddings:
     def __len__(self) -> int:
         return len(self.vocab)
 
+    def __iter__(self):
+        """The tokens in row order (``index_to_key``), as ``len`` counts them."""
+        return iter(self.vocab.tokens)
+
     def __repr__(self) -> str:
         return f"Embeddings(vocab={len(self.vocab)}, dim={self.dim}, objective={self.objective!r})"
 

@@ -298,6 +298,10 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    def __iter__(self):
+        """The tokens in index order (``tokens``), as ``len`` counts them."""
+        return iter(self.tokens)
+
     def __contains__(self, token: str) -> bool:
         return token in self.index
 

@@ -158,6 +158,14 @@ def test_a_list_of_words_gives_their_rows_as_gensim(emb):
         emb[["stockholm", 3]]
 
 
+def test_iterating_gives_the_tokens_by_row(emb):
+    """``for word in emb`` / ``list(vocab)``: the tokens in row order, as ``len`` counts them and
+    ``in`` finds them (not Python's fallback that calls ``emb[0]``: 'a word must be a string')."""
+    assert list(emb) == emb.index_to_key == emb.vocab.tokens and len(list(emb)) == len(emb)
+    assert list(emb.vocab) == emb.vocab.tokens and all(t in emb and t in emb.vocab for t in emb)
+    assert dict(zip(emb, emb.vectors))["stockholm"].tobytes() == emb["stockholm"].tobytes()
+
+
 def test_most_similar_equals_gensim(emb):
     kv = gensim_words(emb)
     for word in ("stockholm", "president", "heart"):
