@@ -66,6 +66,18 @@ def test_errors_name_the_parameter(clf, tmp_path):
         Classifier.load(tmp_path / "missing")
 
 
+def test_numpy_numbers_are_numbers_for_k_and_threshold(clf):
+    """A threshold or k computed with numpy (``np.float32(0.5)``, ``np.percentile(...)``) is a number
+    like Python's, not 'threshold must be a probability between 0 and 1'."""
+    texts = ["Parliament passes budget", "You won't believe what this cat did"]
+    want = clf.predict(texts, k=2, threshold=0.5)
+    for threshold in (np.float32(0.5), np.float64(0.5), np.float16(0.5)):
+        assert clf.predict(texts, k=np.int64(2), threshold=threshold) == want
+        assert clf.test([(texts[0], "news")], threshold=threshold) == clf.test([(texts[0], "news")], threshold=0.5)
+    with pytest.raises(ParameterError, match=r"^threshold must be a probability"):
+        clf.predict("x", threshold=np.float32(1.5))
+
+
 def test_save_round_trip(clf, tmp_path):
     clf.save(tmp_path / "copy")
     again = Classifier.load(tmp_path / "copy")

@@ -216,7 +216,7 @@ class Classifier:
     def _check_k(self, k: int, threshold: float) -> int:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or (k < 1 and k != -1):
             raise ParameterError("{k} must be at least 1, or -1 for every label (got {got!r})", "k", got=k)
-        if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):
+        if not (isinstance(threshold, (int, float, np.integer, np.floating)) and 0.0 <= threshold <= 1.0):
             raise ParameterError("{threshold} must be a probability between 0 and 1 (got {got!r})",
                                  "threshold", got=threshold)
         return int(k)
