@@ -103,6 +103,19 @@ def test_sentence_vectors_are_what_the_classifier_scores(clf):
     assert not np.allclose(two, words_only) and np.array_equal(clf.sentence_vectors([f"{a} {b}"])[0], two)
 
 
+def test_sentence_vectors_take_token_lists_as_predict_does(clf):
+    """A token list (gensim's and a tokenised corpus's shape) is its tokens joined by spaces, in
+    sentence_vectors as in predict and predict_proba; anything else names the item."""
+    texts = ["You won't believe what this cat did", "flooding closes the railway"]
+    lists = [t.split() for t in texts]
+    assert clf.sentence_vectors(lists).tobytes() == clf.sentence_vectors(texts).tobytes()
+    vecs, counts = clf.sentence_vectors_with_counts(lists)
+    assert vecs.tobytes() == clf.sentence_vectors(texts).tobytes() and counts.tolist() == \
+        clf.sentence_vectors_with_counts(texts)[1].tolist()
+    with pytest.raises(ParameterError, match=r"^texts: item 1 is NoneType, not a string or a list of tokens$"):
+        clf.sentence_vectors(["a", None])
+
+
 def test_per_label_scores_add_up_and_match_the_predictions(clf):
     """evaluate's per_label (fastText's test-label): each label's counts, from the predictions."""
     pairs = [("Storm causes power cuts", "news"), ("These 17 tricks will change your life", "clickbait"),

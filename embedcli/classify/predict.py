@@ -160,8 +160,9 @@ class Classifier:
     def sentence_vectors(self, texts: Iterable[str] | str) -> np.ndarray:
         """The vector the classifier scores for each text (fastText's ``get_sentence_vector`` of a
         supervised model): the mean of its input rows, words and n-grams, tokenised as at training.
-        ``(dim,)`` float32 for one string, ``(n, dim)`` otherwise; a text with no input row gives
-        zeros. A feature vector for another model, or to compare texts by cosine."""
+        ``(dim,)`` float32 for one string, ``(n, dim)`` otherwise (texts as in :meth:`predict`:
+        strings or token lists); a text with no input row gives zeros. A feature vector for
+        another model, or to compare texts by cosine."""
         single = isinstance(texts, str)
         out, _ = self.sentence_vectors_with_counts([texts] if single else texts)
         return out[0] if single else out
@@ -169,7 +170,7 @@ class Classifier:
     def sentence_vectors_with_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`sentence_vectors` of several texts and each one's number of input rows (0: a
         zero vector), as :meth:`Embeddings.embed_with_counts <embedcli.Embeddings.embed_with_counts>`."""
-        return self.hidden([self.tokens(t) for t in texts], counts=True)
+        return self.hidden([self.tokens(t) for t in phrase_strings(texts, "texts")], counts=True)
 
     def get_sentence_vector(self, text: str) -> np.ndarray:
         """fastText's name: :meth:`sentence_vectors` of one text."""
