@@ -136,3 +136,31 @@ def test_python_sessions_run_as_shown(workdir, console_runs):
     finally:
         os.chdir(cwd)
     assert runner.tries > 20 and runner.failures == 0, "".join(report)
+
+
+def test_docstring_examples_run_as_shown(workdir, console_runs):
+    """The examples in the public objects' docstrings (what ``help()`` shows), run in the README's
+    working directory: ``emb`` is models/default, ``clf``'s models/classifier a classifier trained
+    with the defaults."""
+    import embedcli
+    from embedcli.classify import Classifier
+
+    work, _ = workdir
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        embedcli.train("sample_data/labeled.txt", objective="classify", output="models/classifier")
+        names = {"embedcli": embedcli, "Vocab": embedcli.Vocab, "emb": embedcli.load("models/default"),
+                 "vocab": embedcli.Vocab.build(["Hope to see you soon", "Nice to see you again"])}
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        report: list[str] = []
+        finder = doctest.DocTestFinder(recurse=False)
+        objects = [Classifier, *vars(embedcli.Embeddings).values(), *vars(embedcli.Vocab).values()]
+        for obj in objects:
+            obj = getattr(obj, "__func__", obj)  # class and static methods
+            if callable(obj) and getattr(obj, "__doc__", None):
+                for test in finder.find(obj, getattr(obj, "__qualname__", repr(obj)), globs=dict(names)):
+                    runner.run(test, out=report.append)
+    finally:
+        os.chdir(cwd)
+    assert runner.tries >= 15 and runner.failures == 0, "".join(report)

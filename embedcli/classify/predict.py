@@ -44,9 +44,9 @@ class Classifier:
         >>> clf.labels
         ['__label__news', '__label__clickbait']
         >>> clf.predict("You won't believe what this cat did")
-        [('__label__clickbait', 0.97...)]
+        [('__label__clickbait', 0.91...)]
         >>> clf.predict(["flooding closes the railway", "17 tricks"], k=2)
-        [[('__label__news', 0.9...), ('__label__clickbait', 0.0...)], [...]]
+        [[('__label__news', 0.80...), ('__label__clickbait', 0.19...)], [...]]
         >>> clf.test("sample_data/labeled_test.txt")        # (N, P@1, R@1), like fastText's test
         (500, 0.954, 0.954)
 
