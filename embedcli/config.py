@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,13 +301,13 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
     if key in INT_KEYS:
         if value is None and key in ("max_size", "workers", "buckets", "round_batches"):
             return None
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy's integers too
             raise bad("an integer")
-        return value
+        return int(value)
     if key in FLOAT_KEYS:
         if value is None and key in RUN_DEFAULTS:  # not set: the default for the run (run_default)
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy's numbers too
             raise bad("a number")
         return float(value)
     raise bad("a known setting")  # pragma: no cover - every key is handled above

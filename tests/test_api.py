@@ -102,6 +102,27 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
         embedcli.train(["a b c"], epoch=5)
 
 
+def test_numpy_numbers_are_settings_like_python_s(tmp_path):
+    """A grid search over ``np.arange``/``np.linspace`` gives numpy integers and floats: the same
+    table as the Python numbers, saved as plain numbers in config.yaml (not 'dim: expected an
+    integer, got np.int64(16)')."""
+    text = lines(CORPUS)[:200]
+    want = embedcli.train(text, workers=1, dim=16, epochs=1, min_count=2, lr=0.05, sample=float(np.float32(0.001)),
+                          seed=3)
+    got = embedcli.train(text, workers=np.int64(1), dim=np.int64(16), epochs=np.int32(1), min_count=np.uint8(2),
+                         lr=np.float64(0.05), sample=np.float32(0.001), seed=np.int64(3),
+                         output=tmp_path / "m")
+    assert got.table.tobytes() == want.table.tobytes()
+    saved = (tmp_path / "m" / "config.yaml").read_text()
+    assert "dim: 16\n" in saved and "np." not in saved and "!!" not in saved
+    assert embedcli.train(text, workers=1, dim=16, epochs=1, min_count=2, lr=np.float32(0.25)).model.config["lr"] \
+        == float(np.float32(0.25))
+    with pytest.raises(ParameterError, match=r"^dim: expected an integer, got np.float64\(16.0\)$"):
+        embedcli.train(text, dim=np.float64(16))
+    with pytest.raises(ParameterError, match=r"^epochs: expected an integer, got np.True_$"):
+        embedcli.train(text, epochs=np.bool_(True))
+
+
 def test_library_training_leaves_malloc_alone_unless_asked(monkeypatch):
     from embedcli import heap
 
