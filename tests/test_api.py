@@ -3,6 +3,7 @@ command line (same bytes) and gensim (same neighbours and scores). The library; 
 tests are in test_cli_api.py."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -246,6 +247,21 @@ def assert_same_neighbours(mine, theirs):
     from gensim's in the last float32 bit (the order of the additions)."""
     assert [t for t, _ in mine] == [t for t, _ in theirs]
     assert np.allclose([s for _, s in mine], [s for _, s in theirs], rtol=0, atol=1e-6)
+
+
+def test_topn_that_is_not_a_count_is_a_parameter_error(emb):
+    """gensim's ``topn=None`` (every score) or a float: one ParameterError naming topn, not
+    "'<' not supported between 'NoneType' and 'int'" or numpy's "Partition index must be integer"."""
+    for call in (lambda t: emb.most_similar("stockholm", topn=t), lambda t: emb.similar_by_vector(emb["sweden"], t),
+                 lambda t: emb.analogy("sweden", "stockholm", "poland", topn=t),
+                 lambda t: emb.get_nearest_neighbors("stockholm", k=t)):
+        for bad in (None, 2.0, "3", True):
+            with pytest.raises(ParameterError, match=r"^topn must be an integer, at least 1 \(got %s\)$"
+                               % re.escape(repr(bad))):
+                call(bad)
+        with pytest.raises(ParameterError, match=r"^topn must be an integer, at least 1 \(got 0\)$"):
+            call(0)
+        assert len(call(np.int64(2))) == 2
 
 
 def test_similarity_equals_gensim(emb):
