@@ -299,6 +299,6 @@ def export(
         write_npy(target, table, indices)
         paths = [target]
     else:
-        raise ParameterError("unknown {format} {value!r} (use one of: table, {formats})", "format", value=fmt,
+        raise ParameterError("unknown {format} {value!r} (use one of: {formats})", "format", value=fmt,
                              formats=", ".join(EXPORT_FORMATS))
     return ExportResult(fmt, paths, n, int(table.shape[1]))

@@ -132,6 +132,18 @@ def test_export_limit_to_dict_and_word_vectors(emb, tmp_path):  # noqa: F811
         emb.word_vectors(["zebra"])
 
 
+def test_an_unknown_export_format_lists_the_formats_export_takes(emb, tmp_path):  # noqa: F811
+    """Every format the message offers is one ``export`` writes ('table' is the command line's
+    on-screen view, not a file format)."""
+    with pytest.raises(ParameterError, match=r"^unknown format 'table' \(use one of: ") as exc:
+        emb.export(tmp_path / "t.txt", format="table")
+    offered = str(exc.value).split("use one of: ")[1].rstrip(")").split(", ")
+    assert "word2vec" in offered and "table" not in offered
+    for fmt in offered:
+        out = tmp_path / f"out-{fmt}"
+        assert emb.export(out if fmt != "tsv" else tmp_path / "proj/", format=fmt, limit=3).rows == 3
+
+
 def test_plot_writes_the_image(emb, tmp_path):  # noqa: F811
     pytest.importorskip("matplotlib")
     info = emb.plot(tmp_path / "w.png", limit=10)
