@@ -409,9 +409,10 @@ class Embeddings:
         return float(np.dot(_unitvec(mean1), _unitvec(mean2)))
 
     # -- phrases -------------------------------------------------------------------------------
-    def encode(self, phrases, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre"):
+    def encode(self, phrases, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
+               oov: str | None = None):
         """Ids of phrases, as :meth:`embedcli.Vocab.encode`."""
-        return self.vocab.encode(phrases, maxlen=maxlen, padding=padding, truncating=truncating)
+        return self.vocab.encode(phrases, maxlen=maxlen, padding=padding, truncating=truncating, oov=oov)
 
     def phrase_rows(self, phrase: str, maxlen: int | None = None, padding: str = "pre",
                     truncating: str = "pre") -> np.ndarray:

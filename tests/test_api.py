@@ -306,6 +306,17 @@ def test_evaluate_takes_a_pathlib_path_as_it_takes_a_string(emb):
     assert [r.to_dict() for r in by_kind["similarity"]] == [r.to_dict() for r in want["similarity"]]
 
 
+def test_embeddings_encode_takes_vocab_encode_s_arguments(emb):
+    """``emb.encode`` is documented as ``Vocab.encode``: the same arguments, ``oov`` included."""
+    phrases = ["Stockholm qqqzzz sweden", "qqqzzz"]
+    for oov in ("unk", "skip"):
+        assert emb.encode(phrases, oov=oov) == emb.vocab.encode(phrases, oov=oov)
+        assert emb.encode(phrases, maxlen=4, padding="post", oov=oov).tobytes() == \
+            emb.vocab.encode(phrases, maxlen=4, padding="post", oov=oov).tobytes()
+    with pytest.raises(ParameterError, match=r"^unknown word 'qqqzzz'"):
+        emb.encode(phrases, oov="error")
+
+
 def test_vocab_encode_decode_getitem():
     v = embedcli.Vocab.build(["Hope to see you soon", "Nice to see you again"])
     assert v.tokens == ["<pad>", "<unk>", "hope", "to", "see", "you", "soon", "nice", "again"]
