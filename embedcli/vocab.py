@@ -279,9 +279,12 @@ class Vocab:
 
     def decode(self, ids):
         """Tokens of ids joined by spaces, ``<pad>`` left out: one string for a sequence of ids,
-        a list of strings for several sequences (a list of lists or a 2-D array)."""
+        a list of strings for several sequences (a list of lists or a 2-D array); one id (an int) is
+        its token (``""`` for ``<pad>``)."""
         import numpy as np
 
+        if isinstance(ids, (int, np.integer)) or (isinstance(ids, np.ndarray) and ids.ndim == 0):
+            ids = [int(ids)]
         arr = ids if isinstance(ids, np.ndarray) else None
         if (arr is not None and arr.ndim == 2) or (arr is None and len(ids) and not np.isscalar(ids[0])):
             return [self.decode(row) for row in ids]

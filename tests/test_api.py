@@ -325,6 +325,11 @@ def test_vocab_encode_decode_getitem():
     arr = v.encode(["see you", "Nice to see you again later"], maxlen=4)
     assert arr.dtype == np.int32 and arr.tolist() == [[0, 0, 4, 5], [4, 5, 8, 1]]
     assert v.decode(arr) == ["see you", "see you again <unk>"] and v.decode([2, 3]) == "hope to"
+    # one id (an int, a numpy integer, a 0-d array) is its token; the padding id an empty string
+    assert v.decode(2) == "hope" and v.decode(np.int64(4)) == "see" and v.decode(np.array(5)) == "you"
+    assert v.decode(0) == "" and v.decode(arr[0, 0]) == ""
+    with pytest.raises(IndexError, match="id 9 is outside the vocabulary"):
+        v.decode(9)
     bare = embedcli.Vocab.build(["Hope to see you soon"], specials=False)
     assert bare.tokens == ["hope", "to", "see", "you", "soon"]
     with pytest.raises(ParameterError, match=r"^unknown word 'again' \(not in the vocabulary\); oov skip drops"):
