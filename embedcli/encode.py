@@ -437,7 +437,11 @@ def encode_to(
         raise ParameterError("unknown {format} {value!r} (use one of: {formats})", "format", value=format,
                              formats=", ".join(OUTPUT_FORMATS))
     if format == "npy" and output is not None and os.fspath(output) == STDIO:
-        raise ParameterError("{format} npy needs {output} FILE.npy (binary output is not printed)", "format", "output")
+        import sys
+
+        if not hasattr(sys.stdout, "buffer") or sys.stdout.isatty():  # a terminal, or a notebook's text stream
+            raise ParameterError("{format} npy writes binary data: give {output} FILE.npy, or standard output "
+                                 "into a pipe", "format", "output")
     oov = oov or vocab.default_oov()
     if pad_value is None:
         pad_value = vocab.pad_id if vocab.pad_id is not None else 0
@@ -463,7 +467,7 @@ def encode_to(
             return encode_on_cluster(client, files if len(files) > 1 else files[0], os.fspath(output), vocab, maxlen,
                                      padding, truncating,
                                      pad_value, oov, encoding_errors=encoding_errors, parts=parts, progress=progress)
-    if files and format == "npy" and maxlen is not None and STDIO not in files:
+    if files and format == "npy" and maxlen is not None and STDIO not in files and os.fspath(output) != STDIO:
         path = files if len(files) > 1 else files[0]
         return encode_file_to_npy(path, output, vocab, maxlen, padding, truncating, pad_value, oov,
                                   encoding_errors=encoding_errors, progress=progress)
@@ -481,7 +485,11 @@ def encode_to(
         if output is None:
             return {**summary, "sequences": [r for b in blocks for r in b.tolist()]}
         output = os.fspath(output)
-        if format == "npy":
+        if format == "npy" and output == STDIO:  # a pipe: the header, then the rows as they come
+            import sys
+
+            _stream_npy_rows(sys.stdout.buffer, spool.n_rows, width, blocks)
+        elif format == "npy":
             _write_npy_rows(output, spool.n_rows, width, blocks)
         elif output != STDIO:
             with atomic_write(output) as f:
@@ -525,6 +533,18 @@ def write_text_rows(f, blocks, fmt: str) -> None:
                 f.write(json.dumps(row))
                 first = False
         f.write("]\n")
+
+
+def _stream_npy_rows(f, n_rows: int, width: int, blocks) -> None:
+    """The ``.npy`` bytes of the ``(n_rows, width)`` int32 rows, written to a stream block by block
+    (the same bytes as :func:`_write_npy_rows` writes to a file)."""
+    from numpy.lib import format as npy_format
+
+    npy_format.write_array_header_1_0(f, {"descr": npy_format.dtype_to_descr(np.dtype(np.int32)),
+                                          "fortran_order": False, "shape": (n_rows, width)})
+    for block in blocks:
+        f.write(np.ascontiguousarray(block, dtype=np.int32).tobytes())
+    f.flush()
 
 
 def _write_npy_rows(output: str, n_rows: int, width: int, blocks) -> None:

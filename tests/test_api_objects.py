@@ -2,7 +2,9 @@
 encoding to files, a phrase's rows, the one-hot explanation, exports, plots, word vectors, and
 one-line reprs of what they return."""
 
+import io
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -77,10 +79,36 @@ def test_encode_to_files_equals_encode_in_memory(tmp_path, phrases_file):
     assert kept["maxlen"] == longest and kept["sequences"] == vocab.encode(PHRASES, maxlen=longest).tolist()
 
 
+class _Terminal(io.TextIOWrapper):
+    def isatty(self):
+        return True
+
+
+def _encode_npy_to_stdout(vocab, stdout, phrases=("a b",), **kw):
+    saved, sys.stdout = sys.stdout, stdout
+    try:
+        return vocab.encode_to("-", list(phrases), **kw)  # format npy, the default
+    finally:
+        sys.stdout = saved
+
+
+def test_encode_to_writes_npy_into_a_pipe(tmp_path):
+    """``-`` with npy: the same bytes as the file, into a pipe (numpy.load reads them from stdin)."""
+    vocab = embedcli.Vocab.build(CORPUS)
+    pipe = io.TextIOWrapper(io.BytesIO())
+    for kw in ({"maxlen": 5}, {}, {"maxlen": 3, "padding": "post", "truncating": "post"}):
+        pipe.buffer.seek(0)
+        pipe.buffer.truncate()
+        _encode_npy_to_stdout(vocab, pipe, PHRASES, **kw)
+        vocab.encode_to(tmp_path / "f.npy", PHRASES, **kw)
+        assert pipe.buffer.getvalue() == (tmp_path / "f.npy").read_bytes(), kw
+
+
 def test_encode_to_errors_name_parameters(tmp_path):
     vocab = embedcli.Vocab.build(CORPUS)
-    with pytest.raises(ParameterError, match=r"^format npy needs output FILE.npy"):
-        vocab.encode_to("-", ["a b"])
+    for stdout in (io.StringIO(), _Terminal(io.BytesIO())):  # a notebook's text stream; a terminal
+        with pytest.raises(ParameterError, match=r"^format npy writes binary data: give output FILE.npy"):
+            _encode_npy_to_stdout(vocab, stdout)
     with pytest.raises(ParameterError, match=r"^unknown format 'xml'"):
         vocab.encode_to(tmp_path / "x.xml", ["a b"], format="xml")
     with pytest.raises(ParameterError, match=r"^maxlen"):

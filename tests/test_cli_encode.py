@@ -92,6 +92,14 @@ def test_cli_input_file_and_outputs(runner, vocab_files, tmp_path):
     r = runner.invoke(main, ["encode", "-v", str(full), "--maxlen", "2", "-o", "-", "--format", "csv"],
                       input="Nice to see you again\n")
     assert r.exit_code == 0 and r.stdout.strip() == "5,8"
+    # npy into a pipe (-o -): the file's bytes, for the fast path of a file with --maxlen and for stdin
+    for args, stdin in ((["-i", str(phrases), "--maxlen", "5"], None), (["--maxlen", "4"], phrases.read_text()),
+                        (["-i", str(phrases)], None)):
+        r = runner.invoke(main, ["encode", "-v", str(full), *args, "-o", str(npy), "-q"], input=stdin)
+        piped = runner.invoke(main, ["encode", "-v", str(full), *args, "--format", "npy", "-o", "-"], input=stdin)
+        assert piped.exit_code == 0 and piped.stdout_bytes == npy.read_bytes(), (args, piped.output)
+    r = runner.invoke(main, ["encode", "-v", str(full), "hi", "--format", "npy"])  # no -o: nothing to write to
+    assert r.exit_code == 2 and "give -o FILE.npy, or -o - into a pipe" in r.stderr
 
 
 def test_cli_show_tokens(runner, vocab_files):

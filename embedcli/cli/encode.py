@@ -101,8 +101,8 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
     if phrases and input_path:
         raise UsageError("give phrases as arguments or with -i/--input, not both")
     fmt = _format_for(output, fmt)
-    if fmt == "npy" and (output is None or output == STDIO):
-        raise UsageError("--format npy needs -o FILE.npy (binary output is not printed)")
+    if fmt == "npy" and output is None:
+        raise UsageError("--format npy writes binary data: give -o FILE.npy, or -o - into a pipe")
     if output:
         check_writable(output)
     vocab = Vocab.load(vocab_path)
