@@ -62,6 +62,10 @@ def test_predict_formats(runner, sample_model):
     assert row["labels"] == ["__label__news"] and 0.5 < row["probs"][0] <= 1
     r = runner.invoke(main, ["predict", sample_model, "-k", "2", "--threshold", "0.5", "Storm causes power cuts"])
     assert r.stdout.splitlines() == ["__label__news"]
+    # -k -1: every label, best first (fastText's k = -1)
+    every = runner.invoke(main, ["predict", sample_model, "-k", "-1", "--prob", "You won't believe what this cat did"])
+    assert every.exit_code == 0 and every.stdout == runner.invoke(main, [
+        "predict", sample_model, "-k", "2", "--prob", "You won't believe what this cat did"]).stdout
 
 
 def test_predict_ignores_labels_in_input_and_reads_stdin(runner, sample_model, tmp_path):
@@ -91,6 +95,8 @@ def test_test_command(runner, sample_model):
     data = json.loads(r.stdout)
     assert data["n"] == 500 and data["k"] == 2
     assert data["recall"] == 1.0 and data["precision"] == 0.5  # two labels, both always predicted
+    r = runner.invoke(main, ["test", sample_model, SAMPLE_TEST, "-k", "-1"])  # fastText's 'P@-1' layout
+    assert r.exit_code == 0 and r.stdout.splitlines() == ["N\t500", "P@-1\t0.500", "R@-1\t1.000"]
     # the same figures as the library and as predict's own output
     lib = Classifier.load(sample_model).evaluate(SAMPLE_TEST)
     r1 = json.loads(runner.invoke(main, ["test", sample_model, SAMPLE_TEST, "--json"]).stdout)
@@ -113,7 +119,8 @@ def test_commands_reject_other_models(runner, tmp_path):
     (["test", "{model}", "{plain}"], 1, "no line has a label"),
     (["predict", "{tmp}/nomodel", "x"], 1, "no such model directory"),
     (["predict", "{model}", "-i", "{tmp}/missing.txt"], 1, "missing.txt: no such file"),
-    (["predict", "{model}", "-k", "0", "x"], 2, "-k must be at least 1"),
+    (["predict", "{model}", "-k", "0", "x"], 2, "-k must be at least 1, or -1 for every label"),
+    (["test", "{model}", "x.txt", "-k", "-2"], 2, "-k must be at least 1, or -1 for every label"),
     (["predict", "{model}", "--threshold", "2", "x"], 2, "--threshold"),
     (["predict", "{model}", "-i", "{plain}", "x"], 2, "not both"),
 ])

@@ -28,8 +28,8 @@ BATCH_LINES = 4096
 
 
 def _check_k_threshold(k: int, threshold: float) -> None:
-    if k < 1:
-        raise UsageError(f"-k must be at least 1 (got {k})")
+    if k < 1 and k != -1:  # -1: every label (fastText's k = -1)
+        raise UsageError(f"-k must be at least 1, or -1 for every label (got {k})")
     if not (0.0 <= threshold <= 1.0):
         raise UsageError(f"--threshold must be a probability between 0 and 1 (got {threshold})")
 
@@ -51,7 +51,7 @@ def _format(pred: list[tuple[str, float]], prob: bool, as_json: bool) -> str:
                    "without PHRASE); gzip/bzip2/xz or a directory of files are read as they are.")
 @click.option("-o", "--output", default=STDIO, show_default=True, metavar="FILE",
               help="Write the predictions to FILE ('-' for stdout).")
-@click.option("-k", "k", type=int, default=1, show_default=True, help="Number of labels per phrase.")
+@click.option("-k", "k", type=int, default=1, show_default=True, help="Number of labels per phrase (-1: every label, as fastText).")
 @click.option("--prob", is_flag=True, help="Print each label's probability after it (fastText's predict-prob).")
 @click.option("--threshold", type=float, default=0.0, show_default=True,
               help="Only labels with at least this probability.")
@@ -122,7 +122,7 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
 @main.command("test")
 @click.argument("model_path", metavar="MODEL")
 @click.argument("test_path", metavar="FILE")
-@click.option("-k", "k", type=int, default=1, show_default=True, help="Precision and recall at k.")
+@click.option("-k", "k", type=int, default=1, show_default=True, help="Precision and recall at k (-1: every label).")
 @click.option("--threshold", type=float, default=0.0, show_default=True,
               help="Only count predicted labels with at least this probability.")
 @click.option("--per-label", is_flag=True,
