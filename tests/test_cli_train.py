@@ -155,6 +155,7 @@ def test_json_summary_and_dry_run(runner, corpus, tmp_path):
     d = json.loads(res.output)
     assert d["vocab_size"] == s["vocab_size"] and d["table_bytes"] == 2 * d["vocab_size"] * 16 * 4
     assert d["words_per_epoch"] == s["words_per_epoch"] and d["estimated_seconds"] > 0
+    assert d["objective"] == s["objective"] == "skipgram"  # named as a classifier's dry run names its own
     assert not (tmp_path / "dry").exists()
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "dry"), "--dry-run", *FAST])
     assert res.exit_code == 0 and "estimated time" in res.output

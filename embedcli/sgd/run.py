@@ -561,6 +561,7 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
         wps = words[0] / elapsed if elapsed > 0 and words[0] > 0 else None
         total_words = corpus.n_words * int(settings.epochs)
         return {
+            "objective": settings.objective,  # as the classifier's dry run says its own
             "vocab_size": len(vocab),
             "dim": dim,
             "table_bytes": (n_rows + len(vocab)) * dim * 4,
