@@ -530,15 +530,17 @@ class Embeddings:
     def evaluate(self, similarity: str | os.PathLike | Sequence[str] = (),
                  analogies: str | os.PathLike | Sequence[str] = (), *,
                  files: str | os.PathLike | Sequence[str] = (), restrict_vocab: int | None = None,
-                 case_insensitive: bool = True, analogy_method: str = "3cosadd",
+                 case_insensitive: bool = True, analogy_method: str = "3cosadd", dummy4unknown: bool = False,
                  progress: Callable[[int], None] | None = None) -> dict:
         """Word-pair correlation and analogy accuracy, as gensim's ``evaluate_word_pairs`` and
         ``evaluate_word_analogies``: ``{"similarity": [PairsResult ...], "analogies": [AnalogyResult ...]}``
         (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``). ``files``: either
         kind, each read as what it holds (:func:`embedcli.evaluate.file_kind`), after the
         ``similarity`` and ``analogies`` files. ``analogy_method``: ``"3cosadd"`` (gensim's) or
-        ``"3cosmul"`` (``most_similar_cosmul``). ``progress(n)`` gets the number of analogy
-        questions answered."""
+        ``"3cosmul"`` (``most_similar_cosmul``). ``dummy4unknown`` (gensim's): a pair with an
+        unknown word counts as similarity 0 and a question with one as a wrong answer, instead of
+        being left out, so that a model is not rewarded for knowing fewer words. ``progress(n)``
+        gets the number of analogy questions answered."""
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
         from .io import STDIO, iter_lines
 
@@ -554,12 +556,13 @@ class Embeddings:
         return {
             "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
                                           case_insensitive=case_insensitive, subwords=self.model.subwords,
-                                          lines=stdin if p == STDIO else None)
+                                          lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown)
                            for p in sim],
             "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
                                              case_insensitive=case_insensitive, progress=progress,
                                              subwords=self.model.subwords, method=analogy_method,
-                                             lines=stdin if p == STDIO else None) for p in ana],
+                                             lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown)
+                          for p in ana],
         }
 
     def save(self, path: str | os.PathLike) -> None:

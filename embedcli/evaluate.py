@@ -125,12 +125,13 @@ class PairsResult:
     path: str
     pearson: float | None
     spearman: float | None
-    pairs: int  # pairs used
-    oov_pairs: int  # pairs skipped for an unknown word
+    pairs: int  # pairs scored by the table
+    oov_pairs: int  # pairs with an unknown word: skipped, or with dummy4unknown scored 0
     oov_share: float  # oov_pairs / (pairs + oov_pairs)
     invalid_lines: list[int] = field(default_factory=list)
     oov_examples: list[str] = field(default_factory=list)  # the first (up to 5) unknown words, each once
     subword_pairs: int = 0  # pairs with a word outside the known words, answered from subwords
+    dummy4unknown: bool = False  # the oov pairs are in the correlations, as similarity 0
 
     def to_dict(self) -> dict:
         return {
@@ -141,6 +142,7 @@ class PairsResult:
             "oov_pairs": self.oov_pairs,
             "oov_share": self.oov_share,
             "subword_pairs": self.subword_pairs,
+            "dummy4unknown": self.dummy4unknown,
             "invalid_lines": self.invalid_lines,
         }
 
@@ -156,7 +158,12 @@ def evaluate_pairs(
     encoding_errors: str = "strict",
     subwords=None,
     lines: Sequence[str] | None = None,
+    dummy4unknown: bool = False,
 ) -> PairsResult:
+    """Spearman and Pearson correlation of the table's cosines with a word-pair file's scores, as
+    gensim's ``evaluate_word_pairs``: a pair with an unknown word is left out and counted, or with
+    ``dummy4unknown`` scored as similarity 0 (gensim's option: a model is not rewarded for
+    knowing fewer words)."""
     known = _Known(vocab, table, restrict_vocab, case_insensitive)
     vi = known.index
     name = display_name(path)
@@ -191,6 +198,9 @@ def evaluate_pairs(
             word = a if ka not in known.ok else b
             if len(oov_examples) < 5 and word not in oov_examples:
                 oov_examples.append(word)
+            if dummy4unknown:
+                gold.append(sim)
+                model.append(0.0)
             continue
         na, nb = np.linalg.norm(va), np.linalg.norm(vb)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -211,12 +221,13 @@ def evaluate_pairs(
         path=name,
         pearson=_finite(pearson(gold, model)),
         spearman=_finite(spearman(gold, model)),
-        pairs=len(gold),
+        pairs=len(gold) - (oov if dummy4unknown else 0),
         oov_pairs=oov,
-        oov_share=oov / (len(gold) + oov),
+        oov_share=oov / (len(gold) + (0 if dummy4unknown else oov)),
         invalid_lines=invalid,
         oov_examples=oov_examples,
         subword_pairs=n_subword,
+        dummy4unknown=dummy4unknown,
     )
 
 
@@ -283,10 +294,11 @@ class AnalogyResult:
     sections: list[Section]
     total: Section
     questions: int  # questions read (valid lines)
-    oov_questions: int  # skipped for an unknown word
+    oov_questions: int  # with an unknown word: skipped, or with dummy4unknown counted as wrong answers
     invalid_lines: list[int] = field(default_factory=list)
     subword_questions: int = 0  # with a word outside the known words, answered with subword vectors
     method: str = "3cosadd"  # how the questions were answered: 3cosadd or 3cosmul
+    dummy4unknown: bool = False  # the oov questions are in the sections' incorrect answers
 
     @property
     def accuracy(self) -> float:
@@ -307,6 +319,7 @@ class AnalogyResult:
             "oov_questions": self.oov_questions,
             "oov_share": self.oov_share,
             "subword_questions": self.subword_questions,
+            "dummy4unknown": self.dummy4unknown,
             "sections": [s.to_dict() for s in self.sections],
             "invalid_lines": self.invalid_lines,
         }
@@ -325,7 +338,11 @@ def evaluate_analogies(
     subwords=None,
     method: str = "3cosadd",
     lines: Sequence[str] | None = None,
+    dummy4unknown: bool = False,
 ) -> AnalogyResult:
+    """Accuracy on analogy questions, as gensim's ``evaluate_word_analogies``: a question with an
+    unknown word is left out and counted, or with ``dummy4unknown`` counted as answered wrongly
+    (gensim's option)."""
     cosmul = is_cosmul(method)
     known = _Known(vocab, table, restrict_vocab, case_insensitive)
     vi = known.index
@@ -372,6 +389,8 @@ def evaluate_analogies(
                 continue
         if any(w not in known.ok for w in (a, b, c, expected)):
             oov += 1
+            if dummy4unknown:
+                sections[-1].incorrect += 1
             continue
         questions.append((known.ok[a], known.ok[b], known.ok[c], expected, sections[-1]))
     if n_questions == 0:
@@ -432,4 +451,4 @@ def evaluate_analogies(
         if progress is not None:
             progress(len(qs))
     total = Section("Total accuracy", sum(s.correct for s in sections), sum(s.incorrect for s in sections))
-    return AnalogyResult(name, sections, total, n_questions, oov, invalid, n_subword, method)
+    return AnalogyResult(name, sections, total, n_questions, oov, invalid, n_subword, method, dummy4unknown)

@@ -38,6 +38,19 @@ def test_evaluate_cli(sample_model, runner):
     assert data["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
     assert [(x["section"], x["correct"], x["incorrect"]) for x in data["analogies"][0]["sections"]] == sections[:-1]
     assert data["analogies"][0]["oov_questions"] > 0
+    # --dummy4unknown: gensim's dummy4unknown=True (unknown pairs scored 0, unknown questions wrong)
+    res = runner.invoke(main, ["evaluate", path, "--similarity", sim, "--analogies", ana, "--json",
+                               "--restrict-vocab", "400", "--dummy4unknown"])
+    dummy = json.loads(res.stdout)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(sim, restrict_vocab=400, dummy4unknown=True)
+    assert dummy["similarity"][0]["spearman"] == pytest.approx(s, abs=5e-3)
+    assert dummy["similarity"][0]["spearman"] != data["similarity"][0]["spearman"]
+    score, sections = _gensim_analogies(words_kv(vocab, table), ana, restrict_vocab=400, dummy4unknown=True)
+    assert dummy["analogies"][0]["accuracy"] == pytest.approx(score, abs=5e-3)
+    assert dummy["analogies"][0]["accuracy"] < data["analogies"][0]["accuracy"]
+    assert [(x["section"], x["correct"], x["incorrect"]) for x in dummy["analogies"][0]["sections"]] == sections[:-1]
+    res = runner.invoke(main, ["evaluate", path, "--analogies", ana, "--restrict-vocab", "400", "--dummy4unknown"])
+    assert res.exit_code == 0 and "questions counted wrong" in res.stderr
     res = runner.invoke(main, ["evaluate", path])
     assert res.exit_code == 2 and "--similarity" in res.output
     # files given without a flag are read as what they hold: the same figures as with the flags

@@ -63,6 +63,13 @@ def test_pairs_wordsim353_match_gensim(tmp_path, restrict):
     assert ours.spearman == pytest.approx(s, abs=5e-3)
     assert ours.oov_share * 100 == pytest.approx(oov)
     assert 0 < ours.oov_pairs < 353
+    # gensim's dummy4unknown: the pairs with an unknown word scored 0, in the correlations
+    dummy = evaluate_pairs(vocab, table, WORDSIM, restrict_vocab=restrict, dummy4unknown=True)
+    (p, _), (s, _), oov = words_kv(vocab, table).evaluate_word_pairs(WORDSIM, restrict_vocab=restrict,
+                                                                      dummy4unknown=True)
+    assert dummy.pearson == pytest.approx(p, abs=5e-3) and dummy.spearman == pytest.approx(s, abs=5e-3)
+    assert (dummy.pairs, dummy.oov_pairs, dummy.oov_share * 100) == (ours.pairs, ours.oov_pairs, pytest.approx(oov))
+    assert dummy.spearman != pytest.approx(ours.spearman, abs=1e-3) and dummy.to_dict()["dummy4unknown"]
     if restrict < len(keep):  # the first N words by appearance would give other pairs
         first_n = Vocab(tokens=vocab.tokens, counts=[0, 0] + sorted(counts, reverse=True))
         assert evaluate_pairs(first_n, table, WORDSIM, restrict_vocab=restrict).oov_pairs != ours.oov_pairs
@@ -170,7 +177,8 @@ def test_analogies_case_oov_restrict_match_gensim(tmp_path, method):
         ia, ib, ic, idd = (vocab.index[w] for w in (a, b, c, d))
         table[idd] = table[ic] + table[ib] - table[ia] + rng.standard_normal(dim).astype(np.float32) * 0.3
     kv = words_kv(vocab, table)
-    for kw in ({}, {"case_insensitive": False}, {"restrict_vocab": 200}):
+    for kw in ({}, {"case_insensitive": False}, {"restrict_vocab": 200}, {"dummy4unknown": True},
+               {"restrict_vocab": 200, "dummy4unknown": True}):
         ours = evaluate_analogies(vocab, table, str(f), batch=50, method=method, **kw)
         score, sections = _gensim_analogies(kv, str(f), method=method, **kw)
         assert ours.accuracy == pytest.approx(score, abs=5e-3)

@@ -376,15 +376,19 @@ def _print_vectors(rows: list[tuple[str, np.ndarray, int]], dim: int, precision:
 @click.option("--case-sensitive", is_flag=True, help="Match words exactly (default: case-insensitive, like gensim).")
 @click.option("--cosmul", is_flag=True, help="Answer the analogies with 3CosMul (Levy and Goldberg; as `analogy "
                                              "--cosmul`) instead of gensim's 3CosAdd.")
+@click.option("--dummy4unknown", is_flag=True,
+              help="Count a pair with an unknown word as similarity 0 and a question with one as a wrong answer "
+                   "(gensim's dummy4unknown) instead of leaving them out.")
 @json_option
 @quiet_option
 @handle_errors
-def evaluate_command(model, files, similarity_files, analogy_files, restrict_vocab, case_sensitive, cosmul, as_json,
-                     quiet):
+def evaluate_command(model, files, similarity_files, analogy_files, restrict_vocab, case_sensitive, cosmul,
+                     dummy4unknown, as_json, quiet):
     """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
 
     Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies: pairs and
-    questions with an unknown word are skipped and counted as out-of-vocabulary. A FILE
+    questions with an unknown word are skipped and counted as out-of-vocabulary (with
+    --dummy4unknown scored 0 and counted wrong, as gensim's option). A FILE
     given without --similarity or --analogies is read as whichever it holds: word pairs
     (word1<TAB>word2<TAB>score) or analogy questions (': section' headers, 'a b c d').
 
@@ -402,7 +406,8 @@ def evaluate_command(model, files, similarity_files, analogy_files, restrict_voc
     with progress_bar("analogies", None, quiet=quiet or not (analogy_files or files), unit="questions") as adv:
         res = emb.evaluate(similarity=similarity_files, analogies=analogy_files, files=files,
                            restrict_vocab=restrict_vocab, case_insensitive=not case_sensitive,
-                           analogy_method="3cosmul" if cosmul else "3cosadd", progress=adv)
+                           analogy_method="3cosmul" if cosmul else "3cosadd", dummy4unknown=dummy4unknown,
+                           progress=adv)
     pairs, analogies = res["similarity"], res["analogies"]
     if as_json:
         print_json({"similarity": [r.to_dict() for r in pairs], "analogies": [r.to_dict() for r in analogies]})
@@ -433,7 +438,8 @@ def evaluate_command(model, files, similarity_files, analogy_files, restrict_voc
         t.add_row("[bold]total[/]", str(r.total.correct), str(r.total.total), f"[bold]{r.accuracy:.1%}[/]")
         out_console.print(t)
         if not quiet:
-            err_console.print(f"{escape(r.path)}: {r.oov_questions} of {r.questions} questions skipped "
+            err_console.print(f"{escape(r.path)}: {r.oov_questions} of {r.questions} questions "
+                              f"{'counted wrong' if r.dummy4unknown else 'skipped'} "
                               f"({r.oov_share:.1%}) for out-of-vocabulary words"
                               + (f"; {r.subword_questions} answered with subword vectors" if r.subword_questions else "")
                               + (f"; {len(r.invalid_lines)} malformed line(s)" if r.invalid_lines else ""))
