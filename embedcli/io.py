@@ -362,6 +362,11 @@ def _record_lines(raw: IO[bytes], spec: Source, name: str) -> Iterator[bytes]:
                 if len(row) < len(header):
                     raise EmbedcliError(f"{name}: line {reader.line_num}: {len(row)} fields, the header has "
                                         f"{len(header)} ({', '.join(header)})")
+                if len(row) > len(header) and any(row[len(header):]):  # (empty ones: a trailing delimiter)
+                    sep = "comma" if spec.format == "csv" else "tab"
+                    raise EmbedcliError(f"{name}: line {reader.line_num}: {len(row)} fields, the header has "
+                                        f"{len(header)} ({', '.join(header)}); a field with a {sep} in it needs "
+                                        f"double quotes")
                 batch.append(line(row[ti], row[li] if li >= 0 else None))
                 if len(batch) >= 4096:
                     yield "".join(batch).encode("utf-8")

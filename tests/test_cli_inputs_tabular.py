@@ -71,6 +71,26 @@ def test_missing_column_is_one_line_naming_the_columns(runner, tmp_path):
     assert not (tmp_path / "v.json").exists()
 
 
+
+def test_a_row_with_more_fields_than_the_header_is_an_error_not_a_cut_text(runner, tmp_path):
+    """An unquoted comma in the text (a hand-written CSV) used to leave the text after it out,
+    silently; it is one line naming the row, as pandas' read_csv refuses it. Empty fields past the
+    header (a trailing delimiter on every row, as some exports write) are nothing lost."""
+    (tmp_path / "bad.csv").write_text("label,text\nham,see you at noon\nspam,buy now, cheap pills\n")
+    r = runner.invoke(main, ["vocab", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 1 and r.output.strip() == (
+        f"Error: {tmp_path / 'bad.csv'}: line 3: 3 fields, the header has 2 (label, text); a field with a comma in "
+        "it needs double quotes")
+    assert not (tmp_path / "v.json").exists()
+    (tmp_path / "trailing.csv").write_text("label,text,\nham,see you at noon,\nspam,\"buy now, cheap pills\",\n")
+    (tmp_path / "plain.txt").write_text("see you at noon\nbuy now, cheap pills\n")
+    ok(runner, "vocab", tmp_path / "trailing.csv", "--text-column", "text", "-o", tmp_path / "t.json", "-q")
+    ok(runner, "vocab", tmp_path / "plain.txt", "-o", tmp_path / "p.json", "-q")
+    assert (tmp_path / "t.json").read_bytes() == (tmp_path / "p.json").read_bytes()
+    (tmp_path / "ragged.csv").write_text("label,text\nham,see you at noon,\n")  # one empty field too many
+    ok(runner, "vocab", tmp_path / "ragged.csv", "-o", tmp_path / "r.json", "-q")
+
+
 def test_classifier_trains_and_tests_from_a_label_column(runner, tmp_path):
     write_tables(tmp_path)
     ok(runner, "train", tmp_path / "labeled.txt", "--objective", "classify", "-o", tmp_path / "a", "--epochs", "3", "-q")
