@@ -38,6 +38,10 @@ class TextSettings:
         if unknown:
             raise ValueError(f"unknown normalisation setting(s): {', '.join(sorted(unknown))}")
         settings = cls(**{"join_marks": False, **data})
+        for f in fields(cls):  # a hand-edited "lower": "yes" (true) or "false" (also true) is no bool
+            value = getattr(settings, f.name)
+            if f.type in ("bool", bool) and not isinstance(value, bool):
+                raise ValueError(f"{f.name} must be true or false, got {value!r}")
         if settings.unicode not in ("NFKC", "NFC", "none"):
             raise ValueError(f"unknown unicode normalisation {settings.unicode!r}")
         return settings

@@ -219,6 +219,8 @@ def test_partial_file_round_trip_and_errors(tmp_path):
         ({**data, "total": 1}, "at least the sum"),
         ({**data, "first": [3, 1]}, "must increase"),
         ({**data, "normalization": {"lower": True, "stem": True}}, "bad \"normalization\""),
+        ({**data, "normalization": {"lower": "false"}}, "bad \"normalization\": lower must be true or false, got 'false'"),
+        ({**data, "normalization": {"lower": True, "keep_punct": 1}}, "keep_punct must be true or false, got 1"),
     ]
     for content, message in bad_cases:
         (tmp_path / "b.json").write_text(json.dumps(content))
