@@ -387,3 +387,25 @@ def test_the_checks_see_a_request_and_an_error(browser, tmp_path):
     problems = console_problems(browser)
     assert any("boom" in e["message"] for e in problems)
     assert "http://127.0.0.1:9/x.png" in requests(browser)
+
+
+def test_narrow_phone_width_keeps_a_usable_map(browser, skipgram):
+    """At a phone's width (390 CSS px) the map is not squeezed beside the 340 px side panel (it was
+    50 px wide, drawn mirrored: a negative scale); the panel follows below it."""
+    _, page = skipgram
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        open_page(browser, page)
+        width = browser.execute_script("return window.innerWidth")
+        assert width == 390
+        canvas = browser.find_element(By.ID, "map").rect
+        assert canvas["width"] >= 0.9 * width and canvas["height"] >= 250, canvas
+        assert browser.execute_script("return window.embedcliExplore.view().s") > 0
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        search(browser, browser.execute_script("return window.embedcliExplore.data.tokens[5]"))
+        word = browser.find_element(By.ID, "word")
+        assert word.is_displayed() and word.rect["x"] + word.rect["width"] <= width
+        assert console_problems(browser) == []
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
