@@ -409,3 +409,37 @@ def test_narrow_phone_width_keeps_a_usable_map(browser, skipgram):
         assert console_problems(browser) == []
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_neighbours_can_be_followed_with_the_keyboard(browser, skipgram):
+    """Keyboard only: Tab from the search box reaches the neighbour list, Enter on a neighbour
+    chooses it (as a click does); the analogy answers are reachable the same way."""
+    _, page = skipgram
+    open_page(browser, page)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    browser.find_element(By.TAG_NAME, "body").send_keys("/")
+    ActionChains(browser).send_keys(tokens[4]).send_keys(Keys.ENTER).perform()
+    assert browser.find_element(By.ID, "word").text == tokens[4]
+    first = listed(browser, "neighbours")[0][0]
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("data-word") == first
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert browser.find_element(By.ID, "word").text == first
+    # the focus stays in the (new) list: Enter again follows the chosen word's first neighbour
+    assert browser.switch_to.active_element.get_attribute("data-word") == listed(browser, "neighbours")[0][0]
+    # the analogy: Enter in the last box answers, Tab reaches the answers, Enter chooses one
+    for k, word in zip("abc", (tokens[10], tokens[20], tokens[30])):
+        box = browser.find_element(By.ID, f"analogy-{k}")
+        box.clear()
+        box.send_keys(word)
+    browser.find_element(By.ID, "analogy-c").send_keys(Keys.ENTER)
+    answer = listed(browser, "analogy-result")[0][0]
+    for _ in range(6):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.switch_to.active_element.get_attribute("data-word"):
+            break
+    assert browser.switch_to.active_element.get_attribute("data-word") == answer
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert browser.find_element(By.ID, "word").text == answer
+    assert console_problems(browser) == []
