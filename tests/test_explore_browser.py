@@ -443,3 +443,27 @@ def test_neighbours_can_be_followed_with_the_keyboard(browser, skipgram):
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     assert browser.find_element(By.ID, "word").text == answer
     assert console_problems(browser) == []
+
+
+def test_search_keeps_combining_marks_in_a_word_like_similar(browser, tmp_path, cli):
+    """The search box tokenises what is typed like embedcli does (join_marks): a word's combining
+    marks stay in it. 'İstanbul' lower-cases to 'i̇stanbul' (i + U+0307) and Devanagari vowel
+    signs are marks; the page cut both words at the mark ('several tokens (i stanbul)') where
+    `embedcli similar` finds them."""
+    from support.explore import make_model
+
+    words = ["नमस्ते", "i\u0307stanbul", "ελληνικά", "paris"] + [f"w{i}" for i in range(20)]
+    m = make_model(0, 8, tokens=words, counts=list(range(100, 100 - len(words), -1)), seed=5)
+    assert m.vocab.settings.join_marks
+    m.save(tmp_path / "marks")
+    page = tmp_path / "marks.html"
+    run(cli, "explore", tmp_path / "marks", "-o", page, "--quiet")
+    open_page(browser, page)
+    for typed, token in (("  नमस्ते ", "नमस्ते"), ("İstanbul", "i\u0307stanbul"), ("İSTANBUL", "i\u0307stanbul"),
+                         ("ΕΛΛΗΝΙΚΆ", "ελληνικά")):
+        search(browser, typed)
+        assert browser.find_element(By.ID, "search-status").text == ""
+        assert browser.find_element(By.ID, "word").text == token
+        expected = json.loads(run(cli, "similar", tmp_path / "marks", typed, "--json"))
+        assert [w for w, _, _ in listed(browser, "neighbours")] == [n["token"] for n in expected]
+    assert console_problems(browser) == []
