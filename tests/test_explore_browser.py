@@ -467,3 +467,25 @@ def test_search_keeps_combining_marks_in_a_word_like_similar(browser, tmp_path, 
         expected = json.loads(run(cli, "similar", tmp_path / "marks", typed, "--json"))
         assert [w for w, _, _ in listed(browser, "neighbours")] == [n["token"] for n in expected]
     assert console_problems(browser) == []
+
+
+def test_repaints_do_not_measure_every_label_again(browser, partial, skipgram):
+    """Zoom and pan repaint the map each frame; the label placement used to measure the text of
+    every word it tried (up to all of them) on every frame: ~50 ms a frame at 12,800 words. A
+    word's label width is measured once."""
+    for _, page in (partial, skipgram):
+        open_page(browser, page)
+        n = browser.execute_script("return window.embedcliExplore.data.tokens.length")
+        calls = browser.execute_async_script("""
+            var done = arguments[arguments.length - 1], proto = CanvasRenderingContext2D.prototype, orig = proto.measureText;
+            var calls = 0, frames = 0;
+            proto.measureText = function (t) { calls++; return orig.call(this, t); };
+            function next() {
+              document.getElementById(frames % 2 ? "zoom-out" : "zoom-in").click();
+              requestAnimationFrame(function () {
+                if (++frames < 6) next(); else { proto.measureText = orig; done(calls); }
+              });
+            }
+            next();""")
+        assert calls < n, (calls, n)
+    assert console_problems(browser) == []
