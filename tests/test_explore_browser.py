@@ -489,3 +489,34 @@ def test_repaints_do_not_measure_every_label_again(browser, partial, skipgram):
             next();""")
         assert calls < n, (calls, n)
     assert console_problems(browser) == []
+
+
+def test_a_portrait_window_does_not_stretch_a_round_picture(browser, skipgram, classifier):
+    """The short axis of a very flat picture (a 2-label classifier's PCA) is stretched to fill the
+    view; a portrait window stretched a round picture too (the sample model's PCA at 700 x 1400:
+    'PC2 stretched x4.3'; KJV's at 800 x 1280: x3), as the test compared the view's fit of the
+    axes rather than the picture's own shape."""
+    import base64
+
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 700, "height": 1400, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        for (_, page), flat in ((skipgram, False), (classifier, True)):
+            open_page(browser, page)
+            coords = np.frombuffer(base64.b64decode(browser.execute_script("return window.embedcliExplore.data.coords")),
+                                   dtype="<f4").reshape(-1, 2)
+            w, h = coords.max(axis=0) - coords.min(axis=0)
+            assert (max(w / h, h / w) > 3) == flat, (w, h)
+            legend = browser.find_element(By.ID, "legend").text
+            assert ("stretched" in legend) == flat, legend
+            # the map's scale: the same on both axes unless the picture is flat
+            a, b = np.argmin(coords[:, 0]), np.argmax(coords[:, 0])
+            c, d = np.argmin(coords[:, 1]), np.argmax(coords[:, 1])
+            tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+            (ax, _), (bx, _) = [browser.execute_script("return window.embedcliExplore.screen(arguments[0])", tokens[i]) for i in (a, b)]
+            (_, cy), (_, dy) = [browser.execute_script("return window.embedcliExplore.screen(arguments[0])", tokens[i]) for i in (c, d)]
+            sx, sy = (bx - ax) / (coords[b, 0] - coords[a, 0]), (cy - dy) / (coords[d, 1] - coords[c, 1])
+            assert (abs(sy / sx - 1) > 0.5) == flat, (sx, sy)
+        assert console_problems(browser) == []
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
