@@ -520,3 +520,25 @@ def test_a_portrait_window_does_not_stretch_a_round_picture(browser, skipgram, c
         assert console_problems(browser) == []
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_3cosmul_answer_is_not_called_a_cosine(browser, skipgram):
+    """Pointing at an answer shows its score: 3CosMul's is not a cosine (it exceeds 1), the
+    tooltip said 'cosine 1.117174' for it."""
+    _, page = skipgram
+    open_page(browser, page)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    for cosmul, name in ((False, "cosine "), (True, "3CosMul score ")):
+        if browser.find_element(By.ID, "analogy-cosmul").is_selected() != cosmul:
+            browser.find_element(By.ID, "analogy-cosmul").click()
+        for k, word in zip("abc", (tokens[10], tokens[20], tokens[30])):
+            box = browser.find_element(By.ID, f"analogy-{k}")
+            box.clear()
+            box.send_keys(word)
+        browser.find_element(By.ID, "analogy-go").click()
+        items = browser.find_elements(By.CSS_SELECTOR, "#analogy-result li")
+        assert items and all(li.get_attribute("title").startswith(name) for li in items), \
+            [li.get_attribute("title") for li in items]
+    search(browser, tokens[3])
+    assert all(li.get_attribute("title").startswith("cosine ") for li in browser.find_elements(By.CSS_SELECTOR, "#neighbours li"))
+    assert console_problems(browser) == []
