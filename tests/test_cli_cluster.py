@@ -3,8 +3,10 @@ Through the command line; the library tests are in test_cluster.py."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -112,3 +114,63 @@ def test_cli_train_dask_from_a_url_equals_one_machine(client, tmp_path):
     assert many.returncode == 0, many.stderr
     assert (tmp_path / "many" / "table.npy").read_bytes() == (tmp_path / "one" / "table.npy").read_bytes()
     assert corpus in (tmp_path / "many" / "config.yaml").read_text()
+
+
+def _sigint_ignored(pid: int) -> bool:
+    with open(f"/proc/{pid}/status") as f:
+        mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigIgn:"))
+    return bool(mask & (1 << (signal.SIGINT - 1)))
+
+
+def _workers_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if "spawn_main" in line]
+
+
+def _wait_for(condition, what, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_ctrl_c_of_train_on_a_local_cluster_is_one_line(tmp_path):
+    """Ctrl-C reaches the whole foreground process group, local:N's worker processes too (also one
+    restarted after it died): they leave it to the command, which stops them and says one line.
+    Before, every worker printed a KeyboardInterrupt traceback of its own."""
+    words = [f"w{i}" for i in range(2000)]
+    rng = np.random.default_rng(0)
+    ids = rng.zipf(1.2, 200_000) % len(words)
+    corpus = tmp_path / "big.txt"
+    corpus.write_text("\n".join(" ".join(words[k] for k in ids[i:i + 20]) for i in range(0, len(ids), 20)) + "\n",
+                      encoding="utf-8")
+    e = dict(os.environ)
+    e["PYTHONPATH"] = REPO + os.pathsep + e.get("PYTHONPATH", "")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(tmp_path / "m"), "--epochs", "200",
+         "--dim", "8", "--dask", "local:2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    try:
+        first = proc.stderr.readline()
+        assert first.startswith("epoch 1/200"), first
+        workers = _workers_of(proc.pid)
+        assert len(workers) == 2, workers
+        assert all(_sigint_ignored(w) for w in workers)
+        os.kill(workers[0], signal.SIGKILL)  # the nanny starts another one
+        _wait_for(lambda: len(set(_workers_of(proc.pid)) - {workers[0]}) == 2, "no worker was restarted")
+        again = (set(_workers_of(proc.pid)) - set(workers)).pop()
+        _wait_for(lambda: _sigint_ignored(again), "the restarted worker does not ignore Ctrl-C")
+        assert proc.poll() is None, "training finished before the signal: make the corpus bigger"
+        os.killpg(proc.pid, signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, rest
+    assert "KeyboardInterrupt" not in rest and "Dask Worker process" not in rest, rest
+    assert rest.strip().splitlines()[-1].startswith("Error: interrupted"), rest
+    assert not (tmp_path / "m").exists()
+    _wait_for(lambda: not _workers_of(proc.pid) and not [w for w in workers + [again] if os.path.exists(f"/proc/{w}")],
+              "worker processes left behind", timeout=60)

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 from typing import Iterator
 
 from ..errors import EmbedcliError, ParameterError, UsageError
@@ -101,10 +103,16 @@ def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F82
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if kind == "local":
-        with spawned_workers_skip_main_script():
+        import dask
+
+        # Ctrl-C reaches the whole foreground process group, the local workers too: they ignore
+        # it (the command handles it and stops them), inherited while they start, and set again
+        # by the preload (dask_setup below) in a worker that the nanny restarts later
+        preload = [*dask.config.get("distributed.worker.preload", []), __name__]
+        with spawned_workers_skip_main_script(), _sigint_ignored():
             cluster = LocalCluster(n_workers=n or _cores(), threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                   silence_logs=logging.ERROR)
+                                   silence_logs=logging.ERROR, preload=preload)
         try:
             with Client(cluster) as client:
                 yield client
@@ -126,6 +134,25 @@ def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F82
                             value=address, wait=CONNECT_TIMEOUT) from None
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process meanwhile (only the main thread may change it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def dask_setup(worker) -> None:
+    """Worker preload of a ``local`` cluster: Ctrl-C is the command's to handle, not the worker's."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def worker_count(client) -> int:
