@@ -486,8 +486,10 @@ def iter_chunks(
     split_long_lines: bool = True,
     chunk_bytes: int | None = None,
     progress: Callable[[int], None] | None = None,
+    as_available: bool = False,
 ) -> Iterator[str]:
-    """Yield decoded text chunks of about ``chunk_bytes`` that end on a line boundary.
+    """Yield decoded text chunks of about ``chunk_bytes`` that end on a line boundary
+    (``as_available``: see :func:`iter_raw_chunks`).
 
     With ``split_long_lines`` a line longer than ``LONG_LINE_BYTES`` may be cut at a
     space or tab (never inside a token), so a file with one enormous line is still read
@@ -498,7 +500,7 @@ def iter_chunks(
     f = open_binary(path)
     try:
         line_no = 1
-        for raw, offset in iter_raw_chunks(f, 0, None, progress, split_long_lines, chunk_bytes):
+        for raw, offset in iter_raw_chunks(f, 0, None, progress, split_long_lines, chunk_bytes, as_available):
             if offset == 0:
                 if raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
@@ -524,6 +526,7 @@ def iter_raw_chunks(
     progress: Callable[[int], None] | None = None,
     split_long_lines: bool = True,
     chunk_bytes: int | None = None,
+    as_available: bool = False,
 ) -> Iterator[tuple[bytes, int]]:
     """Yield ``(bytes, offset)`` chunks of ``[start, end)`` ending on a line boundary.
 
@@ -531,6 +534,8 @@ def iter_raw_chunks(
     time, so tests can shrink them) are completed to the end of the line; a line
     longer than ``LONG_LINE_BYTES`` is cut at a space or tab (or, with none, at a character
     boundary). Without ``split_long_lines`` chunks only end at a newline (or the end).
+    With ``as_available`` a chunk starts with one read of what ``f`` has ready (``read1``: a pipe
+    does not wait to fill ``CHUNK_BYTES``), then is completed to the end of the line as usual.
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     long_line = LONG_LINE_BYTES
@@ -538,7 +543,7 @@ def iter_raw_chunks(
     carry = b""
     while True:
         want = chunk_bytes if end is None else min(chunk_bytes, end - pos)
-        block = f.read(want) if want > 0 else b""
+        block = (f.read1(want) if as_available else f.read(want)) if want > 0 else b""
         pos += len(block)
         if not block and not carry:
             break
@@ -579,13 +584,30 @@ def iter_lines(
 ) -> Iterator[str]:
     """Yield the lines of a text input without their line ending (``\\n`` or ``\\r\\n``); a
     directory (or a list of inputs) gives the lines of each file in turn."""
+    for lines in iter_line_batches(path, encoding_errors=encoding_errors, progress=progress):
+        yield from lines
+
+
+def iter_line_batches(
+    path: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    encoding_errors: str = "strict",
+    progress: Callable[[int], None] | None = None,
+    as_available: bool = False,
+) -> Iterator[list[str]]:
+    """The lines of :func:`iter_lines`, a list per chunk read (about ``CHUNK_BYTES``).
+
+    With ``as_available`` a chunk is what the input holds at the time (one read; then the rest of
+    its last line), not a full chunk: lines written to a pipe one at a time come out one batch at
+    a time, as they arrive, while a file or a fast producer still gives large batches.
+    """
     for one in expand_inputs([path] if isinstance(path, (str, os.PathLike)) else list(path)):
-        for chunk in iter_chunks(one, encoding_errors=encoding_errors, split_long_lines=False, progress=progress):
+        for chunk in iter_chunks(one, encoding_errors=encoding_errors, split_long_lines=False, progress=progress,
+                                 as_available=as_available):
             lines = chunk.split("\n")
             if lines and lines[-1] == "":
                 lines.pop()
-            for line in lines:
-                yield line[:-1] if line.endswith("\r") else line
+            yield [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def _check_parent(path: str, create: bool = False) -> str:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
+import subprocess
+import sys
 from collections import Counter
 
 import numpy as np
@@ -83,6 +86,30 @@ def test_predict_ignores_labels_in_input_and_reads_stdin(runner, sample_model, t
     assert r.exit_code == 0, r.output
     assert out.read_text().splitlines() == ["__label__news", "__label__clickbait"]
 
+
+
+def test_predict_answers_each_line_from_a_pipe_as_it_comes(sample_model):
+    """`producer | embedcli predict MODEL` (or a program talking to it through pipes) gets each
+    answer as soon as its line is written, as with `fasttext predict MODEL -`: before, lines from a
+    pipe were predicted 4096 at a time (only a terminal was answered line by line), so a producer
+    waiting for an answer waited forever."""
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "embedcli", "predict", sample_model, "--prob"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        for line in ["Storm causes power cuts across the north", "What this dad found will blow your mind"]:
+            proc.stdin.write(line.encode() + b"\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            assert ready, f"no answer to {line!r} while the input is still open"
+            answer = proc.stdout.readline().decode()
+            assert re.fullmatch(r"__label__\w+ [0-9.e-]+\n", answer), answer
+        proc.stdin.close()
+        assert proc.stdout.read() == b"" and proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 def test_test_command(runner, sample_model):
     r = runner.invoke(main, ["test", sample_model, SAMPLE_TEST])

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 
 import click
 
 from ..errors import UsageError
-from ..io import STDIO, Source, atomic_write, check_writable, input_size, iter_lines, resolve_inputs
+from ..io import STDIO, Source, atomic_write, check_writable, input_size, iter_line_batches, resolve_inputs
 from ..classify import Classifier
 from . import main
 from .common import (
@@ -85,36 +84,24 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
     if source_path is not None and (input_format != "auto" or text_column is not None or source_path != STDIO):
         found = resolve_inputs([source_path], input_format, text_column)  # tables: their text column
         source_path = found[0] if len(found) == 1 else source_path
-    # typed at a terminal: answer each line at once; otherwise predict in vectorised batches
-    batch_lines = 1 if source_path == STDIO and sys.stdin.isatty() else BATCH_LINES
     show_bar = not quiet and source_path not in (None, STDIO) and output != STDIO
     with progress_bar("predicting", input_size(source_path) if source_path else None,
                       quiet=not show_bar) as advance:
         if phrases:
-            source = phrases
-        elif batch_lines == 1:  # line by line (a block read would wait for 4 MiB or end of input)
-            source = (line.rstrip("\r\n") for line in iter(sys.stdin.readline, ""))
-        else:
-            source = iter_lines(source_path, encoding_errors=encoding_errors, progress=advance)
+            batches = [list(phrases)]
+        else:  # the lines at hand: from a pipe or a terminal each is answered as it comes
+            batches = iter_line_batches(source_path, encoding_errors=encoding_errors, progress=advance,
+                                        as_available=source_path == STDIO)
         n = 0
         with atomic_write(output) as f:
-            batch: list[str] = []
-
-            def flush() -> None:
-                for pred in classifier.predict(batch, k, threshold):
-                    f.write(_format(pred, prob, as_json))
-                    f.write("\n")
-                if batch_lines == 1:
+            for lines in batches:
+                for start in range(0, len(lines), BATCH_LINES):
+                    for pred in classifier.predict(lines[start:start + BATCH_LINES], k, threshold):
+                        f.write(_format(pred, prob, as_json))
+                        f.write("\n")
+                n += len(lines)
+                if output == STDIO:
                     f.flush()
-                batch.clear()
-
-            for line in source:
-                batch.append(line)
-                n += 1
-                if len(batch) >= batch_lines:
-                    flush()
-            if batch:
-                flush()
     if output != STDIO and not quiet:
         out_console.print(f"{n:,} predictions written to [cyan]{output}[/]", highlight=False)
 
