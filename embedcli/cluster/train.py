@@ -169,6 +169,7 @@ class ClusterRounds:
 
     def _compute(self, batches: list) -> list:
         import dask
+        import distributed
 
         last_error: Exception | None = None
         for attempt in range(ROUND_ATTEMPTS):
@@ -203,6 +204,9 @@ class ClusterRounds:
                                 _round_task_on_worker, self.run_key, self.version, message, [batches[k] for k in parts[t]],
                                 workers=[addr], allow_other_workers=True, pure=False,
                                 key=f"embedcli-train-{self.run_key}-{self.version}-{t}-{attempt}-{len(full)}"))
+                    # wait first: an interrupted gather leaves tasks that log "Task exception was
+                    # never retrieved" (AllExit) when the client closes; a finished one does not
+                    distributed.wait(futures)
                     results = self.client.gather(futures)
                     stale = []
                     for t, (ran_on, res) in zip(todo, results):
