@@ -116,6 +116,23 @@ def test_cli_train_dask_from_a_url_equals_one_machine(client, tmp_path):
     assert corpus in (tmp_path / "many" / "config.yaml").read_text()
 
 
+def test_cli_train_dask_expands_url_wildcards_as_vocab_and_encode_do(client, tmp_path):
+    """train --dask 'file:///.../part*.txt': the files the wildcard matches, sorted (as vocab and encode
+    --dask read them), one machine's table from them, and config.yaml names them. Before: 'no such file'."""
+    paths = _corpus(tmp_path)
+    common = ["--dim", "8", "--epochs", "1", "--round-batches", "2", "--min-count", "2", "-q"]
+    one = _cli("train", *paths, "-o", str(tmp_path / "one"), "--workers", "1", *common)
+    assert one.returncode == 0, one.stderr
+    pattern = "file://" + str(tmp_path / "part*.txt")
+    many = _cli("train", pattern, "-o", str(tmp_path / "many"), "--dask", client.scheduler.address, *common)
+    assert many.returncode == 0, many.stderr
+    assert (tmp_path / "many" / "table.npy").read_bytes() == (tmp_path / "one" / "table.npy").read_bytes()
+    saved = (tmp_path / "many" / "config.yaml").read_text()
+    assert all("file://" + p in saved for p in paths), saved
+    res = _cli("train", "file://" + str(tmp_path / "nothing*.txt"), "-o", str(tmp_path / "x"), "--dask",
+               client.scheduler.address, *common)
+    assert res.returncode != 0 and "no file matches" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
 def _sigint_ignored(pid: int) -> bool:
     with open(f"/proc/{pid}/status") as f:
         mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigIgn:"))

@@ -71,9 +71,10 @@ def line_ranges(source: str, size: int, n: int) -> list[tuple[int, int]]:
     return shard_ranges(source, n, 1, size=size, opener=open_source)
 
 
-def expand(sources) -> list[str]:
+def expand(sources, directories: bool = True) -> list[str]:
     """Sources with URL wildcards (``s3://bucket/books/*.txt``) expanded and sorted, and local
-    directories replaced by their files (:func:`embedcli.io.expand_inputs`), in place."""
+    directories replaced by their files (:func:`embedcli.io.expand_inputs`; kept as they are
+    without ``directories``), in place."""
     out = []
     for source in sources:
         s = os.fspath(source)
@@ -86,8 +87,10 @@ def expand(sources) -> list[str]:
             out.extend(eio._like(source, p if "://" in p else f"{protocol}://{p}") for p in found)
         elif is_url(s):
             out.append(source if isinstance(source, str) else s)
-        else:
+        elif directories:
             out.extend(eio.expand_inputs([source if isinstance(source, str) else s]))
+        else:
+            out.append(source)
     return out
 
 

@@ -300,6 +300,10 @@ def train_on_cluster(client, settings: TrainSettings, *, resume_dir: str | None 
     from . import worker_count
 
     check_settings(settings)
+    if settings.corpus:  # URL wildcards stand for their files, as for vocab and encode --dask
+        from .sources import expand
+
+        settings = settings.replace(corpus=expand(settings.corpus, directories=False))
     if settings.workers is None:
         settings = settings.replace(workers=worker_count(client))
     make = functools.partial(ClusterTrainer, client)
