@@ -133,6 +133,33 @@ def test_cli_train_dask_expands_url_wildcards_as_vocab_and_encode_do(client, tmp
                client.scheduler.address, *common)
     assert res.returncode != 0 and "no file matches" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
+def test_env_default_is_for_jobs_a_cluster_runs(tmp_path):
+    """With EMBEDCLI_DASK exported (as docs/scaling.md shows), the jobs a cluster cannot run (encode
+    of phrases, of stdin or into a .csv, vocab of stdin, a classifier, --dry-run) run on this machine,
+    as without it. Before, each failed with a '--dask ...' error for a flag nobody typed. The address
+    here is unreachable: none of them may try it. A typed --dask still refuses them."""
+    env = {"EMBEDCLI_DASK": "tcp://127.0.0.1:9"}
+    vocab = str(tmp_path / "v.json")
+    assert _cli("vocab", SAMPLE, "-o", vocab, "-q", env={"EMBEDCLI_DASK": ""}).returncode == 0
+    text = open(SAMPLE, encoding="utf-8").read()[:5000]
+    labeled = os.path.join(REPO, "sample_data", "labeled.txt")
+    cases = [
+        (("encode", "-v", vocab, "nice to see you"), None),
+        (("encode", "-v", vocab, "-i", SAMPLE, "-o", str(tmp_path / "e.csv"), "-q"), None),
+        (("encode", "-v", vocab, "-i", "-", "-o", str(tmp_path / "e.npy"), "-q"), text),
+        (("vocab", "-", "-o", str(tmp_path / "v2.json"), "-q"), text),
+        (("train", "--objective", "classify", labeled, "-o", str(tmp_path / "clf"), "--dim", "8", "--epochs", "1",
+          "-q"), None),
+        (("train", SAMPLE, "--dry-run", "-q"), None),
+    ]
+    for args, stdin in cases:
+        res = subprocess.run([sys.executable, "-m", "embedcli", *args], input=stdin, capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                                  **env}, timeout=120)
+        assert res.returncode == 0, (args, res.stderr)
+    res = _cli("encode", "-v", vocab, "nice to see you", "--dask", "tcp://127.0.0.1:9")
+    assert res.returncode == 2 and "--dask encodes a file" in res.stderr
+
 def _sigint_ignored(pid: int) -> bool:
     with open(f"/proc/{pid}/status") as f:
         mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigIgn:"))

@@ -8,6 +8,7 @@ command is actually given an address (or ``EMBEDCLI_DASK`` is set).
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from ..cluster import ENV
 
@@ -19,6 +20,27 @@ def dask_option(fn):
              f"processes [default: ${ENV}]. Inputs may be URLs the workers can read (s3://, gs://, file://...). "
              "Needs pip install 'embedcli[dask]'.",
     )(fn)
+
+
+def address_for(dask_address: str | None, cluster_job: bool) -> str | None:
+    """The address to run on: ``dask_address``, or None when it came from ``$EMBEDCLI_DASK`` (not
+    typed) and the job is one a cluster does not run (phrases, stdin, a .csv, a classifier...): the
+    environment gives a default for cluster jobs and leaves the others to this machine. A typed
+    ``--dask`` is kept, and such a job is then refused by name."""
+    if dask_address and not cluster_job:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and ctx.get_parameter_source("dask_address") is ParameterSource.ENVIRONMENT:
+            return None
+    return dask_address
+
+
+def encode_on_cluster(phrases, input_path, output, fmt, show_tokens, parts) -> bool:
+    """Whether :func:`encode` can run this ``encode`` (a file or URL into a .npy, or into parts)."""
+    from ..io import STDIO
+
+    inputs = input_path if isinstance(input_path, list) else [input_path]
+    return bool(not phrases and not show_tokens and input_path and STDIO not in inputs and output
+                and output != STDIO and (parts or fmt == "npy" or (fmt == "auto" and output.lower().endswith(".npy"))))
 
 
 def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, padding, truncating, pad_value,

@@ -93,6 +93,8 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
     if input_paths:  # tables (csv, tsv, jsonl) are read as their text column
         input_paths = tuple(resolve_inputs(input_paths, input_format, text_column))
     input_path = list(input_paths) if len(input_paths) > 1 else (input_paths[0] if input_paths else None)
+    dask_address = cluster_cli.address_for(
+        dask_address, cluster_cli.encode_on_cluster(phrases, input_path, output, fmt, show_tokens, parts))
     if parts and not dask_address:
         raise UsageError("--parts applies with --dask (parts are written by the Dask workers)")
     if dask_address:

@@ -430,6 +430,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
     sizes = [input_size(p) for p in settings.corpus]
     total_bytes = sum(sizes) if all(s is not None for s in sizes) else None
 
+    dask_address = cluster_cli.address_for(dask_address, settings.objective != "classify" and not dry_run)
     if dask_address:  # before a cluster is started: what a cluster trains
         from ..cluster.train import check_settings
 

@@ -10,11 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UsageError
-from ..io import check_writable, input_size, resolve_inputs
+from ..io import STDIO, check_writable, input_size, resolve_inputs
 from ..sources import Files
 from ..vocab import ORDERS, Vocab
 from . import main
-from .cluster import dask_option
+from .cluster import address_for, dask_option
 from .common import (
     DefaultGroup,
     tabular_options,
@@ -189,6 +189,7 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
     sizes = [input_size(p) for p in corpus]
     total = sum(sizes) if all(s is not None for s in sizes) else None
     start = time.perf_counter()
+    dask_address = address_for(dask_address, STDIO not in [str(p) for p in corpus])
     counting = dict(lower=lower, keep_punct=keep_punct, encoding_errors=encoding_errors, workers=workers,
                     dask=dask_address)
     if partial:
