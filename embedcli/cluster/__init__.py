@@ -15,7 +15,7 @@ What runs where (see ``docs/scaling.md``):
   corpus order: the same vocabulary file as one machine.
 * :mod:`.encode` — ``encode``: byte ranges encoded on the workers and assembled into the same
   ``.npy`` as one machine, or written by the workers as a directory of parts plus an index.
-* :mod:`.train` — ``train``: data-parallel skip-gram/CBOW with per-row count-weighted merging.
+* :mod:`.train` — ``train``: the single-machine rounds of skip-gram/CBOW computed on the cluster (the same bytes).
 
 Inputs (:mod:`.sources`) are local paths that the workers can read (a shared file system; a
 ``local`` cluster shares this machine's) or fsspec URLs (``s3://``, ``gs://``, ``hdfs://``,
