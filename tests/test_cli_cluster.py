@@ -178,6 +178,36 @@ def _wait_for(condition, what, timeout=120):
         time.sleep(0.2)
 
 
+def _train_on_local_cluster(corpus, out):
+    """``train --dask local:2`` (200 epochs) in a process group of its own that takes Ctrl-C as
+    from a terminal, once its first epoch is done."""
+    e = dict(os.environ)
+    e["PYTHONPATH"] = REPO + os.pathsep + e.get("PYTHONPATH", "")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(out), "--epochs", "200",
+         "--dim", "8", "--dask", "local:2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    first = proc.stderr.readline()
+    if not first.startswith("epoch 1/200"):
+        proc.kill()
+        proc.wait()
+        raise AssertionError(first)
+    return proc
+
+
+def _ctrl_c(proc) -> str:
+    """Ctrl-C to the run's process group, as a terminal sends it; its stderr after that."""
+    os.killpg(proc.pid, signal.SIGINT)
+    return proc.communicate(timeout=120)[1]
+
+
+def _kill(proc) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def test_ctrl_c_of_train_on_a_local_cluster_is_one_line(tmp_path):
     """Ctrl-C reaches the whole foreground process group, local:N's worker processes too (also one
     restarted after it died): they leave it to the command, which stops them and says one line.
@@ -188,16 +218,8 @@ def test_ctrl_c_of_train_on_a_local_cluster_is_one_line(tmp_path):
     corpus = tmp_path / "big.txt"
     corpus.write_text("\n".join(" ".join(words[k] for k in ids[i:i + 20]) for i in range(0, len(ids), 20)) + "\n",
                       encoding="utf-8")
-    e = dict(os.environ)
-    e["PYTHONPATH"] = REPO + os.pathsep + e.get("PYTHONPATH", "")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(tmp_path / "m"), "--epochs", "200",
-         "--dim", "8", "--dask", "local:2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
+    proc = _train_on_local_cluster(corpus, tmp_path / "m")
     try:
-        first = proc.stderr.readline()
-        assert first.startswith("epoch 1/200"), first
         workers = _workers_of(proc.pid)
         assert len(workers) == 2, workers
         assert all(_sigint_ignored(w) for w in workers)
@@ -206,12 +228,9 @@ def test_ctrl_c_of_train_on_a_local_cluster_is_one_line(tmp_path):
         again = (set(_workers_of(proc.pid)) - set(workers)).pop()
         _wait_for(lambda: _sigint_ignored(again), "the restarted worker does not ignore Ctrl-C")
         assert proc.poll() is None, "training finished before the signal: make the corpus bigger"
-        os.killpg(proc.pid, signal.SIGINT)
-        _, rest = proc.communicate(timeout=120)
+        rest = _ctrl_c(proc)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _kill(proc)
     assert proc.returncode == 130, rest
     assert "KeyboardInterrupt" not in rest and "Dask Worker process" not in rest, rest
     assert rest.strip().splitlines()[-1].startswith("Error: interrupted"), rest
@@ -230,23 +249,12 @@ def test_ctrl_c_during_a_round_leaves_no_unretrieved_task_traceback(tmp_path):
     ids = rng.zipf(1.3, 150_000) % 1500
     corpus.write_text("\n".join(" ".join(f"w{k}" for k in ids[i:i + 15]) for i in range(0, len(ids), 15)) + "\n",
                       encoding="utf-8")
-    e = dict(os.environ)
-    e["PYTHONPATH"] = REPO + os.pathsep + e.get("PYTHONPATH", "")
     for delay in (0.3, 1.1, 1.9, 2.7):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(tmp_path / "m"), "--epochs", "200",
-             "--dim", "8", "--dask", "local:2"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e, start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        proc = _train_on_local_cluster(corpus, tmp_path / "m")
         try:
-            first = proc.stderr.readline()
-            assert first.startswith("epoch 1/200"), first
             time.sleep(delay)
-            os.killpg(proc.pid, signal.SIGINT)
-            _, rest = proc.communicate(timeout=120)
+            rest = _ctrl_c(proc)
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            _kill(proc)
         assert proc.returncode == 130, rest
         assert "never retrieved" not in rest and "AllExit" not in rest, (delay, rest)
