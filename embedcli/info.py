@@ -125,9 +125,13 @@ def describe_model(path: str) -> dict[str, Any]:
                 objects[stem] = read_json(e.path)
     history_path = os.path.join(path, HISTORY_FILE)
     history = read_json(history_path) if os.path.isfile(history_path) else []
-    table = arrays.get("table", {}).get("shape", [None, None])
-    if table[0] is not None and table[0] != vocab["size"]:
+    table, table_dtype = arrays["table"]["shape"], arrays["table"]["dtype"]
+    if len(table) != 2:  # what Model.load refuses (model.check_shapes), said the same way
+        raise FormatError(f"{path}: table must be 2-D (vocab size, dim), got shape {tuple(table)}")
+    if table[0] != vocab["size"]:
         raise FormatError(f"{path}: table.npy has {table[0]:,} rows but vocab.json has {vocab['size']:,} tokens")
+    if table_dtype != "float32":
+        raise FormatError(f"{path}: {TABLE_FILE} must be float32, got {table_dtype}")
     state = objects.pop("train_state", None)
     labels = objects.pop("labels", None)
     label_counts = objects.pop("label_counts", None)

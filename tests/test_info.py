@@ -104,3 +104,22 @@ def test_info_of_partial_counts_and_of_a_models_files(runner, models, tmp_path):
     (tmp_path / "x.json").write_text('{"a": 1}')
     r = runner.invoke(main, ["info", str(tmp_path / "x.json")])
     assert r.exit_code == 1 and "a JSON file, but not a vocabulary or partial counts" in r.output
+
+
+@pytest.mark.parametrize("table, said", [
+    (np.float32(3), "table must be 2-D (vocab size, dim), got shape ()"),
+    (np.zeros(5, dtype=np.float32), "table must be 2-D (vocab size, dim), got shape (5,)"),
+    (np.zeros((5, 4, 4), dtype=np.float32), "table must be 2-D (vocab size, dim), got shape (5, 4, 4)"),
+    ("int64", "table.npy must be float32, got int64"),
+])
+def test_info_of_a_table_of_the_wrong_shape_or_type_is_one_line(runner, models, tmp_path, table, said):
+    # what loading the model would refuse, info says, in one line (not a traceback, nor a model of 4 dims)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("vocab.json", "config.yaml"):
+        (broken / name).write_bytes((models / "m" / name).read_bytes())
+    if isinstance(table, str):  # "int64": of the right shape
+        table = np.zeros((len(embedcli.load(models / "m").vocab), 16), dtype=np.int64)
+    np.save(broken / "table.npy", table)
+    r = runner.invoke(main, ["info", str(broken)])
+    assert r.exit_code == 1 and said in r.output and len(r.output.strip().splitlines()) == 1, r.output
