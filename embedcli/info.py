@@ -34,32 +34,25 @@ def npy_header(path: str) -> tuple[tuple[int, ...], str]:
 def describe(path: str | os.PathLike) -> dict[str, Any]:
     """What ``path`` holds: ``{"kind": "model" | "vocabulary" | "partial-counts" | "vectors", ...}``
     (see the module)."""
+    from .io import STDIO, display_name, looks_like_json, read_json_document
+    from .model import TABLE_FILE, VOCAB_FILE
+
     p = os.fspath(path)
+    if p == STDIO:  # a vocabulary or partial counts piped in (`embedcli vocab ... -o - | embedcli info -`)
+        return _describe_json(display_name(p), read_json_document(p, "a vocabulary or partial counts"))
     if os.path.isdir(p):
         return describe_model(p)
     if not os.path.exists(p):
         raise EmbedcliError(f"{p}: no such file or directory")
     if p.endswith(".npy"):  # a model's table.npy (vocab.json beside it): the model
         return describe_model(os.path.dirname(p) or ".")
-    from .io import display_name, looks_like_json, read_json_document
-    from .model import TABLE_FILE, VOCAB_FILE
 
     folder = os.path.dirname(p) or "."
     in_model = os.path.isfile(os.path.join(folder, TABLE_FILE)) and os.path.basename(p) != VOCAB_FILE
     if in_model:  # config.yaml, history.json...: a part of a model, which says more as a whole
         raise FormatError(f"{p}: a file of the model {folder}; give the model directory")
     if looks_like_json(p):  # parsed once here; the vocabulary or the counts are made from it
-        data = read_json_document(p, "a vocabulary or partial counts")
-        kind = data.get("format") if isinstance(data, dict) else None
-        if kind == "embedcli-partial-counts":
-            from .partial import PartialCounts
-
-            return describe_partial(p, PartialCounts.from_dict(data, display_name(p)))
-        if kind != "embedcli-vocab":
-            raise FormatError(f"{p}: a JSON file, but not a vocabulary or partial counts of embedcli")
-        from .vocab import Vocab
-
-        return describe_vocabulary(p, Vocab.from_dict(data, display_name(p)))
+        return _describe_json(p, read_json_document(p, "a vocabulary or partial counts"))
     from .vectors import vector_file_info
 
     try:
@@ -69,6 +62,20 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
             from None
     return {"kind": "vectors", "path": p, "format": info.format, "dim": info.dim, "words": info.count,
             "bytes": os.path.getsize(p)}
+
+
+def _describe_json(path: str, data: Any) -> dict[str, Any]:
+    """A vocabulary or partial counts, from the JSON document read from ``path``."""
+    kind = data.get("format") if isinstance(data, dict) else None
+    if kind == "embedcli-partial-counts":
+        from .partial import PartialCounts
+
+        return describe_partial(path, PartialCounts.from_dict(data, path))
+    if kind != "embedcli-vocab":
+        raise FormatError(f"{path}: a JSON file, but not a vocabulary or partial counts of embedcli")
+    from .vocab import Vocab
+
+    return describe_vocabulary(path, Vocab.from_dict(data, path))
 
 
 def describe_vocabulary(path: str, vocab=None) -> dict[str, Any]:

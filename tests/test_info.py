@@ -123,3 +123,20 @@ def test_info_of_a_table_of_the_wrong_shape_or_type_is_one_line(runner, models, 
     np.save(broken / "table.npy", table)
     r = runner.invoke(main, ["info", str(broken)])
     assert r.exit_code == 1 and said in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_info_reads_a_vocabulary_or_partial_counts_from_stdin(runner, models, tmp_path):
+    # '-' is stdin, as for `encode -v -` and `vocab merge -`: `vocab ... -o - | info -`
+    text = tmp_path / "t.txt"
+    text.write_text("Hope to see you soon\nNice to see you again\n")
+    vocab = runner.invoke(main, ["vocab", str(text), "-o", "-", "-q"]).stdout
+    r = runner.invoke(main, ["info", "-", "--json"], input=vocab)
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["kind"] == "vocabulary" and d["path"] == "<stdin>" and d["size"] == 9 and d["first"][2] == "hope"
+    part = runner.invoke(main, ["vocab", str(text), "--partial", "-o", "-", "-q"]).stdout
+    r = runner.invoke(main, ["info", "-"], input=part)
+    assert r.exit_code == 0 and "<stdin>: partial counts of 7 distinct words, 10 tokens" in r.output, r.output
+    r = runner.invoke(main, ["info", "-"], input="3 2\na 1 0\n")
+    assert r.exit_code == 1 and "<stdin>: not a vocabulary or partial counts" in r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output

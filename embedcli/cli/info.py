@@ -108,6 +108,7 @@ def info_command(path, as_json):
       embedcli info vocab.json
       embedcli info glove.6B.100d.txt
       embedcli info part1.json                    # vocab --partial counts
+      embedcli vocab sample_data/corpus.txt -o - -q | embedcli info -
       embedcli info models/default --json | jq .history
     """
     d = describe(path)
