@@ -69,6 +69,19 @@ def _looks_like_text_record(line: bytes, dim: int) -> bool:
     return True
 
 
+def _values_of_text_line(line: bytes) -> int | None:
+    """How many numbers follow the word of ``line``, a whole UTF-8 line ``word v1 ... vn`` (else None)."""
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        parts = line.decode("utf-8").rstrip().split(" ")
+    except UnicodeDecodeError:
+        return None
+    if len(parts) < 2 or not all(_is_float(p) for p in parts[1:]):
+        return None
+    return len(parts) - 1
+
+
 def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator[tuple[str, np.ndarray, int]]]:
     """Open a pretrained vector file; returns its description and an iterator of
     ``(word, float32 vector, line or entry number)``, streaming (one record at a time).
@@ -112,8 +125,15 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
             raise FormatError(f"{name}: line 1: dimension must be at least 1 (header says {dim})")
         if fmt == "auto":
             peek = f.readline(_PEEK)
-            f = _rewind(f, peek, len(raw_first))
-            fmt = "word2vec" if (not peek or _looks_like_text_record(peek, dim)) else "word2vec-binary"
+            consumed = peek
+            text = not peek or _looks_like_text_record(peek, dim)
+            n = _values_of_text_line(peek) if not text else None
+            if n is not None and n < dim:  # text lines shorter than the header's dim: a wrong header, if
+                more = f.readline(_PEEK)   # the next line is alike (a binary record is not, by chance, twice)
+                consumed += more
+                text = not more or _values_of_text_line(more) == n
+            f = _rewind(f, consumed, len(raw_first))
+            fmt = "word2vec" if text else "word2vec-binary"
         info = VectorFileInfo(name, fmt, dim, count)
         if fmt == "word2vec":
             return info, _iter_text(f, name, info, first_line=2)

@@ -154,6 +154,9 @@ def test_open_vectors_reads_lines_longer_than_a_megabyte(tmp_path):
     ("2 2\na 1 2\nb 1 2 3\n", "line 3: expected a word and 2 values, got 3"),  # not the word 'b 1'
     ("a 1 2\nb -1 2e-3 3\n", "line 2: expected a word and 2 values, got 3"),
     ("a 1 nan\n", "line 1: NaN"),
+    # a header's dimension larger than the text lines': the text file it is, not word2vec binary
+    ("3 3\na 1 2\nb 1 2\nc 1 2\n", "line 2: expected a word and 3 values, got 2"),
+    ("2 5\nthe 0.1 -0.2 3e-2 4\nof 1 2 3 4\n", "line 2: expected a word and 5 values, got 4"),
 ])
 def test_malformed_vector_files(tmp_path, content, message):
     p = tmp_path / "bad.txt"
