@@ -23,6 +23,7 @@ import lzma
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import zlib
@@ -669,6 +670,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """
     p = os.fspath(path)
     check_writable(p)
+    if os.path.exists(p) and not os.path.isfile(p):  # /dev/null, a named pipe, /dev/stdout: written into,
+        try:                                          # as a rename would replace it with a regular file
+            yield p
+        except OSError as exc:
+            if exc.errno is not None and exc.filename in (None, p):
+                raise EmbedcliError(f"cannot write {p}: {exc.strerror or exc}") from None
+            raise
+        return
     parent = _check_parent(p, create=True)  # missing parent directories are created
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
@@ -711,7 +720,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
             with open(tmp, mode, **({} if binary else {"encoding": encoding, "newline": "\n"})) as f:
                 yield f
                 f.flush()
-                os.fsync(f.fileno())
+                _sync(f.fileno())
             return
         with open(tmp, "wb") as raw:
             if kind == "gzip":
@@ -725,7 +734,13 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
                     with io.TextIOWrapper(packed, encoding=encoding, newline="\n") as f:
                         yield f
             raw.flush()
-            os.fsync(raw.fileno())
+            _sync(raw.fileno())
+
+
+def _sync(fd: int) -> None:
+    """``os.fsync`` a regular file (a pipe or a device such as /dev/null has nothing to sync: EINVAL)."""
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fsync(fd)
 
 
 def compression_from_name(path: str) -> str | None:

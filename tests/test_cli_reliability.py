@@ -3,6 +3,7 @@ command line; the library tests are in test_reliability.py."""
 
 import json
 import os
+import stat
 import sys
 
 from embedcli.cli import main
@@ -89,3 +90,20 @@ def test_one_very_long_line_is_read_in_bounded_memory(tmp_path):
     assert json.loads(out.read_text())["counts"][2:] == [5000] * 1000
     # the file is 40 MB; reading it whole as tokens would take several hundred MB
     assert peak_mb < 200 or before / 1024 >= 200, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_output_to_a_fifo_or_device_is_written_into_it_not_replaced(runner, seed_corpus, tmp_path):
+    # -o /dev/null, a named pipe, /dev/stdout: written in place; the rename of an atomic write replaced
+    # them with a regular file (as root: /dev/null itself), or failed for want of a temporary file beside
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so that opening it to write does not wait
+    try:
+        r = runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(fifo), "-q"])
+        assert r.exit_code == 0, r.output
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        got = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert json.loads(got)["format"] == "embedcli-vocab"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary file left
