@@ -20,6 +20,14 @@ _METADATA = ("format", "version", "embedcli_version", "numpy_version", "vocab_si
              "classifier")
 
 
+#: what every epoch of a model's history.json records (and info shows)
+_EPOCH_KEYS = ("epoch", "loss", "lr", "seconds")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def npy_header(path: str) -> tuple[tuple[int, ...], str]:
     """Shape and dtype of a ``.npy`` file, from its header only (a memory map: no data is read)."""
     try:
@@ -132,6 +140,10 @@ def describe_model(path: str) -> dict[str, Any]:
                 objects[stem] = read_json(e.path)
     history_path = os.path.join(path, HISTORY_FILE)
     history = read_json(history_path) if os.path.isfile(history_path) else []
+    if not isinstance(history, list) or not all(isinstance(h, dict) and all(_number(h.get(k)) for k in _EPOCH_KEYS)
+                                                for h in history):
+        raise FormatError(f"{history_path}: not a training history (a list of epochs, each with a number for "
+                          f"{', '.join(_EPOCH_KEYS)})")
     table, table_dtype = arrays["table"]["shape"], arrays["table"]["dtype"]
     if len(table) != 2:  # what Model.load refuses (model.check_shapes), said the same way
         raise FormatError(f"{path}: table must be 2-D (vocab size, dim), got shape {tuple(table)}")
@@ -140,6 +152,10 @@ def describe_model(path: str) -> dict[str, Any]:
     if table_dtype != "float32":
         raise FormatError(f"{path}: {TABLE_FILE} must be float32, got {table_dtype}")
     state = objects.pop("train_state", None)
+    if state is not None and not (isinstance(state, dict) and _number(state.get("epochs_done"))
+                                  and _number(state.get("epochs"))):
+        raise FormatError(f"{os.path.join(path, 'train_state.json')}: not a training state (an object with "
+                          "epochs_done and epochs)")
     labels = objects.pop("labels", None)
     label_counts = objects.pop("label_counts", None)
     out: dict[str, Any] = {

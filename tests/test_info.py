@@ -140,3 +140,19 @@ def test_info_reads_a_vocabulary_or_partial_counts_from_stdin(runner, models, tm
     r = runner.invoke(main, ["info", "-"], input="3 2\na 1 0\n")
     assert r.exit_code == 1 and "<stdin>: not a vocabulary or partial counts" in r.output
     assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+@pytest.mark.parametrize("name, text, said", [
+    ("history.json", '{"epoch": 1}', "history.json: not a training history (a list of epochs"),
+    ("history.json", '[{"epoch": 1}]', "history.json: not a training history (a list of epochs"),
+    ("history.json", '[1, 2]', "history.json: not a training history (a list of epochs"),
+    ("train_state.json", '[1]', "train_state.json: not a training state (an object with epochs_done and epochs)"),
+])
+def test_info_of_a_damaged_history_or_training_state_is_one_line(runner, models, tmp_path, name, text, said):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in (models / "m").iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / name).write_text(text)
+    r = runner.invoke(main, ["info", str(broken)])
+    assert r.exit_code == 1 and said in r.output and len(r.output.strip().splitlines()) == 1, r.output
