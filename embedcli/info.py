@@ -127,16 +127,19 @@ def describe_model(path: str) -> dict[str, Any]:
     config = read_config(config_path) if os.path.isfile(config_path) else {}
     vocab = describe_vocabulary(os.path.join(path, VOCAB_FILE))
     files, arrays, objects = {}, {}, {}
+    # the arrays and objects of the model are those its config.yaml lists (what Model.load reads), not
+    # any .npy or .json file that happens to be beside them
+    declared_arrays, declared_objects = config.get("arrays") or [], config.get("objects") or []
     with os.scandir(path) as entries:
         for e in sorted(entries, key=lambda e: e.name):
             if not e.is_file():
                 continue
             files[e.name] = e.stat().st_size
             stem, ext = os.path.splitext(e.name)
-            if ext == ".npy":
+            if ext == ".npy" and (e.name == TABLE_FILE or stem in declared_arrays):
                 shape, dtype = npy_header(e.path)
                 arrays[stem] = {"shape": list(shape), "dtype": dtype}
-            elif ext == ".json" and e.name not in (VOCAB_FILE, HISTORY_FILE):
+            elif ext == ".json" and stem in declared_objects and e.name not in (VOCAB_FILE, HISTORY_FILE):
                 objects[stem] = read_json(e.path)
     history_path = os.path.join(path, HISTORY_FILE)
     history = read_json(history_path) if os.path.isfile(history_path) else []

@@ -156,3 +156,21 @@ def test_info_of_a_damaged_history_or_training_state_is_one_line(runner, models,
     (broken / name).write_text(text)
     r = runner.invoke(main, ["info", str(broken)])
     assert r.exit_code == 1 and said in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_info_describes_what_the_model_holds_not_other_files_beside_it(runner, models, tmp_path):
+    # a JSON or .npy file of the user's in a model directory is not part of the model (Model.load reads
+    # the arrays and objects config.yaml lists): it neither changes nor breaks what info says
+    mine = tmp_path / "m"
+    mine.mkdir()
+    for f in (models / "m").iterdir():
+        (mine / f.name).write_bytes(f.read_bytes())
+    (mine / "notes.json").write_text('{"note": "mine"}')
+    (mine / "kind.json").write_text('"vectors"')
+    (mine / "scratch.npy").write_bytes(b"not an array")
+    d, clean = embedcli.describe(mine), embedcli.describe(models / "m")
+    for key in ("files", "bytes", "path"):
+        del d[key], clean[key]
+    assert d == clean
+    r = runner.invoke(main, ["info", str(mine)])
+    assert r.exit_code == 0 and "skipgram model" in r.output, r.output
