@@ -115,6 +115,31 @@ def describe_partial(path: str, part) -> dict[str, Any]:
             "first": part.tokens[:10]}
 
 
+#: the keys info shows of a run's records (what the trainers write)
+_RECORD_KEYS = {"init": ("file", "format", "found", "rows"),
+                "continued": ("model", "epochs_before", "words_added", "vocab_before")}
+
+
+def _check_objects(path: str, objects: dict[str, Any]) -> None:
+    """That the JSON objects of the model in ``path`` that info reads are what the trainers write (a
+    damaged one: a one-line error naming it)."""
+    from .subwords import SubwordSpec
+
+    name = lambda stem: os.path.join(path, stem + ".json")  # noqa: E731
+    if "subwords" in objects:
+        SubwordSpec.from_dict(objects["subwords"], name("subwords"))
+    for stem, keys in _RECORD_KEYS.items():
+        if stem in objects and not (isinstance(objects[stem], dict) and all(k in objects[stem] for k in keys)):
+            raise FormatError(f"{name(stem)}: expected an object with {', '.join(keys)}")
+    labels = objects.get("labels")
+    if labels is not None and not (isinstance(labels, list) and all(isinstance(t, str) for t in labels)):
+        raise FormatError(f"{name('labels')}: expected a list of labels (strings)")
+    counts = objects.get("label_counts")
+    if counts is not None and not (isinstance(counts, list) and all(_number(c) for c in counts)
+                                   and len(counts) == len(labels or [])):
+        raise FormatError(f"{name('label_counts')}: expected a count (integer) per label of labels.json")
+
+
 def describe_model(path: str) -> dict[str, Any]:
     """A model directory: its settings, vocabulary, matrices (shapes from the headers), training
     history and state, and what its JSON objects record (subwords, --init, --continue-from, labels)."""
@@ -154,6 +179,7 @@ def describe_model(path: str) -> dict[str, Any]:
         raise FormatError(f"{path}: table.npy has {table[0]:,} rows but vocab.json has {vocab['size']:,} tokens")
     if table_dtype != "float32":
         raise FormatError(f"{path}: {TABLE_FILE} must be float32, got {table_dtype}")
+    _check_objects(path, objects)
     state = objects.pop("train_state", None)
     if state is not None and not (isinstance(state, dict) and _number(state.get("epochs_done"))
                                   and _number(state.get("epochs"))):

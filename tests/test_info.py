@@ -174,3 +174,20 @@ def test_info_describes_what_the_model_holds_not_other_files_beside_it(runner, m
     assert d == clean
     r = runner.invoke(main, ["info", str(mine)])
     assert r.exit_code == 0 and "skipgram model" in r.output, r.output
+
+
+@pytest.mark.parametrize("model, name, text, said", [
+    ("clf", "labels.json", '{"a": 1}', "labels.json: expected a list of labels (strings)"),
+    ("clf", "label_counts.json", '5', "label_counts.json: expected a count (integer) per label"),
+    ("clf", "label_counts.json", '[1]', "label_counts.json: expected a count (integer) per label"),
+    ("m2", "subwords.json", '[1]', "subwords.json: expected minn, maxn and buckets"),
+    ("m2", "continued.json", '{"x": 1}', "continued.json: expected an object with model, epochs_before, "),
+])
+def test_info_of_damaged_objects_of_a_model_is_one_line(runner, models, tmp_path, model, name, text, said):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in (models / model).iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / name).write_text(text)
+    r = runner.invoke(main, ["info", str(broken)])
+    assert r.exit_code == 1 and said in r.output and len(r.output.strip().splitlines()) == 1, r.output
