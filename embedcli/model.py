@@ -200,4 +200,8 @@ def read_config(path: str) -> dict[str, Any]:
         raise FormatError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     check_format_header(config, path, fmt=FORMAT, supported=VERSION, what="model",
                         missing=f"not an embedcli model config (no \"format: {FORMAT}\")")
+    for key in ("arrays", "objects"):  # the names of the model's other .npy and .json files
+        names = config.get(key)
+        if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise FormatError(f"{path}: \"{key}\" must be a list of file names (without .npy/.json), got {names!r}")
     return config

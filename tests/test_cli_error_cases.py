@@ -41,6 +41,9 @@ def work(tmp_path, monkeypatch):
     Model(vocab, table, {"objective": "skipgram"}).save(tmp_path / "future")
     cfg = re.sub(r"(?m)^version: \d+$", "version: 7", (tmp_path / "future" / "config.yaml").read_text(), count=1)
     (tmp_path / "future" / "config.yaml").write_text(cfg)
+    Model(vocab, table, {"objective": "skipgram"}).save(tmp_path / "badlists")
+    with open(tmp_path / "badlists" / "config.yaml", "a") as f:
+        f.write("objects: 5\n")  # the list of the model's JSON objects, damaged
     return tmp_path
 
 
@@ -60,6 +63,8 @@ CASES = [
     ("file given as model", ["show-table", "corpus.txt"], 1, ["corpus.txt"]),
     ("table/vocab size mismatch", ["show-table", "mismatch"], 1, ["rows", "tokens"]),
     ("newer model format", ["show-table", "future"], 1, ["version 7", "upgrade"]),
+    ("config objects not a list", ["similar", "badlists", "cat"], 1, ["config.yaml", "objects"]),
+    ("config objects not a list, info", ["info", "badlists"], 1, ["config.yaml", "objects"]),
     ("maxlen 0", ["encode", "-v", "model", "--maxlen", "0", "hi"], 2, ["--maxlen"]),
     ("maxlen negative", ["encode", "-v", "model", "--maxlen", "-4", "hi"], 2, ["--maxlen"]),
     ("unknown padding", ["encode", "-v", "model", "--padding", "middle", "hi"], 2, ["--padding"]),
