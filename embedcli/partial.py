@@ -109,6 +109,11 @@ class PartialCounts:
         source = data.get("source") or {}
         if not isinstance(source, dict):
             raise FormatError(f"{name}: \"source\" must be an object")
+        paths = source.get("paths")
+        if paths is not None and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
+            raise FormatError(f"{name}: \"source\": \"paths\" must be a list of file names")
+        if source.get("path") is not None and not isinstance(source["path"], str):
+            raise FormatError(f"{name}: \"source\": \"path\" must be a file name")
         return cls(tokens, counts, total, settings, first, source, offset)
 
     @classmethod

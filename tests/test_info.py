@@ -191,3 +191,14 @@ def test_info_of_damaged_objects_of_a_model_is_one_line(runner, models, tmp_path
     (broken / name).write_text(text)
     r = runner.invoke(main, ["info", str(broken)])
     assert r.exit_code == 1 and said in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_info_of_partial_counts_with_a_damaged_source_is_one_line(runner, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("Hope to see you soon\n")
+    assert runner.invoke(main, ["vocab", str(text), "--partial", "-o", str(tmp_path / "p.json"), "-q"]).exit_code == 0
+    data = json.loads((tmp_path / "p.json").read_text())
+    for source in ({"paths": 5}, {"paths": [1]}, {"path": 7}):
+        (tmp_path / "b.json").write_text(json.dumps({**data, "source": source}))
+        r = runner.invoke(main, ["info", str(tmp_path / "b.json")])
+        assert r.exit_code == 1 and '"source"' in r.output and len(r.output.strip().splitlines()) == 1, r.output
