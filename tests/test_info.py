@@ -202,3 +202,21 @@ def test_info_of_partial_counts_with_a_damaged_source_is_one_line(runner, tmp_pa
         (tmp_path / "b.json").write_text(json.dumps({**data, "source": source}))
         r = runner.invoke(main, ["info", str(tmp_path / "b.json")])
         assert r.exit_code == 1 and '"source"' in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_info_gives_the_ids_the_special_tokens_have(runner, tmp_path):
+    # the ids of <pad> and <unk> are their positions in "tokens" (what encode uses), whatever the
+    # order of "specials" or where in the vocabulary they are
+    text = tmp_path / "t.txt"
+    text.write_text("Hope to see you soon\n")
+    assert runner.invoke(main, ["vocab", str(text), "-o", str(tmp_path / "v.json"), "-q"]).exit_code == 0
+    data = json.loads((tmp_path / "v.json").read_text())
+    reordered = {**data, "specials": {"unk": "<unk>", "pad": "<pad>"}}
+    moved = {**data, "tokens": data["tokens"][2:4] + data["tokens"][:2] + data["tokens"][4:],
+             "counts": data["counts"][2:4] + data["counts"][:2] + data["counts"][4:]}
+    for content, said, ids in ((reordered, "<unk>=1, <pad>=0", {"<unk>": 1, "<pad>": 0}),
+                               (moved, "<pad>=2, <unk>=3", {"<pad>": 2, "<unk>": 3})):
+        (tmp_path / "b.json").write_text(json.dumps(content))
+        assert embedcli.describe(tmp_path / "b.json")["special_ids"] == ids
+        r = runner.invoke(main, ["info", str(tmp_path / "b.json")])
+        assert r.exit_code == 0 and said in r.output, r.output

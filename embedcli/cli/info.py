@@ -36,7 +36,7 @@ def _text_line(norm: dict) -> str:
 
 
 def _vocabulary_rows(v: dict) -> list[tuple[str, str]]:
-    specials = ", ".join(f"{t}={i}" for i, t in enumerate(v["specials"].values())) or "none"
+    specials = ", ".join(f"{t}={i}" for t, i in v["special_ids"].items()) or "none"
     rows = [("specials", escape(specials)),
             ("order", f"{v['order']}, min count {v['min_count']}"
              + (f", at most {v['max_size']:,} words" if v.get("max_size") else "")),
