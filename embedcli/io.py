@@ -764,6 +764,27 @@ def _keep_mode(target: str, tmp: str, new_mode: int = 0o666) -> None:
     os.chmod(tmp, mode)
 
 
+def _exchange(a: str, b: str) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False
+    where the system or the file system cannot, and nothing was changed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import errno
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a C library without it (glibc < 2.28, some musl)
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), b)
+
+
 @contextlib.contextmanager
 def atomic_directory(path: str | os.PathLike):
     """Yield a fresh sibling directory to fill; swap it in for ``path`` only on success.
@@ -783,6 +804,11 @@ def atomic_directory(path: str | os.PathLike):
     try:
         yield tmp
         if os.path.exists(p):
+            if _exchange(tmp, p):  # one step: the path holds the old model, then the new one
+                shutil.rmtree(tmp, ignore_errors=True)  # (now the old model)
+                return
+            # no atomic exchange here: a process killed (SIGKILL) between the two renames leaves
+            # the previous model in the .old directory beside the path
             old = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".old")
             os.rmdir(old)
             os.replace(p, old)

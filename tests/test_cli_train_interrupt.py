@@ -55,3 +55,45 @@ def test_interrupt_keeps_previous_model(tmp_path, sig):
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert snapshot(out) == before
     assert sorted(os.listdir(tmp_path)) == entries_before  # no temporary directories left behind
+
+
+# a process killed (SIGKILL: no handler runs) right after a directory is renamed, or right before
+# the replaced model is deleted: the moments of the swap of a finished model for the previous one
+_KILLED_AT_STEP = """
+import os, shutil, signal, sys
+step, seen = int(sys.argv[1]), [0]
+def count():
+    seen[0] += 1
+    if seen[0] == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+def after_rename(rename):
+    def wrapped(src, dst, *a, **k):
+        rename(src, dst, *a, **k)
+        if os.path.isdir(dst):
+            count()
+    return wrapped
+def before_rmtree(rmtree):
+    def wrapped(*a, **k):
+        count()
+        return rmtree(*a, **k)
+    return wrapped
+os.replace, os.rename = after_rename(os.replace), after_rename(os.rename)
+shutil.rmtree = before_rmtree(shutil.rmtree)
+from embedcli.cli import main
+main(sys.argv[2:], prog_name="embedcli")
+"""
+
+
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_sigkill_while_the_model_is_swapped_in_leaves_a_whole_model(tmp_path, step):
+    corpus = big_corpus(tmp_path / "c.txt", tokens=20_000)
+    out = tmp_path / "model"
+    args = ["train", str(corpus), "-o", str(out), "--epochs", "1", "--dim", "8", "--quiet", "--workers", "1"]
+    assert subprocess.run([sys.executable, "-m", "embedcli", *args]).returncode == 0
+    before = snapshot(out)
+    proc = subprocess.run([sys.executable, "-c", _KILLED_AT_STEP, str(step), *args, "--seed", "5"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (-signal.SIGKILL, 0), proc.stderr  # 0: the swap took fewer steps
+    assert out.is_dir(), sorted(os.listdir(tmp_path))  # the model is there: the previous one or the new one
+    after = snapshot(out)
+    assert after == before or (after.keys() == before.keys() and after["table.npy"] != before["table.npy"])
