@@ -692,8 +692,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, IsADirectoryError)) \
-                and exc.errno is not None and exc.filename in (None, tmp, p):
-            raise EmbedcliError(f"cannot write {p}: {exc.strerror or exc}") from None
+                and exc.filename in (None, tmp, p):
+            # no errno: a short write (numpy's tofile: "N requested and M written"), a full disk
+            why = exc.strerror or exc if exc.errno is not None else f"{exc} (is the disk full?)"
+            raise EmbedcliError(f"cannot write {p}: {why}") from None
         raise
 
 

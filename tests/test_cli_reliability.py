@@ -107,3 +107,37 @@ def test_output_to_a_fifo_or_device_is_written_into_it_not_replaced(runner, seed
         os.close(reader)
     assert json.loads(got)["format"] == "embedcli-vocab"
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary file left
+
+
+def _full_disk(limit_bytes):
+    """A child process whose files cannot grow past ``limit_bytes`` (as on a full disk: writes
+    fail, EFBIG instead of ENOSPC), SIGXFSZ ignored so the write returns the error."""
+    import resource
+    import signal
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    return limit
+
+
+def _train_on_a_full_disk(tmp_path, limit_bytes, *extra):
+    import subprocess
+
+    words = [f"w{i}" for i in range(2000)]
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(" ".join(words[j:j + 20]) for j in range(0, 2000, 20)) * 10 + "\n")
+    out = tmp_path / "model"
+    proc = subprocess.run([sys.executable, "-m", "embedcli", "train", str(corpus), "-o", str(out), "--dim", "64",
+                           "--epochs", "1", "--min-count", "1", "--workers", "1", "--quiet", *extra],
+                          capture_output=True, text=True, timeout=120, preexec_fn=_full_disk(limit_bytes))
+    return proc, out
+
+
+def test_a_full_disk_under_the_model_is_one_line(tmp_path):
+    proc, out = _train_on_a_full_disk(tmp_path, 200_000)  # the ids fit; table.npy (2002 x 64) does not
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert "cannot write" in proc.stderr
+    assert not out.exists() and sorted(os.listdir(tmp_path)) == ["c.txt"]
+
