@@ -395,7 +395,7 @@ def _encode_in_child(paths: list[str], settings: TextSettings, ids: IdStore, *, 
             try:
                 report = (lambda n: _send(w, ("progress", n))) if progress is not None else None
                 got, corpus = _encode(paths, settings, ids, progress=report, vocab=vocab, **kw)
-                ids.file.flush()
+                ids.flush()
                 _send(w, ("done", None if vocab is not None else got, corpus.n_entries, corpus.n_words,
                           corpus.n_sentences, corpus.corpus_tokens))
                 code = 0

@@ -49,16 +49,32 @@ class IdStore:
     def __init__(self, dtype=np.int32, tmp_dir: str | os.PathLike | None = None):
         self.dtype = np.dtype(dtype)
         self.file = _open_anonymous(tmp_dir)
+        self.directory = os.fspath(tmp_dir) if tmp_dir is not None else tempfile.gettempdir()
         self.count = 0
 
     def append(self, values) -> None:
         arr = np.ascontiguousarray(values, dtype=self.dtype)
         if arr.size:
-            self.file.write(arr.data.cast("B"))
+            try:
+                self.file.write(arr.data.cast("B"))
+            except OSError as exc:
+                raise self._write_error(exc) from None
             self.count += arr.size
 
+    def flush(self) -> None:
+        try:
+            self.file.flush()
+        except OSError as exc:
+            raise self._write_error(exc) from None
+
+    def _write_error(self, exc: OSError) -> EmbedcliError:
+        """A write that failed (a full disk): one line naming the temporary directory."""
+        return EmbedcliError("temporary directory {path}: cannot write the ids ({why}); free space there or "
+                             "choose another with {tmp_dir}", "tmp_dir", path=self.directory,
+                             why=exc.strerror or exc)
+
     def _flushed(self) -> int:
-        self.file.flush()
+        self.flush()
         return self.file.fileno()
 
     def read(self, start: int, count: int) -> np.ndarray:

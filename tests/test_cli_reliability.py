@@ -141,3 +141,12 @@ def test_a_full_disk_under_the_model_is_one_line(tmp_path):
     assert "cannot write" in proc.stderr
     assert not out.exists() and sorted(os.listdir(tmp_path)) == ["c.txt"]
 
+
+def test_a_full_tmp_dir_is_one_line_naming_it(tmp_path):
+    tmp_dir = tmp_path / "tmp"
+    tmp_dir.mkdir()
+    proc, out = _train_on_a_full_disk(tmp_path, 20_000, "--tmp-dir", str(tmp_dir))  # the ids do not fit
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert str(tmp_dir) in proc.stderr
+    assert not out.exists() and os.listdir(tmp_dir) == []
