@@ -799,11 +799,17 @@ def atomic_directory(path: str | os.PathLike):
         raise UsageError(f"cannot write model to {path}: a file with that name exists")
     parent = _check_parent(p, create=True)  # missing parent directories are created
     try:
-        tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+        new = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".new")
+        # locked while in use (a killed process's lock goes with it), then named .tmp: another
+        # run removes a .tmp directory only when it can take the lock (_remove_stale_directories)
+        lock = _lock_directory(new)
+        tmp = new[: -len(".new")] + ".tmp"
+        os.rename(new, tmp)
     except OSError as exc:
         raise EmbedcliError(f"cannot write {path}: {exc.strerror or exc}") from None
     _keep_mode(p, tmp, 0o777)
     try:
+        _remove_stale_directories(parent, os.path.basename(p))
         yield tmp
         if os.path.exists(p):
             if _exchange(tmp, p):  # one step: the path holds the old model, then the new one
@@ -825,3 +831,52 @@ def atomic_directory(path: str | os.PathLike):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _lock_directory(path: str) -> int | None:
+    """An open descriptor of the directory ``path`` holding an exclusive ``flock`` on it (None
+    where there is no ``flock``)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a file system without locks: the directory is simply not swept
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove_stale_directories(parent: str, name: str) -> None:
+    """Remove the temporary directories of ``name`` (``.NAME.XXXXXXXX.tmp``, from
+    :func:`atomic_directory`) that a killed process (SIGKILL, the OOM killer) left in ``parent``:
+    those no process holds locked. A run writing one now holds its lock, so it is left alone;
+    ``.old`` directories (a previous model moved aside where there is no atomic exchange) are
+    kept, as they may be the only copy of it."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    pattern = re.compile(r"\." + re.escape(name) + r"\.[a-z0-9_]{8}\.tmp")
+    with contextlib.suppress(OSError):
+        candidates = [e for e in os.listdir(parent) if pattern.fullmatch(e)]
+        for entry in candidates:
+            stale = os.path.join(parent, entry)
+            try:
+                fd = os.open(stale, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # in use by a running process
+                os.close(fd)
+                continue
+            try:
+                shutil.rmtree(stale, ignore_errors=True)
+            finally:
+                os.close(fd)

@@ -97,3 +97,28 @@ def test_sigkill_while_the_model_is_swapped_in_leaves_a_whole_model(tmp_path, st
     assert out.is_dir(), sorted(os.listdir(tmp_path))  # the model is there: the previous one or the new one
     after = snapshot(out)
     assert after == before or (after.keys() == before.keys() and after["table.npy"] != before["table.npy"])
+
+
+_KILLED_WHILE_SAVING = """
+import os, signal, sys
+import embedcli.model as model
+def save_array(path, arr):
+    open(path, "wb").write(b"half a table")
+    os.kill(os.getpid(), signal.SIGKILL)
+model.save_array = save_array
+from embedcli.cli import main
+main(sys.argv[1:], prog_name="embedcli")
+"""
+
+
+def test_the_next_run_removes_what_a_run_killed_while_saving_left(tmp_path):
+    corpus = big_corpus(tmp_path / "c.txt", tokens=20_000)
+    out = tmp_path / "model"
+    args = ["train", str(corpus), "-o", str(out), "--epochs", "1", "--dim", "8", "--quiet", "--workers", "1"]
+    assert subprocess.run([sys.executable, "-m", "embedcli", *args]).returncode == 0
+    entries = sorted(os.listdir(tmp_path))
+    killed = subprocess.run([sys.executable, "-c", _KILLED_WHILE_SAVING, *args], capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(os.listdir(tmp_path)) == len(entries) + 1  # its half-written model directory, hidden
+    assert subprocess.run([sys.executable, "-m", "embedcli", *args, "--seed", "3"]).returncode == 0
+    assert sorted(os.listdir(tmp_path)) == entries

@@ -59,3 +59,23 @@ def test_atomic_directory_swaps_only_when_complete(tmp_path):
     assert fresh.stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700
     fresh.rmdir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_a_model_directory_in_use_by_another_run_is_not_swept(tmp_path):
+    import fcntl
+
+    from embedcli.io import atomic_directory
+
+    busy, stale = tmp_path / ".m.busy0000.tmp", tmp_path / ".m.stale000.tmp"
+    other = tmp_path / ".m.x.stale000.tmp"  # model "m.x"'s, not "m"'s
+    for d in (busy, stale, other):
+        d.mkdir()
+        (d / "table.npy").write_bytes(b"partial")
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a run writing it holds it
+        with atomic_directory(tmp_path / "m") as d:
+            (open(os.path.join(d, "x"), "w")).close()
+    finally:
+        os.close(fd)
+    assert sorted(os.listdir(tmp_path)) == [".m.busy0000.tmp", ".m.x.stale000.tmp", "m"]
