@@ -206,6 +206,17 @@ def test_resume_refuses_other_settings(runner, corpus, tmp_path):
     assert res.exit_code == 2 and "nope" in res.output
 
 
+
+@pytest.mark.parametrize("state", ['{}', '[]', '{"epochs_done": "x"}', '{"epochs_done": 1, "epochs": 3}'])
+def test_a_damaged_train_state_is_one_line_naming_it(runner, corpus, tmp_path, state):
+    out = tmp_path / "m"
+    train(runner, corpus, out, "--epochs", "2")
+    (out / "train_state.json").write_text(state)
+    for args in (["--resume", str(out)], [str(corpus), "--continue-from", str(out), "-o", str(tmp_path / "c")]):
+        res = runner.invoke(main, ["train", *args, "--quiet"] if args[0] != "--resume" else ["train", *args])
+        assert res.exit_code == 1, (args, res.output)
+        assert res.output.count("\n") == 1 and "train_state.json" in res.output, res.output
+
 def test_missing_corpus_and_bad_output(runner, tmp_path):
     res = runner.invoke(main, ["train", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "m")])
     assert res.exit_code == 1 and "missing.txt" in res.output and "no such file" in res.output

@@ -271,6 +271,24 @@ def build_model(vocab: Vocab, state: TrainState, settings: TrainSettings, corpus
     return Model(vocab, table, config, list(state.history), arrays, objects)
 
 
+#: what train_state.json holds, every version of it (first_epoch came later: 0 when missing)
+STATE_KEYS = ("epochs_done", "words_per_epoch", "corpus_entries")
+
+
+def check_train_state(model: Model) -> None:
+    """``train_state.json`` is an object with a whole number for each of :data:`STATE_KEYS` (and
+    ``first_epoch`` if present): a damaged or hand-edited one is an error naming it."""
+    info = model.objects[STATE]
+    name = os.path.join(model.path or "the model", STATE + ".json")
+    if not isinstance(info, dict):
+        raise EmbedcliError(f"{name}: expected a JSON object, found {type(info).__name__}; the training state is damaged")
+    for key in STATE_KEYS + (("first_epoch",) if "first_epoch" in info else ()):
+        value = info.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            what = "missing" if key not in info else f"{value!r} is not a whole number"
+            raise EmbedcliError(f"{name}: {key} {what}; the training state is damaged")
+
+
 def state_from_model(model: Model, purpose: str = "resumed", copy: bool = True) -> TrainState:
     """The training state a model directory holds (both matrices, epochs, history, --init rows),
     checked. ``copy`` False: the matrices are the model's own arrays where they are float32, and
@@ -281,6 +299,7 @@ def state_from_model(model: Model, purpose: str = "resumed", copy: bool = True) 
         raise EmbedcliError(
             f"{model.path}: has no training state (output.npy, train_state.json); it cannot be {purpose}"
         )
+    check_train_state(model)
     if SUBWORDS in model.objects:
         spec = SubwordSpec.from_dict(model.objects[SUBWORDS], f"{model.path}: {SUBWORDS}.json")
         w_in = array(model.arrays.get(INPUT_ROWS, np.zeros((0, 0), np.float32)), dtype=np.float32)
