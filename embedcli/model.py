@@ -83,6 +83,9 @@ class Model:
             "dim": self.dim,
         }
         config.update({k: v for k, v in self.config.items() if k not in config})
+        if not replaceable(path):
+            raise EmbedcliError(f"{os.fspath(path)}: a directory that is not an embedcli model (no {VOCAB_FILE} and "
+                                f"{TABLE_FILE}); saving would replace everything in it; choose another directory")
         with atomic_directory(path) as tmp:
             write_model_files(tmp, self.vocab, self.table, config, self.history, self.arrays, self.objects)
         self.path = os.fspath(path)
@@ -124,6 +127,20 @@ class Model:
         for name in config.get("objects", []):
             objects[name] = read_json(os.path.join(directory, name + ".json"))
         return cls(vocab, table, config, history, arrays, objects, path=p)
+
+
+def replaceable(path: str | os.PathLike) -> bool:
+    """Whether saving a model to ``path`` may replace what is there: nothing, an empty directory
+    or a model (its :data:`VOCAB_FILE` and :data:`TABLE_FILE`). Saving swaps the whole directory,
+    so any other directory (a corpus folder, ``.``) would be lost."""
+    p = os.fspath(path)
+    if not os.path.isdir(p):
+        return True
+    try:
+        names = set(os.listdir(p))
+    except OSError:
+        return True  # what cannot be listed is reported by the write
+    return not names or {VOCAB_FILE, TABLE_FILE} <= names
 
 
 def check_shapes(vocab: Vocab, table: np.ndarray, name: str) -> None:

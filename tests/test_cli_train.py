@@ -217,6 +217,23 @@ def test_a_damaged_train_state_is_one_line_naming_it(runner, corpus, tmp_path, s
         assert res.exit_code == 1, (args, res.output)
         assert res.output.count("\n") == 1 and "train_state.json" in res.output, res.output
 
+
+def test_a_directory_that_is_not_a_model_is_not_replaced(runner, corpus, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "c.txt").write_bytes(corpus.read_bytes())
+    (data / "notes.txt").write_text("mine")
+    before = files(data)
+    for args in ([str(data / "c.txt"), "-o", str(data)], [str(data / "c.txt"), "-o", str(data), "--objective", "classify"]):
+        res = runner.invoke(main, ["train", *args, *FAST, "--quiet"])
+        assert res.exit_code == 2, res.output
+        assert res.output.count("\n") == 1 and str(data) in res.output and "not an embedcli model" in res.output
+        assert files(data) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    train(runner, corpus, empty)  # an empty directory is no loss
+    train(runner, corpus, empty, "--seed", "2")  # nor is a model
+
 def test_missing_corpus_and_bad_output(runner, tmp_path):
     res = runner.invoke(main, ["train", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "m")])
     assert res.exit_code == 1 and "missing.txt" in res.output and "no such file" in res.output

@@ -30,7 +30,7 @@ import numpy as np
 from ..config import TrainSettings, resolve_workers, saved_settings
 from ..corpus import EncodedCorpus, encode_corpus
 from ..errors import EmbedcliError, ParameterError
-from ..model import Model
+from ..model import Model, replaceable
 from ..query import VectorIndex, similar
 from ..subwords import SubwordRows, SubwordSpec, parse_range, vocab_rows
 from ..vectors import VectorFileInfo, init_rows, vector_file_info
@@ -106,6 +106,9 @@ def check_output(output: str, make_parent: bool = False) -> None:
     p = os.path.abspath(output)
     if os.path.exists(p) and not os.path.isdir(p):
         raise ParameterError("{output} {path}: a file with that name exists (expected a model directory)", "output", path=output)
+    if not replaceable(p):
+        raise ParameterError("{output} {path}: a directory that is not an embedcli model (no vocab.json and table.npy); "
+                             "the model would replace everything in it; choose another directory", "output", path=output)
     parent = os.path.dirname(p)
     if not os.path.isdir(parent):
         if not make_parent:
