@@ -680,11 +680,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         return
     parent = _check_parent(p, create=True)  # missing parent directories are created
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".tmp")
+        fd, new = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".new")
+        os.close(fd)
+        lock = _lock(new)  # as atomic_directory's: locked, then named .tmp
+        tmp = new[: -len(".new")] + ".tmp"
+        os.rename(new, tmp)
     except OSError as exc:
         raise EmbedcliError(f"cannot write {p}: {exc.strerror or exc}") from None
-    os.close(fd)
     try:
+        _remove_stale(parent, os.path.basename(p))
         yield tmp
         _keep_mode(p, tmp)
         os.replace(tmp, p)
@@ -697,6 +701,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
             why = exc.strerror or exc if exc.errno is not None else f"{exc} (is the disk full?)"
             raise EmbedcliError(f"cannot write {p}: {why}") from None
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
 
 
 @contextlib.contextmanager
@@ -801,15 +808,15 @@ def atomic_directory(path: str | os.PathLike):
     try:
         new = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".new")
         # locked while in use (a killed process's lock goes with it), then named .tmp: another
-        # run removes a .tmp directory only when it can take the lock (_remove_stale_directories)
-        lock = _lock_directory(new)
+        # run removes a .tmp directory only when it can take the lock (_remove_stale)
+        lock = _lock(new)
         tmp = new[: -len(".new")] + ".tmp"
         os.rename(new, tmp)
     except OSError as exc:
         raise EmbedcliError(f"cannot write {path}: {exc.strerror or exc}") from None
     _keep_mode(p, tmp, 0o777)
     try:
-        _remove_stale_directories(parent, os.path.basename(p))
+        _remove_stale(parent, os.path.basename(p))
         yield tmp
         if os.path.exists(p):
             if _exchange(tmp, p):  # one step: the path holds the old model, then the new one
@@ -836,9 +843,9 @@ def atomic_directory(path: str | os.PathLike):
             os.close(lock)
 
 
-def _lock_directory(path: str) -> int | None:
-    """An open descriptor of the directory ``path`` holding an exclusive ``flock`` on it (None
-    where there is no ``flock``)."""
+def _lock(path: str) -> int | None:
+    """An open descriptor of the file or directory ``path`` holding an exclusive ``flock`` on it
+    (None where there is no ``flock``)."""
     try:
         import fcntl
     except ImportError:  # Windows
@@ -846,18 +853,18 @@ def _lock_directory(path: str) -> int | None:
     fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # a file system without locks: the directory is simply not swept
+    except OSError:  # a file system without locks: the path is simply not swept
         os.close(fd)
         return None
     return fd
 
 
-def _remove_stale_directories(parent: str, name: str) -> None:
-    """Remove the temporary directories of ``name`` (``.NAME.XXXXXXXX.tmp``, from
-    :func:`atomic_directory`) that a killed process (SIGKILL, the OOM killer) left in ``parent``:
-    those no process holds locked. A run writing one now holds its lock, so it is left alone;
-    ``.old`` directories (a previous model moved aside where there is no atomic exchange) are
-    kept, as they may be the only copy of it."""
+def _remove_stale(parent: str, name: str) -> None:
+    """Remove the temporary files and directories of ``name`` (``.NAME.XXXXXXXX.tmp``, from
+    :func:`atomic_path` and :func:`atomic_directory`) that a killed process (SIGKILL, the OOM
+    killer) left in ``parent``: those no process holds locked. A process writing one now holds
+    its lock, so it is left alone; ``.old`` directories (a previous model moved aside where there
+    is no atomic exchange) are kept, as they may be the only copy of it."""
     try:
         import fcntl
     except ImportError:
@@ -868,7 +875,7 @@ def _remove_stale_directories(parent: str, name: str) -> None:
         for entry in candidates:
             stale = os.path.join(parent, entry)
             try:
-                fd = os.open(stale, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+                fd = os.open(stale, os.O_RDONLY)
             except OSError:
                 continue
             try:
@@ -877,6 +884,9 @@ def _remove_stale_directories(parent: str, name: str) -> None:
                 os.close(fd)
                 continue
             try:
-                shutil.rmtree(stale, ignore_errors=True)
+                if os.path.isdir(stale) and not os.path.islink(stale):
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    os.unlink(stale)
             finally:
                 os.close(fd)

@@ -79,3 +79,27 @@ def test_a_model_directory_in_use_by_another_run_is_not_swept(tmp_path):
     finally:
         os.close(fd)
     assert sorted(os.listdir(tmp_path)) == [".m.busy0000.tmp", ".m.x.stale000.tmp", "m"]
+
+
+def test_the_next_write_removes_what_a_killed_writer_left(tmp_path):
+    """`embedcli show-table MODEL --format word2vec -o v.txt` killed (SIGKILL) while it writes
+    leaves its hidden .v.txt.XXXXXXXX.tmp; the next write of v.txt removes it, not another's."""
+    import fcntl
+    import subprocess
+    import sys
+
+    target = tmp_path / "v.txt"
+    killed = ("import os, signal, sys\nfrom embedcli.io import atomic_write\n"
+              "with atomic_write(sys.argv[1]) as f:\n    f.write('half'); f.flush(); os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert subprocess.run([sys.executable, "-c", killed, str(target)]).returncode == -9
+    assert len(os.listdir(tmp_path)) == 1 and not target.exists()
+    busy = tmp_path / ".v.txt.busy0000.tmp"  # another process writing v.txt now
+    busy.write_text("partial")
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with atomic_write(target) as f:
+            f.write("whole")
+    finally:
+        os.close(fd)
+    assert sorted(os.listdir(tmp_path)) == [".v.txt.busy0000.tmp", "v.txt"] and target.read_text() == "whole"
