@@ -869,9 +869,10 @@ def _remove_stale(parent: str, name: str) -> None:
         import fcntl
     except ImportError:
         return
-    pattern = re.compile(r"\." + re.escape(name) + r"\.[a-z0-9_]{8}\.tmp")
-    with contextlib.suppress(OSError):
-        candidates = [e for e in os.listdir(parent) if pattern.fullmatch(e)]
+    prefix = "." + name + "."
+    pattern = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}\.tmp")
+    with contextlib.suppress(OSError):  # (the prefix first: a directory of thousands of parts stays cheap)
+        candidates = [e for e in os.listdir(parent) if e.startswith(prefix) and pattern.fullmatch(e)]
         for entry in candidates:
             stale = os.path.join(parent, entry)
             try:
