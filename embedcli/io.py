@@ -31,6 +31,11 @@ from typing import IO, Any, Callable, Iterator, Sequence
 
 from .errors import EmbedcliError, FormatError, ParameterError, UsageError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; what a killed run leaves is not swept there
+    fcntl = None
+
 CHUNK_BYTES = 1 << 20  # 1 MiB of text per chunk
 LONG_LINE_BYTES = 1 << 20  # a line longer than this is split at whitespace when allowed
 
@@ -680,15 +685,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         return
     parent = _check_parent(p, create=True)  # missing parent directories are created
     try:
-        fd, new = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".new")
-        os.close(fd)
-        lock = _lock(new)  # as atomic_directory's: locked, then named .tmp
-        tmp = new[: -len(".new")] + ".tmp"
-        os.rename(new, tmp)
+        tmp, lock = _claimed_temp(parent, os.path.basename(p), directory=False)
     except OSError as exc:
         raise EmbedcliError(f"cannot write {p}: {exc.strerror or exc}") from None
     try:
-        _remove_stale(parent, os.path.basename(p))
         yield tmp
         _keep_mode(p, tmp)
         os.replace(tmp, p)
@@ -806,17 +806,11 @@ def atomic_directory(path: str | os.PathLike):
         raise UsageError(f"cannot write model to {path}: a file with that name exists")
     parent = _check_parent(p, create=True)  # missing parent directories are created
     try:
-        new = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(p) + ".", suffix=".new")
-        # locked while in use (a killed process's lock goes with it), then named .tmp: another
-        # run removes a .tmp directory only when it can take the lock (_remove_stale)
-        lock = _lock(new)
-        tmp = new[: -len(".new")] + ".tmp"
-        os.rename(new, tmp)
+        tmp, lock = _claimed_temp(parent, os.path.basename(p), directory=True)
     except OSError as exc:
         raise EmbedcliError(f"cannot write {path}: {exc.strerror or exc}") from None
     _keep_mode(p, tmp, 0o777)
     try:
-        _remove_stale(parent, os.path.basename(p))
         yield tmp
         if os.path.exists(p):
             if _exchange(tmp, p):  # one step: the path holds the old model, then the new one
@@ -843,17 +837,45 @@ def atomic_directory(path: str | os.PathLike):
             os.close(lock)
 
 
-def _lock(path: str) -> int | None:
-    """An open descriptor of the file or directory ``path`` holding an exclusive ``flock`` on it
-    (None where there is no ``flock``)."""
+def _claimed_temp(parent: str, name: str, directory: bool) -> tuple[str, int | None]:
+    """A new temporary file (or directory) for ``name`` in ``parent``, ``.NAME.XXXXXXXX.tmp``, and
+    the descriptor holding its lock: locked while still named ``.new``, so that no other run ever
+    sees it unlocked under the ``.tmp`` name (a killed process's lock goes with it); then the
+    ``.tmp`` leftovers of killed runs are removed (:func:`_remove_stale`)."""
+    prefix = "." + name + "."
+    if directory:
+        new = tempfile.mkdtemp(dir=parent, prefix=prefix, suffix=".new")
+    else:
+        fd, new = tempfile.mkstemp(dir=parent, prefix=prefix, suffix=".new")
+        os.close(fd)
+    lock = _lock(new)
+    tmp = new[: -len(".new")] + ".tmp"
     try:
-        import fcntl
-    except ImportError:  # Windows
+        os.rename(new, tmp)
+        _remove_stale(parent, name)
+    except BaseException:  # (Ctrl-C included) nothing of this write is left
+        if lock is not None:
+            os.close(lock)
+        for left in (new, tmp):
+            if directory:
+                shutil.rmtree(left, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(left)
+        raise
+    return tmp, lock
+
+
+def _lock(path: str) -> int | None:
+    """An open descriptor of the file or directory ``path`` holding an exclusive ``flock`` on it;
+    None where there is no ``flock``, or the lock is held by another process (raises OSError when
+    ``path`` cannot be opened)."""
+    if fcntl is None:
         return None
     fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # a file system without locks: the path is simply not swept
+    except OSError:  # held by another process, or a file system without locks (never swept then)
         os.close(fd)
         return None
     return fd
@@ -865,9 +887,7 @@ def _remove_stale(parent: str, name: str) -> None:
     killer) left in ``parent``: those no process holds locked. A process writing one now holds
     its lock, so it is left alone; ``.old`` directories (a previous model moved aside where there
     is no atomic exchange) are kept, as they may be the only copy of it."""
-    try:
-        import fcntl
-    except ImportError:
+    if fcntl is None:
         return
     prefix = "." + name + "."
     pattern = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}\.tmp")
@@ -876,13 +896,10 @@ def _remove_stale(parent: str, name: str) -> None:
         for entry in candidates:
             stale = os.path.join(parent, entry)
             try:
-                fd = os.open(stale, os.O_RDONLY)
+                fd = _lock(stale)
             except OSError:
                 continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # in use by a running process
-                os.close(fd)
+            if fd is None:  # in use by a running process
                 continue
             try:
                 if os.path.isdir(stale) and not os.path.islink(stale):
