@@ -13,6 +13,7 @@ grow with the input.
 from __future__ import annotations
 
 import os
+import sys
 from itertools import islice
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
@@ -437,8 +438,6 @@ def encode_to(
         raise ParameterError("unknown {format} {value!r} (use one of: {formats})", "format", value=format,
                              formats=", ".join(OUTPUT_FORMATS))
     if format == "npy" and output is not None and os.fspath(output) == STDIO:
-        import sys
-
         if not hasattr(sys.stdout, "buffer") or sys.stdout.isatty():  # a terminal, or a notebook's text stream
             raise ParameterError("{format} npy writes binary data: give {output} FILE.npy, or standard output "
                                  "into a pipe", "format", "output")
@@ -486,8 +485,6 @@ def encode_to(
             return {**summary, "sequences": [r for b in blocks for r in b.tolist()]}
         output = os.fspath(output)
         if format == "npy" and output == STDIO:  # a pipe: the header, then the rows as they come
-            import sys
-
             _stream_npy_rows(sys.stdout.buffer, spool.n_rows, width, blocks)
         elif format == "npy":
             _write_npy_rows(output, spool.n_rows, width, blocks)
@@ -496,7 +493,6 @@ def encode_to(
                 write_text_rows(f, blocks, format)
         else:
             import io as _io
-            import sys
 
             out = _io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=True) \
                 if hasattr(sys.stdout, "buffer") else sys.stdout

@@ -201,6 +201,8 @@ class PieceTokenizer:
 
 LINE_MARK = b"\xff"  # never valid UTF-8, so it cannot be a piece of the text: marks a line end
 _MISSING = -(1 << 31)  # code of a piece not seen yet
+
+
 class PieceIds:
     """The ids of the tokens of raw UTF-8 chunks through :class:`PieceTokenizer`, each distinct
     piece tokenised and looked up once (a dict keyed by the piece's bytes).

@@ -87,7 +87,6 @@ def test_predict_ignores_labels_in_input_and_reads_stdin(runner, sample_model, t
     assert out.read_text().splitlines() == ["__label__news", "__label__clickbait"]
 
 
-
 def test_predict_answers_each_line_from_a_pipe_as_it_comes(sample_model):
     """`producer | embedcli predict MODEL` (or a program talking to it through pipes) gets each
     answer as soon as its line is written, as with `fasttext predict MODEL -`: before, lines from a
@@ -110,6 +109,7 @@ def test_predict_answers_each_line_from_a_pipe_as_it_comes(sample_model):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
 
 def test_test_command(runner, sample_model):
     r = runner.invoke(main, ["test", sample_model, SAMPLE_TEST])

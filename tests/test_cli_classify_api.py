@@ -3,6 +3,7 @@ Through the command line; the library tests are in test_classify_api.py."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -55,8 +56,6 @@ def test_load_refuses_a_word_vector_model(runner, tmp_path):
 def test_embed_gives_the_classifiers_sentence_vectors(runner, clf, model_dir):
     """embed on a classifier: the vector it scores, word n-grams included (fastText's
     print-sentence-vectors of a supervised model); --normalize: the word rows' mean, as for words."""
-    import json
-
     import numpy as np
 
     from embedcli.embeddings import Embeddings
@@ -75,9 +74,6 @@ def test_embed_gives_the_classifiers_sentence_vectors(runner, clf, model_dir):
 
 
 def test_test_per_label_prints_fasttexts_test_label_lines(runner, clf, model_dir):
-    import json
-    import math
-
     result = clf.evaluate(SAMPLE_TEST)
     out = runner.invoke(main, ["test", model_dir, SAMPLE_TEST, "--per-label"])
     assert out.exit_code == 0, out.output
@@ -94,8 +90,6 @@ def test_test_per_label_prints_fasttexts_test_label_lines(runner, clf, model_dir
 def test_per_label_scores_without_examples_are_undefined(runner, clf, model_dir, tmp_path):
     """A label neither in the file nor predicted: no precision, recall or F1 (null in JSON,
     "--------" in the lines, as fastText prints them)."""
-    import json
-
     news = [t for t, p in ((t, clf.predict(t)[0][0]) for t in ("Storm causes power cuts", "Flooding closes the railway",
                                                               "Parliament passes the budget"))
             if p == "__label__news"]

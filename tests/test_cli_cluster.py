@@ -133,6 +133,7 @@ def test_cli_train_dask_expands_url_wildcards_as_vocab_and_encode_do(client, tmp
                client.scheduler.address, *common)
     assert res.returncode != 0 and "no file matches" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
+
 def test_env_default_is_for_jobs_a_cluster_runs(tmp_path):
     """With EMBEDCLI_DASK exported (as docs/scaling.md shows), the jobs a cluster cannot run (encode
     of phrases, of stdin or into a .csv, vocab of stdin, a classifier, --dry-run) run on this machine,
@@ -159,6 +160,7 @@ def test_env_default_is_for_jobs_a_cluster_runs(tmp_path):
         assert res.returncode == 0, (args, res.stderr)
     res = _cli("encode", "-v", vocab, "nice to see you", "--dask", "tcp://127.0.0.1:9")
     assert res.returncode == 2 and "--dask encodes a file" in res.stderr
+
 
 def _sigint_ignored(pid: int) -> bool:
     with open(f"/proc/{pid}/status") as f:

@@ -71,7 +71,6 @@ def test_missing_column_is_one_line_naming_the_columns(runner, tmp_path):
     assert not (tmp_path / "v.json").exists()
 
 
-
 def test_a_row_with_more_fields_than_the_header_is_an_error_not_a_cut_text(runner, tmp_path):
     """An unquoted comma in the text (a hand-written CSV) used to leave the text after it out,
     silently; it is one line naming the row, as pandas' read_csv refuses it. Empty fields past the

@@ -206,7 +206,6 @@ def test_resume_refuses_other_settings(runner, corpus, tmp_path):
     assert res.exit_code == 2 and "nope" in res.output
 
 
-
 @pytest.mark.parametrize("state", ['{}', '[]', '{"epochs_done": "x"}', '{"epochs_done": 1, "epochs": 3}'])
 def test_a_damaged_train_state_is_one_line_naming_it(runner, corpus, tmp_path, state):
     out = tmp_path / "m"
@@ -233,6 +232,7 @@ def test_a_directory_that_is_not_a_model_is_not_replaced(runner, corpus, tmp_pat
     empty.mkdir()
     train(runner, corpus, empty)  # an empty directory is no loss
     train(runner, corpus, empty, "--seed", "2")  # nor is a model
+
 
 def test_missing_corpus_and_bad_output(runner, tmp_path):
     res = runner.invoke(main, ["train", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "m")])
