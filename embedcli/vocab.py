@@ -409,20 +409,26 @@ class Vocab:
         specials = data.get("specials", {})
         if not isinstance(specials, dict) or any(v not in tokens for v in specials.values()):
             raise FormatError(f"{name}: \"specials\" must map names to tokens of the vocabulary")
+        normalization = data.get("normalization", {})
+        if not isinstance(normalization, dict):
+            raise FormatError(f"{name}: bad \"normalization\": it must be an object of settings "
+                              f"(got {json.dumps(normalization)})")
         try:
-            settings = TextSettings.from_dict(data.get("normalization", {}))
+            settings = TextSettings.from_dict(normalization)
         except (TypeError, ValueError) as exc:
             raise FormatError(f"{name}: bad \"normalization\": {exc}") from None
         order = data.get("order", "appearance")
+        if order not in ORDERS:
+            raise FormatError(f"{name}: \"order\" must be appearance or frequency (got {order!r})")
         return cls(
             tokens=tokens,
             counts=counts,
             settings=settings,
             specials=specials,
             order=order,
-            min_count=int(data.get("min_count") or 1),
-            max_size=data.get("max_size"),
-            corpus_tokens=int(data.get("corpus_tokens") or 0),
+            min_count=_count_field(data, "min_count", 1, name),
+            max_size=_count_field(data, "max_size", None, name),
+            corpus_tokens=_count_field(data, "corpus_tokens", 0, name),
         )
 
     @classmethod
@@ -436,6 +442,19 @@ class Vocab:
             p, name = inner, inner
         data = read_json_document(p, "a vocabulary file")
         return cls.from_dict(data, name)
+
+
+def _count_field(data: dict, key: str, default: int | None, name: str) -> int | None:
+    """A count of a vocabulary file (``min_count``, ``max_size``, ``corpus_tokens``): missing or
+    null is ``default``; anything else an integer at least 1 (``corpus_tokens``: at least 0)."""
+    value = data.get(key)
+    if value is None:
+        return default
+    low = 0 if key == "corpus_tokens" else 1
+    if type(value) is not int or value < low:
+        allowed = "null or an integer" if default is None else "an integer"
+        raise FormatError(f"{name}: \"{key}\" must be {allowed}, at least {low} (got {value!r})")
+    return value
 
 
 def _count(texts, settings: TextSettings, encoding_errors: str, workers: int, input_format: str,

@@ -109,6 +109,16 @@ def test_a_vocabulary_written_before_join_marks_splits_as_it_was_built(tmp_path)
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1, -1]}', "non-negative"),
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1, 2.5]}', "non-negative"),
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", 7], "counts": [1, 1]}', "list of strings"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"], "counts": [1], "min_count": "x"}',
+         r"v.json: \"min_count\" must be an integer, at least 1 \(got 'x'\)$"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"], "counts": [1], "max_size": "big"}',
+         r"v.json: \"max_size\" must be null or an integer, at least 1 \(got 'big'\)$"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"], "counts": [1], "corpus_tokens": -5}',
+         r"v.json: \"corpus_tokens\" must be an integer, at least 0 \(got -5\)$"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"], "counts": [1], "order": "random"}',
+         r"v.json: \"order\" must be appearance or frequency \(got 'random'\)$"),
+        ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a"], "counts": [1], "normalization": null}',
+         r"v.json: bad \"normalization\": it must be an object of settings \(got null\)$"),
     ],
 )
 def test_load_rejects_bad_files(tmp_path, content, message):
