@@ -409,7 +409,7 @@ class Embeddings:
         return float(np.dot(_unitvec(mean1), _unitvec(mean2)))
 
     # -- phrases -------------------------------------------------------------------------------
-    def encode(self, phrases, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
+    def encode(self, phrases, maxlen: int | None = None, padding: str | None = None, truncating: str | None = None,
                oov: str | None = None):
         """Ids of phrases, as :meth:`embedcli.Vocab.encode`."""
         return self.vocab.encode(phrases, maxlen=maxlen, padding=padding, truncating=truncating, oov=oov)

@@ -219,27 +219,31 @@ class Vocab:
 
         return word_index(self, word)
 
-    def encode(self, phrases, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
+    def encode(self, phrases, maxlen: int | None = None, padding: str | None = None, truncating: str | None = None,
                oov: str | None = None):
         """Ids of each phrase (tokenised as the vocabulary's text was).
 
         ``phrases`` is one string or an iterable of strings (or of token lists, gensim's shape: each
-        joined by spaces, then tokenised as any text). Without ``maxlen``: a list of ids per
-        phrase (one list for one string). With ``maxlen``: an int32 array padded and cut like
-        Keras ``pad_sequences`` (shape ``(n, maxlen)``, or ``(maxlen,)`` for one string), padded
-        with ``<pad>``'s id. ``oov``: ``"unk"`` (default when there is an ``<unk>``), ``"skip"`` or
-        ``"error"``.
+        joined by spaces, then tokenised as any text). Without ``maxlen``, ``padding`` or
+        ``truncating``: a list of ids per phrase (one list for one string). With any of them: an
+        int32 array padded and cut like Keras ``pad_sequences`` (``padding`` and ``truncating``
+        ``"pre"`` (the default) or ``"post"``; shape ``(n, maxlen)``, without ``maxlen`` the longest
+        phrase's length; one row for one string), padded with ``<pad>``'s id. ``oov``: ``"unk"``
+        (default when there is an ``<unk>``), ``"skip"`` or ``"error"``.
         """
         from .encode import check_pad_args, encode_tokens_lines, pad_sequences
 
         single = isinstance(phrases, str)
-        if maxlen is not None or padding != "pre" or truncating != "pre":
+        padded = maxlen is not None or padding is not None or truncating is not None
+        padding = "pre" if padding is None else padding
+        truncating = "pre" if truncating is None else truncating
+        if padded:
             check_pad_args(maxlen, padding, truncating)
         from .sources import phrase_strings
 
         lines = [phrases] if single else phrase_strings(phrases)
         seqs = list(encode_tokens_lines(lines, self, oov or self.default_oov()))
-        if maxlen is None:
+        if not padded:
             return seqs[0] if single else seqs
         value = self.pad_id if self.pad_id is not None else 0
         out = pad_sequences(seqs, maxlen=maxlen, padding=padding, truncating=truncating, value=value)

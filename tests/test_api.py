@@ -345,6 +345,27 @@ def test_vocab_encode_decode_getitem():
         v.encode("hope", maxlen=0)
 
 
+def test_vocab_encode_with_padding_but_no_maxlen_pads_to_the_longest_as_keras():
+    """``pad_sequences(seqs, padding="post")`` without maxlen pads to the longest sequence; so does
+    ``encode(phrases, padding="post")`` (it returned the ragged lists, the padding left out), as
+    ``embedcli encode --padding post`` without --maxlen does. No padding argument: the lists."""
+    from support.encode import keras_pad_sequences
+
+    v = embedcli.Vocab.build(["Hope to see you soon", "Nice to see you again"])
+    phrases = ["Hope to see", "Nice", ""]
+    seqs = v.encode(phrases)
+    assert seqs == [[2, 3, 4], [7], []]
+    for kw in ({"padding": "post"}, {"padding": "pre"}, {"truncating": "post"},
+               {"padding": "post", "truncating": "post"}):
+        got = v.encode(phrases, **kw)
+        want = keras_pad_sequences(seqs, padding=kw.get("padding", "pre"), truncating=kw.get("truncating", "pre"))
+        assert isinstance(got, np.ndarray) and got.dtype == np.int32 and got.tolist() == want.tolist()
+    assert v.encode("Hope to see", padding="post").tolist() == [2, 3, 4]
+    assert v.encode(phrases, padding="post").tolist() == [[2, 3, 4], [7, 0, 0], [0, 0, 0]]
+    with pytest.raises(ParameterError, match=r"^padding must be 'pre' or 'post' \(got 'middle'\)$"):
+        v.encode(phrases, padding="middle")
+
+
 def test_public_names_are_exported():
     for name in ("load", "train", "describe", "Embeddings", "Vocab", "Classifier", "TrainSettings", "ParameterError"):
         assert name in dir(embedcli) and getattr(embedcli, name) is not None
