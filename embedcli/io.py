@@ -656,11 +656,14 @@ def input_size(path: str | os.PathLike) -> int | None:
     return total
 
 
-def check_writable(path: str | os.PathLike) -> None:
-    """Fail early (before long work) when ``path`` cannot be written."""
+def check_writable(path: str | os.PathLike, param: str = "output") -> None:
+    """Fail early (before long work) when ``path`` cannot be written (``param``: the parameter that
+    gave it, named by the message for an empty name)."""
     p = os.fspath(path)
     if p == STDIO:
         return
+    if not p:  # -o "$OUT" with OUT unset
+        raise ParameterError("{" + param + "} is an empty file name", param)
     if os.path.isdir(p):
         raise UsageError(f"cannot write {p}: it is a directory")
     _check_parent(p)

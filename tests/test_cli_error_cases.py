@@ -83,6 +83,12 @@ CASES = [
     ("output under a file, train", ["train", "corpus.txt", "-o", "corpus.txt/m", "-q"], 2,
      ["-o", "is a file, not a directory"]),
     ("read-only location", ["vocab", "corpus.txt", "-o", READ_ONLY], 1, [READ_ONLY, "cannot write"]),
+    # an empty name (-o "$OUT" with OUT unset) was a FileNotFoundError traceback after the counting
+    ("empty output name", ["vocab", "corpus.txt", "-o", ""], 2, ["-o", "empty"]),
+    ("empty output name, export", ["show-table", "model", "--format", "csv", "-o", ""], 2, ["-o", "empty"]),
+    ("empty output name, encode", ["encode", "-v", "model", "hi", "--format", "json", "-o", ""], 2, ["-o", "empty"]),
+    ("empty output name, encode auto", ["encode", "-v", "model", "hi", "-o", ""], 2, ["-o", "empty"]),
+    ("empty plot name", ["show-table", "model", "--plot", ""], 2, ["--plot", "empty"]),
     ("classify without labels", ["train", "nolabels.txt", "--objective", "classify", "-o", "m", "-q"], 1,
      ["nolabels.txt", "__label__"]),
     ("projector directory in a read-only location",

@@ -102,11 +102,11 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
                                   truncating, pad_value, oov, show_tokens, encoding_errors, parts, as_json, quiet)
     if phrases and input_path:
         raise UsageError("give phrases as arguments or with -i/--input, not both")
+    if output is not None:
+        check_writable(output)
     fmt = _format_for(output, fmt)
     if fmt == "npy" and output is None:
         raise UsageError("--format npy writes binary data: give -o FILE.npy, or -o - into a pipe")
-    if output:
-        check_writable(output)
     vocab = Vocab.load(vocab_path)
     oov = oov or vocab.default_oov()
     texts = phrases if phrases else Files(input_paths or (STDIO,))

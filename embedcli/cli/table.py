@@ -113,7 +113,7 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         if fmt != "tsv":
             check_writable(output)
     if plot_path is not None:
-        check_writable(plot_path)
+        check_writable(plot_path, "plot_path")
 
     emb = Embeddings.load(model)
     vocab, table = emb.vocab, emb.table
