@@ -4,6 +4,7 @@ one-line reprs of what they return."""
 
 import io
 import json
+import re
 import sys
 
 import numpy as np
@@ -113,6 +114,22 @@ def test_encode_to_errors_name_parameters(tmp_path):
         vocab.encode_to(tmp_path / "x.xml", ["a b"], format="xml")
     with pytest.raises(ParameterError, match=r"^maxlen"):
         vocab.encode_to(tmp_path / "x.npy", ["a b"], maxlen=-1)
+
+
+@pytest.mark.parametrize("maxlen", ["8", 8.0, 2.5, True])
+def test_a_maxlen_that_is_not_an_integer_is_named(tmp_path, emb, maxlen):  # noqa: F811
+    """maxlen="8" (from a config or argv) or 8.0 raised TypeError from inside ('<' not supported
+    between instances of 'str' and 'int', 'float' object cannot be interpreted as an integer)."""
+    vocab = emb.vocab
+    message = rf"^maxlen must be an integer, at least 1 \(got {re.escape(repr(maxlen))}\)$"
+    for call in (lambda: vocab.encode(["a b"], maxlen=maxlen), lambda: emb.encode("a b", maxlen=maxlen),
+                 lambda: vocab.encode_to(tmp_path / "x.npy", ["a b"], maxlen=maxlen),
+                 lambda: emb.phrase_lookup("a b", maxlen=maxlen)):
+        with pytest.raises(ParameterError, match=message):
+            call()
+    assert vocab.encode(["a b"], maxlen=np.int64(3)).shape == (1, 3)  # numpy integers are counts
+    with pytest.raises(ParameterError, match=r"^pad_value must be an integer \(got '0'\)$"):
+        vocab.encode_to(None, ["a b"], pad_value="0")
 
 
 def test_tokenize_splits_as_the_vocabulary(tmp_path):
