@@ -107,12 +107,17 @@ def phrase_rows(
 ) -> list[PhraseRow]:
     """The rows of a phrase in order: ``table[ids]`` for the encoded (optionally padded) phrase.
 
-    Unknown words map to ``<unk>`` (an error if the vocabulary has none). Padding only with
+    Unknown words map to ``<unk>`` (an :class:`~embedcli.errors.UnknownWordError` if the vocabulary
+    has none). Padding only with
     ``maxlen``, exactly like Keras ``pad_sequences`` (``padding``/``truncating`` pre or post).
     """
     from .encode import check_pad_args, pad_sequences
 
     words = tokenize(phrase, vocab.settings)
+    if vocab.unk_id is None:  # no row for an unknown word: the error of emb[word]
+        for word in words:
+            if word not in vocab.index:
+                raise UnknownWordError(word, lambda: suggest(vocab, word))
     ids = vocab.lookup(words, vocab.default_oov())
     inputs: list[str | None] = list(words)
     if maxlen is not None:

@@ -203,6 +203,19 @@ def test_phrase_cli_json(tmp_path, runner):
     assert res.exit_code == 2
 
 
+def test_phrase_with_an_unknown_word_and_no_unk_row(tmp_path, runner):
+    """A vocabulary without <unk> (a word2vec file, vocab --no-specials) has no row for an unknown
+    word: show-table --phrase said '--oov skip drops unknown words', a flag show-table does not have;
+    it is the unknown word error of --explain, with close spellings."""
+    vectors = tmp_path / "w.txt"
+    vectors.write_text("3 2\nking 0.1 0.2\nqueen 0.3 0.4\nman 0.5 0.6\n")
+    res = runner.invoke(main, ["show-table", str(vectors), "--phrase", "king quen", "--maxlen", "3"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.stderr.strip() == "Error: unknown word 'quen'; did you mean queen?"
+    res = runner.invoke(main, ["show-table", str(vectors), "--phrase", "king queen", "--json"])
+    assert [d["index"] for d in json.loads(res.stdout)] == [0, 1]
+
+
 # -- one-hot ------------------------------------------------------------------------------------
 def test_explain_computes_onehot_product(tmp_path, runner):
     path, vocab, table = make_model(tmp_path, dim=2)
