@@ -87,7 +87,7 @@ def compact_repr(obj) -> str:
 class PhraseRow:
     position: int
     token: str
-    index: int
+    index: int | None  # None: a word outside a vocabulary without <unk>, composed from subwords
     input: str | None  # the word of the phrase (None for padding)
     vector: np.ndarray
     subword_ngrams: int = 0  # > 0: a word outside the vocabulary, its vector the mean of this many n-gram rows
@@ -108,17 +108,19 @@ def phrase_rows(
     """The rows of a phrase in order: ``table[ids]`` for the encoded (optionally padded) phrase.
 
     Unknown words map to ``<unk>`` (an :class:`~embedcli.errors.UnknownWordError` if the vocabulary
-    has none). Padding only with
-    ``maxlen``, exactly like Keras ``pad_sequences`` (``padding``/``truncating`` pre or post).
+    has none); with ``subwords`` their vector is their n-gram vector (with no index when there is no
+    ``<unk>``). Padding only with ``maxlen``, exactly like Keras ``pad_sequences``
+    (``padding``/``truncating`` pre or post).
     """
     from .encode import check_pad_args, pad_sequences
 
     words = tokenize(phrase, vocab.settings)
-    if vocab.unk_id is None:  # no row for an unknown word: the error of emb[word]
+    unk = vocab.unk_id
+    if unk is None and subwords is None:  # no row for an unknown word: the error of emb[word]
         for word in words:
             if word not in vocab.index:
                 raise UnknownWordError(word, lambda: suggest(vocab, word))
-    ids = vocab.lookup(words, vocab.default_oov())
+    ids = vocab.ids_or(words, -1 if unk is None else unk)  # -1: no id, its vector composed below
     inputs: list[str | None] = list(words)
     if maxlen is not None:
         check_pad_args(maxlen, padding, truncating)
@@ -133,7 +135,8 @@ def phrase_rows(
         ids = [int(i) for i in padded]
     vectors = table[np.asarray(ids, dtype=np.int64)] if ids else np.zeros((0, table.shape[1]), table.dtype)
     rows = [
-        PhraseRow(position=p, token=vocab.tokens[i], index=i, input=inputs[p], vector=vectors[p])
+        PhraseRow(position=p, token=vocab.tokens[i], index=i, input=inputs[p], vector=vectors[p]) if i >= 0 else
+        PhraseRow(position=p, token=inputs[p], index=None, input=inputs[p], vector=vectors[p])
         for p, i in enumerate(ids)
     ]
     if subwords is not None:  # a word outside the vocabulary: its n-gram vector instead of <unk>'s row

@@ -311,6 +311,28 @@ def test_show_table_phrase_and_explain_mark_subword_rows(runner, sub_model):
     assert e["equal"] is True and e["composed_from"] == {"word_row": 1, "ngram_rows": len(char_ngrams("cat", 3, 6))}
 
 
+def test_show_table_phrase_composes_unseen_words_without_an_unk_row(runner, corpus, tmp_path):
+    """A model trained on a vocabulary without specials (vocab --no-specials) composes unseen words
+    for similar, embed and --explain; show-table --phrase refused them ('unknown word ... --oov
+    skip'). Their rows are composed as with <unk>, with no index (there is no id for them)."""
+    vocab = tmp_path / "v.json"
+    assert runner.invoke(main, ["vocab", str(corpus), "--no-specials", "-o", str(vocab), "-q"]).exit_code == 0
+    out = tmp_path / "m"
+    train(runner, corpus, out, "--vocab", str(vocab))
+    m = Model.load(out)
+    assert m.vocab.unk_id is None and "cats" not in m.vocab.index
+    res = runner.invoke(main, ["show-table", str(out), "--phrase", "the cats eats", "--maxlen", "4", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert [(r["token"], r["index"], r.get("source")) for r in rows][1:] == \
+        [("the", m.vocab.index["the"], None), ("cats", None, "subwords"), ("eats", m.vocab.index["eats"], None)]
+    assert rows[0]["input"] is None and rows[0]["index"] == 0  # padding: id 0, as Keras pads
+    (cats,) = word_vectors(m, ["cats"])
+    assert np.array_equal(np.array(rows[2]["vector"], dtype=np.float32), cats.vector)
+    res = runner.invoke(main, ["show-table", str(out), "--phrase", "the cats eats"])
+    assert res.exit_code == 0 and "cats (subwords)" in res.stdout and "None" not in res.stdout
+
+
 def test_evaluate_leaves_no_pair_or_question_out(runner, sub_model, tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("cat\tdog\t9\ncats\tdogs\t8.5\ncat\tcar\t1\nhorse\ttrucks\t0.5\n", encoding="utf-8")

@@ -137,7 +137,8 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
             label = r.token if r.input is None or r.input == r.token else f"{r.token} ({r.input})"
             if r.subword_ngrams:
                 label = f"{r.input} (subwords)"
-            t.add_row(str(r.position), escape(label), str(r.index), *_cells(r.vector, cols, precision))
+            t.add_row(str(r.position), escape(label), "-" if r.index is None else str(r.index),
+                      *_cells(r.vector, cols, precision))
         out_console.print(t)
         if not rows:
             err_console.print("the phrase has no tokens")
