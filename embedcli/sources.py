@@ -68,7 +68,9 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
     directory = tempfile.mkdtemp(prefix="embedcli-texts-", dir=tmp_dir)
     try:
         path = os.path.join(directory, "texts.txt")
-        with open(path, "w", encoding="utf-8", newline="") as f:
+        # a lone surrogate (text read with errors="surrogateescape") is written as the invalid UTF-8
+        # it stands for, which the reader reports (or replaces, with encoding_errors) as in a file
+        with open(path, "w", encoding="utf-8", errors="surrogatepass", newline="") as f:
             for line in phrase_strings(texts, param):
                 f.write(line if line.endswith("\n") else line + "\n")
         try:

@@ -166,3 +166,19 @@ def test_long_token_without_whitespace_is_cut_at_a_character_boundary(tmp_path):
     finally:
         eio.LONG_LINE_BYTES, eio.CHUNK_BYTES = old
     assert text == "é" * 50_000
+
+
+def test_a_lone_surrogate_in_texts_given_is_invalid_utf8_not_a_traceback():
+    """A string holding a lone surrogate (text read with errors="surrogateescape": os.listdir,
+    sys.argv, a file of invalid UTF-8) raised UnicodeEncodeError from writing the texts to their
+    temporary file, whatever encoding_errors said. It is invalid UTF-8 in the texts given, as in a
+    file: one error naming encoding_errors, and with "replace" the tokens Vocab.encode reads."""
+    from embedcli.errors import EmbedcliError
+
+    texts = ["hope to see", "ab\udcff cd", "\ud800x"]
+    with pytest.raises(EmbedcliError, match=r"^the texts given: line 2: invalid UTF-8 .*; use encoding_errors replace"):
+        Vocab.build(texts)
+    v = Vocab.build(texts, encoding_errors="replace")
+    assert v.tokens == [PAD, UNK, "hope", "to", "see", "ab", "cd", "x"]
+    assert v.encode(texts) == [[2, 3, 4], [5, 6], [7]]
+    assert Vocab.count_shard(texts, encoding_errors="ignore").tokens == ["hope", "to", "see", "ab", "cd", "x"]
