@@ -12,6 +12,7 @@ The file is JSON, self-describing and versioned (:data:`FORMAT`, :data:`VERSION`
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -489,6 +490,9 @@ def check_build_args(order: str, min_count: int, max_size: int | None) -> None:
     """The arguments of :func:`build_vocab`, checked before any counting."""
     if order not in ORDERS:
         raise ParameterError("unknown {order} {value!r} (use appearance or frequency)", "order", value=order)
+    for name, value in (("min_count", min_count), ("max_size", max_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise ParameterError("{%s} must be an integer, at least 1 (got {value!r})" % name, name, value=value)
     if min_count < 1:
         raise ParameterError("{min_count} must be at least 1 (got {value})", "min_count", value=min_count)
     if max_size is not None and max_size < 1:
@@ -514,6 +518,7 @@ def build_vocab(
     leaves no word is an error.
     """
     check_build_args(order, min_count, max_size)
+    min_count, max_size = int(min_count), None if max_size is None else int(max_size)  # numpy integers: plain
     special_tokens = {PAD, UNK} if specials else set()
     chosen = _choose([(t, c) for t, c in counts.items() if c >= min_count and t not in special_tokens],
                      max_size, order)
@@ -572,6 +577,7 @@ def extend_vocab(
     ``max_size`` (the words besides the specials, old and new) leaves room for only some of them;
     ``<unk>`` counts the new corpus's tokens that are in neither."""
     check_build_args(order, min_count, max_size)
+    min_count, max_size = int(min_count), None if max_size is None else int(max_size)  # numpy integers: plain
     specials = set(base.specials.values())
     tokens, freqs = list(base.tokens), list(base.counts)
     index = base.index

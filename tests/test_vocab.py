@@ -1,8 +1,10 @@
 """Tests of vocab. The library; the command-line tests are in test_cli_vocab.py."""
 
 import json
+import re
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from embedcli.errors import FormatError, UsageError
@@ -61,6 +63,24 @@ def test_bad_arguments():
         build("a", order="alphabetical")
     with pytest.raises(UsageError):
         build("a", min_count=0)
+
+
+@pytest.mark.parametrize("kw", [{"max_size": "2"}, {"max_size": 2.5}, {"min_count": "2"}, {"min_count": 1.5},
+                                {"max_size": True}])
+def test_counts_that_are_not_integers_are_named(kw):
+    """Vocab.build(max_size="2") raised TypeError ''<' not supported between instances of 'str' and
+    'int''; min_count=1.5 was taken as 2. Both are counts: integers (numpy's too)."""
+    (name, value), = kw.items()
+    message = rf"^{name} must be an integer, at least 1 \(got {re.escape(repr(value))}\)$"
+    for call in (lambda: Vocab.build(["a b a"], **kw), lambda: Vocab.merge([Vocab.count_shard(["a b a"])], **kw),
+                 lambda: Vocab.build(["a b"]).extend(["a c"], **kw)):
+        with pytest.raises(UsageError, match=message):
+            call()
+    v = Vocab.build(["a b a"], min_count=np.int64(2), max_size=np.int64(5))  # numpy integers: plain ints
+    assert v.tokens == [PAD, UNK, "a"] and type(v.min_count) is int and type(v.max_size) is int
+    assert json.loads(json.dumps(v.to_dict()))["max_size"] == 5  # save() raised 'int64 is not JSON serializable'
+    grown = v.extend(["c c"], min_count=np.int64(1), max_size=np.int64(3))
+    assert type(grown.min_count) is int and type(grown.max_size) is int
 
 
 def test_round_trip(tmp_path):
