@@ -181,6 +181,22 @@ def test_cli_dash_with_other_inputs_is_a_usage_error(runner, vocab_files, args, 
     assert r.exit_code == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("args", [[], ["-"], ["-i", "-"], ["-i", "-", "--maxlen", "3", "-o", "ids.npy"]])
+def test_cli_vocabulary_and_phrases_cannot_both_come_from_stdin(runner, vocab_files, tmp_path, monkeypatch, args):
+    """-v - reads the vocabulary from stdin; the phrases then cannot come from it too. '-v - -i -'
+    printed [] and exited 0 (the vocabulary had used up stdin: no phrases), '-v - -' said stdin
+    was not a vocabulary file (it starts with the phrases)."""
+    _, full = vocab_files
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(main, ["encode", "-v", "-", *args], input=full.read_text())
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == ("Error: -v - reads the vocabulary from standard input; give the phrases as "
+                                "arguments or with -i FILE")
+    assert not (tmp_path / "ids.npy").exists()
+    r = runner.invoke(main, ["encode", "-v", "-", "Nice to see you"], input=full.read_text())
+    assert r.exit_code == 0 and r.stdout.strip() == "[[7, 3, 4, 5]]"
+
+
 @pytest.mark.parametrize("fmt,expected", [("print", "[[],\n []]"), ("json", "[[], []]"), ("jsonl", "[]\n[]"),
                                           ("csv", "")])
 def test_cli_phrases_without_ids_give_rows_of_width_zero(runner, vocab_files, fmt, expected):

@@ -90,6 +90,8 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
     """
     check_pad_args(maxlen, padding, truncating)
     phrases, _ = args_or_stdin(phrases, input_paths)  # a lone '-': stdin, the default without PHRASE
+    if vocab_path == STDIO and not phrases and (not input_paths or STDIO in input_paths):
+        raise UsageError("-v - reads the vocabulary from standard input; give the phrases as arguments or with -i FILE")
     if input_paths:  # tables (csv, tsv, jsonl) are read as their text column
         input_paths = tuple(resolve_inputs(input_paths, input_format, text_column))
     input_path = list(input_paths) if len(input_paths) > 1 else (input_paths[0] if input_paths else None)
