@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from .errors import EmbedcliError, ParameterError, UsageError
+from .errors import EmbedcliError, ParameterError, UsageError, is_integer
 from .io import is_url
-from .peer_names import PEER_KEYS, flag
+from .peer_names import PEER_KEYS
 
 OBJECTIVES = ("skipgram", "cbow", "classify")
 
@@ -301,7 +301,7 @@ def check_value(key: str, value: Any, source: str | None = None) -> Any:
     if key in INT_KEYS:
         if value is None and key in ("max_size", "workers", "buckets", "round_batches"):
             return None
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy's integers too
+        if not is_integer(value):  # numpy's integers too
             raise bad("an integer")
         return int(value)
     if key in FLOAT_KEYS:

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .errors import EmbedcliError, FormatError, ParameterError, UnknownWordError
+from .errors import EmbedcliError, FormatError, ParameterError, UnknownWordError, check_integer
 from .model import Model
 from .vocab import Vocab
 
@@ -299,8 +299,7 @@ class Embeddings:
         file's words count in file order). ``cosmul``: as :meth:`most_similar_cosmul`."""
         from .query import most_similar
 
-        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 1:
-            raise ParameterError("{topn} must be an integer, at least 1 (got {value!r})", "topn", value=topn)
+        check_integer(topn, "topn", 1)
         res = most_similar(self.vocab, self.table, _queries(positive), _queries(negative), topn,
                            index=self._vector_index(restrict_vocab), subwords=self.model.subwords, cosmul=cosmul)
         return [(n.token, n.score) for n in res]

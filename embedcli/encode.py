@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import EmbedcliError, ParameterError
+from .errors import EmbedcliError, ParameterError, check_integer
 from .idstore import IdStore
 from .io import expand_inputs, open_binary
 from .tokenizer import PieceIds, PieceTokenizer, token_pattern
@@ -31,16 +31,9 @@ PADDINGS = ("pre", "post")
 BLOCK_ROWS = 1 << 16
 
 
-def _is_int(value) -> bool:
-    """A Python or numpy integer (not a bool)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def check_pad_args(maxlen: int | None, padding: str, truncating: str) -> None:
-    if maxlen is not None and not _is_int(maxlen):
-        raise ParameterError("{maxlen} must be an integer, at least 1 (got {value!r})", "maxlen", value=maxlen)
-    if maxlen is not None and maxlen < 1:
-        raise ParameterError("{maxlen} must be a positive number (got {value})", "maxlen", value=maxlen)
+    if maxlen is not None:
+        check_integer(maxlen, "maxlen", 1)
     if padding not in PADDINGS:
         raise ParameterError("{padding} must be 'pre' or 'post' (got {value!r})", "padding", value=padding)
     if truncating not in PADDINGS:
@@ -367,7 +360,7 @@ def encode_file_to_npy(
     """
     from numpy.lib.format import open_memmap
 
-    from .io import atomic_path, display_name
+    from .io import atomic_path
 
     check_pad_args(maxlen, padding, truncating)
     n_rows = count_lines(path)
@@ -451,8 +444,7 @@ def encode_to(
     oov = oov or vocab.default_oov()
     if pad_value is None:
         pad_value = vocab.pad_id if vocab.pad_id is not None else 0
-    if not _is_int(pad_value):
-        raise ParameterError("{pad_value} must be an integer (got {value!r})", "pad_value", value=pad_value)
+    check_integer(pad_value, "pad_value")
     if not -2**31 <= pad_value < 2**31:
         raise ParameterError("{pad_value} must fit the int32 ids of the rows (got {value})", "pad_value",
                              value=pad_value)

@@ -7,6 +7,7 @@ command line prints the message with the parameter shown as its flag and exits w
 
 from __future__ import annotations
 
+import numbers
 from typing import Callable
 
 
@@ -87,6 +88,23 @@ class ParameterError(UsageError):
 
     def __init__(self, template: str, *params: str, exit_code: int | None = None, **values):
         super().__init__(template, *params, exit_code=exit_code, **values)
+
+
+def is_integer(value) -> bool:
+    """A Python or numpy integer, and not a bool (``True`` is an ``int`` to Python, never a count here)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_integer(value, param: str, minimum: int | None = None) -> int:
+    """``value`` as a plain ``int``, or a :class:`ParameterError` naming ``param``: ``maxlen must be
+    an integer, at least 1 (got '8')`` for a string, a float or a bool, ``maxlen must be at least
+    1 (got 0)`` below ``minimum``."""
+    if not is_integer(value):
+        least = "" if minimum is None else f", at least {minimum}"
+        raise ParameterError("{%s} must be an integer%s (got {value!r})" % (param, least), param, value=value)
+    if minimum is not None and value < minimum:
+        raise ParameterError("{%s} must be at least %d (got {value})" % (param, minimum), param, value=value)
+    return int(value)
 
 
 class UnknownWordError(EmbedcliError, KeyError):

@@ -62,6 +62,7 @@ def json_value(v) -> float | None:
 def json_vector(row: np.ndarray) -> list:
     return [json_value(v) for v in row]
 
+
 def check_tokens_exportable(vocab: Vocab, fmt: str) -> None:
     """Tokens must not contain the separators of the format (our tokenizer never makes such
     tokens, but vocabularies can be edited by hand)."""

@@ -12,7 +12,6 @@ The file is JSON, self-describing and versioned (:data:`FORMAT`, :data:`VERSION`
 from __future__ import annotations
 
 import json
-import numbers
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 from . import __version__
-from .errors import EmbedcliError, FormatError, ParameterError
+from .errors import EmbedcliError, FormatError, ParameterError, check_integer
 from .io import atomic_write, check_format_header, display_name, read_json_document
 from .text import TextSettings
 
@@ -490,13 +489,9 @@ def check_build_args(order: str, min_count: int, max_size: int | None) -> None:
     """The arguments of :func:`build_vocab`, checked before any counting."""
     if order not in ORDERS:
         raise ParameterError("unknown {order} {value!r} (use appearance or frequency)", "order", value=order)
-    for name, value in (("min_count", min_count), ("max_size", max_size)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
-            raise ParameterError("{%s} must be an integer, at least 1 (got {value!r})" % name, name, value=value)
-    if min_count < 1:
-        raise ParameterError("{min_count} must be at least 1 (got {value})", "min_count", value=min_count)
-    if max_size is not None and max_size < 1:
-        raise ParameterError("{max_size} must be at least 1 (got {value})", "max_size", value=max_size)
+    check_integer(min_count, "min_count", 1)
+    if max_size is not None:
+        check_integer(max_size, "max_size", 1)
 
 
 def build_vocab(

@@ -60,7 +60,7 @@ def test_width_zero_is_found_never_asked_for():
     gives must still be at least 1."""
     assert pad_sequences([[], []]).shape == (2, 0) == keras_pad_sequences([[], []]).shape
     assert pad_flat(np.zeros(0, dtype=np.int32), np.array([0, 0]), 0).shape == (2, 0)
-    with pytest.raises(UsageError, match=r"maxlen must be a positive number \(got 0\)"):
+    with pytest.raises(UsageError, match=r"maxlen must be at least 1 \(got 0\)"):
         check_pad_args(0, "pre", "pre")
 
 

@@ -159,3 +159,22 @@ def test_a_message_without_parameters_is_kept_as_it_is():
     renamed = EmbedcliError("{path}: bad {thing} in /tmp/x", "path", thing="/tmp/x").with_values(
         lambda t: t.replace("/tmp/x", "the texts"))
     assert str(renamed) == "path: bad the texts in the texts" and renamed.cli_message() == "--path: bad the texts in the texts"
+
+
+def test_check_integer_is_the_one_count_check():
+    """Python and numpy integers pass as plain ints; a bool, a float or a string is 'must be an
+    integer', a value below the minimum 'must be at least' (the flag on the command line)."""
+    from embedcli.errors import check_integer
+
+    assert check_integer(np.int64(3), "maxlen", 1) == 3 and type(check_integer(np.int64(3), "maxlen", 1)) is int
+    assert check_integer(-7, "pad_value") == -7
+    for bad in (True, 2.0, "3", None):
+        with pytest.raises(ParameterError) as info:
+            check_integer(bad, "max_size", 1)
+        assert str(info.value) == f"max_size must be an integer, at least 1 (got {bad!r})"
+    with pytest.raises(ParameterError) as info:
+        check_integer(0, "min_count", 1)
+    assert str(info.value) == "min_count must be at least 1 (got 0)"
+    assert info.value.cli_message() == "--min-count must be at least 1 (got 0)"
+    with pytest.raises(ParameterError, match=r"^pad_value must be an integer \(got 1\.5\)$"):
+        check_integer(1.5, "pad_value")

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import EmbedcliError, FormatError, ParameterError
+from ..errors import EmbedcliError, FormatError, ParameterError, is_integer
 from ..io import display_name
 from ..labeled import LABEL_PREFIX, iter_labeled, line_tokens, split_labels
 from ..model import Model
@@ -215,7 +215,7 @@ class Classifier:
         ]
 
     def _check_k(self, k: int, threshold: float) -> int:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or (k < 1 and k != -1):
+        if not is_integer(k) or (k < 1 and k != -1):
             raise ParameterError("{k} must be at least 1, or -1 for every label (got {got!r})", "k", got=k)
         if not (isinstance(threshold, (int, float, np.integer, np.floating)) and 0.0 <= threshold <= 1.0):
             raise ParameterError("{threshold} must be a probability between 0 and 1 (got {got!r})",

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import EmbedcliError, ParameterError, UsageError
+from ..errors import EmbedcliError, ParameterError, UsageError, check_integer
 from ..io import display_name
 from ..labeled import LABEL_PREFIX
 from ..model import Model
@@ -571,21 +571,16 @@ def check_settings(*, dim, epochs, lr, min_lr, min_count, max_size, word_ngrams,
                    label_prefix, init=None, freeze=False) -> None:
     """Raise :class:`ParameterError` naming the first bad setting."""
 
-    def at_least(name, value, minimum):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ParameterError("{%s} must be an integer of at least %d (got {got!r})" % (name, minimum),
-                                 name, got=value)
-
-    at_least("dim", dim, 1)
-    at_least("epochs", epochs, 1)
-    at_least("min_count", min_count, 1)
-    at_least("word_ngrams", word_ngrams, 1)
+    check_integer(dim, "dim", 1)
+    check_integer(epochs, "epochs", 1)
+    check_integer(min_count, "min_count", 1)
+    check_integer(word_ngrams, "word_ngrams", 1)
     if batch_size is not None:
-        at_least("batch_size", batch_size, 1)
+        check_integer(batch_size, "batch_size", 1)
     if max_size is not None:
-        at_least("max_size", max_size, 1)
+        check_integer(max_size, "max_size", 1)
     if buckets is not None:
-        at_least("buckets", buckets, 1)
+        check_integer(buckets, "buckets", 1)
         if buckets > MAX_BUCKETS_LIMIT:
             raise ParameterError("{buckets} must be at most %d (got {got!r})" % MAX_BUCKETS_LIMIT, "buckets",
                                  got=buckets)

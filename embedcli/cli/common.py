@@ -32,6 +32,7 @@ from rich.progress import (
 from ..errors import EmbedcliError, UsageError
 from ..io import STDIO
 
+
 class _Console(Console):
     """A rich console that, when its stream is not a terminal (a log file, a pipe), writes plain
     lines: no wrapping at 80 columns, no trailing spaces (tables pad their cells), no ANSI codes

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..encode import PieceEncoder, _encode_checked, check_pad_args, pad_flat
-from ..errors import EmbedcliError, ParameterError, UsageError
+from ..errors import EmbedcliError, ParameterError
 from ..io import atomic_path, display_name
 from ..shards import CheckedChunks
 from ..vocab import Vocab
