@@ -51,7 +51,7 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
     if os.path.isdir(p):
         return describe_model(p)
     if not os.path.exists(p):
-        raise EmbedcliError(f"{p}: no such file or directory")
+        raise EmbedcliError(f"{display_name(p)}: no such file or directory")
     if p.endswith(".npy"):  # a model's table.npy (vocab.json beside it): the model
         return describe_model(os.path.dirname(p) or ".")
 

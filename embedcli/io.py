@@ -43,7 +43,8 @@ STDIO = "-"
 
 
 def display_name(path: str | os.PathLike) -> str:
-    return "<stdin>" if str(path) == STDIO else str(path)
+    """A path as messages show it: ``<stdin>`` for ``-``, ``''`` for an empty name (``-i "$F"``, F unset)."""
+    return "<stdin>" if str(path) == STDIO else (str(path) or "''")
 
 
 def check_format_header(data: Any, name: str, *, fmt: str, supported: int, what: str, missing: str) -> int:
@@ -190,7 +191,7 @@ def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[by
     try:
         f = open(p, "rb")
     except FileNotFoundError:
-        raise EmbedcliError(f"{p}: no such file") from None
+        raise EmbedcliError(f"{display_name(p)}: no such file") from None
     except PermissionError:
         raise EmbedcliError(f"{p}: permission denied") from None
     except OSError as exc:

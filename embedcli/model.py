@@ -25,7 +25,7 @@ import yaml
 
 from . import __version__
 from .errors import EmbedcliError, FormatError
-from .io import atomic_directory, atomic_write, check_format_header, read_json_document
+from .io import atomic_directory, atomic_write, check_format_header, display_name, read_json_document
 from .vocab import Vocab
 
 FORMAT = "embedcli-model"
@@ -100,7 +100,7 @@ class Model:
         elif os.path.isdir(p):
             directory, table_path = p, os.path.join(p, TABLE_FILE)
         elif not os.path.exists(p):
-            raise EmbedcliError(f"{p}: no such model directory")
+            raise EmbedcliError(f"{display_name(p)}: no such model directory")
         else:
             raise FormatError(f"{p}: not a model (expected a directory with {VOCAB_FILE} and {TABLE_FILE})")
         vocab_path = os.path.join(directory, VOCAB_FILE)

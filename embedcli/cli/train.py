@@ -381,6 +381,10 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
       embedcli train --objective classify labeled.txt -o models/clf --word-ngrams 2 --dry-run
       embedcli train corpus.txt -o models/big --dask tcp://10.0.0.5:8786 --workers 8
     """
+    for name, value in (("CORPUS", "" if "" in corpus else None), ("-o", output), ("--config", config_path),
+                        ("--resume", resume_dir), ("--continue-from", values.get("continue_from")), ("--tmp-dir", tmp_dir)):
+        if value == "":  # -o "$OUT" with OUT unset: not the default model, not the current directory
+            raise UsageError(f"{name} is an empty file name")
     overrides = _flag_overrides(values)
     use_default = False
     if resume_dir is not None:
