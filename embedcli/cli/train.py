@@ -12,6 +12,7 @@ from rich.table import Table
 from .. import config as cfg
 from ..errors import UsageError
 from ..io import input_size, resolve_inputs
+from ..peer_names import flag
 from . import cluster as cluster_cli
 from . import main
 from .cluster import dask_option
@@ -390,7 +391,7 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
     if resume_dir is not None:
         if corpus or output or config_path or overrides or dry_run:
             given = ", ".join(["CORPUS"] * bool(corpus) + ["-o"] * bool(output) + ["--config"] * bool(config_path)
-                              + [cfg.flag(k) for k in overrides] + ["--dry-run"] * dry_run)
+                              + [flag(k) for k in overrides] + ["--dry-run"] * dry_run)
             raise UsageError(f"--resume continues with the model's saved settings; do not also give {given}")
         config_file = os.path.join(resume_dir, "config.yaml")
         if not os.path.isdir(resume_dir):
