@@ -11,7 +11,8 @@ frequency-ordered vocabulary that is simply its first N words):
   skipped (and reported); only the ``restrict_vocab`` most frequent words are known; with
   ``case_insensitive`` (default) words are compared upper-cased and a word with several case
   variants takes the vector of its most frequent one. Pairs with an unknown word are skipped and
-  counted (``oov_share`` = skipped / (used + skipped)). Pearson's r of the scores and Spearman's
+  counted (``oov_share`` = skipped / (used + skipped)); a pair with an all-zero vector has cosine 0
+  (gensim's ``similarity``). Pearson's r of the scores and Spearman's
   rho (Pearson of average ranks, so ties are handled like ``scipy.stats.spearmanr``), in NumPy.
 * :func:`evaluate_analogies` is ``evaluate_word_analogies``: ``: section`` headers, then
   ``a b c expected`` lines; a question is answered with 3CosAdd (``most_similar(positive=[b, c],
@@ -203,8 +204,7 @@ def evaluate_pairs(
                 model.append(0.0)
             continue
         na, nb = np.linalg.norm(va), np.linalg.norm(vb)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cos = float(np.dot(va / na, vb / nb))
+        cos = float(np.dot(va / na, vb / nb)) if na and nb else 0.0  # an all-zero vector: 0, as gensim's similarity
         gold.append(sim)
         model.append(cos)
     if not gold:

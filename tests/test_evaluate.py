@@ -128,6 +128,21 @@ def test_pairs_unknown_word_examples_name_each_word_once(tmp_path):
     assert r.oov_pairs == 4 and r.oov_examples == ["tiger", "plane"]
 
 
+def test_pairs_with_an_all_zero_vector_score_it_0_as_gensim(tmp_path):
+    # a vector file may hold an all-zero row: gensim's similarity (and Embeddings.similarity) is 0.0
+    # for it; its pair used to be NaN, which made Pearson's r 1.0 and left Spearman's rho wrong
+    vocab = Vocab(tokens=["<pad>", "<unk>", "cat", "dog", "kitten", "puppy", "car", "bus", "zero"],
+                  counts=[0, 0, 7, 6, 5, 4, 3, 2, 1])
+    table = np.random.default_rng(3).standard_normal((len(vocab), 4)).astype(np.float32)
+    table[:2] = table[8] = 0
+    f = tmp_path / "p.tsv"
+    f.write_text("cat\tdog\t8\nkitten\tpuppy\t7\ncar\tbus\t6\ncat\tcar\t2\nzero\tcat\t1\n")
+    ours = evaluate_pairs(vocab, table, str(f))
+    (p, _), (s, _), _ = words_kv(vocab, table).evaluate_word_pairs(str(f))
+    assert ours.pairs == 5
+    assert ours.pearson == pytest.approx(p, abs=1e-6) and ours.spearman == pytest.approx(s, abs=1e-6)
+
+
 def test_pairs_errors(tmp_path, sample_model):
     _, vocab, table = sample_model
     f = tmp_path / "oov.tsv"
