@@ -7,8 +7,8 @@ frequent words, as in gensim, also for a vocabulary in order of first appearance
 frequency-ordered vocabulary that is simply its first N words):
 
 * :func:`evaluate_pairs` is ``evaluate_word_pairs``: tab-separated ``word1 word2 score`` lines,
-  ``#`` lines are comments, lines that do not split into three fields with a numeric score are
-  skipped (and reported); only the ``restrict_vocab`` most frequent words are known; with
+  ``#`` lines are comments, lines that do not split into three fields with a finite numeric score
+  are skipped (and reported); only the ``restrict_vocab`` most frequent words are known; with
   ``case_insensitive`` (default) words are compared upper-cased and a word with several case
   variants takes the vector of its most frequent one. Pairs with an unknown word are skipped and
   counted (``oov_share`` = skipped / (used + skipped)); a pair with an all-zero vector has cosine 0
@@ -181,6 +181,8 @@ def evaluate_pairs(
             a, b, sim_text = parts
             sim = float(sim_text)
         except ValueError:
+            sim = None
+        if sim is None or not np.isfinite(sim):  # 'nan' or 'inf' is not a score either
             invalid.append(line_no)
             continue
         ka, kb = known.key(a), known.key(b)

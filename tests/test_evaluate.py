@@ -143,6 +143,20 @@ def test_pairs_with_an_all_zero_vector_score_it_0_as_gensim(tmp_path):
     assert ours.pearson == pytest.approx(p, abs=1e-6) and ours.spearman == pytest.approx(s, abs=1e-6)
 
 
+def test_pairs_score_that_is_not_a_finite_number_is_a_malformed_line(tmp_path, sample_model):
+    # float() reads 'nan' and 'inf': such a score made Pearson's r 1.0 and Spearman's rho -1.0
+    _, vocab, table = sample_model
+    f = tmp_path / "p.tsv"
+    good = "cat\tdog\t8\nkitten\tpuppy\t7\ncat\tpiano\t1\nguitar\tpiano\t6\n"
+    f.write_text(good)
+    want = evaluate_pairs(vocab, table, str(f))
+    f.write_text("cat\tdog\t8\nkitten\tpuppy\t7\nlion\ttiger\tnan\ncat\tpiano\t1\nhorse\tcow\t-inf\n"
+                 "guitar\tpiano\t6\n")
+    got = evaluate_pairs(vocab, table, str(f))
+    assert got.invalid_lines == [3, 5]
+    assert (got.pairs, got.pearson, got.spearman) == (want.pairs, want.pearson, want.spearman)
+
+
 def test_pairs_errors(tmp_path, sample_model):
     _, vocab, table = sample_model
     f = tmp_path / "oov.tsv"
