@@ -679,7 +679,9 @@ def word_vectors(model, words: Iterable[str], oov: str = "error") -> list[WordVe
     fastText's print-word-vectors gives without n-grams).
 
     Words are normalised with the vocabulary's settings first (``Apple`` -> ``apple`` in a
-    lower-cased vocabulary); the specials (``<pad>``, ``<unk>``) are their rows.
+    lower-cased vocabulary); the specials (``<pad>``, ``<unk>``) are their rows. A word that is
+    not one token once normalised (``e.g.``, ``--``) has no vector, with subwords too: with
+    ``"skip"`` and ``"zero"`` it is an unknown word (its token the word as given).
     """
     from .inspect import word_index, word_token
 
@@ -688,13 +690,19 @@ def word_vectors(model, words: Iterable[str], oov: str = "error") -> list[WordVe
     sub = model.subwords
     out = []
     for word in words:
-        token = word_token(model.vocab, word)
-        i = model.vocab.index.get(token)
+        try:
+            token = word_token(model.vocab, word)
+        except UsageError:  # several tokens or none
+            if oov == "error":
+                raise
+            token = None
+        i = None if token is None else model.vocab.index.get(token)
         if i is None:
-            if sub is not None:
+            if sub is not None and token is not None:
                 out.append(WordVector(word, token, None, sub.vector(token)))
             elif oov == "zero":
-                out.append(WordVector(word, token, None, np.zeros(model.table.shape[1], np.float32), known=False))
+                out.append(WordVector(word, token or word, None, np.zeros(model.table.shape[1], np.float32),
+                                      known=False))
             elif oov == "error":
                 word_index(model.vocab, word)  # the unknown-word error, with close spellings
         else:

@@ -114,6 +114,27 @@ def test_show_table_and_vectors_render_the_embeddings_methods(runner, tmp_path):
                                   np.stack([emb["cat"], emb["dog"]]))
 
 
+def test_vectors_oov_skip_and_zero_take_words_that_are_not_one_token(runner, tmp_path):
+    # a word list cut from text holds 'e.g.' (two tokens after normalisation) or '--' (none): without a
+    # vector of its own it is an unknown word for --oov skip and zero, as fastText's print-word-vectors
+    # gives every whitespace-separated word a line; the default still names why it has no vector
+    emb = embedcli.train(CORPUS, workers=1, output=tmp_path / "m", **FAST)
+    model = tmp_path / "m"
+    assert [(v.word, v.source) for v in emb.word_vectors(["cat", "e.g.", "--", "dog"], oov="skip")] == \
+        [("cat", "vocabulary"), ("dog", "vocabulary")]
+    got = emb.word_vectors(["e.g.", "cat"], oov="zero")
+    assert [(v.word, v.token, v.index, v.source) for v in got] == [("e.g.", "e.g.", None, "unknown"),
+                                                                   ("cat", "cat", emb.vocab["cat"], "vocabulary")]
+    assert not got[0].vector.any() and got[0].vector.shape == (emb.dim,)
+    r = runner.invoke(main, ["vectors", str(model), "-", "--oov", "skip"], input="cat e.g. -- dog\n")
+    assert r.exit_code == 0 and r.stderr == "left out 2 unknown words: 'e.g.', '--'\n", r.output
+    assert r.stdout == ok(runner, "vectors", model, "cat", "dog").stdout
+    r = runner.invoke(main, ["vectors", str(model), "-", "--oov", "zero"], input="e.g. cat\n")
+    assert r.exit_code == 0 and r.stdout.splitlines()[1] == "e.g. " + " ".join(["0.0"] * emb.dim), r.output
+    r = runner.invoke(main, ["vectors", str(model), "-"], input="cat e.g.\n")
+    assert r.exit_code == 2 and r.stderr == "Error: 'e.g.' is several tokens (e g); give one word\n"
+
+
 def test_tables_are_read_as_their_text_column_by_the_library_too(runner, tmp_path):
     rows = [("1", "news", "Storm closes the railway line"), ("2", "clickbait", "You will not believe this cat"),
             ("3", "news", "The railway line opens again")] * 30
