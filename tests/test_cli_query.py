@@ -79,6 +79,41 @@ def test_similar_answers_a_file_of_queries_with_the_model_loaded_once(model, run
         assert bad.exit_code == 2 and message in bad.stderr
 
 
+def test_a_query_file_goes_on_past_a_line_that_cannot_be_asked(model, runner, tmp_path):
+    # 'e.g.' is two tokens, '--' none, '<unk>' a special token: each stopped similar -i / analogy -i
+    # at its line, after the answers before it, with an error naming no line
+    path, vocab, table = model
+    kv = words_kv(vocab, table)
+    a, b, c = vocab.tokens[10:13]
+    queries = tmp_path / "q.txt"
+    queries.write_text(f"{a}\n{a} e.g.\n--\n<unk>\n{b}\n", encoding="utf-8")
+    res = runner.invoke(main, ["similar", path, "-i", str(queries), "-k", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    got = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [g["query"] for g in got] == [a, f"{a} e.g.", "--", "<unk>", b]
+    assert [[n["token"] for n in g["neighbours"]] for g in got] == \
+        [[w for w, _ in kv.most_similar(a, topn=2)], [], [], [], [w for w, _ in kv.most_similar(b, topn=2)]]
+    errors = [f"{queries}: line 2: 'e.g.' is several tokens (e g); give one word",
+              f"{queries}: line 3: '--' contains no token (after normalisation)",
+              f"{queries}: line 4: '<unk>' is a special token, not a word; it has no neighbours"]
+    assert res.stderr.splitlines() == errors
+    assert [g.get("error") for g in got] == [None] + [e.split(": ", 2)[2] for e in errors] + [None]
+    table = runner.invoke(main, ["similar", path, "-i", str(queries), "-k", "2"])
+    assert table.exit_code == 0 and table.stdout.count("nearest to") == 2 and table.stderr.splitlines() == errors
+    questions = tmp_path / "a.txt"
+    questions.write_text(f"{a} {b} e.g.\n<unk> {b} {c}\n{a} {b} {c}\n", encoding="utf-8")
+    res = runner.invoke(main, ["analogy", path, "-i", str(questions), "-k", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    got = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [(g["question"], g["answers"]) for g in got[:2]] == [(f"{a} {b} e.g.", []), (f"<unk> {b} {c}", [])]
+    assert got[2]["answers"][0]["token"] == kv.most_similar(positive=[b, c], negative=[a], topn=1)[0][0]
+    assert res.stderr.splitlines() == [f"{questions}: line 1: 'e.g.' is several tokens (e g); give one word",
+                                       f"{questions}: line 2: '<unk>' is a special token, not a word; it has no "
+                                       "neighbours"]
+    res = runner.invoke(main, ["similar", path, "-i", str(queries), "--restrict-vocab", "0"])
+    assert res.exit_code == 2 and res.stderr == "Error: --restrict-vocab must be at least 1 (got 0)\n"
+
+
 def test_similar_skips_unknown_words_of_a_longer_query(model, runner):
     path, vocab, table = model
     a, b = vocab.tokens[5], vocab.tokens[6]

@@ -37,9 +37,11 @@ def topn_option(default: int, help: str):
     return click.option("-k", "--topn", "k", type=int, default=default, show_default=True, help=help)
 
 
-def _check_k(k: int) -> None:
+def _check_k_restrict(k: int, restrict_vocab: int | None) -> None:
     if k < 1:
         raise UsageError(f"-k must be at least 1 (got {k})")
+    if restrict_vocab is not None and restrict_vocab < 1:
+        raise UsageError(f"--restrict-vocab must be at least 1 (got {restrict_vocab})")
 
 
 def _neighbours(emb: Embeddings, pairs: list[tuple[str, float]]) -> list[dict]:
@@ -92,7 +94,7 @@ def similar_command(model, words, negative, k, restrict_vocab, input_path, as_js
       embedcli similar glove.6B.100d.txt king --restrict-vocab 50000
       embedcli similar glove.6B.100d.txt -i words.txt -k 5 --json > neighbours.jsonl
     """
-    _check_k(k)
+    _check_k_restrict(k, restrict_vocab)
     words, input_path = args_or_stdin(words, input_path, "queries", "WORD")
     if words and input_path is not None:
         raise UsageError("give WORDs or -i/--input FILE (one query per line), not both")
@@ -103,9 +105,22 @@ def similar_command(model, words, negative, k, restrict_vocab, input_path, as_js
         _similar_query(emb, words, negative, k, restrict_vocab, as_json, single=True)
         return
     for line_no, line in enumerate(iter_lines(input_path), 1):
-        if line.split():
+        if not line.split():
+            continue
+        where = f"{display_name(input_path)}: line {line_no}: "
+        try:
             _similar_query(emb, tuple(line.split()), negative, k, restrict_vocab, as_json, single=False,
-                           where=f"{display_name(input_path)}: line {line_no}: ")
+                           where=where)
+        except EmbedcliError as exc:  # a word that is not one token, a special token...: this query only
+            _line_error(where, exc, {"query": " ".join(line.split()), "neighbours": [], "unknown": []}, as_json)
+
+
+def _line_error(where: str, exc: EmbedcliError, record: dict, as_json: bool) -> None:
+    """A query of a file (similar -i, analogy -i) that cannot be asked: reported with its line, and
+    with --json its line of no answers and the error, so the run goes on to the next line."""
+    err_console.print(escape(f"{where}{exc.message}"), soft_wrap=True)
+    if as_json:
+        print_json({**record, "error": exc.message})
 
 
 def _similar_query(emb: Embeddings, words: tuple[str, ...], negative: tuple[str, ...], k: int,
@@ -184,7 +199,7 @@ def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json
       embedcli analogy models/default man king woman --cosmul -k 3 --json
       embedcli analogy glove.6B.100d.txt -i questions.txt -k 1 --json > answers.jsonl
     """
-    _check_k(k)
+    _check_k_restrict(k, restrict_vocab)
     words, input_path = args_or_stdin(words, input_path, "questions", "A B C")
     if words and input_path is not None:
         raise UsageError("give A B C or -i/--input FILE (one question per line), not both")
@@ -203,15 +218,19 @@ def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json
         question = line.split()
         if not question:
             continue
+        where = f"{display_name(input_path)}: line {line_no}: "
         if len(question) != 3:
-            err_console.print(escape(f"{display_name(input_path)}: line {line_no}: skipped, not three words A B C"),
-                              soft_wrap=True)
+            err_console.print(escape(f"{where}skipped, not three words A B C"), soft_wrap=True)
             continue
-        _, skipped = emb.split_known(question)
+        try:
+            _, skipped = emb.split_known(question)
+            res = [] if skipped else _neighbours(emb, emb.analogy(*question, topn=k, method=method,
+                                                                  restrict_vocab=restrict_vocab))
+        except EmbedcliError as exc:  # a word that is not one token, a special token...: this question only
+            _line_error(where, exc, {"question": " ".join(question), "answers": [], "unknown": []}, as_json)
+            continue
         for exc in skipped:
-            err_console.print(escape(f"{display_name(input_path)}: line {line_no}: {exc.message}"), soft_wrap=True)
-        res = [] if skipped else _neighbours(emb, emb.analogy(*question, topn=k, method=method,
-                                                              restrict_vocab=restrict_vocab))
+            err_console.print(escape(f"{where}{exc.message}"), soft_wrap=True)
         if as_json:
             print_json({"question": " ".join(question), "answers": res, "unknown": [e.word for e in skipped]})
         elif res:
