@@ -530,7 +530,7 @@ class Embeddings:
                  analogies: str | os.PathLike | Sequence[str] = (), *,
                  files: str | os.PathLike | Sequence[str] = (), restrict_vocab: int | None = None,
                  case_insensitive: bool = True, analogy_method: str = "3cosadd", dummy4unknown: bool = False,
-                 progress: Callable[[int], None] | None = None) -> dict:
+                 encoding_errors: str = "strict", progress: Callable[[int], None] | None = None) -> dict:
         """Word-pair correlation and analogy accuracy, as gensim's ``evaluate_word_pairs`` and
         ``evaluate_word_analogies``: ``{"similarity": [PairsResult ...], "analogies": [AnalogyResult ...]}``
         (one per file; ``.spearman``, ``.pearson``, ``.accuracy``, ``.to_dict()``). ``files``: either
@@ -538,8 +538,10 @@ class Embeddings:
         ``similarity`` and ``analogies`` files. ``analogy_method``: ``"3cosadd"`` (gensim's) or
         ``"3cosmul"`` (``most_similar_cosmul``). ``dummy4unknown`` (gensim's): a pair with an
         unknown word counts as similarity 0 and a question with one as a wrong answer, instead of
-        being left out, so that a model is not rewarded for knowing fewer words. ``progress(n)``
-        gets the number of analogy questions answered."""
+        being left out, so that a model is not rewarded for knowing fewer words.
+        ``encoding_errors``: invalid UTF-8 in the files stops with its line (``"strict"``), or is
+        replaced with U+FFFD (``"replace"``) or dropped (``"ignore"``). ``progress(n)`` gets the
+        number of analogy questions answered."""
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
         from .io import STDIO, iter_lines
 
@@ -547,20 +549,23 @@ class Embeddings:
         stdin = None  # standard input among files: read once, judged and scored from its lines
         for path in _paths(files):
             if path == STDIO and stdin is None:
-                stdin = list(iter_lines(STDIO))
-            (sim if file_kind(path, lines=stdin if path == STDIO else None) == "similarity" else ana).append(path)
+                stdin = list(iter_lines(STDIO, encoding_errors=encoding_errors))
+            kind = file_kind(path, encoding_errors=encoding_errors, lines=stdin if path == STDIO else None)
+            (sim if kind == "similarity" else ana).append(path)
         if not sim and not ana:
             raise ParameterError("give {similarity} and/or {analogies} files", "similarity", "analogies")
         rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab
         return {
             "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
                                           case_insensitive=case_insensitive, subwords=self.model.subwords,
-                                          lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown)
+                                          lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown,
+                                          encoding_errors=encoding_errors)
                            for p in sim],
             "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
                                              case_insensitive=case_insensitive, progress=progress,
                                              subwords=self.model.subwords, method=analogy_method,
-                                             lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown)
+                                             lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown,
+                                             encoding_errors=encoding_errors)
                           for p in ana],
         }
 

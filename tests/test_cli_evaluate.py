@@ -90,3 +90,27 @@ def test_evaluate_a_file_from_stdin_is_read_as_what_it_holds(sample_model, runne
         for r in results:
             r.pop("file", None), r.pop("path", None)
     assert got == expected
+
+
+def test_files_of_words_with_invalid_utf8_take_the_encoding_errors_flag_they_point_to(sample_model, runner, tmp_path):
+    # 'invalid UTF-8 ...; use --encoding-errors replace to go on' named a flag that evaluate, similar -i,
+    # analogy -i and vectors -i did not have ('No such option')
+    path, vocab, table = sample_model
+    pairs = tmp_path / "p.tsv"
+    pairs.write_bytes(b"cat\tdog\t8\nkitten\tpuppy\t7\ncat\tpiano\t1\n\xff\tdog\t3\nguitar\tpiano\t6\n")
+    questions = tmp_path / "q.txt"
+    questions.write_bytes(b": s\nlisbon portugal london england\nrome \xffitaly moscow russia\n")
+    words = tmp_path / "w.txt"
+    words.write_bytes(b"cat dog\n\xff\n")
+    for args in (["evaluate", path, str(pairs)], ["evaluate", path, "--similarity", str(pairs)],
+                 ["evaluate", path, "--analogies", str(questions)], ["similar", path, "-i", str(words)],
+                 ["analogy", path, "-i", str(questions)], ["vectors", path, "-i", str(words), "--oov", "skip"]):
+        res = runner.invoke(main, args)
+        assert res.exit_code == 1 and "invalid UTF-8 (byte 0xff); use --encoding-errors replace" in res.stderr, args
+        res = runner.invoke(main, args + ["--encoding-errors", "replace"])
+        assert res.exit_code == 0, (args, res.output)
+    res = runner.invoke(main, ["evaluate", path, str(pairs), "--encoding-errors", "ignore", "--json"])
+    assert [json.loads(res.stdout)["similarity"][0][k] for k in ("pairs", "oov_pairs")] == [4, 1]  # '' is unknown
+    res = runner.invoke(main, ["evaluate", path, "-", "--encoding-errors", "replace", "--json"],
+                        input=pairs.read_bytes())
+    assert res.exit_code == 0 and json.loads(res.stdout)["similarity"][0]["oov_pairs"] == 1, res.output

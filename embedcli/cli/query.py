@@ -75,9 +75,10 @@ _answers_restricted = click.option(
 @click.option("-i", "--input", "input_path", metavar="FILE",
               help="Many queries: one per line of FILE, its words the WORDs of that query ('-' = stdin, as is a "
                    "lone WORD '-'), all answered with the model loaded once; with --json one JSON line each.")
+@encoding_errors_option
 @json_option
 @handle_errors
-def similar_command(model, words, negative, k, restrict_vocab, input_path, as_json):
+def similar_command(model, words, negative, k, restrict_vocab, input_path, encoding_errors, as_json):
     """Nearest words to WORD (or to the mean of several WORDs, minus --negative ones) by cosine.
 
     The same list, order and scores as gensim's most_similar(positive=WORDS, negative=NEGATIVE)
@@ -104,7 +105,7 @@ def similar_command(model, words, negative, k, restrict_vocab, input_path, as_js
     if input_path is None:
         _similar_query(emb, words, negative, k, restrict_vocab, as_json, single=True)
         return
-    for line_no, line in enumerate(iter_lines(input_path), 1):
+    for line_no, line in enumerate(iter_lines(input_path, encoding_errors=encoding_errors), 1):
         if not line.split():
             continue
         where = f"{display_name(input_path)}: line {line_no}: "
@@ -184,9 +185,10 @@ def similarity_command(model, a, b, as_json):
 @click.option("-i", "--input", "input_path", metavar="FILE",
               help="Many questions: 'A B C' on each line of FILE ('-' = stdin, as is a lone '-'), all answered "
                    "with the model loaded once; with --json one JSON line each.")
+@encoding_errors_option
 @json_option
 @handle_errors
-def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json):
+def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, encoding_errors, as_json):
     """A is to B as C is to ?  (3CosAdd: B - A + C on unit vectors, like gensim).
 
     Same result as gensim's most_similar(positive=[B, C], negative=[A]); A, B and C are not answers.
@@ -214,7 +216,7 @@ def analogy_command(model, words, k, cosmul, restrict_vocab, input_path, as_json
             return
         out_console.print(_analogy_table(words, res, cosmul))
         return
-    for line_no, line in enumerate(iter_lines(input_path), 1):
+    for line_no, line in enumerate(iter_lines(input_path, encoding_errors=encoding_errors), 1):
         question = line.split()
         if not question:
             continue
@@ -398,11 +400,12 @@ def _print_vectors(rows: list[tuple[str, np.ndarray, int]], dim: int, precision:
 @click.option("--dummy4unknown", is_flag=True,
               help="Count a pair with an unknown word as similarity 0 and a question with one as a wrong answer "
                    "(gensim's dummy4unknown) instead of leaving them out.")
+@encoding_errors_option
 @json_option
 @quiet_option
 @handle_errors
 def evaluate_command(model, files, similarity_files, analogy_files, restrict_vocab, case_sensitive, cosmul,
-                     dummy4unknown, as_json, quiet):
+                     dummy4unknown, encoding_errors, as_json, quiet):
     """Score the table on word similarity (Spearman, Pearson) and analogies (accuracy).
 
     Numbers follow gensim's evaluate_word_pairs / evaluate_word_analogies: pairs and
@@ -426,7 +429,7 @@ def evaluate_command(model, files, similarity_files, analogy_files, restrict_voc
         res = emb.evaluate(similarity=similarity_files, analogies=analogy_files, files=files,
                            restrict_vocab=restrict_vocab, case_insensitive=not case_sensitive,
                            analogy_method="3cosmul" if cosmul else "3cosadd", dummy4unknown=dummy4unknown,
-                           progress=adv)
+                           encoding_errors=encoding_errors, progress=adv)
     pairs, analogies = res["similarity"], res["analogies"]
     if as_json:
         print_json({"similarity": [r.to_dict() for r in pairs], "analogies": [r.to_dict() for r in analogies]})

@@ -14,14 +14,14 @@ from ..export import fmt_value, json_vector
 from ..io import atomic_write, iter_lines
 from ..subwords import WORD_OOV
 from . import main
-from .common import args_or_stdin, counted, err_console, handle_errors, json_option, print_json
+from .common import args_or_stdin, counted, encoding_errors_option, err_console, handle_errors, json_option, print_json
 
 FORMATS = ("word2vec", "json", "npy")
 
 
-def _read_words(path: str) -> list[str]:
+def _read_words(path: str, encoding_errors: str) -> list[str]:
     words = []
-    for line in iter_lines(path):
+    for line in iter_lines(path, encoding_errors=encoding_errors):
         words.extend(line.split())
     return words
 
@@ -39,9 +39,10 @@ def _read_words(path: str) -> list[str]:
 @click.option("--oov", type=click.Choice(WORD_OOV), default="error", show_default=True,
               help="A word without a vector (no subwords): stop with an error, skip it (named on stderr), or "
                    "give it zeros (fastText's print-word-vectors without n-grams).")
+@encoding_errors_option
 @json_option
 @handle_errors
-def vectors_command(model, words, input_path, fmt, output, oov, as_json):
+def vectors_command(model, words, input_path, fmt, output, oov, encoding_errors, as_json):
     """Print the vectors of WORDs, in the order given, like fastText's print-word-vectors.
 
     A word of the vocabulary gets its table row. With a model trained with --subwords, any
@@ -63,7 +64,7 @@ def vectors_command(model, words, input_path, fmt, output, oov, as_json):
     words, input_path = args_or_stdin(words, input_path, "words", "WORD")
     asked = list(words)
     if input_path is not None:
-        asked += _read_words(input_path)
+        asked += _read_words(input_path, encoding_errors)
     if not asked:
         raise UsageError("give words as arguments or with -i FILE")
     emb = Embeddings.load(model)
