@@ -165,7 +165,7 @@ def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[by
     """Open an input for reading bytes (``-`` = stdin), with one-line errors naming the file.
 
     gzip, bzip2 and xz data (recognised by its first bytes) is decompressed as it is read;
-    only a plain file is seekable. The caller closes what it gets, unless it is
+    only a plain file is seekable (a named pipe is read, never sought). The caller closes what it gets, unless it is
     ``sys.stdin.buffer`` itself.
     """
     if str(path) == STDIO:
@@ -196,8 +196,11 @@ def open_binary(path: str | os.PathLike, expected: str = "a text file") -> IO[by
         raise EmbedcliError(f"{p}: permission denied") from None
     except OSError as exc:
         raise EmbedcliError(f"{p}: cannot open ({exc.strerror})") from None
-    kind = _compression(f.read(8))
-    f.seek(0)
+    if f.seekable():
+        kind = _compression(f.read(8))
+        f.seek(0)
+    else:  # a named pipe, /dev/stdin, a shell's <(...): looked at without reading, as stdin
+        kind = _compression(f.peek(8)[:8])
     if kind is not None:
         f = io.BufferedReader(_Decompressing(f, kind, p, close_source=True), 1 << 16)
     return _tabular(f, path, p, close=True)

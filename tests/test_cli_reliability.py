@@ -109,6 +109,36 @@ def test_output_to_a_fifo_or_device_is_written_into_it_not_replaced(runner, seed
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary file left
 
 
+def _fifo(path, text):
+    """A named pipe at ``path`` that a thread fills with ``text`` once a reader opens it (as a shell's
+    <(...) or /dev/stdin of a pipe: an input that cannot seek)."""
+    import threading
+
+    os.mkfifo(path)
+
+    def write():
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    threading.Thread(target=write, daemon=True).start()
+    return str(path)
+
+
+def test_input_from_a_named_pipe_is_read_not_sought(runner, seed_corpus, tmp_path):
+    # 'similar -i <(grep ...)', 'embed -i /dev/stdin': open_binary sought back after reading the first
+    # bytes (to see a compression), an io.UnsupportedOperation traceback on a pipe
+    model = tmp_path / "m"
+    r = runner.invoke(main, ["train", str(seed_corpus), "-o", str(model), "--dim", "8", "--epochs", "1", "--min-count", "1",
+                               "-q"])
+    assert r.exit_code == 0, r.output
+    words = seed_corpus.read_text(encoding="utf-8").split()[:2]
+    r = runner.invoke(main, ["similar", str(model), "-i", _fifo(tmp_path / "q", "\n".join(words) + "\n"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert [json.loads(line)["query"] for line in r.stdout.splitlines()] == words
+    r = runner.invoke(main, ["embed", str(model), "-i", _fifo(tmp_path / "p", " ".join(words) + "\n"), "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["known"] == 2, r.output
+
+
 def _full_disk(limit_bytes):
     """A child process whose files cannot grow past ``limit_bytes`` (as on a full disk: writes
     fail, EFBIG instead of ENOSPC), SIGXFSZ ignored so the write returns the error."""
