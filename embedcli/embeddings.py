@@ -543,14 +543,14 @@ class Embeddings:
         replaced with U+FFFD (``"replace"``) or dropped (``"ignore"``). ``progress(n)`` gets the
         number of analogy questions answered."""
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
-        from .io import STDIO, iter_lines
+        from .io import is_stream, iter_lines
 
         sim, ana = _paths(similarity), _paths(analogies)
-        stdin = None  # standard input among files: read once, judged and scored from its lines
+        once: dict[str, list[str]] = {}  # standard input or a pipe among files: read once, judged and scored
         for path in _paths(files):
-            if path == STDIO and stdin is None:
-                stdin = list(iter_lines(STDIO, encoding_errors=encoding_errors))
-            kind = file_kind(path, encoding_errors=encoding_errors, lines=stdin if path == STDIO else None)
+            if is_stream(path) and path not in once:
+                once[path] = list(iter_lines(path, encoding_errors=encoding_errors))
+            kind = file_kind(path, encoding_errors=encoding_errors, lines=once.get(path))
             (sim if kind == "similarity" else ana).append(path)
         if not sim and not ana:
             raise ParameterError("give {similarity} and/or {analogies} files", "similarity", "analogies")
@@ -558,13 +558,13 @@ class Embeddings:
         return {
             "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
                                           case_insensitive=case_insensitive, subwords=self.model.subwords,
-                                          lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown,
+                                          lines=once.get(p), dummy4unknown=dummy4unknown,
                                           encoding_errors=encoding_errors)
                            for p in sim],
             "analogies": [evaluate_analogies(self.vocab, self.table, p, restrict_vocab=rv,
                                              case_insensitive=case_insensitive, progress=progress,
                                              subwords=self.model.subwords, method=analogy_method,
-                                             lines=stdin if p == STDIO else None, dummy4unknown=dummy4unknown,
+                                             lines=once.get(p), dummy4unknown=dummy4unknown,
                                              encoding_errors=encoding_errors)
                           for p in ana],
         }

@@ -224,6 +224,13 @@ def compression_of(path: str | os.PathLike) -> str | None:
         return None
 
 
+def is_stream(path: str | os.PathLike) -> bool:
+    """True for an input that can be read only once: ``-`` (stdin), or a named pipe or device
+    (``/dev/stdin``, a shell's ``<(...)``) given by name."""
+    p = os.fspath(path)
+    return p == STDIO or (not is_url(p) and os.path.exists(p) and not os.path.isfile(p) and not os.path.isdir(p))
+
+
 def is_plain(path: str | os.PathLike) -> bool:
     """True for a plain (uncompressed, not tabular) text file: its bytes are its text, byte ranges
     can be cut."""

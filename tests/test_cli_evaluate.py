@@ -114,3 +114,31 @@ def test_files_of_words_with_invalid_utf8_take_the_encoding_errors_flag_they_poi
     res = runner.invoke(main, ["evaluate", path, "-", "--encoding-errors", "replace", "--json"],
                         input=pairs.read_bytes())
     assert res.exit_code == 0 and json.loads(res.stdout)["similarity"][0]["oov_pairs"] == 1, res.output
+
+
+def test_a_file_from_a_pipe_is_read_once_to_judge_and_score_it(sample_model, runner, tmp_path):
+    # 'evaluate MODEL <(zcat wordsim.tsv.gz)': file_kind read the pipe's lines to judge the file and
+    # scoring then found it empty ('no word pairs found'), as it once did for standard input
+    import threading
+
+    path, _, _ = sample_model
+    results = {}
+    for name in ("similarity.tsv", "analogies.txt"):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        with open(os.path.join(SAMPLE, name), encoding="utf-8") as f:
+            text = f.read()
+
+        def write(fifo=fifo, text=text):
+            with open(fifo, "w", encoding="utf-8") as f:
+                f.write(text)
+
+        threading.Thread(target=write, daemon=True).start()
+        res = runner.invoke(main, ["evaluate", path, str(fifo), "--json"])
+        assert res.exit_code == 0, res.output
+        results[name] = json.loads(res.stdout)
+    by_name = json.loads(runner.invoke(main, ["evaluate", path, os.path.join(SAMPLE, "similarity.tsv"),
+                                              os.path.join(SAMPLE, "analogies.txt"), "--json"]).stdout)
+    for kind, name in (("similarity", "similarity.tsv"), ("analogies", "analogies.txt")):
+        (got,), (want,) = results[name][kind], by_name[kind]
+        assert {**got, "file": None} == {**want, "file": None}
