@@ -252,15 +252,15 @@ def file_kind(path: str, *, encoding_errors: str = "strict", lines: Sequence[str
             break
         if not line.strip() or line.startswith("#"):
             continue
-        if line.startswith(": ") or len(line.split()) == 4:
-            return "analogies"
         parts = line.split("\t")
-        if len(parts) == 3:
+        if len(parts) == 3:  # before the four words of a question: 'new york<TAB>city<TAB>7.5' is a pair
             try:
                 float(parts[2])
             except ValueError:
                 continue  # a header line
             return "similarity"
+        if line.startswith(": ") or len(line.split()) == 4:
+            return "analogies"
     raise FormatError(f"{name}: neither word pairs ('word1<TAB>word2<TAB>score' lines) nor analogy questions "
                       f"(': section' headers, 'a b c d' lines) in its first {SNIFF_LINES} lines")
 

@@ -247,6 +247,8 @@ def test_file_kind_tells_word_pairs_from_analogies(tmp_path):
     assert file_kind(str(f)) == "similarity"
     f.write_text("athens greece baghdad iraq\n")  # questions without a section header
     assert file_kind(str(f)) == "analogies"
+    f.write_text("new york\tcity\t7.5\ncat\tdog\t8\n")  # four words, but a pair of phrases and a score
+    assert file_kind(str(f)) == "similarity"
     for text in ("cat dog\n", "one two three\n", "cat\tdog\tvery\n" * 60, ""):
         f.write_text(text)
         with pytest.raises(FormatError, match="header.tsv: neither word pairs"):
