@@ -278,9 +278,9 @@ class Embeddings:
     def _vector_index(self, restrict_vocab: int | None = None):
         from .query import VectorIndex
 
-        if restrict_vocab is not None and restrict_vocab < 1:
-            raise ParameterError("{restrict_vocab} must be at least 1 (got {value})", "restrict_vocab",
-                                 value=restrict_vocab)
+        if restrict_vocab is not None:
+            check_integer(restrict_vocab, "restrict_vocab", 1)
+            restrict_vocab = int(restrict_vocab)
         index = self._indexes.get(restrict_vocab)
         if index is None:
             if restrict_vocab is not None:  # one restricted index kept at a time, beside the full one
@@ -545,6 +545,8 @@ class Embeddings:
         from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_pairs, file_kind
         from .io import is_stream, iter_lines
 
+        rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab
+        check_integer(rv, "restrict_vocab", 1)
         sim, ana = _paths(similarity), _paths(analogies)
         once: dict[str, list[str]] = {}  # standard input or a pipe among files: read once, judged and scored
         for path in _paths(files):
@@ -554,7 +556,6 @@ class Embeddings:
             (sim if kind == "similarity" else ana).append(path)
         if not sim and not ana:
             raise ParameterError("give {similarity} and/or {analogies} files", "similarity", "analogies")
-        rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab
         return {
             "similarity": [evaluate_pairs(self.vocab, self.table, p, restrict_vocab=rv,
                                           case_insensitive=case_insensitive, subwords=self.model.subwords,

@@ -264,6 +264,27 @@ def test_topn_that_is_not_a_count_is_a_parameter_error(emb):
         assert len(call(np.int64(2))) == 2
 
 
+def test_restrict_vocab_that_is_not_a_count_is_a_parameter_error(emb, tmp_path):
+    """restrict_vocab=2.5 or '10' failed with Python's 'slice indices must be integers' or "'<' not
+    supported between 'str' and 'int'"; evaluate took -5 as 'all but the 5 least frequent words'
+    where most_similar refuses it. One ParameterError naming restrict_vocab, for every query."""
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("stockholm\tsweden\t9\nwarsaw\tpoland\t9\nheart\tsweden\t1\n", encoding="utf-8")
+    for call in (lambda n: emb.most_similar("stockholm", restrict_vocab=n),
+                 lambda n: emb.analogy("sweden", "stockholm", "poland", restrict_vocab=n),
+                 lambda n: emb.similar_by_vector(emb["sweden"], restrict_vocab=n),
+                 lambda n: emb.evaluate(similarity=pairs, restrict_vocab=n)):
+        for bad in (2.5, "10", True):
+            with pytest.raises(ParameterError, match=r"^restrict_vocab must be an integer, at least 1 \(got %s\)$"
+                               % re.escape(repr(bad))):
+                call(bad)
+        for bad in (0, -5):
+            with pytest.raises(ParameterError, match=r"^restrict_vocab must be at least 1 \(got %s\)$" % bad):
+                call(bad)
+        call(np.int64(len(emb)))
+    assert emb.evaluate(similarity=pairs, restrict_vocab=np.int64(len(emb)))["similarity"][0].pairs == 3
+
+
 def test_similarity_equals_gensim(emb):
     kv = gensim_words(emb)
     words = [t for t in emb.vocab.tokens[2:300]]
