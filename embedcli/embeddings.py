@@ -279,8 +279,7 @@ class Embeddings:
         from .query import VectorIndex
 
         if restrict_vocab is not None:
-            check_integer(restrict_vocab, "restrict_vocab", 1)
-            restrict_vocab = int(restrict_vocab)
+            restrict_vocab = check_integer(restrict_vocab, "restrict_vocab", 1)
         index = self._indexes.get(restrict_vocab)
         if index is None:
             if restrict_vocab is not None:  # one restricted index kept at a time, beside the full one
