@@ -137,3 +137,18 @@ def test_per_label_scores_add_up_and_match_the_predictions(clf):
         assert sum(r["correct"] for r in per.values()) == result["correct"]
         assert sum(r["gold"] for r in per.values()) == result["gold_labels"]
         assert sum(r["predicted"] for r in per.values()) == result["predictions"]
+
+
+def test_per_label_f1_of_a_label_never_predicted_is_zero(clf):
+    """fastText's test-label F1 is 2 * correct / (predicted + gold), undefined only when both are 0:
+    a label with examples that is never predicted (or predicted but never true) scores 0, not
+    an undefined F1 that a macro average would leave out."""
+    news = [t for t in ("Storm causes power cuts", "Flooding closes the railway", "Parliament passes the budget")
+            if clf.predict(t)[0][0] == "__label__news"]
+    assert news
+    per = {r["label"]: r for r in clf.evaluate([(t, "clickbait") for t in news])["per_label"]}
+    clickbait, other = per["__label__clickbait"], per["__label__news"]
+    assert (clickbait["gold"], clickbait["predicted"], clickbait["recall"], clickbait["f1"]) == (len(news), 0, 0.0, 0.0)
+    assert math.isnan(clickbait["precision"])
+    assert (other["gold"], other["predicted"], other["precision"], other["f1"]) == (0, len(news), 0.0, 0.0)
+    assert math.isnan(other["recall"])

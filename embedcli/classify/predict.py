@@ -22,13 +22,14 @@ Prediction = list[tuple[str, float]]
 
 
 def _label_scores(label: str, gold: int, predicted: int, correct: int) -> dict[str, Any]:
-    """One label's precision, recall and F1 at k (fastText's ``test-label``), with the counts."""
+    """One label's precision, recall and F1 at k (fastText's ``test-label``), with the counts.
+
+    F1 is fastText's ``2 * correct / (predicted + gold)`` (the harmonic mean of precision and
+    recall where both exist): 0 for a label never predicted or never true, undefined only for a
+    label neither in the examples nor predicted."""
     p = correct / predicted if predicted else float("nan")
     r = correct / gold if gold else float("nan")
-    if not (predicted and gold):
-        f1 = float("nan")
-    else:  # p + r is 0 only when nothing was correct
-        f1 = 2 * p * r / (p + r) if correct else 0.0
+    f1 = 2 * correct / (predicted + gold) if predicted + gold else float("nan")
     return {"label": label, "precision": p, "recall": r, "f1": f1, "gold": gold, "predicted": predicted,
             "correct": correct}
 
