@@ -178,3 +178,27 @@ def test_test_command_ignores_unknown_labels(runner, sample_model, tmp_path):
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines() == ["N\t0", "P@1\tnan", "R@1\tnan"]
     assert "1 lines skipped" in r.stderr
+
+
+def _bias_only_model(path, bias):
+    """A classifier whose probabilities are softmax(bias) for every phrase (all its rows are zeros)."""
+    vocab = build_vocab(Counter({"a": 2, "b": 1}), 3)
+    labels = [f"__label__l{i}" for i in range(len(bias))]
+    Model(vocab, np.zeros((len(vocab), 4), np.float32), {"objective": "classify"},
+          arrays={"output": np.zeros((len(bias), 4), np.float32), "bias": np.asarray(bias, np.float32)},
+          objects={"labels": labels}).save(path)
+    return str(path)
+
+
+def test_predict_json_probabilities_are_the_texts(runner, tmp_path):
+    """--json gives each probability as --prob prints it (six significant digits): rounding to six
+    decimals made 6.43805e-06 6e-06 and a small probability 0.0, below a --threshold it passed."""
+    model = _bias_only_model(tmp_path / "m", [0.0, -12.0, -16.0, 3.0])
+    text = runner.invoke(main, ["predict", model, "-k", "-1", "--prob", "some words"])
+    data = runner.invoke(main, ["predict", model, "-k", "-1", "--json", "--threshold", "1e-9", "some words"])
+    assert text.exit_code == 0 and data.exit_code == 0, text.output + data.output
+    fields = text.stdout.split()
+    row = json.loads(data.stdout)
+    assert row["labels"] == fields[0::2] == ["__label__l3", "__label__l0", "__label__l1", "__label__l2"]
+    assert row["probs"] == [float(p) for p in fields[1::2]]
+    assert all(p > 0 for p in row["probs"])

@@ -34,8 +34,8 @@ def _check_k_threshold(k: int, threshold: float) -> None:
 
 
 def _format(pred: list[tuple[str, float]], prob: bool, as_json: bool) -> str:
-    if as_json:
-        return json.dumps({"labels": [l for l, _ in pred], "probs": [round(p, 6) for _, p in pred]},
+    if as_json:  # the probabilities --prob prints (six significant digits, not six decimals)
+        return json.dumps({"labels": [l for l, _ in pred], "probs": [float(f"{p:.6g}") for _, p in pred]},
                           ensure_ascii=False)
     if prob:
         return " ".join(f"{l} {p:.6g}" for l, p in pred)
