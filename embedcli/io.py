@@ -349,21 +349,29 @@ def _column_index(want: str | None, names: list[str], name: str, role: str, defa
 
 
 def _record_lines(raw: IO[bytes], spec: Source, name: str) -> Iterator[bytes]:
-    """The text of each record as one line (``label_prefix + label`` first with a label column),
-    newlines inside a field turned into spaces; batches of lines as UTF-8 bytes."""
+    """The text of each record as one line (``label_prefix + label`` first with a label column, one
+    such word per item of a JSON array), newlines inside a field turned into spaces; batches of
+    lines as UTF-8 bytes."""
     import csv
 
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
     batch: list[str] = []
     prefix = spec.label_prefix
 
+    def label_words(label) -> str:
+        """``label`` as label words (a JSON array: one per item); one written with the prefix keeps it."""
+        if isinstance(label, list):
+            return "".join(label_words(item) for item in label)
+        if label is None or label == "":
+            return ""
+        word = "_".join(str(label).split())
+        return f"{word if word.startswith(prefix) else prefix + word} "
+
     def line(value, label) -> str:
         value = "" if value is None else str(value)
         if "\n" in value or "\r" in value:
             value = " ".join(value.splitlines())
-        if label is not None and label != "":
-            return f"{prefix}{'_'.join(str(label).split())} {value}\n"
-        return value + "\n"
+        return label_words(label) + value + "\n"
 
     try:
         if spec.format in ("csv", "tsv"):

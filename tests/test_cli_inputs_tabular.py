@@ -132,3 +132,26 @@ def test_train_reads_a_table_from_stdin(runner, tmp_path):
                                  "--epochs", "3", "-q"], input=table)
         assert r.exit_code == 0, r.output
     assert (tmp_path / "sc" / "table.npy").read_bytes() == (tmp_path / "fc" / "table.npy").read_bytes()
+
+
+def test_label_column_of_a_jsonl_list_is_several_labels(runner, tmp_path):
+    """A JSON array in the label column ({"labels": ["news", "weather"]}, the usual multi-label record)
+    is one label per item, as '__label__news __label__weather' lines are; it used to be one label
+    "__label__['news',_'weather']". A label already written with the prefix is not prefixed again."""
+    records = [{"text": "storm floods the coast", "labels": ["news", "weather"]},
+               {"text": "you will not believe this trick", "labels": ["clickbait"]},
+               {"text": "parliament passes the budget", "labels": "__label__news"},
+               {"text": "an unlabelled line", "labels": []}]
+    (tmp_path / "multi.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (tmp_path / "multi.txt").write_text("__label__news __label__weather storm floods the coast\n"
+                                        "__label__clickbait you will not believe this trick\n"
+                                        "__label__news parliament passes the budget\nan unlabelled line\n")
+    ok(runner, "train", tmp_path / "multi.txt", "--objective", "classify", "-o", tmp_path / "a", "--epochs", "2", "-q")
+    ok(runner, "train", tmp_path / "multi.jsonl", "--objective", "classify", "--label-column", "labels",
+       "-o", tmp_path / "b", "--epochs", "2", "-q")
+    assert json.loads((tmp_path / "b" / "labels.json").read_text()) == [
+        "__label__news", "__label__weather", "__label__clickbait"]
+    for name in ("table.npy", "output.npy", "labels.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert ok(runner, "test", tmp_path / "a", tmp_path / "multi.jsonl", "--label-column", "labels", "-k", "2").output \
+        == ok(runner, "test", tmp_path / "a", tmp_path / "multi.txt", "-k", "2").output
