@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from embedcli.classify import Classifier
+from embedcli.classify import Classifier, train_classifier
 from embedcli.errors import EmbedcliError, ParameterError
 
 from support.classify_api import clf, model_dir
@@ -152,3 +152,23 @@ def test_per_label_f1_of_a_label_never_predicted_is_zero(clf):
     assert math.isnan(clickbait["precision"])
     assert (other["gold"], other["predicted"], other["precision"], other["f1"]) == (0, len(news), 0.0, 0.0)
     assert math.isnan(other["recall"])
+
+
+def test_test_pairs_take_integer_and_missing_labels(tmp_path):
+    """clf.test(zip(texts, y)) with y of integers (a pandas or numpy column: 0, 1, np.int64) scores
+    them as the labels '__label__0', '__label__1' a table's label column trains, and a label None
+    is a line without a label (skipped, as fastText's test skips it); both failed with TypeError
+    "'int' object is not iterable". Anything else names the item."""
+    path = tmp_path / "digits.txt"
+    path.write_text("__label__0 storm floods coast\n__label__1 you will not believe\n" * 10)
+    clf = Classifier(train_classifier(str(path), dim=8, epochs=10, lr=0.5, seed=1))
+    texts = ["storm floods coast", "you will not believe", "storm floods coast"]
+    as_strings = clf.evaluate(list(zip(texts, ["0", "1", ["0", "1"]])))
+    assert clf.evaluate(list(zip(texts, [0, np.int64(1), [np.int32(0), 1]]))) == as_strings
+    assert clf.test(zip(texts + ["an unlabelled one"], [0, 1, [0, 1], None])) == clf.test(zip(texts, [0, 1, [0, 1]]))
+    with pytest.raises(ParameterError, match=r"^path_or_pairs: item 0 has the label 0.5; labels are strings or "
+                                             r"integers$"):
+        clf.test([("storm", 0.5)])
+    with pytest.raises(ParameterError, match=r"^path_or_pairs: item 1 has the label None; labels are strings or "
+                                             r"integers$"):
+        clf.test([("storm", "0"), ("storm", ["0", None])])

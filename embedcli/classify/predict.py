@@ -229,7 +229,8 @@ class Classifier:
 
         ``path_or_pairs``: a fastText-format file (``__label__X some text`` lines), or an
         iterable of ``(text, labels)`` pairs where ``labels`` is one label or a list of labels,
-        with or without the prefix (``"news"`` and ``"__label__news"`` are the same label).
+        with or without the prefix (``"news"`` and ``"__label__news"`` are the same label), an
+        integer being its digits (``0``: ``"__label__0"``) and ``None`` no label.
         See :meth:`evaluate` for the counting rules.
         """
         result = self.evaluate(path_or_pairs, k=k, threshold=threshold)
@@ -328,9 +329,18 @@ class Classifier:
                 raise ParameterError("{path_or_pairs}: expected a file path or (text, labels) pairs; "
                                      "item %d is %r" % (i, pair), "path_or_pairs")
             text, labels = pair
-            if isinstance(labels, str):
+            if labels is None:  # a line without a label
+                labels = []
+            elif isinstance(labels, str) or not isinstance(labels, Iterable):
                 labels = [labels]
-            yield [label if label.startswith(prefix) else prefix + label for label in labels], self.tokens(text)
+            names = []
+            for label in labels:
+                if not (isinstance(label, str) or is_integer(label)):
+                    raise ParameterError("{path_or_pairs}: item %d has the label %r; labels are strings or integers"
+                                         % (i, label), "path_or_pairs")
+                label = str(label)  # 0 and np.int64(0): '__label__0', as a table's label column gives it
+                names.append(label if label.startswith(prefix) else prefix + label)
+            yield names, self.tokens(text)
 
 
 def _ngrams_of(model: Model, name: str, dim: int) -> tuple[np.ndarray, NgramRows]:
