@@ -172,3 +172,13 @@ def test_test_pairs_take_integer_and_missing_labels(tmp_path):
     with pytest.raises(ParameterError, match=r"^path_or_pairs: item 1 has the label None; labels are strings or "
                                              r"integers$"):
         clf.test([("storm", "0"), ("storm", ["0", None])])
+
+
+def test_pair_errors_show_items_with_braces(clf):
+    """An item or a label holding braces (a dict, '{b}') is shown in the error as it is; it used to
+    be read as the message's own fields, a KeyError "'a'" instead of the error."""
+    with pytest.raises(ParameterError, match=r"^path_or_pairs: expected a file path or \(text, labels\) pairs; "
+                                             r"item 0 is \{'a': 1\}$"):
+        clf.test([{"a": 1}])
+    with pytest.raises(ParameterError, match=r"^path_or_pairs: item 0 has the label \{'b': 2\}; labels are"):
+        clf.test([("x", [{"b": 2}])])

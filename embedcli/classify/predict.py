@@ -327,7 +327,7 @@ class Classifier:
         for i, pair in enumerate(source):
             if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
                 raise ParameterError("{path_or_pairs}: expected a file path or (text, labels) pairs; "
-                                     "item %d is %r" % (i, pair), "path_or_pairs")
+                                     "item {n} is {item!r}", "path_or_pairs", n=i, item=pair)
             text, labels = pair
             if labels is None:  # a line without a label
                 labels = []
@@ -336,8 +336,8 @@ class Classifier:
             names = []
             for label in labels:
                 if not (isinstance(label, str) or is_integer(label)):
-                    raise ParameterError("{path_or_pairs}: item %d has the label %r; labels are strings or integers"
-                                         % (i, label), "path_or_pairs")
+                    raise ParameterError("{path_or_pairs}: item {n} has the label {label!r}; labels are strings or "
+                                         "integers", "path_or_pairs", n=i, label=label)
                 label = str(label)  # 0 and np.int64(0): '__label__0', as a table's label column gives it
                 names.append(label if label.startswith(prefix) else prefix + label)
             yield names, self.tokens(text)
