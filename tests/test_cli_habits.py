@@ -75,6 +75,16 @@ def test_peer_flag_names_suggest_embedclis(runner, flag, ours):
     assert "--max-size" not in r.output
 
 
+@pytest.mark.parametrize("flag", ["-input", "--input"])
+def test_fasttext_input_flag_says_the_corpus_is_an_argument(runner, flag):
+    """`fasttext supervised -input train.txt -output model` typed as `embedcli train -input ...` was
+    'No such option '-i'' (click read -input as -i nput), naming a flag nobody typed."""
+    r = runner.invoke(main, ["train", flag, CORPUS, "--objective", "classify"])
+    assert r.exit_code == 2
+    assert r.output.strip() == (f"Error: No such option: {flag} (give CORPUS as an argument: embedcli train FILE) "
+                                "(see 'embedcli train --help')")
+
+
 def _commands(group, path=()):
     import click
 

@@ -30,6 +30,9 @@ PEER_FLAGS = {
 PEER_FLAGS.update({"-dim": "--dim", "-lr": "--lr", "-window": "--window", "-negative": "--negative", "-seed": "--seed",
                    "-epochs": "--epochs", "--min_count": "--min-count", "--word_ngrams": "--word-ngrams",
                    "-output": "-o"})
+#: fastText's flags for what embedcli takes as an argument (``fasttext supervised -input FILE``):
+#: flag -> the command's argument
+PEER_ARGUMENTS = {"-input": "corpus", "--input": "corpus"}
 
 
 class _Command(click.Command):
@@ -43,6 +46,13 @@ class _Command(click.Command):
             ours = PEER_FLAGS.get(name)
             if ours is not None and name not in known and ours in known:
                 raise click.NoSuchOption(name, message=f"No such option: {name} (embedcli calls it {ours})", ctx=ctx)
+            argument = PEER_ARGUMENTS.get(name)
+            if argument is not None and name not in known:
+                for param in self.get_params(ctx):
+                    if isinstance(param, click.Argument) and param.name == argument:
+                        raise click.NoSuchOption(name, ctx=ctx, message=(
+                            f"No such option: {name} (give {param.human_readable_name.strip('[].')} as an "
+                            f"argument: embedcli {self.name} FILE)"))
         return super().parse_args(ctx, args)
 
 
