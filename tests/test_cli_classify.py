@@ -202,3 +202,15 @@ def test_predict_json_probabilities_are_the_texts(runner, tmp_path):
     assert row["labels"] == fields[0::2] == ["__label__l3", "__label__l0", "__label__l1", "__label__l2"]
     assert row["probs"] == [float(p) for p in fields[1::2]]
     assert all(p > 0 for p in row["probs"])
+
+
+@pytest.mark.parametrize("extra", [[], ["2"], ["2", "0.5"]])
+def test_predict_of_a_file_name_is_refused(runner, sample_model, extra):
+    """`fasttext predict model.bin test.txt [k] [threshold]` typed as `embedcli predict MODEL FILE 2`
+    classified the file's name (and '2') as phrases, one label each, with exit 0; a first PHRASE
+    that is a file, followed by nothing but numbers, is now a usage error pointing to -i."""
+    r = runner.invoke(main, ["predict", sample_model, SAMPLE_TEST, *extra])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert f"'{SAMPLE_TEST}' is a file: predict its lines with -i {SAMPLE_TEST}" in r.output
+    # a phrase that is not a file, or a file among words, is still a phrase
+    assert runner.invoke(main, ["predict", sample_model, "Storm causes power cuts", *extra]).exit_code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import click
 
@@ -31,6 +32,14 @@ def _check_k_threshold(k: int, threshold: float) -> None:
         raise UsageError(f"-k must be at least 1, or -1 for every label (got {k})")
     if not (0.0 <= threshold <= 1.0):
         raise UsageError(f"--threshold must be a probability between 0 and 1 (got {threshold})")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _format(pred: list[tuple[str, float]], prob: bool, as_json: bool) -> str:
@@ -78,6 +87,10 @@ def predict_command(model_path, phrases, input_path, output, k, prob, threshold,
     phrases, _ = args_or_stdin(phrases, input_path)  # a lone '-': stdin, the default without PHRASE
     if phrases and input_path:
         raise UsageError("give phrases as arguments or with -i/--input, not both")
+    if phrases and os.path.isfile(phrases[0]) and all(_is_number(p) for p in phrases[1:3]) and len(phrases) <= 3:
+        # fastText's 'predict MODEL FILE [k] [threshold]': a file's name is no phrase to classify
+        raise UsageError(f"{phrases[0]!r} is a file: predict its lines with -i {phrases[0]} (fastText's "
+                         "'predict MODEL FILE k' is 'embedcli predict MODEL -i FILE -k K')")
     check_writable(output)
     classifier = Classifier.load(model_path)
     source_path = None if phrases else (input_path or STDIO)
