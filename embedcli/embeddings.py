@@ -428,7 +428,8 @@ class Embeddings:
         (padded and cut as Keras ``pad_sequences`` with ``maxlen``), a
         :class:`~embedcli.inspect.PhraseRow` with ``position``, ``token``, ``index``, ``input``
         (the phrase's word, ``None`` for padding), ``vector`` and ``subword_ngrams`` (with
-        subwords: a word outside the vocabulary gets the mean of that many n-gram rows).
+        subwords: a word outside the vocabulary gets the mean of that many n-gram rows, zeros for
+        0; ``None`` for the other rows).
 
         >>> [(r.token, r.index) for r in emb.phrase_lookup("the zebra", maxlen=3)]
         [('<pad>', 0), ('the', 8), ('<unk>', 1)]

@@ -90,7 +90,9 @@ class PhraseRow:
     index: int | None  # None: a word outside a vocabulary without <unk>, composed from subwords
     input: str | None  # the word of the phrase (None for padding)
     vector: np.ndarray
-    subword_ngrams: int = 0  # > 0: a word outside the vocabulary, its vector the mean of this many n-gram rows
+    # with subwords, a word outside the vocabulary: its vector is the mean of this many n-gram rows
+    # (0: a word too short for any, a zero vector as in fastText); None for every other row
+    subword_ngrams: int | None = None
 
     __repr__ = compact_repr
 

@@ -333,6 +333,24 @@ def test_show_table_phrase_composes_unseen_words_without_an_unk_row(runner, corp
     assert res.exit_code == 0 and "cats (subwords)" in res.stdout and "None" not in res.stdout
 
 
+def test_show_table_phrase_marks_an_unseen_word_without_ngrams(runner, corpus, tmp_path):
+    """A word too short for any n-gram ('<zq>' has none of 5-6 characters) has a zero vector, as in
+    fastText; show-table --phrase labelled that zero row '<unk> (zq)' with <unk>'s index, although
+    <unk>'s row is not zeros. It is a word composed from its (no) n-grams, as with more of them."""
+    out = tmp_path / "m"
+    train(runner, corpus, out, "--subwords", "5-6")
+    m = Model.load(out)
+    assert "zq" not in m.vocab.index and char_ngrams("zq", 5, 6) == [] and m.table[m.vocab.unk_id].any()
+    res = runner.invoke(main, ["show-table", str(out), "--phrase", "zq cat", "--json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)[0]
+    assert (row["input"], row.get("source"), row.get("ngrams")) == ("zq", "subwords", 0)
+    assert not any(row["vector"])
+    res = runner.invoke(main, ["show-table", str(out), "--phrase", "zq cat"])
+    assert res.exit_code == 0 and "zq (subwords)" in res.stdout and "<unk>" not in res.stdout
+    assert "zq (no n-gram: zeros)" in res.stderr
+
+
 def test_evaluate_leaves_no_pair_or_question_out(runner, sub_model, tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("cat\tdog\t9\ncats\tdogs\t8.5\ncat\tcar\t1\nhorse\ttrucks\t0.5\n", encoding="utf-8")

@@ -123,7 +123,7 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         rows = emb.phrase_lookup(phrase, maxlen=maxlen, padding=padding, truncating=truncating)
         if as_json:
             print_json([{"position": r.position, "token": r.token, "index": r.index, "input": r.input,
-                         **({"source": "subwords", "ngrams": r.subword_ngrams} if r.subword_ngrams else {}),
+                         **({"source": "subwords", "ngrams": r.subword_ngrams} if r.subword_ngrams is not None else {}),
                          "vector": json_vector(r.vector)} for r in rows])
             return
         t = Table(title=f"{title}: rows of {escape(repr(phrase))}" + (f", maxlen {maxlen}" if maxlen else ""),
@@ -135,17 +135,18 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         cols = _add_value_columns(t, emb.dim, precision, reserved=width + 20)
         for r in rows:
             label = r.token if r.input is None or r.input == r.token else f"{r.token} ({r.input})"
-            if r.subword_ngrams:
+            if r.subword_ngrams is not None:
                 label = f"{r.input} (subwords)"
             t.add_row(str(r.position), escape(label), "-" if r.index is None else str(r.index),
                       *_cells(r.vector, cols, precision))
         out_console.print(t)
         if not rows:
             err_console.print("the phrase has no tokens")
-        composed = [r for r in rows if r.subword_ngrams]
+        composed = [r for r in rows if r.subword_ngrams is not None]
         if composed and not quiet:
             err_console.print(escape("not in the vocabulary, composed from character n-grams (mean of their rows): "
-                                     + ", ".join(f"{r.input} ({r.subword_ngrams} n-grams)" for r in composed)))
+                                     + ", ".join(f"{r.input} ({r.subword_ngrams} n-grams)" if r.subword_ngrams else
+                                                 f"{r.input} (no n-gram: zeros)" for r in composed)))
         return
 
     if explain_word is not None:
