@@ -351,6 +351,21 @@ def test_show_table_phrase_marks_an_unseen_word_without_ngrams(runner, corpus, t
     assert "zq (no n-gram: zeros)" in res.stderr
 
 
+def test_explain_of_an_unseen_word_without_ngrams_says_so(runner, corpus, tmp_path):
+    """--explain of a word with no n-gram printed 'composed from its 0 character n-grams (mean of
+    their rows ...)' and 'n-gram counts x n-gram rows / 0 ... equal', a mean of nothing and a
+    division by 0; it says the word has no n-gram and its vector is zeros."""
+    out = tmp_path / "m"
+    train(runner, corpus, out, "--subwords", "5-6")
+    res = runner.invoke(main, ["show-table", str(out), "--explain", "zq"])
+    assert res.exit_code == 0, res.output
+    assert "/ 0" not in res.stdout and "0 character n-grams" not in res.stdout
+    assert "no character n-gram" in res.stdout and "zeros" in res.stdout
+    res = runner.invoke(main, ["show-table", str(out), "--explain", "zq", "--json"])
+    e = json.loads(res.stdout)
+    assert e["ngrams"] == [] and not any(e["vector"]) and e["equal"] is True
+
+
 def test_evaluate_leaves_no_pair_or_question_out(runner, sub_model, tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("cat\tdog\t9\ncats\tdogs\t8.5\ncat\tcar\t1\nhorse\ttrucks\t0.5\n", encoding="utf-8")

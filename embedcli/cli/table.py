@@ -230,6 +230,10 @@ def _explain_subwords(e, dim: int, precision: int, as_json: bool) -> None:
                     "max_abs_difference": e.max_abs_difference})
         return
     n = len(e.ngrams)
+    if not n:  # shorter than the shortest n-gram, boundary marks included
+        out_console.print(f"[bold]{escape(e.token)}[/] is not in the vocabulary and has no character n-gram "
+                          f"({escape(repr('<' + e.token + '>'))} is too short): its vector is zeros, as in fastText.")
+        return
     out_console.print(f"[bold]{escape(e.token)}[/] is not in the vocabulary: its vector is composed from its "
                       f"{n} character n-grams (mean of their rows among {len(e.counts):,} hash buckets).")
     out_console.print(escape("n-grams (bucket): " + ", ".join(f"{g} ({b})" for g, b in e.ngrams)), markup=False)
