@@ -20,6 +20,8 @@ from .text import normalize
 from .vocab import Vocab
 
 PRETRAINED_FORMATS = ("auto", "word2vec", "word2vec-binary", "glove")
+#: the first bytes of a fastText .bin model (its magic number 793712314, little-endian int32)
+FASTTEXT_MAGIC = b"\xba\x16\x4f\x2f"
 
 
 # -- pretrained vectors ------------------------------------------------------------------------------
@@ -100,6 +102,9 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
     f = open_binary(path, "a word vector file")
     try:
         raw_first = first = f.readline(_PEEK)
+        if first.startswith(FASTTEXT_MAGIC):
+            raise FormatError(f"{name}: a fastText .bin model, which embedcli does not read; give the "
+                              f"{_vec_name(name)} file fastText writes beside it (word2vec text)")
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
         if _cut(first) and _looks_like_text_record(first, 1):  # a GloVe line of more than 1 MB
@@ -141,6 +146,12 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
     except BaseException:
         f.close()
         raise
+
+
+def _vec_name(name: str) -> str:
+    """The .vec file beside a fastText .bin model (``model.bin`` -> ``model.vec``)."""
+    base, ext = os.path.splitext(name)
+    return base + ".vec" if ext == ".bin" else ".vec"
 
 
 def _rewind(f: IO[bytes], consumed: bytes, pos: int) -> IO[bytes]:

@@ -115,3 +115,24 @@ def test_cased_files_duplicates_and_bad_files(tmp_path, runner):
             embedcli.load(tmp_path / name)
     (tmp_path / "bracket.txt").write_text("[ 0.5 0.5\nab 0.3 0.1\n", encoding="utf-8")  # GloVe, the word "["
     assert embedcli.load(tmp_path / "bracket.txt").vocab.tokens == ["[", "ab"]
+
+
+def test_a_fasttext_bin_model_is_named_with_the_file_to_use(tmp_path, runner):
+    """fastText's .bin (what `fasttext skipgram` and gensim's save_facebook_model write beside the
+    .vec) is not a vector file; embedcli.load, the query commands, info and train --init said
+    'line 1: invalid UTF-8 (byte 0xba)', the first byte of its magic number. They now say what the
+    file is and which one to give."""
+    import struct
+
+    path = tmp_path / "model.bin"
+    path.write_bytes(struct.pack("<ii", 793712314, 12) + bytes(range(256)))  # fastText's magic and version
+    with pytest.raises(FormatError, match=r"model.bin: a fastText \.bin model.*\.vec"):
+        embedcli.load(path)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the king and the queen\n" * 20, encoding="utf-8")
+    for args in (["similar", str(path), "king"], ["info", str(path)], ["vectors", str(path), "king"],
+                 ["train", str(corpus), "-o", str(tmp_path / "m"), "--init", str(path), "--quiet"]):
+        r = runner.invoke(main, args)
+        assert r.exit_code != 0 and "Traceback" not in r.output, args
+        assert len(r.stderr.strip().splitlines()) == 1 and "fastText .bin model" in r.stderr, (args, r.stderr)
+        assert "invalid UTF-8" not in r.stderr and "model.vec" in r.stderr, r.stderr
