@@ -10,7 +10,7 @@ PEER_KEYS = {
     "min_alpha": "min_lr", "mincount": "min_count", "minCount": "min_count", "ws": "window", "neg": "negative",
     "thread": "workers", "threads": "workers", "wordNgrams": "word_ngrams", "bucket": "buckets",
     "max_vocab_size": "max_size", "t": "sample", "sg": "objective", "minn": "subwords", "maxn": "subwords",
-    "label": "label_prefix",
+    "min_n": "subwords", "max_n": "subwords", "pretrainedVectors": "init", "label": "label_prefix",
 }
 
 

@@ -101,6 +101,8 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
         embedcli.train(["a b c"], vector_size=50)
     with pytest.raises(TypeError, match=r"'epoch'; embedcli calls it 'epochs'$"):
         embedcli.train(["a b c"], epoch=5)
+    with pytest.raises(TypeError, match=r"'min_n'; embedcli calls it 'subwords' \(MIN-MAX, like 3-6\)$"):
+        embedcli.train(["a b c"], min_n=3, max_n=6)  # gensim's FastText
 
 
 def test_numpy_numbers_are_settings_like_python_s(tmp_path):

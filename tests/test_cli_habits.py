@@ -66,6 +66,7 @@ def test_train_takes_the_vocabulary_text_options(runner, tmp_path):
     ("--size", "--dim"), ("--vector-size", "--dim"), ("-dim", "--dim"), ("--iter", "--epochs"),
     ("-epoch", "--epochs"), ("--alpha", "--lr"), ("-minCount", "--min-count"), ("-ws", "--window"),
     ("--size=50", "--dim"), ("-minn", "--subwords"), ("-t", "--sample"), ("--vector_size", "--dim"),
+    ("--min-n", "--subwords"), ("--max_n", "--subwords"), ("-pretrainedVectors", "--init"),
 ])
 def test_peer_flag_names_suggest_embedclis(runner, flag, ours):
     r = runner.invoke(main, ["train", CORPUS, flag, *([] if "=" in flag else ["50"])])

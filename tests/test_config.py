@@ -40,6 +40,8 @@ def test_unknown_key_names_key_and_file(tmp_path):
 @pytest.mark.parametrize("key, hint", [
     ("vector_size", "; embedcli calls it 'dim'"), ("alpha", "; embedcli calls it 'lr'"),
     ("minn", "; embedcli calls it 'subwords' (MIN-MAX, like 3-6)"),
+    ("min_n", "; embedcli calls it 'subwords' (MIN-MAX, like 3-6)"), ("max_n", "; embedcli calls it 'subwords'"),
+    ("pretrainedVectors", "; embedcli calls it 'init'"),
     ("sg", "; embedcli calls it 'objective' (skipgram, cbow or classify)"),
     ("label", "; embedcli calls it 'label_prefix'"), ("dimm", "; did you mean 'dim'?"), ("Min_Cont", "; did you mean 'min_count'?"),
     ("colour", " (known keys: batch_words, buckets, "),
