@@ -161,6 +161,10 @@ def train(
     elif continue_from is not None and not isinstance(continue_from, (str, os.PathLike)):
         raise ParameterError("{continue_from}: expected a model directory or Embeddings, got {got}", "continue_from",
                              got=type(continue_from).__name__)
+    if init is not None and not isinstance(init, (str, os.PathLike)):
+        raise ParameterError("{init}: expected a vector file or a model directory, got {got}" + (
+            " (give the file or directory it was loaded from, or save it first)" if isinstance(init, Embeddings)
+            else ""), "init", got=type(init).__name__)
     overrides = {
         "objective": objective, "dim": dim, "window": window, "negative": negative, "ns_exponent": ns_exponent,
         "sample": sample,

@@ -11,6 +11,7 @@ from gensim.models import KeyedVectors
 
 import embedcli
 from embedcli.errors import EmbedcliError, ParameterError, UnknownWordError
+from embedcli.vocab import Vocab
 
 from support.api import CORPUS, FAST, emb, lines
 
@@ -103,6 +104,11 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
         embedcli.train(["a b c"], epoch=5)
     with pytest.raises(TypeError, match=r"'min_n'; embedcli calls it 'subwords' \(MIN-MAX, like 3-6\)$"):
         embedcli.train(["a b c"], min_n=3, max_n=6)  # gensim's FastText
+    # init is a file or a model directory: Embeddings in memory (a loaded GloVe file) are named, not
+    # os.fspath's "expected str, bytes or os.PathLike object, not Embeddings"
+    glove = embedcli.Embeddings(Vocab(tokens=["a", "b"], counts=[0, 0], specials={}), np.ones((2, 4), np.float32))
+    with pytest.raises(ParameterError, match=r"^init: expected a vector file or a model directory, got Embeddings"):
+        embedcli.train(["a b c"], init=glove)
 
 
 def test_numpy_numbers_are_settings_like_python_s(tmp_path):
