@@ -126,9 +126,10 @@ def test_numpy_numbers_are_settings_like_python_s(tmp_path):
     assert "dim: 16\n" in saved and "np." not in saved and "!!" not in saved
     assert embedcli.train(text, workers=1, dim=16, epochs=1, min_count=2, lr=np.float32(0.25)).model.config["lr"] \
         == float(np.float32(0.25))
-    with pytest.raises(ParameterError, match=r"^dim: expected an integer, got np.float64\(16.0\)$"):
+    # the value as numpy shows it: np.float64(16.0) since numpy 2, 16.0 before
+    with pytest.raises(ParameterError, match="^dim: expected an integer, got %s$" % re.escape(repr(np.float64(16)))):
         embedcli.train(text, dim=np.float64(16))
-    with pytest.raises(ParameterError, match=r"^epochs: expected an integer, got np.True_$"):
+    with pytest.raises(ParameterError, match="^epochs: expected an integer, got %s$" % re.escape(repr(np.bool_(True)))):
         embedcli.train(text, epochs=np.bool_(True))
 
 
@@ -198,9 +199,11 @@ def test_iterating_gives_the_tokens_by_row(emb):
 
 def test_most_similar_equals_gensim(emb):
     kv = gensim_words(emb)
-    for word in ("stockholm", "president", "heart"):
-        assert emb.most_similar(word, topn=7) == kv.most_similar(word, topn=7)
-        assert emb.most_similar(positive=[word]) == kv.most_similar(positive=[word])
+    for word in ("stockholm", "president", "heart"):  # gensim's numbers: the same float32 product of each
+        # row with the query, to the last bit where BLAS sums that row in the same order (here; a CPU's
+        # kernel may sum a row by another path in gensim's matrix, which lacks <pad> and <unk>)
+        assert_same_neighbours(emb.most_similar(word, topn=7), kv.most_similar(word, topn=7))
+        assert_same_neighbours(emb.most_similar(positive=[word]), kv.most_similar(positive=[word]))
     assert_same_neighbours(emb.most_similar(positive=["president", "poland"], negative=["warsaw"], topn=5),
                            kv.most_similar(positive=["president", "poland"], negative=["warsaw"], topn=5))
     assert_same_neighbours(emb.analogy("warsaw", "poland", "stockholm", topn=3),

@@ -9,7 +9,9 @@ batches (from ``(seed, epoch)``, as on one machine), hands them out to the worke
 back each batch's sparse steps (:meth:`Trainer.compute`'s result: only the rows the batch
 touched) and applies them in batch order with the single-machine apply. The table's bytes are
 those of ``embedcli train`` on one machine with the same seed and settings, for any number of
-workers, machines or partitions: the quality is one machine's by construction.
+workers, machines or partitions: the quality is one machine's by construction. (Where the machines'
+CPUs run different BLAS kernels, each batch's products are summed in its machine's order: the
+same bytes need ``OPENBLAS_CORETYPE`` set alike on the workers, see the README's Guarantees.)
 
 An earlier design (P shards training ~50k ids each from the same parameters, then a per-row
 merge of their changes) lost accuracy as shards grew: WordSim-353 0.2665 at 4 workers against
