@@ -131,8 +131,15 @@ class Spool:
         """How many phrases are longer than ``maxlen`` (cut when padded to it)."""
         if maxlen >= self.longest:
             return 0
+        return self._count(lambda lengths: lengths > maxlen)
+
+    def padded(self, maxlen: int) -> int:
+        """How many phrases are shorter than ``maxlen`` (padded to it)."""
+        return self._count(lambda lengths: lengths < maxlen)
+
+    def _count(self, condition: Callable[[np.ndarray], np.ndarray]) -> int:
         lengths = self.lengths()
-        return sum(int(np.count_nonzero(np.asarray(lengths[i : i + BLOCK_ROWS]) > maxlen))
+        return sum(int(np.count_nonzero(condition(np.asarray(lengths[i : i + BLOCK_ROWS]))))
                    for i in range(0, self.n_rows, BLOCK_ROWS))
 
     def padded_blocks(
@@ -366,7 +373,7 @@ def encode_file_to_npy(
     n_rows = count_lines(path)
     unknown = [0]
     row = 0
-    truncated = longest = 0
+    truncated = padded = longest = 0
     with atomic_path(output) as tmp:
         arr = open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_rows, maxlen))
         data_offset = arr.offset
@@ -387,11 +394,12 @@ def encode_file_to_npy(
             if n:
                 longest = max(longest, int(lengths.max()))
                 truncated += int(np.count_nonzero(lengths > maxlen))
+                padded += int(np.count_nonzero(lengths < maxlen))
             row += n
         if row != n_rows:
             raise EmbedcliError(f"{_names(path)}: the file changed while it was read; run again")
     return {"rows": n_rows, "maxlen": maxlen, "unknown_tokens": unknown[0], "truncated": truncated,
-            "longest": longest}
+            "padded": padded, "longest": longest}
 
 
 #: what :func:`encode_to` writes: ``npy`` (int32), ``csv``, ``jsonl`` (a list of ids per line),
@@ -422,8 +430,8 @@ def encode_to(
     streamed) into padded rows written to ``output`` in ``format`` (see :data:`OUTPUT_FORMATS`;
     ``"-"`` = stdout for the text formats). ``output=None`` keeps the rows: the summary gets
     ``"sequences"`` (a list of lists). Returns ``{"rows", "maxlen", "unknown_tokens",
-    "truncated", "longest"}`` (the width is the longest phrase without ``maxlen``). A file with
-    ``maxlen`` goes straight into a memory-mapped ``.npy``; other inputs are spooled to an
+    "truncated", "padded", "longest"}`` (the rows cut and the rows padded; the width is the
+    longest phrase without ``maxlen``). A file with ``maxlen`` goes straight into a memory-mapped ``.npy``; other inputs are spooled to an
     unnamed temporary file first (``tmp_dir``), so memory does not grow with the input. A .csv,
     .tsv or .jsonl path (any file with ``input_format``) is read as its ``text_column``.
 
@@ -443,7 +451,7 @@ def encode_to(
                                  "into a pipe", "format", "output")
     oov = oov or vocab.default_oov()
     if pad_value is None:
-        pad_value = vocab.pad_id if vocab.pad_id is not None else 0
+        pad_value = vocab.default_pad_value()
     check_integer(pad_value, "pad_value")
     if not -2**31 <= pad_value < 2**31:
         raise ParameterError("{pad_value} must fit the int32 ids of the rows (got {value})", "pad_value",
@@ -480,7 +488,7 @@ def encode_to(
     with spool:
         width = maxlen if maxlen is not None else spool.longest
         summary = {"rows": spool.n_rows, "maxlen": width, "unknown_tokens": spool.n_unknown,
-                   "truncated": spool.truncated(width), "longest": spool.longest}
+                   "truncated": spool.truncated(width), "padded": spool.padded(width), "longest": spool.longest}
         blocks = spool.padded_blocks(width, padding, truncating, pad_value)
         if output is None:
             return {**summary, "sequences": [r for b in blocks for r in b.tolist()]}

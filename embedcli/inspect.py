@@ -126,7 +126,7 @@ def phrase_rows(
     inputs: list[str | None] = list(words)
     if maxlen is not None:
         check_pad_args(maxlen, padding, truncating)
-        value = vocab.pad_id if vocab.pad_id is not None else 0
+        value = vocab.default_pad_value()
         padded = pad_sequences([ids], maxlen=maxlen, padding=padding, truncating=truncating, value=value)[0]
         # the same cut applied to the words, to label the rows
         n = len(ids)

@@ -245,7 +245,7 @@ class Vocab:
         seqs = list(encode_tokens_lines(lines, self, oov or self.default_oov()))
         if not padded:
             return seqs[0] if single else seqs
-        value = self.pad_id if self.pad_id is not None else 0
+        value = self.default_pad_value()
         out = pad_sequences(seqs, maxlen=maxlen, padding=padding, truncating=truncating, value=value)
         return out[0] if single else out
 
@@ -362,6 +362,11 @@ class Vocab:
 
     def default_oov(self) -> str:
         return "unk" if self.unk_id is not None else "error"
+
+    def default_pad_value(self) -> int:
+        """The id padding takes: ``<pad>``'s, else 0 (Keras' ``value=0``; in a vocabulary without
+        ``<pad>``, a GloVe or word2vec file's, that is the first word's id)."""
+        return self.pad_id if self.pad_id is not None else 0
 
     # -- statistics ------------------------------------------------------------------------
     def coverage(self) -> float:

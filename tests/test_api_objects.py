@@ -69,8 +69,10 @@ def test_encode_to_files_equals_encode_in_memory(tmp_path, phrases_file):
     spooled = vocab.encode_to(tmp_path / "spooled.npy", PHRASES, **kw)  # phrases: spooled first
     assert np.array_equal(np.load(tmp_path / "fast.npy"), want) and np.array_equal(np.load(tmp_path / "spooled.npy"), want)
     longest = max(len(vocab.encode(p)) for p in PHRASES)
+    padded = sum(len(vocab.encode(p)) < 6 for p in PHRASES)
     assert fast == spooled == {"rows": 4, "maxlen": 6, "unknown_tokens": fast["unknown_tokens"], "truncated": 1,
-                               "longest": longest}
+                               "padded": padded, "longest": longest}
+    assert padded == 2
     assert fast["unknown_tokens"] == sum(ids.count(vocab.unk_id) for ids in vocab.encode(PHRASES)) > 0
     vocab.encode_to(tmp_path / "ids.csv", Files([str(phrases_file)]), format="csv", **kw)
     assert np.array_equal(np.loadtxt(tmp_path / "ids.csv", delimiter=",", dtype=np.int32), want)

@@ -32,6 +32,25 @@ def test_cli_seed_example_both_ways(runner, vocab_files):
     assert r.output.strip() == "[[0, 1, 2, 3, 4],\n [5, 1, 2, 3, 6]]"  # a row on each line, as NumPy prints
 
 
+def test_padding_with_a_word_id_says_so(runner, vocab_files):
+    """A vocabulary without <pad> (vocab --no-specials) pads with 0, as Keras does, and 0 is its first
+    word's id: padded rows read as 'hope hope nice ...'. One note on stderr says how many rows and
+    which word, and how to choose; none when nothing was padded, with --pad-value or --quiet."""
+    plain, full = vocab_files
+    r = runner.invoke(main, ["encode", "-v", str(plain), "Nice to see you again", "hope", "--maxlen", "3"])
+    assert r.exit_code == 0 and r.stdout.strip() == "[[2, 3, 6],\n [0, 0, 0]]"  # pad, pad, hope: all 0
+    assert r.stderr.splitlines()[0] == (f"note: {plain} has no <pad>: 1 row padded with 0, the id of 'hope' "
+                                        "(--pad-value to choose another)")
+    for args in (["--maxlen", "1"], ["--maxlen", "3", "--pad-value", "-1"], ["--maxlen", "3", "-q"]):
+        r = runner.invoke(main, ["encode", "-v", str(plain), "Nice to see you again", "hope", *args])
+        assert r.exit_code == 0 and r.stdout.count("[") == 3 and "no <pad>" not in r.stderr, args
+    r = runner.invoke(main, ["encode", "-v", str(full), "Nice to see you again", "hope", "--maxlen", "3"])
+    assert r.exit_code == 0 and "no <pad>" not in r.stderr  # <pad> is padding
+    out = str(plain) + ".npy"
+    r = runner.invoke(main, ["encode", "-v", str(plain), "Nice to see you again", "hope", "--maxlen", "8", "-o", out])
+    assert r.exit_code == 0 and "2 rows padded with 0, the id of 'hope'" in r.stderr
+
+
 @pytest.mark.parametrize("padding", ["pre", "post"])
 @pytest.mark.parametrize("truncating", ["pre", "post"])
 @pytest.mark.parametrize("maxlen", [None, 2, 7])

@@ -216,6 +216,17 @@ def test_phrase_with_an_unknown_word_and_no_unk_row(tmp_path, runner):
     assert [d["index"] for d in json.loads(res.stdout)] == [0, 1]
 
 
+def test_padding_rows_of_a_vocabulary_without_pad_say_so(tmp_path, runner):
+    """Without <pad> (a word2vec file) padding is id 0, the first word's row: the table labels those
+    rows 'king (padding)', not as the word 'king'."""
+    vectors = tmp_path / "w.txt"
+    vectors.write_text("3 2\nking 0.1 0.2\nqueen 0.3 0.4\nman 0.5 0.6\n")
+    res = runner.invoke(main, ["show-table", str(vectors), "--phrase", "queen man king", "--maxlen", "5"])
+    assert res.exit_code == 0, res.output
+    labels = [line.split("│")[2].strip() for line in res.stdout.splitlines() if line.startswith("│")]
+    assert labels == ["king (padding)", "king (padding)", "queen", "man", "king"]
+
+
 # -- one-hot ------------------------------------------------------------------------------------
 def test_explain_computes_onehot_product(tmp_path, runner):
     path, vocab, table = make_model(tmp_path, dim=2)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..encode import PADDINGS, check_pad_args
 from ..errors import UsageError
-from ..io import STDIO, check_writable, iter_lines, resolve_inputs
+from ..io import STDIO, check_writable, display_name, iter_lines, resolve_inputs
 from ..sources import Files
 from ..vocab import Vocab
 from . import cluster as cluster_cli
@@ -118,6 +118,8 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
         _show_tokens(texts, vocab, oov, err_console if as_json or output == STDIO else out_console)
         if not output and not as_json:
             return
+    pad_note = pad_value is None and vocab.pad_id is None and not quiet  # padding would read as the first word
+    pad_value = vocab.default_pad_value() if pad_value is None else pad_value
     to_file = bool(output) and output != STDIO
     fast = isinstance(texts, Files) and fmt == "npy" and maxlen is not None and STDIO not in texts
     with progress_bar("encoding", None, quiet=quiet or not (to_file or fast), unit="lines") as adv:
@@ -125,9 +127,11 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
                                   format="print" if fmt == "print" else fmt, maxlen=maxlen, padding=padding,
                                   truncating=truncating, pad_value=pad_value, oov=oov,
                                   encoding_errors=encoding_errors, tmp_dir=tmp_dir, progress=adv)
+    if pad_note and summary.get("padded"):
+        err_console.print(escape(f"note: {display_name(vocab_path)} has no <pad>: {counted(summary['padded'], 'row')} "
+                                 f"padded with {pad_value}, the id of {vocab.tokens[pad_value]!r} (--pad-value to "
+                                 "choose another)"), soft_wrap=True)
     if not output and as_json:
-        if pad_value is None:
-            pad_value = vocab.pad_id if vocab.pad_id is not None else 0
         click.echo(json.dumps({
             "sequences": summary["sequences"], "maxlen": summary["maxlen"], "padding": padding,
             "truncating": truncating, "pad_value": pad_value, "rows": summary["rows"],

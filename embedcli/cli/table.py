@@ -51,6 +51,15 @@ def _vec_text(vec: np.ndarray, precision: int, max_values: int = 8) -> str:
     return "[" + ", ".join(vals) + "]"
 
 
+def _phrase_label(row, pad_id: int | None) -> str:
+    """A phrase row's token column: the token, the word it stands for when they differ, a
+    subword-composed word, or padding that is a word's row (a vocabulary without ``<pad>``)."""
+    if row.subword_ngrams is not None:
+        return f"{row.input} (subwords)"
+    if row.input is None:
+        return row.token if row.index == pad_id else f"{row.token} (padding)"
+    return row.token if row.input == row.token else f"{row.token} ({row.input})"
+
 @main.command("show-table")
 @click.argument("model", metavar="MODEL")
 @click.option("-n", "--limit", type=int, default=None,
@@ -131,12 +140,9 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         t.add_column("pos", justify="right", no_wrap=True)
         t.add_column("token", no_wrap=True)
         t.add_column("index", justify="right", style="bold", no_wrap=True)
-        width = max([len(r.token) + (len(r.input) + 3 if r.input and r.input != r.token else 0) for r in rows] + [5])
-        cols = _add_value_columns(t, emb.dim, precision, reserved=width + 20)
-        for r in rows:
-            label = r.token if r.input is None or r.input == r.token else f"{r.token} ({r.input})"
-            if r.subword_ngrams is not None:
-                label = f"{r.input} (subwords)"
+        labels = [_phrase_label(r, vocab.pad_id) for r in rows]
+        cols = _add_value_columns(t, emb.dim, precision, reserved=max([len(x) for x in labels] + [5]) + 20)
+        for r, label in zip(rows, labels):
             t.add_row(str(r.position), escape(label), "-" if r.index is None else str(r.index),
                       *_cells(r.vector, cols, precision))
         out_console.print(t)
