@@ -60,6 +60,7 @@ def _phrase_label(row, pad_id: int | None) -> str:
         return row.token if row.index == pad_id else f"{row.token} (padding)"
     return row.token if row.input == row.token else f"{row.token} ({row.input})"
 
+
 @main.command("show-table")
 @click.argument("model", metavar="MODEL")
 @click.option("-n", "--limit", type=int, default=None,
