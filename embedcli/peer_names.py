@@ -14,6 +14,16 @@ PEER_KEYS = {
 }
 
 
+#: fastText's commands -> what does the same job in embedcli (answered when a fastText habit is
+#: typed as an embedcli command: ``embedcli predict-prob ...``)
+PEER_COMMANDS = {
+    "supervised": "'embedcli train --objective classify'", "skipgram": "'embedcli train'",
+    "cbow": "'embedcli train --objective cbow'", "predict-prob": "'embedcli predict --prob'",
+    "test-label": "'embedcli test --per-label'", "nn": "'embedcli similar'",
+    "analogies": "'embedcli analogy MODEL B A C' for its query A B C (A - B + C)",
+    "print-word-vectors": "'embedcli vectors'", "print-sentence-vectors": "'embedcli embed'", "dump": "'embedcli info'",
+}
+
 def flag(key: str) -> str:
     """The command-line flag of a setting: ``min_count`` -> ``--min-count``."""
     return "--" + key.replace("_", "-")

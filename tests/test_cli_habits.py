@@ -109,3 +109,18 @@ def test_every_command_has_help_with_an_example_and_json(runner):
         names.append(" ".join(path))
     assert {"vocab", "vocab merge", "encode", "train", "show-table", "similar", "embed", "predict", "test",
             "vectors", "evaluate", "explore", "info"} <= set(names)
+
+
+@pytest.mark.parametrize("name, hint", [
+    ("supervised", "'embedcli train --objective classify'"), ("predict-prob", "'embedcli predict --prob'"),
+    ("test-label", "'embedcli test --per-label'"), ("nn", "'embedcli similar'"),
+    ("print-word-vectors", "'embedcli vectors'"), ("print-sentence-vectors", "'embedcli embed'"),
+    ("analogies", "'embedcli analogy MODEL B A C' for its query A B C (A - B + C)"),
+])
+def test_fasttext_commands_name_what_does_their_job(runner, name, hint):
+    """fastText's commands typed to embedcli ('embedcli predict-prob model.bin test.txt') got click's
+    'No such command' (for predict-prob 'Did you mean predict?', which has no probabilities
+    without --prob); they say which embedcli command does the job."""
+    r = runner.invoke(main, [name, "model", "file.txt"])
+    assert r.exit_code == 2
+    assert r.output.strip() == f"Error: No such command '{name}' (fastText's {name} is {hint}) (see 'embedcli --help')"

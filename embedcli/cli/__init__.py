@@ -8,7 +8,7 @@ import sys
 import click
 
 from .. import __version__
-from ..peer_names import PEER_KEYS, flag
+from ..peer_names import PEER_COMMANDS, PEER_KEYS, flag
 
 # Command modules register their commands on import. They are imported when needed, so that
 # `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the query code: a command
@@ -94,6 +94,12 @@ class _LazyGroup(click.Group):
                 self._import(_ALL_MODULES)
                 cmd = super().get_command(ctx, cmd_name)
         return cmd
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else None
+        if name in PEER_COMMANDS and self.get_command(ctx, name) is None:
+            raise click.UsageError(f"No such command '{name}' (fastText's {name} is {PEER_COMMANDS[name]})", ctx)
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx):
         self._import(_ALL_MODULES)
