@@ -56,8 +56,10 @@ def check_format_header(data: Any, name: str, *, fmt: str, supported: int, what:
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise FormatError(f"{name}: {missing}")
     version = data.get("version")
-    if not isinstance(version, int):
+    if version is None:
         raise FormatError(f"{name}: {what} has no format version")
+    if type(version) is not int or version < 1:  # JSON's true is a bool, not version 1
+        raise FormatError(f"{name}: {what} has a bad format version {json.dumps(version)} (expected 1 to {supported})")
     if version > supported:
         raise FormatError(
             f"{name}: {what} format version {version} is newer than this embedcli supports "

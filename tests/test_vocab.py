@@ -124,6 +124,12 @@ def test_a_vocabulary_written_before_join_marks_splits_as_it_was_built(tmp_path)
         ('{"hello": 1}', "not an embedcli vocabulary"),
         ('[1, 2]', "not an embedcli vocabulary"),
         ('{"format": "embedcli-vocab", "version": 99, "tokens": [], "counts": []}', "newer"),
+        # JSON's true is Python's 1, and 0 is no version: both were taken as version 1
+        ('{"format": "embedcli-vocab", "version": true, "tokens": [], "counts": []}',
+         r"v.json: vocabulary has a bad format version true \(expected 1 to 1\)$"),
+        ('{"format": "embedcli-vocab", "version": 0, "tokens": [], "counts": []}', "bad format version 0"),
+        ('{"format": "embedcli-vocab", "version": "1", "tokens": [], "counts": []}', r'bad format version "1"'),
+        ('{"format": "embedcli-vocab", "tokens": [], "counts": []}', "vocabulary has no format version$"),
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1]}', "as long as"),
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "a"], "counts": [1, 1]}', "more than once"),
         ('{"format": "embedcli-vocab", "version": 1, "tokens": ["a", "b"], "counts": [1, -1]}', "non-negative"),
