@@ -83,7 +83,11 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
 
 def phrase_strings(items: Iterable, param: str = "phrases") -> Iterator[str]:
     """Each item as text: a string as it is, a token list (gensim's shape) as its tokens joined by
-    spaces; anything else is a :class:`ParameterError` naming ``param`` and the item."""
+    spaces; anything else is a :class:`ParameterError` naming ``param`` and the item (or ``items``
+    itself when it is no iterable of phrases: ``None``, a number, ``bytes``)."""
+    if isinstance(items, (bytes, bytearray)) or not isinstance(items, Iterable):
+        raise ParameterError("{%s}: expected a string or an iterable of strings (got {kind})" % param, param,
+                             kind=type(items).__name__)
     for n, item in enumerate(items):
         if isinstance(item, str):
             yield item

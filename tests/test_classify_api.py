@@ -64,6 +64,11 @@ def test_errors_name_the_parameter(clf, tmp_path):
         clf.test([("text", [])])
     with pytest.raises(EmbedcliError, match="no such model directory"):
         Classifier.load(tmp_path / "missing")
+    # None, a number or bytes (not phrases) raised a bare TypeError, or 'item 0 is int' for b"..."
+    for bad, kind in ((None, "NoneType"), (123, "int"), (b"free money", "bytes")):
+        with pytest.raises(ParameterError, match=r"^texts: expected a string or an iterable of strings \(got %s\)$"
+                           % kind):
+            clf.predict(bad)
 
 
 def test_numpy_numbers_are_numbers_for_k_and_threshold(clf):
