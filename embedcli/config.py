@@ -336,7 +336,7 @@ def validate(s: TrainSettings, *, continuing: bool = False) -> None:
     need(s.buckets is None or 1 <= s.buckets <= 2**31 - 2, "buckets", "must be between 1 and 2**31 - 2")
     if s.objective == "classify" and s.order != "appearance":
         raise ParameterError("{order} frequency is not available with {objective} classify (its vocabulary is in "
-                             "order of first appearance, as fastText's)", "order", "objective")
+                             "order of first appearance)", "order", "objective")
     if s.label_column is not None and s.objective != "classify":
         raise ParameterError("{label_column} is for {objective} classify", "label_column", "objective")
     need(s.checkpoint_every >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
