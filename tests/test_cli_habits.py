@@ -124,3 +124,12 @@ def test_fasttext_commands_name_what_does_their_job(runner, name, hint):
     r = runner.invoke(main, [name, "model", "file.txt"])
     assert r.exit_code == 2
     assert r.output.strip() == f"Error: No such command '{name}' (fastText's {name} is {hint}) (see 'embedcli --help')"
+
+
+def test_fasttext_test_with_a_positional_k_says_where_k_goes(runner, tmp_path):
+    """'embedcli test MODEL FILE 2' (fastText's 'test model.bin test.txt 2') said only 'Got unexpected
+    extra argument (2)'."""
+    r = runner.invoke(main, ["test", str(tmp_path), "file.txt", "2"])
+    assert r.exit_code == 2
+    assert r.output.strip() == ("Error: Got unexpected extra argument (2) (fastText's 'test MODEL FILE k' is "
+                                "'embedcli test MODEL FILE -k K') (see 'embedcli test --help')")

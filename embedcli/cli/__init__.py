@@ -33,6 +33,8 @@ PEER_FLAGS.update({"-dim": "--dim", "-lr": "--lr", "-window": "--window", "-nega
 #: fastText's flags for what embedcli takes as an argument (``fasttext supervised -input FILE``):
 #: flag -> the command's argument
 PEER_ARGUMENTS = {"-input": "corpus", "--input": "corpus"}
+#: what fastText's positional arguments after the files are here: command -> the hint
+PEER_EXTRA_ARGUMENTS = {"test": "fastText's 'test MODEL FILE k' is 'embedcli test MODEL FILE -k K'"}
 
 
 class _Command(click.Command):
@@ -53,7 +55,12 @@ class _Command(click.Command):
                         raise click.NoSuchOption(name, ctx=ctx, message=(
                             f"No such option: {name} (give {param.human_readable_name.strip('[].')} as an "
                             f"argument: embedcli {self.name} FILE)"))
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # fastText's positional k: 'test MODEL FILE 5'
+            if PEER_EXTRA_ARGUMENTS.get(self.name) and "unexpected extra argument" in exc.message:
+                raise click.UsageError(f"{exc.message} ({PEER_EXTRA_ARGUMENTS[self.name]})", ctx) from None
+            raise
 
 
 class _LazyGroup(click.Group):
