@@ -142,7 +142,7 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
     if to_file and not quiet:
         _report({"output": output, "rows": summary["rows"], "maxlen": summary["maxlen"], "format": fmt,
                  "unknown_tokens": summary["unknown_tokens"], "truncated": summary["truncated"],
-                 "longest": summary["longest"]}, as_json, oov)
+                 "padded": summary["padded"], "longest": summary["longest"]}, as_json, oov)
     elif summary["truncated"] and not quiet:  # rows went to stdout: the note goes to stderr
         err_console.print(_cut_note(summary["truncated"], summary["rows"], summary["maxlen"], summary["longest"],
                                     truncating))
