@@ -28,14 +28,19 @@ BLOCK = 1 << 20  # values per block read by default
 def _open_anonymous(tmp_dir: str | os.PathLike | None):
     try:
         return tempfile.TemporaryFile(prefix="embedcli-", dir=tmp_dir)
-    except FileNotFoundError:
-        raise EmbedcliError(f"temporary directory {tmp_dir or tempfile.gettempdir()}: no such directory") from None
-    except PermissionError:
-        raise EmbedcliError(f"temporary directory {tmp_dir or tempfile.gettempdir()}: not writable") from None
     except OSError as exc:
-        raise EmbedcliError(
-            f"temporary directory {tmp_dir or tempfile.gettempdir()}: cannot create a file ({exc.strerror or exc})"
-        ) from None
+        raise temp_dir_error(tmp_dir, exc) from None
+
+
+def temp_dir_error(tmp_dir: str | os.PathLike | None, exc: OSError) -> EmbedcliError:
+    """The one-line error for a temporary file or directory that could not be made in ``tmp_dir``
+    (``None``: the system's temporary directory)."""
+    where = f"temporary directory {os.fspath(tmp_dir) if tmp_dir else tempfile.gettempdir()}"
+    if isinstance(exc, FileNotFoundError):
+        return EmbedcliError(f"{where}: no such directory")
+    if isinstance(exc, PermissionError):
+        return EmbedcliError(f"{where}: not writable")
+    return EmbedcliError(f"{where}: cannot create a file ({exc.strerror or exc})")
 
 
 class IdStore:

@@ -65,7 +65,12 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
     if isinstance(texts, bytes) or not hasattr(texts, "__iter__"):
         raise ParameterError("{%s} must be a file path or an iterable of strings, got {kind}" % param, param,
                              kind=type(texts).__name__)
-    directory = tempfile.mkdtemp(prefix="embedcli-texts-", dir=tmp_dir)
+    try:
+        directory = tempfile.mkdtemp(prefix="embedcli-texts-", dir=tmp_dir)
+    except OSError as exc:  # a tmp_dir that is missing, not a directory, not writable
+        from .idstore import temp_dir_error
+
+        raise temp_dir_error(tmp_dir, exc) from None
     try:
         path = os.path.join(directory, "texts.txt")
         # a lone surrogate (text read with errors="surrogateescape") is written as the invalid UTF-8

@@ -111,6 +111,18 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
         embedcli.train(["a b c"], init=glove)
 
 
+def test_a_bad_tmp_dir_is_one_error_for_strings_as_for_files(tmp_path):
+    """The strings of a corpus are written to a temporary file in ``tmp_dir``: a missing directory
+    (or a file) is the one line a corpus file gets there, not mkdtemp's FileNotFoundError."""
+    text = ["hope to see you soon", "nice to see you again"] * 5
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("hope to see you\n")
+    for tmp_dir, why in ((tmp_path / "missing", "no such directory"), (a_file, r"cannot create a file \(.*\)")):
+        for corpus in (text, a_file):
+            with pytest.raises(EmbedcliError, match=r"^temporary directory %s: %s$" % (re.escape(str(tmp_dir)), why)):
+                embedcli.train(corpus, tmp_dir=tmp_dir, dim=4, epochs=1, min_count=1, workers=1)
+
+
 def test_numpy_numbers_are_settings_like_python_s(tmp_path):
     """A grid search over ``np.arange``/``np.linspace`` gives numpy integers and floats: the same
     table as the Python numbers, saved as plain numbers in config.yaml (not 'dim: expected an
