@@ -161,6 +161,12 @@ def train(
     elif continue_from is not None and not isinstance(continue_from, (str, os.PathLike)):
         raise ParameterError("{continue_from}: expected a model directory or Embeddings, got {got}", "continue_from",
                              got=type(continue_from).__name__)
+    if vocab is not None and vocab_obj is None and not isinstance(vocab, (str, os.PathLike)):
+        raise ParameterError("{vocab}: expected a Vocab or a vocabulary file, got {got}" + (
+            " (its vocabulary is .vocab)" if isinstance(vocab, Embeddings) else ""), "vocab", got=type(vocab).__name__)
+    for key, value in (("output", output), ("tmp_dir", tmp_dir)):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise ParameterError("{%s}: expected a directory path, got {got}" % key, key, got=type(value).__name__)
     if init is not None and not isinstance(init, (str, os.PathLike)):
         raise ParameterError("{init}: expected a vector file or a model directory, got {got}" + (
             " (give the file or directory it was loaded from, or save it first)" if isinstance(init, Embeddings)

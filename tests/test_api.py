@@ -109,6 +109,16 @@ def test_train_errors_name_parameters_not_flags(tmp_path):
     glove = embedcli.Embeddings(Vocab(tokens=["a", "b"], counts=[0, 0], specials={}), np.ones((2, 4), np.float32))
     with pytest.raises(ParameterError, match=r"^init: expected a vector file or a model directory, got Embeddings"):
         embedcli.train(["a b c"], init=glove)
+    # likewise vocab, output and tmp_dir (a Vocab or a path): not os.fspath's TypeError
+    with pytest.raises(ParameterError, match=r"^vocab: expected a Vocab or a vocabulary file, got Embeddings \(its "
+                                             r"vocabulary is \.vocab\)$"):
+        embedcli.train(["a b c"], vocab=glove)
+    with pytest.raises(ParameterError, match=r"^vocab: expected a Vocab or a vocabulary file, got list$"):
+        embedcli.train(["a b c"], vocab=["a", "b"])
+    with pytest.raises(ParameterError, match=r"^output: expected a directory path, got bool$"):
+        embedcli.train(["a b c"], output=True)
+    with pytest.raises(ParameterError, match=r"^tmp_dir: expected a directory path, got int$"):
+        embedcli.train(["a b c"], tmp_dir=5)
 
 
 def test_a_bad_tmp_dir_is_one_error_for_strings_as_for_files(tmp_path):
