@@ -11,7 +11,7 @@ from typing import Callable
 
 from . import config as cfg
 from .embeddings import Embeddings
-from .errors import ParameterError
+from .errors import ParameterError, check_callback
 from .model import Model
 from .sources import Texts, is_paths, resolve_tables, text_files
 from .vocab import Vocab
@@ -161,6 +161,7 @@ def train(
     elif continue_from is not None and not isinstance(continue_from, (str, os.PathLike)):
         raise ParameterError("{continue_from}: expected a model directory or Embeddings, got {got}", "continue_from",
                              got=type(continue_from).__name__)
+    check_callback(progress)
     if vocab is not None and vocab_obj is None and not isinstance(vocab, (str, os.PathLike)):
         raise ParameterError("{vocab}: expected a Vocab or a vocabulary file, got {got}" + (
             " (its vocabulary is .vocab)" if isinstance(vocab, Embeddings) else ""), "vocab", got=type(vocab).__name__)

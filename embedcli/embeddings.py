@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .errors import EmbedcliError, FormatError, ParameterError, UnknownWordError, check_integer
+from .errors import EmbedcliError, FormatError, ParameterError, UnknownWordError, check_callback, check_integer
 from .model import Model
 from .vocab import Vocab
 
@@ -126,6 +126,7 @@ class Embeddings:
         from .tokenizer import tokenize
         from .vectors import read_vectors
 
+        check_callback(progress)
         info, words, table = read_vectors(os.fspath(path), format, progress)
         lower = not any(w != w.lower() for w in words)
         keep_punct = any(not tokenize(w) for w in words[:100_000] if w)  # a word of punctuation only
@@ -547,6 +548,7 @@ class Embeddings:
 
         rv = RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab
         check_integer(rv, "restrict_vocab", 1)
+        check_callback(progress)
         sim, ana = _paths(similarity), _paths(analogies)
         once: dict[str, list[str]] = {}  # standard input or a pipe among files: read once, judged and scored
         for path in _paths(files):
@@ -592,6 +594,7 @@ class Embeddings:
 
         if limit is not None and limit < 1:
             raise ParameterError("{limit} must be at least 1 (got {value})", "limit", value=limit)
+        check_callback(progress)
         words_only = format in WORDS_ONLY_FORMATS and not include_specials
         indices = None if limit is None else row_order(self.vocab, limit, words_only=words_only)
         return export(format, os.fspath(path), self.vocab, self.table, indices=indices, progress=progress,

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import EmbedcliError, ParameterError, check_integer
+from .errors import EmbedcliError, ParameterError, check_callback, check_integer
 from .idstore import IdStore
 from .io import expand_inputs, open_binary
 from .tokenizer import PieceIds, PieceTokenizer, token_pattern
@@ -442,6 +442,7 @@ def encode_to(
     from .sources import is_paths, resolve_tables
 
     check_pad_args(maxlen, padding, truncating)
+    check_callback(progress)
     if format not in OUTPUT_FORMATS:
         raise ParameterError("unknown {format} {value!r} (use one of: {formats})", "format", value=format,
                              formats=", ".join(OUTPUT_FORMATS))

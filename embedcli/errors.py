@@ -107,6 +107,15 @@ def check_integer(value, param: str, minimum: int | None = None) -> int:
     return int(value)
 
 
+def check_callback(value, param: str = "progress"):
+    """``value`` if it is ``None`` or can be called, else a :class:`ParameterError` naming ``param``
+    (checked before any work, not a ``TypeError`` at the first call, after the text was read)."""
+    if value is not None and not callable(value):
+        raise ParameterError("{%s}: expected a function to call or None, got {kind}" % param, param,
+                             kind=type(value).__name__)
+    return value
+
+
 class UnknownWordError(EmbedcliError, KeyError):
     """A word that is not in the vocabulary: a :class:`KeyError` for Python code (``emb["wrod"]``),
     one line for the command line: ``unknown word 'wrod'; did you mean word, words?``. The close

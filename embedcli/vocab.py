@@ -19,7 +19,7 @@ from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 from . import __version__
-from .errors import EmbedcliError, FormatError, ParameterError, check_integer
+from .errors import EmbedcliError, FormatError, ParameterError, check_callback, check_integer
 from .io import atomic_write, check_format_header, display_name, read_json_document
 from .text import TextSettings
 
@@ -167,6 +167,7 @@ class Vocab:
         """
         from .sources import resolve_tables, text_files
 
+        check_callback(progress)
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
             paths = resolve_tables(texts, paths, input_format, text_column)
@@ -472,6 +473,7 @@ def _count(texts, settings: TextSettings, encoding_errors: str, workers: int, in
     (:meth:`Vocab.build`, :meth:`Vocab.extend`); no token at all is an error."""
     from .sources import is_paths, resolve_tables, text_files
 
+    check_callback(progress)
     with text_files(texts) as paths:
         paths = resolve_tables(texts, paths, input_format, text_column)
         if dask is not None:

@@ -133,6 +133,26 @@ def test_a_bad_tmp_dir_is_one_error_for_strings_as_for_files(tmp_path):
                 embedcli.train(corpus, tmp_dir=tmp_dir, dim=4, epochs=1, min_count=1, workers=1)
 
 
+def test_a_progress_that_cannot_be_called_is_named_before_any_work(emb, tmp_path):
+    """progress=5 (or a list meant to collect the events) is one ParameterError before the text is
+    read, not "'int' object is not callable" from inside the trainer after the corpus was counted."""
+    text = lines(CORPUS)[:50]
+    words = tmp_path / "w.txt"
+    emb.save_word2vec_format(words, limit=5)
+    calls = [lambda p: embedcli.train(text, dim=4, epochs=1, min_count=1, workers=1, progress=p),
+             lambda p: embedcli.train(text, objective="classify", dim=4, epochs=1, workers=1, progress=p),
+             lambda p: Vocab.build(text, progress=p), lambda p: emb.vocab.extend(text, progress=p),
+             lambda p: Vocab.count_shard(text, progress=p), lambda p: emb.vocab.encode_to(None, text, progress=p),
+             lambda p: embedcli.Embeddings.from_vectors(words, progress=p),
+             lambda p: emb.evaluate(analogies=os.path.join(os.path.dirname(CORPUS), "analogies.txt"), progress=p),
+             lambda p: emb.export(tmp_path / "v.txt", progress=p)]
+    for call in calls:
+        for bad, kind in ((5, "int"), ([], "list")):
+            with pytest.raises(ParameterError, match=r"^progress: expected a function to call or None, got %s$" % kind):
+                call(bad)
+    assert not (tmp_path / "v.txt").exists()
+
+
 def test_numpy_numbers_are_settings_like_python_s(tmp_path):
     """A grid search over ``np.arange``/``np.linspace`` gives numpy integers and floats: the same
     table as the Python numbers, saved as plain numbers in config.yaml (not 'dim: expected an
