@@ -136,7 +136,7 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
             "sequences": summary["sequences"], "maxlen": summary["maxlen"], "padding": padding,
             "truncating": truncating, "pad_value": pad_value, "rows": summary["rows"],
             "unknown_tokens": summary["unknown_tokens"], "truncated": summary["truncated"],
-            "longest": summary["longest"],
+            "padded": summary["padded"], "longest": summary["longest"],
         }))
         return
     if to_file and not quiet:
