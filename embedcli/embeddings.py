@@ -214,6 +214,11 @@ class Embeddings:
         return self.vocab.tokens
 
     @property
+    def vector_size(self) -> int:
+        """gensim's ``vector_size``: :attr:`dim`."""
+        return self.dim
+
+    @property
     def key_to_index(self) -> dict[str, int]:
         """gensim's ``key_to_index``: token -> row (``vocab.index``; tokens as stored, so
         ``emb.index(word)`` is the lookup that normalises a word as the vocabulary was)."""

@@ -490,11 +490,12 @@ def test_vector_queries_and_ranks_equal_gensim(emb):
 
 
 def test_gensim_attribute_names(emb):
-    """Code written against gensim's KeyedVectors finds its names: vectors, index_to_key,
+    """Code written against gensim's KeyedVectors finds its names: vectors, vector_size, index_to_key,
     key_to_index, get_vector(norm=), get_normed_vectors, with gensim's values (rows are the model's,
     <pad> and <unk> included)."""
     kv = gensim_words(emb)
     assert emb.vectors is emb.table and emb.index_to_key == emb.vocab.tokens
+    assert emb.vector_size == kv.vector_size == emb.dim  # np.zeros(wv.vector_size) for a sentence without words
     assert emb.key_to_index["heart"] == emb.index("Heart") == emb.index_to_key.index("heart")
     for word in ("heart", "stockholm", "the"):
         assert emb.get_vector(word).tobytes() == kv.get_vector(word).tobytes()
