@@ -12,6 +12,7 @@ The file is JSON, self-describing and versioned (:data:`FORMAT`, :data:`VERSION`
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 from . import __version__
-from .errors import EmbedcliError, FormatError, ParameterError, check_callback, check_integer
+from .errors import EmbedcliError, FormatError, ParameterError, check_callback, check_integer, is_integer
 from .io import atomic_write, check_format_header, display_name, read_json_document
 from .text import TextSettings
 
@@ -285,17 +286,21 @@ class Vocab:
     def decode(self, ids):
         """Tokens of ids joined by spaces, ``<pad>`` left out: one string for a sequence of ids,
         a list of strings for several sequences (a list of lists or a 2-D array); one id (an int) is
-        its token (``""`` for ``<pad>``)."""
+        its token (``""`` for ``<pad>``). Ids are integers (a float array of whole numbers too); a
+        fraction, a string or ``None`` is a :class:`ParameterError`, not an id cut to an integer."""
         import numpy as np
 
-        if isinstance(ids, (int, np.integer)) or (isinstance(ids, np.ndarray) and ids.ndim == 0):
-            ids = [int(ids)]
+        if isinstance(ids, numbers.Number) or (isinstance(ids, np.ndarray) and ids.ndim == 0):
+            ids = [ids.item() if isinstance(ids, np.ndarray) else ids]
+        elif isinstance(ids, (str, bytes)) or not hasattr(ids, "__len__"):
+            raise ParameterError("{ids}: expected ids (integers, or lists or arrays of them), got {kind}", "ids",
+                                 kind=type(ids).__name__)
         arr = ids if isinstance(ids, np.ndarray) else None
         if (arr is not None and arr.ndim == 2) or (arr is None and len(ids) and not np.isscalar(ids[0])):
             return [self.decode(row) for row in ids]
         pad, n = self.pad_id, len(self.tokens)
         out = []
-        for i in (int(x) for x in ids):
+        for i in (_token_id(x) for x in ids):
             if not 0 <= i < n:
                 raise IndexError(f"id {i} is outside the vocabulary (0..{n - 1})")
             if i != pad:
@@ -452,6 +457,15 @@ class Vocab:
             p, name = inner, inner
         data = read_json_document(p, "a vocabulary file")
         return cls.from_dict(data, name)
+
+
+def _token_id(value) -> int:
+    """An id given to :meth:`Vocab.decode` as an ``int`` (a whole float of a float array too)."""
+    if is_integer(value):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raise ParameterError("{ids}: expected integer ids, got {value!r}", "ids", value=value)
 
 
 def _count_field(data: dict, key: str, default: int | None, name: str) -> int | None:

@@ -404,6 +404,17 @@ def test_vocab_encode_decode_getitem():
     assert v.decode(0) == "" and v.decode(arr[0, 0]) == ""
     with pytest.raises(IndexError, match="id 9 is outside the vocabulary"):
         v.decode(9)
+    # ids in a float array (np.zeros then filled) decode when whole; a fraction (a model's scores
+    # given by mistake), a string or None is named, not cut to an integer id or a deep TypeError
+    assert v.decode(np.array([[0.0, 2.0, 3.0]])) == ["hope to"] and v.decode(4.0) == "see"
+    for bad, shown in (([2.7], "2.7"), (np.array([[0.2, 2.9]]), re.escape(repr(np.float64(0.2)))), ([[2, 3.5]], "3.5"),
+                       ([True], "True"), ([float("nan")], "nan")):
+        with pytest.raises(ParameterError, match=r"^ids: expected integer ids, got %s$" % shown):
+            v.decode(bad)
+    for bad, kind in (("hope to", "str"), (None, "NoneType"), (b"\x02", "bytes")):
+        with pytest.raises(ParameterError, match=r"^ids: expected ids \(integers, or lists or arrays of them\), "
+                                                 r"got %s$" % kind):
+            v.decode(bad)
     bare = embedcli.Vocab.build(["Hope to see you soon"], specials=False)
     assert bare.tokens == ["hope", "to", "see", "you", "soon"]
     with pytest.raises(ParameterError, match=r"^unknown word 'again' \(not in the vocabulary\); oov skip drops"):
