@@ -102,10 +102,16 @@ class Embeddings:
         """:meth:`from_vectors` for a path given where a model is expected: a file that does not
         read as vectors says what a model can be."""
         from .io import looks_like_json
+        from .model import CONFIG_FILE, TABLE_FILE, VOCAB_FILE
 
         expected = "expected an embedcli model directory or a word2vec/GloVe vector file"
-        if looks_like_json(path):  # a vocabulary, a model's history...
-            raise FormatError(f"{os.fspath(path)}: a JSON file, not a model ({expected})")
+        p, directory = os.fspath(path), os.path.dirname(os.fspath(path)) or "."
+        is_json = looks_like_json(p)
+        if ((is_json or os.path.basename(p) == CONFIG_FILE)  # model/config.yaml, model/vocab.json ...
+                and all(os.path.isfile(os.path.join(directory, f)) for f in (VOCAB_FILE, TABLE_FILE))):
+            raise FormatError(f"{p}: a file of the model directory {directory}; give the directory itself")
+        if is_json:  # a vocabulary, a model's history...
+            raise FormatError(f"{p}: a JSON file, not a model ({expected})")
         try:
             return cls.from_vectors(path)
         except FormatError as exc:

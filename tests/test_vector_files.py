@@ -117,6 +117,26 @@ def test_cased_files_duplicates_and_bad_files(tmp_path, runner):
     assert embedcli.load(tmp_path / "bracket.txt").vocab.tokens == ["[", "ab"]
 
 
+def test_a_file_of_a_model_directory_names_the_directory(tmp_path, runner):
+    """model/config.yaml given as MODEL was read as a GloVe file ("line 1: 'embedcli-model' is not
+    a number"), model/vocab.json called 'a JSON file'; both are files of a model, which is its
+    directory. A vector file exported into the directory still loads."""
+    emb = embedcli.Embeddings(embedcli.Vocab.build(["hope to see you soon"]), np.ones((7, 4), np.float32))
+    emb.save(tmp_path / "m")
+    for name in ("config.yaml", "vocab.json", "history.json"):
+        path = tmp_path / "m" / name
+        if not path.exists():
+            path.write_text("[]\n", encoding="utf-8")
+        with pytest.raises(FormatError, match=r"^%s: a file of the model directory %s; give the directory itself$"
+                                              % (path, tmp_path / "m")):
+            embedcli.load(path)
+        r = runner.invoke(main, ["similar", str(path), "hope"])
+        assert r.exit_code == 1 and r.stderr == f"Error: {path}: a file of the model directory {tmp_path / 'm'}; " \
+                                                "give the directory itself\n"
+    emb.export(tmp_path / "m" / "vectors.txt")
+    assert embedcli.load(tmp_path / "m" / "vectors.txt").vocab.tokens == emb.vocab.tokens[2:]
+
+
 def test_a_fasttext_bin_model_is_named_with_the_file_to_use(tmp_path, runner):
     """fastText's .bin (what `fasttext skipgram` and gensim's save_facebook_model write beside the
     .vec) is not a vector file; embedcli.load, the query commands, info and train --init said
