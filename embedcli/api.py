@@ -156,8 +156,9 @@ def train(
     base = None  # the model to continue, when it is in memory (Embeddings that embedcli.train returned)
     if isinstance(continue_from, Embeddings):  # (sgd.run.load_continued checks it can be continued)
         base = continue_from.model
-        # its directory when it was saved or loaded (saved with its settings); not a vector file's path
-        continue_from = base.path if base.objective is not None else None
+        # its settings are its config in memory, not those of the directory it was saved to or loaded
+        # from, which may hold another model since (or nothing)
+        continue_from = None
     elif continue_from is not None and not isinstance(continue_from, (str, os.PathLike)):
         raise ParameterError("{continue_from}: expected a model directory or Embeddings, got {got}", "continue_from",
                              got=type(continue_from).__name__)
@@ -186,9 +187,11 @@ def train(
         "keep_punct": keep_punct, "encoding_errors": encoding_errors, "checkpoint_every": checkpoint_every,
     }
     # a model in memory: its settings are the layer a model directory's config.yaml would be
-    start = cfg.continued_settings(base) if base is not None and continue_from is None else {}
+    start = cfg.continued_settings(base) if base is not None else {}
     settings = cfg.merge(start, overrides).replace(output=None if output is None else os.fspath(output),
                                                    tmp_dir=None if tmp_dir is None else os.fspath(tmp_dir))
+    if base is not None and base.objective is not None and base.path is not None:
+        settings = settings.replace(continue_from=base.path)  # recorded: where it was saved or loaded from
     cfg.validate(settings, continuing=base is not None)
     from_files = is_paths(corpus)
     if settings.checkpoint_every and (output is None or not from_files):

@@ -286,6 +286,25 @@ def test_library_continues_a_model_in_memory(tmp_path, corpus, new_corpus):
         embedcli.train(new_corpus, continue_from=embedcli.load(glove))
 
 
+def test_a_model_in_memory_is_continued_with_its_own_settings_not_its_directory_s(tmp_path, corpus, new_corpus):
+    """Embeddings trained with output=DIR (or saved there) are continued as they are in memory: the
+    directory may hold another model since (a notebook cell re-run with other settings) or be gone;
+    its settings used to be read from DIR's config.yaml ('no such model directory' once removed)."""
+    import shutil
+
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    out = tmp_path / "m"
+    emb = embedcli.train(lines, dim=16, epochs=1, min_count=1, workers=1, seed=3, output=out)
+    want = embedcli.train(new_corpus, continue_from=emb, epochs=1, workers=1)
+    assert want.model.config["continue_from"] == str(out)  # recorded, as where it was saved
+    embedcli.train(lines, dim=16, epochs=1, min_count=1, workers=1, seed=9, window=2, output=out)  # another model
+    got = embedcli.train(new_corpus, continue_from=emb, epochs=1, workers=1)
+    assert got.model.config["seed"] == 3 and got.model.config["window"] == 5
+    assert got.table.tobytes() == want.table.tobytes()
+    shutil.rmtree(out)
+    assert embedcli.train(new_corpus, continue_from=emb, epochs=1, workers=1).table.tobytes() == want.table.tobytes()
+
+
 def test_library_continues_a_frozen_model_in_memory(tmp_path, corpus, new_corpus):
     glove = tmp_path / "g.txt"
     glove.write_text("cat " + " ".join(["0.5"] * 16) + "\n")
