@@ -142,3 +142,14 @@ def test_a_file_from_a_pipe_is_read_once_to_judge_and_score_it(sample_model, run
     for kind, name in (("similarity", "similarity.tsv"), ("analogies", "analogies.txt")):
         (got,), (want,) = results[name][kind], by_name[kind]
         assert {**got, "file": None} == {**want, "file": None}
+
+
+def test_nothing_answered_has_no_accuracy(sample_model, runner, tmp_path):
+    """An analogy file none of whose questions the model can answer showed each section 'n/a' but
+    the total '0.0%', as if every question had been answered wrong."""
+    path = tmp_path / "a.txt"
+    path.write_text(": capital\nzzqa zzqb zzqc zzqd\n", encoding="utf-8")
+    res = runner.invoke(main, ["evaluate", str(sample_model), str(path)])
+    assert res.exit_code == 0, res.output
+    rows = [line.split("│")[1:-1] for line in res.stdout.splitlines() if line.startswith("│")]
+    assert [[c.strip() for c in row] for row in rows] == [["capital", "0", "0", "n/a"], ["total", "0", "0", "n/a"]]

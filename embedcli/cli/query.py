@@ -457,7 +457,8 @@ def evaluate_command(model, files, similarity_files, analogy_files, restrict_voc
             t.add_column(col, justify="left" if col == "section" else "right")
         for s in r.sections:
             t.add_row(escape(s.name), str(s.correct), str(s.total), f"{s.accuracy:.1%}" if s.total else "n/a")
-        t.add_row("[bold]total[/]", str(r.total.correct), str(r.total.total), f"[bold]{r.accuracy:.1%}[/]")
+        t.add_row("[bold]total[/]", str(r.total.correct), str(r.total.total),
+                  f"[bold]{r.accuracy:.1%}[/]" if r.total.total else "n/a")  # nothing answered: no accuracy
         out_console.print(t)
         if not quiet:
             err_console.print(f"{escape(r.path)}: {r.oov_questions} of {r.questions} questions "
