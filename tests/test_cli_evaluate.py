@@ -149,7 +149,7 @@ def test_nothing_answered_has_no_accuracy(sample_model, runner, tmp_path):
     the total '0.0%', as if every question had been answered wrong."""
     path = tmp_path / "a.txt"
     path.write_text(": capital\nzzqa zzqb zzqc zzqd\n", encoding="utf-8")
-    res = runner.invoke(main, ["evaluate", str(sample_model), str(path)])
+    res = runner.invoke(main, ["evaluate", sample_model[0], str(path)])
     assert res.exit_code == 0, res.output
     rows = [line.split("│")[1:-1] for line in res.stdout.splitlines() if line.startswith("│")]
     assert [[c.strip() for c in row] for row in rows] == [["capital", "0", "0", "n/a"], ["total", "0", "0", "n/a"]]
