@@ -216,8 +216,9 @@ def _tabular(f: IO[bytes], path, name: str, close: bool) -> IO[bytes]:
 
 
 def compression_of(path: str | os.PathLike) -> str | None:
-    """``"gzip"``, ``"bzip2"``, ``"xz"`` or None (plain, or not a readable file; stdin: None)."""
-    if str(path) == STDIO or is_url(path):
+    """``"gzip"``, ``"bzip2"``, ``"xz"`` or None (plain, or not a readable file; stdin or another stream,
+    which a look would use up: None)."""
+    if str(path) == STDIO or is_url(path) or is_stream(path):
         return None
     try:
         with open(os.fspath(path), "rb") as f:
@@ -235,10 +236,10 @@ def is_stream(path: str | os.PathLike) -> bool:
 
 def is_plain(path: str | os.PathLike) -> bool:
     """True for a plain (uncompressed, not tabular) text file: its bytes are its text, byte ranges
-    can be cut."""
+    can be cut (not a stream: a named pipe is read once, as it comes)."""
     if isinstance(path, Source) and path.format in TABULAR:
         return False
-    return str(path) != STDIO and not is_url(path) and compression_of(path) is None
+    return not is_url(path) and not is_stream(path) and compression_of(path) is None
 
 
 def expand_inputs(paths: Sequence[str | os.PathLike]) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Sequence
 
 from . import io as eio
 from .errors import EmbedcliError
-from .io import STDIO, display_name
+from .io import display_name
 
 MIN_SHARD_BYTES = 1 << 20  # do not cut a file into shards smaller than this
 
@@ -138,7 +138,7 @@ def plan_jobs(paths: Sequence[str | os.PathLike], workers: int) -> list[tuple[st
     Streams (stdin, compressed files) cannot be cut: each is one job ``(path, 0, None)``."""
     sizes = []
     for p in paths:
-        if str(p) == STDIO:
+        if eio.is_stream(p):  # stdin, a named pipe: read once, by the job itself
             sizes.append(None)
             continue
         eio.open_binary(p).close()  # the usual one-line errors for missing files, directories...
