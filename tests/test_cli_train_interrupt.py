@@ -1,5 +1,6 @@
 """Ctrl-C / SIGTERM during `embedcli train` leaves an existing model untouched and exits 130."""
 
+import json
 import os
 import signal
 import subprocess
@@ -122,3 +123,25 @@ def test_the_next_run_removes_what_a_run_killed_while_saving_left(tmp_path):
     assert len(os.listdir(tmp_path)) == len(entries) + 1  # its half-written model directory, hidden
     assert subprocess.run([sys.executable, "-m", "embedcli", *args, "--seed", "3"]).returncode == 0
     assert sorted(os.listdir(tmp_path)) == entries
+
+
+def test_interrupt_after_a_checkpoint_says_how_to_resume(tmp_path):
+    # with --checkpoint-every, the model directory holds the last checkpoint when the run is stopped:
+    # 'nothing was written (existing outputs are unchanged)' was false (and with --continue-from in
+    # place, the continued model had been replaced); the message names the checkpoint and --resume
+    corpus = big_corpus(tmp_path / "big.txt")
+    out = tmp_path / "model"
+    proc = run(["train", str(corpus), "-o", str(out), "--epochs", "200", "--dim", "8", "--checkpoint-every", "1"])
+    lines = [proc.stderr.readline() for _ in range(2)]
+    assert lines[1].startswith("checkpoint after epoch 1 saved to"), lines
+    assert proc.poll() is None, "training finished before the signal: make the corpus bigger"
+    proc.send_signal(signal.SIGINT)
+    stdout, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130, rest
+    error = rest.splitlines()[-1]
+    assert error.startswith(f"Error: interrupted; {out} holds the checkpoint after epoch "), rest
+    assert error.endswith(f"(continue with: embedcli train --resume {out})"), rest
+    assert "nothing was written" not in rest and "Traceback" not in rest
+    epoch = int(error.split("after epoch ")[1].split()[0])
+    state = json.loads((out / "train_state.json").read_text())
+    assert state["epochs_done"] == epoch and not state["complete"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Any
 
 import click
@@ -10,7 +11,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from .. import config as cfg
-from ..errors import UsageError
+from ..errors import EmbedcliError, UsageError
 from ..io import input_size, resolve_inputs
 from ..peer_names import flag
 from . import cluster as cluster_cli
@@ -96,6 +97,7 @@ class _TrainProgress:
         self.bytes = 0
         self.init_task = None
         self.init_vectors = 0
+        self.checkpoint: dict | None = None  # the last checkpoint event: what an interruption leaves behind
 
     def __enter__(self):
         if self.enabled:
@@ -134,6 +136,8 @@ class _TrainProgress:
         self.progress.update(self.init_task, advance=n, info=f"{self.init_vectors:,} vectors")
 
     def __call__(self, event: dict) -> None:
+        if "checkpoint" in event:
+            self.checkpoint = event
         if self.log is not None:
             self.log(event)
         if self.progress is None:
@@ -458,14 +462,24 @@ def train_command(corpus, output, config_path, resume_dir, dry_run, tmp_dir, das
 
     tune_malloc()  # process-wide allocator tuning: the command line's choice, not the library's
     with _TrainProgress(total_bytes, int(settings.epochs), show) as bar:
-        if dask_address:
-            result = cluster_cli.train(dask_address, settings, resume_dir, bar, make_parent=use_default and not output)
-        elif resume_dir is not None:
-            result = resume(resume_dir, settings, callback=bar, corpus_progress=bar.read)
-        else:
-            # the default config's models/default may not exist yet in a fresh checkout
-            result = run_training(settings, callback=bar, corpus_progress=bar.read,
-                                  make_parent=True, init_progress=bar.init_read)
+        try:
+            if dask_address:
+                result = cluster_cli.train(dask_address, settings, resume_dir, bar,
+                                           make_parent=use_default and not output)
+            elif resume_dir is not None:
+                result = resume(resume_dir, settings, callback=bar, corpus_progress=bar.read)
+            else:
+                # the default config's models/default may not exist yet in a fresh checkout
+                result = run_training(settings, callback=bar, corpus_progress=bar.read,
+                                      make_parent=True, init_progress=bar.init_read)
+        except KeyboardInterrupt:
+            if bar.checkpoint is None:
+                raise  # nothing was written: handle_errors says so
+            # not 'nothing was written': the model directory holds this run's last checkpoint
+            where = bar.checkpoint["checkpoint"]
+            raise EmbedcliError(f"interrupted; {where} holds the checkpoint after epoch {bar.checkpoint['epoch']} "
+                                f"(continue with: embedcli train --resume {shlex.quote(shown_path(where))})",
+                                exit_code=130) from None
     if as_json:
         print_json(result.summary())
     elif not quiet:
