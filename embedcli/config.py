@@ -339,6 +339,7 @@ def validate(s: TrainSettings, *, continuing: bool = False) -> None:
                              "order of first appearance)", "order", "objective")
     if s.label_column is not None and s.objective != "classify":
         raise ParameterError("{label_column} is for {objective} classify", "label_column", "objective")
+    _check_used(s)
     need(s.checkpoint_every >= 0, "checkpoint_every", "must be 0 (never) or a number of epochs")
     need(s.seed >= 0, "seed", "must be a non-negative integer")
     for key in ("lr", "min_lr", "sample", "ns_exponent"):
@@ -360,6 +361,32 @@ def validate(s: TrainSettings, *, continuing: bool = False) -> None:
             if getattr(s, key):
                 raise ParameterError("{%s} cannot be used with {continue_from}: the continued model's vocabulary and "
                                      "rows are the start" % key, key, "continue_from")
+
+
+#: settings only the classifier uses (skip-gram and CBOW learn from single words, with no labels)
+CLASSIFY_KEYS = ("word_ngrams", "label_prefix")
+#: settings the classifier does not use (a softmax over the labels of each line, batches of whole lines,
+#: every word kept: no context window, negatives or subsampling)
+WORD_VECTOR_KEYS = ("window", "negative", "ns_exponent", "sample", "batch_words", "round_batches")
+
+
+def _check_used(s: TrainSettings) -> None:
+    """A setting the run does not use, set to another value than its default, is an error: it would
+    be ignored without a word (``--word-ngrams 2`` with skip-gram, ``--window 3`` with classify)."""
+    def default(key: str) -> Any:
+        return run_default(key, s.objective, s.subwords) if key in RUN_DEFAULTS else DEFAULTS[key]
+
+    classify = s.objective == "classify"
+    for key in WORD_VECTOR_KEYS if classify else CLASSIFY_KEYS:
+        if getattr(s, key) != default(key):
+            raise ParameterError("{%s} %s (got {got!r})" % (
+                key, "is not used by {objective} classify, which learns from whole lines" if classify
+                else "is for {objective} classify"), key, "objective", got=getattr(s, key))
+    ngrams = _subwords_on(s.subwords) or (classify and s.word_ngrams > 1)
+    if s.buckets is not None and not ngrams:
+        raise ParameterError("{buckets} are the hash buckets of the n-grams of {subwords}%s; this run has none "
+                             "(got {got!r})" % (" or {word_ngrams}" if classify else ""),
+                             "buckets", "subwords", *(("word_ngrams",) if classify else ()), got=s.buckets)
 
 
 #: what a continued run (``continue_from``) does not take from the model it continues: where it reads
