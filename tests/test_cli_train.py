@@ -287,3 +287,19 @@ def test_classify_refuses_word_vector_only_flags(runner, tmp_path, flag):
     res = runner.invoke(main, ["train", "--objective", "classify", labeled, "-o", str(tmp_path / "c"), *flag])
     assert res.exit_code == 2 and flag[0] in res.output and "classify" in res.output
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+def test_dry_run_names_the_workers_a_run_uses(runner, corpus, tmp_path, objective):
+    # a run uses at most a round's batches of processes (--round-batches, by default fewer for a small
+    # corpus); the dry run said 'with 8 worker(s)' for --workers 8 where the run had 3 (CBOW here: 1)
+    args = ["--objective", objective, "--dim", "16", "--epochs", "1", "--min-count", "1", "--workers", "8"]
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "m"), "-q", *args])
+    assert res.exit_code == 0, res.output
+    rounds = Model.load(tmp_path / "m").config["round_batches"]
+    assert rounds < 8
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run", "--json", *args])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["workers"] == rounds
+    res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run", *args])
+    assert f"with {rounds} worker(s)" in res.output, res.output

@@ -598,7 +598,7 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "ns_exponent": float(settings.ns_exponent),
             "ns_exponent_set": "ns_exponent" in settings.explicit,
             "kept_words_per_epoch": round(trainer.kept_words_per_epoch),
-            "workers": workers,
+            "workers": trainer.workers,  # the processes a run uses: at most a round's batches
             "calibration_words_per_sec": wps,
             "estimated_seconds": total_words / wps if wps else None,
             "counting_seconds": round(time.perf_counter() - start, 3),
