@@ -303,3 +303,17 @@ def test_dry_run_names_the_workers_a_run_uses(runner, corpus, tmp_path, objectiv
     assert json.loads(res.output)["workers"] == rounds
     res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run", *args])
     assert f"with {rounds} worker(s)" in res.output, res.output
+
+
+def test_dry_run_estimates_the_working_memory(runner, corpus, tmp_path):
+    # --dry-run 'estimates memory' but gave the two tables only: 0.1 MiB for --negative 20000 on the
+    # sample corpus, whose run peaked at 460 MB (the batches' negatives); the trainer's own estimate
+    # (Trainer.working_bytes, what refuses settings beyond the machine) is shown beside the tables
+    def dry(*extra):
+        res = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "d"), "--dry-run", *FAST, *extra])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    small, large = (json.loads(dry("--json", "--negative", n))["working_bytes"] for n in ("5", "2000"))
+    assert 0 < small < 50 * 2**20 and large > 20 * small
+    assert f"working memory  about {large / 2**20:,.1f} MiB beside the tables" in dry("--negative", "2000")

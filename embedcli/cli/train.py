@@ -267,6 +267,9 @@ def _render_dry_run(info: dict, console=out_console) -> None:
     else:
         table.add_row("tables", f"2 x {info['vocab_size']:,} x {info['dim']} float32 = "
                       f"{info['table_bytes'] / 2**20:,.1f} MiB (input + output)")
+    if info.get("working_bytes") is not None:
+        table.add_row("working memory", f"about {info['working_bytes'] / 2**20:,.1f} MiB beside the tables (a round's "
+                      "batches)")
     table.add_row("corpus", f"{info['corpus_tokens']:,} tokens, {info['words_per_epoch']:,} in the vocabulary")
     table.add_row("training words", f"{info['words_per_epoch']:,} per epoch x {info['epochs']} epochs")
     if info.get("sample") is not None:

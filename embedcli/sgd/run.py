@@ -587,6 +587,7 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "vocab_size": len(vocab),
             "dim": dim,
             "table_bytes": (n_rows + len(vocab)) * dim * 4,
+            "working_bytes": trainer.working_bytes(dim),  # beside the tables: batches, a round's steps
             "subwords": None if subwords is None else {**subwords.spec.to_dict(), "distinct_ngrams": distinct},
             "corpus_tokens": corpus.corpus_tokens,
             "words_per_epoch": corpus.n_words,
