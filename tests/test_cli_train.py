@@ -3,6 +3,7 @@ Through the command line; the library tests are in test_train.py."""
 
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -317,3 +318,17 @@ def test_dry_run_estimates_the_working_memory(runner, corpus, tmp_path):
     small, large = (json.loads(dry("--json", "--negative", n))["working_bytes"] for n in ("5", "2000"))
     assert 0 < small < 50 * 2**20 and large > 20 * small
     assert f"working memory  about {large / 2**20:,.1f} MiB beside the tables" in dry("--negative", "2000")
+
+
+@pytest.mark.parametrize("objective, lr, min_lr", [("skipgram", "0.05", "0.0001"), ("cbow", "0.05", "0.0001"),
+                                                  ("classify", "0.1", "0")])
+def test_dry_run_names_the_objective_and_the_learning_rate(runner, corpus, tmp_path, objective, lr, min_lr):
+    # the text dry run of skip-gram and of CBOW were the same lines (only --json named the objective) and
+    # neither said the learning rate, whose default depends on the objective (classify 0.1 to 0)
+    path = os.path.join(REPO, "sample_data", "labeled.txt") if objective == "classify" else str(corpus)
+    args = ["train", path, "-o", str(tmp_path / "d"), "--dry-run", "--objective", objective, "--dim", "8"]
+    res = runner.invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert re.search(rf"^objective +{objective}, lr {lr} down to {min_lr}$", res.output, re.M), res.output
+    info = json.loads(runner.invoke(main, [*args, "--json"]).output)
+    assert (info["objective"], info["lr"], info["min_lr"]) == (objective, float(lr), float(min_lr))

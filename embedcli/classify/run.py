@@ -99,4 +99,5 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
                              calibrate_seconds=calibrate_seconds)
     out["init"] = None if info is None else {"file": os.path.abspath(settings.init), "format": info.format,
                                              "dim": info.dim, "frozen": bool(settings.freeze)}
+    out["lr"], out["min_lr"] = float(settings.lr), float(settings.min_lr)
     return out

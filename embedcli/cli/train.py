@@ -252,6 +252,7 @@ def _skipped(summary: dict) -> str:
 def _render_dry_run(info: dict, console=out_console) -> None:
     table = Table(show_header=False, box=None, pad_edge=False, title="dry run (nothing trained or written)",
                   title_justify="left")
+    table.add_row("objective", f"{info['objective']}, lr {info['lr']:g} down to {info['min_lr']:g}")
     table.add_row("vocabulary", f"{info['vocab_size']:,} tokens")
     if "labels" in info:  # a classifier: word (+ n-gram) rows in, one output row per label
         rows = info["vocab_size"] + info["ngram_rows"]

@@ -593,6 +593,8 @@ def dry_run(settings: TrainSettings, *, corpus_progress=None, calibrate_seconds:
             "words_per_epoch": corpus.n_words,
             "sentences": corpus.n_sentences,
             "epochs": int(settings.epochs),
+            "lr": float(settings.lr),
+            "min_lr": float(settings.min_lr),
             "sample": float(settings.sample),
             "sample_set": "sample" in settings.explicit,
             "negative": int(settings.negative),
