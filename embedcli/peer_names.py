@@ -24,6 +24,7 @@ PEER_COMMANDS = {
     "print-word-vectors": "'embedcli vectors'", "print-sentence-vectors": "'embedcli embed'", "dump": "'embedcli info'",
 }
 
+
 def flag(key: str) -> str:
     """The command-line flag of a setting: ``min_count`` -> ``--min-count``."""
     return "--" + key.replace("_", "-")
