@@ -121,6 +121,18 @@ def test_sentence_vectors_take_token_lists_as_predict_does(clf):
         clf.sentence_vectors(["a", None])
 
 
+def test_get_sentence_vector_takes_one_text(clf):
+    """get_sentence_vector (fastText's name) of one text: a string or a token list; None, bytes or
+    a number is a ParameterError, not the vector of the text 'None' or "b'...'"."""
+    text = "You won't believe what this cat did"
+    assert clf.get_sentence_vector(text.split()).tobytes() == clf.get_sentence_vector(text).tobytes()
+    for bad, kind in ((None, "NoneType"), (text.encode(), "bytes"), (5, "int")):
+        with pytest.raises(ParameterError, match=rf"^text: expected a string or a list of tokens \(got {kind}\)$"):
+            clf.get_sentence_vector(bad)
+    with pytest.raises(ParameterError, match=r"^text: .* holding NoneType, not only strings \(tokens\)$"):
+        clf.get_sentence_vector(["cat", None])
+
+
 def test_per_label_scores_add_up_and_match_the_predictions(clf):
     """evaluate's per_label (fastText's test-label): each label's counts, from the predictions."""
     pairs = [("Storm causes power cuts", "news"), ("These 17 tricks will change your life", "clickbait"),

@@ -173,9 +173,12 @@ class Classifier:
         zero vector), as :meth:`Embeddings.embed_with_counts <embedcli.Embeddings.embed_with_counts>`."""
         return self.hidden([self.tokens(t) for t in phrase_strings(texts, "texts")], counts=True)
 
-    def get_sentence_vector(self, text: str) -> np.ndarray:
-        """fastText's name: :meth:`sentence_vectors` of one text."""
-        return self.sentence_vectors(str(text))
+    def get_sentence_vector(self, text: str | Sequence[str]) -> np.ndarray:
+        """fastText's name: :meth:`sentence_vectors` of one text (a string or a token list)."""
+        if not isinstance(text, (str, list, tuple)):
+            raise ParameterError("{text}: expected a string or a list of tokens (got {kind})", "text",
+                                 kind=type(text).__name__)
+        return self.hidden([self.tokens(t) for t in phrase_strings([text], "text")])[0]
 
     def predict_proba(self, texts: Iterable[str] | str) -> np.ndarray:
         """Probability of every label (columns in :attr:`labels` order): (phrases, labels) float64."""
