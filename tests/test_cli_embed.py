@@ -100,3 +100,23 @@ def test_embed_lone_dash_reads_stdin(model, runner):
     assert [d["text"] for d in json.loads(dash.stdout)] == ["The cat sat", "qqq"]
     r = runner.invoke(main, ["embed", model, "-", "cat"])
     assert r.exit_code == 2 and "cannot be mixed with PHRASE arguments" in r.stderr
+
+
+def test_embed_phrase_arguments_of_invalid_utf8_follow_encoding_errors(model, runner, tmp_path):
+    """A PHRASE argument holding invalid UTF-8 (Python's argv holds the byte as a lone surrogate,
+    'caf\\udce9' for b'caf\\xe9') is what the same line of a file is: an error naming it, or read
+    with --encoding-errors replace/ignore; it was echoed into the output, where -o x.jsonl failed
+    with a UnicodeEncodeError traceback (and --json or the table on a strict UTF-8 stdout)."""
+    bad = b"cat caf\xe9".decode("utf-8", "surrogateescape")
+    for args in (["--json"], ["-o", str(tmp_path / "v.jsonl")], []):
+        res = runner.invoke(main, ["embed", model, "sat", bad, *args])
+        assert res.exit_code == 1, res.output
+        assert res.stderr == ("Error: PHRASE 2: invalid UTF-8 (byte 0xe9); use --encoding-errors replace "
+                              "to go on\n")
+    res = runner.invoke(main, ["embed", model, bad, "-o", str(tmp_path / "v.jsonl"), "--encoding-errors",
+                               "replace", "-q"])
+    assert res.exit_code == 0, res.output
+    row = json.loads((tmp_path / "v.jsonl").read_text(encoding="utf-8"))
+    assert row["text"] == "cat caf\ufffd" and row["vector"] == [3.0, 4.0, 0.0]
+    res = runner.invoke(main, ["embed", model, bad, "--encoding-errors", "ignore", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)[0]["text"] == "cat caf"

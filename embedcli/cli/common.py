@@ -242,6 +242,27 @@ def args_or_stdin(args: tuple[str, ...], input_path, what: str = "phrases",
     return (), STDIO
 
 
+def decoded_args(args: tuple[str, ...], encoding_errors: str, metavar: str = "PHRASE") -> tuple[str, ...]:
+    """``args`` as text, read as a file's lines are with ``--encoding-errors``: an argument of
+    invalid UTF-8 (Python holds each such byte of argv as a lone surrogate, which no UTF-8
+    output can write) stops naming it (``PHRASE 2: invalid UTF-8 (byte 0xe9)``), or has the
+    bytes replaced with U+FFFD or dropped."""
+    out = []
+    for n, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            try:
+                arg = raw.decode("utf-8", encoding_errors)
+            except UnicodeDecodeError as exc:
+                raise EmbedcliError("{metavar} {n}: invalid UTF-8 (byte 0x{byte:02x}); use {encoding_errors} "
+                                    "replace to go on", "encoding_errors", metavar=metavar, n=n,
+                                    byte=raw[exc.start]) from None
+        out.append(arg)
+    return tuple(out)
+
+
 def counted(n: int, noun: str) -> str:
     """``1 row``, ``2,000 rows``: a count and its noun (plural by an ``s``)."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

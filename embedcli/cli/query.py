@@ -19,6 +19,7 @@ from ..io import STDIO, atomic_path, atomic_write, check_writable, display_name,
 from . import main
 from .common import (
     args_or_stdin,
+    decoded_args,
     encoding_errors_option,
     err_console,
     escape,
@@ -295,6 +296,7 @@ def embed_command(model, phrases, input_path, output, normalize, encoding_errors
     if as_json and output is not None:
         raise UsageError("--json prints the vectors; with -o they go to the file (use .jsonl for JSON lines)")
     target = _embed_target(output)
+    phrases = decoded_args(phrases, encoding_errors)
     emb = Embeddings.load(model)
     embed_batch = functools.partial(emb.embed_with_counts, normalize=normalize)
     if emb.objective == "classify" and not normalize:  # what the classifier scores, n-grams included
