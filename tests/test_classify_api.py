@@ -121,6 +121,16 @@ def test_sentence_vectors_take_token_lists_as_predict_does(clf):
         clf.sentence_vectors(["a", None])
 
 
+def test_sentence_vectors_with_counts_of_one_string(clf):
+    """One string is one text, as in sentence_vectors and Embeddings.embed_with_counts: its vector
+    and its count of rows, not one vector per character (a string iterated as texts)."""
+    text = "You won't believe what this cat did"
+    vec, counts = clf.sentence_vectors_with_counts(text)
+    many, many_counts = clf.sentence_vectors_with_counts([text])
+    assert vec.shape == (clf.dim,) and vec.tobytes() == many[0].tobytes() == clf.sentence_vectors(text).tobytes()
+    assert counts.tolist() == many_counts.tolist() and counts[0] > 0
+
+
 def test_get_sentence_vector_takes_one_text(clf):
     """get_sentence_vector (fastText's name) of one text: a string or a token list; None, bytes or
     a number is a ParameterError, not the vector of the text 'None' or "b'...'"."""

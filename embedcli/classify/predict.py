@@ -164,14 +164,15 @@ class Classifier:
         ``(dim,)`` float32 for one string, ``(n, dim)`` otherwise (texts as in :meth:`predict`:
         strings or token lists); a text with no input row gives zeros. A feature vector for
         another model, or to compare texts by cosine."""
-        single = isinstance(texts, str)
-        out, _ = self.sentence_vectors_with_counts([texts] if single else texts)
-        return out[0] if single else out
+        return self.sentence_vectors_with_counts(texts)[0]
 
-    def sentence_vectors_with_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`sentence_vectors` of several texts and each one's number of input rows (0: a
-        zero vector), as :meth:`Embeddings.embed_with_counts <embedcli.Embeddings.embed_with_counts>`."""
-        return self.hidden([self.tokens(t) for t in phrase_strings(texts, "texts")], counts=True)
+    def sentence_vectors_with_counts(self, texts: Iterable[str] | str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`sentence_vectors` and each text's number of input rows (0: a zero vector), as
+        :meth:`Embeddings.embed_with_counts <embedcli.Embeddings.embed_with_counts>`."""
+        single = isinstance(texts, str)
+        out, counts = self.hidden([self.tokens(t) for t in phrase_strings([texts] if single else texts, "texts")],
+                                  counts=True)
+        return (out[0], counts[:1]) if single else (out, counts)
 
     def get_sentence_vector(self, text: str | Sequence[str]) -> np.ndarray:
         """fastText's name: :meth:`sentence_vectors` of one text (a string or a token list)."""
