@@ -21,7 +21,9 @@ PEER_COMMANDS = {
     "cbow": "'embedcli train --objective cbow'", "predict-prob": "'embedcli predict --prob'",
     "test-label": "'embedcli test --per-label'", "nn": "'embedcli similar'",
     "analogies": "'embedcli analogy MODEL B A C' for its query A B C (A - B + C)",
-    "print-word-vectors": "'embedcli vectors'", "print-sentence-vectors": "'embedcli embed'", "dump": "'embedcli info'",
+    "print-word-vectors": "'embedcli vectors'", "dump": "'embedcli info'",
+    # fastText's sentence vector of word vectors is the mean of the unit-normalised rows
+    "print-sentence-vectors": "'embedcli embed --normalize' ('embedcli embed' for a classifier)",
 }
 
 

@@ -114,7 +114,8 @@ def test_every_command_has_help_with_an_example_and_json(runner):
 @pytest.mark.parametrize("name, hint", [
     ("supervised", "'embedcli train --objective classify'"), ("predict-prob", "'embedcli predict --prob'"),
     ("test-label", "'embedcli test --per-label'"), ("nn", "'embedcli similar'"),
-    ("print-word-vectors", "'embedcli vectors'"), ("print-sentence-vectors", "'embedcli embed'"),
+    ("print-word-vectors", "'embedcli vectors'"),
+    ("print-sentence-vectors", "'embedcli embed --normalize' ('embedcli embed' for a classifier)"),
     ("analogies", "'embedcli analogy MODEL B A C' for its query A B C (A - B + C)"),
 ])
 def test_fasttext_commands_name_what_does_their_job(runner, name, hint):
