@@ -567,3 +567,18 @@ def test_fasttext_module_names(emb):
     kv = gensim_words(emb)
     assert [w for _, w in got] == [w for w, _ in kv.most_similar(positive=["warsaw", "sweden"], negative=["poland"],
                                                                   topn=3)]
+
+
+def test_fasttext_get_sentence_vector(emb):
+    """fastText's get_sentence_vector of a word-vector model: each word's vector over its norm,
+    averaged (unknown words left out; zeros without a known word), as embed(normalize=True)."""
+    words = ["Heart", "stockholm", "qqqzzz", "the"]
+    rows = [emb.get_word_vector(w).astype(np.float64) for w in words if w in emb]
+    expected = np.mean([r / np.linalg.norm(r) for r in rows], axis=0)
+    got = emb.get_sentence_vector(" ".join(words))
+    assert got.shape == (emb.dim,) and got.dtype == np.float32 and np.allclose(got, expected, rtol=0, atol=1e-7)
+    assert got.tobytes() == emb.embed(" ".join(words), normalize=True).tobytes()
+    assert emb.get_sentence_vector(words).tobytes() == got.tobytes()  # a token list
+    assert not emb.get_sentence_vector("qqqzzz").any() and not emb.get_sentence_vector("").any()
+    with pytest.raises(ParameterError, match=r"^text: expected a string or a list of tokens \(got NoneType\)$"):
+        emb.get_sentence_vector(None)
