@@ -253,10 +253,9 @@ class Embeddings:
         """fastText's ``get_sentence_vector`` of a word-vector model: the mean of the text's word
         vectors, each over its norm (``embed(text, normalize=True)``; a text is a string or a
         token list)."""
-        if not isinstance(text, (str, list, tuple)):
-            raise ParameterError("{text}: expected a string or a list of tokens (got {kind})", "text",
-                                 kind=type(text).__name__)
-        return self.embed([text], normalize=True)[0]
+        from .sources import one_text
+
+        return self.embed([one_text(text)], normalize=True)[0]
 
     def get_words(self) -> list[str]:
         """fastText's ``get_words``: the words of the vocabulary, without ``<pad>`` and ``<unk>``."""

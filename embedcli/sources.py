@@ -103,6 +103,14 @@ def phrase_strings(items: Iterable, param: str = "phrases") -> Iterator[str]:
                                  kind=type(item).__name__)
 
 
+def one_text(text, param: str = "text") -> str:
+    """One text (a string, or a token list joined by spaces); anything else a :class:`ParameterError`."""
+    if not isinstance(text, (str, list, tuple)):
+        raise ParameterError("{%s}: expected a string or a list of tokens (got {kind})" % param, param,
+                             kind=type(text).__name__)
+    return next(phrase_strings([text], param))
+
+
 def _joined(tokens: list | tuple, param: str, n: int) -> str:
     """A token list as one line of text (tokens joined by spaces)."""
     for token in tokens:

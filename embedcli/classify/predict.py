@@ -11,7 +11,7 @@ from ..errors import EmbedcliError, FormatError, ParameterError, is_integer
 from ..io import display_name
 from ..labeled import LABEL_PREFIX, iter_labeled, line_tokens, split_labels
 from ..model import Model
-from ..sources import phrase_strings
+from ..sources import one_text, phrase_strings
 from ..tokenizer import token_pattern
 from .model import input_rows, segment_add
 from ..subwords import parse_range
@@ -176,10 +176,7 @@ class Classifier:
 
     def get_sentence_vector(self, text: str | Sequence[str]) -> np.ndarray:
         """fastText's name: :meth:`sentence_vectors` of one text (a string or a token list)."""
-        if not isinstance(text, (str, list, tuple)):
-            raise ParameterError("{text}: expected a string or a list of tokens (got {kind})", "text",
-                                 kind=type(text).__name__)
-        return self.hidden([self.tokens(t) for t in phrase_strings([text], "text")])[0]
+        return self.hidden([self.tokens(one_text(text))])[0]
 
     def predict_proba(self, texts: Iterable[str] | str) -> np.ndarray:
         """Probability of every label (columns in :attr:`labels` order): (phrases, labels) float64."""
