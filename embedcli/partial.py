@@ -16,6 +16,9 @@ The file format is JSON, versioned (:data:`FORMAT`, :data:`VERSION`)::
     {"format": "embedcli-partial-counts", "version": 1, "normalization": {...},
      "source": {"path": "...", "start": 0, "end": 1234}, "offset": null,
      "total": 5678, "tokens": [...], "counts": [...], "first": [...]}
+
+Shards merged in a step (``vocab merge --partial``) with offsets also have ``"last_offset"``, the
+offset of their last shard: a later merge refuses a shard that falls between them.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class PartialCounts:
     first: list[int] | None = None  # first position (token index within the shard) of each token
     source: dict[str, Any] = field(default_factory=dict)  # path, start, end (bytes)
     offset: int | None = None  # explicit place of the shard in the corpus (sort key for merging)
+    last_offset: int | None = None  # shards merged in a step: the offset of the last one (None: ``offset``)
 
     def counter(self) -> Counter:
         return Counter(dict(zip(self.tokens, self.counts)))
@@ -64,6 +68,7 @@ class PartialCounts:
             "tokens": list(self.tokens),
             "counts": list(self.counts),
             "first": None if self.first is None else list(self.first),
+            **({} if self.last_offset is None else {"last_offset": self.last_offset}),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -102,6 +107,9 @@ class PartialCounts:
         offset = data.get("offset")
         if offset is not None and (not isinstance(offset, int) or isinstance(offset, bool)):
             raise FormatError(f"{name}: \"offset\" must be null or an integer")
+        last_offset = data.get("last_offset")
+        if last_offset is not None and (offset is None or type(last_offset) is not int or last_offset < offset):
+            raise FormatError(f"{name}: \"last_offset\" must be null or an integer at least \"offset\"")
         try:
             settings = TextSettings.from_dict(data.get("normalization", {}))
         except (TypeError, ValueError) as exc:
@@ -114,7 +122,7 @@ class PartialCounts:
             raise FormatError(f"{name}: \"source\": \"paths\" must be a list of file names")
         if source.get("path") is not None and not isinstance(source["path"], str):
             raise FormatError(f"{name}: \"source\": \"path\" must be a file name")
-        return cls(tokens, counts, total, settings, first, source, offset)
+        return cls(tokens, counts, total, settings, first, source, offset, last_offset)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "PartialCounts":
@@ -167,6 +175,11 @@ def corpus_order(parts: Sequence[PartialCounts], names: Sequence[str]) -> list[i
         for a, b in zip(order, order[1:]):
             if parts[a].offset == parts[b].offset:
                 raise EmbedcliError(f"{names[a]} and {names[b]} have the same offset {parts[a].offset}")
+            if _last_offset(parts[a]) >= parts[b].offset:
+                raise UsageError(
+                    f"{names[b]} (offset {parts[b].offset}) is within the shards merged in {names[a]} (offsets "
+                    f"{parts[a].offset} to {_last_offset(parts[a])}): merge only neighbouring shards in a step"
+                )
     elif any(with_offset) and not all(with_offset):
         missing = names[with_offset.index(False)]
         raise UsageError(
@@ -174,6 +187,11 @@ def corpus_order(parts: Sequence[PartialCounts], names: Sequence[str]) -> list[i
             "(then the shards are merged in the order given)"
         )
     return order
+
+
+def _last_offset(part: PartialCounts) -> int | None:
+    """The offset of the last shard in ``part`` (its own for one shard)."""
+    return part.offset if part.last_offset is None else part.last_offset
 
 
 def combine_partials(parts: Sequence[PartialCounts], names: Sequence[str] | None = None) -> PartialCounts:
@@ -206,6 +224,7 @@ def combine_partials(parts: Sequence[PartialCounts], names: Sequence[str] | None
         total += part.total
     ordered = [parts[i] for i in order]
     offsets = [p.offset for p in ordered]
+    last = _last_offset(ordered[-1]) if all(o is not None for o in offsets) else None
     return PartialCounts(
         tokens=list(counts),
         counts=list(counts.values()),
@@ -214,6 +233,7 @@ def combine_partials(parts: Sequence[PartialCounts], names: Sequence[str] | None
         first=list(first.values()) if keep_first else None,
         source={"merged": [p.source for p in ordered]},
         offset=offsets[0] if all(o is not None for o in offsets) else None,
+        last_offset=None if last == offsets[0] else last,
     )
 
 

@@ -197,3 +197,29 @@ def test_a_shard_given_twice_is_an_error(runner, shards, tmp_path):
     assert r.exit_code == 0, r.output
     hope = json.loads((tmp_path / "v.json").read_text())
     assert hope["counts"][hope["tokens"].index("hope")] == 2  # two files with the same line: counted twice
+
+
+def test_shards_with_offsets_merged_in_steps_must_be_neighbours(runner, shards, tmp_path):
+    """With offsets the command-line order does not matter, so a step that merged shards 0 and 2 (not
+    neighbours) is kept as such: merging shard 1 with it is refused, not sorted after it, which put
+    shard 2's new words before shard 1's without a word."""
+    paths, whole = shards
+    for i, p in enumerate(paths):
+        run(runner, "vocab", p, "--partial", "--offset", 10 * i, "-o", tmp_path / f"o{i}.json", "-q")
+    r = run(runner, "vocab", "merge", tmp_path / "o0.json", tmp_path / "o2.json", "--partial", "-o", tmp_path / "a.json",
+            "-q")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "a.json").read_text())["last_offset"] == 20
+    r = run(runner, "vocab", "merge", tmp_path / "o1.json", tmp_path / "a.json", tmp_path / "o3.json", "-o",
+            tmp_path / "v.json")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.output.strip() == (f"Error: {tmp_path / 'o1.json'} (offset 10) is within the shards merged in "
+                                f"{tmp_path / 'a.json'} (offsets 0 to 20): merge only neighbouring shards in a step")
+    assert not (tmp_path / "v.json").exists()
+    # neighbours merged in steps, given in any order: the vocabulary of the whole corpus
+    run(runner, "vocab", "merge", tmp_path / "o3.json", tmp_path / "o2.json", "--partial", "-o", tmp_path / "b.json", "-q")
+    run(runner, "vocab", "merge", tmp_path / "o1.json", tmp_path / "o0.json", "--partial", "-o", tmp_path / "c.json", "-q")
+    r = run(runner, "vocab", "merge", tmp_path / "b.json", tmp_path / "c.json", "-o", tmp_path / "v.json", "-q")
+    assert r.exit_code == 0, r.output
+    run(runner, "vocab", whole, "-o", tmp_path / "d.json", "-q")
+    assert (tmp_path / "v.json").read_text() == (tmp_path / "d.json").read_text()

@@ -224,6 +224,8 @@ def test_partial_file_round_trip_and_errors(tmp_path):
         ({**data, "source": {"paths": 5}}, "\"source\": \"paths\" must be a list of file names"),
         ({**data, "source": {"paths": [1]}}, "\"source\": \"paths\" must be a list of file names"),
         ({**data, "source": {"path": 7}}, "\"source\": \"path\" must be a file name"),
+        ({**data, "last_offset": 6}, "\"last_offset\" must be null or an integer at least \"offset\""),
+        ({**data, "offset": None, "last_offset": 8}, "\"last_offset\" must be null or an integer at least"),
     ]
     for content, message in bad_cases:
         (tmp_path / "b.json").write_text(json.dumps(content))
