@@ -143,20 +143,26 @@ def _check_same_settings(parts: Sequence[PartialCounts], names: Sequence[str]) -
     return settings
 
 
-def check_distinct(parts: Sequence[PartialCounts], names: Sequence[str], files: Sequence[bool]) -> None:
-    """Each shard once: the same partial counts file given twice, or two parts from the same
-    source (its path, and byte range when it has one) with the same counts, would count a shard
-    twice. (Equal counts from different sources are two texts that happen to be the same: they
-    are merged.)"""
+def check_distinct_files(names: Sequence[str], files: Sequence[bool]) -> None:
+    """Each partial counts file once (checked before reading them: ``-`` given twice would read
+    standard input twice, the second time empty)."""
     seen_files: dict[str, str] = {}
-    seen: dict[tuple, str] = {}
-    for part, name, is_file in zip(parts, names, files):
+    for name, is_file in zip(names, files):
         if is_file:
-            key = os.path.realpath(name)
+            key = name if name == "-" else os.path.realpath(name)
             if key in seen_files:
                 also = "" if seen_files[key] == name else f" (as {seen_files[key]} too)"
                 raise UsageError(f"{name}: given twice{also}; merge each shard once")
             seen_files[key] = name
+
+
+def check_distinct(parts: Sequence[PartialCounts], names: Sequence[str]) -> None:
+    """Each shard once: two parts from the same source (its path, and byte range when it has one)
+    with the same counts (a copy of a partial counts file; the same file given twice is
+    :func:`check_distinct_files`) would count a shard twice. (Equal counts from different sources
+    are two texts that happen to be the same: they are merged.)"""
+    seen: dict[tuple, str] = {}
+    for part, name in zip(parts, names):
         if not part.source:
             continue
         key = (json.dumps(part.source, sort_keys=True), part.total, tuple(part.tokens), tuple(part.counts))

@@ -189,11 +189,13 @@ class Vocab:
         """The :class:`~embedcli.partial.PartialCounts` of consecutive shards (``embedcli vocab
         merge --partial``, to merge in several steps). ``parts``: ``PartialCounts`` or paths of
         saved ones."""
-        from .partial import PartialCounts, check_distinct, combine_partials
+        from .partial import PartialCounts, check_distinct, check_distinct_files, combine_partials
 
         names = [os.fspath(p) if isinstance(p, (str, os.PathLike)) else f"part {k + 1}" for k, p in enumerate(parts)]
+        files = [isinstance(p, (str, os.PathLike)) for p in parts]
+        check_distinct_files(names, files)  # before reading any
         loaded = [p if isinstance(p, PartialCounts) else PartialCounts.load(p) for p in parts]
-        check_distinct(loaded, names, [isinstance(p, (str, os.PathLike)) for p in parts])
+        check_distinct(loaded, names)
         return combine_partials(loaded, names)
 
     @classmethod

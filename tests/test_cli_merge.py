@@ -223,3 +223,14 @@ def test_shards_with_offsets_merged_in_steps_must_be_neighbours(runner, shards, 
     assert r.exit_code == 0, r.output
     run(runner, "vocab", whole, "-o", tmp_path / "d.json", "-q")
     assert (tmp_path / "v.json").read_text() == (tmp_path / "d.json").read_text()
+
+
+def test_standard_input_given_twice_is_refused_before_reading_it(runner, shards, tmp_path):
+    """`vocab merge - -`: the second '-' found standard input used up and said 'not partial counts: the file is
+    empty'; it is a part given twice, said before anything is read."""
+    paths, _ = shards
+    part = run(runner, "vocab", paths[0], "--partial", "-o", "-", "-q").stdout
+    r = run(runner, "vocab", "merge", "-", "-", "-o", tmp_path / "v.json", input=part)
+    assert r.exit_code == 2 and r.output.strip() == "Error: -: given twice; merge each shard once"
+    r = run(runner, "vocab", "merge", "-", "-o", "-", "-q", input=part)
+    assert r.exit_code == 0 and json.loads(r.stdout)["tokens"][2] == "hope"
