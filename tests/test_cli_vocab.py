@@ -136,3 +136,18 @@ def test_extend_in_the_library():
                                                                      max_size=6)
     assert v.tokens == ["hope", "to", "see", "you", "soon", "nice"]  # room for one more: the first of the ties
     assert v.counts == [1, 2, 2, 2, 1, 1] and v.encode(["Nice to see you again"], oov="skip") == [[5, 1, 2, 3]]
+
+
+def test_extend_reading_the_vocabulary_and_the_corpus_from_stdin_is_refused(runner, seed_corpus, tmp_path):
+    """`vocab - --extend -`: the vocabulary took standard input and the error blamed the corpus text read as it
+    ('<stdin>: not a vocabulary file: it is not JSON'); stdin can be one of them."""
+    base = runner.invoke(main, ["vocab", str(seed_corpus), "-o", "-", "-q"]).stdout
+    r = runner.invoke(main, ["vocab", "-", "--extend", "-", "-o", str(tmp_path / "v.json")], input=base)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.output.strip() == "Error: --extend - reads the vocabulary from standard input; give CORPUS as files"
+    more = tmp_path / "more.txt"
+    more.write_text("new words\n", encoding="utf-8")
+    r = runner.invoke(main, ["vocab", str(more), "--extend", "-", "-o", "-", "-q"], input=base)
+    assert r.exit_code == 0 and json.loads(r.stdout)["tokens"][-2:] == ["new", "words"]
+    r = runner.invoke(main, ["vocab", "-", "--extend", str(tmp_path / "v2.json"), "-o", "-", "-q"], input="x\n")
+    assert r.exit_code == 1 and "v2.json: no such file" in r.output
