@@ -129,6 +129,23 @@ def test_extend_refuses_flags_that_would_change_the_vocabulary(runner, seed_corp
     assert not (tmp_path / "x.json").exists()
 
 
+@pytest.mark.parametrize("build, flags", [([], ["--specials", "--lower"]),
+                                          (["--no-specials", "--no-lower"], ["--no-specials", "--no-lower"])])
+def test_extend_takes_flags_that_agree_with_the_vocabulary(runner, seed_corpus, tmp_path, build, flags):
+    """A script that builds and extends with the same flags: --lower or --no-lower that agrees was taken, but
+    --no-specials with a vocabulary without specials (and --specials with one with them) was refused as if it
+    would change them ('--no-specials: --extend keeps the specials of v.json')."""
+    base = tmp_path / "v.json"
+    runner.invoke(main, ["vocab", str(seed_corpus), "-o", str(base), "-q", *build])
+    r = runner.invoke(main, ["vocab", str(seed_corpus), "--extend", str(base), "-o", str(tmp_path / "x.json"), "-q",
+                             *flags])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "x.json").read_text())["tokens"] == json.loads(base.read_text())["tokens"]
+    r = runner.invoke(main, ["vocab", str(seed_corpus), "--extend", str(base), "-o", str(tmp_path / "y.json"),
+                             "--no-specials" if flags[0] == "--specials" else "--specials"])
+    assert r.exit_code == 2 and "--extend keeps the specials of" in r.output
+
+
 def test_extend_in_the_library():
     from embedcli import Vocab
 

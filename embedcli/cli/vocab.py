@@ -175,11 +175,11 @@ def vocab_command(corpus, output, lower, keep_punct, specials, order, min_count,
                  if ctx.get_parameter_source(n) not in (None, click.core.ParameterSource.DEFAULT)}
         if "partial" in given:
             raise UsageError("--extend writes a vocabulary; --partial writes counts to merge (use one)")
-        if "specials" in given:
-            raise UsageError(f"--{'' if specials else 'no-'}specials: --extend keeps the specials of {extend_path}")
         if extend_path == STDIO and STDIO in corpus:
             raise UsageError("--extend - reads the vocabulary from standard input; give CORPUS as files")
         base = Vocab.load(extend_path)
+        if "specials" in given and specials != bool(base.specials):
+            raise UsageError(f"--{'' if specials else 'no-'}specials: --extend keeps the specials of {extend_path}")
         for name, asked, theirs in (("lower", lower, base.settings.lower),
                                     ("keep_punct", keep_punct, base.settings.keep_punct)):
             if name in given and asked != theirs:
