@@ -135,10 +135,20 @@ def _check_same_settings(parts: Sequence[PartialCounts], names: Sequence[str]) -
     settings = parts[0].settings
     for part, name in zip(parts, names):
         if part.settings != settings:
+            ours, theirs = settings.to_dict(), part.settings.to_dict()
+            differ = [k for k in ours if ours[k] != theirs[k]]
+            if "lower" in differ or "keep_punct" in differ:
+                advice = "count every shard with the same {lower}/{keep_punct} settings"
+            elif differ == ["join_marks"]:  # no flag sets it: a part written before the setting
+                old = name if ours["join_marks"] else names[0]
+                advice = (f"{old} was counted by an embedcli from before join_marks (a combining mark ended a word); "
+                          "count it again")
+            else:
+                advice = "count every shard the same way"
             raise EmbedcliError(
-                "{name}: normalisation {theirs} differs from {first}'s {ours}; count every shard with the same "
-                "{lower}/{keep_punct} settings", "lower", "keep_punct", name=name, theirs=part.settings.to_dict(),
-                first=names[0], ours=settings.to_dict()
+                "{name}: normalisation differs from {first}'s ({differ}); " + advice, "lower", "keep_punct", name=name,
+                first=names[0],
+                differ=", ".join(f"{k} {json.dumps(theirs[k])}, not {json.dumps(ours[k])}" for k in differ),
             )
     return settings
 

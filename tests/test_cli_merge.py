@@ -234,3 +234,27 @@ def test_standard_input_given_twice_is_refused_before_reading_it(runner, shards,
     assert r.exit_code == 2 and r.output.strip() == "Error: -: given twice; merge each shard once"
     r = run(runner, "vocab", "merge", "-", "-o", "-", "-q", input=part)
     assert r.exit_code == 0 and json.loads(r.stdout)["tokens"][2] == "hope"
+
+
+def test_a_part_counted_before_join_marks_is_named_with_what_to_do(runner, shards, tmp_path):
+    """A part written by an embedcli from before join_marks (its normalisation without the key) differs from
+    today's in join_marks only; merge refused it with 'count every shard with the same --lower/--keep-punct
+    settings', flags that were the same and cannot change it. It now names the setting and the part to count
+    again; a flag that differs is still named as such."""
+    paths, _ = shards
+    for i, p in enumerate(paths[:2]):
+        run(runner, "vocab", p, "--partial", "-o", tmp_path / f"p{i}.json", "-q")
+    old = json.loads((tmp_path / "p1.json").read_text())
+    del old["normalization"]["join_marks"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    r = run(runner, "vocab", "merge", tmp_path / "p0.json", tmp_path / "old.json", "-o", tmp_path / "v.json")
+    old_name = tmp_path / "old.json"
+    assert r.exit_code == 1 and r.output.strip() == (
+        f"Error: {old_name}: normalisation differs from {tmp_path / 'p0.json'}'s (join_marks false, not true); "
+        f"{old_name} was counted by an embedcli from before join_marks (a combining mark ended a word); count it again")
+    run(runner, "vocab", paths[1], "--partial", "--keep-punct", "-o", tmp_path / "k.json", "-q")
+    r = run(runner, "vocab", "merge", tmp_path / "p0.json", tmp_path / "k.json", "-o", tmp_path / "v.json")
+    assert r.exit_code == 1 and r.output.strip().endswith(
+        "k.json: normalisation differs from " f"{tmp_path / 'p0.json'}'s (keep_punct true, not false); "
+        "count every shard with the same --lower/--keep-punct settings")
+    assert not (tmp_path / "v.json").exists()
