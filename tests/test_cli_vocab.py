@@ -117,7 +117,7 @@ def test_extend_keeps_ids_and_appends_new_words(runner, seed_corpus, tmp_path):
 
 @pytest.mark.parametrize("flag,message", [
     ("--no-lower", "splits text with --lower, and --extend splits CORPUS as it does"),
-    ("--keep-punct", "splits text with --no-keep-punct"),
+    ("--keep-punct", "splits text with --no-keep-punct"),  # a flag of vocab's, as the message says
     ("--no-specials", "--extend keeps the specials of"),
     ("--partial", "--extend writes a vocabulary; --partial writes counts to merge"),
 ])
@@ -129,7 +129,7 @@ def test_extend_refuses_flags_that_would_change_the_vocabulary(runner, seed_corp
     assert not (tmp_path / "x.json").exists()
 
 
-@pytest.mark.parametrize("build, flags", [([], ["--specials", "--lower"]),
+@pytest.mark.parametrize("build, flags", [([], ["--specials", "--lower", "--no-keep-punct"]),
                                           (["--no-specials", "--no-lower"], ["--no-specials", "--no-lower"])])
 def test_extend_takes_flags_that_agree_with_the_vocabulary(runner, seed_corpus, tmp_path, build, flags):
     """A script that builds and extends with the same flags: --lower or --no-lower that agrees was taken, but

@@ -106,7 +106,7 @@ def vocab_shape_options(fn):
 @click.argument("corpus", nargs=-1, required=True, metavar="CORPUS...")
 @click.option("-o", "--output", required=True, metavar="VOCAB.json", help="Where to write the vocabulary ('-' for stdout).")
 @click.option("--lower/--no-lower", default=True, show_default=True, help="Lower-case the text.")
-@click.option("--keep-punct", is_flag=True, help="Keep punctuation marks as tokens (default: dropped).")
+@click.option("--keep-punct/--no-keep-punct", default=False, help="Keep punctuation marks as tokens (default: dropped).")
 @vocab_shape_options
 @click.option("-j", "--workers", type=int, default=None,
               help="Processes counting byte ranges of the corpus in parallel [default: all cores]; "
