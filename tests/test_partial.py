@@ -221,6 +221,8 @@ def test_partial_file_round_trip_and_errors(tmp_path):
         ({**data, "normalization": {"lower": True, "stem": True}}, "bad \"normalization\""),
         ({**data, "normalization": {"lower": "false"}}, "bad \"normalization\": lower must be true or false, got 'false'"),
         ({**data, "normalization": {"lower": True, "keep_punct": 1}}, "keep_punct must be true or false, got 1"),
+        ({**data, "normalization": None}, "bad \"normalization\": it must be an object of settings \\(got null\\)"),
+        ({**data, "normalization": ["lower"]}, "bad \"normalization\": it must be an object of settings"),
         ({**data, "source": {"paths": 5}}, "\"source\": \"paths\" must be a list of file names"),
         ({**data, "source": {"paths": [1]}}, "\"source\": \"paths\" must be a list of file names"),
         ({**data, "source": {"path": 7}}, "\"source\": \"path\" must be a file name"),
