@@ -97,7 +97,7 @@ class PartialCounts:
             or not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in first)
         ):
             raise FormatError(f"{name}: \"first\" must be null or a list of positions as long as \"tokens\"")
-        if not isinstance(total, int) or total < sum(counts):
+        if type(total) is not int or total < sum(counts):  # not JSON's true, Python's 1
             raise FormatError(f"{name}: \"total\" must be an integer at least the sum of the counts")
         if len(set(tokens)) != len(tokens):
             dup = next(t for t, c in Counter(tokens).items() if c > 1)

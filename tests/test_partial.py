@@ -217,6 +217,7 @@ def test_partial_file_round_trip_and_errors(tmp_path):
         ({**data, "counts": [2, 0]}, "positive integers"),
         ({**data, "tokens": ["x", "x"]}, "appears more than once"),
         ({**data, "total": 1}, "at least the sum"),
+        ({**data, "tokens": ["x"], "counts": [1], "first": [0], "total": True}, "\"total\" must be an integer"),
         ({**data, "first": [3, 1]}, "must increase"),
         ({**data, "normalization": {"lower": True, "stem": True}}, "bad \"normalization\""),
         ({**data, "normalization": {"lower": "false"}}, "bad \"normalization\": lower must be true or false, got 'false'"),
