@@ -169,6 +169,7 @@ class Vocab:
         from .sources import resolve_tables, text_files
 
         check_callback(progress)
+        offset = None if offset is None else check_integer(offset, "offset")  # numpy integers: plain, as saved
         settings = TextSettings(lower=lower, keep_punct=keep_punct)
         with text_files(texts) as paths:
             paths = resolve_tables(texts, paths, input_format, text_column)

@@ -299,3 +299,20 @@ def test_long_line_after_an_empty_line_is_cut_at_whitespace(tmp_path):
             assert list(ref.items()) == list(expected.items()) == list(zip(fast.tokens, fast.counts))
     finally:
         eio.CHUNK_BYTES, eio.LONG_LINE_BYTES = old
+
+
+def test_count_shard_checks_its_offset(tmp_path):
+    """Vocab.count_shard(offset=) is written to the file: offset="3" or 2.5 were saved as they were and the file
+    could not be merged ('"offset" must be null or an integer'), np.int64(3) failed in save() with 'Object of
+    type int64 is not JSON serializable'."""
+    import numpy as np
+
+    from embedcli import Vocab
+    from embedcli.errors import ParameterError
+
+    part = Vocab.count_shard(["Hope to see you"], offset=np.int64(3))
+    part.save(tmp_path / "p.json")
+    assert PartialCounts.load(tmp_path / "p.json").offset == 3 and type(part.offset) is int
+    for bad in ("3", 2.5, True):
+        with pytest.raises(ParameterError, match=f"offset must be an integer \\(got {bad!r}\\)"):
+            Vocab.count_shard(["Hope"], offset=bad)
