@@ -17,7 +17,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
 from .errors import EmbedcliError, FormatError, ParameterError, check_callback, check_integer, is_integer
@@ -192,6 +192,14 @@ class Vocab:
         saved ones."""
         from .partial import PartialCounts, check_distinct, check_distinct_files, combine_partials
 
+        if isinstance(parts, (str, bytes, os.PathLike)) or not hasattr(parts, "__iter__"):
+            raise ParameterError("{parts}: expected a list of partial counts or of their paths (in corpus order), "
+                                 "got {got}", "parts", got=type(parts).__name__)
+        parts = list(parts)  # an iterator: read once
+        for k, p in enumerate(parts):
+            if not isinstance(p, (PartialCounts, str, os.PathLike)):
+                raise ParameterError("{parts}: item {k} is {got}, not partial counts (Vocab.count_shard) or a path",
+                                     "parts", k=k + 1, got=type(p).__name__)
         names = [os.fspath(p) if isinstance(p, (str, os.PathLike)) else f"part {k + 1}" for k, p in enumerate(parts)]
         files = [isinstance(p, (str, os.PathLike)) for p in parts]
         check_distinct_files(names, files)  # before reading any
@@ -206,6 +214,7 @@ class Vocab:
         --partial``), exactly as if the whole corpus had been counted at once (``embedcli vocab
         merge``). ``parts``: ``PartialCounts`` or paths of saved ones, in corpus order."""
         check_build_args(order, min_count, max_size)
+        parts = list(parts) if isinstance(parts, Iterator) else parts  # named again below
         merged = cls.merge_counts(parts)
         names = ", ".join(os.fspath(p) if isinstance(p, (str, os.PathLike)) else f"part {k + 1}"
                           for k, p in enumerate(parts))

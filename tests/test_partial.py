@@ -316,3 +316,22 @@ def test_count_shard_checks_its_offset(tmp_path):
     for bad in ("3", 2.5, True):
         with pytest.raises(ParameterError, match=f"offset must be an integer \\(got {bad!r}\\)"):
             Vocab.count_shard(["Hope"], offset=bad)
+
+
+def test_merge_takes_any_iterable_of_parts_and_names_a_wrong_one():
+    """Vocab.merge(p for p in parts) said 'nothing to merge' (the generator was used up naming the parts);
+    Vocab.merge("p1.json") (one path) read its characters: '/: is a directory'; a Vocab or None among the
+    parts raised os.fspath's TypeError."""
+    from embedcli import Vocab
+    from embedcli.errors import ParameterError
+
+    parts = [Vocab.count_shard(["Hope to see you soon"]), Vocab.count_shard(["Nice to see you again"])]
+    assert Vocab.merge(p for p in parts) == Vocab.merge(parts)
+    assert Vocab.merge_counts(iter(parts)).tokens == Vocab.merge_counts(parts).tokens
+    with pytest.raises(ParameterError, match="^parts: expected a list of partial counts or of their paths "
+                                             "\\(in corpus order\\), got str$"):
+        Vocab.merge("p1.json")
+    with pytest.raises(ParameterError, match="^parts: item 2 is Vocab, not partial counts"):
+        Vocab.merge([parts[0], Vocab.build(["x"])])
+    with pytest.raises(ParameterError, match="got NoneType"):
+        Vocab.merge_counts(None)
