@@ -105,7 +105,7 @@ class Vocab:
         ['<pad>', '<unk>', 'hope', 'to', 'see']
         """
         check_build_args(order, min_count, max_size)  # before reading any text
-        settings = TextSettings(lower=lower, keep_punct=keep_punct)
+        settings = text_settings(lower, keep_punct)
         counts, total, source = _count(texts, settings, encoding_errors, workers, input_format, text_column,
                                        progress, dask)
         vocab = build_vocab(counts, total, settings, specials=specials, order=order, min_count=min_count,
@@ -170,7 +170,7 @@ class Vocab:
 
         check_callback(progress)
         offset = None if offset is None else check_integer(offset, "offset")  # numpy integers: plain, as saved
-        settings = TextSettings(lower=lower, keep_punct=keep_punct)
+        settings = text_settings(lower, keep_punct)
         with text_files(texts) as paths:
             paths = resolve_tables(texts, paths, input_format, text_column)
             if dask is not None:
@@ -516,6 +516,15 @@ def _count(texts, settings: TextSettings, encoding_errors: str, workers: int, in
     if total == 0:
         raise EmbedcliError(f"{source}: no words found (empty corpus?)")
     return counts, total, source
+
+
+def text_settings(lower: bool, keep_punct: bool) -> TextSettings:
+    """The :class:`TextSettings` of :meth:`Vocab.build` / :meth:`Vocab.count_shard`'s arguments, which
+    are saved in the file: ``True`` or ``False`` (``lower="no"`` is no setting a file can hold)."""
+    for param, value in (("lower", lower), ("keep_punct", keep_punct)):
+        if not isinstance(value, bool):
+            raise ParameterError("{%s}: expected true or false, got {value!r}" % param, param, value=value)
+    return TextSettings(lower=lower, keep_punct=keep_punct)
 
 
 def check_build_args(order: str, min_count: int, max_size: int | None) -> None:

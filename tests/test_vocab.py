@@ -208,3 +208,16 @@ def test_a_lone_surrogate_in_texts_given_is_invalid_utf8_not_a_traceback():
     assert v.tokens == [PAD, UNK, "hope", "to", "see", "ab", "cd", "x"]
     assert v.encode(texts) == [[2, 3, 4], [5, 6], [7]]
     assert Vocab.count_shard(texts, encoding_errors="ignore").tokens == ["hope", "to", "see", "ab", "cd", "x"]
+
+
+@pytest.mark.parametrize("call", ["build", "count_shard"])
+@pytest.mark.parametrize("kw", [{"lower": "no"}, {"lower": None}, {"keep_punct": 1}])
+def test_text_settings_are_booleans(tmp_path, call, kw):
+    """Vocab.build(lower="no") built a vocabulary (not lower-cased for None, lower-cased for "no") whose saved
+    file could not be read back ('bad "normalization": lower must be true or false, got 'no''), and
+    count_shard likewise wrote parts merge refused; they are checked as embedcli.train checks them."""
+    from embedcli.errors import ParameterError
+
+    (key, value), = kw.items()
+    with pytest.raises(ParameterError, match=f"^{key}: expected true or false, got {value!r}$"):
+        getattr(Vocab, call)(["Hope to see you"], **kw)
