@@ -112,7 +112,8 @@ def describe_partial(path: str, part) -> dict[str, Any]:
     """Partial counts (``embedcli vocab --partial``, read from ``path``): their shard, size and text
     settings."""
     return {"kind": "partial-counts", "path": path, "distinct_words": len(part.tokens), "total": part.total,
-            "source": part.source, "offset": part.offset, "normalization": part.settings.to_dict(),
+            "source": part.source, "offset": part.offset, "last_offset": part.last_offset,
+            "normalization": part.settings.to_dict(),
             "first": part.tokens[:10]}
 
 

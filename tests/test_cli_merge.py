@@ -258,3 +258,14 @@ def test_a_part_counted_before_join_marks_is_named_with_what_to_do(runner, shard
         "k.json: normalisation differs from " f"{tmp_path / 'p0.json'}'s (keep_punct true, not false); "
         "count every shard with the same --lower/--keep-punct settings")
     assert not (tmp_path / "v.json").exists()
+
+
+def test_info_shows_the_offsets_of_a_merged_part(runner, shards, tmp_path):
+    paths, _ = shards
+    for i, p in enumerate(paths[:2]):
+        run(runner, "vocab", p, "--partial", "--offset", 5 * i, "-o", tmp_path / f"o{i}.json", "-q")
+    run(runner, "vocab", "merge", tmp_path / "o0.json", tmp_path / "o1.json", "--partial", "-o", tmp_path / "a.json", "-q")
+    r = run(runner, "info", tmp_path / "a.json")
+    assert r.exit_code == 0 and "offset        0 to 5 (its shards')" in r.output
+    r = run(runner, "info", tmp_path / "o1.json", "--json")
+    assert json.loads(r.output)["offset"] == 5 and json.loads(r.output)["last_offset"] is None

@@ -124,7 +124,8 @@ def info_command(path, as_json):
                           f"distinct words, {d['total']:,} tokens (merge with `embedcli vocab merge`)")
         rows = [("counted from", escape(where)), ("text", _text_line(d["normalization"]))]
         if d.get("offset") is not None:
-            rows.append(("offset", str(d["offset"])))
+            last = d.get("last_offset")
+            rows.append(("offset", str(d["offset"]) if last is None else f"{d['offset']} to {last} (its shards')"))
         print_key_values(out_console, rows + [("first", ", ".join(escape(t) for t in d["first"]))])
     elif d["kind"] == "vocabulary":
         out_console.print(f"[bold]{escape(shown_path(d['path']))}[/]: vocabulary of {d['size']:,} tokens")
