@@ -110,12 +110,8 @@ class PartialCounts:
         last_offset = data.get("last_offset")
         if last_offset is not None and (offset is None or type(last_offset) is not int or last_offset < offset):
             raise FormatError(f"{name}: \"last_offset\" must be null or an integer at least \"offset\"")
-        normalization = data.get("normalization", {})
-        if not isinstance(normalization, dict):
-            raise FormatError(f"{name}: bad \"normalization\": it must be an object of settings "
-                              f"(got {json.dumps(normalization)})")
         try:
-            settings = TextSettings.from_dict(normalization)
+            settings = TextSettings.from_dict(data.get("normalization", {}))
         except (TypeError, ValueError) as exc:
             raise FormatError(f"{name}: bad \"normalization\": {exc}") from None
         source = data.get("source") or {}

@@ -12,6 +12,7 @@ One set of :class:`TextSettings` is stored in every vocabulary file and reused b
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, fields
@@ -34,6 +35,9 @@ class TextSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TextSettings":
+        """The settings a file records (``"normalization"``); ValueError naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError(f"it must be an object of settings (got {json.dumps(data)})")
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown normalisation setting(s): {', '.join(sorted(unknown))}")

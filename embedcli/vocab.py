@@ -436,12 +436,8 @@ class Vocab:
         specials = data.get("specials", {})
         if not isinstance(specials, dict) or any(v not in tokens for v in specials.values()):
             raise FormatError(f"{name}: \"specials\" must map names to tokens of the vocabulary")
-        normalization = data.get("normalization", {})
-        if not isinstance(normalization, dict):
-            raise FormatError(f"{name}: bad \"normalization\": it must be an object of settings "
-                              f"(got {json.dumps(normalization)})")
         try:
-            settings = TextSettings.from_dict(normalization)
+            settings = TextSettings.from_dict(data.get("normalization", {}))
         except (TypeError, ValueError) as exc:
             raise FormatError(f"{name}: bad \"normalization\": {exc}") from None
         order = data.get("order", "appearance")
