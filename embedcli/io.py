@@ -498,13 +498,23 @@ def read_json_document(path: str | os.PathLike, what: str) -> Any:
         ) from None
 
 
-def _decode(raw: bytes, name: str, first_line: int, errors: str) -> str:
+def decode_utf8(raw: bytes, errors: str, where: Callable[[int], str]) -> str:
+    """``raw`` as UTF-8 text under ``errors`` (``--encoding-errors``); invalid UTF-8 under
+    ``"strict"`` is one line naming ``where(offset of the bad byte)``: ``f.txt: line 3: invalid
+    UTF-8 (byte 0xe9); use --encoding-errors replace to go on``."""
     try:
         return raw.decode("utf-8", errors=errors)
     except UnicodeDecodeError as exc:
-        line = first_line + raw.count(b"\n", 0, exc.start)
-        raise EmbedcliError("{name}: line {line}: invalid UTF-8 (byte 0x{byte:02x}); use {encoding_errors} replace "
-                            "to go on", "encoding_errors", name=name, line=line, byte=raw[exc.start]) from None
+        raise EmbedcliError("{where}: invalid UTF-8 (byte 0x{byte:02x}); use {encoding_errors} replace to go on",
+                            "encoding_errors", where=where(exc.start), byte=raw[exc.start]) from None
+
+
+def _decode(raw: bytes, name: str, first_line: int, errors: str) -> str:
+    def where(at: int) -> str:
+        line = first_line + raw.count(b"\n", 0, at)
+        return f"{name}: line {line}"
+
+    return decode_utf8(raw, errors, where)
 
 
 def iter_chunks(

@@ -247,18 +247,14 @@ def decoded_args(args: tuple[str, ...], encoding_errors: str, metavar: str = "PH
     invalid UTF-8 (Python holds each such byte of argv as a lone surrogate, which no UTF-8
     output can write) stops naming it (``PHRASE 2: invalid UTF-8 (byte 0xe9)``), or has the
     bytes replaced with U+FFFD or dropped."""
+    from ..io import decode_utf8
+
     out = []
     for n, arg in enumerate(args, 1):
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            raw = arg.encode("utf-8", "surrogateescape")
-            try:
-                arg = raw.decode("utf-8", encoding_errors)
-            except UnicodeDecodeError as exc:
-                raise EmbedcliError("{metavar} {n}: invalid UTF-8 (byte 0x{byte:02x}); use {encoding_errors} "
-                                    "replace to go on", "encoding_errors", metavar=metavar, n=n,
-                                    byte=raw[exc.start]) from None
+            arg = decode_utf8(arg.encode("utf-8", "surrogateescape"), encoding_errors, lambda _: f"{metavar} {n}")
         out.append(arg)
     return tuple(out)
 
