@@ -231,7 +231,15 @@ def is_stream(path: str | os.PathLike) -> bool:
     """True for an input that can be read only once: ``-`` (stdin), or a named pipe or device
     (``/dev/stdin``, a shell's ``<(...)``) given by name."""
     p = os.fspath(path)
-    return p == STDIO or (not is_url(p) and os.path.exists(p) and not os.path.isfile(p) and not os.path.isdir(p))
+    if p == STDIO:
+        return True
+    if is_url(p):
+        return False
+    try:
+        mode = os.stat(p).st_mode  # one look: neither a regular file nor a directory
+    except (OSError, ValueError):  # missing (reported by whoever opens it), or an invalid name
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def is_plain(path: str | os.PathLike) -> bool:
