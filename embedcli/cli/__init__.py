@@ -11,9 +11,13 @@ from .. import __version__
 from ..peer_names import PEER_COMMANDS, PEER_KEYS, flag
 
 # Command modules register their commands on import. They are imported when needed, so that
-# `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the query code: a command
-# listed here imports only its module; any other name (and --help) imports every module.
-_COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore", "vectors": "vectors", "info": "info"}
+# `embedcli vocab` does not pay ~0.2 s for numpy, the trainer and the query code, nor `embedcli
+# train` ~0.1 s for the other commands' modules: a command imports only its module; any other
+# name (and --help) imports every module. (tests/test_cli_help.py checks this map.)
+_COMMAND_MODULES = {"vocab": "vocab", "encode": "encode", "explore": "explore", "vectors": "vectors", "info": "info",
+                    "train": "train", "show-table": "table", "predict": "predict", "test": "predict",
+                    "similar": "query", "similarity": "query", "analogy": "query", "evaluate": "query",
+                    "embed": "query"}
 _ALL_MODULES = ("vocab", "encode", "table", "query", "predict", "train", "explore", "vectors", "info")
 
 
