@@ -220,8 +220,8 @@ def _iter_text(f: IO[bytes], name: str, info: VectorFileInfo, first_line: int) -
                 raise FormatError(f"{name}: line {line_no}: invalid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
             text = text.rstrip("\r\n").rstrip(" ")
             if not text.strip():
-                if info.count is None:
-                    continue  # GloVe: tolerate blank lines
+                if info.count is None or n == info.count:
+                    continue  # GloVe: tolerate blank lines; word2vec: blank lines after the last vector
                 raise FormatError(f"{name}: line {line_no}: empty line in a word2vec file")
             parts = text.split(" ")
             if len(parts) < dim + 1:

@@ -213,3 +213,20 @@ def test_init_rows_first_case_variant_wins(tmp_path):
     _, vocab, _ = make_model(tmp_path, dim=2)
     table, found, n = init_rows(vocab, str(p), 2, rng=np.random.default_rng(0))
     assert n == 2 and table[vocab.index["nice"]].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("tail", ["\n", "\n\n", "\r\n", "  \n"])
+def test_word2vec_text_with_blank_lines_after_the_last_vector(tmp_path, tail):
+    # an editor or `echo >>` leaves a blank line at the end; gensim reads the header's count of
+    # lines and never sees it, so the file reads as the same vectors (a blank line before the
+    # last vector is still an error, and so is a vector after the header's count)
+    p = tmp_path / "v.txt"
+    p.write_text("2 2\na 1 2\nb 3 4\n" + tail, newline="")
+    info, it = open_vectors(str(p))
+    assert [(w, v.tolist()) for w, v, _ in it] == [("a", [1, 2]), ("b", [3, 4])]
+    p.write_text("2 2\na 1 2\n" + tail + "b 3 4\n", newline="")
+    with pytest.raises(EmbedcliError, match="line 3: empty line"):
+        list(open_vectors(str(p))[1])
+    p.write_text("2 2\na 1 2\nb 3 4\n" + tail + "c 5 6\n", newline="")
+    with pytest.raises(EmbedcliError, match="more vectors than the header's count"):
+        list(open_vectors(str(p))[1])
