@@ -96,6 +96,19 @@ def test_word2vec_to_stdout(tmp_path, runner):
     assert lines[0] == f"{len(vocab)} 2" and lines[1].startswith("<pad> ") and lines[3].startswith("hope ")
 
 
+def test_export_to_stdout_with_json_is_the_data_alone(tmp_path, runner):
+    # --json's summary went to stdout after the exported data, so a piped word2vec file had a
+    # JSON line after its last vector (and an .npy file trailing bytes)
+    path, vocab, table = make_model(tmp_path)
+    for fmt in ("word2vec", "word2vec-binary", "csv", "json", "npy"):
+        plain = runner.invoke(main, ["show-table", path, "--format", fmt, "-o", "-"])
+        res = runner.invoke(main, ["show-table", path, "--format", fmt, "-o", "-", "--json"])
+        assert res.exit_code == 0 and res.stdout_bytes == plain.stdout_bytes, fmt
+    out = tmp_path / "w.txt"
+    res = runner.invoke(main, ["show-table", path, "--format", "word2vec", "-o", str(out), "--json"])
+    assert json.loads(res.stdout) == {"format": "word2vec", "files": [str(out)], "rows": len(vocab) - 2, "dim": 2}
+
+
 def test_projector_tsv_directory_and_prefix(tmp_path, runner):
     path, vocab, table = make_model(tmp_path, dim=3)
     out = tmp_path / "proj"

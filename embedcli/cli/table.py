@@ -205,9 +205,11 @@ def show_table_command(model, limit, precision, fmt, output, include_specials, p
         with progress_bar(f"writing {fmt}", n, quiet=quiet or output == STDIO, unit="rows") as adv:
             with flags_for(path="-o"):
                 res = emb.export(output, format=fmt, include_specials=include_specials, limit=limit, progress=adv)
+        if output == STDIO:  # the data is stdout: no summary after it (as vocab -o - --json)
+            return
         if as_json:
             print_json({"format": res.format, "files": res.paths, "rows": res.rows, "dim": res.dim})
-        elif not quiet and output != STDIO:
+        elif not quiet:
             err_console.print(f"wrote {res.rows} × {res.dim} ({fmt}) to {escape(', '.join(res.paths))}")
         return
 
