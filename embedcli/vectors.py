@@ -84,6 +84,24 @@ def _values_of_text_line(line: bytes) -> int | None:
     return len(parts) - 1
 
 
+def _is_text_line(line: bytes, dim: int) -> bool:
+    """Whether ``line`` is a whole UTF-8 line of text (no control character but tab and CR) of a
+    word and ``dim`` fields with a digit each, split at whitespace: a text record with a bad value
+    (``1,5``, two spaces, tabs), which a word2vec binary record of 2 or more dimensions is not (its
+    raw float bytes make invalid UTF-8, NUL bytes, or other fields; the 4 bytes of one dimension
+    can pass for a field)."""
+    if dim < 2 or not line.endswith(b"\n"):
+        return False
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if any((c < " " and c not in "\t\r\n") or c == "\x7f" for c in text):
+        return False
+    fields = text.split()
+    return len(fields) == dim + 1 and all(any("0" <= c <= "9" for c in f) for f in fields[1:])
+
+
 def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator[tuple[str, np.ndarray, int]]]:
     """Open a pretrained vector file; returns its description and an iterator of
     ``(word, float32 vector, line or entry number)``, streaming (one record at a time).
@@ -133,6 +151,8 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
             consumed = peek
             text = not peek or _looks_like_text_record(peek, dim)
             n = _values_of_text_line(peek) if not text else None
+            if not text and n is None:  # a text line with a bad value: its error, not a binary file's
+                text = _is_text_line(peek, dim)
             if n is not None and n < dim:  # text lines shorter than the header's dim: a wrong header, if
                 more = f.readline(_PEEK)   # the next line is alike (a binary record is not, by chance, twice)
                 consumed += more
@@ -225,14 +245,15 @@ def _iter_text(f: IO[bytes], name: str, info: VectorFileInfo, first_line: int) -
                 raise FormatError(f"{name}: line {line_no}: empty line in a word2vec file")
             parts = text.split(" ")
             if len(parts) < dim + 1:
+                why = ("values separated by tabs; word2vec and GloVe files separate them by spaces"
+                       if len(text.split()) >= dim + 1 else "dimension mismatch or truncated line")
                 raise FormatError(
-                    f"{name}: line {line_no}: expected a word and {dim} values, got {len(parts) - 1} value(s) "
-                    f"(dimension mismatch or truncated line)"
+                    f"{name}: line {line_no}: expected a word and {dim} values, got {len(parts) - 1} value(s) ({why})"
                 )
             if len(parts) > dim + 1 and all(_is_float(p) for p in parts[1:-dim]):  # not a word 'w 0.5'
+                why = "two spaces in a row" if "" in parts[1:] else "dimension mismatch"
                 raise FormatError(
-                    f"{name}: line {line_no}: expected a word and {dim} values, got {len(parts) - 1} value(s) "
-                    f"(dimension mismatch)"
+                    f"{name}: line {line_no}: expected a word and {dim} values, got {len(parts) - 1} value(s) ({why})"
                 )
             word = " ".join(parts[:-dim])  # a word may contain spaces (some GloVe files: ". . .")
             try:

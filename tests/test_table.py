@@ -157,6 +157,11 @@ def test_open_vectors_reads_lines_longer_than_a_megabyte(tmp_path):
     # a header's dimension larger than the text lines': the text file it is, not word2vec binary
     ("3 3\na 1 2\nb 1 2\nc 1 2\n", "line 2: expected a word and 3 values, got 2"),
     ("2 5\nthe 0.1 -0.2 3e-2 4\nof 1 2 3 4\n", "line 2: expected a word and 5 values, got 4"),
+    # a text line with a bad value was read as word2vec binary: "truncated at vector 2 (byte 14)"
+    ("2 2\na 1,5 2\nb 3,5 4\n", "line 2: '1,5' is not a number"),
+    ("2 2\na 1  2\nb 3 4\n", "line 2: expected a word and 2 values, got 3 value(s) (two spaces in a row)"),
+    ("2 2\na\t1\t2\nb\t3\t4\n", "line 2: expected a word and 2 values, got 0 value(s) (values separated by tabs"),
+    ("2 3\nnaïve 0,1 0,2 -0,3\nb 3 4 5\n", "line 2: '0,1' is not a number"),
 ])
 def test_malformed_vector_files(tmp_path, content, message):
     p = tmp_path / "bad.txt"
