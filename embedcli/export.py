@@ -41,6 +41,9 @@ EXPORT_FORMATS = ("word2vec", "word2vec-binary", "tsv", "csv", "json", "npy")
 TEXT_FORMATS = ("word2vec", "csv", "json")
 #: formats that leave out <pad> and <unk> unless asked to keep them
 WORDS_ONLY_FORMATS = ("word2vec", "word2vec-binary", "tsv", "csv")
+#: what ends a word in word2vec files (word2vec.c splits at space, tab and newline; gensim at space
+#: and newline, and strips a line's trailing whitespace): other Unicode spaces stay in the word
+WORD2VEC_SEPARATORS = (" ", "\t", "\n", "\r")
 JSON_FORMAT = "embedcli-table"
 JSON_VERSION = 1
 
@@ -67,7 +70,7 @@ def check_tokens_exportable(vocab: Vocab, fmt: str) -> None:
     """Tokens must not contain the separators of the format (our tokenizer never makes such
     tokens, but vocabularies can be edited by hand)."""
     if fmt in ("word2vec", "word2vec-binary"):
-        bad_chars = (" ", "\t", "\n", "\r")
+        bad_chars = WORD2VEC_SEPARATORS
         why = "whitespace"
     elif fmt == "tsv":
         bad_chars = ("\t", "\n", "\r")

@@ -156,3 +156,19 @@ def test_a_fasttext_bin_model_is_named_with_the_file_to_use(tmp_path, runner):
         assert r.exit_code != 0 and "Traceback" not in r.output, args
         assert len(r.stderr.strip().splitlines()) == 1 and "fastText .bin model" in r.stderr, (args, r.stderr)
         assert "invalid UTF-8" not in r.stderr and "model.vec" in r.stderr, r.stderr
+
+
+def test_vectors_writes_words_with_other_unicode_spaces_as_show_table_and_gensim_do(tmp_path, runner):
+    # gensim writes and reads back a word with a no-break or thin space (it splits lines at " "),
+    # and show-table exports one; vectors refused it ('cannot be written in word2vec format')
+    words = ["new\u00a0york", "a\u2009b"]
+    vecs = np.array([[0.5, -1.25], [2.0, 0.125]], dtype=np.float32)
+    src = tmp_path / "nbsp.txt"
+    src.write_text("2 2\n" + "".join(f"{w} {v[0]} {v[1]}\n" for w, v in zip(words, vecs)), encoding="utf-8")
+    out = tmp_path / "out.txt"
+    res = runner.invoke(main, ["vectors", str(src), *words, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(str(out))
+    assert kv.index_to_key == words and np.array_equal(kv.vectors, vecs)

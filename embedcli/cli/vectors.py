@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..embeddings import Embeddings
 from ..errors import EmbedcliError, UsageError
-from ..export import fmt_value, json_vector
+from ..export import WORD2VEC_SEPARATORS, fmt_value, json_vector
 from ..io import atomic_write, iter_lines
 from ..subwords import WORD_OOV
 from . import main
@@ -102,7 +102,7 @@ def vectors_command(model, words, input_path, fmt, output, oov, encoding_errors,
                 np.save(f, matrix, allow_pickle=False)
         return
     for r in result:
-        if not r.token or any(c.isspace() for c in r.token):
+        if not r.token or any(c in WORD2VEC_SEPARATORS for c in r.token):
             raise EmbedcliError(f"{r.token!r} cannot be written in word2vec format; use --format json or npy")
     lines = [f"{len(result)} {emb.dim}\n"]
     lines += [r.token + " " + " ".join(fmt_value(v) for v in r.vector) + "\n" for r in result]
