@@ -601,8 +601,8 @@ class Embeddings:
         reads it), ``word2vec-binary``, ``tsv`` (TensorBoard projector: ``path`` is a directory
         or a prefix of two files), ``csv``, ``json``, ``npy``; ``"-"`` is stdout (not for tsv).
         word2vec, tsv and csv leave out ``<pad>``/``<unk>`` unless ``include_specials``; ``limit``
-        keeps the first ``limit`` rows written (for those formats: the first ``limit`` words, as
-        gensim's ``save_word2vec_format(limit=)``). ``progress(n)`` gets the rows written. Returns
+        keeps the first ``limit`` rows written (for those formats: the first ``limit`` words, what
+        gensim's ``load_word2vec_format(limit=)`` reads of the whole export). ``progress(n)`` gets the rows written. Returns
         an :class:`~embedcli.export.ExportResult` (``format``, ``paths``, ``rows``, ``dim``).
 
         >>> emb.export("projector/", format="tsv", limit=100)   # the first 100 words
