@@ -24,8 +24,8 @@ import numpy as np
 import yaml
 
 from . import __version__
-from .errors import EmbedcliError, FormatError
-from .io import atomic_directory, atomic_write, check_format_header, display_name, read_json_document
+from .errors import EmbedcliError, FormatError, UsageError
+from .io import STDIO, atomic_directory, atomic_write, check_format_header, display_name, read_json_document
 from .vocab import Vocab
 
 FORMAT = "embedcli-model"
@@ -99,6 +99,9 @@ class Model:
             directory, table_path = os.path.dirname(p) or ".", p
         elif os.path.isdir(p):
             directory, table_path = p, os.path.join(p, TABLE_FILE)
+        elif p == STDIO and not os.path.exists(p):  # `zcat v.gz | embedcli similar - king`
+            raise UsageError("a model cannot be read from standard input ('-'): give its directory, or the vector "
+                             "file itself (.gz, .bz2 and .xz files are read as they are)")
         elif not os.path.exists(p):
             raise EmbedcliError(f"{display_name(p)}: no such model directory")
         else:

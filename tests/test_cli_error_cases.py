@@ -98,6 +98,9 @@ CASES = [
     ("empty corpus name", ["train", "", "-o", "m", "-q"], 2, ["CORPUS is an empty file name"]),
     ("empty resume name", ["train", "--resume", "", "-q"], 2, ["--resume is an empty file name"]),
     ("empty model name", ["similar", "", "cat"], 1, ["'': no such model directory"]),
+    # a vector file piped in was '<stdin>: no such model directory'
+    ("model from stdin", ["similar", "-", "cat"], 2, ["standard input", "vector file"]),
+    ("model from stdin, export", ["show-table", "-", "--format", "word2vec", "-o", "v.txt"], 2, ["standard input"]),
     ("empty vocabulary name", ["encode", "-v", "", "hi"], 1, ["'': no such file"]),
     ("classify without labels", ["train", "nolabels.txt", "--objective", "classify", "-o", "m", "-q"], 1,
      ["nolabels.txt", "__label__"]),
