@@ -53,7 +53,12 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
     if not os.path.exists(p):
         raise EmbedcliError(f"{display_name(p)}: no such file or directory")
     if p.endswith(".npy"):  # a model's table.npy (vocab.json beside it): the model
-        return describe_model(os.path.dirname(p) or ".")
+        folder = os.path.dirname(p) or "."
+        if not os.path.isfile(os.path.join(folder, VOCAB_FILE)):  # an export, encode's ids...
+            shape, dtype = npy_header(p)
+            raise FormatError(f"{p}: a .npy array ({' x '.join(map(str, shape))} {dtype}) without a {VOCAB_FILE} "
+                              "beside it, not a model")
+        return describe_model(folder)
 
     folder = os.path.dirname(p) or "."
     in_model = os.path.isfile(os.path.join(folder, TABLE_FILE)) and os.path.basename(p) != VOCAB_FILE

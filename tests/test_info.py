@@ -220,3 +220,13 @@ def test_info_gives_the_ids_the_special_tokens_have(runner, tmp_path):
         assert embedcli.describe(tmp_path / "b.json")["special_ids"] == ids
         r = runner.invoke(main, ["info", str(tmp_path / "b.json")])
         assert r.exit_code == 0 and said in r.output, r.output
+
+
+def test_a_npy_array_without_a_vocabulary_is_named_with_its_shape(tmp_path, runner):
+    # an exported table or encode's ids: info said "<dir>: not an embedcli model (missing vocab.json
+    # and table.npy)", naming the folder and a table.npy the user never gave
+    np.save(tmp_path / "ids.npy", np.zeros((3, 8), dtype=np.int32))
+    r = runner.invoke(main, ["info", str(tmp_path / "ids.npy")])
+    assert r.exit_code == 1
+    assert f"{tmp_path / 'ids.npy'}: a .npy array (3 x 8 int32) without a vocab.json beside it" in r.output
+    assert "table.npy" not in r.output and "Traceback" not in r.output
