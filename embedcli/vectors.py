@@ -15,7 +15,7 @@ from typing import IO, Callable, Iterator
 import numpy as np
 
 from .errors import EmbedcliError, FormatError, ParameterError, UsageError
-from .io import STDIO, _Prefixed, display_name, open_binary
+from .io import STDIO, _Prefixed, display_name, is_plain, open_binary
 from .text import normalize
 from .vocab import Vocab
 
@@ -343,16 +343,30 @@ def read_vectors(path: str, fmt: str = "auto", progress: Callable[[int], None] |
     words: list[str] = []
     seen: set[str] = set()
     block = 1 << 14 if info.count is None else max(1, info.count)
+    sized = info.count is not None and info.format != "embedcli-model" and is_plain(path)
+    if sized:
+        # a record takes at least 2 * dim + 1 bytes (text 'w 0 0\n'; binary 4 * dim + 2): a header
+        # counting more than the file holds is wrong, and the reader says so once it ends
+        block = max(1, min(block, os.path.getsize(path) // (2 * info.dim + 1)))
     blocks: list[np.ndarray] = []
-    rows = np.empty((block, info.dim), dtype=np.float32)
-    n = 0
+    rows = np.empty((0, info.dim), dtype=np.float32)  # allocated at the first vector: a file whose
+    n = 0                                             # first line is wrong (the dimension) says so first
     for word, vec, _ in records:
         if word in seen:
             continue
         seen.add(word)
         if n == len(rows):
-            blocks.append(rows)
-            rows = np.empty((block, info.dim), dtype=np.float32)
+            if len(rows):
+                blocks.append(rows)
+            try:
+                rows = np.empty((block, info.dim), dtype=np.float32)
+            except MemoryError:
+                if info.count is None or sized:  # not the header's doing: "not enough memory"
+                    raise
+                records.close()  # a compressed file, whose size says nothing of its records
+                raise FormatError(f"{info.path}: line 1: the header says {info.count:,} vectors of {info.dim} "
+                                  f"values ({info.count * info.dim * 4 / 2**30:,.1f} GiB), more than memory "
+                                  "holds; is the count right?") from None
             n = 0
         rows[n] = vec
         n += 1

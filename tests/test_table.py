@@ -235,3 +235,36 @@ def test_word2vec_text_with_blank_lines_after_the_last_vector(tmp_path, tail):
     p.write_text("2 2\na 1 2\nb 3 4\n" + tail + "c 5 6\n", newline="")
     with pytest.raises(EmbedcliError, match="more vectors than the header's count"):
         list(open_vectors(str(p))[1])
+
+
+def test_a_header_counting_far_more_vectors_than_the_file_holds(tmp_path):
+    # read_vectors allocated the header's count of rows first: a wrong count of 10**14 was "not
+    # enough memory" (a MemoryError) instead of the file's own error; a plain file can hold no more
+    # than size / (2 * dim + 1) records, and a compressed one's count is named when it cannot be held
+    import gzip
+
+    from embedcli.vectors import read_vectors
+
+    p = tmp_path / "v.txt"
+    p.write_text(f"{10**14} 3\na 1 2 3\nb 4 5 6\n")
+    with pytest.raises(EmbedcliError, match="truncated: the header says 100000000000000 vectors, the file has 2"):
+        read_vectors(str(p))
+    z = tmp_path / "v.txt.gz"
+    z.write_bytes(gzip.compress(p.read_bytes()))
+    with pytest.raises(EmbedcliError) as exc:
+        read_vectors(str(z))
+    assert "line 1: the header says 100,000,000,000,000 vectors of 3 values" in str(exc.value)
+    assert "is the count right?" in str(exc.value) and str(z) in str(exc.value)
+    p.write_text("2 3\na 1 2 3\nb 4 5 6\n")  # a right count: one block of exactly its rows
+    info, words, table = read_vectors(str(p))
+    assert words == ["a", "b"] and table.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_a_header_with_a_wrong_dimension_says_so_before_allocating(tmp_path):
+    # with the rows allocated before the first record, a dimension of 10**14 was a MemoryError
+    from embedcli.vectors import read_vectors
+
+    p = tmp_path / "v.txt"
+    p.write_text(f"2 {10**14}\na 1 2 3\nb 4 5 6\n")
+    with pytest.raises(EmbedcliError, match=f"line 2: expected a word and {10**14} values, got 3"):
+        read_vectors(str(p))
