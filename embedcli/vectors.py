@@ -285,6 +285,10 @@ def _is_float(s: str) -> bool:
         return False
 
 
+#: the most a binary record read asks for at once (a record of more is read in several)
+_MAX_READ = 1 << 26
+
+
 def _iter_binary(f: IO[bytes], name: str, info: VectorFileInfo, chunk: int = 1 << 20, *,
                  start: int) -> Iterator[tuple[str, np.ndarray, int]]:
     dim, count = info.dim, info.count or 0
@@ -301,13 +305,14 @@ def _iter_binary(f: IO[bytes], name: str, info: VectorFileInfo, chunk: int = 1 <
                     break
                 if eof:
                     raise FormatError(
-                        f"{name}: truncated at vector {n} (byte {base + pos}): the header says {count} vectors"
+                        f"{name}: truncated at vector {n} (byte {base + pos}): the header says {count} vectors "
+                        f"of {dim} values"
                     )
                 if sp == -1 and len(buf) - pos > (1 << 16):
                     raise FormatError(
                         f"{name}: vector {n} (byte {base + pos}): no word found; not a word2vec binary file?"
                     )
-                more = f.read(max(chunk, nbytes + 1024))
+                more = f.read(min(max(chunk, nbytes + 1024), _MAX_READ))  # a header's dim may be wrong
                 if not more:
                     eof = True
                 base += pos

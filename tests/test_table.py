@@ -268,3 +268,14 @@ def test_a_header_with_a_wrong_dimension_says_so_before_allocating(tmp_path):
     p.write_text(f"2 {10**14}\na 1 2 3\nb 4 5 6\n")
     with pytest.raises(EmbedcliError, match=f"line 2: expected a word and {10**14} values, got 3"):
         read_vectors(str(p))
+
+
+def test_a_binary_header_with_a_wrong_dimension_is_a_truncated_file(tmp_path):
+    # the reader asked for one record's bytes at once (4 * dim): a dimension of 10**11 was
+    # "not enough memory: ; nothing was written"
+    p = tmp_path / "v.bin"
+    p.write_bytes(f"2 {10**11}\n".encode() + b"a " + np.ones(3, "<f4").tobytes() + b"b " + np.ones(3, "<f4").tobytes())
+    info, it = open_vectors(str(p))
+    assert info.format == "word2vec-binary"
+    with pytest.raises(EmbedcliError, match=f"truncated at vector 1 .*: the header says 2 vectors of {10**11} values"):
+        list(it)
