@@ -115,8 +115,8 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
     name = display_name(path)
     if path == STDIO:
         raise UsageError("pretrained vectors must be a file, not standard input")
-    if fmt == "auto" and os.path.isdir(path):
-        return _model_vectors(path)
+    if fmt == "auto" and (os.path.isdir(path) or (path.endswith(".npy") and os.path.isfile(path))):
+        return _model_vectors(path)  # a model's table.npy (vocab.json beside it) is the model, as elsewhere
     f = open_binary(path, "a word vector file")
     try:
         raw_first = first = f.readline(_PEEK)

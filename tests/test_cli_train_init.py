@@ -118,6 +118,13 @@ def test_a_model_directory_initialises_another_and_a_classifier(runner, tmp_path
     assert res.exit_code == 0 and json.loads(res.stdout)["init"]["format"] == "embedcli-model", res.output
     res = train(runner, corpus, tmp_path / "x", "--init", str(tmp_path), code=1)
     assert f"{tmp_path}: not an embedcli model (missing vocab.json and table.npy)" in res.stderr
+    # its table.npy names the model, as for similar or show-table ('invalid UTF-8 (byte 0x93)' before)
+    res = train(runner, corpus, tmp_path / "npy", "--init", str(src / "table.npy"), "--freeze", "--json")
+    assert json.loads(res.stdout)["init"]["found"] == len(source.vocab) - 2
+    assert Model.load(tmp_path / "npy").table.tobytes() == Model.load(tmp_path / "dir").table.tobytes()
+    np.save(tmp_path / "alone.npy", source.table)
+    res = train(runner, corpus, tmp_path / "x", "--init", str(tmp_path / "alone.npy"), code=1)
+    assert "alone.npy: not an embedcli model (missing vocab.json)" in res.stderr
     res = train(runner, corpus, tmp_path / "x", "--init", str(src), "--dim", str(DIM + 1), code=1)
     assert f"has {DIM}-dimensional vectors but the table has dim {DIM + 1}; use --dim {DIM}" in res.stderr
 
