@@ -138,7 +138,10 @@ def open_vectors(path: str, fmt: str = "auto") -> tuple[VectorFileInfo, Iterator
             parts = first.rstrip().split(b" ")
             if len(parts) < 2:
                 raise FormatError(f"{name}: line 1: expected 'word v1 v2 ...' (GloVe) or 'COUNT DIM' (word2vec)")
-            info = VectorFileInfo(name, "glove", len(parts) - 1, None)
+            values = 0  # the numbers at the end: the first word may have spaces too ('. . .', as later ones)
+            while values < len(parts) - 1 and _is_float(parts[-1 - values].decode("utf-8", "replace")):
+                values += 1
+            info = VectorFileInfo(name, "glove", values or len(parts) - 1, None)
             f = _rewind(f, raw_first, 0)
             return info, _iter_text(f, name, info, first_line=1)
         if header is None:

@@ -173,6 +173,14 @@ def test_malformed_vector_files(tmp_path, content, message):
     assert "\n" not in str(exc.value)
 
 
+def test_glove_first_word_with_spaces(tmp_path):
+    # the dimension was the first line's parts but one: a first word ". . ." gave "line 1: '.' is not a number"
+    p = tmp_path / "g.txt"
+    p.write_text(". . . 3 4\nab 1 2\n")
+    info, it = open_vectors(str(p))
+    assert info.dim == 2 and [(w, v.tolist()) for w, v, _ in it] == [(". . .", [3, 4]), ("ab", [1, 2])]
+
+
 def test_glove_words_with_spaces(tmp_path):
     # glove.840B.300d has tokens such as ". . ." and "at name@domain.com": the values are the last dim parts
     p = tmp_path / "g.txt"
