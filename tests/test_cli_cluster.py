@@ -260,3 +260,14 @@ def test_ctrl_c_during_a_round_leaves_no_unretrieved_task_traceback(tmp_path):
             _kill(proc)
         assert proc.returncode == 130, rest
         assert "never retrieved" not in rest and "AllExit" not in rest, (delay, rest)
+
+
+def test_a_malformed_scheduler_address_is_one_line(tmp_path):
+    """An address distributed cannot parse (no port, a port that is not a number, a scheme it does
+    not know) is a user mistake: one line naming --dask, exit 2, not a ValueError traceback."""
+    for address in ("127.0.0.1:notaport", "tcp://", "http://127.0.0.1:1"):
+        res = _cli("vocab", SAMPLE, "-o", str(tmp_path / "x.json"), "--dask", address)
+        assert res.returncode == 2, (address, res.stderr)
+        assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+        assert res.stderr.startswith(f"Error: --dask {address}: not a scheduler address"), res.stderr
+    assert not (tmp_path / "x.json").exists()

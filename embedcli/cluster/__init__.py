@@ -125,6 +125,9 @@ def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F82
     except (OSError, TimeoutError) as exc:
         raise EmbedcliError("{address} {value}: cannot reach the scheduler ({exc})", "address", value=address,
                             exc=str(exc)) from None
+    except ValueError as exc:  # distributed's parse of the address: no port, a port not a number, http://...
+        raise ParameterError("{address} {value}: not a scheduler address ({exc}); expected tcp://HOST:PORT or local:N",
+                             "address", value=address, exc=str(exc)) from None
     try:
         if not client.nthreads():
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
