@@ -155,3 +155,15 @@ def test_loading_never_unpickles(runner, work, tmp_path):
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "table.npy" in r.stderr
     assert not marker.exists()
+
+
+def test_names_with_colons_are_printed_as_given(runner, work):
+    """A file name such as ``a:smile:b.txt`` is printed as it is: rich would replace ``:smile:``
+    with an emoji, so the error line and the summary named a file that does not exist."""
+    r = runner.invoke(main, ["vocab", "a:smile:b.txt", "-o", "v.json"])
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "Error: a:smile:b.txt: no such file"
+    r = runner.invoke(main, ["vocab", "corpus.txt", "-o", "v:thumbsup:.json"])
+    assert r.exit_code == 0, r.output
+    assert (work / "v:thumbsup:.json").exists()
+    assert "written to v:thumbsup:.json" in r.stdout

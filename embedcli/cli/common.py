@@ -53,12 +53,13 @@ class _Console(Console):
         return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-err_console = _Console(stderr=True, highlight=False)
+# emoji=False: ":smile:" in a file name or a word is printed as it is, not as an emoji
+err_console = _Console(stderr=True, highlight=False, emoji=False)
 
 #: library parameter -> the command line's name for it on every command, where that is not the
 #: command's own option of that name (see :func:`command_flags`)
 FLAGS = {"output": "-o", "address": "--dask"}  # address: of a Dask scheduler (embedcli.cluster)
-out_console = _Console(highlight=False)
+out_console = _Console(highlight=False, emoji=False)
 
 
 def debug_enabled() -> bool:
