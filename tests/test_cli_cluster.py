@@ -271,3 +271,22 @@ def test_a_malformed_scheduler_address_is_one_line(tmp_path):
         assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
         assert res.stderr.startswith(f"Error: --dask {address}: not a scheduler address"), res.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_cli_encode_reports_as_one_machine(client, tmp_path):
+    """encode --dask --json gives one machine's keys and values (rows cut, padded, longest) plus
+    the cluster's; the summary line prints an output name with brackets as it is."""
+    vocab_path = str(tmp_path / "v.json")
+    assert _cli("vocab", SAMPLE, "-o", vocab_path, "-q").returncode == 0
+    one = _cli("encode", "-v", vocab_path, "-i", SAMPLE, "--maxlen", "6", "-o", str(tmp_path / "one.npy"), "--json")
+    assert one.returncode == 0, one.stderr
+    many = _cli("encode", "-v", vocab_path, "-i", SAMPLE, "--maxlen", "6", "-o", str(tmp_path / "many.npy"), "--json",
+                "--dask", client.scheduler.address)
+    assert many.returncode == 0, many.stderr
+    one, many = json.loads(one.stdout), json.loads(many.stdout)
+    assert one["truncated"] > 0
+    assert {k: many[k] for k in one if k != "output"} == {k: v for k, v in one.items() if k != "output"}
+    out = str(tmp_path / "a[/b].npy")
+    res = _cli("encode", "-v", vocab_path, "-i", SAMPLE, "--maxlen", "6", "-o", out, "--dask", client.scheduler.address)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert f"written to {out} (npy)" in res.stdout and f"cut to 6 ids (longest: {one['longest']})" in res.stdout

@@ -196,3 +196,15 @@ def test_compressed_directories_and_tables_as_on_one_machine(client, tmp_path, s
     summary = encode_on_cluster(client, many, str(tmp_path / "many.npy"), vocab, 9)
     assert summary["rows"] == len(np.load(tmp_path / "one.npy"))
     assert (tmp_path / "many.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()
+
+
+@pytest.mark.parametrize("maxlen", [5, None])
+def test_encode_summary_has_one_machines_keys(client, tmp_path, small_ranges, maxlen):
+    """encode_to(dask=...) documents one machine's summary keys: the rows cut (truncated), the rows
+    padded and the longest row are counted over all ranges, as one machine counts them."""
+    path = _corpus(tmp_path)[1]
+    vocab = build_vocab(*count_tokens([path]), TextSettings(), min_count=3)
+    one = encode_to(vocab, tmp_path / "one.npy", Files([path]), maxlen=maxlen)
+    many = encode_to(vocab, tmp_path / "many.npy", Files([path]), maxlen=maxlen, dask=client.scheduler.address)
+    assert many["ranges"] > 5 and one["padded"] > 0 and one["longest"] > 5
+    assert {k: many[k] for k in one} == one

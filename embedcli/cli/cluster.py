@@ -46,13 +46,13 @@ def encode_on_cluster(phrases, input_path, output, fmt, show_tokens, parts) -> b
 def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, padding, truncating, pad_value,
            oov, show_tokens, encoding_errors, parts, as_json, quiet) -> None:
     """``embedcli encode --dask``: a file or URL into one .npy, or (``--parts``) a directory of parts."""
-    import json
 
     from ..errors import UsageError
     from ..io import STDIO, check_writable
     from ..sources import Files
     from ..vocab import Vocab
-    from .common import out_console, progress_bar
+    from .common import progress_bar
+    from .encode import _report
 
     if phrases or show_tokens or not input_path or input_path == STDIO:
         raise UsageError("--dask encodes a file or URL given with -i FILE (not phrases, --show-tokens or stdin)")
@@ -72,13 +72,11 @@ def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, p
                                   encoding_errors=encoding_errors, progress=advance, dask=dask_address, parts=parts)
     if quiet:
         return
-    summary = {"output": output, **summary, "format": "npy-parts" if parts else "npy"}
-    if as_json:
-        click.echo(json.dumps(summary))
-    else:
-        what = f"{summary['parts']} parts + index.json" if parts else "npy"
-        out_console.print(f"{summary['rows']:,} rows × {summary['maxlen']} ids written to [cyan]{output}[/] ({what}); "
-                          f"{summary['unknown_tokens']:,} unknown tokens")
+    # the keys of one machine's summary, in its order, then the cluster's
+    summary = {"output": output, "rows": summary["rows"], "maxlen": summary["maxlen"],
+               "format": "npy-parts" if parts else "npy", **summary}
+    _report(summary, as_json, oov or vocab.default_oov(),
+            what=f"{summary['parts']} parts + index.json" if parts else None)
 
 
 def train(dask_address, settings, resume_dir, bar, make_parent: bool):

@@ -155,14 +155,15 @@ def _cut_note(truncated: int, rows: int, maxlen: int, longest: int, truncating: 
             f"lost {'its' if one else 'their'} {side} words (longest: {longest} ids)")
 
 
-def _report(summary: dict, as_json: bool, oov: str) -> None:
-    """The summary of a written output: JSON on stdout, or one line on stdout (and the cut note)."""
+def _report(summary: dict, as_json: bool, oov: str, what: str | None = None) -> None:
+    """The summary of a written output: JSON on stdout, or one line on stdout (and the cut note);
+    ``what`` is said of the output instead of its format."""
     if as_json:
         click.echo(json.dumps(summary))
         return
     unknown = counted(summary["unknown_tokens"], "unknown token") + (" left out (--oov skip)" if oov == "skip" else "")
     line = (f"{counted(summary['rows'], 'row')} × {summary['maxlen']} ids written to "
-            f"[cyan]{escape(summary['output'])}[/] ({summary['format']}); {unknown}")
+            f"[cyan]{escape(summary['output'])}[/] ({what or summary['format']}); {unknown}")
     if summary["truncated"]:
         line += (f"; {counted(summary['truncated'], 'phrase')} cut to {summary['maxlen']} ids "
                  f"(longest: {summary['longest']})")

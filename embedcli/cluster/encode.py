@@ -50,11 +50,11 @@ def _encode_task(job: tuple, vocab: Vocab, oov: str, encoding_errors: str):
 
 
 def _stats(result):
-    """(rows, longest, unknown tokens) of an encoded range, or the error it returned."""
+    """(rows, longest, unknown tokens, rows by length) of an encoded range, or the error it returned."""
     if isinstance(result, EmbedcliError):
         return result
     _, lengths, unknown = result
-    return len(lengths), int(lengths.max()) if len(lengths) else 0, unknown
+    return len(lengths), int(lengths.max()) if len(lengths) else 0, unknown, np.bincount(lengths)
 
 
 def _write_part(result, directory: str, number: int, maxlen: int, padding: str, truncating: str,
@@ -85,8 +85,9 @@ def encode_on_cluster(
     as on one machine: directories, compressed files, tables) on the cluster into ``output``.
 
     ``output`` is an ``.npy`` file, or with ``parts`` a directory (path or URL) of part files
-    plus ``index.json``. ``maxlen=None`` pads to the longest line. Returns a summary (rows,
-    maxlen, unknown tokens, parts).
+    plus ``index.json``. ``maxlen=None`` pads to the longest line. Returns a summary: the keys
+    of :func:`embedcli.encode.encode_to` (rows, maxlen, unknown tokens, truncated, padded,
+    longest), ``ranges``, and ``parts`` with ``parts``.
     """
     from distributed import as_completed
 
@@ -112,7 +113,13 @@ def encode_on_cluster(
         n_rows = sum(s[0] for s in stats)
         width = maxlen if maxlen is not None else max((s[1] for s in stats), default=0)  # 0: all lines empty
         unknown = sum(s[2] for s in stats)
-        summary = {"rows": n_rows, "maxlen": width, "unknown_tokens": unknown, "ranges": len(jobs)}
+        longest = max((s[1] for s in stats), default=0)
+        by_length = np.zeros(longest + 1, dtype=np.int64)
+        for s in stats:
+            by_length[:len(s[3])] += s[3]
+        summary = {"rows": n_rows, "maxlen": width, "unknown_tokens": unknown,
+                   "truncated": int(by_length[width + 1:].sum()), "padded": int(by_length[:width].sum()),
+                   "longest": longest, "ranges": len(jobs)}
         if parts:
             with parts_format.output_directory(output) as directory:
                 written = client.gather(client.map(
