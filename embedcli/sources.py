@@ -55,8 +55,10 @@ def text_files(texts: Texts, param: str = "texts", *, tmp_dir: str | None = None
         return
     if is_paths(texts):
         paths = [os.fspath(texts)] if isinstance(texts, (str, os.PathLike)) else [os.fspath(t) for t in texts]
-        for p in paths:
-            if p != "-" and not os.path.exists(p):
+        from .io import is_url
+
+        for p in paths:  # a URL (file://, s3://...) is checked by its reader, through fsspec
+            if p != "-" and not is_url(p) and not os.path.exists(p):
                 raise ParameterError(
                     "{%s}: no such file: {path} (a string is a file path; to pass text, give a list of strings)"
                     % param, param, path=p)

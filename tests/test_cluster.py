@@ -208,3 +208,17 @@ def test_encode_summary_has_one_machines_keys(client, tmp_path, small_ranges, ma
     many = encode_to(vocab, tmp_path / "many.npy", Files([path]), maxlen=maxlen, dask=client.scheduler.address)
     assert many["ranges"] > 5 and one["padded"] > 0 and one["longest"] > 5
     assert {k: many[k] for k in one} == one
+
+
+def test_vocab_build_takes_a_url_string_as_it_takes_a_path(client, tmp_path):
+    """Vocab.build's docstring: with dask "files may be URLs". A URL given as the one string (a
+    file path) was refused as "no such file" before any reader saw it; it is now read, on the
+    cluster and on one machine, and a missing URL is still one error naming it."""
+    from embedcli import Vocab
+
+    path = _corpus(tmp_path)[1]
+    one = Vocab.build(Files([path]))
+    assert Vocab.build("file://" + path, dask=client.scheduler.address).tokens == one.tokens
+    assert Vocab.build("file://" + path).tokens == one.tokens
+    with pytest.raises(EmbedcliError, match="missing.txt: no such file"):
+        Vocab.build("file://" + str(tmp_path / "missing.txt"), dask=client.scheduler.address)
