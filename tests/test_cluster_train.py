@@ -283,3 +283,43 @@ def test_continued_model_same_bytes_as_one_machine(client2, tmp_path):
     assert {"zorblax", "quintor"} <= set(added) and one.objects["train_state"]["epochs_done"] == 3
     for name in ("table.npy", "output.npy"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_a_scheduler_that_goes_away_is_one_error_line(tmp_path):
+    """The scheduler stops in the middle of `train --dask`: the command ends with its own one
+    error line (distributed's "Failed to reconnect to scheduler" log line used to come first) and
+    writes no model directory."""
+    exe = os.path.join(os.path.dirname(sys.executable), "dask")
+    sched_file = str(tmp_path / "scheduler.json")
+    procs = [subprocess.Popen([exe, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", sched_file, "--idle-timeout", "300"],
+                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(sched_file):
+            assert time.monotonic() < deadline and procs[0].poll() is None, "dask scheduler did not start"
+            time.sleep(0.2)
+        time.sleep(0.2)
+        address = json.load(open(sched_file))["address"]
+        procs.append(subprocess.Popen(
+            [exe, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
+             "--death-timeout", "30", "--local-directory", str(tmp_path)],
+            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        run = subprocess.Popen([sys.executable, "-m", "embedcli", "train", SAMPLE, "--epochs", "20", "--dim", "8",
+                                "-o", str(tmp_path / "m"), "--dask", address], env={**_env(), "PYTHONUNBUFFERED": "1"},
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        for line in run.stderr:  # a progress line (stderr, not a terminal): rounds run on the cluster
+            if line.startswith("epoch 1/20"):
+                break
+        procs[0].kill()
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 1, err
+        lines = [line for line in err.strip().splitlines() if not line.startswith("epoch ")]  # progress lines
+        assert len(lines) == 1 and lines[0].startswith(f"Error: training on the Dask cluster stopped: lost the scheduler {address}"), err
+        assert not (tmp_path / "m").exists()
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=30)

@@ -102,6 +102,9 @@ def connect(address: str | None) -> Iterator["distributed.Client"]:  # noqa: F82
     from distributed import Client, LocalCluster
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    # the client's own connection errors ("Failed to reconnect to scheduler") end the command,
+    # which says so in its one error line
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     if kind == "local":
         import dask
 

@@ -230,6 +230,10 @@ class ClusterRounds:
             except Exception as exc:  # a task that failed on every worker it was tried on, a timeout...
                 last_error = exc
                 self.synced.clear()
+                if self.client.status in ("closing", "closed"):  # the scheduler is gone: no attempt can succeed
+                    raise EmbedcliError(
+                        f"training on the Dask cluster stopped: lost the scheduler {self.client.scheduler.address} "
+                        f"({type(exc).__name__}: {exc}); the model directory keeps its previous contents") from None
             finally:
                 self.client.cancel(futures)
         raise EmbedcliError(
