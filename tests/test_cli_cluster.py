@@ -290,3 +290,16 @@ def test_cli_encode_reports_as_one_machine(client, tmp_path):
     res = _cli("encode", "-v", vocab_path, "-i", SAMPLE, "--maxlen", "6", "-o", out, "--dask", client.scheduler.address)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     assert f"written to {out} (npy)" in res.stdout and f"cut to 6 ids (longest: {one['longest']})" in res.stdout
+
+
+def test_cli_encode_notes_padding_with_a_word_as_one_machine(client, tmp_path):
+    """A vocabulary without <pad>: one machine notes on stderr that rows were padded with a word's
+    id; encode --dask gives the same note (it printed none)."""
+    vocab_path = str(tmp_path / "v.json")
+    assert _cli("vocab", SAMPLE, "-o", vocab_path, "-q", "--no-specials").returncode == 0
+    args = ["encode", "-v", vocab_path, "-i", SAMPLE, "--maxlen", "12", "--oov", "skip"]
+    one = _cli(*args, "-o", str(tmp_path / "one.npy"))
+    many = _cli(*args, "-o", str(tmp_path / "many.npy"), "--dask", client.scheduler.address)
+    assert one.returncode == many.returncode == 0, many.stderr
+    assert "has no <pad>" in one.stderr and many.stderr == one.stderr
+    assert (tmp_path / "many.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()

@@ -52,7 +52,7 @@ def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, p
     from ..sources import Files
     from ..vocab import Vocab
     from .common import progress_bar
-    from .encode import _report
+    from .encode import _pad_note, _report
 
     if phrases or show_tokens or not input_path or input_path == STDIO:
         raise UsageError("--dask encodes a file or URL given with -i FILE (not phrases, --show-tokens or stdin)")
@@ -72,6 +72,8 @@ def encode(dask_address, phrases, vocab_path, input_path, output, fmt, maxlen, p
                                   encoding_errors=encoding_errors, progress=advance, dask=dask_address, parts=parts)
     if quiet:
         return
+    if pad_value is None and vocab.pad_id is None:  # padded with a word's id
+        _pad_note(vocab_path, vocab, vocab.default_pad_value(), summary)
     # the keys of one machine's summary, in its order, then the cluster's
     summary = {"output": output, "rows": summary["rows"], "maxlen": summary["maxlen"],
                "format": "npy-parts" if parts else "npy", **summary}

@@ -127,10 +127,8 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
                                   format="print" if fmt == "print" else fmt, maxlen=maxlen, padding=padding,
                                   truncating=truncating, pad_value=pad_value, oov=oov,
                                   encoding_errors=encoding_errors, tmp_dir=tmp_dir, progress=adv)
-    if pad_note and summary.get("padded"):
-        err_console.print(escape(f"note: {display_name(vocab_path)} has no <pad>: {counted(summary['padded'], 'row')} "
-                                 f"padded with {pad_value}, the id of {vocab.tokens[pad_value]!r} (--pad-value to "
-                                 "choose another)"), soft_wrap=True)
+    if pad_note:
+        _pad_note(vocab_path, vocab, pad_value, summary)
     if not output and as_json:
         click.echo(json.dumps({
             "sequences": summary["sequences"], "maxlen": summary["maxlen"], "padding": padding,
@@ -146,6 +144,14 @@ def encode_command(phrases, vocab_path, input_paths, output, fmt, maxlen, paddin
     elif summary["truncated"] and not quiet:  # rows went to stdout: the note goes to stderr
         err_console.print(_cut_note(summary["truncated"], summary["rows"], summary["maxlen"], summary["longest"],
                                     truncating))
+
+
+def _pad_note(vocab_path, vocab, pad_value: int, summary: dict) -> None:
+    """The note that rows were padded with a word's id (the vocabulary has no ``<pad>``)."""
+    if summary.get("padded"):
+        err_console.print(escape(f"note: {display_name(vocab_path)} has no <pad>: {counted(summary['padded'], 'row')} "
+                                 f"padded with {pad_value}, the id of {vocab.tokens[pad_value]!r} (--pad-value to "
+                                 "choose another)"), soft_wrap=True)
 
 
 def _cut_note(truncated: int, rows: int, maxlen: int, longest: int, truncating: str) -> str:
