@@ -542,3 +542,26 @@ def test_a_3cosmul_answer_is_not_called_a_cosine(browser, skipgram):
     search(browser, tokens[3])
     assert all(li.get_attribute("title").startswith("cosine ") for li in browser.find_elements(By.CSS_SELECTOR, "#neighbours li"))
     assert console_problems(browser) == []
+
+
+def test_words_on_a_line_are_not_scattered_by_float_noise(browser, tmp_path, cli):
+    """Words whose vectors lie on a line (or a map of 2 words) have a PCA whose PC2 is float
+    noise (~1e-9); the view stretched that noise to fill the window ('PC2 stretched x400000000'),
+    scattering the words from top to bottom as if they had a second dimension. A short extent
+    below 1e-4 of the long one is not stretched: the words stay on one horizontal line."""
+    import base64
+
+    vec = tmp_path / "line.vec"
+    vec.write_text("4 3\nfoo 1 0.1 0\nbar 2 0.2 0\nbaz 3 0.3 0\nqux -1.3 -0.13 0\n", encoding="utf-8")
+    page = tmp_path / "line.html"
+    run(cli, "explore", vec, "-o", page, "--quiet")
+    open_page(browser, page)
+    coords = np.frombuffer(base64.b64decode(browser.execute_script("return window.embedcliExplore.data.coords")),
+                           dtype="<f4").reshape(-1, 2)
+    w, h = coords.max(axis=0) - coords.min(axis=0)
+    assert h < 1e-6 * w, (w, h)  # the picture is a line: PC2 is noise
+    assert "stretched" not in browser.find_element(By.ID, "legend").text
+    ys = [browser.execute_script("return window.embedcliExplore.screen(arguments[0])", t)[1]
+          for t in ("foo", "bar", "baz", "qux")]
+    assert max(ys) - min(ys) < 1, ys
+    assert console_problems(browser) == []
