@@ -565,3 +565,42 @@ def test_words_on_a_line_are_not_scattered_by_float_noise(browser, tmp_path, cli
           for t in ("foo", "bar", "baz", "qux")]
     assert max(ys) - min(ys) < 1, ys
     assert console_problems(browser) == []
+
+
+def test_a_map_of_over_125000_words_loads(browser, tmp_path):
+    """--limit has no maximum with PCA (a GloVe user maps 200,000 words), but the page took the
+    smallest and largest count with Math.min.apply(null, counts): past ~125,000 arguments
+    Chromium throws 'RangeError: Maximum call stack size exceeded' and the page stayed blank.
+    The page's data is scaled up here (computing 130,000 real neighbour lists takes minutes)."""
+    import base64
+
+    from embedcli.explore import NONE32, explore_data, render_html
+    from support.explore import make_model
+
+    n, dim = 130_000, 2
+    data = explore_data(make_model(10, dim, seed=3))
+    rng = np.random.default_rng(0)
+    data.update(tokens=[f"w{i}" for i in range(n)], index=list(range(2, n + 2)),
+                counts=list(range(n + 5, 5, -1)), vocab_size=n + 2, vocab_words=n,
+                coords=base64.b64encode(rng.standard_normal((n, 2)).astype("<f4").tobytes()).decode("ascii"),
+                vectors=base64.b64encode(rng.standard_normal((n, dim)).astype("<f4").tobytes()).decode("ascii"))
+    k = data["neighbours"]["k"]
+    data["neighbours"].update(width=4, extra_tokens=[], extra_index=[],
+                              ids=base64.b64encode(np.full(n * k, NONE32, "<u4").tobytes()).decode("ascii"),
+                              scores=base64.b64encode(np.zeros(n * k, "<f4").tobytes()).decode("ascii"))
+    page = tmp_path / "big.html"
+    page.write_text(render_html(data), encoding="utf-8")
+    browser.get("about:blank")
+    browser.get_log("browser")
+    browser.get("file://" + str(page))
+    problems = []  # a script error at load: the page never becomes ready
+
+    def settled(d):
+        problems.extend(console_problems(d))
+        return problems or d.execute_script("return !!(window.embedcliExplore && window.embedcliExplore.ready)")
+
+    WebDriverWait(browser, 30).until(settled)
+    assert problems == []
+    assert browser.execute_script("return window.embedcliExplore.data.tokens.length") == n
+    legend = browser.find_element(By.ID, "legend").text
+    assert "6" in legend.split("\n") and f"{n + 5:,}" in legend.split("\n"), legend
