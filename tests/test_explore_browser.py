@@ -604,3 +604,33 @@ def test_a_map_of_over_125000_words_loads(browser, tmp_path):
     assert browser.execute_script("return window.embedcliExplore.data.tokens.length") == n
     legend = browser.find_element(By.ID, "legend").text
     assert "6" in legend.split("\n") and f"{n + 5:,}" in legend.split("\n"), legend
+
+
+def test_a_vector_file_has_no_counts_and_the_page_does_not_invent_them(browser, tmp_path, cli):
+    """A word2vec/GloVe file has no counts (Embeddings.from_vectors: 0, "unknown", the words in
+    file order); the page said 'count 0' for every word (a word seen 0 times) and drew a
+    frequency legend from 0 to 0. It now gives the word's rank in the file and no count."""
+    vec = tmp_path / "glove.txt"
+    vec.write_text("foo 1 0 0\nbar 0 1 0\nqux 0.5 0.5 0\nquux 1 1 1\nzed 2 1 0\n", encoding="utf-8")
+    page = tmp_path / "glove.html"
+    run(cli, "explore", vec, "-o", page, "--quiet")
+    open_page(browser, page)
+    search(browser, "qux")
+    meta = browser.find_element(By.ID, "word-meta").text
+    assert "count" not in meta and "rank 3 of 5 in the file" in meta, meta
+    x, y = browser.execute_script("return window.embedcliExplore.screen('bar')")
+    canvas = browser.find_element(By.ID, "map")
+    w, h = canvas.size["width"], canvas.size["height"]
+    ActionChains(browser).move_to_element_with_offset(canvas, int(round(x - w / 2)), int(round(y - h / 2))).perform()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "tip").is_displayed())
+    tip = browser.find_element(By.ID, "tip").text
+    assert tip.startswith("bar") and "count" not in tip and "rank 2 in the file" in tip, tip
+    box = browser.find_element(By.ID, "search")
+    box.send_keys(Keys.CONTROL, "a")  # not clear(): WebDriver's clear blurs the box, which closes the list
+    box.send_keys("qu")
+    suggested = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#suggest li')).map(function (li) { return li.innerText; })")
+    assert suggested == ["qux", "quux"], suggested
+    legend = browser.find_element(By.ID, "legend").text
+    assert "no counts" in legend and "0\n0" not in legend, legend
+    assert console_problems(browser) == []
