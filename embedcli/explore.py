@@ -45,6 +45,7 @@ from .model import Model
 METHODS = ("pca", "tsne")
 DEFAULT_LIMIT = 5000
 TSNE_MAX_WORDS = 2000
+TSNE_MIN_WORDS = 4  # fewer: tsne_2d refuses (its perplexity cap, (n - 1) / 3, would be below 1)
 TSNE_DEFAULT_LIMIT = 2000
 TSNE_PERPLEXITY = 30.0
 TSNE_ITERATIONS = 750
@@ -265,6 +266,9 @@ def resolve_limit(limit: int | None, method: str) -> int:
         return TSNE_DEFAULT_LIMIT if method == "tsne" else DEFAULT_LIMIT
     if limit < 2:
         raise ParameterError("{limit} must be at least 2 (got {got})", "limit", got=limit)
+    if method == "tsne" and limit < TSNE_MIN_WORDS:
+        raise ParameterError("{method} tsne needs at least {least} words (got {limit} {got})", "method", "limit",
+                             least=TSNE_MIN_WORDS, got=limit)
     if method == "tsne" and limit > TSNE_MAX_WORDS:
         raise ParameterError(
             "{method} tsne is exact (memory and time grow with the square of the words): at most {most} words "
@@ -292,6 +296,10 @@ def explore_data(
     if len(ids) < 2:
         raise EmbedcliError(f"{name or model.path or 'model'}: the map needs at least 2 words besides the specials "
                             f"(the vocabulary has {len(ids)})")
+    if method == "tsne" and len(ids) < TSNE_MIN_WORDS:  # before the neighbour lists, which take a while
+        raise ParameterError("{name}: {method} tsne needs at least {least} words (the model has {n}); use {method} pca",
+                             "method", exit_code=1, name=name or model.path or "model", least=TSNE_MIN_WORDS,
+                             n=len(ids))
     vectors = np.ascontiguousarray(table[ids], dtype=np.float32)
     if not np.isfinite(vectors).all():
         raise EmbedcliError(f"{name or model.path or 'model'}: the table has NaN or infinite values; "

@@ -93,3 +93,19 @@ def test_cli_help_has_an_example(runner):
     assert r.exit_code == 0
     assert "embedcli explore models/default -o map.html" in r.output
     assert "--method" in r.output and "--limit" in r.output and "--seed" in r.output
+
+
+def test_cli_tsne_on_too_few_words_names_the_flag_or_the_model(runner, tmp_path, model_dir):
+    """t-SNE needs 4 words: --limit 3 --method tsne was accepted, then, after every neighbour list
+    was computed, failed with exit 1 and 't-SNE needs at least 4 words (got 3)', naming neither
+    the flag nor the model. --limit below 4 is now a usage error (exit 2) before the model is
+    read; a model of fewer words is named, and refused before the neighbour lists."""
+    r = runner.invoke(main, ["explore", model_dir, "-o", str(tmp_path / "x.html"), "--method", "tsne", "--limit", "3"])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == "Error: --method tsne needs at least 4 words (got --limit 3)"
+    vec = tmp_path / "two.vec"
+    vec.write_text("2 3\nfoo 1 0 0\nbar 0 1 0\n", encoding="utf-8")
+    r = runner.invoke(main, ["explore", str(vec), "-o", str(tmp_path / "x.html"), "--method", "tsne"])
+    assert r.exit_code == 1, r.output
+    assert r.stderr.strip() == "Error: two.vec: --method tsne needs at least 4 words (the model has 2); use --method pca"
+    assert not (tmp_path / "x.html").exists()
