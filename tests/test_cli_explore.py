@@ -109,3 +109,15 @@ def test_cli_tsne_on_too_few_words_names_the_flag_or_the_model(runner, tmp_path,
     assert r.exit_code == 1, r.output
     assert r.stderr.strip() == "Error: two.vec: --method tsne needs at least 4 words (the model has 2); use --method pca"
     assert not (tmp_path / "x.html").exists()
+
+
+def test_cli_names_the_page_after_the_model_given_as_dot(runner, tmp_path, model_dir, monkeypatch):
+    """`cd models/default && embedcli explore . -o map.html` titled the page '.' (the base name of
+    '.'); it is now named after the directory, as `explore models/default` is."""
+    monkeypatch.chdir(model_dir)
+    for given in (".", "./", os.path.join("..", "m")):
+        out = tmp_path / "map.html"
+        r = runner.invoke(main, ["explore", given, "-o", str(out), "--quiet"])
+        assert r.exit_code == 0, r.output
+        page = out.read_text(encoding="utf-8")
+        assert page_data(page)["name"] == "m" and "<title>m: embedcli explore</title>" in page, given

@@ -58,7 +58,7 @@ def explore_command(model, output, limit, method, seed, as_json, quiet):
         raise UsageError("--json prints a summary on stdout, where -o - writes the page; use one")
     check_writable(output)
     m = load(model)  # Embeddings, or a Classifier (its words coloured by the label they lean to)
-    name = os.path.basename(os.path.normpath(model)) or model
+    name = os.path.basename(os.path.abspath(model)) or model  # "." named after its directory
     # progress: one step per word's neighbour list, then the t-SNE iterations
     total = min(n_words, len(m.vocab)) + (TSNE_ITERATIONS if method == "tsne" else 0)
     with progress_bar("neighbours" + (" + t-SNE" if method == "tsne" else ""), total, quiet=quiet,
