@@ -634,3 +634,30 @@ def test_a_vector_file_has_no_counts_and_the_page_does_not_invent_them(browser, 
     legend = browser.find_element(By.ID, "legend").text
     assert "no counts" in legend and "0\n0" not in legend, legend
     assert console_problems(browser) == []
+
+
+def test_choosing_a_word_clears_the_last_search_error(browser, skipgram):
+    """After a failed search ('“qwxzzy” is not in the vocabulary', in red), choosing a word by
+    clicking a neighbour or a point showed that word with the red error still under the box,
+    as if the chosen word were the one not found. Choosing a word now clears the message."""
+    _, page = skipgram
+    open_page(browser, page)
+    tokens = browser.execute_script("return window.embedcliExplore.data.tokens")
+    search(browser, tokens[5])
+    search(browser, "qwxzzy")
+    status = browser.find_element(By.ID, "search-status")
+    assert "not in the vocabulary" in status.text
+    first = browser.find_element(By.CSS_SELECTOR, "#neighbours li")
+    word = first.get_attribute("data-word")
+    first.click()
+    assert browser.find_element(By.ID, "word").text == word
+    assert status.text == ""
+    search(browser, "qwxzzy")
+    assert "not in the vocabulary" in status.text
+    canvas = browser.find_element(By.ID, "map")
+    x, y = browser.execute_script("return window.embedcliExplore.screen(arguments[0])", tokens[0])
+    w, h = canvas.size["width"], canvas.size["height"]
+    ActionChains(browser).move_to_element_with_offset(canvas, int(round(x - w / 2)), int(round(y - h / 2))).click().perform()
+    assert browser.find_element(By.ID, "word").text == tokens[0]
+    assert status.text == ""
+    assert console_problems(browser) == []
