@@ -121,3 +121,15 @@ def test_cli_names_the_page_after_the_model_given_as_dot(runner, tmp_path, model
         assert r.exit_code == 0, r.output
         page = out.read_text(encoding="utf-8")
         assert page_data(page)["name"] == "m" and "<title>m: embedcli explore</title>" in page, given
+
+
+def test_cli_summary_gives_a_small_page_its_size(runner, tmp_path):
+    """The summary gave the size in MB with one decimal: a 40 kB page of a small model was
+    'pca, 0.0 MB'. It now uses the size units of train and info (kB, MB)."""
+    make_model(5, 3, seed=1).save(tmp_path / "small")
+    out = tmp_path / "map.html"
+    r = runner.invoke(main, ["explore", str(tmp_path / "small"), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    size = out.stat().st_size
+    assert 1_000 < size < 1_000_000
+    assert f"pca, {size / 1e3:,.1f} kB; open it in a browser" in r.stdout, r.stdout

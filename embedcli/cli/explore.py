@@ -15,6 +15,7 @@ from .common import (
     err_console,
     escape,
     handle_errors,
+    human_size,
     json_option,
     out_console,
     print_json,
@@ -69,5 +70,5 @@ def explore_command(model, output, limit, method, seed, as_json, quiet):
     elif not quiet:  # the summary goes to stdout, or to stderr when the page does
         console = err_console if output == STDIO else out_console
         where = "stdout" if output == STDIO else escape(output)
-        console.print(f"wrote {where}: {res.words:,} words x {res.dim} dims, {method}, {res.bytes / 1e6:.1f} MB"
+        console.print(f"wrote {where}: {res.words:,} words x {res.dim} dims, {method}, {human_size(res.bytes)}"
                       + ("" if output == STDIO else "; open it in a browser"), soft_wrap=True)
