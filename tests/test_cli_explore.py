@@ -133,3 +133,29 @@ def test_cli_summary_gives_a_small_page_its_size(runner, tmp_path):
     size = out.stat().st_size
     assert 1_000 < size < 1_000_000
     assert f"pca, {size / 1e3:,.1f} kB; open it in a browser" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_cli_progress_bar_reaches_its_total(runner, tmp_path, monkeypatch, method):
+    """The bar's total counted the vocabulary's <pad> and <unk> as neighbour lists to compute
+    when the model has fewer words than --limit: it stopped at 40/42 (790/792 with t-SNE)."""
+    import contextlib
+
+    import embedcli.cli.explore as cli_explore
+    from embedcli.explore import TSNE_ITERATIONS
+
+    seen = {}
+
+    @contextlib.contextmanager
+    def recording_bar(description, total, *, quiet=False, unit="bytes"):
+        seen["total"], seen["done"] = total, 0
+
+        def advance(n):
+            seen["done"] += n
+        yield advance
+
+    monkeypatch.setattr(cli_explore, "progress_bar", recording_bar)
+    make_model(40, 6, seed=2).save(tmp_path / "m40")
+    r = runner.invoke(main, ["explore", str(tmp_path / "m40"), "-o", str(tmp_path / "x.html"), "--method", method])
+    assert r.exit_code == 0, r.output
+    assert seen["done"] == seen["total"] == 40 + (TSNE_ITERATIONS if method == "tsne" else 0), seen

@@ -61,7 +61,8 @@ def explore_command(model, output, limit, method, seed, as_json, quiet):
     m = load(model)  # Embeddings, or a Classifier (its words coloured by the label they lean to)
     name = os.path.basename(os.path.abspath(model)) or model  # "." named after its directory
     # progress: one step per word's neighbour list, then the t-SNE iterations
-    total = min(n_words, len(m.vocab)) + (TSNE_ITERATIONS if method == "tsne" else 0)
+    words = len(m.vocab) - len(m.vocab.special_ids())  # <pad>/<unk> are not on the map
+    total = min(n_words, words) + (TSNE_ITERATIONS if method == "tsne" else 0)
     with progress_bar("neighbours" + (" + t-SNE" if method == "tsne" else ""), total, quiet=quiet,
                       unit="steps") as advance:
         res = write_explorer(m, output, limit=n_words, method=method, seed=seed, progress=advance, name=name)
