@@ -58,6 +58,31 @@ def _cli(*args, env=None):
                           env={**_env(), **(env or {})}, timeout=600)
 
 
+def _start_cluster(procs: list, sched_file: str, directory: str, *, idle_timeout: int, workers: int,
+                   death_timeout: int) -> str:
+    """Start a `dask scheduler` on 127.0.0.1 (its address written to ``sched_file``) and a `dask
+    worker` of ``workers`` one-thread processes; both are appended to ``procs`` as they start (the
+    caller stops them). Returns the scheduler's address."""
+    exe = os.path.join(os.path.dirname(sys.executable), "dask")  # the `dask` command of this environment
+    assert os.path.exists(exe), exe
+    procs.append(subprocess.Popen([exe, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                   "--scheduler-file", sched_file, "--idle-timeout", str(idle_timeout)],
+                                  env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    deadline = time.monotonic() + 120
+    while not os.path.exists(sched_file):
+        assert time.monotonic() < deadline, "dask scheduler did not start"
+        assert procs[0].poll() is None, "dask scheduler exited"
+        time.sleep(0.2)
+    time.sleep(0.2)
+    address = json.load(open(sched_file))["address"]
+    assert address.startswith("tcp://127.0.0.1:")
+    procs.append(subprocess.Popen(
+        [exe, "worker", address, "--nworkers", str(workers), "--nthreads", "1", "--host", "127.0.0.1",
+         "--no-dashboard", "--death-timeout", str(death_timeout), "--local-directory", directory],
+        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return address
+
+
 @pytest.fixture(scope="module")
 def separate_cluster(tmp_path_factory):
     """``dask scheduler`` and ``dask worker --nworkers 2`` as their own processes, on 127.0.0.1 only.
@@ -67,24 +92,9 @@ def separate_cluster(tmp_path_factory):
     """
     d = tmp_path_factory.mktemp("dask")
     sched_file = str(d / "scheduler.json")
-    exe = os.path.join(os.path.dirname(sys.executable), "dask")  # the `dask` command of this environment
-    assert os.path.exists(exe), exe
-    procs = [subprocess.Popen([exe, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                      "--scheduler-file", sched_file, "--idle-timeout", "600"],
-                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs: list[subprocess.Popen] = []
     try:
-        deadline = time.monotonic() + 120
-        while not os.path.exists(sched_file):
-            assert time.monotonic() < deadline, "dask scheduler did not start"
-            assert procs[0].poll() is None, "dask scheduler exited"
-            time.sleep(0.2)
-        time.sleep(0.2)
-        address = json.load(open(sched_file))["address"]
-        assert address.startswith("tcp://127.0.0.1:")
-        procs.append(subprocess.Popen(
-            [exe, "worker", address, "--nworkers", "2", "--nthreads", "1",
-             "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60", "--local-directory", str(d)],
-            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        address = _start_cluster(procs, sched_file, str(d), idle_timeout=600, workers=2, death_timeout=60)
         from distributed import Client
 
         with Client(address, timeout=60) as c:
@@ -289,22 +299,10 @@ def test_a_scheduler_that_goes_away_is_one_error_line(tmp_path):
     """The scheduler stops in the middle of `train --dask`: the command ends with its own one
     error line (distributed's "Failed to reconnect to scheduler" log line used to come first) and
     writes no model directory."""
-    exe = os.path.join(os.path.dirname(sys.executable), "dask")
     sched_file = str(tmp_path / "scheduler.json")
-    procs = [subprocess.Popen([exe, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                               "--scheduler-file", sched_file, "--idle-timeout", "300"],
-                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs: list[subprocess.Popen] = []
     try:
-        deadline = time.monotonic() + 120
-        while not os.path.exists(sched_file):
-            assert time.monotonic() < deadline and procs[0].poll() is None, "dask scheduler did not start"
-            time.sleep(0.2)
-        time.sleep(0.2)
-        address = json.load(open(sched_file))["address"]
-        procs.append(subprocess.Popen(
-            [exe, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
-             "--death-timeout", "30", "--local-directory", str(tmp_path)],
-            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        address = _start_cluster(procs, sched_file, str(tmp_path), idle_timeout=300, workers=1, death_timeout=30)
         run = subprocess.Popen([sys.executable, "-m", "embedcli", "train", SAMPLE, "--epochs", "20", "--dim", "8",
                                 "-o", str(tmp_path / "m"), "--dask", address], env={**_env(), "PYTHONUNBUFFERED": "1"},
                                stdout=subprocess.PIPE,
