@@ -217,7 +217,7 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - seg, lens)
 
 
-def _stable_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def stable_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``order = np.argsort(x, kind="stable")`` and ``x[order]`` for int32 ``x``: one sort of
     ``x << 32 | position`` (distinct keys, so any sort is stable; ~6x faster than a stable argsort
     of 2,000 ids)."""
@@ -428,7 +428,7 @@ class SubwordRows:
         (:meth:`compose_many` over a round's batches, which share many tokens); taken from there.
         """
         ids = np.asarray(ids)
-        by_token, s = _stable_sort(ids)  # one sort gives the distinct tokens and their groups
+        by_token, s = stable_sort(ids)  # one sort gives the distinct tokens and their groups
         first = np.empty(len(s), dtype=bool)
         first[:1] = True
         np.not_equal(s[1:], s[:-1], out=first[1:])
@@ -486,7 +486,7 @@ class SubwordRows:
 
         Vectorised without ``np.add.at``, per-row ``reduceat`` or BLAS (all slow here): each
         distinct token's step (:meth:`token_steps`); the entries are grouped by row with one sort
-        (:func:`_stable_sort`); rows used by one distinct token (most n-grams) take its step
+        (:func:`stable_sort`); rows used by one distinct token (most n-grams) take its step
         directly; the rows shared by several (``<th``, ``ing>`` ...) are summed in float64, in
         token order (:func:`_group_sums`).
         """
@@ -494,7 +494,7 @@ class SubwordRows:
         dHu = t.steps
         flat = ctx.flat
         N = len(flat)
-        order, fs = _stable_sort(flat)  # entries by row, in token order within a row
+        order, fs = stable_sort(flat)  # entries by row, in token order within a row
         first = np.empty(N, dtype=bool)
         first[:1] = True
         np.not_equal(fs[1:], fs[:-1], out=first[1:])
@@ -539,7 +539,7 @@ class SubwordRows:
         N = len(flat)
         if N == 0:
             return flat[:0], np.zeros((0, D.shape[1]), dtype=np.float32), np.zeros(0, dtype=np.float32)
-        order, fs = _stable_sort(flat)  # by row; within a row in batch order, then token order
+        order, fs = stable_sort(flat)  # by row; within a row in batch order, then token order
         tok = etok[order]
         batch = np.repeat(np.arange(nb, dtype=np.int32), ub)[tok]
         new_row = np.empty(N, dtype=bool)

@@ -97,12 +97,12 @@ def test_compose_and_scatter_match_dense_reference():
 
 
 def test_stable_sort_is_numpys_stable_argsort():
-    from embedcli.subwords import _stable_sort
+    from embedcli.subwords import stable_sort
 
     rng = np.random.default_rng(5)
     for x in (rng.integers(-3, 40, 2000).astype(np.int32), rng.integers(0, 2**31 - 1, 500).astype(np.int32),
               np.zeros(0, np.int32), np.array([7], np.int32), rng.integers(0, 9, 300)):  # int64: argsort itself
-        order, s = _stable_sort(x)
+        order, s = stable_sort(x)
         want = np.argsort(x, kind="stable")
         assert np.array_equal(order, want) and s.dtype == x.dtype and np.array_equal(s, x[want])
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from embedcli.sgd.sgns import _neg_log, _skew, _skew_t, _windows, _windows_t, cbow_loss_grad, pair_mask, skipgram_loss_grad, softplus
-from embedcli.sgd.trainer import _distinct, _scatter_add
+from embedcli.sgd.trainer import _distinct, apply_plan, row_plan
 from reference import apply_rows_simple
 
 
@@ -18,24 +18,35 @@ def test_distinct_is_np_unique(size):
     np.testing.assert_array_equal(inverse, ref_inverse)
 
 
-@pytest.mark.parametrize("rows", [6, 5000])  # 5000: more rows than the flat-index table first has
 @pytest.mark.parametrize("d", [1, 7, 100])
-def test_scatter_add_is_add_at_bytes(d, rows):
-    # the same float32 additions in the same order as a plain np.add.at, repeated rows included
+def test_row_sums_are_sequential_add_at_bytes(d):
+    # each row's steps added one after another in entry order, as np.add.at into zeros adds them:
+    # rows of 1 to 300 entries (every class of the plan, padding included), magnitudes 1e-6 to 1e6
+    # (a pairwise or reordered sum gives other bytes), -0.0 steps
     rng = np.random.default_rng(d)
-    ids = rng.integers(0, rows, 300)
-    ids[-1] = rows - 1
-    G = (rng.normal(size=(300, d)) * 1e3 ** rng.integers(-2, 3, (300, 1))).astype(np.float32)
-    W = np.zeros((rows, d), np.float32)
-    _scatter_add(W, ids, G)
-    ref = np.zeros((rows, d), np.float32)
+    n_rows = 50
+    counts = np.concatenate([[300, 129, 128, 65, 17, 16, 3, 2], np.ones(42, dtype=np.int64)])
+    ids = rng.permutation(np.repeat(np.arange(n_rows), counts)).astype(np.int32)
+    G = (rng.normal(size=(len(ids), d)) * 1e3 ** rng.integers(-2, 3, (len(ids), 1))).astype(np.float32)
+    G[ids == 40] = -0.0  # a row of one -0.0 step: its sum is 0.0
+    G[rng.permutation(np.flatnonzero(ids == 7))[:1]] = -0.0
+    plan = row_plan(ids, n_rows)
+    assert sorted(plan.rows.tolist()) == list(range(n_rows))
+    assert plan.classes.tolist() == [[1, 42], [2, 1], [4, 1], [16, 1], [32, 1], [128, 2], [256, 1], [512, 1]]
+    assert len(plan.src) < 2 * len(ids)
+    ref = np.zeros((n_rows, d), np.float32)
     np.add.at(ref, ids, G)
-    assert W.tobytes() == ref.tobytes()
-    strided = np.zeros((600, d), np.float32)[::2]  # a strided gradient takes the plain path's values too
-    strided[:] = G[:300]
-    W2 = np.zeros((rows, d), np.float32)
-    _scatter_add(W2, ids, strided)
-    assert W2.tobytes() == ref.tobytes()
+    W = np.zeros((n_rows, d), np.float32)
+    apply_plan(W, plan, G, np.full(len(ids), 1e-30, np.float32))  # partners too small for the bound to bind
+    assert W.tobytes() == (ref + np.float32(0)).tobytes()
+    seq = np.zeros((n_rows, d), np.float32)  # the same as a Python loop over the entries
+    for i, g in zip(ids.tolist(), G):
+        seq[i] += g
+    assert W.tobytes() == (seq + np.float32(0)).tobytes()
+    other = np.zeros((n_rows, d), np.float32)  # and not what another order gives (the test can fail)
+    for i in range(n_rows):
+        other[i] = G[ids == i][::-1].sum(axis=0) + np.float32(0)
+    assert other.tobytes() != W.tobytes()
 
 
 def test_transposed_windows_and_skew():
@@ -243,7 +254,7 @@ def test_skipgram_on_rows_gathered_in_one_buffer_is_the_same(window, L):
 @pytest.mark.parametrize("parts", [1, 2, 3])
 @pytest.mark.parametrize("adjacent", [True, False])
 def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
-    # first step of each row + np.add.at of the rest, the factor only where it binds, steps
+    # each row's steps summed by the row plan's classes, the factor only where it binds, steps
     # read as one array when the batches' buffers are adjacent: the same bytes as the plain apply,
     # -0.0 steps and -0.0 weights (an --init file) included
     from embedcli.sgd.trainer import STEP_BOUND, apply_rows

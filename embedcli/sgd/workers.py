@@ -8,8 +8,7 @@ rows.
 
 On Linux the round is spread over processes forked at the start of training, with both
 matrices in one anonymous shared mapping (:class:`ProcessGroup`). Threads did not scale: a
-batch is hundreds of small NumPy calls that keep handing the GIL back and forth, and
-``np.add.at`` holds it throughout. Elsewhere (no ``fork``) the trainer uses a thread pool for
+batch is hundreds of small NumPy calls that keep handing the GIL back and forth. Elsewhere (no ``fork``) the trainer uses a thread pool for
 the computation and applies in this process; the arithmetic and its order are the same.
 """
 
@@ -269,8 +268,6 @@ class ProcessGroup:
     """
 
     def __init__(self, trainer: "Trainer", state: "TrainState", workers: int):
-        from .trainer import scatter_width
-
         if workers > TASK_LIMIT:  # the apply's tasks: one per process
             raise EmbedcliError("{workers} must be at most {limit} (got {value})", "workers", limit=TASK_LIMIT,
                                 value=workers)
@@ -323,10 +320,9 @@ class ProcessGroup:
             ("counts", (3,), np.int64),  # n_in, n_out, pairs
         ):
             specs[name] = ((R,) + shape, dtype)
-        if self.indexed:  # the output side's row_index (positions in the round's slots)
-            specs.update(ix_rows=((R * O_max,), np.int32), ix_first=((R * O_max,), np.intp),
-                         ix_later=((R * O_max,), np.intp), ix_at=((R * O_max,), np.intp), ix_n=((2,), np.int64),
-                         ix_flat=((R * O_max * scatter_width(d),), np.intp))  # (scatter_index)
+        if self.indexed:  # the output side's row_plan (positions in the round's slots)
+            specs.update(ix_rows=((R * O_max,), np.int32), ix_src=((2 * R * O_max,), np.intp),
+                         ix_pads=((2 * R * O_max,), np.intp), ix_classes=((64, 2), np.int64), ix_n=((4,), np.int64))
         self.arena = Arena(specs)
         self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
         for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out") and not n.startswith("ix_")]:
@@ -470,26 +466,27 @@ class ProcessGroup:
         return -(-n // len(ProcessGroup._task_batches(0, n)))
 
     def _index_out(self, n: int) -> None:
-        """The output side's :func:`~embedcli.sgd.trainer.row_index` for the round, from the slots'
+        """The output side's :func:`~embedcli.sgd.trainer.row_plan` for the round, from the slots'
         tokens and negatives, into the arena; positions counted in the slots (entry ``i`` of slot
         ``k`` is ``k * O_max + i``, the rows of ``dOut`` and ``c_out``)."""
-        from .trainer import row_index, scatter_index
+        from .trainer import row_plan
 
         a = self.arena
         height = a["dOut"].shape[1]
         L = a["meta"][:n, 0].astype(np.intp)
         lengths = L + a["meta"][:n, 1].astype(np.intp) * self.trainer.n_neg
         ids = np.concatenate([x for k in range(n) for x in (a[f"ids{k}"][: L[k]], a[f"neg{k}"][: lengths[k] - L[k]])])
-        rows, first, later, at_later = row_index(ids, self.state.w_out.shape[0])
+        plan = row_plan(ids, self.state.w_out.shape[0])
+        src = plan.src
         if not (lengths == height).all():  # entry positions -> slot positions
             at = np.concatenate([np.arange(k * height, k * height + m) for k, m in enumerate(lengths.tolist())])
-            first, later = at[first], at[later]
-        a["ix_rows"][: len(rows)] = rows
-        a["ix_first"][: len(rows)] = first
-        a["ix_later"][: len(later)] = later
-        a["ix_at"][: len(later)] = at_later
-        scatter_index(at_later, len(rows), a["dOut"].shape[2], out=a["ix_flat"])
-        a["ix_n"][:] = (len(rows), len(later))
+            src = at[src]
+        sizes = (len(plan.rows), len(src), len(plan.pads), len(plan.classes))
+        a["ix_rows"][: sizes[0]] = plan.rows
+        a["ix_src"][: sizes[1]] = src
+        a["ix_pads"][: sizes[2]] = plan.pads
+        a["ix_classes"][: sizes[3]] = plan.classes
+        a["ix_n"][:] = sizes
 
     def _apply_part(self, share: int) -> None:
         """Apply every slot, in batch order, to the rows of apply share ``share`` (see
@@ -497,15 +494,14 @@ class ProcessGroup:
         a = self.arena
         n = int(a["n_slots"][0])
         for name, side, n_at, part in self.shares[share]:
-            if side == "out" and self.indexed:  # the round's index is there (_index_out)
-                from .trainer import apply_indexed, scatter_width
+            if side == "out" and self.indexed:  # the round's plan is there (_index_out)
+                from .trainer import RowPlan, apply_plan
 
-                m, n_later = (int(x) for x in a["ix_n"])
+                rows, slots, pads, classes = (int(x) for x in a["ix_n"])
+                plan = RowPlan(a["ix_rows"][:rows], a["ix_src"][:slots], a["ix_pads"][:pads], a["ix_classes"][:classes])
                 d = a["dOut"].shape[2]
-                width = scatter_width(d)
-                apply_indexed(a[name], a["ix_rows"][:m], a["ix_first"][:m], a["ix_later"][:n_later],
-                              a["ix_at"][:n_later], a["dOut"][:n].reshape(-1, d), a["c_out"][:n].reshape(-1),
-                              self.trainer.out_norms_of(a[name]), a["ix_flat"][: n_later * width])
+                apply_plan(a[name], plan, a["dOut"][:n].reshape(-1, d), a["c_out"][:n].reshape(-1),
+                           self.trainer.out_norms_of(a[name]))
                 continue
             G = "dH" if side == "in" else "dOut"
             sizes = a["counts"][:n, n_at]
