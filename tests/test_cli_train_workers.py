@@ -284,14 +284,17 @@ def test_children_take_the_work_while_the_parent_makes_the_next_round(runner, co
 
 
 @pytest.mark.parametrize("objective", ["skipgram", "cbow"])
+@pytest.mark.parametrize("plan", [False, True])
 def test_output_rows_indexed_while_the_batches_are_computed_give_the_same_bytes(runner, corpus, tmp_path,
-                                                                                 monkeypatch, forked, objective):
+                                                                                 monkeypatch, forked, objective, plan):
     """With two processes one task applies the whole output matrix; its row index (which rows,
-    in which order: from the batches' tokens and negatives alone) is made by a task of the
-    compute phase (ProcessGroup._index_out), for full rounds and for the short ones (an epoch's
-    or a block's last batches); the bytes are those of one process."""
+    in which order: from the batches' tokens and negatives alone; a row plan for rounds of
+    PLAN_MIN entries or more) is made by a task of the compute phase (ProcessGroup._index_out),
+    for full rounds and for the short ones (an epoch's or a block's last batches); the bytes
+    are those of one process."""
     if not workers_mod.processes_available():
         pytest.skip("no worker processes here")
+    monkeypatch.setattr(trainer_mod, "PLAN_MIN", 0 if plan else 10**9)
     ref, group = tmp_path / "w1", tmp_path / "w2"
     train(runner, corpus, ref, "--objective", objective, "--workers", "1")
     log = tmp_path / "indexed"
@@ -299,13 +302,15 @@ def test_output_rows_indexed_while_the_batches_are_computed_give_the_same_bytes(
 
     def index_out(self, n):
         with open(log, "a") as f:
-            f.write(f"{n}\n")
+            f.write(f"{n} {int(self.plan_out)}\n")
         return real_index(self, n)
 
     monkeypatch.setattr(workers_mod.ProcessGroup, "_index_out", index_out)
     monkeypatch.setattr(workers_mod.Pacer, "solo", lambda self, now: False)  # every round on the group
     train(runner, corpus, group, "--objective", objective, "--workers", "2")
-    rounds = [int(n) for n in log.read_text().split()]
+    logged = [line.split() for line in log.read_text().splitlines()]
+    assert {flag for _, flag in logged} == {str(int(plan))}  # the index of each kind was made
+    rounds = [int(n) for n, _ in logged]
     assert len(rounds) >= 4 and 4 in rounds and min(rounds) < 4  # one index per round, short rounds too
     assert table_bytes(group) == table_bytes(ref)
     assert all_waited_for(forked)

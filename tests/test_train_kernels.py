@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from embedcli.sgd.sgns import _neg_log, _skew, _skew_t, _windows, _windows_t, cbow_loss_grad, pair_mask, skipgram_loss_grad, softplus
-from embedcli.sgd.trainer import _distinct, apply_plan, row_plan
+from embedcli.sgd.trainer import _distinct, _scatter_add, apply_plan, row_plan
 from reference import apply_rows_simple
 
 
@@ -16,6 +16,26 @@ def test_distinct_is_np_unique(size):
     ref_rows, ref_inverse = np.unique(ids, return_inverse=True)
     np.testing.assert_array_equal(rows, ref_rows)
     np.testing.assert_array_equal(inverse, ref_inverse)
+
+
+@pytest.mark.parametrize("rows", [6, 5000])  # 5000: more rows than the flat-index table first has
+@pytest.mark.parametrize("d", [1, 7, 100])
+def test_scatter_add_is_add_at_bytes(d, rows):
+    # the same float32 additions in the same order as a plain np.add.at, repeated rows included
+    rng = np.random.default_rng(d)
+    ids = rng.integers(0, rows, 300)
+    ids[-1] = rows - 1
+    G = (rng.normal(size=(300, d)) * 1e3 ** rng.integers(-2, 3, (300, 1))).astype(np.float32)
+    W = np.zeros((rows, d), np.float32)
+    _scatter_add(W, ids, G)
+    ref = np.zeros((rows, d), np.float32)
+    np.add.at(ref, ids, G)
+    assert W.tobytes() == ref.tobytes()
+    strided = np.zeros((600, d), np.float32)[::2]  # a strided gradient takes the plain path's values too
+    strided[:] = G[:300]
+    W2 = np.zeros((rows, d), np.float32)
+    _scatter_add(W2, ids, strided)
+    assert W2.tobytes() == ref.tobytes()
 
 
 @pytest.mark.parametrize("d", [1, 7, 100])
@@ -32,7 +52,7 @@ def test_row_sums_are_sequential_add_at_bytes(d):
     G[rng.permutation(np.flatnonzero(ids == 7))[:1]] = -0.0
     plan = row_plan(ids, n_rows)
     assert sorted(plan.rows.tolist()) == list(range(n_rows))
-    assert plan.classes.tolist() == [[1, 42], [2, 1], [4, 1], [16, 1], [32, 1], [128, 2], [256, 1], [512, 1]]
+    assert plan.classes.tolist() == [42, 1, 1, 0, 1, 1, 0, 2, 1, 1]  # rows of 1, 2, 3-4, .., 257-512 entries
     assert len(plan.src) < 2 * len(ids)
     ref = np.zeros((n_rows, d), np.float32)
     np.add.at(ref, ids, G)
@@ -253,11 +273,16 @@ def test_skipgram_on_rows_gathered_in_one_buffer_is_the_same(window, L):
 
 @pytest.mark.parametrize("parts", [1, 2, 3])
 @pytest.mark.parametrize("adjacent", [True, False])
-def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent):
-    # each row's steps summed by the row plan's classes, the factor only where it binds, steps
-    # read as one array when the batches' buffers are adjacent: the same bytes as the plain apply,
-    # -0.0 steps and -0.0 weights (an --init file) included
+@pytest.mark.parametrize("plan", [False, True])
+def test_apply_rows_is_the_plain_apply_bytes(parts, adjacent, plan, monkeypatch):
+    # each row's first step + np.add.at of the rest, or (a round of PLAN_MIN entries or more) the
+    # row plan's sums by classes; the factor only where it binds, steps read as one array when the
+    # batches' buffers are adjacent: the same bytes as the plain apply, -0.0 steps and -0.0
+    # weights (an --init file) included
+    import embedcli.sgd.trainer as trainer_mod
     from embedcli.sgd.trainer import STEP_BOUND, apply_rows
+
+    monkeypatch.setattr(trainer_mod, "PLAN_MIN", 0 if plan else 10**9)
 
     rng = np.random.default_rng(parts + 10 * adjacent)
     n_rows, d, sizes = 40, 100, [60, 60, 60, 37]

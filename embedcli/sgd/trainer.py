@@ -85,6 +85,11 @@ NEG_GROUP = 32  # tokens sharing one set of negatives
 NEG_SHARED = 16  # negatives per group (each pair is scored against all, weighted negative / NEG_SHARED)
 MAX_ROUND_BATCHES = 4  # the default round: at most 4 batches (4 worker processes busy; see the module docstring)
 MIN_ROUNDS = 64  # ... and at least this many rounds per epoch (a small corpus gets smaller rounds)
+# a round's share of at least this many entries is summed per row by a row plan (apply_plan), a smaller
+# one by np.add.at (apply_indexed): the same bytes; measured on kjv rounds, the plan's apply took
+# 1.13x the time of np.add.at's with 1,064 and 1,640 entries (skip-gram), 0.77x and 0.68x with
+# 4,136 and 6,248 (CBOW): its fixed cost is larger, its cost per entry smaller
+PLAN_MIN = 2560
 STEP_BOUND = 4.0  # a row's summed step in a round moves none of its scores by more than this (in logits)
 LOSS_EVERY = 4  # the loss is taken on every LOSS_EVERY-th batch of an epoch (see _Batch.loss)
 
@@ -120,6 +125,41 @@ def init_state(vocab_size: int, dim: int, seed: int, trainable: np.ndarray, inpu
     w_in[:vocab_size][~trainable] = 0
     w_out = np.zeros((vocab_size, dim), dtype=np.float32)
     return TrainState(w_in, w_out)
+
+
+def _scatter_add(W: np.ndarray, ids: np.ndarray, G: np.ndarray, flat: np.ndarray | None = None) -> None:
+    """W[ids] += G, adding up repeated ids (flat ``np.add.at`` is the fast path).
+
+    ``np.add.at`` costs per index, so with an even row length the rows are viewed as pairs of
+    float32 (``complex64``: its addition is the two float32 additions), which halves the
+    indices; the sums, and their order, are the same bytes as the float32 scatter. The flat
+    indices are the rows ``ids`` of a cached table of every element's flat index (one gather: a
+    third of the time of ``np.repeat`` of the row starts plus the column offsets); ``flat``:
+    those indices, made beforehand (:func:`scatter_index`)."""
+    d = W.shape[1]
+    if d % 2 == 0 and W.flags.c_contiguous:
+        G = np.ascontiguousarray(G, dtype=np.float32)
+        W, G, d = W.view(np.complex64), G.view(np.complex64), d // 2
+    if flat is None:
+        flat = np.take(_flat_index(d, W.shape[0]), ids, axis=0)
+    np.add.at(W.reshape(-1), flat.reshape(-1), G.reshape(-1))
+
+
+def scatter_width(d: int) -> int:
+    """Elements per row of a C-contiguous ``(rows, d)`` float32 array as :func:`_scatter_add`
+    indexes it: ``d / 2`` complex64 pairs when ``d`` is even, else ``d``."""
+    return d // 2 if d % 2 == 0 else d
+
+
+def scatter_index(ids: np.ndarray, rows: int, d: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The flat indices :func:`_scatter_add` takes for adding to rows ``ids`` of a C-contiguous
+    ``(rows, d)`` float32 array (``out``: a buffer at least that long, filled and returned)."""
+    width = scatter_width(d)
+    if out is None:
+        return np.take(_flat_index(width, rows), ids, axis=0)
+    # mode="clip" (the ids are rows): with out= the default "raise" buffers the result (2x slower)
+    return np.take(_flat_index(width, rows), ids, axis=0, out=out[: len(ids) * width].reshape(len(ids), width),
+                   mode="clip")
 
 
 def _distinct(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +199,37 @@ def _unfrozen(frozen: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return ~frozen[np.minimum(rows, len(frozen) - 1)] | (rows >= len(frozen))
 
 
+def row_index(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where the entries ``ids`` (rows of a matrix of ``size`` rows) go in :meth:`Trainer.apply_rows`,
+    from the ids alone (a process group makes it while the batches are computed): ``(rows,
+    first, later, at_later)``, the distinct rows (ascending), each row's first entry, every
+    other entry in entry order and the place in ``rows`` of each."""
+    rows, inverse = _distinct(ids, size)
+    first = np.full(len(rows), len(ids), dtype=np.intp)
+    np.minimum.at(first, inverse, np.arange(len(ids)))
+    later = np.ones(len(ids), dtype=bool)
+    later[first] = False
+    later = np.flatnonzero(later)
+    return rows, first, later, inverse[later]
+
+
+def apply_indexed(W: np.ndarray, rows: np.ndarray, first: np.ndarray, later: np.ndarray, at_later: np.ndarray,
+                  G: np.ndarray, P: np.ndarray, norms: np.ndarray | None = None, flat: np.ndarray | None = None) -> None:
+    """The apply of :meth:`Trainer.apply_rows` from a :func:`row_index`: row ``i``'s steps are
+    ``G[first[i]]``, then ``G[later]`` where ``at_later == i``, in that order (``P``: the
+    entries' partner norms, positions as in ``G``; ``norms``: see :func:`_bounded_write`;
+    ``flat``: ``scatter_index(at_later, len(rows), W.shape[1])``, made beforehand)."""
+    # each row's sum in entry order: its first step (+ 0, as 0 + step: -0.0 becomes 0.0),
+    # then np.add.at of the others, in order (the same additions as add.at from zero)
+    S = np.take(G, first, axis=0)
+    S += np.float32(0)
+    pmax = np.maximum(np.float32(0), np.take(P, first).astype(np.float32, copy=False))
+    if len(later):
+        _scatter_add(S, at_later, np.take(G, later, axis=0), flat)
+        np.maximum.at(pmax, at_later, np.take(P, later).astype(np.float32, copy=False))
+    _bounded_write(W, rows, S, pmax, norms)
+
+
 class RowPlan(NamedTuple):
     """How :func:`apply_plan` sums a round's entries per row, from the entries' rows alone
     (:func:`row_plan`; a process group makes it while the batches are computed).
@@ -173,7 +244,7 @@ class RowPlan(NamedTuple):
     rows: np.ndarray  # the distinct rows, class after class (ascending within a class)
     src: np.ndarray  # each slot's entry (a position in the round's steps; 0 for padding)
     pads: np.ndarray  # the padding slots
-    classes: np.ndarray  # (classes, 2) int64: m_k and n_k of each class that has rows
+    classes: np.ndarray  # n_k: the rows of each class k (int64; 0 for a class without rows)
 
 
 def row_plan(ids: np.ndarray, size: int) -> RowPlan:
@@ -186,14 +257,20 @@ def row_plan(ids: np.ndarray, size: int) -> RowPlan:
     np.not_equal(by_row[1:], by_row[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     n = len(starts)
-    cnt = np.diff(starts, append=N)
-    cls = np.frexp(cnt - 1)[1].astype(np.int8)  # ceil(log2(cnt)): 2**(k-1) < cnt <= 2**k (0 for cnt 1)
+    cnt = np.empty(n, dtype=np.intp)  # entries per row
+    np.subtract(starts[1:], starts[:-1], out=cnt[:-1])
+    cnt[-1:] = N - starts[-1:]
+    cnt -= 1
+    cls = np.frexp(cnt)[1].astype(np.int8)  # ceil(log2(entries)): 2**(k-1) < entries <= 2**k (0 for one entry)
     ncls = np.bincount(cls)
-    m = np.left_shift(1, np.arange(len(ncls), dtype=np.int64))
-    sizes = m * ncls
+    sizes = np.left_shift(ncls, np.arange(len(ncls)))  # m_k * n_k slots
     by_class = np.argsort(cls, kind="stable")  # (int8: a radix sort)
+    first = np.cumsum(sizes)
+    first -= sizes
+    first -= np.cumsum(ncls) - ncls  # a class's first slot, less the rows of the classes before it
     corner = np.empty(n, dtype=np.int64)  # each row's slot (0, i): its class's first slot + its place in the class
-    corner[by_class] = np.arange(n) + np.repeat(np.cumsum(sizes) - sizes - (np.cumsum(ncls) - ncls), ncls)
+    corner[by_class] = np.arange(n)
+    corner += first[cls]
     stride = ncls[cls]
     corner -= starts * stride  # entry e of a row starting at s: slot (e - s, i), at corner + e * stride
     row_of = np.cumsum(new, dtype=np.intp)
@@ -205,8 +282,7 @@ def row_plan(ids: np.ndarray, size: int) -> RowPlan:
     src[at] = order
     pads = np.flatnonzero(src < 0)
     src[pads] = 0
-    keep = np.flatnonzero(ncls)
-    return RowPlan(by_row[starts][by_class], src, pads, np.stack([m[keep], ncls[keep]], axis=1))
+    return RowPlan(by_row[starts[by_class]], src, pads, ncls)
 
 
 def apply_plan(W: np.ndarray, plan: RowPlan, G: np.ndarray, P: np.ndarray, norms: np.ndarray | None = None) -> None:
@@ -218,8 +294,8 @@ def apply_plan(W: np.ndarray, plan: RowPlan, G: np.ndarray, P: np.ndarray, norms
     the slots are gathered into an ``(m, n, d)`` block and summed over its first axis: NumPy adds
     the ``m`` layers one after another, element-wise along the other axes (unless there is
     nothing else: see below); padding adds 0, which changes nothing but a -0.0 sum, made 0.0
-    anyway. A few calls per round instead of ``np.add.at``'s cost per element (the apply of a
-    CBOW round on kjv: 0.75-0.85x the time of the ``np.add.at`` apply, the same bytes)."""
+    anyway. A few dozen calls per round instead of ``np.add.at``'s cost per element: faster from
+    ``PLAN_MIN`` entries on (:func:`apply_rows` takes :func:`apply_indexed` below that)."""
     d = W.shape[1]
     X = np.take(G, plan.src, axis=0, mode="clip")
     X[plan.pads] = 0
@@ -228,7 +304,10 @@ def apply_plan(W: np.ndarray, plan: RowPlan, G: np.ndarray, P: np.ndarray, norms
     S = np.empty((len(plan.rows), d), dtype=np.float32)
     pmax = np.empty(len(plan.rows), dtype=np.float32)
     at = row = 0
-    for m, n in plan.classes.tolist():
+    for k, n in enumerate(plan.classes.tolist()):
+        if not n:
+            continue
+        m = 1 << k
         if n * d > 1:
             np.add.reduce(X[at : at + m * n].reshape(m, n, d), axis=0, out=S[row : row + n])
         else:  # one row of one value: a reduce along its only axis would be pairwise; accumulate is not
@@ -276,10 +355,29 @@ def apply_rows(W: np.ndarray, ids: list[np.ndarray], steps: list[np.ndarray], pa
         return
     G = steps if isinstance(steps, np.ndarray) else np.concatenate(steps)
     P = partner if isinstance(partner, np.ndarray) else np.concatenate(partner)
+    if len(all_ids) < PLAN_MIN:
+        rows, first, later, at_later = row_index(all_ids, W.shape[0])
+        if at is not None:  # positions in the round
+            first, later = at[first], at[later]
+        apply_indexed(W, rows, first, later, at_later, G, P, norms)
+        return
     plan = row_plan(all_ids, W.shape[0])
     if at is not None:  # positions in the round
         plan = plan._replace(src=at[plan.src])
     apply_plan(W, plan, G, P, norms)
+
+
+_FLAT_INDEX: dict[int, np.ndarray] = {}
+
+
+def _flat_index(d: int, rows: int) -> np.ndarray:
+    """``np.arange(rows * d).reshape(rows, d)`` (int64): row ``r`` holds the flat indices of row
+    ``r`` of a C-contiguous ``(rows, d)`` array; from a cached table, grown as needed."""
+    table = _FLAT_INDEX.get(d)
+    if table is None or len(table) < rows:
+        table = np.arange(max(2 * rows, 1024) * d, dtype=np.int64).reshape(-1, d)
+        _FLAT_INDEX[d] = table
+    return table[:rows]
 
 
 class _CdfSampler:

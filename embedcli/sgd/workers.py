@@ -268,6 +268,8 @@ class ProcessGroup:
     """
 
     def __init__(self, trainer: "Trainer", state: "TrainState", workers: int):
+        from .trainer import PLAN_MIN, scatter_width
+
         if workers > TASK_LIMIT:  # the apply's tasks: one per process
             raise EmbedcliError("{workers} must be at most {limit} (got {value})", "workers", limit=TASK_LIMIT,
                                 value=workers)
@@ -320,9 +322,16 @@ class ProcessGroup:
             ("counts", (3,), np.int64),  # n_in, n_out, pairs
         ):
             specs[name] = ((R,) + shape, dtype)
-        if self.indexed:  # the output side's row_plan (positions in the round's slots)
+        # the output side's index, made ahead (positions in the round's slots): a row plan for
+        # rounds of at least PLAN_MIN entries, else a row_index and its scatter indices
+        self.plan_out = self.indexed and R * O_max >= PLAN_MIN
+        if self.plan_out:
             specs.update(ix_rows=((R * O_max,), np.int32), ix_src=((2 * R * O_max,), np.intp),
-                         ix_pads=((2 * R * O_max,), np.intp), ix_classes=((64, 2), np.int64), ix_n=((4,), np.int64))
+                         ix_pads=((2 * R * O_max,), np.intp), ix_classes=((64,), np.int64), ix_n=((4,), np.int64))
+        elif self.indexed:
+            specs.update(ix_rows=((R * O_max,), np.int32), ix_first=((R * O_max,), np.intp),
+                         ix_later=((R * O_max,), np.intp), ix_at=((R * O_max,), np.intp), ix_n=((2,), np.int64),
+                         ix_flat=((R * O_max * scatter_width(d),), np.intp))  # (scatter_index)
         self.arena = Arena(specs)
         self.arena.arrays.update(w_in=state.w_in, w_out=state.w_out)
         for name in [n for n in self.arena.arrays if n not in ("n_slots", "w_in", "w_out") and not n.startswith("ix_")]:
@@ -466,21 +475,33 @@ class ProcessGroup:
         return -(-n // len(ProcessGroup._task_batches(0, n)))
 
     def _index_out(self, n: int) -> None:
-        """The output side's :func:`~embedcli.sgd.trainer.row_plan` for the round, from the slots'
-        tokens and negatives, into the arena; positions counted in the slots (entry ``i`` of slot
-        ``k`` is ``k * O_max + i``, the rows of ``dOut`` and ``c_out``)."""
-        from .trainer import row_plan
+        """The output side's :func:`~embedcli.sgd.trainer.row_plan` (or, for small rounds,
+        :func:`~embedcli.sgd.trainer.row_index`) for the round, from the slots' tokens and
+        negatives, into the arena; positions counted in the slots (entry ``i`` of slot ``k`` is
+        ``k * O_max + i``, the rows of ``dOut`` and ``c_out``)."""
+        from .trainer import row_index, row_plan, scatter_index
 
         a = self.arena
         height = a["dOut"].shape[1]
         L = a["meta"][:n, 0].astype(np.intp)
         lengths = L + a["meta"][:n, 1].astype(np.intp) * self.trainer.n_neg
         ids = np.concatenate([x for k in range(n) for x in (a[f"ids{k}"][: L[k]], a[f"neg{k}"][: lengths[k] - L[k]])])
-        plan = row_plan(ids, self.state.w_out.shape[0])
-        src = plan.src
+        at = None
         if not (lengths == height).all():  # entry positions -> slot positions
             at = np.concatenate([np.arange(k * height, k * height + m) for k, m in enumerate(lengths.tolist())])
-            src = at[src]
+        if not self.plan_out:
+            rows, first, later, at_later = row_index(ids, self.state.w_out.shape[0])
+            if at is not None:
+                first, later = at[first], at[later]
+            a["ix_rows"][: len(rows)] = rows
+            a["ix_first"][: len(rows)] = first
+            a["ix_later"][: len(later)] = later
+            a["ix_at"][: len(later)] = at_later
+            scatter_index(at_later, len(rows), a["dOut"].shape[2], out=a["ix_flat"])
+            a["ix_n"][:] = (len(rows), len(later))
+            return
+        plan = row_plan(ids, self.state.w_out.shape[0])
+        src = plan.src if at is None else at[plan.src]
         sizes = (len(plan.rows), len(src), len(plan.pads), len(plan.classes))
         a["ix_rows"][: sizes[0]] = plan.rows
         a["ix_src"][: sizes[1]] = src
@@ -494,6 +515,15 @@ class ProcessGroup:
         a = self.arena
         n = int(a["n_slots"][0])
         for name, side, n_at, part in self.shares[share]:
+            if side == "out" and self.indexed and not self.plan_out:  # the round's index is there (_index_out)
+                from .trainer import apply_indexed, scatter_width
+
+                m, n_later = (int(x) for x in a["ix_n"])
+                d = a["dOut"].shape[2]
+                apply_indexed(a[name], a["ix_rows"][:m], a["ix_first"][:m], a["ix_later"][:n_later],
+                              a["ix_at"][:n_later], a["dOut"][:n].reshape(-1, d), a["c_out"][:n].reshape(-1),
+                              self.trainer.out_norms_of(a[name]), a["ix_flat"][: n_later * scatter_width(d)])
+                continue
             if side == "out" and self.indexed:  # the round's plan is there (_index_out)
                 from .trainer import RowPlan, apply_plan
 
