@@ -8,8 +8,10 @@ rows.
 
 On Linux the round is spread over processes forked at the start of training, with both
 matrices in one anonymous shared mapping (:class:`ProcessGroup`). Threads did not scale: a
-batch is hundreds of small NumPy calls that keep handing the GIL back and forth. Elsewhere (no ``fork``) the trainer uses a thread pool for
-the computation and applies in this process; the arithmetic and its order are the same.
+batch is hundreds of small NumPy calls that keep handing the GIL back and forth, and
+``np.add.at`` (the apply of small rounds) holds it throughout. Elsewhere (no ``fork``) the
+trainer uses a thread pool for the computation and applies in this process; the arithmetic
+and its order are the same.
 """
 
 from __future__ import annotations
